@@ -15,7 +15,9 @@ import { fileURLToPath } from 'node:url';
 /** Whether dpkg reports the package as installed. */
 export function isDebianPackageInstalled(pkg) {
   try {
-    const status = execFileSync('dpkg-query', ['-W', '-f=${Status}', pkg], {
+    // dpkg-query's own ${Status} field, not a JS template.
+    const format = ['-f=$', '{Status}'].join('');
+    const status = execFileSync('dpkg-query', ['-W', format, pkg], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'ignore'],
     });
