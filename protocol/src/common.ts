@@ -1,0 +1,68 @@
+import { z } from 'zod';
+
+export const Uuid = z.uuid();
+export const IsoDateTime = z.iso.datetime({ offset: true });
+
+/** Who a join token (or the operator credential) speaks for. */
+export const Role = z.enum(['speaker', 'moderator', 'classroom']);
+export type Role = z.infer<typeof Role>;
+
+/**
+ * Session formats from the field: 45 min with one speaker (ages 12-14), or
+ * 55 min with two or three speakers (ages 15-18).
+ */
+export const EventFormat = z.enum(['solo_45', 'panel_55']);
+export type EventFormat = z.infer<typeof EventFormat>;
+
+export const EVENT_FORMATS: Record<
+  EventFormat,
+  { durationMinutes: number; minSpeakers: number; maxSpeakers: number }
+> = {
+  solo_45: { durationMinutes: 45, minSpeakers: 1, maxSpeakers: 1 },
+  panel_55: { durationMinutes: 55, minSpeakers: 2, maxSpeakers: 3 },
+};
+
+export const EventStatus = z.enum(['scheduled', 'live', 'ended', 'cancelled']);
+export type EventStatus = z.infer<typeof EventStatus>;
+
+/** Categories follow the classroom preparation material. */
+export const QuestionCategory = z.enum(['job_reality', 'training_path', 'human_side', 'other']);
+export type QuestionCategory = z.infer<typeof QuestionCategory>;
+
+/**
+ * pending -> approved | rejected | merged; approved -> answering -> answered.
+ * Only one question per event is `answering` at a time.
+ */
+export const QuestionStatus = z.enum([
+  'pending',
+  'approved',
+  'rejected',
+  'merged',
+  'answering',
+  'answered',
+]);
+export type QuestionStatus = z.infer<typeof QuestionStatus>;
+
+/** Statuses every participant of the event may see (others: moderators and the author). */
+export const PUBLIC_QUESTION_STATUSES: readonly QuestionStatus[] = [
+  'approved',
+  'answering',
+  'answered',
+];
+
+export const ClassroomLevel = z.enum([
+  '6e',
+  '5e',
+  '4e',
+  '3e',
+  '2nde',
+  '1re',
+  'Tle',
+  'CAP',
+  'BTS',
+  'other',
+]);
+export type ClassroomLevel = z.infer<typeof ClassroomLevel>;
+
+/** A trimmed, non-empty, single-purpose text field. */
+export const text = (max: number, min = 1) => z.string().trim().min(min).max(max);

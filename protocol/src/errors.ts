@@ -1,0 +1,62 @@
+import { z } from 'zod';
+
+/**
+ * Stable, machine-readable error codes. Clients switch on the code and show the
+ * message; tests assert the code. Never rename one: add a new code instead.
+ */
+export const ErrorCode = z.enum([
+  // Input
+  'INVALID_JSON',
+  'INVALID_MESSAGE',
+  'UNKNOWN_TYPE',
+  'MESSAGE_TOO_LARGE',
+  'VALIDATION_FAILED',
+  // Limits
+  'RATE_LIMITED',
+  // Auth
+  'UNAUTHORIZED',
+  'TOKEN_INVALID',
+  'TOKEN_EXPIRED',
+  'WRONG_EVENT',
+  'FORBIDDEN',
+  'PROTOCOL_VERSION_UNSUPPORTED',
+  // Domain
+  'NOT_FOUND',
+  'CONFLICT',
+  'NOT_ENROLLED',
+  'EVENT_CLOSED',
+  'INVALID_STATE',
+  'NOT_ON_STAGE',
+  'ALREADY_UPVOTED',
+  'NOT_JOINED',
+  // Media
+  'MEDIA_UNAVAILABLE',
+  'MEDIA_ERROR',
+  // Server
+  'INTERNAL',
+]);
+export type ErrorCode = z.infer<typeof ErrorCode>;
+
+export const ErrorBody = z.object({
+  code: ErrorCode,
+  message: z.string(),
+  /** Where the input was wrong, for validation errors: `data.text`, `body.format`... */
+  details: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+});
+export type ErrorBody = z.infer<typeof ErrorBody>;
+
+/** REST error responses: `{ error: { code, message, details? } }`. */
+export const RestError = z.object({ error: ErrorBody });
+export type RestError = z.infer<typeof RestError>;
+
+/** WebSocket close codes used by the server (4000-4999 are application codes). */
+export const CloseCode = {
+  /** The client sent too many bad or excessive messages. */
+  POLICY_VIOLATION: 4008,
+  /** A moderator removed this participant from the event. */
+  REMOVED: 4003,
+  /** The protocol version in the URL is not supported. */
+  PROTOCOL_VERSION_UNSUPPORTED: 4010,
+  /** The server is shutting down; reconnect to another instance. */
+  GOING_AWAY: 1001,
+} as const;

@@ -1,0 +1,77 @@
+import { z } from 'zod';
+import { EventStatus, IsoDateTime, Role, Uuid } from './common.ts';
+import { ProducerInfo, RtpCapabilities } from './media.ts';
+import { Question } from './questions.ts';
+
+/** The classroom on stage: invited (waiting for its consent) or live (its camera is sent). */
+export const Stage = z.object({
+  classroomId: Uuid,
+  classroomName: z.string(),
+  status: z.enum(['invited', 'live']),
+  since: IsoDateTime,
+});
+export type Stage = z.infer<typeof Stage>;
+
+export const RaisedHand = z.object({
+  classroomId: Uuid,
+  classroomName: z.string(),
+  raisedAt: IsoDateTime,
+});
+export type RaisedHand = z.infer<typeof RaisedHand>;
+
+export const ConnectedParticipant = z.object({
+  participantId: z.string(),
+  role: Role,
+  name: z.string(),
+  classroomId: Uuid.nullable(),
+  region: z.string().nullable(),
+});
+export type ConnectedParticipant = z.infer<typeof ConnectedParticipant>;
+
+/** Who is connected to the event, across every control-api instance. */
+export const Presence = z.object({
+  counts: z.object({ speaker: z.number(), moderator: z.number(), classroom: z.number() }),
+  /** Connected classrooms per region (académie region, overseas included). */
+  classroomsByRegion: z.record(z.string(), z.number()),
+  /** Speakers and moderators by name, classrooms by name (moderators only). */
+  participants: z.array(ConnectedParticipant),
+});
+export type Presence = z.infer<typeof Presence>;
+
+export const Self = z.object({
+  participantId: z.string(),
+  role: Role,
+  name: z.string(),
+  eventId: Uuid,
+  classroomId: Uuid.nullable(),
+  speakerId: Uuid.nullable(),
+});
+export type Self = z.infer<typeof Self>;
+
+/** Everything a client needs to render the event, as of `join`. Role-filtered. */
+export const LiveState = z.object({
+  event: z.object({
+    id: Uuid,
+    title: z.string(),
+    status: EventStatus,
+    startsAt: IsoDateTime,
+    durationMinutes: z.number(),
+  }),
+  /** Moderators: every question. Speakers: the approved queue. Classrooms: the approved queue and their own. */
+  questions: z.array(Question),
+  stage: Stage.nullable(),
+  /** Moderators see every hand; a classroom sees whether its own is raised. */
+  hands: z.array(RaisedHand),
+  /** Moderators only; null for the others. */
+  presence: Presence.nullable(),
+  producers: z.array(ProducerInfo),
+});
+export type LiveState = z.infer<typeof LiveState>;
+
+export const JoinResult = z.object({
+  self: Self,
+  state: LiveState,
+  /** null while the media plane is unavailable (media requests then answer MEDIA_UNAVAILABLE). */
+  routerRtpCapabilities: RtpCapabilities.nullable(),
+});
+export type JoinResult = z.infer<typeof JoinResult>;
