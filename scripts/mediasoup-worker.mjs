@@ -1,1 +1,374 @@
-// placeholder, replaced in the next commit
+#!/usr/bin/env node
+// Builds the mediasoup worker offline, against Debian's libraries, and puts it
+// where mediasoup looks for it. Runs as the root package's postinstall.
+//
+// mediasoup's own postinstall downloads a prebuilt worker, or builds with
+// meson wraps that download their sources: neither works without internet, so
+// package.json denies it (allowScripts) and this script does the build:
+//   - an OpenSSL-backed libsrtp built (statically) from Debian's own source
+//     package: Debian's libsrtp2 uses NSS, which costs 3-4x per packet;
+//   - each meson subproject replaced by a stub that hands out the matching
+//     Debian library, so mediasoup's meson.build files stay as they are;
+//   - a small header shim: mediasoup 3.13+ is written for libsrtp 3's API.
+// The binary is cached outside node_modules, keyed by mediasoup version,
+// profile and this script's content, so a re-install is instant.
+//
+// Usage: node scripts/mediasoup-worker.mjs [--profile tuned|stock] [--print-path] [--no-link]
+//   tuned (default): -O3, LTO, io_uring; what Amphi runs.
+//   stock: mediasoup's default build options (release); the benchmark baseline.
+
+import { execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensureDebianPackages } from './debian-packages.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+const BUILD_PACKAGES = [
+  'build-essential',
+  'pkg-config',
+  'meson',
+  'ninja-build',
+  'libssl-dev',
+  'libuv1-dev',
+  'libabsl-dev',
+  'libusrsctp-dev',
+  'nlohmann-json3-dev',
+  'flatbuffers-compiler',
+  'libflatbuffers-dev',
+  'liburing-dev',
+];
+
+const PROFILES = {
+  tuned: ['--buildtype', 'release', '-Db_ndebug=true', '-Doptimization=3', '-Db_lto=true'],
+  stock: ['--buildtype', 'release', '-Db_ndebug=true'],
+};
+
+function parseArgs(argv) {
+  const args = { profile: 'tuned', printPath: false, link: true };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--profile') args.profile = argv[++i];
+    else if (arg === '--print-path') args.printPath = true;
+    else if (arg === '--no-link') args.link = false;
+    else throw new Error(`unknown argument: ${arg}`);
+  }
+  if (!(args.profile in PROFILES)) throw new Error(`unknown profile: ${args.profile}`);
+  return args;
+}
+
+const log = (msg) => process.stderr.write(`[mediasoup-worker] ${msg}\n`);
+
+function mediasoupPackageDir() {
+  const require = createRequire(path.join(root, 'media-server', 'package.json'));
+  return path.dirname(require.resolve('mediasoup/package.json'));
+}
+
+function cacheRoot() {
+  const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+  return path.join(base, 'amphi', 'mediasoup-worker');
+}
+
+/** Runs a command, streaming its output to stderr with a prefix; rejects with its tail. */
+function run(cmd, args, opts = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+    let tail = '';
+    const onData = (chunk) => {
+      tail = (tail + chunk).slice(-4000);
+      if (opts.progress) opts.progress(String(chunk));
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0
+        ? resolve()
+        : reject(new Error(`${cmd} ${args.join(' ')} failed (exit ${code}):\n${tail}`)),
+    );
+  });
+}
+
+/** ninja prints "[n/total]": show it every few percent so a multi-minute build shows life. */
+function ninjaProgress() {
+  let shown = -1;
+  return (text) => {
+    for (const m of text.matchAll(/\[(\d+)\/(\d+)\]/g)) {
+      const pct = Math.floor((Number(m[1]) / Number(m[2])) * 100);
+      if (pct >= shown + 10 || (pct === 100 && shown !== 100)) {
+        shown = pct;
+        log(`compiling: ${pct}% (${m[1]}/${m[2]})`);
+      }
+    }
+  };
+}
+
+/**
+ * Downloads Debian's libsrtp2 source package with a temporary deb-src list
+ * derived from the system's own apt sources (the system configuration is left
+ * untouched), and returns the path of its upstream tarball.
+ */
+function fetchLibsrtpSource(workDir) {
+  const aptDir = path.join(workDir, 'apt');
+  const parts = path.join(aptDir, 'sources.list.d');
+  const lists = path.join(aptDir, 'lists');
+  fs.mkdirSync(path.join(lists, 'partial'), { recursive: true });
+  fs.mkdirSync(parts, { recursive: true });
+  let sources = '';
+  const deb822Dir = '/etc/apt/sources.list.d';
+  for (const f of fs.existsSync(deb822Dir) ? fs.readdirSync(deb822Dir) : []) {
+    if (f.endsWith('.sources'))
+      sources += `${fs.readFileSync(path.join(deb822Dir, f), 'utf8')}\n\n`;
+  }
+  // Only Debian's own archive serves source packages; skip third-party entries.
+  const debianStanzas = sources
+    .split(/\n\s*\n/)
+    .filter((s) => /^Types:\s*deb\b/m.test(s) && /debian-archive-keyring/.test(s))
+    .map((s) => s.replace(/^Types:.*$/m, 'Types: deb-src'));
+  let oneLine = '';
+  if (fs.existsSync('/etc/apt/sources.list')) {
+    oneLine = fs
+      .readFileSync('/etc/apt/sources.list', 'utf8')
+      .split('\n')
+      .filter((l) => /^deb\s/.test(l) && /debian/.test(l))
+      .map((l) => l.replace(/^deb\s/, 'deb-src '))
+      .join('\n');
+  }
+  if (debianStanzas.length === 0 && !oneLine) {
+    throw new Error('no Debian apt source found to download the libsrtp2 source package from');
+  }
+  fs.writeFileSync(path.join(parts, 'debian-src.sources'), `${debianStanzas.join('\n\n')}\n`);
+  fs.writeFileSync(path.join(aptDir, 'sources.list'), `${oneLine}\n`);
+  const aptOpts = [
+    '-o',
+    `Dir::Etc::SourceList=${path.join(aptDir, 'sources.list')}`,
+    '-o',
+    `Dir::Etc::SourceParts=${parts}`,
+    '-o',
+    `Dir::State::Lists=${lists}`,
+    '-o',
+    'APT::Sandbox::User=root',
+  ];
+  execFileSync('apt-get', [...aptOpts, '-qq', 'update'], { stdio: 'inherit' });
+  const dl = path.join(workDir, 'srtp-src');
+  fs.mkdirSync(dl, { recursive: true });
+  execFileSync('apt-get', [...aptOpts, '-qq', 'source', '--download-only', 'libsrtp2'], {
+    cwd: dl,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const tarball = fs.readdirSync(dl).find((f) => /^libsrtp2_.*\.orig\.tar\.gz$/.test(f));
+  if (!tarball) throw new Error('apt-get source libsrtp2 gave no .orig.tar.gz');
+  return path.join(dl, tarball);
+}
+
+async function buildLibsrtp(workDir, prefix) {
+  const tarball = fetchLibsrtpSource(workDir);
+  const src = path.join(workDir, 'libsrtp');
+  fs.mkdirSync(src, { recursive: true });
+  execFileSync('tar', ['xzf', tarball, '-C', src, '--strip-components=1']);
+  log('building libsrtp with OpenSSL crypto');
+  await run('./configure', ['--enable-openssl', `--prefix=${prefix}`], {
+    cwd: src,
+    env: { ...process.env, CFLAGS: '-O3 -fPIC' },
+  });
+  await run('make', [`-j${os.availableParallelism()}`, 'libsrtp2.a'], { cwd: src });
+  await run('make', ['install'], { cwd: src });
+}
+
+/** Meson subproject stubs: each hands out the Debian library under the names mediasoup uses. */
+function subprojectStubs(srtpPrefix) {
+  const emptyLib = (name) => `${name} = static_library('${name}_stub', 'empty.c')`;
+  return {
+    openssl: [
+      `openssl_dep = dependency('openssl')`,
+      emptyLib('libcrypto_lib'),
+      emptyLib('libssl_lib'),
+    ],
+    libuv: [`libuv_dep = dependency('libuv')`, emptyLib('libuv')],
+    libsrtp2: [
+      `libsrtp2_dep = declare_dependency(`,
+      `  compile_args: ['-I${path.join(srtpPrefix, 'include')}', '-I' + meson.current_source_dir()],`,
+      `  link_args: ['${path.join(srtpPrefix, 'lib', 'libsrtp2.a')}'],`,
+      `  dependencies: [dependency('libcrypto')],`,
+      `)`,
+      emptyLib('libsrtp2'),
+    ],
+    usrsctp: [`usrsctp_dep = dependency('usrsctp')`, emptyLib('usrsctp')],
+    'abseil-cpp': [
+      `absl_container_dep = dependency('absl_flat_hash_map')`,
+      `absl_strings_dep = dependency('absl_strings')`,
+      `absl_types_dep = dependency('absl_optional')`,
+      emptyLib('absl_container_lib'),
+    ],
+    flatbuffers: [`flatbuffers_dep = dependency('flatbuffers')`, emptyLib('flatbuffers_lib')],
+    catch2: [`catch2_dep = dependency('catch2-with-main', required: false)`],
+    liburing: [
+      `uring = declare_dependency(`,
+      `  dependencies: [dependency('liburing')],`,
+      `  compile_args: ['-include', meson.current_source_dir() / 'liburing-compat.h'],`,
+      `)`,
+      emptyLib('liburing'),
+    ],
+  };
+}
+
+// Options mediasoup passes to its subprojects; meson refuses undeclared ones.
+const STUB_OPTIONS = {
+  libuv: ['build_tests', 'build_benchmarks'],
+  libsrtp2: ['crypto-library', 'crypto-library-kdf', 'tests'],
+  usrsctp: ['sctp_build_programs'],
+};
+
+// mediasoup 3.13+ calls libsrtp 3's API; Debian ships libsrtp 2. These C++
+// overloads adapt the length type (size_t vs int) and the one renamed call.
+const SRTP_COMPAT_H = `#pragma once
+#include <srtp2/srtp.h>
+#include <cstddef>
+
+#define AMPHI_SRTP_LEN_ADAPTER(fn)                                              \\
+  inline srtp_err_status_t fn(srtp_t ctx, uint8_t* data, size_t* len)          \\
+  {                                                                            \\
+    int n = static_cast<int>(*len);                                            \\
+    const srtp_err_status_t err = fn(ctx, static_cast<void*>(data), &n);       \\
+    *len = static_cast<size_t>(n);                                             \\
+    return err;                                                                \\
+  }
+AMPHI_SRTP_LEN_ADAPTER(srtp_protect)
+AMPHI_SRTP_LEN_ADAPTER(srtp_unprotect)
+AMPHI_SRTP_LEN_ADAPTER(srtp_protect_rtcp)
+AMPHI_SRTP_LEN_ADAPTER(srtp_unprotect_rtcp)
+#undef AMPHI_SRTP_LEN_ADAPTER
+
+inline srtp_err_status_t srtp_stream_remove(srtp_t session, uint32_t ssrc)
+{
+  return srtp_remove_stream(session, ssrc);
+}
+`;
+
+// liburing 2.3 (Debian 12) predates two helpers mediasoup uses; 2.4 defines
+// them exactly like this, on calls 2.3 already has.
+const LIBURING_COMPAT_H = `#pragma once
+#include <liburing.h>
+#ifndef IO_URING_VERSION_MAJOR
+static inline int io_uring_major_version(void) { return 2; }
+static inline int io_uring_minor_version(void) { return 3; }
+static inline void io_uring_prep_sendto(struct io_uring_sqe* sqe, int sockfd, const void* buf,
+  size_t len, int flags, const struct sockaddr* addr, socklen_t addrlen)
+{
+  io_uring_prep_send(sqe, sockfd, buf, len, flags);
+  io_uring_prep_send_set_addr(sqe, addr, addrlen);
+}
+#endif
+`;
+
+function prepareSources(msDir, srcDir, srtpPrefix) {
+  fs.cpSync(path.join(msDir, 'worker'), srcDir, { recursive: true });
+  const sub = path.join(srcDir, 'subprojects');
+  for (const f of fs.readdirSync(sub)) {
+    if (f.endsWith('.wrap')) fs.rmSync(path.join(sub, f));
+  }
+  for (const [name, lines] of Object.entries(subprojectStubs(srtpPrefix))) {
+    const dir = path.join(sub, name);
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(
+      path.join(dir, 'meson.build'),
+      `project('${name}', 'c')\n${lines.join('\n')}\n`,
+    );
+    fs.writeFileSync(path.join(dir, 'empty.c'), '');
+    const options = (STUB_OPTIONS[name] ?? []).map(
+      (o) => `option('${o}', type: 'string', value: '', description: 'unused: Debian library')`,
+    );
+    fs.writeFileSync(path.join(dir, 'meson_options.txt'), `${options.join('\n')}\n`);
+  }
+  fs.writeFileSync(path.join(sub, 'libsrtp2', 'srtp.h'), SRTP_COMPAT_H);
+  fs.writeFileSync(path.join(sub, 'liburing', 'liburing-compat.h'), LIBURING_COMPAT_H);
+
+  const mesonBuild = path.join(srcDir, 'meson.build');
+  const text = fs.readFileSync(mesonBuild, 'utf8');
+  // Debian 12 has meson 1.0.1; nothing mediasoup's build uses needs 1.1.
+  const patched = text.replace(/meson_version:\s*'>=\s*1\.1\.0'/, "meson_version: '>= 1.0.0'");
+  fs.writeFileSync(mesonBuild, patched);
+}
+
+async function build(profile, outDir) {
+  const msDir = mediasoupPackageDir();
+  const workDir = fs.mkdtempSync(path.join(cacheRoot(), `.build-${profile}-`));
+  const srtpPrefix = path.join(workDir, 'srtp');
+  const srcDir = path.join(workDir, 'worker');
+  const buildDir = path.join(workDir, 'build');
+  try {
+    await buildLibsrtp(workDir, srtpPrefix);
+    prepareSources(msDir, srcDir, srtpPrefix);
+    log(`configuring (${profile}: ${PROFILES[profile].join(' ')})`);
+    await run(
+      'meson',
+      ['setup', '--wrap-mode=nodownload', ...PROFILES[profile], buildDir, srcDir],
+      {},
+    );
+    log(`compiling mediasoup-worker on ${os.availableParallelism()} cores; this takes minutes`);
+    // libwebrtc includes the generated FBS headers but does not depend on their
+    // target (the upstream flatbuffers subproject orders it): generate them first.
+    await run('ninja', ['-C', buildDir, 'fbs/FBS']);
+    await run('ninja', ['-C', buildDir, 'mediasoup-worker'], { progress: ninjaProgress() });
+    fs.mkdirSync(outDir, { recursive: true });
+    fs.copyFileSync(path.join(buildDir, 'mediasoup-worker'), path.join(outDir, 'mediasoup-worker'));
+    fs.chmodSync(path.join(outDir, 'mediasoup-worker'), 0o755);
+  } finally {
+    fs.rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+/** Returns the path of the cached worker binary for a profile, building it when missing. */
+export async function ensureWorker(profile) {
+  const msDir = mediasoupPackageDir();
+  const version = JSON.parse(fs.readFileSync(path.join(msDir, 'package.json'), 'utf8')).version;
+  const scriptHash = createHash('sha1')
+    .update(fs.readFileSync(fileURLToPath(import.meta.url)))
+    .digest('hex')
+    .slice(0, 10);
+  const outDir = path.join(cacheRoot(), `${version}-${profile}-${scriptHash}`);
+  const bin = path.join(outDir, 'mediasoup-worker');
+  if (fs.existsSync(bin)) return bin;
+
+  fs.mkdirSync(cacheRoot(), { recursive: true });
+  log(`building mediasoup-worker ${version} (${profile}) from the package's worker/ sources`);
+  ensureDebianPackages(BUILD_PACKAGES);
+  const started = Date.now();
+  await build(profile, outDir);
+  log(`built in ${Math.round((Date.now() - started) / 1000)} s: ${bin}`);
+  return bin;
+}
+
+/** Puts the binary where mediasoup looks for it (worker/out/Release), so no env is needed. */
+function linkIntoPackage(bin) {
+  const target = path.join(mediasoupPackageDir(), 'worker', 'out', 'Release', 'mediasoup-worker');
+  fs.mkdirSync(path.dirname(target), { recursive: true });
+  fs.rmSync(target, { force: true });
+  fs.symlinkSync(bin, target);
+}
+
+async function main() {
+  const args = parseArgs(process.argv.slice(2));
+  if (process.env.MEDIASOUP_WORKER_BIN) {
+    log('MEDIASOUP_WORKER_BIN is set: using that binary, nothing to build');
+    return;
+  }
+  const bin = await ensureWorker(args.profile);
+  if (args.link) linkIntoPackage(bin);
+  if (args.printPath) process.stdout.write(`${bin}\n`);
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  main().catch((err) => {
+    log(`FAILED: ${err.message}`);
+    log(
+      `The worker builds on Debian 12 with: apt-get install -y ${BUILD_PACKAGES.join(' ')}; ` +
+        'it also needs deb-src access to Debian’s archive for libsrtp2’s source.',
+    );
+    process.exit(1);
+  });
+}
