@@ -1,0 +1,145 @@
+import { PROTOCOL_VERSION } from '@amphi/protocol';
+import swagger from '@fastify/swagger';
+import Fastify, { type FastifyError, type FastifyInstance, LogController } from 'fastify';
+import {
+  hasZodFastifySchemaValidationErrors,
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+} from 'fastify-type-provider-zod';
+import type { JoinTokens } from './auth/JoinTokens.ts';
+import { AppError } from './errors.ts';
+import { type Logger, urlWithoutQuery } from './logger.ts';
+import { operatorRoutes } from './routes/operator.ts';
+import { registrationRoutes } from './routes/registration.ts';
+import type { Services } from './signaling/context.ts';
+import { signalingPlugin } from './signaling/plugin.ts';
+
+export interface AppDeps {
+  services: Services;
+  tokens: JoinTokens;
+  operatorToken: string;
+  publicUrl: string;
+  log: Logger;
+}
+
+/**
+ * The HTTP face of the control plane. Every concern is a plugin registered
+ * here, in one visible place:
+ *   /api/v1/...          operator REST (Bearer operator credential)
+ *   /api/v1/registration questions before the event (Bearer classroom join token)
+ *   /v1/events/:id/ws    WebSocket signaling (join token)
+ *   /api/openapi.json    OpenAPI document generated from the zod schemas
+ *   /healthz             liveness
+ */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.log,
+    bodyLimit: 256 * 1024,
+    // Join tokens travel in query strings: never log a URL with its query.
+    logController: new LogController({ disableRequestLogging: true }),
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  app.addHook('onResponse', async (req, reply) => {
+    req.log.info(
+      {
+        method: req.method,
+        url: urlWithoutQuery(req.url),
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
+      'request',
+    );
+  });
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    if (err instanceof AppError) {
+      return reply.code(err.httpStatus).send({ error: err.toBody() });
+    }
+    if (hasZodFastifySchemaValidationErrors(err)) {
+      const details = err.validation.slice(0, 20).map((v) => ({
+        path: [err.validationContext, ...String(v.instancePath).split('/').filter(Boolean)].join(
+          '.',
+        ),
+        message: v.message ?? 'invalid',
+      }));
+      const first = details[0];
+      return reply.code(400).send({
+        error: {
+          code: 'VALIDATION_FAILED',
+          message: first ? `${first.path}: ${first.message}` : 'invalid request',
+          details,
+        },
+      });
+    }
+    if (err.statusCode === 413) {
+      return reply
+        .code(413)
+        .send({ error: { code: 'MESSAGE_TOO_LARGE', message: 'body too large' } });
+    }
+    if (
+      err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' ||
+      err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY'
+    ) {
+      return reply.code(400).send({ error: { code: 'INVALID_JSON', message: err.message } });
+    }
+    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+      return reply
+        .code(err.statusCode)
+        .send({ error: { code: 'VALIDATION_FAILED', message: err.message } });
+    }
+    req.log.error({ err, url: urlWithoutQuery(req.url) }, 'unhandled error');
+    return reply.code(500).send({ error: { code: 'INTERNAL', message: 'internal error' } });
+  });
+
+  app.setNotFoundHandler((req, reply) => {
+    reply.code(404).send({
+      error: { code: 'NOT_FOUND', message: `no route ${req.method} ${urlWithoutQuery(req.url)}` },
+    });
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'Amphi control API',
+        description:
+          'Events, enrolments, join links and question registration. Signaling runs over WebSocket at /v1/events/{eventId}/ws.',
+        version: `${PROTOCOL_VERSION}.0.0`,
+      },
+      components: {
+        securitySchemes: {
+          operator: { type: 'http', scheme: 'bearer', description: 'operator credential' },
+          joinToken: { type: 'http', scheme: 'bearer', description: 'classroom join token' },
+        },
+      },
+    },
+    transform: jsonSchemaTransform,
+  });
+
+  await app.register(operatorRoutes, {
+    prefix: '/api/v1',
+    catalog: deps.services.catalog,
+    tokens: deps.tokens,
+    bus: deps.services.bus,
+    operatorToken: deps.operatorToken,
+    publicUrl: deps.publicUrl,
+    log: deps.log,
+  });
+  await app.register(registrationRoutes, {
+    prefix: '/api/v1',
+    catalog: deps.services.catalog,
+    questions: deps.services.questions,
+    tokens: deps.tokens,
+  });
+  await app.register(signalingPlugin, {
+    services: deps.services,
+    tokens: deps.tokens,
+    log: deps.log,
+  });
+
+  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
+  return app as unknown as FastifyInstance;
+}

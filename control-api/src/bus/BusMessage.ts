@@ -1,0 +1,66 @@
+import {
+  ConnectedParticipant,
+  EventStatus,
+  ProducerInfo,
+  Question,
+  QuestionStatus,
+  RaisedHand,
+  Stage,
+} from '@amphi/protocol';
+import { z } from 'zod';
+
+/**
+ * What control-api instances tell each other about an event. Every instance
+ * receives every message (its own included) and fans it out to the sockets it
+ * holds for that event.
+ */
+export const BusMessage = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('question.created'), eventId: z.uuid(), question: Question }),
+  z.object({
+    kind: z.literal('question.updated'),
+    eventId: z.uuid(),
+    question: Question,
+    previousStatus: QuestionStatus,
+  }),
+  z.object({
+    kind: z.literal('questions.reordered'),
+    eventId: z.uuid(),
+    ranks: z.array(z.object({ questionId: z.uuid(), rank: z.number() })),
+  }),
+  z.object({
+    kind: z.literal('hand.updated'),
+    eventId: z.uuid(),
+    classroomId: z.uuid(),
+    hand: RaisedHand.nullable(),
+  }),
+  z.object({
+    kind: z.literal('stage.updated'),
+    eventId: z.uuid(),
+    stage: Stage.nullable(),
+    /** The classroom that was on stage (or invited) before, if it changed. */
+    previousClassroomId: z.uuid().nullable(),
+  }),
+  z.object({
+    kind: z.literal('presence.snapshot'),
+    eventId: z.uuid(),
+    instanceId: z.string(),
+    participants: z.array(ConnectedParticipant),
+  }),
+  z.object({ kind: z.literal('participant.remove'), eventId: z.uuid(), classroomId: z.uuid() }),
+  z.object({ kind: z.literal('event.updated'), eventId: z.uuid(), status: EventStatus }),
+  z.object({ kind: z.literal('media.producerAdded'), eventId: z.uuid(), producer: ProducerInfo }),
+  z.object({
+    kind: z.literal('media.producerClosed'),
+    eventId: z.uuid(),
+    producerId: z.string(),
+    role: ProducerInfo.shape.role,
+  }),
+]);
+export type BusMessage = z.infer<typeof BusMessage>;
+export type BusMessageKind = BusMessage['kind'];
+
+/**
+ * Kinds that may be lost without harm: presence is re-published every few
+ * seconds. Everything else must reach every instance (Redis streams).
+ */
+export const EPHEMERAL_KINDS: ReadonlySet<BusMessageKind> = new Set(['presence.snapshot']);

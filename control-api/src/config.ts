@@ -1,0 +1,88 @@
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
+
+/**
+ * Configuration, from environment variables, parsed once. The defaults run on
+ * one machine with nothing else installed: embedded PostgreSQL, in-process bus.
+ */
+export const ConfigSchema = z.object({
+  HOST: z.string().default('0.0.0.0'),
+  PORT: int(8080),
+  /** Base URL people open (join links are built on it). */
+  PUBLIC_URL: z.url().optional(),
+  /** When unset, an embedded PostgreSQL runs with its data under DATA_DIR/postgres. */
+  DATABASE_URL: z.string().optional(),
+  DATABASE_POOL_SIZE: int(10, 1),
+  /** When set, instances share events through Redis; otherwise an in-process bus. */
+  REDIS_URL: z.string().optional(),
+  DATA_DIR: z.string().default('.data'),
+  /** HMAC secret for join tokens (>= 32 chars). Default: generated once under DATA_DIR. */
+  JOIN_TOKEN_SECRET: z.string().min(32).optional(),
+  /** Operator credential (Bearer). Default: generated once under DATA_DIR. */
+  OPERATOR_TOKEN: z.string().min(16).optional(),
+  INSTANCE_ID: z.string().min(1).max(64).optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SEED_DEMO: bool.default(true),
+
+  /** Questions per classroom: sustained rate per minute and burst. */
+  QUESTION_RATE_PER_MINUTE: int(6, 1),
+  QUESTION_BURST: int(3, 1),
+  /** Socket connections (joins) per participant token: per minute and burst. */
+  JOIN_RATE_PER_MINUTE: int(30, 1),
+  JOIN_BURST: int(10, 1),
+  /** Socket connections per client address: per second and burst (schools share addresses). */
+  CONNECT_RATE_PER_IP_PER_SECOND: int(200, 1),
+  CONNECT_BURST_PER_IP: int(2000, 1),
+  /** Messages per socket: per second and burst. */
+  WS_MESSAGES_PER_SECOND: int(50, 1),
+  WS_MESSAGE_BURST: int(100, 1),
+  /** Bad or over-limit messages tolerated in ABUSE_WINDOW_MS before the socket is closed. */
+  ABUSE_MAX_STRIKES: int(50, 1),
+  ABUSE_WINDOW_MS: int(10_000, 100),
+});
+export type Config = z.infer<typeof ConfigSchema>;
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = ConfigSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}
+
+/** Limits the live layer needs, separated from process-level settings so tests can pass them. */
+export type Limits = Pick<
+  Config,
+  | 'QUESTION_RATE_PER_MINUTE'
+  | 'QUESTION_BURST'
+  | 'JOIN_RATE_PER_MINUTE'
+  | 'JOIN_BURST'
+  | 'CONNECT_RATE_PER_IP_PER_SECOND'
+  | 'CONNECT_BURST_PER_IP'
+  | 'WS_MESSAGES_PER_SECOND'
+  | 'WS_MESSAGE_BURST'
+  | 'ABUSE_MAX_STRIKES'
+  | 'ABUSE_WINDOW_MS'
+>;
+
+export function defaultLimits(overrides: Partial<Limits> = {}): Limits {
+  const base = ConfigSchema.parse({});
+  return {
+    QUESTION_RATE_PER_MINUTE: base.QUESTION_RATE_PER_MINUTE,
+    QUESTION_BURST: base.QUESTION_BURST,
+    JOIN_RATE_PER_MINUTE: base.JOIN_RATE_PER_MINUTE,
+    JOIN_BURST: base.JOIN_BURST,
+    CONNECT_RATE_PER_IP_PER_SECOND: base.CONNECT_RATE_PER_IP_PER_SECOND,
+    CONNECT_BURST_PER_IP: base.CONNECT_BURST_PER_IP,
+    WS_MESSAGES_PER_SECOND: base.WS_MESSAGES_PER_SECOND,
+    WS_MESSAGE_BURST: base.WS_MESSAGE_BURST,
+    ABUSE_MAX_STRIKES: base.ABUSE_MAX_STRIKES,
+    ABUSE_WINDOW_MS: base.ABUSE_WINDOW_MS,
+    ...overrides,
+  };
+}

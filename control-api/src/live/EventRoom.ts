@@ -1,0 +1,254 @@
+import { EventEmitter } from 'node:events';
+import type {
+  ConnectedParticipant,
+  EventData,
+  EventName,
+  Presence,
+  ProducerInfo,
+  Role,
+} from '@amphi/protocol';
+import type { Bus } from '../bus/Bus.ts';
+import type { BusMessage } from '../bus/BusMessage.ts';
+import type { Logger } from '../logger.ts';
+import { canSeeQuestion } from '../questions/visibility.ts';
+
+/** A connected participant, as a room sees it. */
+export interface RoomMember {
+  readonly participantId: string;
+  readonly role: Role;
+  readonly name: string;
+  readonly classroomId: string | null;
+  readonly region: string | null;
+  push<E extends EventName>(event: E, data: EventData<E>): void;
+  /** Closes the socket (removed by a moderator, event closed...). */
+  close(code: number, reason: string): void;
+  /** The classroom left the stage: stop sending its camera. */
+  stageEnded(): void;
+}
+
+export type EventRoomEvents = { empty: []; close: [] };
+
+const REMOTE_PRESENCE_TTL_MS = 15_000;
+
+/**
+ * One event's live participants on this instance. Receives every bus message
+ * for the event and delivers it to the members allowed to see it. Keeps the
+ * presence of the other instances from their snapshots.
+ */
+export class EventRoom extends EventEmitter<EventRoomEvents> {
+  readonly eventId: string;
+  readonly #bus: Bus;
+  readonly #log: Logger;
+  readonly #members = new Map<string, RoomMember>();
+  readonly #remote = new Map<string, { participants: ConnectedParticipant[]; at: number }>();
+  #snapshotTimer: NodeJS.Timeout | undefined;
+  #presencePushTimer: NodeJS.Timeout | undefined;
+  #closed = false;
+  /** Lets monitoring watch members come and go without interfering. */
+  readonly observer = new EventEmitter<{
+    memberadded: [RoomMember];
+    memberremoved: [RoomMember];
+  }>();
+
+  constructor(eventId: string, deps: { bus: Bus; log: Logger }) {
+    super();
+    this.eventId = eventId;
+    this.#bus = deps.bus;
+    this.#log = deps.log.child({ eventId });
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  get size(): number {
+    return this.#members.size;
+  }
+
+  members(): IterableIterator<RoomMember> {
+    return this.#members.values();
+  }
+
+  add(member: RoomMember): void {
+    if (this.#closed) throw new Error('room closed');
+    this.#members.set(member.participantId, member);
+    this.observer.emit('memberadded', member);
+    this.#presenceChanged();
+  }
+
+  remove(member: RoomMember): void {
+    if (!this.#members.delete(member.participantId)) return;
+    this.observer.emit('memberremoved', member);
+    this.#presenceChanged();
+    if (this.#members.size === 0) this.emit('empty');
+  }
+
+  /** Who is connected to the event across every instance. */
+  presence(): Presence {
+    const now = Date.now();
+    const participants: ConnectedParticipant[] = [...this.#localParticipants()];
+    for (const [instanceId, snap] of this.#remote) {
+      if (now - snap.at > REMOTE_PRESENCE_TTL_MS) {
+        this.#remote.delete(instanceId);
+        continue;
+      }
+      participants.push(...snap.participants);
+    }
+    const counts = { speaker: 0, moderator: 0, classroom: 0 };
+    const classroomsByRegion: Record<string, number> = {};
+    const seenClassrooms = new Set<string>();
+    for (const p of participants) {
+      counts[p.role] += 1;
+      if (p.role === 'classroom' && p.classroomId && !seenClassrooms.has(p.classroomId)) {
+        seenClassrooms.add(p.classroomId);
+        const region = p.region ?? 'inconnue';
+        classroomsByRegion[region] = (classroomsByRegion[region] ?? 0) + 1;
+      }
+    }
+    return { counts, classroomsByRegion, participants };
+  }
+
+  /** Publishes this instance's participants (called on change and as a heartbeat). */
+  publishSnapshot(): void {
+    if (this.#closed) return;
+    this.#bus
+      .publish({
+        kind: 'presence.snapshot',
+        eventId: this.eventId,
+        instanceId: this.#bus.instanceId,
+        participants: [...this.#localParticipants()],
+      })
+      .catch((err: unknown) => this.#log.warn({ err }, 'presence publish failed'));
+  }
+
+  deliver(msg: BusMessage): void {
+    if (this.#closed) return;
+    switch (msg.kind) {
+      case 'question.created':
+        for (const m of this.#members.values()) {
+          if (m.role === 'moderator') m.push('question.created', msg.question);
+          else if (m.classroomId === msg.question.classroomId) {
+            m.push('question.updated', msg.question);
+          }
+        }
+        return;
+      case 'question.updated': {
+        const before = { ...msg.question, status: msg.previousStatus };
+        for (const m of this.#members.values()) {
+          if (canSeeQuestion(m, msg.question)) m.push('question.updated', msg.question);
+          else if (canSeeQuestion(m, before)) {
+            m.push('question.removed', { questionId: msg.question.id });
+          }
+        }
+        return;
+      }
+      case 'questions.reordered':
+        for (const m of this.#members.values()) m.push('questions.reordered', { ranks: msg.ranks });
+        return;
+      case 'hand.updated':
+        for (const m of this.#members.values()) {
+          if (m.role === 'moderator' || m.classroomId === msg.classroomId) {
+            m.push('hand.updated', {
+              classroomId: msg.classroomId,
+              raised: msg.hand !== null,
+              hand: msg.hand,
+            });
+          }
+        }
+        return;
+      case 'stage.updated':
+        for (const m of this.#members.values()) {
+          if (m.role !== 'classroom') m.push('stage.updated', { stage: msg.stage });
+          else if (m.classroomId === msg.stage?.classroomId) {
+            m.push('stage.updated', { stage: msg.stage });
+          } else if (m.classroomId === msg.previousClassroomId) {
+            // Only the classroom concerned learns about the stage: no classroom names to others.
+            m.push('stage.updated', { stage: null });
+          }
+          if (m.classroomId !== null && m.classroomId === msg.previousClassroomId) m.stageEnded();
+        }
+        return;
+      case 'presence.snapshot':
+        if (msg.instanceId === this.#bus.instanceId) return;
+        this.#remote.set(msg.instanceId, { participants: msg.participants, at: Date.now() });
+        this.#schedulePresencePush();
+        return;
+      case 'participant.remove':
+        for (const m of [...this.#members.values()]) {
+          if (m.classroomId === msg.classroomId) m.close(4003, 'removed by a moderator');
+        }
+        return;
+      case 'event.updated':
+        for (const m of this.#members.values()) {
+          m.push('event.updated', { eventId: msg.eventId, status: msg.status });
+        }
+        return;
+      case 'media.producerAdded':
+        for (const m of this.#members.values()) {
+          if (mayConsume(m.role, msg.producer.role)) m.push('media.producerAdded', msg.producer);
+        }
+        return;
+      case 'media.producerClosed':
+        for (const m of this.#members.values()) {
+          if (mayConsume(m.role, msg.role)) {
+            m.push('media.producerClosed', { producerId: msg.producerId });
+          }
+        }
+        return;
+    }
+  }
+
+  /** Closes every member's socket and stops timers. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#snapshotTimer);
+    clearTimeout(this.#presencePushTimer);
+    for (const m of [...this.#members.values()]) m.close(1001, 'server shutting down');
+    this.#members.clear();
+    this.emit('close');
+  }
+
+  *#localParticipants(): Iterable<ConnectedParticipant> {
+    for (const m of this.#members.values()) {
+      yield {
+        participantId: m.participantId,
+        role: m.role,
+        name: m.name,
+        classroomId: m.classroomId,
+        region: m.region,
+      };
+    }
+  }
+
+  #presenceChanged(): void {
+    if (!this.#snapshotTimer) {
+      this.#snapshotTimer = setTimeout(() => {
+        this.#snapshotTimer = undefined;
+        this.publishSnapshot();
+      }, 200);
+    }
+    this.#schedulePresencePush();
+  }
+
+  #schedulePresencePush(): void {
+    if (this.#presencePushTimer || this.#closed) return;
+    this.#presencePushTimer = setTimeout(() => {
+      this.#presencePushTimer = undefined;
+      if (this.#closed) return;
+      const moderators = [...this.#members.values()].filter((m) => m.role === 'moderator');
+      if (moderators.length === 0) return;
+      const presence = this.presence();
+      for (const m of moderators) m.push('presence.updated', presence);
+    }, 300);
+  }
+}
+
+/**
+ * Who may consume whose media: everybody consumes the speakers; a classroom's
+ * stage camera goes only to speakers and moderators.
+ */
+export function mayConsume(consumer: Role, producer: ProducerInfo['role']): boolean {
+  if (producer === 'speaker') return true;
+  return consumer === 'speaker' || consumer === 'moderator';
+}

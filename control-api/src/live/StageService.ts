@@ -1,0 +1,200 @@
+import type { RaisedHand, Stage } from '@amphi/protocol';
+import type { Bus } from '../bus/Bus.ts';
+import type { BusMessage } from '../bus/BusMessage.ts';
+import { classroomDisplayName } from '../catalog/CatalogStore.ts';
+import type { Sql } from '../db/Database.ts';
+import { AppError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+
+interface StageRow {
+  classroomId: string;
+  status: 'invited' | 'live';
+  since: Date;
+  label: string;
+  schoolName: string;
+  town: string;
+}
+
+interface HandRow {
+  classroomId: string;
+  raisedAt: Date;
+  label: string;
+  schoolName: string;
+  town: string;
+}
+
+const toStage = (r: StageRow): Stage => ({
+  classroomId: r.classroomId,
+  classroomName: classroomDisplayName(r),
+  status: r.status,
+  since: r.since.toISOString(),
+});
+
+const toHand = (r: HandRow): RaisedHand => ({
+  classroomId: r.classroomId,
+  classroomName: classroomDisplayName(r),
+  raisedAt: r.raisedAt.toISOString(),
+});
+
+/**
+ * Raised hands, the stage (one classroom at most: invited, then live once it
+ * consents) and removed classrooms. State lives in PostgreSQL; changes are
+ * announced on the bus.
+ */
+export class StageService {
+  readonly #sql: Sql;
+  readonly #bus: Bus;
+  readonly #log: Logger;
+
+  constructor(deps: { sql: Sql; bus: Bus; log: Logger }) {
+    this.#sql = deps.sql;
+    this.#bus = deps.bus;
+    this.#log = deps.log.child({ component: 'stage' });
+  }
+
+  // --- hands
+
+  async raiseHand(eventId: string, classroomId: string): Promise<RaisedHand> {
+    await this.#sql`insert into raised_hands (event_id, classroom_id)
+                    values (${eventId}, ${classroomId}) on conflict do nothing`;
+    const hand = (await this.hands(eventId, classroomId))[0];
+    if (!hand) throw new AppError('INTERNAL', 'hand vanished');
+    await this.#publish({ kind: 'hand.updated', eventId, classroomId, hand });
+    return hand;
+  }
+
+  async lowerHand(eventId: string, classroomId: string): Promise<void> {
+    const rows = await this.#sql`delete from raised_hands
+      where event_id = ${eventId} and classroom_id = ${classroomId} returning classroom_id`;
+    if (rows.length > 0) {
+      await this.#publish({ kind: 'hand.updated', eventId, classroomId, hand: null });
+    }
+  }
+
+  /** Raised hands, oldest first; only the given classroom's when one is given. */
+  async hands(eventId: string, classroomId?: string | null): Promise<RaisedHand[]> {
+    const only = classroomId ? this.#sql`and h.classroom_id = ${classroomId}` : this.#sql``;
+    const rows = await this.#sql<HandRow[]>`
+      select h.classroom_id, h.raised_at, c.label, s.name as school_name, s.town
+      from raised_hands h join classrooms c on c.id = h.classroom_id
+      join schools s on s.id = c.school_id
+      where h.event_id = ${eventId} ${only} order by h.raised_at`;
+    return rows.map(toHand);
+  }
+
+  // --- stage
+
+  async stage(eventId: string): Promise<Stage | null> {
+    const [row] = await this.#sql<StageRow[]>`
+      select st.classroom_id, st.status, st.since, c.label, s.name as school_name, s.town
+      from stage st join classrooms c on c.id = st.classroom_id join schools s on s.id = c.school_id
+      where st.event_id = ${eventId}`;
+    return row ? toStage(row) : null;
+  }
+
+  /** Invites a classroom; replaces a pending invitation, not a classroom already live. */
+  async invite(eventId: string, classroomId: string): Promise<Stage> {
+    const enrolled = await this.#sql`select 1 from classroom_enrolments
+      where event_id = ${eventId} and classroom_id = ${classroomId}`;
+    if (enrolled.length === 0) {
+      throw new AppError('NOT_ENROLLED', 'this classroom is not enrolled in the event');
+    }
+    const previous = await this.stage(eventId);
+    if (previous?.status === 'live' && previous.classroomId !== classroomId) {
+      throw new AppError(
+        'INVALID_STATE',
+        `${previous.classroomName} is on stage: take it off before inviting another classroom`,
+      );
+    }
+    if (previous?.status === 'live') return previous;
+    await this.#sql`
+      insert into stage (event_id, classroom_id, status) values (${eventId}, ${classroomId}, 'invited')
+      on conflict (event_id) do update set classroom_id = excluded.classroom_id,
+        status = 'invited', since = now()`;
+    await this.#sql`delete from raised_hands
+      where event_id = ${eventId} and classroom_id = ${classroomId}`;
+    const stage = await this.stage(eventId);
+    if (!stage) throw new AppError('INTERNAL', 'stage vanished');
+    this.#log.info({ eventId, classroomId }, 'classroom invited on stage');
+    await this.#publish({ kind: 'hand.updated', eventId, classroomId, hand: null });
+    await this.#publish({
+      kind: 'stage.updated',
+      eventId,
+      stage,
+      previousClassroomId:
+        previous && previous.classroomId !== classroomId ? previous.classroomId : null,
+    });
+    return stage;
+  }
+
+  /** The invited classroom consents (goes live) or declines (the stage empties). */
+  async respond(eventId: string, classroomId: string, accept: boolean): Promise<Stage | null> {
+    const rows = accept
+      ? await this.#sql`update stage set status = 'live', since = now()
+          where event_id = ${eventId} and classroom_id = ${classroomId} and status = 'invited'
+          returning classroom_id`
+      : await this.#sql`delete from stage
+          where event_id = ${eventId} and classroom_id = ${classroomId} and status = 'invited'
+          returning classroom_id`;
+    if (rows.length === 0) {
+      throw new AppError('INVALID_STATE', 'this classroom has no pending invitation to the stage');
+    }
+    const stage = accept ? await this.stage(eventId) : null;
+    this.#log.info({ eventId, classroomId, accept }, 'stage invitation answered');
+    await this.#publish({
+      kind: 'stage.updated',
+      eventId,
+      stage,
+      previousClassroomId: accept ? null : classroomId,
+    });
+    return stage;
+  }
+
+  /** Empties the stage; with a classroom id, only if that classroom is the one on it. */
+  async clear(eventId: string, onlyClassroomId?: string): Promise<void> {
+    const only = onlyClassroomId ? this.#sql`and classroom_id = ${onlyClassroomId}` : this.#sql``;
+    const rows = await this.#sql<{ classroomId: string }[]>`
+      delete from stage where event_id = ${eventId} ${only} returning classroom_id`;
+    const removed = rows[0];
+    if (!removed) {
+      if (onlyClassroomId) throw new AppError('NOT_ON_STAGE', 'this classroom is not on stage');
+      return;
+    }
+    this.#log.info({ eventId, classroomId: removed.classroomId }, 'stage cleared');
+    await this.#publish({
+      kind: 'stage.updated',
+      eventId,
+      stage: null,
+      previousClassroomId: removed.classroomId,
+    });
+  }
+
+  /** Whether this classroom is live on stage now (read from the database, not a cache). */
+  async isLiveOnStage(eventId: string, classroomId: string): Promise<boolean> {
+    const rows = await this.#sql`select 1 from stage where event_id = ${eventId}
+      and classroom_id = ${classroomId} and status = 'live'`;
+    return rows.length > 0;
+  }
+
+  // --- removal
+
+  async removeClassroom(eventId: string, classroomId: string, by: string): Promise<void> {
+    await this.#sql`insert into classroom_removals (event_id, classroom_id)
+                    values (${eventId}, ${classroomId}) on conflict do nothing`;
+    await this
+      .#sql`insert into moderation_actions (event_id, classroom_id, actor_role, actor_name, action)
+                    values (${eventId}, ${classroomId}, 'moderator', ${by}, 'remove_classroom')`;
+    await this.lowerHand(eventId, classroomId);
+    await this.clear(eventId, classroomId).catch(() => {});
+    this.#log.info({ eventId, classroomId }, 'classroom removed from event');
+    await this.#publish({ kind: 'participant.remove', eventId, classroomId });
+  }
+
+  async #publish(message: BusMessage): Promise<void> {
+    try {
+      await this.#bus.publish(message);
+    } catch (err) {
+      this.#log.error({ err, kind: message.kind, eventId: message.eventId }, 'bus publish failed');
+    }
+  }
+}

@@ -1,0 +1,112 @@
+import {
+  type ModerateQuestion,
+  PUBLIC_QUESTION_STATUSES,
+  type Question,
+  type SubmitQuestion,
+  type SubmitQuestionResult,
+} from '@amphi/protocol';
+import type { Bus } from '../bus/Bus.ts';
+import type { BusMessage } from '../bus/BusMessage.ts';
+import type { ClassroomInfo } from '../catalog/CatalogStore.ts';
+import { AppError } from '../errors.ts';
+import type { RateLimiter } from '../live/RateLimiter.ts';
+import type { Logger } from '../logger.ts';
+import type { Actor, QuestionStore } from './QuestionStore.ts';
+import type { Viewer } from './visibility.ts';
+
+/**
+ * The moderated question queue of every event: writes go to PostgreSQL first,
+ * then the change is announced on the bus for every instance to fan out.
+ */
+export class QuestionQueue {
+  readonly #store: QuestionStore;
+  readonly #bus: Bus;
+  readonly #limiter: RateLimiter;
+  readonly #log: Logger;
+
+  constructor(deps: { store: QuestionStore; bus: Bus; limiter: RateLimiter; log: Logger }) {
+    this.#store = deps.store;
+    this.#bus = deps.bus;
+    this.#limiter = deps.limiter;
+    this.#log = deps.log.child({ component: 'questions' });
+  }
+
+  async submit(
+    eventId: string,
+    classroom: ClassroomInfo,
+    input: SubmitQuestion,
+  ): Promise<SubmitQuestionResult> {
+    if (!this.#limiter.take(`${eventId}:${classroom.id}`)) {
+      // A retry of a stored question is still answered; a new one waits.
+      const existing = await this.#store.findByIdempotencyKey(
+        eventId,
+        classroom,
+        input.idempotencyKey,
+      );
+      if (existing) return { question: existing, duplicate: true };
+      throw new AppError(
+        'RATE_LIMITED',
+        'too many questions from this classroom: wait a little before asking another one',
+      );
+    }
+    const result = await this.#store.submit(eventId, classroom, input);
+    const { question } = result;
+    this.#log.info(
+      { eventId, classroomId: classroom.id, questionId: question.id, duplicate: result.duplicate },
+      'question submitted',
+    );
+    this.#log.debug({ questionId: question.id, text: question.text }, 'question text');
+    if (!result.duplicate) await this.#publish({ kind: 'question.created', eventId, question });
+    return result;
+  }
+
+  /** The questions this viewer may see, in queue order. */
+  list(eventId: string, viewer: Viewer): Promise<Question[]> {
+    if (viewer.role === 'moderator') return this.#store.list(eventId);
+    return this.#store.list(eventId, {
+      statuses: PUBLIC_QUESTION_STATUSES,
+      orClassroomId: viewer.role === 'classroom' ? viewer.classroomId : null,
+    });
+  }
+
+  async upvote(eventId: string, classroomId: string, questionId: string): Promise<Question> {
+    const question = await this.#store.upvote(eventId, questionId, classroomId);
+    await this.#publish({
+      kind: 'question.updated',
+      eventId,
+      question,
+      previousStatus: question.status,
+    });
+    return question;
+  }
+
+  async moderate(eventId: string, actor: Actor, input: ModerateQuestion): Promise<Question> {
+    const changes = await this.#store.moderate(eventId, actor, input);
+    this.#log.info(
+      { eventId, questionId: input.questionId, action: input.action, actor: actor.role },
+      'question moderated',
+    );
+    for (const change of changes) {
+      await this.#publish({ kind: 'question.updated', eventId, ...change });
+    }
+    const own = changes.find((c) => c.question.id === input.questionId);
+    if (!own) throw new AppError('INTERNAL', 'moderated question vanished');
+    return own.question;
+  }
+
+  async reorder(eventId: string, actor: Actor, orderedIds: string[]): Promise<Question[]> {
+    const ranks = await this.#store.reorder(eventId, actor, orderedIds);
+    this.#log.info({ eventId, count: orderedIds.length }, 'questions reordered');
+    await this.#publish({ kind: 'questions.reordered', eventId, ranks });
+    return this.#store.list(eventId, { statuses: ['approved', 'answering'] });
+  }
+
+  async #publish(message: BusMessage): Promise<void> {
+    try {
+      await this.#bus.publish(message);
+    } catch (err) {
+      // The change is committed; clients resynchronise with question.list.
+      this.#log.error({ err, kind: message.kind, eventId: message.eventId }, 'bus publish failed');
+    }
+  }
+}

@@ -1,0 +1,337 @@
+import { randomUUID } from 'node:crypto';
+import type {
+  ModerateQuestion,
+  Question,
+  QuestionCategory,
+  QuestionStatus,
+  SubmitQuestion,
+} from '@amphi/protocol';
+import type postgres from 'postgres';
+import { classroomDisplayName } from '../catalog/CatalogStore.ts';
+import type { Sql } from '../db/Database.ts';
+import { AppError, pgErrorCode } from '../errors.ts';
+
+interface QuestionRow {
+  id: string;
+  eventId: string;
+  classroomId: string;
+  text: string;
+  category: QuestionCategory;
+  status: QuestionStatus;
+  mergedIntoId: string | null;
+  pinned: boolean;
+  rank: number | null;
+  upvotes: number;
+  askedBeforeEvent: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+type NamedRow = QuestionRow & { classroomName: string };
+type JoinedRow = QuestionRow & { label: string; schoolName: string; town: string };
+
+export interface Actor {
+  role: 'moderator' | 'speaker' | 'classroom';
+  name: string;
+  classroomId: string | null;
+}
+
+/** A question as it was before and after a change. */
+export interface QuestionChange {
+  question: Question;
+  previousStatus: QuestionStatus;
+}
+
+const COLUMNS =
+  'q.id, q.event_id, q.classroom_id, q.text, q.category, q.status, q.merged_into_id, q.pinned, q.rank, q.upvotes, q.asked_before_event, q.created_at, q.updated_at';
+const PUBLIC = ['approved', 'answering', 'answered'];
+
+export function toQuestion(row: NamedRow): Question {
+  return {
+    id: row.id,
+    eventId: row.eventId,
+    classroomId: row.classroomId,
+    classroomName: row.classroomName,
+    text: row.text,
+    category: row.category,
+    status: row.status,
+    mergedIntoId: row.mergedIntoId,
+    pinned: row.pinned,
+    rank: row.rank,
+    upvotes: row.upvotes,
+    askedBeforeEvent: row.askedBeforeEvent,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+/** The question queue's rows: every write is committed before it returns. */
+export class QuestionStore {
+  readonly #sql: Sql;
+
+  constructor(sql: Sql) {
+    this.#sql = sql;
+  }
+
+  /**
+   * Inserts a question unless this classroom already submitted one with the
+   * same idempotency key for the event, in which case that one is returned.
+   * One statement in the common case; refuses events that are over.
+   */
+  async submit(
+    eventId: string,
+    classroom: { id: string; displayName: string },
+    input: SubmitQuestion,
+  ): Promise<{ question: Question; duplicate: boolean }> {
+    const rows = await this.#sql<QuestionRow[]>`
+      insert into questions (id, event_id, classroom_id, idempotency_key, text, original_text,
+                             category, asked_before_event)
+      select ${randomUUID()}, e.id, ${classroom.id}, ${input.idempotencyKey}, ${input.text},
+             ${input.text}, ${input.category}, e.status = 'scheduled'
+      from events e where e.id = ${eventId} and e.status in ('scheduled', 'live')
+      on conflict (event_id, classroom_id, idempotency_key) do nothing
+      returning id, event_id, classroom_id, text, category, status, merged_into_id, pinned, rank,
+                upvotes, asked_before_event, created_at, updated_at`;
+    const inserted = rows[0];
+    if (inserted) {
+      return {
+        question: toQuestion({ ...inserted, classroomName: classroom.displayName }),
+        duplicate: false,
+      };
+    }
+    const existing = await this.findByIdempotencyKey(eventId, classroom, input.idempotencyKey);
+    if (existing) return { question: existing, duplicate: true };
+    throw new AppError('EVENT_CLOSED', 'this event is over: questions are closed');
+  }
+
+  async findByIdempotencyKey(
+    eventId: string,
+    classroom: { id: string; displayName: string },
+    idempotencyKey: string,
+  ): Promise<Question | null> {
+    const [row] = await this.#sql<QuestionRow[]>`
+      select ${this.#sql.unsafe(COLUMNS)} from questions q
+      where q.event_id = ${eventId} and q.classroom_id = ${classroom.id}
+        and q.idempotency_key = ${idempotencyKey}`;
+    return row ? toQuestion({ ...row, classroomName: classroom.displayName }) : null;
+  }
+
+  async get(eventId: string, questionId: string, sql: Sql = this.#sql): Promise<Question | null> {
+    const [row] = await sql<JoinedRow[]>`
+      select ${sql.unsafe(COLUMNS)}, c.label, s.name as school_name, s.town
+      from questions q join classrooms c on c.id = q.classroom_id join schools s on s.id = c.school_id
+      where q.id = ${questionId} and q.event_id = ${eventId}`;
+    return row ? toQuestion(named(row)) : null;
+  }
+
+  /** Questions of the event, in queue order (pinned, rank, then arrival). */
+  async list(
+    eventId: string,
+    filter: { statuses?: readonly QuestionStatus[]; orClassroomId?: string | null } = {},
+  ): Promise<Question[]> {
+    const sql = this.#sql;
+    let where = sql`true`;
+    if (filter.statuses) {
+      where = filter.orClassroomId
+        ? sql`(q.status = any(${filter.statuses as string[]}) or q.classroom_id = ${filter.orClassroomId})`
+        : sql`q.status = any(${filter.statuses as string[]})`;
+    }
+    const rows = await sql<JoinedRow[]>`
+      select ${sql.unsafe(COLUMNS)}, c.label, s.name as school_name, s.town
+      from questions q join classrooms c on c.id = q.classroom_id join schools s on s.id = c.school_id
+      where q.event_id = ${eventId} and ${where}
+      order by (q.status = 'answering') desc, q.pinned desc, q.rank asc nulls last, q.created_at, q.id
+      limit 5000`;
+    return rows.map((r) => toQuestion(named(r)));
+  }
+
+  /** One upvote per classroom, never on its own question, only on the public queue. */
+  async upvote(eventId: string, questionId: string, classroomId: string): Promise<Question> {
+    const sql = this.#sql;
+    const updated = await sql<{ id: string }[]>`
+      with ins as (
+        insert into question_upvotes (question_id, classroom_id)
+        select q.id, ${classroomId} from questions q
+        where q.id = ${questionId} and q.event_id = ${eventId}
+          and q.classroom_id <> ${classroomId} and q.status = any(${PUBLIC})
+        on conflict do nothing
+        returning question_id)
+      update questions set upvotes = upvotes + 1, updated_at = now()
+      where id in (select question_id from ins) returning id`;
+    const question = await this.get(eventId, questionId);
+    if (!question || (!PUBLIC.includes(question.status) && question.classroomId !== classroomId)) {
+      throw new AppError('NOT_FOUND', 'no such question in the queue');
+    }
+    if (updated.length > 0) return question;
+    if (question.classroomId === classroomId) {
+      throw new AppError('FORBIDDEN', 'a classroom cannot upvote its own question');
+    }
+    if (!PUBLIC.includes(question.status)) {
+      throw new AppError('INVALID_STATE', 'only questions in the queue can be upvoted');
+    }
+    throw new AppError('ALREADY_UPVOTED', 'this classroom already upvoted the question');
+  }
+
+  /**
+   * Applies a moderator action in one transaction with its audit-log row.
+   * Returns every question whose visible state changed (a merge changes two).
+   */
+  async moderate(
+    eventId: string,
+    actor: Actor,
+    input: ModerateQuestion,
+  ): Promise<QuestionChange[]> {
+    try {
+      return await this.#sql.begin(async (txn) => {
+        const tx = txn as unknown as Sql;
+        const [current] = await tx<QuestionRow[]>`
+          select ${tx.unsafe(COLUMNS)} from questions q
+          where q.id = ${input.questionId} and q.event_id = ${eventId} for update`;
+        if (!current)
+          throw new AppError('NOT_FOUND', `no question ${input.questionId} in this event`);
+        const changed: { id: string; previousStatus: QuestionStatus }[] = [
+          { id: current.id, previousStatus: current.status },
+        ];
+        const from = (allowed: QuestionStatus[]) => {
+          if (!allowed.includes(current.status)) {
+            throw new AppError(
+              'INVALID_STATE',
+              `cannot ${input.action} a question that is ${current.status}`,
+            );
+          }
+        };
+        const details: Record<string, unknown> = {};
+        switch (input.action) {
+          case 'approve':
+            from(['pending', 'rejected']);
+            await tx`
+              update questions set status = 'approved', updated_at = now(),
+                rank = (select coalesce(max(rank), 0) + 1 from questions where event_id = ${eventId})
+              where id = ${current.id}`;
+            break;
+          case 'reject':
+            from(['pending', 'approved']);
+            await tx`update questions set status = 'rejected', pinned = false, rank = null,
+                     updated_at = now() where id = ${current.id}`;
+            break;
+          case 'merge': {
+            from(['pending', 'approved', 'rejected']);
+            if (input.intoQuestionId === current.id) {
+              throw new AppError('INVALID_STATE', 'cannot merge a question into itself');
+            }
+            const [target] = await tx<QuestionRow[]>`
+              select ${tx.unsafe(COLUMNS)} from questions q
+              where q.id = ${input.intoQuestionId} and q.event_id = ${eventId} for update`;
+            if (!target)
+              throw new AppError('NOT_FOUND', `no question ${input.intoQuestionId} in this event`);
+            if (target.status === 'merged' || target.status === 'rejected') {
+              throw new AppError(
+                'INVALID_STATE',
+                `cannot merge into a question that is ${target.status}`,
+              );
+            }
+            await tx`update questions set status = 'merged', merged_into_id = ${target.id},
+                     pinned = false, rank = null, updated_at = now() where id = ${current.id}`;
+            // The asking classroom and its upvoters now back the target question.
+            await tx`
+              insert into question_upvotes (question_id, classroom_id)
+              select ${target.id}, c from (
+                select ${current.classroomId}::uuid as c
+                union select classroom_id from question_upvotes where question_id = ${current.id}
+              ) backers where c <> ${target.classroomId}
+              on conflict do nothing`;
+            await tx`update questions set updated_at = now(),
+                     upvotes = (select count(*) from question_upvotes where question_id = ${target.id})
+                     where id = ${target.id}`;
+            changed.push({ id: target.id, previousStatus: target.status });
+            details.intoQuestionId = target.id;
+            break;
+          }
+          case 'edit':
+            from(['pending', 'approved', 'answering', 'rejected']);
+            await tx`update questions set text = ${input.text},
+                     category = ${input.category ?? current.category}, updated_at = now()
+                     where id = ${current.id}`;
+            details.category = input.category ?? current.category;
+            break;
+          case 'pin':
+            from(['approved', 'answering']);
+            await tx`update questions set pinned = ${input.pinned}, updated_at = now()
+                     where id = ${current.id}`;
+            details.pinned = input.pinned;
+            break;
+          case 'answering': {
+            from(['approved', 'answered']);
+            const previous = await tx<{ id: string }[]>`
+              update questions set status = 'answered', pinned = false, updated_at = now()
+              where event_id = ${eventId} and status = 'answering' returning id`;
+            for (const p of previous) changed.push({ id: p.id, previousStatus: 'answering' });
+            await tx`update questions set status = 'answering', updated_at = now()
+                     where id = ${current.id}`;
+            break;
+          }
+          case 'answered':
+            from(['approved', 'answering']);
+            await tx`update questions set status = 'answered', pinned = false, updated_at = now()
+                     where id = ${current.id}`;
+            break;
+        }
+        await tx`
+          insert into moderation_actions (event_id, question_id, classroom_id, actor_role,
+                                          actor_name, action, details)
+          values (${eventId}, ${current.id}, ${current.classroomId}, ${actor.role}, ${actor.name},
+                  ${input.action}, ${tx.json(details as postgres.JSONValue)})`;
+        const out: QuestionChange[] = [];
+        for (const c of changed) {
+          const q = await this.get(eventId, c.id, tx);
+          if (q) out.push({ question: q, previousStatus: c.previousStatus });
+        }
+        return out;
+      });
+    } catch (err) {
+      if (pgErrorCode(err) === '23505') {
+        throw new AppError('CONFLICT', 'another moderator changed this question at the same time');
+      }
+      throw err;
+    }
+  }
+
+  /** Sets the order of approved questions; those not listed keep their order after them. */
+  async reorder(
+    eventId: string,
+    actor: Actor,
+    orderedIds: string[],
+  ): Promise<{ questionId: string; rank: number }[]> {
+    if (new Set(orderedIds).size !== orderedIds.length) {
+      throw new AppError('INVALID_MESSAGE', 'a question appears twice in the order');
+    }
+    return this.#sql.begin(async (txn) => {
+      const tx = txn as unknown as Sql;
+      const found = await tx<{ id: string }[]>`
+        select id from questions where event_id = ${eventId} and id = any(${orderedIds}::uuid[])
+          and status in ('approved', 'answering') for update`;
+      if (found.length !== orderedIds.length) {
+        throw new AppError('INVALID_STATE', 'only approved questions of this event can be ordered');
+      }
+      const n = orderedIds.length;
+      await tx`update questions set rank = rank + ${n}, updated_at = now()
+               where event_id = ${eventId} and status in ('approved', 'answering')
+                 and not (id = any(${orderedIds}::uuid[]))`;
+      await tx`update questions q set rank = o.ord, updated_at = now()
+               from unnest(${orderedIds}::uuid[]) with ordinality as o(id, ord)
+               where q.id = o.id`;
+      await tx`insert into moderation_actions (event_id, actor_role, actor_name, action, details)
+               values (${eventId}, ${actor.role}, ${actor.name}, 'reorder',
+                       ${tx.json({ orderedQuestionIds: orderedIds })})`;
+      const ranks = await tx<{ id: string; rank: number }[]>`
+        select id, rank from questions where event_id = ${eventId}
+          and status in ('approved', 'answering') order by rank`;
+      return ranks.map((r) => ({ questionId: r.id, rank: r.rank }));
+    });
+  }
+}
+
+function named(row: JoinedRow): NamedRow {
+  const { label, schoolName, town, ...rest } = row;
+  return { ...rest, classroomName: classroomDisplayName({ label, schoolName, town }) };
+}

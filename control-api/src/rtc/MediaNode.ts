@@ -1,0 +1,90 @@
+import type {
+  ConsumerOptions,
+  DtlsParameters,
+  MediaKind,
+  ProducerInfo,
+  ProducerSource,
+  Role,
+  RtpCapabilities,
+  RtpParameters,
+  TransportDirection,
+  TransportOptions,
+} from '@amphi/protocol';
+
+/** Who is asking, as signaling has authenticated them. Media objects are owned per participant. */
+export interface MediaParticipant {
+  eventId: string;
+  /** One per socket; a reconnecting client is a new participant. */
+  participantId: string;
+  role: Role;
+  /** Set for classrooms: the media node places them on an edge router. */
+  classroomId: string | null;
+}
+
+export interface ProduceParams {
+  transportId: string;
+  kind: MediaKind;
+  rtpParameters: RtpParameters;
+  appData: { source: ProducerSource };
+}
+
+export interface ConsumeParams {
+  transportId: string;
+  producerId: string;
+  rtpCapabilities: RtpCapabilities;
+}
+
+/**
+ * What signaling needs from the media plane, for one event's broadcast.
+ * In-process over media-server on a single node; remote when clustered.
+ *
+ * Role checks are signaling's job: a MediaNode does what it is asked.
+ * Methods reject with an `AppError` ('MEDIA_UNAVAILABLE', 'MEDIA_ERROR',
+ * 'NOT_FOUND') or any Error (reported to the client as MEDIA_ERROR).
+ */
+export interface MediaNode {
+  readonly closed: boolean;
+
+  /** RTP capabilities of the event's routers (creates the broadcast if needed). */
+  getRouterRtpCapabilities(eventId: string): Promise<RtpCapabilities>;
+
+  /** A WebRTC transport for this participant: `send` to produce, `recv` to consume. */
+  createWebRtcTransport(
+    who: MediaParticipant,
+    direction: TransportDirection,
+  ): Promise<TransportOptions>;
+
+  connectTransport(
+    who: MediaParticipant,
+    transportId: string,
+    dtlsParameters: DtlsParameters,
+  ): Promise<void>;
+
+  /** Speakers produce on the origin router; a classroom on stage on its edge router. */
+  produce(who: MediaParticipant, params: ProduceParams): Promise<{ producerId: string }>;
+
+  /** A consumer created paused; the client resumes it when its track is ready. */
+  consume(who: MediaParticipant, params: ConsumeParams): Promise<ConsumerOptions>;
+
+  resumeConsumer(who: MediaParticipant, consumerId: string): Promise<void>;
+
+  setPreferredLayers(
+    who: MediaParticipant,
+    consumerId: string,
+    layers: { spatialLayer: number; temporalLayer?: number },
+  ): Promise<void>;
+
+  /** Pause (true) or resume (false) every video consumer of this participant. */
+  setAudioOnly(who: MediaParticipant, audioOnly: boolean): Promise<void>;
+
+  closeProducer(who: MediaParticipant, producerId: string): Promise<void>;
+
+  /** Close every transport, producer and consumer of the participant (socket gone, removed). */
+  closeParticipant(who: MediaParticipant): Promise<void>;
+
+  /** Producers of the event that are open now. */
+  listProducers(eventId: string): Promise<ProducerInfo[]>;
+
+  /** Releases every broadcast this node holds for signaling. */
+  close(): Promise<void>;
+}

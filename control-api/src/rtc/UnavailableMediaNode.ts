@@ -1,0 +1,34 @@
+import type { ProducerInfo, RtpCapabilities } from '@amphi/protocol';
+import { AppError } from '../errors.ts';
+import type { MediaNode } from './MediaNode.ts';
+
+const unavailable = () =>
+  Promise.reject(
+    new AppError('MEDIA_UNAVAILABLE', 'media is not available on this server right now'),
+  );
+
+/**
+ * The media node when none is configured: questions, hands and presence work,
+ * every media request answers MEDIA_UNAVAILABLE.
+ */
+export class UnavailableMediaNode implements MediaNode {
+  closed = false;
+  getRouterRtpCapabilities(): Promise<RtpCapabilities> {
+    return unavailable();
+  }
+  createWebRtcTransport = unavailable;
+  connectTransport = unavailable;
+  produce = unavailable;
+  consume = unavailable;
+  resumeConsumer = unavailable;
+  setPreferredLayers = unavailable;
+  setAudioOnly = unavailable;
+  closeProducer = unavailable;
+  async closeParticipant(): Promise<void> {}
+  async listProducers(): Promise<ProducerInfo[]> {
+    return [];
+  }
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}

@@ -1,0 +1,131 @@
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from './app.ts';
+import { JoinTokens } from './auth/JoinTokens.ts';
+import type { Bus } from './bus/Bus.ts';
+import { LocalBus } from './bus/LocalBus.ts';
+import { RedisBus } from './bus/RedisBus.ts';
+import { CatalogStore } from './catalog/CatalogStore.ts';
+import { defaultLimits, type Limits } from './config.ts';
+import { connectDatabase, migrate, type Sql } from './db/Database.ts';
+import { LiveHub } from './live/LiveHub.ts';
+import { RateLimiter } from './live/RateLimiter.ts';
+import { StageService } from './live/StageService.ts';
+import type { Logger } from './logger.ts';
+import { getFreePort } from './ports.ts';
+import { QuestionQueue } from './questions/QuestionQueue.ts';
+import { QuestionStore } from './questions/QuestionStore.ts';
+import type { MediaNode } from './rtc/MediaNode.ts';
+import { UnavailableMediaNode } from './rtc/UnavailableMediaNode.ts';
+import type { Services } from './signaling/context.ts';
+
+export interface ControlPlaneOptions {
+  databaseUrl: string;
+  /** Redis URL for the bus; in-process bus when absent. */
+  redisUrl?: string | undefined;
+  /** Redis key/channel prefix (several deployments or test files on one Redis). */
+  redisNamespace?: string;
+  joinTokenSecret: string;
+  operatorToken: string;
+  publicUrl?: string;
+  host?: string;
+  /** 0 picks a free port. */
+  port?: number;
+  media?: MediaNode;
+  limits?: Partial<Limits>;
+  instanceId?: string;
+  databasePoolSize?: number;
+  log: Logger;
+}
+
+/** A running control-api instance and what it owns; `close()` releases all of it. */
+export interface ControlPlane {
+  readonly app: FastifyInstance;
+  readonly url: string;
+  readonly sql: Sql;
+  readonly bus: Bus;
+  readonly services: Services;
+  readonly tokens: JoinTokens;
+  close(): Promise<void>;
+}
+
+/**
+ * Connects to PostgreSQL (and migrates), opens the bus, builds the app and
+ * listens. Used by main.ts, the tests and the benchmark alike.
+ */
+export async function startControlPlane(opts: ControlPlaneOptions): Promise<ControlPlane> {
+  const { log } = opts;
+  const limits = defaultLimits(opts.limits);
+  const sql = connectDatabase(opts.databaseUrl, { max: opts.databasePoolSize ?? 10 });
+  const closers: (() => Promise<void>)[] = [() => sql.end({ timeout: 5 })];
+  const closeAll = async () => {
+    for (const c of closers.reverse())
+      await c().catch((err: unknown) => log.warn({ err }, 'close failed'));
+  };
+  try {
+    await migrate(sql, log);
+    const bus: Bus = opts.redisUrl
+      ? await RedisBus.create({
+          url: opts.redisUrl,
+          log,
+          ...(opts.redisNamespace ? { namespace: opts.redisNamespace } : {}),
+          ...(opts.instanceId ? { instanceId: opts.instanceId } : {}),
+        })
+      : new LocalBus(opts.instanceId);
+    closers.push(() => bus.close());
+    const media = opts.media ?? new UnavailableMediaNode();
+    closers.push(() => media.close());
+    const hub = new LiveHub({ bus, log });
+    closers.push(async () => hub.close());
+    const catalog = new CatalogStore(sql);
+    const services: Services = {
+      catalog,
+      questions: new QuestionQueue({
+        store: new QuestionStore(sql),
+        bus,
+        limiter: RateLimiter.perMinute(limits.QUESTION_RATE_PER_MINUTE, limits.QUESTION_BURST),
+        log,
+      }),
+      stage: new StageService({ sql, bus, log }),
+      media,
+      hub,
+      bus,
+      limits,
+    };
+    const tokens = new JoinTokens(opts.joinTokenSecret);
+    const host = opts.host ?? '127.0.0.1';
+    const port = opts.port || (await getFreePort());
+    const app = await buildApp({
+      services,
+      tokens,
+      operatorToken: opts.operatorToken,
+      publicUrl: opts.publicUrl ?? `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`,
+      log,
+    });
+    closers.push(() => app.close());
+    await app.listen({ host, port });
+    const address = app.server.address();
+    const boundPort = typeof address === 'object' && address ? address.port : port;
+    const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${boundPort}`;
+    log.info(
+      { url, instanceId: bus.instanceId, bus: opts.redisUrl ? 'redis' : 'local' },
+      'control-api listening',
+    );
+    let closed = false;
+    return {
+      app,
+      url,
+      sql,
+      bus,
+      services,
+      tokens,
+      async close() {
+        if (closed) return;
+        closed = true;
+        await closeAll();
+      },
+    };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}

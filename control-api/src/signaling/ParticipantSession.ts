@@ -1,0 +1,306 @@
+import { EventEmitter } from 'node:events';
+import {
+  CloseCode,
+  type ErrorBody,
+  type EventData,
+  type EventName,
+  isRequestType,
+  MAX_MESSAGE_BYTES,
+  PROTOCOL_VERSION,
+  type ProducerInfo,
+  RequestEnvelope,
+  type RequestId,
+  Requests,
+  type RequestType,
+} from '@amphi/protocol';
+import type { WebSocket } from 'ws';
+import { AppError, validationError } from '../errors.ts';
+import type { EventRoom, RoomMember } from '../live/EventRoom.ts';
+import { RateLimiter } from '../live/RateLimiter.ts';
+import type { Logger } from '../logger.ts';
+import type { MediaParticipant } from '../rtc/MediaNode.ts';
+import type { Handler, HandlerContext, Identity, Services } from './context.ts';
+import { handlers } from './handlers/index.ts';
+import { closeOwnProducer } from './handlers/media.ts';
+
+/** A socket whose outgoing buffer grows past this is too slow to follow the event. */
+const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
+
+export type ParticipantSessionEvents = { close: [code: number, reason: string] };
+
+/**
+ * One participant's WebSocket: parses every message with the protocol's
+ * schemas, checks the role, limits the rate, runs the handler and answers
+ * exactly once per request. Bad input gets a precise error and the socket
+ * stays usable; persistent abuse closes it with a reason. Closing the session
+ * closes the participant's media.
+ */
+export class ParticipantSession
+  extends EventEmitter<ParticipantSessionEvents>
+  implements RoomMember
+{
+  readonly self: Identity;
+  readonly #socket: WebSocket;
+  readonly #services: Services;
+  readonly #room: EventRoom;
+  readonly #log: Logger;
+  readonly #messages: RateLimiter;
+  readonly #strikes: number[] = [];
+  readonly #ctx: HandlerContext;
+  #closed = false;
+
+  constructor(deps: {
+    socket: WebSocket;
+    self: Identity;
+    services: Services;
+    room: EventRoom;
+    log: Logger;
+  }) {
+    super();
+    this.self = deps.self;
+    this.#socket = deps.socket;
+    this.#services = deps.services;
+    this.#room = deps.room;
+    const { limits } = deps.services;
+    this.#messages = new RateLimiter(limits.WS_MESSAGES_PER_SECOND, limits.WS_MESSAGE_BURST);
+    this.#log = deps.log.child({
+      eventId: this.self.eventId,
+      participantId: this.self.participantId,
+      role: this.self.role,
+      classroomId: this.self.classroomId ?? undefined,
+    });
+    const media: MediaParticipant = {
+      eventId: this.self.eventId,
+      participantId: this.self.participantId,
+      role: this.self.role,
+      classroomId: this.self.classroomId,
+    };
+    this.#ctx = {
+      self: this.self,
+      services: this.#services,
+      room: this.#room,
+      log: this.#log,
+      media,
+      producers: new Map<string, ProducerInfo>(),
+    };
+    this.#socket.on('message', (raw, isBinary) => this.#onMessage(raw, isBinary));
+    this.#socket.on('close', (code, reason) => this.#onClosed(code, reason.toString()));
+    this.#socket.on('error', (err) => this.#log.warn({ err: err.message }, 'socket error'));
+  }
+
+  // RoomMember
+  get participantId(): string {
+    return this.self.participantId;
+  }
+  get role() {
+    return this.self.role;
+  }
+  get name(): string {
+    return this.self.name;
+  }
+  get classroomId(): string | null {
+    return this.self.classroomId;
+  }
+  get region(): string | null {
+    return this.self.region;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Joins the room and greets the client. */
+  start(): void {
+    this.#room.add(this);
+    this.push('welcome', {
+      protocolVersion: PROTOCOL_VERSION,
+      self: {
+        participantId: this.self.participantId,
+        role: this.self.role,
+        name: this.self.name,
+        eventId: this.self.eventId,
+        classroomId: this.self.classroomId,
+        speakerId: this.self.speakerId,
+      },
+    });
+    this.#log.info(
+      { tokenId: this.self.tokenId, region: this.self.region },
+      'participant connected',
+    );
+  }
+
+  push<E extends EventName>(event: E, data: EventData<E>): void {
+    this.#send({ event, data });
+  }
+
+  stageEnded(): void {
+    for (const [producerId, info] of this.#ctx.producers) {
+      if (info.source === 'stage') {
+        closeOwnProducer(this.#ctx, producerId).catch((err: unknown) =>
+          this.#log.warn({ err, producerId }, 'closing stage producer failed'),
+        );
+      }
+    }
+  }
+
+  close(code: number = CloseCode.GOING_AWAY, reason = 'closing'): void {
+    if (this.#closed) return;
+    this.#log.info({ code, reason }, 'closing participant socket');
+    this.#socket.close(code, reason.slice(0, 120));
+    // The 'close' event from the socket finishes the cleanup.
+  }
+
+  #send(message: unknown): void {
+    if (this.#closed || this.#socket.readyState !== this.#socket.OPEN) return;
+    if (this.#socket.bufferedAmount > MAX_BUFFERED_BYTES) {
+      this.close(4009, 'connection too slow to follow the event');
+      return;
+    }
+    this.#socket.send(JSON.stringify(message));
+  }
+
+  #reply(id: RequestId | null, result: unknown): void {
+    this.#send({ id, ok: true, result });
+  }
+
+  #fail(id: RequestId | null, error: ErrorBody): void {
+    this.#send({ id, ok: false, error });
+  }
+
+  /** Counts a bad or excessive message; too many in the window closes the socket. */
+  #strike(): void {
+    const { ABUSE_MAX_STRIKES, ABUSE_WINDOW_MS } = this.#services.limits;
+    const now = Date.now();
+    this.#strikes.push(now);
+    while (this.#strikes.length > 0 && (this.#strikes[0] as number) < now - ABUSE_WINDOW_MS) {
+      this.#strikes.shift();
+    }
+    if (this.#strikes.length > ABUSE_MAX_STRIKES) {
+      this.#log.warn({ strikes: this.#strikes.length }, 'closing abusive socket');
+      this.push('error', {
+        code: 'RATE_LIMITED',
+        message: 'too many invalid or excessive messages: connection closed',
+      });
+      this.close(CloseCode.POLICY_VIOLATION, 'too many invalid or excessive messages');
+    }
+  }
+
+  #onMessage(raw: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
+    if (this.#closed) return;
+    const size = Array.isArray(raw)
+      ? raw.reduce((n, b) => n + b.length, 0)
+      : raw instanceof ArrayBuffer
+        ? raw.byteLength
+        : raw.length;
+    if (size > MAX_MESSAGE_BYTES) {
+      this.#strike();
+      return this.#fail(null, {
+        code: 'MESSAGE_TOO_LARGE',
+        message: `messages are limited to ${MAX_MESSAGE_BYTES} bytes (got ${size})`,
+      });
+    }
+    if (isBinary) {
+      this.#strike();
+      return this.#fail(null, {
+        code: 'INVALID_MESSAGE',
+        message: 'binary messages are not supported',
+      });
+    }
+    const text = Array.isArray(raw)
+      ? Buffer.concat(raw).toString('utf8')
+      : Buffer.from(raw as Buffer).toString('utf8');
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      this.#strike();
+      return this.#fail(null, { code: 'INVALID_JSON', message: 'message is not valid JSON' });
+    }
+    const envelope = RequestEnvelope.safeParse(json);
+    const roughId = readId(json);
+    if (!this.#messages.take('socket')) {
+      this.#strike();
+      return this.#fail(roughId, {
+        code: 'RATE_LIMITED',
+        message: 'too many messages: slow down',
+      });
+    }
+    if (!envelope.success) {
+      this.#strike();
+      return this.#fail(roughId, validationError('', envelope.error).toBody());
+    }
+    const { id, type, data } = envelope.data;
+    if (!isRequestType(type)) {
+      this.#strike();
+      return this.#fail(id, {
+        code: 'UNKNOWN_TYPE',
+        message: `unknown request type '${type.slice(0, 64)}'`,
+      });
+    }
+    this.#dispatch(id, type, data).catch((err: unknown) => {
+      this.#log.error({ err, type }, 'request dispatch failed');
+    });
+  }
+
+  async #dispatch<T extends RequestType>(id: RequestId, type: T, rawData: unknown): Promise<void> {
+    const handler = handlers[type] as unknown as Handler<T>;
+    if (!handler.roles.includes(this.self.role)) {
+      this.#strike();
+      return this.#fail(id, {
+        code: 'FORBIDDEN',
+        message: `a ${this.self.role} cannot send '${type}'`,
+      });
+    }
+    const parsed = Requests[type].data.safeParse(rawData ?? {});
+    if (!parsed.success) {
+      this.#strike();
+      return this.#fail(id, validationError('data', parsed.error).toBody());
+    }
+    const started = performance.now();
+    try {
+      const result = await handler.handle(this.#ctx, parsed.data as never);
+      this.#reply(id, result);
+      this.#log.debug({ type, ms: Math.round(performance.now() - started) }, 'request done');
+    } catch (err) {
+      if (err instanceof AppError) {
+        this.#fail(id, err.toBody());
+        if (err.code === 'RATE_LIMITED') this.#strike();
+        return;
+      }
+      this.#log.error({ err, type }, 'request failed');
+      this.#fail(id, { code: 'INTERNAL', message: 'internal error: the request was not applied' });
+    }
+  }
+
+  #onClosed(code: number, reason: string): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#room.remove(this);
+    const producers = [...this.#ctx.producers.values()];
+    this.#ctx.producers.clear();
+    for (const p of producers) {
+      this.#services.bus
+        .publish({
+          kind: 'media.producerClosed',
+          eventId: this.self.eventId,
+          producerId: p.producerId,
+          role: p.role,
+        })
+        .catch(() => {});
+    }
+    this.#services.media
+      .closeParticipant(this.#ctx.media)
+      .catch((err: unknown) => this.#log.warn({ err }, 'closing participant media failed'));
+    this.#log.info({ code, reason }, 'participant disconnected');
+    this.emit('close', code, reason);
+  }
+}
+
+/** The request id of a message that failed validation, when it has a usable one. */
+function readId(json: unknown): RequestId | null {
+  if (typeof json !== 'object' || json === null || !('id' in json)) return null;
+  const id = (json as { id: unknown }).id;
+  if (typeof id === 'string' && id.length > 0 && id.length <= 64) return id;
+  if (typeof id === 'number' && Number.isSafeInteger(id) && id >= 0) return id;
+  return null;
+}

@@ -1,0 +1,57 @@
+import type { ProducerInfo, RequestData, RequestResult, RequestType, Role } from '@amphi/protocol';
+import type { Bus } from '../bus/Bus.ts';
+import type { CatalogStore, ClassroomInfo } from '../catalog/CatalogStore.ts';
+import type { Limits } from '../config.ts';
+import type { EventRoom } from '../live/EventRoom.ts';
+import type { LiveHub } from '../live/LiveHub.ts';
+import type { StageService } from '../live/StageService.ts';
+import type { Logger } from '../logger.ts';
+import type { QuestionQueue } from '../questions/QuestionQueue.ts';
+import type { MediaNode, MediaParticipant } from '../rtc/MediaNode.ts';
+
+/** What signaling handlers work with; no sockets, no HTTP. */
+export interface Services {
+  catalog: CatalogStore;
+  questions: QuestionQueue;
+  stage: StageService;
+  media: MediaNode;
+  hub: LiveHub;
+  bus: Bus;
+  limits: Limits;
+}
+
+/** Who is on the other end of a socket, established from the join token at connect. */
+export interface Identity {
+  participantId: string;
+  role: Role;
+  eventId: string;
+  classroomId: string | null;
+  speakerId: string | null;
+  /** Moderator's or speaker's name; the classroom's display name. */
+  name: string;
+  region: string | null;
+  classroom: ClassroomInfo | null;
+  /** Join token id (jti), for logs. */
+  tokenId: string;
+}
+
+export interface HandlerContext {
+  self: Identity;
+  services: Services;
+  room: EventRoom;
+  log: Logger;
+  /** The participant as the media node knows it. */
+  media: MediaParticipant;
+  /** Producers this participant opened and has not closed yet. */
+  producers: Map<string, ProducerInfo>;
+}
+
+export interface Handler<T extends RequestType> {
+  /** Roles allowed to send this request; others get FORBIDDEN before any work. */
+  roles: readonly Role[];
+  handle(ctx: HandlerContext, data: RequestData<T>): Promise<RequestResult<T>>;
+}
+
+export type HandlerTable = { [T in RequestType]: Handler<T> };
+
+export const ALL_ROLES: readonly Role[] = ['speaker', 'moderator', 'classroom'];

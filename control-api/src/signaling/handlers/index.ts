@@ -1,0 +1,13 @@
+import type { HandlerTable } from '../context.ts';
+import { mediaHandlers } from './media.ts';
+import { questionHandlers } from './questions.ts';
+import { sessionHandlers } from './session.ts';
+import { stageHandlers } from './stage.ts';
+
+/** Every request type, its allowed roles and its handler, in one place. */
+export const handlers: HandlerTable = {
+  ...sessionHandlers,
+  ...questionHandlers,
+  ...stageHandlers,
+  ...mediaHandlers,
+};

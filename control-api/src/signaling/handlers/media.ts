@@ -1,0 +1,189 @@
+import type { ProducerInfo } from '@amphi/protocol';
+import { AppError } from '../../errors.ts';
+import { mayConsume } from '../../live/EventRoom.ts';
+import type { HandlerContext, HandlerTable } from '../context.ts';
+import { ALL_ROLES } from '../context.ts';
+
+/** Media node failures reach the client as MEDIA_ERROR unless they carry their own code. */
+async function media<T>(ctx: HandlerContext, what: string, fn: () => Promise<T>): Promise<T> {
+  if (ctx.services.media.closed) {
+    throw new AppError('MEDIA_UNAVAILABLE', 'media is not available on this server right now');
+  }
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof AppError) throw err;
+    ctx.log.warn({ err, op: what }, 'media operation failed');
+    throw new AppError('MEDIA_ERROR', `${what} failed: ${(err as Error).message ?? 'media error'}`);
+  }
+}
+
+async function requireLiveOnStage(ctx: HandlerContext): Promise<void> {
+  const { self, services } = ctx;
+  if (!self.classroomId || !(await services.stage.isLiveOnStage(self.eventId, self.classroomId))) {
+    throw new AppError(
+      'NOT_ON_STAGE',
+      'a classroom sends its camera only while it is on stage, after accepting the invitation',
+    );
+  }
+}
+
+/** Closes one of this participant's producers and tells the event. */
+export async function closeOwnProducer(ctx: HandlerContext, producerId: string): Promise<void> {
+  const info = ctx.producers.get(producerId);
+  if (!info) throw new AppError('NOT_FOUND', 'no such producer of yours');
+  ctx.producers.delete(producerId);
+  await media(ctx, 'close producer', () => ctx.services.media.closeProducer(ctx.media, producerId));
+  await ctx.services.bus
+    .publish({
+      kind: 'media.producerClosed',
+      eventId: ctx.self.eventId,
+      producerId,
+      role: info.role,
+    })
+    .catch((err: unknown) => ctx.log.warn({ err }, 'bus publish failed'));
+}
+
+export const mediaHandlers: Pick<
+  HandlerTable,
+  | 'media.createTransport'
+  | 'media.connectTransport'
+  | 'media.produce'
+  | 'media.consume'
+  | 'media.resumeConsumer'
+  | 'media.setPreferredLayers'
+  | 'media.setAudioOnly'
+  | 'media.closeProducer'
+  | 'media.close'
+> = {
+  'media.createTransport': {
+    roles: ALL_ROLES,
+    async handle(ctx, data) {
+      if (data.direction === 'send') {
+        if (ctx.self.role === 'moderator') {
+          throw new AppError('FORBIDDEN', 'moderators do not send media');
+        }
+        if (ctx.self.role === 'classroom') await requireLiveOnStage(ctx);
+      }
+      return media(ctx, 'create transport', () =>
+        ctx.services.media.createWebRtcTransport(ctx.media, data.direction),
+      );
+    },
+  },
+  'media.connectTransport': {
+    roles: ALL_ROLES,
+    async handle(ctx, data) {
+      await media(ctx, 'connect transport', () =>
+        ctx.services.media.connectTransport(ctx.media, data.transportId, data.dtlsParameters),
+      );
+      return {};
+    },
+  },
+  'media.produce': {
+    roles: ['speaker', 'classroom'],
+    async handle(ctx, data) {
+      const { self } = ctx;
+      if (self.role === 'speaker' && data.source === 'stage') {
+        throw new AppError('FORBIDDEN', "speakers produce 'camera' or 'screen'");
+      }
+      if (self.role === 'classroom') {
+        if (data.source !== 'stage') {
+          throw new AppError('FORBIDDEN', "a classroom produces only its 'stage' camera");
+        }
+        await requireLiveOnStage(ctx);
+      }
+      const { producerId } = await media(ctx, 'produce', () =>
+        ctx.services.media.produce(ctx.media, {
+          transportId: data.transportId,
+          kind: data.kind,
+          rtpParameters: data.rtpParameters,
+          appData: { source: data.source },
+        }),
+      );
+      const info: ProducerInfo = {
+        producerId,
+        participantId: self.participantId,
+        role: self.role,
+        kind: data.kind,
+        source: data.source,
+        classroomId: self.classroomId,
+      };
+      ctx.producers.set(producerId, info);
+      ctx.log.info({ producerId, kind: data.kind, source: data.source }, 'producer opened');
+      await ctx.services.bus
+        .publish({ kind: 'media.producerAdded', eventId: self.eventId, producer: info })
+        .catch((err: unknown) => ctx.log.warn({ err }, 'bus publish failed'));
+      return { producerId };
+    },
+  },
+  'media.consume': {
+    roles: ALL_ROLES,
+    async handle(ctx, data) {
+      const producers = await media(ctx, 'list producers', () =>
+        ctx.services.media.listProducers(ctx.self.eventId),
+      );
+      const producer = producers.find((p) => p.producerId === data.producerId);
+      if (!producer) throw new AppError('NOT_FOUND', 'no such producer in this event');
+      if (!mayConsume(ctx.self.role, producer.role)) {
+        throw new AppError(
+          'FORBIDDEN',
+          "a classroom's camera goes only to speakers and moderators",
+        );
+      }
+      return media(ctx, 'consume', () =>
+        ctx.services.media.consume(ctx.media, {
+          transportId: data.transportId,
+          producerId: data.producerId,
+          rtpCapabilities: data.rtpCapabilities,
+        }),
+      );
+    },
+  },
+  'media.resumeConsumer': {
+    roles: ALL_ROLES,
+    async handle(ctx, data) {
+      await media(ctx, 'resume consumer', () =>
+        ctx.services.media.resumeConsumer(ctx.media, data.consumerId),
+      );
+      return {};
+    },
+  },
+  'media.setPreferredLayers': {
+    roles: ALL_ROLES,
+    async handle(ctx, data) {
+      await media(ctx, 'set preferred layers', () =>
+        ctx.services.media.setPreferredLayers(ctx.media, data.consumerId, {
+          spatialLayer: data.spatialLayer,
+          ...(data.temporalLayer === undefined ? {} : { temporalLayer: data.temporalLayer }),
+        }),
+      );
+      return {};
+    },
+  },
+  'media.setAudioOnly': {
+    roles: ALL_ROLES,
+    async handle(ctx, data) {
+      await media(ctx, 'set audio only', () =>
+        ctx.services.media.setAudioOnly(ctx.media, data.audioOnly),
+      );
+      return {};
+    },
+  },
+  'media.closeProducer': {
+    roles: ['speaker', 'classroom'],
+    async handle(ctx, data) {
+      await closeOwnProducer(ctx, data.producerId);
+      return {};
+    },
+  },
+  'media.close': {
+    roles: ALL_ROLES,
+    async handle(ctx) {
+      for (const producerId of [...ctx.producers.keys()]) {
+        await closeOwnProducer(ctx, producerId).catch(() => {});
+      }
+      await media(ctx, 'close media', () => ctx.services.media.closeParticipant(ctx.media));
+      return {};
+    },
+  },
+};

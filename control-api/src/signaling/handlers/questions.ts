@@ -1,0 +1,63 @@
+import { AppError } from '../../errors.ts';
+import type { HandlerContext, HandlerTable } from '../context.ts';
+import { ALL_ROLES } from '../context.ts';
+
+function classroomOf(ctx: HandlerContext) {
+  const c = ctx.self.classroom;
+  if (!c) throw new AppError('FORBIDDEN', 'only a classroom can do this');
+  return c;
+}
+
+const actor = (ctx: HandlerContext) => ({
+  role: ctx.self.role,
+  name: ctx.self.name,
+  classroomId: ctx.self.classroomId,
+});
+
+export const questionHandlers: Pick<
+  HandlerTable,
+  'question.submit' | 'question.list' | 'question.upvote' | 'question.moderate' | 'question.reorder'
+> = {
+  'question.submit': {
+    roles: ['classroom'],
+    handle(ctx, data) {
+      return ctx.services.questions.submit(ctx.self.eventId, classroomOf(ctx), data);
+    },
+  },
+  'question.list': {
+    roles: ALL_ROLES,
+    async handle(ctx) {
+      return { questions: await ctx.services.questions.list(ctx.self.eventId, ctx.self) };
+    },
+  },
+  'question.upvote': {
+    roles: ['classroom'],
+    async handle(ctx, data) {
+      const question = await ctx.services.questions.upvote(
+        ctx.self.eventId,
+        classroomOf(ctx).id,
+        data.questionId,
+      );
+      return { question };
+    },
+  },
+  'question.moderate': {
+    roles: ['moderator'],
+    async handle(ctx, data) {
+      return {
+        question: await ctx.services.questions.moderate(ctx.self.eventId, actor(ctx), data),
+      };
+    },
+  },
+  'question.reorder': {
+    roles: ['moderator'],
+    async handle(ctx, data) {
+      const questions = await ctx.services.questions.reorder(
+        ctx.self.eventId,
+        actor(ctx),
+        data.orderedQuestionIds,
+      );
+      return { questions };
+    },
+  },
+};

@@ -1,0 +1,151 @@
+import { randomUUID } from 'node:crypto';
+import { CloseCode, MAX_MESSAGE_BYTES, SUPPORTED_PROTOCOL_VERSIONS } from '@amphi/protocol';
+import websocket from '@fastify/websocket';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { JoinTokens } from '../auth/JoinTokens.ts';
+import { AppError } from '../errors.ts';
+import { RateLimiter } from '../live/RateLimiter.ts';
+import type { Logger } from '../logger.ts';
+import type { Identity, Services } from './context.ts';
+import { ParticipantSession } from './ParticipantSession.ts';
+
+export interface SignalingPluginOptions {
+  services: Services;
+  tokens: JoinTokens;
+  log: Logger;
+}
+
+const WsParams = z.strictObject({ eventId: z.uuid() });
+const WsQuery = z.object({
+  token: z.string().min(1).max(4096).optional(),
+  v: z.coerce.number().int().optional(),
+});
+
+/**
+ * WebSocket signaling: `GET /v1/events/:eventId/ws?v=1&token=<join token>`.
+ * The token is checked before the upgrade (401/403/409/429 with an error
+ * body); after it, one ParticipantSession per socket.
+ */
+export const signalingPlugin: FastifyPluginAsync<SignalingPluginOptions> = async (app, opts) => {
+  const { services, tokens } = opts;
+  const { limits } = services;
+  const perAddress = new RateLimiter(
+    limits.CONNECT_RATE_PER_IP_PER_SECOND,
+    limits.CONNECT_BURST_PER_IP,
+  );
+  const perParticipant = RateLimiter.perMinute(limits.JOIN_RATE_PER_MINUTE, limits.JOIN_BURST);
+  const identities = new WeakMap<FastifyRequest, Identity>();
+  const sessions = new Set<ParticipantSession>();
+
+  await app.register(websocket, {
+    // Above the protocol's limit so that an oversize message gets an error, not a dropped socket.
+    options: { maxPayload: MAX_MESSAGE_BYTES * 16 },
+  });
+
+  async function authenticate(
+    req: FastifyRequest,
+    eventId: string,
+    query: z.infer<typeof WsQuery>,
+  ) {
+    if (!perAddress.take(req.ip)) {
+      throw new AppError('RATE_LIMITED', 'too many connections from this address');
+    }
+    const version = query.v ?? 1;
+    if (!SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
+      throw new AppError(
+        'PROTOCOL_VERSION_UNSUPPORTED',
+        `protocol version ${version} is not supported (supported: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`,
+      );
+    }
+    const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    const token = query.token ?? bearer;
+    if (!token) throw new AppError('UNAUTHORIZED', 'a join token is required');
+    const grant = tokens.verify(token);
+    if (grant.eventId !== eventId) {
+      throw new AppError('WRONG_EVENT', 'this join link is for another event');
+    }
+    if (!perParticipant.take(`${grant.eventId}:${grant.classroomId ?? grant.jti}`)) {
+      throw new AppError('RATE_LIMITED', 'too many joins with this link: wait a moment');
+    }
+    const event = await services.catalog.getEventRow(eventId);
+    if (!event) throw new AppError('NOT_FOUND', 'this event does not exist');
+    if (event.status === 'ended' || event.status === 'cancelled') {
+      throw new AppError('EVENT_CLOSED', `this event is ${event.status}`);
+    }
+    const identity: Identity = {
+      participantId: randomUUID(),
+      role: grant.role,
+      eventId,
+      classroomId: grant.classroomId,
+      speakerId: grant.speakerId,
+      name: grant.name,
+      region: null,
+      classroom: null,
+      tokenId: grant.jti,
+    };
+    if (grant.role === 'classroom') {
+      if (!grant.classroomId)
+        throw new AppError('TOKEN_INVALID', 'classroom token without classroom');
+      const [info, enrolled, removed] = await Promise.all([
+        services.catalog.getClassroomInfo(grant.classroomId),
+        services.catalog.isClassroomEnrolled(eventId, grant.classroomId),
+        services.catalog.isClassroomRemoved(eventId, grant.classroomId),
+      ]);
+      if (!info || !enrolled) {
+        throw new AppError('NOT_ENROLLED', 'this classroom is not enrolled in the event');
+      }
+      if (removed)
+        throw new AppError('FORBIDDEN', 'a moderator removed this classroom from the event');
+      identity.classroom = info;
+      identity.name = info.displayName;
+      identity.region = info.region;
+    } else if (grant.role === 'speaker') {
+      const speaker = grant.speakerId
+        ? await services.catalog.eventHasSpeaker(eventId, grant.speakerId)
+        : null;
+      if (!speaker) throw new AppError('FORBIDDEN', 'this speaker is no longer part of the event');
+      identity.name = speaker.name;
+    }
+    return identity;
+  }
+
+  app.withTypeProvider<ZodTypeProvider>().route({
+    method: 'GET',
+    url: '/v1/events/:eventId/ws',
+    schema: { params: WsParams, querystring: WsQuery, hide: true },
+    preValidation: async (req) => {
+      const params = WsParams.safeParse(req.params);
+      if (!params.success) throw new AppError('NOT_FOUND', 'no such event');
+      const identity = await authenticate(req, params.data.eventId, WsQuery.parse(req.query));
+      identities.set(req, identity);
+    },
+    handler: async (_req, reply) => {
+      reply.code(426).send({
+        error: { code: 'INVALID_MESSAGE', message: 'this endpoint speaks WebSocket only' },
+      });
+    },
+    wsHandler: (socket, req) => {
+      const self = identities.get(req);
+      if (!self) {
+        socket.close(CloseCode.POLICY_VIOLATION, 'not authenticated');
+        return;
+      }
+      const session = new ParticipantSession({
+        socket,
+        self,
+        services,
+        room: services.hub.room(self.eventId),
+        log: opts.log,
+      });
+      sessions.add(session);
+      session.on('close', () => sessions.delete(session));
+      session.start();
+    },
+  });
+
+  app.addHook('onClose', async () => {
+    for (const s of [...sessions]) s.close(CloseCode.GOING_AWAY, 'server shutting down');
+  });
+};
