@@ -194,17 +194,19 @@ export class ParticipantSession
         : raw.length;
     if (size > MAX_MESSAGE_BYTES) {
       this.#strike();
-      return this.#fail(null, {
+      this.#fail(null, {
         code: 'MESSAGE_TOO_LARGE',
         message: `messages are limited to ${MAX_MESSAGE_BYTES} bytes (got ${size})`,
       });
+      return;
     }
     if (isBinary) {
       this.#strike();
-      return this.#fail(null, {
+      this.#fail(null, {
         code: 'INVALID_MESSAGE',
         message: 'binary messages are not supported',
       });
+      return;
     }
     const text = Array.isArray(raw)
       ? Buffer.concat(raw).toString('utf8')
@@ -214,28 +216,32 @@ export class ParticipantSession
       json = JSON.parse(text);
     } catch {
       this.#strike();
-      return this.#fail(null, { code: 'INVALID_JSON', message: 'message is not valid JSON' });
+      this.#fail(null, { code: 'INVALID_JSON', message: 'message is not valid JSON' });
+      return;
     }
     const envelope = RequestEnvelope.safeParse(json);
     const roughId = readId(json);
     if (!this.#messages.take('socket')) {
       this.#strike();
-      return this.#fail(roughId, {
+      this.#fail(roughId, {
         code: 'RATE_LIMITED',
         message: 'too many messages: slow down',
       });
+      return;
     }
     if (!envelope.success) {
       this.#strike();
-      return this.#fail(roughId, validationError('', envelope.error).toBody());
+      this.#fail(roughId, validationError('', envelope.error).toBody());
+      return;
     }
     const { id, type, data } = envelope.data;
     if (!isRequestType(type)) {
       this.#strike();
-      return this.#fail(id, {
+      this.#fail(id, {
         code: 'UNKNOWN_TYPE',
         message: `unknown request type '${type.slice(0, 64)}'`,
       });
+      return;
     }
     this.#dispatch(id, type, data).catch((err: unknown) => {
       this.#log.error({ err, type }, 'request dispatch failed');
@@ -246,15 +252,17 @@ export class ParticipantSession
     const handler = handlers[type] as unknown as Handler<T>;
     if (!handler.roles.includes(this.self.role)) {
       this.#strike();
-      return this.#fail(id, {
+      this.#fail(id, {
         code: 'FORBIDDEN',
         message: `a ${this.self.role} cannot send '${type}'`,
       });
+      return;
     }
     const parsed = Requests[type].data.safeParse(rawData ?? {});
     if (!parsed.success) {
       this.#strike();
-      return this.#fail(id, validationError('data', parsed.error).toBody());
+      this.#fail(id, validationError('data', parsed.error).toBody());
+      return;
     }
     const started = performance.now();
     try {

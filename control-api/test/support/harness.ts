@@ -1,0 +1,358 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type {
+  EventData,
+  EventName,
+  JoinLink,
+  RequestData,
+  RequestResult,
+  RequestType,
+} from '@amphi/protocol';
+import postgres from 'postgres';
+import { inject } from 'vitest';
+import WebSocket from 'ws';
+import type { Limits } from '../../src/config.ts';
+import { createLogger } from '../../src/logger.ts';
+import type { MediaNode } from '../../src/rtc/MediaNode.ts';
+import { type ControlPlane, startControlPlane } from '../../src/server.ts';
+
+export const OPERATOR_TOKEN = 'test-operator-token-0123456789';
+export const JOIN_SECRET = 'test-join-token-secret-0123456789abcdef';
+
+/** A fresh database on the test cluster, for one test file. */
+export async function createTestDatabase(): Promise<string> {
+  const admin = inject('pgAdminUrl');
+  const name = `t_${randomBytes(6).toString('hex')}`;
+  const sql = postgres(admin, { max: 1, onnotice: () => {} });
+  await sql.unsafe(`create database ${name}`);
+  await sql.end();
+  return admin.replace(/\/postgres$/, `/${name}`);
+}
+
+export interface InstanceOptions {
+  databaseUrl: string;
+  redis?: { namespace: string };
+  media?: MediaNode;
+  limits?: Partial<Limits>;
+}
+
+export async function startInstance(opts: InstanceOptions): Promise<ControlPlane> {
+  return startControlPlane({
+    databaseUrl: opts.databaseUrl,
+    redisUrl: opts.redis ? inject('redisUrl') : undefined,
+    ...(opts.redis ? { redisNamespace: opts.redis.namespace } : {}),
+    joinTokenSecret: JOIN_SECRET,
+    operatorToken: OPERATOR_TOKEN,
+    databasePoolSize: 5,
+    ...(opts.media ? { media: opts.media } : {}),
+    limits: opts.limits ?? {},
+    log: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
+  });
+}
+
+/** REST as an operator. */
+export async function api<T = unknown>(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  token: string | null = OPERATOR_TOKEN,
+): Promise<{ status: number; body: T }> {
+  const headers: Record<string, string> = {};
+  if (token) headers.authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers,
+    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
+}
+
+async function ok<T>(p: Promise<{ status: number; body: unknown }>): Promise<T> {
+  const r = await p;
+  if (r.status >= 300) throw new Error(`HTTP ${r.status}: ${JSON.stringify(r.body)}`);
+  return r.body as T;
+}
+
+export interface SeededEvent {
+  eventId: string;
+  speakerId: string;
+  classroomIds: string[];
+  /** Region of each classroom, same order. */
+  regions: string[];
+  tokens: { speaker: string; moderator: string; classrooms: string[] };
+}
+
+/** An event with one speaker and `classrooms` enrolled classrooms, through the REST API. */
+export async function seedEvent(
+  base: string,
+  opts: { classrooms?: number; status?: 'scheduled' | 'live' } = {},
+): Promise<SeededEvent> {
+  const n = opts.classrooms ?? 3;
+  const speaker = await ok<{ id: string }>(
+    api(base, 'POST', '/api/v1/speakers', {
+      name: 'Inès Haddad',
+      job: 'Ingénieure du son',
+      organisation: 'Studio Lumière',
+    }),
+  );
+  const event = await ok<{ id: string }>(
+    api(base, 'POST', '/api/v1/events', {
+      title: `Métiers du son ${randomUUID().slice(0, 6)}`,
+      themeWeek: 'Semaine des médias',
+      format: 'solo_45',
+      startsAt: new Date(Date.now() + 3600_000).toISOString(),
+      speakerIds: [speaker.id],
+    }),
+  );
+  const regions = ['Occitanie', 'Guadeloupe', 'Bretagne', 'La Réunion'];
+  const schools: string[] = [];
+  for (const [i, region] of regions.entries()) {
+    const school = await ok<{ id: string }>(
+      api(base, 'POST', '/api/v1/schools', {
+        name: `Collège ${i}`,
+        town: `Ville ${i}`,
+        academie: region,
+        region,
+        overseas: region === 'Guadeloupe' || region === 'La Réunion',
+      }),
+    );
+    schools.push(school.id);
+  }
+  const classroomIds: string[] = [];
+  const classroomRegions: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const c = await ok<{ id: string }>(
+      api(base, 'POST', '/api/v1/classrooms', {
+        schoolId: schools[i % schools.length],
+        label: `4e ${String.fromCharCode(65 + (i % 26))}${Math.floor(i / 26) || ''}`,
+        level: '4e',
+      }),
+    );
+    classroomIds.push(c.id);
+    classroomRegions.push(regions[i % regions.length] as string);
+  }
+  for (let i = 0; i < classroomIds.length; i += 1000) {
+    await ok(
+      api(base, 'POST', `/api/v1/events/${event.id}/enrolments/classrooms`, {
+        classroomIds: classroomIds.slice(i, i + 1000),
+      }),
+    );
+  }
+  if (opts.status === 'live') {
+    await ok(api(base, 'POST', `/api/v1/events/${event.id}/status`, { status: 'live' }));
+  }
+  const link = (body: unknown) =>
+    ok<JoinLink>(api(base, 'POST', `/api/v1/events/${event.id}/join-links`, body));
+  const classroomTokens: string[] = [];
+  for (const classroomId of classroomIds) {
+    classroomTokens.push((await link({ role: 'classroom', classroomId })).token);
+  }
+  return {
+    eventId: event.id,
+    speakerId: speaker.id,
+    classroomIds,
+    regions: classroomRegions,
+    tokens: {
+      speaker: (await link({ role: 'speaker', speakerId: speaker.id })).token,
+      moderator: (await link({ role: 'moderator', name: 'Nadia' })).token,
+      classrooms: classroomTokens,
+    },
+  };
+}
+
+export type AnyResponse =
+  | { id: string | number | null; ok: true; result: unknown }
+  | {
+      id: string | number | null;
+      ok: false;
+      error: { code: string; message: string; details?: unknown };
+    };
+
+type Pushed = { event: string; data: unknown };
+
+/** A signaling client over a real WebSocket, as the apps would use it. */
+export class TestClient {
+  readonly socket: WebSocket;
+  readonly events: Pushed[] = [];
+  readonly closed: Promise<{ code: number; reason: string }>;
+  #next = 1;
+  readonly #pending = new Map<string | number, (r: AnyResponse) => void>();
+  readonly #untagged: AnyResponse[] = [];
+  readonly #waiters = new Set<() => void>();
+
+  private constructor(socket: WebSocket) {
+    this.socket = socket;
+    this.closed = new Promise((resolve) => {
+      socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() }));
+    });
+    socket.on('message', (raw) => {
+      const msg = JSON.parse(raw.toString()) as AnyResponse | Pushed;
+      if ('event' in msg) this.events.push(msg);
+      else if (msg.id !== null && this.#pending.has(msg.id)) {
+        const resolve = this.#pending.get(msg.id);
+        this.#pending.delete(msg.id);
+        resolve?.(msg);
+      } else this.#untagged.push(msg);
+      for (const w of [...this.#waiters]) w();
+    });
+  }
+
+  static url(base: string, eventId: string, token: string, v = 1): string {
+    return `${base.replace(/^http/, 'ws')}/v1/events/${eventId}/ws?v=${v}&token=${encodeURIComponent(token)}`;
+  }
+
+  /** Connects and waits for the server's welcome; rejects with the HTTP status if refused. */
+  static connect(base: string, eventId: string, token: string): Promise<TestClient> {
+    return TestClient.connectUrl(TestClient.url(base, eventId, token));
+  }
+
+  static connectUrl(url: string): Promise<TestClient> {
+    return new Promise((resolve, reject) => {
+      const socket = new WebSocket(url);
+      const client = new TestClient(socket);
+      socket.once('unexpected-response', (_req, res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => {
+          body += c.toString();
+        });
+        res.on('end', () => reject(new RefusedError(res.statusCode ?? 0, body)));
+      });
+      socket.once('error', reject);
+      client.waitForEvent('welcome', () => true, 5000).then(() => resolve(client), reject);
+    });
+  }
+
+  /** Sends a raw string (or anything JSON-serialisable). */
+  sendRaw(data: string | Buffer): void {
+    this.socket.send(data);
+  }
+
+  send<T extends RequestType>(
+    type: T,
+    data: RequestData<T>,
+    id?: string | number,
+  ): Promise<AnyResponse> {
+    const reqId = id ?? this.#next++;
+    const p = new Promise<AnyResponse>((resolve, reject) => {
+      this.#pending.set(reqId, resolve);
+      setTimeout(() => reject(new Error(`no response to ${type} #${reqId}`)), 10_000).unref();
+    });
+    this.socket.send(JSON.stringify({ id: reqId, type, data }));
+    return p;
+  }
+
+  /** Sends any request (even an invalid one) and waits for the response with its id. */
+  sendLoose(message: Record<string, unknown> & { id: string | number }): Promise<AnyResponse> {
+    const p = new Promise<AnyResponse>((resolve, reject) => {
+      this.#pending.set(message.id, resolve);
+      setTimeout(() => reject(new Error(`no response to #${message.id}`)), 10_000).unref();
+    });
+    this.socket.send(JSON.stringify(message));
+    return p;
+  }
+
+  async request<T extends RequestType>(type: T, data: RequestData<T>): Promise<RequestResult<T>> {
+    const r = await this.send(type, data);
+    if (!r.ok) throw new RequestError(r.error.code, r.error.message);
+    return r.result as RequestResult<T>;
+  }
+
+  /** The error code of a request expected to fail. */
+  async errorOf<T extends RequestType>(type: T, data: RequestData<T>): Promise<string> {
+    const r = await this.send(type, data);
+    if (r.ok) throw new Error(`${type} succeeded: ${JSON.stringify(r.result)}`);
+    return r.error.code;
+  }
+
+  /** Next response that carried no usable id (unreadable requests). */
+  async nextUntagged(timeoutMs = 3000): Promise<AnyResponse> {
+    await this.#until(() => this.#untagged.length > 0, timeoutMs, 'untagged response');
+    return this.#untagged.shift() as AnyResponse;
+  }
+
+  async waitForEvent<E extends EventName>(
+    event: E,
+    predicate: (data: EventData<E>) => boolean = () => true,
+    timeoutMs = 5000,
+  ): Promise<EventData<E>> {
+    let found: EventData<E> | undefined;
+    await this.#until(
+      () => {
+        const e = this.events.find((x) => x.event === event && predicate(x.data as EventData<E>));
+        found = e?.data as EventData<E> | undefined;
+        return e !== undefined;
+      },
+      timeoutMs,
+      `event ${event}`,
+    );
+    return found as EventData<E>;
+  }
+
+  eventsOf<E extends EventName>(event: E): EventData<E>[] {
+    return this.events.filter((e) => e.event === event).map((e) => e.data as EventData<E>);
+  }
+
+  #until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+    if (check()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const waiter = () => {
+        if (check()) {
+          clearTimeout(timer);
+          this.#waiters.delete(waiter);
+          resolve();
+        }
+      };
+      const timer = setTimeout(() => {
+        this.#waiters.delete(waiter);
+        reject(new Error(`timed out waiting for ${what}`));
+      }, timeoutMs);
+      this.#waiters.add(waiter);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.socket.readyState === WebSocket.CLOSED) return;
+    this.socket.close();
+    await this.closed;
+  }
+}
+
+export class RequestError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(`${code}: ${message}`);
+  }
+}
+
+export class RefusedError extends Error {
+  readonly code: string | undefined;
+  constructor(
+    readonly status: number,
+    readonly body: string,
+  ) {
+    super(`refused with HTTP ${status}: ${body}`);
+    try {
+      this.code = (JSON.parse(body) as { error?: { code?: string } }).error?.code;
+    } catch {
+      this.code = undefined;
+    }
+  }
+}
+
+/** The error a connection attempt was refused with. */
+export async function refusal(p: Promise<TestClient>): Promise<RefusedError> {
+  try {
+    const c = await p;
+    await c.close();
+  } catch (err) {
+    if (err instanceof RefusedError) return err;
+    throw err;
+  }
+  throw new Error('connection was accepted');
+}
+
+export const key = () => randomUUID().replace(/-/g, '');
