@@ -102,7 +102,7 @@ describe('bad input gets a precise error and the socket stays usable', () => {
     });
     await pingWorks(c);
     const [row] =
-      await db`select count(*)::int as n from questions where classroom_id = ${ev.classroomIds[0]}`;
+      await db`select count(*)::int as n from questions where classroom_id = ${ev.classroomIds[0] as string}`;
     expect(row?.n).toBe(0);
     await c.close();
   });
@@ -265,7 +265,7 @@ describe('fuzzing', () => {
 
     // Nothing wrong written: only the fuzzing classroom's acknowledged questions, nothing moderated.
     const rows =
-      await db`select classroom_id, status from questions where event_id = ${ev.eventId} and classroom_id = ${ev.classroomIds[1]}`;
+      await db`select classroom_id, status from questions where event_id = ${ev.eventId} and classroom_id = ${ev.classroomIds[1] as string}`;
     expect(rows.length).toBe(accepted);
     expect(rows.every((r) => r.status === 'pending')).toBe(true);
     const actions =
