@@ -42,10 +42,16 @@ export class RedisBus implements Bus {
     this.#streamKey = `${ns}:bus:stream`;
     this.#channel = `${ns}:bus:ephemeral`;
     this.#maxLen = options.streamMaxLength ?? 100_000;
-    const redisOptions = { maxRetriesPerRequest: null, lazyConnect: true } as const;
-    this.#commands = new Redis(options.url, redisOptions);
-    this.#subscriber = new Redis(options.url, redisOptions);
-    this.#reader = new Redis(options.url, redisOptions);
+    const redisOptions = (role: string) =>
+      ({
+        maxRetriesPerRequest: null,
+        lazyConnect: true,
+        // Named so that an operator (or a test) can tell the connections apart in CLIENT LIST.
+        connectionName: `${ns}:${this.instanceId}:${role}`,
+      }) as const;
+    this.#commands = new Redis(options.url, redisOptions('commands'));
+    this.#subscriber = new Redis(options.url, redisOptions('subscriber'));
+    this.#reader = new Redis(options.url, redisOptions('reader'));
     for (const conn of [this.#commands, this.#subscriber, this.#reader]) {
       conn.on('error', (err: Error) => {
         if (!this.#closed) this.#log?.warn({ err: err.message }, 'redis connection error');
