@@ -1,4 +1,4 @@
-import { PROTOCOL_VERSION } from '@amphi/protocol';
+import { PROTOCOL_VERSION, signalingJsonSchema } from '@amphi/protocol';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyError, type FastifyInstance, LogController } from 'fastify';
 import {
@@ -30,6 +30,7 @@ export interface AppDeps {
  *   /api/v1/registration questions before the event (Bearer classroom join token)
  *   /v1/events/:id/ws    WebSocket signaling (join token)
  *   /api/openapi.json    OpenAPI document generated from the zod schemas
+ *   /api/signaling.json  the WebSocket protocol as JSON Schema
  *   /healthz             liveness
  */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -140,6 +141,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  const signaling = signalingJsonSchema();
+  app.get('/api/signaling.json', { schema: { hide: true } }, async () => signaling);
   app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
   return app as unknown as FastifyInstance;
 }

@@ -195,4 +195,19 @@ describe('OpenAPI', () => {
     const body = JSON.stringify(r.body.paths['/api/v1/events']?.post?.requestBody);
     expect(body).toContain('panel_55');
   });
+
+  it('publishes the WebSocket protocol as JSON Schema', async () => {
+    const r = await api<{
+      protocolVersion: number;
+      requests: Record<string, { data: { properties?: Record<string, unknown> } }>;
+      events: Record<string, unknown>;
+    }>(plane.url, 'GET', '/api/signaling.json', undefined, null);
+    expect(r.body.protocolVersion).toBe(1);
+    expect(Object.keys(r.body.requests['question.submit']?.data.properties ?? {}).sort()).toEqual([
+      'category',
+      'idempotencyKey',
+      'text',
+    ]);
+    expect(Object.keys(r.body.events)).toContain('question.created');
+  });
 });

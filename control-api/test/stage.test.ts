@@ -50,10 +50,28 @@ describe('hands and stage', () => {
   it('a raised hand reaches the moderator, who invites the classroom; its camera goes out only after consent', async () => {
     const { ev, moderator, speaker, classes } = await live(2);
     const [c0, c1] = classes as [TestClient, TestClient];
+    await c1.request('hand.raise', {});
+    await moderator.waitForEvent(
+      'hand.updated',
+      (h) => h.raised && h.classroomId === ev.classroomIds[1],
+    );
+    // A classroom cannot lower another's hand; the moderator can.
+    expect(await c0.errorOf('hand.lower', { classroomId: ev.classroomIds[1] as string })).toBe(
+      'FORBIDDEN',
+    );
+    await moderator.request('hand.lower', { classroomId: ev.classroomIds[1] as string });
+    await c1.waitForEvent('hand.updated', (h) => !h.raised);
     await c0.request('hand.raise', {});
-    const hand = await moderator.waitForEvent('hand.updated', (h) => h.raised);
-    expect(hand.classroomId).toBe(ev.classroomIds[0]);
-    expect(c1.eventsOf('hand.updated')).toEqual([]);
+    const hand = await moderator.waitForEvent(
+      'hand.updated',
+      (h) => h.raised && h.classroomId === ev.classroomIds[0],
+    );
+    expect(hand.hand?.classroomName).toMatch(/^4e A, /);
+    expect(c1.eventsOf('hand.updated').every((h) => h.classroomId === ev.classroomIds[1])).toBe(
+      true,
+    );
+    const hands = await db`select classroom_id from raised_hands where event_id = ${ev.eventId}`;
+    expect(hands.map((h) => h.classroom_id)).toEqual([ev.classroomIds[0]]);
 
     // Not on stage: no send transport, no produce; nothing reached the media node.
     const before = media.calls.length;
