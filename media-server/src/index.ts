@@ -1,1 +1,35 @@
-export {};
+export {
+  Broadcast,
+  type BroadcastEvents,
+  type BroadcastOptions,
+  type BroadcastStats,
+  type ProducerDescription,
+  type ProducerSource,
+} from './Broadcast.ts';
+export { type MediaConfig, mediaConfigFromEnv, mediaConfigSchema } from './config.ts';
+export { EdgeRouter } from './EdgeRouter.ts';
+export {
+  DEFAULT_LAYERS,
+  FfmpegTestSource,
+  type FfmpegTestSourceOptions,
+  prepareClip,
+  type SimulcastLayer,
+} from './ingest/FfmpegTestSource.ts';
+export { INGEST_RTP, RtpIngest } from './ingest/RtpIngest.ts';
+export { MediaError, type MediaErrorCode } from './MediaError.ts';
+export { KEY_FRAME_REQUEST_DELAY_MS, mediaCodecs } from './mediaCodecs.ts';
+export {
+  type ConsumerInfo,
+  type ParticipantRole,
+  ParticipantSession,
+  type PlainTransportInfo,
+  type TransportOptions,
+  type WebRtcTransportInfo,
+} from './ParticipantSession.ts';
+export {
+  type PoolWorker,
+  type WorkerLoss,
+  WorkerPool,
+  type WorkerPoolEvents,
+  type WorkerPoolOptions,
+} from './WorkerPool.ts';

@@ -1,0 +1,422 @@
+import { EventEmitter } from 'node:events';
+import type { types } from 'mediasoup';
+import type { Logger } from 'pino';
+import { EdgeRouter } from './EdgeRouter.ts';
+import { MediaError } from './MediaError.ts';
+import { KEY_FRAME_REQUEST_DELAY_MS, mediaCodecs } from './mediaCodecs.ts';
+import {
+  type ParticipantRole,
+  ParticipantSession,
+  type TransportOptions,
+} from './ParticipantSession.ts';
+import type { PoolWorker, WorkerPool } from './WorkerPool.ts';
+
+/** What a producer carries: a speaker's camera or screen, or the classroom on stage. */
+export type ProducerSource = 'camera' | 'screen' | 'stage';
+
+export type ProducerDescription = {
+  id: string;
+  kind: types.MediaKind;
+  participantId: string;
+  source: ProducerSource;
+};
+
+export type BroadcastEvents = {
+  newproducer: [ProducerDescription];
+  producerclose: [{ id: string }];
+  /** A participant's media went with a dead worker: it must join again. */
+  participantlost: [{ participantId: string; role: ParticipantRole }];
+  /** The loudest speaker changed (multi-speaker sessions). */
+  activespeaker: [{ participantId: string; producerId: string }];
+  close: [];
+};
+
+export type BroadcastOptions = {
+  eventId: string;
+  pool: WorkerPool;
+  logger: Logger;
+  transportOptions: TransportOptions;
+};
+
+type Origin = {
+  router: types.Router;
+  poolWorker: PoolWorker;
+  activeSpeaker: types.ActiveSpeakerObserver;
+};
+
+/**
+ * One live event's media. The origin router holds what speakers send; every
+ * worker that serves classrooms gets an edge router fed from the origin by
+ * pipeToRouter. A classroom on stage produces on its edge and that producer is
+ * piped to the origin, where speakers and moderators consume it. Classrooms
+ * never receive another classroom's video.
+ *
+ * close() closes the origin and every edge, and through them every transport,
+ * producer and consumer the broadcast made.
+ */
+export class Broadcast extends EventEmitter<BroadcastEvents> {
+  readonly eventId: string;
+  readonly #pool: WorkerPool;
+  readonly #logger: Logger;
+  readonly #transportOptions: TransportOptions;
+  #origin: Origin;
+  /** Worker index -> this broadcast's edge router on that worker. */
+  readonly #edges = new Map<number, Promise<EdgeRouter>>();
+  readonly #sessions = new Map<string, ParticipantSession>();
+  /** Producers consumable on the origin (speakers', ingest, piped stage producers). */
+  readonly #producers = new Map<
+    string,
+    { description: ProducerDescription; producer: types.Producer }
+  >();
+  readonly #onWorkerRestarted = (poolWorker: PoolWorker) => this.#rebuildEdge(poolWorker);
+  #closed = false;
+
+  static async create(options: BroadcastOptions): Promise<Broadcast> {
+    const origin = await Broadcast.#createOrigin(options.pool.leastLoaded());
+    return new Broadcast(options, origin);
+  }
+
+  static async #createOrigin(poolWorker: PoolWorker): Promise<Origin> {
+    const router = await poolWorker.worker.createRouter({
+      mediaCodecs,
+      appData: { role: 'origin' },
+    });
+    const activeSpeaker = await router.createActiveSpeakerObserver({ interval: 300 });
+    return { router, poolWorker, activeSpeaker };
+  }
+
+  private constructor(options: BroadcastOptions, origin: Origin) {
+    super();
+    this.eventId = options.eventId;
+    this.#pool = options.pool;
+    this.#logger = options.logger.child({ eventId: options.eventId });
+    this.#transportOptions = options.transportOptions;
+    this.#origin = origin;
+    this.#watchOrigin();
+    this.#pool.on('workerrestarted', this.#onWorkerRestarted);
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  get rtpCapabilities(): types.RtpCapabilities {
+    return this.#origin.router.rtpCapabilities;
+  }
+
+  /** Producers this participant may consume: classrooms never get another classroom's media. */
+  producersFor(participantId: string): ProducerDescription[] {
+    const session = this.#session(participantId);
+    return [...this.#producers.values()]
+      .map((p) => p.description)
+      .filter((p) => p.participantId !== participantId && this.#mayConsume(session.role, p));
+  }
+
+  session(participantId: string): ParticipantSession | undefined {
+    return this.#sessions.get(participantId);
+  }
+
+  /**
+   * The router serving classrooms on each worker: an edge router, or on the
+   * origin's own worker the origin itself (a pipe within one worker would
+   * clash: piped producers keep their ids, unique per worker).
+   */
+  async edges(): Promise<{ workerIndex: number; routerId: string }[]> {
+    const edges = await Promise.all(this.#edges.values());
+    const origin = { workerIndex: this.#origin.poolWorker.index, routerId: this.#origin.router.id };
+    const originServes = [...this.#sessions.values()].some(
+      (s) => s.role === 'classroom' && s.router === this.#origin.router,
+    );
+    return [
+      ...(originServes ? [origin] : []),
+      ...edges.map((e) => ({ workerIndex: e.workerIndex, routerId: e.router.id })),
+    ];
+  }
+
+  get originRouterId(): string {
+    return this.#origin.router.id;
+  }
+
+  /**
+   * Starts a participant's media session: speakers and moderators on the
+   * origin, a classroom on an edge of the least-loaded worker. Joining again
+   * replaces the previous session (a reconnecting client).
+   */
+  async join(participantId: string, role: ParticipantRole): Promise<ParticipantSession> {
+    this.#assertOpen();
+    this.#sessions.get(participantId)?.close();
+    let router: types.Router;
+    let poolWorker: PoolWorker;
+    if (role === 'classroom') {
+      poolWorker = this.#pool.leastLoaded();
+      router =
+        poolWorker === this.#origin.poolWorker
+          ? this.#origin.router
+          : (await this.#edgeOn(poolWorker)).router;
+    } else {
+      router = this.#origin.router;
+      poolWorker = this.#origin.poolWorker;
+    }
+    const session = new ParticipantSession({
+      participantId,
+      role,
+      router,
+      poolWorker,
+      transportOptions: this.#transportOptions,
+    });
+    if (role === 'classroom') poolWorker.classrooms++;
+    this.#sessions.set(participantId, session);
+    session.once('close', () => {
+      if (role === 'classroom') poolWorker.classrooms--;
+      if (this.#sessions.get(participantId) !== session) return;
+      this.#sessions.delete(participantId);
+      // Closed by its router, not by leave(): the worker under it died.
+      if (router.closed && !this.#closed) this.emit('participantlost', { participantId, role });
+    });
+    this.#logger.debug(
+      { participantId, role, workerIndex: poolWorker.index },
+      'participant joined media',
+    );
+    return session;
+  }
+
+  leave(participantId: string): void {
+    const session = this.#sessions.get(participantId);
+    if (!session) return;
+    this.#sessions.delete(participantId);
+    session.close();
+  }
+
+  /**
+   * A speaker publishes (camera, screen) on the origin; a classroom on stage
+   * publishes on its edge and the producer is piped to the origin. Whether a
+   * classroom is on stage is the control plane's decision, checked before.
+   */
+  async produce(
+    participantId: string,
+    args: {
+      transportId: string;
+      kind: types.MediaKind;
+      rtpParameters: types.RtpParameters;
+      source: ProducerSource;
+    },
+  ): Promise<ProducerDescription> {
+    const session = this.#session(participantId);
+    const expected: ProducerSource[] = session.role === 'classroom' ? ['stage'] : [];
+    if (session.role === 'speaker') expected.push('camera', 'screen');
+    if (!expected.includes(args.source)) {
+      throw new MediaError('NOT_ALLOWED', `a ${session.role} cannot produce ${args.source}`);
+    }
+    const producer = await session.produce({
+      transportId: args.transportId,
+      kind: args.kind,
+      rtpParameters: args.rtpParameters,
+      keyFrameRequestDelay: KEY_FRAME_REQUEST_DELAY_MS,
+      appData: { source: args.source },
+    });
+    if (session.router === this.#origin.router) {
+      return this.#publish(producer, participantId, args.source);
+    }
+    const { pipeProducer } = await session.router.pipeToRouter({
+      producerId: producer.id,
+      router: this.#origin.router,
+    });
+    if (!pipeProducer) throw new MediaError('PRODUCER_NOT_FOUND', 'stage producer closed');
+    return this.#publish(pipeProducer, participantId, args.source);
+  }
+
+  /** Consumes a producer on the participant's own router (piping it to the edge first). */
+  async consume(
+    participantId: string,
+    args: { transportId: string; producerId: string; rtpCapabilities: types.RtpCapabilities },
+  ) {
+    const session = this.#session(participantId);
+    const producer = this.#producers.get(args.producerId)?.description;
+    if (!producer) throw new MediaError('PRODUCER_NOT_FOUND', `no producer ${args.producerId}`);
+    if (!this.#mayConsume(session.role, producer)) {
+      throw new MediaError('NOT_ALLOWED', `a ${session.role} cannot receive ${producer.source}`);
+    }
+    if (session.router !== this.#origin.router) {
+      const edge = await this.#edges.get(session.poolWorker.index);
+      await edge?.pipeFromOrigin(args.producerId);
+    }
+    return session.consume(args);
+  }
+
+  /**
+   * Publishes producers made outside a participant session on the origin's
+   * router (an RTP ingest standing in for a speaker).
+   */
+  async publishOnOrigin(
+    create: (router: types.Router) => Promise<types.Producer[]>,
+    participantId: string,
+  ): Promise<ProducerDescription[]> {
+    this.#assertOpen();
+    const producers = await create(this.#origin.router);
+    return producers.map((p) => this.#publish(p, participantId, 'camera'));
+  }
+
+  async stats(): Promise<BroadcastStats> {
+    const producers = await Promise.all(
+      [...this.#producers.values()].map(async ({ description, producer }) => {
+        const streams = await producer.getStats().catch(() => []);
+        return {
+          ...description,
+          bitrate: streams.reduce((sum, s) => sum + s.bitrate, 0),
+          packetsLost: streams.reduce((sum, s) => sum + s.packetsLost, 0),
+          // Simulcast layers arriving with a usable score: a speaker's uplink at a glance.
+          activeLayers: streams.filter((s) => s.score > 0).length,
+        };
+      }),
+    );
+    const sessions = [...this.#sessions.values()];
+    return {
+      eventId: this.eventId,
+      originWorker: this.#origin.poolWorker.index,
+      edges: (await this.edges()).map((e) => ({
+        ...e,
+        classrooms: sessions.filter((s) => s.router.id === e.routerId).length,
+        consumers: sessions
+          .filter((s) => s.router.id === e.routerId)
+          .reduce((sum, s) => sum + s.consumerCount, 0),
+      })),
+      participants: sessions.length,
+      producers,
+    };
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#pool.off('workerrestarted', this.#onWorkerRestarted);
+    for (const session of this.#sessions.values()) session.close();
+    this.#sessions.clear();
+    for (const edge of this.#edges.values())
+      void edge.then(
+        (e) => e.close(),
+        () => {},
+      );
+    this.#edges.clear();
+    this.#origin.router.close();
+    this.#producers.clear();
+    this.emit('close');
+  }
+
+  /** Makes an origin-side producer (a stage one is the pipe producer, same id) consumable. */
+  #publish(
+    producer: types.Producer,
+    participantId: string,
+    source: ProducerSource,
+  ): ProducerDescription {
+    const description: ProducerDescription = {
+      id: producer.id,
+      kind: producer.kind,
+      participantId,
+      source,
+    };
+    this.#producers.set(producer.id, { description, producer });
+    producer.observer.once('close', () => {
+      if (this.#producers.delete(producer.id)) this.emit('producerclose', { id: producer.id });
+    });
+    if (producer.kind === 'audio' && source !== 'stage') {
+      void this.#origin.activeSpeaker.addProducer({ producerId: producer.id }).catch(() => {});
+    }
+    this.emit('newproducer', description);
+    return description;
+  }
+
+  #mayConsume(role: ParticipantRole, producer: ProducerDescription): boolean {
+    return producer.source !== 'stage' || role !== 'classroom';
+  }
+
+  #edgeOn(poolWorker: PoolWorker): Promise<EdgeRouter> {
+    let edge = this.#edges.get(poolWorker.index);
+    if (!edge) {
+      edge = EdgeRouter.create(poolWorker, this.#origin.router);
+      this.#edges.set(poolWorker.index, edge);
+      edge.then(
+        (e) => {
+          if (this.#closed) e.close();
+          e.once('close', () => {
+            if (this.#edges.get(poolWorker.index) === edge) this.#edges.delete(poolWorker.index);
+          });
+        },
+        () => this.#edges.delete(poolWorker.index),
+      );
+    }
+    return edge;
+  }
+
+  /** The edge a dead worker took is rebuilt on its replacement, ready for classrooms to rejoin. */
+  async #rebuildEdge(poolWorker: PoolWorker): Promise<void> {
+    if (this.#closed || this.#edges.has(poolWorker.index)) return;
+    if (poolWorker === this.#origin.poolWorker) return;
+    try {
+      const edge = await this.#edgeOn(poolWorker);
+      await Promise.all(
+        [...this.#producers.values()]
+          .filter((p) => p.description.source !== 'stage')
+          .map((p) => edge.pipeFromOrigin(p.description.id)),
+      );
+      this.#logger.info({ workerIndex: poolWorker.index }, 'edge router rebuilt');
+    } catch (error) {
+      this.#logger.error({ workerIndex: poolWorker.index, err: error }, 'edge rebuild failed');
+    }
+  }
+
+  /** If the origin's worker dies, a new origin is made and the stage is piped into it again. */
+  #watchOrigin(): void {
+    const origin = this.#origin;
+    origin.router.observer.once('close', () => {
+      if (this.#closed || this.#origin !== origin) return;
+      this.#logger.error({ workerIndex: origin.poolWorker.index }, 'origin router lost');
+      void this.#rebuildOrigin();
+    });
+  }
+
+  async #rebuildOrigin(): Promise<void> {
+    try {
+      const origin = await Broadcast.#createOrigin(this.#pool.leastLoaded());
+      if (this.#closed) {
+        origin.router.close();
+        return;
+      }
+      this.#origin = origin;
+      this.#watchOrigin();
+      // Edges fed by the old origin have nothing left to forward; they rebuild on demand.
+      for (const edge of this.#edges.values())
+        void edge.then(
+          (e) => e.close(),
+          () => {},
+        );
+      this.#edges.clear();
+      this.#logger.info({ workerIndex: origin.poolWorker.index }, 'origin router rebuilt');
+    } catch (error) {
+      this.#logger.error({ err: error }, 'origin rebuild failed; closing the broadcast');
+      this.close();
+    }
+  }
+
+  #session(participantId: string): ParticipantSession {
+    this.#assertOpen();
+    const session = this.#sessions.get(participantId);
+    if (!session) throw new MediaError('NOT_JOINED', `${participantId} has not joined the media`);
+    return session;
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new MediaError('BROADCAST_CLOSED', `broadcast ${this.eventId} is over`);
+  }
+}
+
+export type BroadcastStats = {
+  eventId: string;
+  originWorker: number;
+  edges: { workerIndex: number; routerId: string; classrooms: number; consumers: number }[];
+  participants: number;
+  producers: (ProducerDescription & {
+    bitrate: number;
+    packetsLost: number;
+    activeLayers: number;
+  })[];
+};

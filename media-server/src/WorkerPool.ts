@@ -1,0 +1,179 @@
+import { EventEmitter } from 'node:events';
+import type { types } from 'mediasoup';
+import * as mediasoup from 'mediasoup';
+import type { Logger } from 'pino';
+
+export type WorkerPoolOptions = {
+  /** Number of workers: one per core is the intended setup. */
+  size: number;
+  listenIp: string;
+  announcedAddress?: string;
+  /** Worker i's WebRtcServer listens on portBase + i (UDP and TCP); random ports when unset. */
+  rtcPortBase?: number;
+  logLevel?: types.WorkerLogLevel;
+  /** Socket buffers for the WebRtcServer's sockets; the kernel default when unset. */
+  socketBufferSize?: number;
+  /** io_uring sending (mediasoup's default is on where the kernel supports it). */
+  disableLiburing?: boolean;
+  logger: Logger;
+  /** First restart delay after a worker dies; doubles on each crash in a row. */
+  restartDelayMs?: number;
+};
+
+/** One slot of the pool: a worker and its WebRtcServer, replaced when the worker dies. */
+export type PoolWorker = {
+  readonly index: number;
+  readonly worker: types.Worker;
+  readonly webRtcServer: types.WebRtcServer;
+  /** Classrooms placed on this worker, by every broadcast: what placement balances. */
+  classrooms: number;
+  /** Consumers on this worker, kept by the sessions placed on it. */
+  consumers: number;
+};
+
+export type WorkerLoss = { index: number; pid: number; routerIds: string[] };
+
+export type WorkerPoolEvents = {
+  /** A worker died; the routers it held are gone. Its slot is restarted. */
+  workerdied: [WorkerLoss];
+  /** A dead worker's slot runs again, on a new process. */
+  workerrestarted: [PoolWorker];
+  close: [];
+};
+
+const MAX_RESTART_DELAY_MS = 10_000;
+/** A worker that ran this long without dying resets the back-off. */
+const HEALTHY_AFTER_MS = 60_000;
+
+/**
+ * One mediasoup worker per core, each with a WebRtcServer (one UDP + one TCP
+ * port per worker: firewall-friendly, no port ranges). A worker that dies is
+ * replaced with back-off, and the pool says which routers were lost so the
+ * broadcasts that used them can rebuild.
+ */
+export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
+  readonly #options: WorkerPoolOptions;
+  readonly #slots: (PoolWorker | undefined)[];
+  readonly #restartDelay: number[];
+  readonly #restartTimers = new Set<NodeJS.Timeout>();
+  #closed = false;
+
+  static async create(options: WorkerPoolOptions): Promise<WorkerPool> {
+    const pool = new WorkerPool(options);
+    try {
+      await Promise.all(pool.#slots.map((_, index) => pool.#start(index)));
+    } catch (error) {
+      pool.close();
+      throw error;
+    }
+    return pool;
+  }
+
+  private constructor(options: WorkerPoolOptions) {
+    super();
+    this.#options = options;
+    this.#slots = new Array(options.size).fill(undefined);
+    this.#restartDelay = new Array(options.size).fill(options.restartDelayMs ?? 500);
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Workers currently running (a slot being restarted is absent). */
+  get workers(): PoolWorker[] {
+    return this.#slots.filter((w): w is PoolWorker => w !== undefined);
+  }
+
+  /** The running worker with the fewest classrooms placed on it. */
+  leastLoaded(): PoolWorker {
+    let best: PoolWorker | undefined;
+    for (const w of this.workers) if (!best || w.classrooms < best.classrooms) best = w;
+    if (!best) throw new Error('no mediasoup worker is running');
+    return best;
+  }
+
+  worker(index: number): PoolWorker | undefined {
+    return this.#slots[index];
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const t of this.#restartTimers) clearTimeout(t);
+    for (const w of this.workers) w.worker.close();
+    this.#slots.fill(undefined);
+    this.emit('close');
+  }
+
+  async #start(index: number): Promise<PoolWorker> {
+    const o = this.#options;
+    const worker = await mediasoup.createWorker({
+      logLevel: o.logLevel ?? 'warn',
+      disableLiburing: o.disableLiburing ?? false,
+      appData: { index },
+    });
+    const port = o.rtcPortBase === undefined ? undefined : o.rtcPortBase + index;
+    const buffers =
+      o.socketBufferSize === undefined
+        ? {}
+        : { sendBufferSize: o.socketBufferSize, recvBufferSize: o.socketBufferSize };
+    let webRtcServer: types.WebRtcServer;
+    try {
+      webRtcServer = await worker.createWebRtcServer({
+        listenInfos: (['udp', 'tcp'] as const).map((protocol) => ({
+          protocol,
+          ip: o.listenIp,
+          ...(o.announcedAddress ? { announcedAddress: o.announcedAddress } : {}),
+          ...(port === undefined ? {} : { port }),
+          ...buffers,
+        })),
+      });
+    } catch (error) {
+      worker.close();
+      throw error;
+    }
+    const slot: PoolWorker = { index, worker, webRtcServer, classrooms: 0, consumers: 0 };
+    this.#slots[index] = slot;
+    const startedAt = Date.now();
+    const routerIds = new Set<string>();
+    worker.observer.on('newrouter', (router) => {
+      routerIds.add(router.id);
+      // A dying worker closes its routers before it emits 'died': keep those.
+      router.observer.once('close', () => worker.closed || routerIds.delete(router.id));
+    });
+    worker.once('died', (error) => {
+      if (this.#closed) return;
+      this.#slots[index] = undefined;
+      o.logger.error({ workerIndex: index, pid: worker.pid, err: error }, 'mediasoup worker died');
+      if (Date.now() - startedAt > HEALTHY_AFTER_MS) {
+        this.#restartDelay[index] = o.restartDelayMs ?? 500;
+      }
+      this.emit('workerdied', { index, pid: worker.pid, routerIds: [...routerIds] });
+      this.#scheduleRestart(index);
+    });
+    o.logger.info({ workerIndex: index, pid: worker.pid, port }, 'mediasoup worker started');
+    return slot;
+  }
+
+  #scheduleRestart(index: number): void {
+    const delay = this.#restartDelay[index] ?? 500;
+    this.#restartDelay[index] = Math.min(delay * 2, MAX_RESTART_DELAY_MS);
+    const timer = setTimeout(async () => {
+      this.#restartTimers.delete(timer);
+      if (this.#closed) return;
+      try {
+        const slot = await this.#start(index);
+        if (this.#closed) {
+          slot.worker.close();
+          return;
+        }
+        this.emit('workerrestarted', slot);
+      } catch (error) {
+        this.#options.logger.error({ workerIndex: index, err: error }, 'worker restart failed');
+        this.#scheduleRestart(index);
+      }
+    }, delay);
+    this.#restartTimers.add(timer);
+  }
+}

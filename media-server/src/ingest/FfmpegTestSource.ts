@@ -1,0 +1,243 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import dgram from 'node:dgram';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { INGEST_RTP } from './RtpIngest.ts';
+
+const execFileAsync = promisify(execFile);
+
+export type SimulcastLayer = { width: number; height: number; kbps: number };
+
+/** Three simulcast layers, low to high, like a speaker's browser sends. */
+export const DEFAULT_LAYERS: SimulcastLayer[] = [
+  { width: 320, height: 180, kbps: 150 },
+  { width: 640, height: 360, kbps: 400 },
+  { width: 1280, height: 720, kbps: 1000 },
+];
+
+export type FfmpegTestSourceOptions = {
+  ip: string;
+  videoPort: number;
+  audioPort: number;
+  /** How long to send, in seconds; FFmpeg is also killed a little after that. */
+  durationSec: number;
+  /**
+   * live: a test pattern encoded in real time (cheap at small sizes).
+   * clip: pre-encoded clips replayed with -c copy, so the source costs almost
+   * no CPU (benchmarks).
+   */
+  mode: 'live' | 'clip';
+  layers?: SimulcastLayer[];
+  /** Pin FFmpeg to this CPU (benchmarks keep the source off the measured core). */
+  cpu?: number;
+};
+
+/**
+ * Forwards every datagram it receives to one address, from one socket. An
+ * ingest transport learns a single source address from its first packet, but
+ * FFmpeg sends each simulcast layer from its own socket, and RTCP from yet
+ * another: the relay makes them one source.
+ */
+class UdpRelay {
+  readonly #in = dgram.createSocket('udp4');
+  readonly #out = dgram.createSocket('udp4');
+
+  static async open(ip: string, to: number): Promise<UdpRelay> {
+    const relay = new UdpRelay();
+    await Promise.all(
+      [relay.#in, relay.#out].map((s) => new Promise<void>((r) => s.bind(0, ip, r))),
+    );
+    relay.#in.on('message', (msg) => relay.#out.send(msg, to, ip));
+    return relay;
+  }
+
+  get port(): number {
+    return this.#in.address().port;
+  }
+
+  close(): void {
+    this.#in.close();
+    this.#out.close();
+  }
+}
+
+/**
+ * FFmpeg sending VP8 simulcast + Opus RTP, as a speaker would: libvpx output,
+ * so payload descriptors look real (mediasoup drops VP8 without them).
+ */
+export class FfmpegTestSource {
+  readonly #ffmpeg: ChildProcess;
+  readonly #relays: UdpRelay[];
+  readonly exited: Promise<number | null>;
+  #stderr = '';
+
+  static async start(options: FfmpegTestSourceOptions): Promise<FfmpegTestSource> {
+    const layers = options.layers ?? DEFAULT_LAYERS;
+    const video = await UdpRelay.open(options.ip, options.videoPort);
+    const audio = await UdpRelay.open(options.ip, options.audioPort);
+    const inputs =
+      options.mode === 'clip' ? await clipInputs(layers) : liveInputs(layers, options.durationSec);
+    const rtp = (port: number) => `rtp://${options.ip}:${port}?rtcpport=${port}&pkt_size=1200`;
+    const args = ['-hide_banner', '-loglevel', 'error', '-nostdin', ...inputs.args];
+    layers.forEach((_, i) => {
+      args.push(...inputs.videoOutput(i));
+      args.push('-ssrc', String(INGEST_RTP.videoSsrcs[i]));
+      args.push('-payload_type', String(INGEST_RTP.videoPayloadType));
+      args.push('-t', String(options.durationSec), '-f', 'rtp', rtp(video.port));
+    });
+    args.push(...inputs.audioOutput);
+    args.push('-ssrc', String(INGEST_RTP.audioSsrc));
+    args.push('-payload_type', String(INGEST_RTP.audioPayloadType));
+    args.push('-t', String(options.durationSec), '-f', 'rtp', rtp(audio.port));
+
+    // taskset execs FFmpeg, so the child's pid stays FFmpeg's and kill() reaches it.
+    const command = ['ffmpeg', ...args];
+    if (options.cpu !== undefined) command.unshift('taskset', '-c', String(options.cpu));
+    const [cmd, ...rest] = command;
+    const ffmpeg = spawn(cmd as string, rest, { stdio: ['ignore', 'ignore', 'pipe'] });
+    // Bounded even if the caller forgets stop(): a stray FFmpeg would load the machine.
+    setTimeout(() => ffmpeg.kill('SIGKILL'), (options.durationSec + 15) * 1000).unref();
+    return new FfmpegTestSource(ffmpeg, [video, audio]);
+  }
+
+  private constructor(ffmpeg: ChildProcess, relays: UdpRelay[]) {
+    this.#ffmpeg = ffmpeg;
+    this.#relays = relays;
+    ffmpeg.stderr?.on('data', (d) => {
+      this.#stderr = (this.#stderr + d).slice(-2000);
+    });
+    this.exited = new Promise((resolve) => ffmpeg.once('exit', (code) => resolve(code)));
+  }
+
+  get pid(): number | undefined {
+    return this.#ffmpeg.pid;
+  }
+
+  /** FFmpeg's last error lines, for test failure messages. */
+  get stderr(): string {
+    return this.#stderr;
+  }
+
+  async stop(): Promise<void> {
+    if (this.#ffmpeg.exitCode === null && this.#ffmpeg.signalCode === null) {
+      this.#ffmpeg.kill('SIGKILL');
+    }
+    await this.exited;
+    for (const relay of this.#relays) relay.close();
+  }
+}
+
+type Inputs = {
+  args: string[];
+  videoOutput: (layer: number) => string[];
+  audioOutput: string[];
+};
+
+function liveInputs(layers: SimulcastLayer[], durationSec: number): Inputs {
+  const top = layers[layers.length - 1] as SimulcastLayer;
+  const split = layers.map((_, i) => `[s${i}]`).join('');
+  const scales = layers.map((l, i) => `[s${i}]scale=${l.width}:${l.height}[v${i}]`).join(';');
+  return {
+    args: [
+      '-re',
+      '-f',
+      'lavfi',
+      '-i',
+      `testsrc2=size=${top.width}x${top.height}:rate=30:duration=${durationSec}`,
+      '-re',
+      '-f',
+      'lavfi',
+      '-i',
+      `sine=frequency=440:sample_rate=48000:duration=${durationSec}`,
+      '-filter_complex',
+      `[0:v]split=${layers.length}${split};${scales}`,
+    ],
+    videoOutput: (i) => [
+      '-map',
+      `[v${i}]`,
+      ...vp8Encoder((layers[i] as SimulcastLayer).kbps, 'realtime'),
+    ],
+    audioOutput: ['-map', '1:a', '-c:a', 'libopus', '-b:a', '64k', '-ac', '2'],
+  };
+}
+
+async function clipInputs(layers: SimulcastLayer[]): Promise<Inputs> {
+  const clip = await prepareClip(layers);
+  const loop = (file: string) => ['-re', '-stream_loop', '-1', '-i', file];
+  return {
+    args: [...clip.video.flatMap(loop), ...loop(clip.audio)],
+    videoOutput: (i) => ['-map', `${i}:v`, '-c', 'copy'],
+    audioOutput: ['-map', `${layers.length}:a`, '-c', 'copy'],
+  };
+}
+
+function vp8Encoder(kbps: number, deadline: 'realtime' | 'good'): string[] {
+  const rate = `${kbps}k`;
+  return [
+    '-c:v',
+    'libvpx',
+    '-deadline',
+    deadline,
+    '-cpu-used',
+    deadline === 'realtime' ? '8' : '4',
+    '-b:v',
+    rate,
+    '-minrate',
+    rate,
+    '-maxrate',
+    rate,
+    '-bufsize',
+    rate,
+    // A key frame every second: late joiners see video within a second.
+    '-g',
+    '30',
+    '-keyint_min',
+    '30',
+    '-auto-alt-ref',
+    '0',
+  ];
+}
+
+/**
+ * Encodes, once, 10 s clips of a noisy test pattern (so the encoder spends its
+ * whole bitrate) per layer, and 64 kb/s Opus; cached by their settings.
+ */
+export async function prepareClip(
+  layers: SimulcastLayer[],
+): Promise<{ video: string[]; audio: string }> {
+  const key = createHash('sha1').update(JSON.stringify(layers)).update('v1').digest('hex');
+  const dir = path.join(os.tmpdir(), 'amphi-clips', key.slice(0, 12));
+  const video = layers.map((l) => path.join(dir, `video-${l.width}x${l.height}.webm`));
+  const audio = path.join(dir, 'audio.webm');
+  if ([...video, audio].every((f) => fs.existsSync(f))) return { video, audio };
+
+  fs.mkdirSync(dir, { recursive: true });
+  const top = layers[layers.length - 1] as SimulcastLayer;
+  const seconds = 10;
+  const args = [
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-y',
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc2=size=${top.width}x${top.height}:rate=30:duration=${seconds},noise=alls=30:allf=t`,
+    '-f',
+    'lavfi',
+    '-i',
+    `sine=frequency=440:sample_rate=48000:duration=${seconds}`,
+  ];
+  layers.forEach((l, i) => {
+    const tmp = `${video[i]}.tmp.webm`;
+    args.push('-map', '0:v', '-vf', `scale=${l.width}:${l.height}`);
+    args.push(...vp8Encoder(l.kbps, 'good'), '-an', tmp);
+  });
+  args.push('-map', '1:a', '-c:a', 'libopus', '-b:a', '64k', '-ac', '2', `${audio}.tmp.webm`);
+  await execFileAsync('ffmpeg', args, { maxBuffer: 1 << 20 });
+  for (const f of [...video, audio]) fs.renameSync(`${f}.tmp.webm`, f);
+  return { video, audio };
+}
