@@ -322,20 +322,32 @@ async function build(profile, outDir) {
   }
 }
 
-/** Returns the path of the cached worker binary for a profile, building it when missing. */
-export async function ensureWorker(profile) {
+/** Where the worker binary for a profile is cached (built or not). */
+export function cachedWorkerPath(profile) {
   const msDir = mediasoupPackageDir();
   const version = JSON.parse(fs.readFileSync(path.join(msDir, 'package.json'), 'utf8')).version;
-  const scriptHash = createHash('sha1')
-    .update(fs.readFileSync(fileURLToPath(import.meta.url)))
-    .digest('hex')
-    .slice(0, 10);
-  const outDir = path.join(cacheRoot(), `${version}-${profile}-${scriptHash}`);
-  const bin = path.join(outDir, 'mediasoup-worker');
+  // Keyed by what goes into the binary, so editing this script's prose doesn't rebuild.
+  const buildInputs = JSON.stringify([
+    PROFILES[profile],
+    subprojectStubs('<srtp>'),
+    STUB_OPTIONS,
+    SRTP_COMPAT_H,
+    LIBURING_COMPAT_H,
+  ]);
+  const inputsHash = createHash('sha1').update(buildInputs).digest('hex').slice(0, 10);
+  return path.join(cacheRoot(), `${version}-${profile}-${inputsHash}`, 'mediasoup-worker');
+}
+
+/** Returns the path of the cached worker binary for a profile, building it when missing. */
+export async function ensureWorker(profile) {
+  const bin = cachedWorkerPath(profile);
+  const outDir = path.dirname(bin);
   if (fs.existsSync(bin)) return bin;
 
   fs.mkdirSync(cacheRoot(), { recursive: true });
-  log(`building mediasoup-worker ${version} (${profile}) from the package's worker/ sources`);
+  log(
+    `building mediasoup-worker ${path.basename(outDir)} from the mediasoup package's worker/ sources`,
+  );
   ensureDebianPackages(BUILD_PACKAGES);
   const started = Date.now();
   await build(profile, outDir);

@@ -3,8 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
+import { ensureDebianPackages } from '../../../scripts/debian-packages.mjs';
 import { startEmbeddedPostgres } from '../../src/db/embeddedPostgres.ts';
 import { getFreePort } from '../../src/ports.ts';
 
@@ -16,7 +16,6 @@ declare module 'vitest' {
   }
 }
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
 async function waitForPort(port: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -36,10 +35,6 @@ async function waitForPort(port: number, timeoutMs: number): Promise<void> {
 
 /** Starts a real PostgreSQL (embedded) and a real Redis on spare loopback ports. */
 export default async function setup(project: TestProject) {
-  const specifier = path.join(repoRoot, 'scripts/debian-packages.mjs');
-  const { ensureDebianPackages } = (await import(specifier)) as {
-    ensureDebianPackages: (pkgs: string[]) => string[];
-  };
   ensureDebianPackages(['redis-server']);
 
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'amphi-test-'));
