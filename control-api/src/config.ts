@@ -27,6 +27,8 @@ export const ConfigSchema = z.object({
   INSTANCE_ID: z.string().min(1).max(64).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SEED_DEMO: bool.default(true),
+  /** A test pattern (FFmpeg) stands in for the demo event's speaker, if FFmpeg is installed. */
+  DEMO_TEST_PATTERN: bool.default(true),
 
   /** Questions per classroom: sustained rate per minute and burst. */
   QUESTION_RATE_PER_MINUTE: int(6, 1),

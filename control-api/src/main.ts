@@ -2,10 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { Bus } from './bus/Bus.ts';
+import type { BusMessage } from './bus/BusMessage.ts';
 import { loadConfig } from './config.ts';
 import { startEmbeddedPostgres } from './db/embeddedPostgres.ts';
-import { createLogger } from './logger.ts';
+import { createLogger, type Logger } from './logger.ts';
 import { createMediaNode } from './rtc/createMediaNode.ts';
+import { DemoTestPattern, ffmpegAvailable } from './rtc/DemoTestPattern.ts';
+import { InProcessMediaNode } from './rtc/InProcessMediaNode.ts';
+import type { MediaNode } from './rtc/MediaNode.ts';
 import { seedDemo } from './seed.ts';
 import { startControlPlane } from './server.ts';
 
@@ -17,6 +22,47 @@ async function persistentSecret(dataDir: string, name: string): Promise<string> 
   await mkdir(dataDir, { recursive: true });
   await writeFile(file, `${secret}\n`, { mode: 0o600 });
   return secret;
+}
+
+/** The demo's stand-in speaker, and the start-up line that says what became of it. */
+async function startDemoTestPattern(
+  media: MediaNode,
+  eventId: string,
+  bus: Bus,
+  log: Logger,
+): Promise<{ running?: DemoTestPattern; line: string }> {
+  if (!(media instanceof InProcessMediaNode)) {
+    return { line: 'Test pattern: off (no media on this server)' };
+  }
+  if (!(await ffmpegAvailable())) {
+    return {
+      line: 'Test pattern: off: install FFmpeg (e.g. apt-get install ffmpeg) to see video before a speaker joins',
+    };
+  }
+  const announce = (msg: BusMessage) =>
+    bus.publish(msg).catch((err: unknown) => log.warn({ err }, 'bus publish failed'));
+  try {
+    const running = await DemoTestPattern.start({
+      broadcast: await media.broadcast(eventId),
+      log,
+      onProducerAdded: (producer) =>
+        void announce({ kind: 'media.producerAdded', eventId, producer }),
+      onProducerClosed: (p) =>
+        void announce({
+          kind: 'media.producerClosed',
+          eventId,
+          producerId: p.producerId,
+          role: p.role,
+        }),
+    });
+    return {
+      running,
+      line: 'Test pattern: FFmpeg sends a test pattern as the demo speaker (DEMO_TEST_PATTERN=false to turn off)',
+    };
+  } catch (err) {
+    log.warn({ err }, 'test pattern did not start');
+    return { line: `Test pattern: off: it did not start (${(err as Error).message})` };
+  }
 }
 
 async function main(): Promise<void> {
@@ -68,6 +114,12 @@ async function main(): Promise<void> {
     const demo = await seedDemo(plane.sql, plane.services.catalog, plane.tokens, publicUrl);
     lines.push(`  Demo event "${demo.title}" (${demo.eventId}):`);
     for (const { label, link } of demo.links) lines.push(`    ${label.padEnd(34)} ${link.url}`);
+    if (config.DEMO_TEST_PATTERN) {
+      const pattern = await startDemoTestPattern(media, demo.eventId, plane.bus, log);
+      const { running } = pattern;
+      if (running) stops.unshift(() => running.close());
+      lines.push(`  ${pattern.line}`);
+    }
   }
   process.stdout.write(`${lines.join('\n')}\n\n`);
 

@@ -14,7 +14,7 @@ import type { Logger } from './logger.ts';
 import { getFreePort } from './ports.ts';
 import { QuestionQueue } from './questions/QuestionQueue.ts';
 import { QuestionStore } from './questions/QuestionStore.ts';
-import type { MediaNode } from './rtc/MediaNode.ts';
+import type { MediaNode, MediaParticipant } from './rtc/MediaNode.ts';
 import { UnavailableMediaNode } from './rtc/UnavailableMediaNode.ts';
 import type { Services } from './signaling/context.ts';
 
@@ -91,6 +91,22 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       bus,
       limits,
     };
+    // A worker died under a participant: its client sets its media up again.
+    const onMediaLost = (who: MediaParticipant) =>
+      hub.member(who.eventId, who.participantId)?.mediaLost();
+    media.on('participantlost', onMediaLost);
+    closers.push(async () => {
+      media.off('participantlost', onMediaLost);
+    });
+    // An event that is over keeps no media (every instance hears it on the bus).
+    const unsubscribeEnded = bus.subscribe((msg) => {
+      if (msg.kind !== 'event.updated' || (msg.status !== 'ended' && msg.status !== 'cancelled'))
+        return;
+      media
+        .closeEvent(msg.eventId)
+        .catch((err: unknown) => log.warn({ err, eventId: msg.eventId }, 'closing media failed'));
+    });
+    closers.push(async () => unsubscribeEnded());
     const tokens = new JoinTokens(opts.joinTokenSecret);
     const host = opts.host ?? '127.0.0.1';
     const port = opts.port || (await getFreePort());

@@ -104,6 +104,11 @@ export class Broadcast extends EventEmitter<BroadcastEvents> {
     return this.#origin.router.rtpCapabilities;
   }
 
+  /** Every producer consumable on the origin now (speakers', ingest, piped stage producers). */
+  get producers(): ProducerDescription[] {
+    return [...this.#producers.values()].map((p) => p.description);
+  }
+
   /** Producers this participant may consume: classrooms never get another classroom's media. */
   producersFor(participantId: string): ProducerDescription[] {
     const session = this.#session(participantId);

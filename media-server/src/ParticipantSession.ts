@@ -259,6 +259,20 @@ export class ParticipantSession extends EventEmitter<ParticipantSessionEvents> {
     );
   }
 
+  /**
+   * The simulcast (or SVC) layers one consumer should follow: a client that
+   * shows a speaker in a small tile asks for less. Simple consumers have a
+   * single layer and keep it.
+   */
+  async setConsumerPreferredLayers(
+    consumerId: string,
+    layers: { spatialLayer: number; temporalLayer?: number },
+  ): Promise<void> {
+    const consumer = this.#consumer(consumerId);
+    if (consumer.type !== 'simulcast' && consumer.type !== 'svc') return;
+    await consumer.setPreferredLayers(layers);
+  }
+
   /** Audio-only pauses every video consumer at the server: no video bytes reach the classroom. */
   async setAudioOnly(audioOnly: boolean): Promise<void> {
     this.#audioOnly = audioOnly;

@@ -170,6 +170,12 @@ export const Events = {
   'event.updated': z.object({ eventId: Uuid, status: z.string() }),
   'media.producerAdded': ProducerInfo,
   'media.producerClosed': z.object({ producerId: MediaId }),
+  /**
+   * This participant's media is gone (the media worker under it stopped) while
+   * its socket stays open: drop the local transports, create them again, consume
+   * the producers anew and, for a sender, produce again. Nothing else changes.
+   */
+  'media.reconnect': z.object({ reason: z.enum(['media_lost']), message: z.string() }),
   /** A problem not tied to a request (the request was unreadable, the socket is about to close). */
   error: ErrorBody,
 } as const satisfies Record<string, z.ZodType>;

@@ -24,6 +24,8 @@ export interface RoomMember {
   close(code: number, reason: string): void;
   /** The classroom left the stage: stop sending its camera. */
   stageEnded(): void;
+  /** Its media went with a dead media worker: the client must set it up again. */
+  mediaLost(): void;
 }
 
 export type EventRoomEvents = { empty: []; close: [] };
@@ -67,6 +69,10 @@ export class EventRoom extends EventEmitter<EventRoomEvents> {
 
   members(): IterableIterator<RoomMember> {
     return this.#members.values();
+  }
+
+  member(participantId: string): RoomMember | undefined {
+    return this.#members.get(participantId);
   }
 
   add(member: RoomMember): void {

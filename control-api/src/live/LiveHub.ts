@@ -1,6 +1,6 @@
 import type { Bus } from '../bus/Bus.ts';
 import type { Logger } from '../logger.ts';
-import { EventRoom } from './EventRoom.ts';
+import { EventRoom, type RoomMember } from './EventRoom.ts';
 
 /**
  * Every event room of this instance. Subscribes to the bus once and routes
@@ -45,6 +45,11 @@ export class LiveHub {
       room = created;
     }
     return room;
+  }
+
+  /** A participant connected to this instance, if it is. */
+  member(eventId: string, participantId: string): RoomMember | undefined {
+    return this.#rooms.get(eventId)?.member(participantId);
   }
 
   get roomCount(): number {

@@ -34,6 +34,15 @@ export interface ConsumeParams {
   rtpCapabilities: RtpCapabilities;
 }
 
+/** What a media node reports without being asked. */
+export type MediaNodeEvents = {
+  /**
+   * The participant's media went with a dead worker: its transports, producers
+   * and consumers are gone, and its client must create them again.
+   */
+  participantlost: [MediaParticipant];
+};
+
 /**
  * What signaling needs from the media plane, for one event's broadcast.
  * In-process over media-server on a single node; remote when clustered.
@@ -44,6 +53,15 @@ export interface ConsumeParams {
  */
 export interface MediaNode {
   readonly closed: boolean;
+
+  on<E extends keyof MediaNodeEvents>(
+    event: E,
+    listener: (...args: MediaNodeEvents[E]) => void,
+  ): unknown;
+  off<E extends keyof MediaNodeEvents>(
+    event: E,
+    listener: (...args: MediaNodeEvents[E]) => void,
+  ): unknown;
 
   /** RTP capabilities of the event's routers (creates the broadcast if needed). */
   getRouterRtpCapabilities(eventId: string): Promise<RtpCapabilities>;
@@ -84,6 +102,9 @@ export interface MediaNode {
 
   /** Producers of the event that are open now. */
   listProducers(eventId: string): Promise<ProducerInfo[]>;
+
+  /** The event is over (ended, cancelled): release its broadcast and everyone's media in it. */
+  closeEvent(eventId: string): Promise<void>;
 
   /** Releases every broadcast this node holds for signaling. */
   close(): Promise<void>;

@@ -1,6 +1,7 @@
+import { EventEmitter } from 'node:events';
 import type { ProducerInfo, RtpCapabilities } from '@amphi/protocol';
 import { AppError } from '../errors.ts';
-import type { MediaNode } from './MediaNode.ts';
+import type { MediaNode, MediaNodeEvents } from './MediaNode.ts';
 
 const unavailable = () =>
   Promise.reject(
@@ -11,7 +12,7 @@ const unavailable = () =>
  * The media node when none is configured: questions, hands and presence work,
  * every media request answers MEDIA_UNAVAILABLE.
  */
-export class UnavailableMediaNode implements MediaNode {
+export class UnavailableMediaNode extends EventEmitter<MediaNodeEvents> implements MediaNode {
   closed = false;
   getRouterRtpCapabilities(): Promise<RtpCapabilities> {
     return unavailable();
@@ -28,6 +29,7 @@ export class UnavailableMediaNode implements MediaNode {
   async listProducers(): Promise<ProducerInfo[]> {
     return [];
   }
+  async closeEvent(): Promise<void> {}
   async close(): Promise<void> {
     this.closed = true;
   }

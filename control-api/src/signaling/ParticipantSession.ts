@@ -143,6 +143,16 @@ export class ParticipantSession
     }
   }
 
+  mediaLost(): void {
+    if (this.#closed) return;
+    this.#log.warn('media lost with a worker: asking the client to set it up again');
+    this.#announceProducersClosed();
+    this.push('media.reconnect', {
+      reason: 'media_lost',
+      message: 'the media connection was lost: reconnecting',
+    });
+  }
+
   close(code: number = CloseCode.GOING_AWAY, reason = 'closing'): void {
     if (this.#closed) return;
     this.#log.info({ code, reason }, 'closing participant socket');
@@ -284,6 +294,16 @@ export class ParticipantSession
     if (this.#closed) return;
     this.#closed = true;
     this.#room.remove(this);
+    this.#announceProducersClosed();
+    this.#services.media
+      .closeParticipant(this.#ctx.media)
+      .catch((err: unknown) => this.#log.warn({ err }, 'closing participant media failed'));
+    this.#log.info({ code, reason }, 'participant disconnected');
+    this.emit('close', code, reason);
+  }
+
+  /** Its producers are gone (socket closed, media lost): everyone who saw them is told. */
+  #announceProducersClosed(): void {
     const producers = [...this.#ctx.producers.values()];
     this.#ctx.producers.clear();
     for (const p of producers) {
@@ -296,11 +316,6 @@ export class ParticipantSession
         })
         .catch(() => {});
     }
-    this.#services.media
-      .closeParticipant(this.#ctx.media)
-      .catch((err: unknown) => this.#log.warn({ err }, 'closing participant media failed'));
-    this.#log.info({ code, reason }, 'participant disconnected');
-    this.emit('close', code, reason);
   }
 }
 

@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import type {
   ConsumerOptions,
   ProducerInfo,
@@ -8,6 +9,7 @@ import type {
 import type {
   ConsumeParams,
   MediaNode,
+  MediaNodeEvents,
   MediaParticipant,
   ProduceParams,
 } from '../../src/rtc/MediaNode.ts';
@@ -19,7 +21,7 @@ const fingerprint = Array.from({ length: 32 }, () => 'AB').join(':');
  * Only for testing signaling's role checks on media messages; real media is
  * tested against the media-server.
  */
-export class RecordingMediaNode implements MediaNode {
+export class RecordingMediaNode extends EventEmitter<MediaNodeEvents> implements MediaNode {
   closed = false;
   readonly calls: { op: string; participantId?: string; detail?: unknown }[] = [];
   readonly producers = new Map<string, ProducerInfo & { eventId: string }>();
@@ -107,6 +109,10 @@ export class RecordingMediaNode implements MediaNode {
     return [...this.producers.values()]
       .filter((p) => p.eventId === eventId)
       .map(({ eventId: _e, ...p }) => p);
+  }
+  async closeEvent(eventId: string): Promise<void> {
+    this.calls.push({ op: 'closeEvent', detail: eventId });
+    for (const [id, p] of this.producers) if (p.eventId === eventId) this.producers.delete(id);
   }
   async close(): Promise<void> {
     this.closed = true;

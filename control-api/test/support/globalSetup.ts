@@ -16,7 +16,6 @@ declare module 'vitest' {
   }
 }
 
-
 async function waitForPort(port: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {

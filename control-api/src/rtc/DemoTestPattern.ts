@@ -1,0 +1,168 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { type Broadcast, FfmpegTestSource, RtpIngest } from '@amphi/media-server';
+import type { ProducerInfo } from '@amphi/protocol';
+import type { Logger } from '../logger.ts';
+
+const execFileAsync = promisify(execFile);
+
+/** The participant id the test pattern's producers carry. */
+export const TEST_PATTERN_PARTICIPANT = 'demo-test-pattern';
+/** FFmpeg runs this long, then starts again. */
+const RUN_SECONDS = 6 * 3600;
+const MAX_RESTART_DELAY_MS = 60_000;
+
+/** Whether `ffmpeg -version` runs. */
+export async function ffmpegAvailable(): Promise<boolean> {
+  try {
+    await execFileAsync('ffmpeg', ['-version'], { timeout: 10_000 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export type DemoTestPatternOptions = {
+  broadcast: Broadcast;
+  log: Logger;
+  /** Its producers appeared (at start, after a restart): tell connected clients. */
+  onProducerAdded?: (producer: ProducerInfo) => void;
+  onProducerClosed?: (producer: ProducerInfo) => void;
+};
+
+/**
+ * A stand-in speaker for the demo event: FFmpeg replays a pre-encoded test
+ * pattern (VP8 simulcast + Opus, almost no CPU) into an RTP ingest on the
+ * broadcast's origin, so a classroom link shows video before anyone speaks.
+ * FFmpeg is started again when it ends; the ingest is made again if its
+ * worker died. close() stops FFmpeg and the ingest.
+ */
+export class DemoTestPattern {
+  readonly #options: DemoTestPatternOptions;
+  readonly #log: Logger;
+  #ingest: RtpIngest | undefined;
+  #source: FfmpegTestSource | undefined;
+  #restartTimer: NodeJS.Timeout | undefined;
+  #restartDelayMs = 1000;
+  #closed = false;
+
+  static async start(options: DemoTestPatternOptions): Promise<DemoTestPattern> {
+    const pattern = new DemoTestPattern(options);
+    try {
+      await pattern.#run();
+    } catch (err) {
+      await pattern.close();
+      throw err;
+    }
+    return pattern;
+  }
+
+  private constructor(options: DemoTestPatternOptions) {
+    this.#options = options;
+    this.#log = options.log.child({
+      component: 'test-pattern',
+      eventId: options.broadcast.eventId,
+    });
+    options.broadcast.once('close', () => void this.close());
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** The producers it sends now. */
+  get producers(): ProducerInfo[] {
+    return (this.#ingest?.producers ?? []).map((p) => ({
+      producerId: p.id,
+      participantId: TEST_PATTERN_PARTICIPANT,
+      role: 'speaker',
+      kind: p.kind,
+      source: p.source,
+      classroomId: null,
+    }));
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#restartTimer);
+    await this.#stopSource();
+    this.#ingest?.close();
+    this.#ingest = undefined;
+  }
+
+  /** Makes the ingest if it has none (or lost it with a worker), then starts FFmpeg. */
+  async #run(): Promise<void> {
+    const { broadcast } = this.#options;
+    if (!this.#ingest) {
+      const ingest = await RtpIngest.create(broadcast, {
+        participantId: TEST_PATTERN_PARTICIPANT,
+        listenIp: '127.0.0.1',
+      });
+      if (this.#closed) {
+        ingest.close();
+        return;
+      }
+      this.#ingest = ingest;
+      const infos = this.producers;
+      for (const info of infos) this.#options.onProducerAdded?.(info);
+      const onClose = ({ id }: { id: string }) => {
+        const info = infos.find((p) => p.producerId === id);
+        if (!info) return;
+        this.#options.onProducerClosed?.(info);
+        if (this.#ingest !== ingest) return;
+        // Its worker died (or the broadcast closed): make it again on the new origin.
+        broadcast.off('producerclose', onClose);
+        this.#ingest = undefined;
+        ingest.close();
+        void this.#stopSource().then(() => this.#scheduleRestart());
+      };
+      broadcast.on('producerclose', onClose);
+    }
+    const ingest = this.#ingest;
+    const source = await FfmpegTestSource.start({
+      ip: '127.0.0.1',
+      videoPort: ingest.videoPort,
+      audioPort: ingest.audioPort,
+      durationSec: RUN_SECONDS,
+      mode: 'clip',
+    });
+    if (this.#closed) {
+      await source.stop();
+      return;
+    }
+    this.#source = source;
+    const startedAt = Date.now();
+    void source.exited.then((code) => {
+      if (this.#closed || this.#source !== source) return;
+      this.#source = undefined;
+      if (Date.now() - startedAt > 60_000) this.#restartDelayMs = 1000;
+      this.#log.info(
+        { code, stderr: source.stderr || undefined },
+        'test pattern ended: restarting',
+      );
+      void source.stop().then(() => this.#scheduleRestart());
+    });
+    this.#log.info({ pid: source.pid, producers: ingest.producers.length }, 'test pattern sending');
+  }
+
+  #scheduleRestart(): void {
+    if (this.#closed || this.#restartTimer) return;
+    const delay = this.#restartDelayMs;
+    this.#restartDelayMs = Math.min(delay * 2, MAX_RESTART_DELAY_MS);
+    this.#restartTimer = setTimeout(() => {
+      this.#restartTimer = undefined;
+      if (this.#closed) return;
+      this.#run().catch((err: unknown) => {
+        this.#log.warn({ err }, 'test pattern restart failed');
+        this.#scheduleRestart();
+      });
+    }, delay);
+  }
+
+  async #stopSource(): Promise<void> {
+    const source = this.#source;
+    this.#source = undefined;
+    await source?.stop();
+  }
+}

@@ -1,0 +1,367 @@
+import { EventEmitter } from 'node:events';
+import {
+  Broadcast,
+  type MediaConfig,
+  MediaError,
+  type MediaErrorCode,
+  type TransportOptions as MediaTransportOptions,
+  type ParticipantSession,
+  type ProducerDescription,
+  WorkerPool,
+} from '@amphi/media-server';
+import type {
+  ConsumerOptions,
+  DtlsParameters,
+  ErrorCode,
+  ProducerInfo,
+  RtpCapabilities,
+  TransportDirection,
+  TransportOptions,
+} from '@amphi/protocol';
+import { AppError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import type {
+  ConsumeParams,
+  MediaNode,
+  MediaNodeEvents,
+  MediaParticipant,
+  ProduceParams,
+} from './MediaNode.ts';
+
+// mediasoup's own shapes, as media-server takes them. The protocol's schemas have
+// parsed what clients sent; mediasoup validates codecs, encodings and fingerprints.
+type MediaRtpParameters = Parameters<Broadcast['produce']>[1]['rtpParameters'];
+type MediaRtpCapabilities = Parameters<Broadcast['consume']>[1]['rtpCapabilities'];
+type MediaDtlsParameters = Parameters<ParticipantSession['connectWebRtcTransport']>[1];
+
+/** How media-server's codes reach a client: a stable control-api code, the message kept. */
+const ERROR_CODES: Record<MediaErrorCode, ErrorCode> = {
+  TRANSPORT_NOT_FOUND: 'NOT_FOUND',
+  CONSUMER_NOT_FOUND: 'NOT_FOUND',
+  PRODUCER_NOT_FOUND: 'NOT_FOUND',
+  NOT_ALLOWED: 'FORBIDDEN',
+  NOT_JOINED: 'NOT_JOINED',
+  CANNOT_CONSUME: 'MEDIA_ERROR',
+  SESSION_CLOSED: 'MEDIA_ERROR',
+  BROADCAST_CLOSED: 'MEDIA_ERROR',
+};
+
+export function toAppError(err: unknown): unknown {
+  return err instanceof MediaError ? new AppError(ERROR_CODES[err.code], err.message) : err;
+}
+
+/** Runs a media-server call; its MediaErrors become AppErrors, anything else passes through. */
+async function mapped<T>(fn: () => Promise<T> | T): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw toAppError(err);
+  }
+}
+
+type Participant = { who: MediaParticipant; session: Promise<ParticipantSession> };
+
+type EventMedia = {
+  broadcast: Broadcast;
+  /** Participants that joined the broadcast through signaling, by participant id. */
+  participants: Map<string, Participant>;
+};
+
+export type InProcessMediaNodeOptions = {
+  pool: WorkerPool;
+  log: Logger;
+  transportOptions: MediaTransportOptions;
+  /** close() also closes the pool (the node created it). */
+  ownsPool?: boolean;
+};
+
+/**
+ * The media plane in this process: one mediasoup WorkerPool, one Broadcast per
+ * event, created on first use. Signaling's participant ids are the broadcast's
+ * participant ids; a participant joins the broadcast with its first transport.
+ * close() closes every broadcast, then the pool if the node owns it.
+ */
+export class InProcessMediaNode extends EventEmitter<MediaNodeEvents> implements MediaNode {
+  readonly pool: WorkerPool;
+  readonly #log: Logger;
+  readonly #transportOptions: MediaTransportOptions;
+  readonly #ownsPool: boolean;
+  readonly #events = new Map<string, Promise<EventMedia>>();
+  #closed = false;
+
+  /** A node over a new pool, from media-server's settings (`mediaConfigFromEnv()`). */
+  static async create(config: MediaConfig, log: Logger): Promise<InProcessMediaNode> {
+    const pool = await WorkerPool.create({
+      size: config.MEDIA_WORKERS,
+      listenIp: config.MEDIA_LISTEN_IP,
+      ...(config.MEDIA_ANNOUNCED_ADDRESS
+        ? { announcedAddress: config.MEDIA_ANNOUNCED_ADDRESS }
+        : {}),
+      ...(config.MEDIA_RTC_PORT_BASE === undefined
+        ? {}
+        : { rtcPortBase: config.MEDIA_RTC_PORT_BASE }),
+      logLevel: config.MEDIA_LOG_LEVEL,
+      logger: log,
+    });
+    return new InProcessMediaNode({
+      pool,
+      log,
+      transportOptions: {
+        listenIp: config.MEDIA_LISTEN_IP,
+        ...(config.MEDIA_ANNOUNCED_ADDRESS
+          ? { announcedAddress: config.MEDIA_ANNOUNCED_ADDRESS }
+          : {}),
+      },
+      ownsPool: true,
+    });
+  }
+
+  constructor(options: InProcessMediaNodeOptions) {
+    super();
+    this.pool = options.pool;
+    this.#log = options.log;
+    this.#transportOptions = options.transportOptions;
+    this.#ownsPool = options.ownsPool ?? false;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * The event's broadcast, created on first use. For what runs beside
+   * signaling on this node: the demo's test pattern, tests.
+   */
+  async broadcast(eventId: string): Promise<Broadcast> {
+    return (await this.#event(eventId)).broadcast;
+  }
+
+  async getRouterRtpCapabilities(eventId: string): Promise<RtpCapabilities> {
+    const { broadcast } = await this.#event(eventId);
+    return broadcast.rtpCapabilities as RtpCapabilities;
+  }
+
+  async createWebRtcTransport(
+    who: MediaParticipant,
+    direction: TransportDirection,
+  ): Promise<TransportOptions> {
+    const session = await this.#join(who);
+    const t = await mapped(() => session.createWebRtcTransport());
+    return {
+      transportId: t.id,
+      direction,
+      iceParameters: t.iceParameters,
+      iceCandidates: t.iceCandidates,
+      dtlsParameters: t.dtlsParameters as DtlsParameters,
+    };
+  }
+
+  async connectTransport(
+    who: MediaParticipant,
+    transportId: string,
+    dtlsParameters: DtlsParameters,
+  ): Promise<void> {
+    const session = await this.#session(who);
+    await mapped(() =>
+      session.connectWebRtcTransport(transportId, dtlsParameters as MediaDtlsParameters),
+    );
+  }
+
+  async produce(who: MediaParticipant, params: ProduceParams): Promise<{ producerId: string }> {
+    const { broadcast } = await this.#joined(who);
+    const producer = await mapped(() =>
+      broadcast.produce(who.participantId, {
+        transportId: params.transportId,
+        kind: params.kind,
+        rtpParameters: params.rtpParameters as MediaRtpParameters,
+        source: params.appData.source,
+      }),
+    );
+    this.#log.debug(
+      { eventId: who.eventId, participantId: who.participantId, producerId: producer.id },
+      'media producer opened',
+    );
+    return { producerId: producer.id };
+  }
+
+  async consume(who: MediaParticipant, params: ConsumeParams): Promise<ConsumerOptions> {
+    const { broadcast } = await this.#joined(who);
+    const consumer = await mapped(() =>
+      broadcast.consume(who.participantId, {
+        transportId: params.transportId,
+        producerId: params.producerId,
+        rtpCapabilities: params.rtpCapabilities as MediaRtpCapabilities,
+      }),
+    );
+    return {
+      consumerId: consumer.id,
+      producerId: consumer.producerId,
+      kind: consumer.kind,
+      rtpParameters: consumer.rtpParameters as ConsumerOptions['rtpParameters'],
+      paused: true,
+    };
+  }
+
+  async resumeConsumer(who: MediaParticipant, consumerId: string): Promise<void> {
+    const session = await this.#session(who);
+    await mapped(() => session.resumeConsumer(consumerId));
+  }
+
+  async setPreferredLayers(
+    who: MediaParticipant,
+    consumerId: string,
+    layers: { spatialLayer: number; temporalLayer?: number },
+  ): Promise<void> {
+    const session = await this.#session(who);
+    await mapped(() => session.setConsumerPreferredLayers(consumerId, layers));
+  }
+
+  async setAudioOnly(who: MediaParticipant, audioOnly: boolean): Promise<void> {
+    const session = await this.#session(who);
+    await mapped(() => session.setAudioOnly(audioOnly));
+  }
+
+  async closeProducer(who: MediaParticipant, producerId: string): Promise<void> {
+    const session = await this.#session(who);
+    // Already gone (its transport closed, its worker died) is fine: the aim is reached.
+    session.closeProducer(producerId);
+  }
+
+  async closeParticipant(who: MediaParticipant): Promise<void> {
+    const media = await this.#existing(who.eventId);
+    const participant = media?.participants.get(who.participantId);
+    if (!media || !participant) return;
+    media.participants.delete(who.participantId);
+    // A join still under way finishes first, so that nothing it makes is left behind.
+    await participant.session.catch(() => {});
+    media.broadcast.leave(who.participantId);
+  }
+
+  async listProducers(eventId: string): Promise<ProducerInfo[]> {
+    const media = await this.#existing(eventId);
+    if (!media || media.broadcast.closed) return [];
+    return media.broadcast.producers.map((p) => this.#producerInfo(media, p));
+  }
+
+  async closeEvent(eventId: string): Promise<void> {
+    const pending = this.#events.get(eventId);
+    if (!pending) return;
+    this.#events.delete(eventId);
+    const media = await pending.catch(() => undefined);
+    media?.participants.clear();
+    media?.broadcast.close();
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const eventId of [...this.#events.keys()]) await this.closeEvent(eventId);
+    if (this.#ownsPool) this.pool.close();
+  }
+
+  #event(eventId: string): Promise<EventMedia> {
+    if (this.#closed) {
+      return Promise.reject(new AppError('MEDIA_UNAVAILABLE', 'the media node is shutting down'));
+    }
+    let pending = this.#events.get(eventId);
+    if (!pending) {
+      const created = this.#createEvent(eventId);
+      this.#events.set(eventId, created);
+      created.then(
+        ({ broadcast }) =>
+          broadcast.once('close', () => {
+            if (this.#events.get(eventId) === created) this.#events.delete(eventId);
+          }),
+        () => {
+          if (this.#events.get(eventId) === created) this.#events.delete(eventId);
+        },
+      );
+      pending = created;
+    }
+    return pending;
+  }
+
+  async #createEvent(eventId: string): Promise<EventMedia> {
+    const broadcast = await Broadcast.create({
+      eventId,
+      pool: this.pool,
+      logger: this.#log,
+      transportOptions: this.#transportOptions,
+    });
+    const media: EventMedia = { broadcast, participants: new Map() };
+    broadcast.on('participantlost', ({ participantId }) => {
+      const participant = media.participants.get(participantId);
+      if (!participant) return; // not one of signaling's (an ingest)
+      media.participants.delete(participantId);
+      this.#log.warn({ eventId, participantId }, 'participant lost its media with a worker');
+      this.emit('participantlost', participant.who);
+    });
+    this.#log.info({ eventId, originRouterId: broadcast.originRouterId }, 'broadcast created');
+    return media;
+  }
+
+  /** The event's media if it exists already: never creates a broadcast. */
+  async #existing(eventId: string): Promise<EventMedia | undefined> {
+    return this.#events.get(eventId)?.catch(() => undefined);
+  }
+
+  /** The participant's session, joining the broadcast on its first transport. */
+  async #join(who: MediaParticipant): Promise<ParticipantSession> {
+    const media = await this.#event(who.eventId);
+    const current = media.participants.get(who.participantId);
+    if (current) {
+      const session = await current.session.catch(() => undefined);
+      if (session && !session.closed && media.participants.get(who.participantId) === current) {
+        return session;
+      }
+      if (media.participants.get(who.participantId) === current) {
+        media.participants.delete(who.participantId);
+      }
+      return this.#join(who);
+    }
+    const participant: Participant = {
+      who,
+      session: mapped(() => media.broadcast.join(who.participantId, who.role)),
+    };
+    media.participants.set(who.participantId, participant);
+    participant.session.catch(() => {
+      if (media.participants.get(who.participantId) === participant) {
+        media.participants.delete(who.participantId);
+      }
+    });
+    return participant.session;
+  }
+
+  /** The event's media for a participant that has joined it (one of its transports exists). */
+  async #joined(who: MediaParticipant): Promise<EventMedia> {
+    const media = await this.#existing(who.eventId);
+    const participant = media?.participants.get(who.participantId);
+    if (!media || !participant) throw notJoined();
+    await participant.session;
+    return media;
+  }
+
+  async #session(who: MediaParticipant): Promise<ParticipantSession> {
+    const media = await this.#joined(who);
+    const session = media.broadcast.session(who.participantId);
+    if (!session) throw notJoined();
+    return session;
+  }
+
+  #producerInfo(media: EventMedia, p: ProducerDescription): ProducerInfo {
+    const owner = media.participants.get(p.participantId)?.who;
+    return {
+      producerId: p.id,
+      participantId: p.participantId,
+      // An ingest (no signaling participant) stands in for a speaker.
+      role: owner?.role ?? (p.source === 'stage' ? 'classroom' : 'speaker'),
+      kind: p.kind,
+      source: p.source,
+      classroomId: owner?.classroomId ?? null,
+    };
+  }
+}
+
+function notJoined(): AppError {
+  return new AppError('NOT_JOINED', 'no media yet: create a transport first');
+}
