@@ -3,12 +3,11 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Bus } from './bus/Bus.ts';
-import type { BusMessage } from './bus/BusMessage.ts';
 import { loadConfig } from './config.ts';
 import { startEmbeddedPostgres } from './db/embeddedPostgres.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createMediaNode } from './rtc/createMediaNode.ts';
-import { DemoTestPattern, ffmpegAvailable } from './rtc/DemoTestPattern.ts';
+import { announceOnBus, DemoTestPattern, ffmpegAvailable } from './rtc/DemoTestPattern.ts';
 import { InProcessMediaNode } from './rtc/InProcessMediaNode.ts';
 import type { MediaNode } from './rtc/MediaNode.ts';
 import { seedDemo } from './seed.ts';
@@ -39,21 +38,11 @@ async function startDemoTestPattern(
       line: 'Test pattern: off: install FFmpeg (e.g. apt-get install ffmpeg) to see video before a speaker joins',
     };
   }
-  const announce = (msg: BusMessage) =>
-    bus.publish(msg).catch((err: unknown) => log.warn({ err }, 'bus publish failed'));
   try {
     const running = await DemoTestPattern.start({
       broadcast: await media.broadcast(eventId),
       log,
-      onProducerAdded: (producer) =>
-        void announce({ kind: 'media.producerAdded', eventId, producer }),
-      onProducerClosed: (p) =>
-        void announce({
-          kind: 'media.producerClosed',
-          eventId,
-          producerId: p.producerId,
-          role: p.role,
-        }),
+      ...announceOnBus(bus, eventId, log),
     });
     return {
       running,

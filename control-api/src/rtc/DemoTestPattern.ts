@@ -2,6 +2,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { type Broadcast, FfmpegTestSource, RtpIngest } from '@amphi/media-server';
 import type { ProducerInfo } from '@amphi/protocol';
+import type { Bus } from '../bus/Bus.ts';
+import type { BusMessage } from '../bus/BusMessage.ts';
 import type { Logger } from '../logger.ts';
 
 const execFileAsync = promisify(execFile);
@@ -20,6 +22,21 @@ export async function ffmpegAvailable(): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** Tells the event's clients about the pattern's producers, as signaling does for its own. */
+export function announceOnBus(
+  bus: Bus,
+  eventId: string,
+  log: Logger,
+): Pick<DemoTestPatternOptions, 'onProducerAdded' | 'onProducerClosed'> {
+  const publish = (msg: BusMessage) =>
+    void bus.publish(msg).catch((err: unknown) => log.warn({ err }, 'bus publish failed'));
+  return {
+    onProducerAdded: (producer) => publish({ kind: 'media.producerAdded', eventId, producer }),
+    onProducerClosed: (p) =>
+      publish({ kind: 'media.producerClosed', eventId, producerId: p.producerId, role: p.role }),
+  };
 }
 
 export type DemoTestPatternOptions = {

@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { WorkerPool } from '@amphi/media-server';
 import type {
   EventData,
   EventName,
@@ -12,6 +13,7 @@ import { inject } from 'vitest';
 import WebSocket from 'ws';
 import type { Limits } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
+import { InProcessMediaNode } from '../../src/rtc/InProcessMediaNode.ts';
 import type { MediaNode } from '../../src/rtc/MediaNode.ts';
 import { type ControlPlane, startControlPlane } from '../../src/server.ts';
 
@@ -26,6 +28,27 @@ export async function createTestDatabase(): Promise<string> {
   await sql.unsafe(`create database ${name}`);
   await sql.end();
   return admin.replace(/\/postgres$/, `/${name}`);
+}
+
+/**
+ * Real mediasoup workers on loopback behind signaling's MediaNode; the node
+ * owns its pool, and the control plane closes the node. A lost worker comes
+ * back quickly so tests can kill one.
+ */
+export async function startMediaNode(opts: { workers?: number } = {}): Promise<InProcessMediaNode> {
+  const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
+  const pool = await WorkerPool.create({
+    size: opts.workers ?? 2,
+    listenIp: '127.0.0.1',
+    logger: log,
+    restartDelayMs: 200,
+  });
+  return new InProcessMediaNode({
+    pool,
+    log,
+    transportOptions: { listenIp: '127.0.0.1' },
+    ownsPool: true,
+  });
 }
 
 export interface InstanceOptions {
