@@ -44,13 +44,23 @@ export type FfmpegTestSourceOptions = {
 class UdpRelay {
   readonly #in = dgram.createSocket('udp4');
   readonly #out = dgram.createSocket('udp4');
+  /** RTP packets forwarded, per SSRC: what the source really sent. */
+  readonly rtpPackets = new Map<number, number>();
 
   static async open(ip: string, to: number): Promise<UdpRelay> {
     const relay = new UdpRelay();
     await Promise.all(
       [relay.#in, relay.#out].map((s) => new Promise<void>((r) => s.bind(0, ip, r))),
     );
-    relay.#in.on('message', (msg) => relay.#out.send(msg, to, ip));
+    relay.#in.on('message', (msg) => {
+      relay.#out.send(msg, to, ip);
+      // RTCP packet types are 192-223 in the second byte; RTP carries its SSRC at offset 8.
+      const type = msg[1] ?? 0;
+      if (msg.length >= 12 && (type < 192 || type > 223)) {
+        const ssrc = msg.readUInt32BE(8);
+        relay.rtpPackets.set(ssrc, (relay.rtpPackets.get(ssrc) ?? 0) + 1);
+      }
+    });
     return relay;
   }
 
@@ -110,6 +120,13 @@ export class FfmpegTestSource {
       this.#stderr = (this.#stderr + d).slice(-2000);
     });
     this.exited = new Promise((resolve) => ffmpeg.once('exit', (code) => resolve(code)));
+  }
+
+  /** RTP packets sent so far with this SSRC (a simulcast layer, or the audio). */
+  packetsSent(ssrc: number): number {
+    let n = 0;
+    for (const relay of this.#relays) n += relay.rtpPackets.get(ssrc) ?? 0;
+    return n;
   }
 
   get pid(): number | undefined {
@@ -208,7 +225,7 @@ function vp8Encoder(kbps: number, deadline: 'realtime' | 'good'): string[] {
 export async function prepareClip(
   layers: SimulcastLayer[],
 ): Promise<{ video: string[]; audio: string }> {
-  const key = createHash('sha1').update(JSON.stringify(layers)).update('v1').digest('hex');
+  const key = createHash('sha1').update(JSON.stringify(layers)).update('v2').digest('hex');
   const dir = path.join(os.tmpdir(), 'amphi-clips', key.slice(0, 12));
   const video = layers.map((l) => path.join(dir, `video-${l.width}x${l.height}.webm`));
   const audio = path.join(dir, 'audio.webm');
@@ -225,7 +242,7 @@ export async function prepareClip(
     '-f',
     'lavfi',
     '-i',
-    `testsrc2=size=${top.width}x${top.height}:rate=30:duration=${seconds},noise=alls=30:allf=t`,
+    `testsrc2=size=${top.width}x${top.height}:rate=30:duration=${seconds},noise=alls=12:allf=t`,
     '-f',
     'lavfi',
     '-i',

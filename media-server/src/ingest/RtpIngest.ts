@@ -23,13 +23,23 @@ export class RtpIngest {
 
   static async create(
     broadcast: Broadcast,
-    options: { participantId: string; listenIp: string; simulcastLayers?: number },
+    options: {
+      participantId: string;
+      listenIp: string;
+      simulcastLayers?: number;
+      /** Receive buffer of the ingest sockets: the worker's input, where overload shows first. */
+      socketBufferSize?: number;
+    },
   ): Promise<RtpIngest> {
     const transports: types.PlainTransport[] = [];
     const producers = await broadcast.publishOnOrigin(async (router) => {
       const open = async () => {
         const t = await router.createPlainTransport({
-          listenInfo: { protocol: 'udp', ip: options.listenIp },
+          listenInfo: {
+            protocol: 'udp',
+            ip: options.listenIp,
+            ...(options.socketBufferSize ? { recvBufferSize: options.socketBufferSize } : {}),
+          },
           rtcpMux: true,
           comedia: true,
         });

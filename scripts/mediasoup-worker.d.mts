@@ -1,0 +1,5 @@
+export type WorkerProfile = 'tuned' | 'stock';
+/** Where the worker binary for a profile is cached (built or not). */
+export function cachedWorkerPath(profile: WorkerProfile): string;
+/** The cached worker binary for a profile, built first when missing. */
+export function ensureWorker(profile: WorkerProfile): Promise<string>;
