@@ -46,12 +46,27 @@ async function startDemoTestPattern(
     });
     return {
       running,
-      line: 'Test pattern: FFmpeg sends a test pattern as the demo speaker (DEMO_TEST_PATTERN=false to turn off)',
+      line: 'Test pattern: FFmpeg plays the demo speaker, so classroom links show video before anyone speaks (DEMO_TEST_PATTERN=false to turn off)',
     };
   } catch (err) {
     log.warn({ err }, 'test pattern did not start');
     return { line: `Test pattern: off: it did not start (${(err as Error).message})` };
   }
+}
+
+/** The start-up line about media: where it listens, and what to set for other machines. */
+function mediaLine(media: MediaNode): string {
+  if (!(media instanceof InProcessMediaNode)) {
+    return 'Media:     unavailable (see the log): media requests answer MEDIA_UNAVAILABLE';
+  }
+  const { listenIp, announcedAddress } = media.transportOptions;
+  const workers = `${media.pool.workers.length} mediasoup worker(s)`;
+  if (announcedAddress)
+    return `Media:     ${workers} on ${listenIp}, announced as ${announcedAddress}`;
+  const loopback = listenIp === '127.0.0.1' || listenIp === '::1';
+  return loopback
+    ? `Media:     ${workers} on ${listenIp}, this machine only (MEDIA_LISTEN_IP=0.0.0.0 MEDIA_ANNOUNCED_ADDRESS=<address> for others)`
+    : `Media:     ${workers} on ${listenIp}`;
 }
 
 async function main(): Promise<void> {
@@ -97,6 +112,7 @@ async function main(): Promise<void> {
     '',
     `Amphi control-api on ${publicUrl}`,
     `  OpenAPI:   ${publicUrl}/api/openapi.json`,
+    `  ${mediaLine(media)}`,
     `  Operator:  Authorization: Bearer <${config.OPERATOR_TOKEN ? 'OPERATOR_TOKEN' : path.join(config.DATA_DIR, 'operator-token')}>`,
   ];
   if (config.SEED_DEMO) {

@@ -128,6 +128,11 @@ export class InProcessMediaNode extends EventEmitter<MediaNodeEvents> implements
     return this.#closed;
   }
 
+  /** Where transports listen and the address browsers are given. */
+  get transportOptions(): Readonly<MediaTransportOptions> {
+    return this.#transportOptions;
+  }
+
   /**
    * The event's broadcast, created on first use. For what runs beside
    * signaling on this node: the demo's test pattern, tests.
