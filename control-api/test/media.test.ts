@@ -117,6 +117,7 @@ describe('media over signaling, in process', () => {
       broadcast,
       log,
       ...announceOnBus(plane.bus, ev.eventId, log),
+      runSeconds: 60,
     });
     patterns.push(pattern);
     // A classroom already there hears of it; one joining now finds it in the state.
@@ -179,7 +180,35 @@ describe('media over signaling, in process', () => {
         rtpCapabilities: caps,
       }),
     ).toBe('NOT_FOUND');
+    // Stopped: every client that saw its producers is told they are gone.
+    await pattern.close();
+    for (const p of join.state.producers) {
+      await client.waitForEvent('media.producerClosed', (c) => c.producerId === p.producerId);
+    }
+    expect(await media.listProducers(ev.eventId)).toEqual([]);
     await closeAll(early.client, client);
+  });
+
+  it('the test pattern starts FFmpeg again when it ends, on the same producers', async () => {
+    const ev = await seedEvent(plane.url, { classrooms: 1, status: 'live' });
+    const broadcast = await media.broadcast(ev.eventId);
+    const pattern = await DemoTestPattern.start({ broadcast, log, runSeconds: 2 });
+    patterns.push(pattern);
+    const first = pattern.ffmpegPid;
+    const producers = pattern.producers.map((p) => p.producerId);
+    expect(first).toBeDefined();
+    await expect
+      .poll(() => pattern.ffmpegPid, { timeout: 15_000, interval: 100 })
+      .not.toBeOneOf([first, undefined]);
+    expect((await media.listProducers(ev.eventId)).map((p) => p.producerId).sort()).toEqual(
+      producers.sort(),
+    );
+    // The second run's RTP reaches the same video producer.
+    const bytes = async () =>
+      (await broadcast.stats()).producers.find((p) => p.kind === 'video')?.bitrate ?? 0;
+    await expect.poll(bytes, { timeout: 15_000, interval: 250 }).toBeGreaterThan(0);
+    await pattern.close();
+    expect(pattern.ffmpegPid).toBeUndefined();
   });
 
   it('a classroom sends its camera only once live on stage, and only speakers and moderators get it', async () => {

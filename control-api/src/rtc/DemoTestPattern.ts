@@ -10,8 +10,12 @@ const execFileAsync = promisify(execFile);
 
 /** The participant id the test pattern's producers carry. */
 export const TEST_PATTERN_PARTICIPANT = 'demo-test-pattern';
-/** FFmpeg runs this long, then starts again. */
-const RUN_SECONDS = 6 * 3600;
+/**
+ * FFmpeg runs this long, then starts again (a blink in the pattern): long
+ * enough to go unnoticed, short enough that an FFmpeg orphaned by a killed
+ * server does not run for hours.
+ */
+const RUN_SECONDS = 10 * 60;
 const MAX_RESTART_DELAY_MS = 60_000;
 
 /** Whether `ffmpeg -version` runs. */
@@ -45,6 +49,8 @@ export type DemoTestPatternOptions = {
   /** Its producers appeared (at start, after a restart): tell connected clients. */
   onProducerAdded?: (producer: ProducerInfo) => void;
   onProducerClosed?: (producer: ProducerInfo) => void;
+  /** How long one FFmpeg run lasts before it is started again (default 10 minutes). */
+  runSeconds?: number;
 };
 
 /**
@@ -87,6 +93,11 @@ export class DemoTestPattern {
     return this.#closed;
   }
 
+  /** The FFmpeg process sending now, if one is. */
+  get ffmpegPid(): number | undefined {
+    return this.#source?.pid;
+  }
+
   /** The producers it sends now. */
   get producers(): ProducerInfo[] {
     return (this.#ingest?.producers ?? []).map((p) => ({
@@ -123,13 +134,14 @@ export class DemoTestPattern {
       this.#ingest = ingest;
       const infos = this.producers;
       for (const info of infos) this.#options.onProducerAdded?.(info);
+      const open = new Set(infos.map((p) => p.producerId));
       const onClose = ({ id }: { id: string }) => {
         const info = infos.find((p) => p.producerId === id);
-        if (!info) return;
+        if (!info || !open.delete(id)) return;
         this.#options.onProducerClosed?.(info);
+        if (open.size === 0) broadcast.off('producerclose', onClose);
         if (this.#ingest !== ingest) return;
-        // Its worker died (or the broadcast closed): make it again on the new origin.
-        broadcast.off('producerclose', onClose);
+        // Closed, or its worker died: made again on the new origin unless closed.
         this.#ingest = undefined;
         ingest.close();
         void this.#stopSource().then(() => this.#scheduleRestart());
@@ -141,7 +153,7 @@ export class DemoTestPattern {
       ip: '127.0.0.1',
       videoPort: ingest.videoPort,
       audioPort: ingest.audioPort,
-      durationSec: RUN_SECONDS,
+      durationSec: this.#options.runSeconds ?? RUN_SECONDS,
       mode: 'clip',
     });
     if (this.#closed) {
@@ -149,11 +161,15 @@ export class DemoTestPattern {
       return;
     }
     this.#source = source;
+    // Whatever ends this process, FFmpeg goes too (stop() kills it synchronously).
+    const killOnExit = () => void source.stop();
+    process.once('exit', killOnExit);
     const startedAt = Date.now();
     void source.exited.then((code) => {
+      process.off('exit', killOnExit);
       if (this.#closed || this.#source !== source) return;
       this.#source = undefined;
-      if (Date.now() - startedAt > 60_000) this.#restartDelayMs = 1000;
+      if (Date.now() - startedAt > 30_000) this.#restartDelayMs = 1000;
       this.#log.info(
         { code, stderr: source.stderr || undefined },
         'test pattern ended: restarting',
