@@ -13,9 +13,10 @@
 // The binary is cached outside node_modules, keyed by mediasoup version,
 // profile and this script's content, so a re-install is instant.
 //
-// Usage: node scripts/mediasoup-worker.mjs [--profile tuned|stock] [--print-path] [--no-link]
+// Usage: node scripts/mediasoup-worker.mjs [--profile tuned|stock|debian-srtp] [--print-path] [--no-link]
 //   tuned (default): -O3, LTO, io_uring; what Amphi runs.
 //   stock: mediasoup's default build options (release); the benchmark baseline.
+//   debian-srtp: stock, linked against Debian's libsrtp2 (NSS crypto).
 
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -43,9 +44,17 @@ const BUILD_PACKAGES = [
   'liburing-dev',
 ];
 
+const STOCK_OPTIONS = ['--buildtype', 'release', '-Db_ndebug=true'];
+
+/** Build profiles: meson options, and which libsrtp the worker links. */
 const PROFILES = {
-  tuned: ['--buildtype', 'release', '-Db_ndebug=true', '-Doptimization=3', '-Db_lto=true'],
-  stock: ['--buildtype', 'release', '-Db_ndebug=true'],
+  tuned: {
+    meson: [...STOCK_OPTIONS, '-Doptimization=3', '-Db_lto=true'],
+    srtp: 'openssl',
+  },
+  stock: { meson: STOCK_OPTIONS, srtp: 'openssl' },
+  // Debian's own libsrtp2 (NSS crypto): what a plain Debian build gets.
+  'debian-srtp': { meson: STOCK_OPTIONS, srtp: 'debian' },
 };
 
 function parseArgs(argv) {
@@ -180,7 +189,7 @@ async function buildLibsrtp(workDir, prefix) {
 }
 
 /** Meson subproject stubs: each hands out the Debian library under the names mediasoup uses. */
-function subprojectStubs(srtpPrefix) {
+function subprojectStubs(srtpPrefix, srtp) {
   const emptyLib = (name) => `${name} = static_library('${name}_stub', 'empty.c')`;
   return {
     openssl: [
@@ -189,14 +198,23 @@ function subprojectStubs(srtpPrefix) {
       emptyLib('libssl_lib'),
     ],
     libuv: [`libuv_dep = dependency('libuv')`, emptyLib('libuv')],
-    libsrtp2: [
-      `libsrtp2_dep = declare_dependency(`,
-      `  compile_args: ['-I${path.join(srtpPrefix, 'include')}', '-I' + meson.current_source_dir()],`,
-      `  link_args: ['${path.join(srtpPrefix, 'lib', 'libsrtp2.a')}'],`,
-      `  dependencies: [dependency('libcrypto')],`,
-      `)`,
-      emptyLib('libsrtp2'),
-    ],
+    libsrtp2:
+      srtp === 'debian'
+        ? [
+            `libsrtp2_dep = declare_dependency(`,
+            `  compile_args: ['-I' + meson.current_source_dir()],`,
+            `  dependencies: [dependency('libsrtp2')],`,
+            `)`,
+            emptyLib('libsrtp2'),
+          ]
+        : [
+            `libsrtp2_dep = declare_dependency(`,
+            `  compile_args: ['-I${path.join(srtpPrefix, 'include')}', '-I' + meson.current_source_dir()],`,
+            `  link_args: ['${path.join(srtpPrefix, 'lib', 'libsrtp2.a')}'],`,
+            `  dependencies: [dependency('libcrypto')],`,
+            `)`,
+            emptyLib('libsrtp2'),
+          ],
     usrsctp: [`usrsctp_dep = dependency('usrsctp')`, emptyLib('usrsctp')],
     'abseil-cpp': [
       `absl_container_dep = dependency('absl_flat_hash_map')`,
@@ -265,13 +283,13 @@ static inline void io_uring_prep_sendto(struct io_uring_sqe* sqe, int sockfd, co
 #endif
 `;
 
-function prepareSources(msDir, srcDir, srtpPrefix) {
+function prepareSources(msDir, srcDir, srtpPrefix, srtp) {
   fs.cpSync(path.join(msDir, 'worker'), srcDir, { recursive: true });
   const sub = path.join(srcDir, 'subprojects');
   for (const f of fs.readdirSync(sub)) {
     if (f.endsWith('.wrap')) fs.rmSync(path.join(sub, f));
   }
-  for (const [name, lines] of Object.entries(subprojectStubs(srtpPrefix))) {
+  for (const [name, lines] of Object.entries(subprojectStubs(srtpPrefix, srtp))) {
     const dir = path.join(sub, name);
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(
@@ -301,14 +319,11 @@ async function build(profile, outDir) {
   const srcDir = path.join(workDir, 'worker');
   const buildDir = path.join(workDir, 'build');
   try {
-    await buildLibsrtp(workDir, srtpPrefix);
-    prepareSources(msDir, srcDir, srtpPrefix);
-    log(`configuring (${profile}: ${PROFILES[profile].join(' ')})`);
-    await run(
-      'meson',
-      ['setup', '--wrap-mode=nodownload', ...PROFILES[profile], buildDir, srcDir],
-      {},
-    );
+    const { meson, srtp } = PROFILES[profile];
+    if (srtp === 'openssl') await buildLibsrtp(workDir, srtpPrefix);
+    prepareSources(msDir, srcDir, srtpPrefix, srtp);
+    log(`configuring (${profile}: ${meson.join(' ')}, ${srtp} libsrtp)`);
+    await run('meson', ['setup', '--wrap-mode=nodownload', ...meson, buildDir, srcDir], {});
     log(`compiling mediasoup-worker on ${os.availableParallelism()} cores; this takes minutes`);
     // libwebrtc includes the generated FBS headers but does not depend on their
     // target (the upstream flatbuffers subproject orders it): generate them first.
@@ -328,8 +343,8 @@ export function cachedWorkerPath(profile) {
   const version = JSON.parse(fs.readFileSync(path.join(msDir, 'package.json'), 'utf8')).version;
   // Keyed by what goes into the binary, so editing this script's prose doesn't rebuild.
   const buildInputs = JSON.stringify([
-    PROFILES[profile],
-    subprojectStubs('<srtp>'),
+    PROFILES[profile].meson,
+    subprojectStubs('<srtp>', PROFILES[profile].srtp),
     STUB_OPTIONS,
     SRTP_COMPAT_H,
     LIBURING_COMPAT_H,
@@ -348,7 +363,10 @@ export async function ensureWorker(profile) {
   log(
     `building mediasoup-worker ${path.basename(outDir)} from the mediasoup package's worker/ sources`,
   );
-  ensureDebianPackages(BUILD_PACKAGES);
+  ensureDebianPackages([
+    ...BUILD_PACKAGES,
+    ...(PROFILES[profile].srtp === 'debian' ? ['libsrtp2-dev'] : []),
+  ]);
   const started = Date.now();
   await build(profile, outDir);
   log(`built in ${Math.round((Date.now() - started) / 1000)} s: ${bin}`);

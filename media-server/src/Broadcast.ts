@@ -154,10 +154,18 @@ export class Broadcast extends EventEmitter<BroadcastEvents> {
     let poolWorker: PoolWorker;
     if (role === 'classroom') {
       poolWorker = this.#pool.leastLoaded();
-      router =
-        poolWorker === this.#origin.poolWorker
-          ? this.#origin.router
-          : (await this.#edgeOn(poolWorker)).router;
+      // Counted now, before any await: a wave of joins must see each other's
+      // placement, or they would all pick the same worker.
+      poolWorker.classrooms++;
+      try {
+        router =
+          poolWorker === this.#origin.poolWorker
+            ? this.#origin.router
+            : (await this.#edgeOn(poolWorker)).router;
+      } catch (error) {
+        poolWorker.classrooms--;
+        throw error;
+      }
     } else {
       router = this.#origin.router;
       poolWorker = this.#origin.poolWorker;
@@ -169,7 +177,6 @@ export class Broadcast extends EventEmitter<BroadcastEvents> {
       poolWorker,
       transportOptions: this.#transportOptions,
     });
-    if (role === 'classroom') poolWorker.classrooms++;
     this.#sessions.set(participantId, session);
     session.once('close', () => {
       if (role === 'classroom') poolWorker.classrooms--;

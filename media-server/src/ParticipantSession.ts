@@ -130,7 +130,8 @@ export class ParticipantSession extends EventEmitter<ParticipantSessionEvents> {
   async createPlainTransport(remote: {
     ip: string;
     port: number;
-    srtp: boolean;
+    /** SRTP suite, or none for clear RTP. */
+    srtp?: types.SrtpCryptoSuite;
   }): Promise<PlainTransportInfo> {
     this.#assertOpen();
     const o = this.#transportOptions;
@@ -144,8 +145,8 @@ export class ParticipantSession extends EventEmitter<ParticipantSessionEvents> {
       },
       rtcpMux: true,
       comedia: false,
-      enableSrtp: remote.srtp,
-      srtpCryptoSuite: 'AES_CM_128_HMAC_SHA1_80',
+      enableSrtp: remote.srtp !== undefined,
+      ...(remote.srtp ? { srtpCryptoSuite: remote.srtp } : {}),
       appData: { participantId: this.participantId },
     });
     this.#track(transport);
@@ -156,8 +157,8 @@ export class ParticipantSession extends EventEmitter<ParticipantSessionEvents> {
       ...(remote.srtp
         ? {
             srtpParameters: {
-              cryptoSuite: 'AES_CM_128_HMAC_SHA1_80',
-              keyBase64: randomBytes(30).toString('base64'),
+              cryptoSuite: remote.srtp,
+              keyBase64: randomBytes(SRTP_KEY_LENGTH[remote.srtp]).toString('base64'),
             },
           }
         : {}),
@@ -327,6 +328,14 @@ export class ParticipantSession extends EventEmitter<ParticipantSessionEvents> {
     }
   }
 }
+
+/** Master key + salt lengths per suite (RFC 3711, RFC 7714). */
+const SRTP_KEY_LENGTH: Record<types.SrtpCryptoSuite, number> = {
+  AEAD_AES_256_GCM: 44,
+  AEAD_AES_128_GCM: 28,
+  AES_CM_128_HMAC_SHA1_80: 30,
+  AES_CM_128_HMAC_SHA1_32: 30,
+};
 
 const BWE_EXTENSIONS = new Set([
   'http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01',

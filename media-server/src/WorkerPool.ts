@@ -31,6 +31,16 @@ export type PoolWorker = {
   consumers: number;
 };
 
+export type WorkerStats = {
+  index: number;
+  pid: number;
+  classrooms: number;
+  consumers: number;
+  routers: number;
+  /** Share of one core used since the previous stats() call (or since start). */
+  cpuPct: number;
+};
+
 export type WorkerLoss = { index: number; pid: number; routerIds: string[] };
 
 export type WorkerPoolEvents = {
@@ -56,6 +66,8 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
   readonly #slots: (PoolWorker | undefined)[];
   readonly #restartDelay: number[];
   readonly #restartTimers = new Set<NodeJS.Timeout>();
+  /** Last CPU sample per worker pid, for stats() deltas. */
+  readonly #cpuSamples = new Map<number, { cpuMs: number; at: number }>();
   #closed = false;
 
   static async create(options: WorkerPoolOptions): Promise<WorkerPool> {
@@ -95,6 +107,27 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
 
   worker(index: number): PoolWorker | undefined {
     return this.#slots[index];
+  }
+
+  /** Load per worker: what placement balances, what the metrics export. */
+  async stats(): Promise<WorkerStats[]> {
+    return Promise.all(
+      this.workers.map(async (w) => {
+        const [usage, dump] = await Promise.all([w.worker.getResourceUsage(), w.worker.dump()]);
+        const cpuMs = usage.ru_utime + usage.ru_stime;
+        const now = performance.now();
+        const last = this.#cpuSamples.get(w.worker.pid) ?? { cpuMs: 0, at: now - 1 };
+        this.#cpuSamples.set(w.worker.pid, { cpuMs, at: now });
+        return {
+          index: w.index,
+          pid: w.worker.pid,
+          classrooms: w.classrooms,
+          consumers: w.consumers,
+          routers: dump.routerIds.length,
+          cpuPct: (100 * (cpuMs - last.cpuMs)) / Math.max(1, now - last.at),
+        };
+      }),
+    );
   }
 
   close(): void {

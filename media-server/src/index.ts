@@ -32,4 +32,5 @@ export {
   WorkerPool,
   type WorkerPoolEvents,
   type WorkerPoolOptions,
+  type WorkerStats,
 } from './WorkerPool.ts';

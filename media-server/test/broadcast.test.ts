@@ -34,7 +34,11 @@ const classrooms = new Map<string, Classroom>();
 /** Joins a classroom and has its transport deliver SRTP video + audio to the sink. */
 async function joinClassroom(id: string, sinkPort: number): Promise<Classroom> {
   const session = await broadcast.join(id, 'classroom');
-  const transport = await session.createPlainTransport({ ip: IP, port: sinkPort, srtp: true });
+  const transport = await session.createPlainTransport({
+    ip: IP,
+    port: sinkPort,
+    srtp: 'AEAD_AES_256_GCM',
+  });
   for (const producer of broadcast.producersFor(id)) {
     const consumer = await broadcast.consume(id, {
       transportId: transport.id,
@@ -50,6 +54,9 @@ async function joinClassroom(id: string, sinkPort: number): Promise<Classroom> {
 
 /** mediasoup's bandwidth probation packets (not media a classroom decodes). */
 const PROBATION_PT = 127;
+
+const videoPt = () =>
+  broadcast.rtpCapabilities.codecs?.find((c) => c.mimeType === 'video/VP8')?.preferredPayloadType;
 
 function streamsOf(streams: SinkStream[], classroom: Classroom): SinkStream[] {
   return streams.filter((s) => s.srcPort === classroom.transportPort && s.pt !== PROBATION_PT);
@@ -133,10 +140,21 @@ describe('broadcast fan-out across workers', () => {
         { timeout: 20_000 },
       )
       .toBe(LAYERS.length);
-    for (let i = 0; i < CLASSROOMS; i++) {
-      await joinClassroom(`classroom-${i}`, sink.ports[i % SINK_SOCKETS] as number);
-    }
+    // All at once, like classes connecting at the start of a session.
+    const requestsBefore = source.keyFrameRequests;
+    const stormStarted = Date.now();
+    await Promise.all(
+      Array.from({ length: CLASSROOMS }, (_, i) =>
+        joinClassroom(`classroom-${i}`, sink.ports[i % SINK_SOCKETS] as number),
+      ),
+    );
     await untilReceiving([...classrooms.values()]);
+    // 100 consumers resumed together reach the speaker's encoder as a handful
+    // of key-frame requests (one per layer per request delay), not 50.
+    const stormSec = (Date.now() - stormStarted) / 1000;
+    const requests = source.keyFrameRequests - requestsBefore;
+    expect(requests).toBeGreaterThan(0);
+    expect(requests).toBeLessThanOrEqual(LAYERS.length * (Math.ceil(stormSec) + 1));
 
     // Placement: every worker serves classrooms, from its own edge router.
     const stats = await broadcast.stats();
@@ -199,6 +217,47 @@ describe('broadcast fan-out across workers', () => {
       }
     }
   }, 60_000);
+
+  it('an audio-only classroom gets no video; a low-bandwidth one gets the lowest layer', async () => {
+    const audioOnly = classrooms.get('classroom-0') as Classroom;
+    const lowBandwidth = classrooms.get('classroom-1') as Classroom;
+    const reference = classrooms.get('classroom-2') as Classroom;
+    await broadcast.session(audioOnly.id)?.setAudioOnly(true);
+    await broadcast.session(lowBandwidth.id)?.setPreferredLayers(0);
+    await expect
+      .poll(
+        () =>
+          broadcast.session(lowBandwidth.id)?.consumers.find((c) => c.kind === 'video')
+            ?.spatialLayer,
+        { timeout: 5000 },
+      )
+      .toBe(0);
+    await sink.reset();
+    await new Promise((r) => setTimeout(r, 2000));
+    const { streams } = await sink.stats();
+    const videoBytes = (c: Classroom) =>
+      streamsOf(streams, c).find((s) => s.pt === videoPt())?.bytes ?? 0;
+    const audioPackets = (c: Classroom) =>
+      streamsOf(streams, c).find((s) => s.pt !== videoPt())?.received ?? 0;
+    expect(videoBytes(audioOnly)).toBe(0);
+    expect(audioPackets(audioOnly)).toBeGreaterThan(0.9 * audioPackets(reference));
+    // The lowest layer (80 kb/s) against the top one (300 kb/s).
+    expect(videoBytes(lowBandwidth)).toBeGreaterThan(0);
+    expect(videoBytes(lowBandwidth)).toBeLessThan(0.6 * videoBytes(reference));
+
+    // Back to normal: video again, on the top layer.
+    await broadcast.session(audioOnly.id)?.setAudioOnly(false);
+    await broadcast.session(lowBandwidth.id)?.setPreferredLayers(undefined);
+    await expect
+      .poll(
+        () =>
+          [audioOnly, lowBandwidth].map(
+            (c) => broadcast.session(c.id)?.consumers.find((x) => x.kind === 'video')?.spatialLayer,
+          ),
+        { timeout: 5000 },
+      )
+      .toEqual([LAYERS.length - 1, LAYERS.length - 1]);
+  });
 
   it('survives a worker death: the edge is rebuilt and its classrooms receive again', async () => {
     const originWorker = (await broadcast.stats()).originWorker;

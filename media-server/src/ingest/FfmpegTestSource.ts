@@ -46,6 +46,8 @@ class UdpRelay {
   readonly #out = dgram.createSocket('udp4');
   /** RTP packets forwarded, per SSRC: what the source really sent. */
   readonly rtpPackets = new Map<number, number>();
+  /** Key-frame requests (PLI, FIR) the server sent back: what a speaker's encoder would get. */
+  keyFrameRequests = 0;
 
   static async open(ip: string, to: number): Promise<UdpRelay> {
     const relay = new UdpRelay();
@@ -60,6 +62,9 @@ class UdpRelay {
         const ssrc = msg.readUInt32BE(8);
         relay.rtpPackets.set(ssrc, (relay.rtpPackets.get(ssrc) ?? 0) + 1);
       }
+    });
+    relay.#out.on('message', (msg) => {
+      relay.keyFrameRequests += countKeyFrameRequests(msg);
     });
     return relay;
   }
@@ -129,6 +134,11 @@ export class FfmpegTestSource {
     return n;
   }
 
+  /** Key-frame requests received so far from the server. */
+  get keyFrameRequests(): number {
+    return this.#relays.reduce((n, r) => n + r.keyFrameRequests, 0);
+  }
+
   get pid(): number | undefined {
     return this.#ffmpeg.pid;
   }
@@ -145,6 +155,18 @@ export class FfmpegTestSource {
     await this.exited;
     for (const relay of this.#relays) relay.close();
   }
+}
+
+/** PLI (PSFB, FMT 1) and FIR (PSFB, FMT 4) packets in an RTCP compound packet. */
+function countKeyFrameRequests(rtcp: Buffer): number {
+  let count = 0;
+  for (let offset = 0; offset + 4 <= rtcp.length; ) {
+    const first = rtcp[offset] as number;
+    const type = rtcp[offset + 1] as number;
+    if (type === 206 && ((first & 0x1f) === 1 || (first & 0x1f) === 4)) count++;
+    offset += (rtcp.readUInt16BE(offset + 2) + 1) * 4;
+  }
+  return count;
 }
 
 type Inputs = {

@@ -1,5 +1,6 @@
 import type { types } from 'mediasoup';
 import type { Broadcast, ProducerDescription } from '../Broadcast.ts';
+import { KEY_FRAME_REQUEST_DELAY_MS } from '../mediaCodecs.ts';
 
 /** The RTP an ingest expects: VP8 simulcast by SSRC (low to high) and Opus. */
 export const INGEST_RTP = {
@@ -52,6 +53,7 @@ export class RtpIngest {
       return Promise.all([
         video.produce({
           kind: 'video',
+          keyFrameRequestDelay: KEY_FRAME_REQUEST_DELAY_MS,
           rtpParameters: {
             codecs: [
               {
