@@ -18,6 +18,7 @@ import { ensureWorker, type WorkerProfile } from '../../scripts/mediasoup-worker
 import { Broadcast } from '../src/Broadcast.ts';
 import { DEFAULT_LAYERS, FfmpegTestSource, prepareClip } from '../src/ingest/FfmpegTestSource.ts';
 import { INGEST_RTP, RtpIngest } from '../src/ingest/RtpIngest.ts';
+import { joinPlainReceiver } from '../src/PlainReceiver.ts';
 import { WorkerPool } from '../src/WorkerPool.ts';
 import { RtpSink } from './sink/RtpSink.ts';
 
@@ -57,6 +58,7 @@ const PROFILES = {
   tuned: TUNED,
   stock: { build: 'stock', disableLiburing: false, srtp: 'AES_CM_128_HMAC_SHA1_80' },
   'tuned-stock-build': { ...TUNED, build: 'stock' },
+  'tuned-debian-srtp': { ...TUNED, build: 'debian-srtp' },
   'tuned-no-io-uring': { ...TUNED, disableLiburing: true },
   'tuned-hmac-sha1': { ...TUNED, srtp: 'AES_CM_128_HMAC_SHA1_80' },
   'tuned-kernel-buffers': { build: 'tuned', disableLiburing: false, srtp: 'AEAD_AES_256_GCM' },
@@ -187,20 +189,12 @@ async function runProfile(profile: Profile, steps: number[], windowSec: number, 
   const topLayerSsrc = INGEST_RTP.videoSsrcs[DEFAULT_LAYERS.length - 1] as number;
   const sourceSent = () =>
     source.packetsSent(topLayerSsrc) + source.packetsSent(INGEST_RTP.audioSsrc);
-  const joinClassroom = async (n: number) => {
-    const id = `classroom-${n}`;
-    const session = await broadcast.join(id, 'classroom');
-    const port = sink.ports[n % SINK_SOCKETS] as number;
-    const transport = await session.createPlainTransport({ ip: IP, port, srtp: setup.srtp });
-    for (const producer of broadcast.producersFor(id)) {
-      const consumer = await broadcast.consume(id, {
-        transportId: transport.id,
-        producerId: producer.id,
-        rtpCapabilities: broadcast.rtpCapabilities,
-      });
-      await session.resumeConsumer(consumer.id);
-    }
-  };
+  const joinClassroom = (n: number) =>
+    joinPlainReceiver(broadcast, `classroom-${n}`, {
+      ip: IP,
+      port: sink.ports[n % SINK_SOCKETS] as number,
+      srtp: setup.srtp,
+    });
   try {
     for (;;) {
       const video = (await broadcast.stats()).producers.find((p) => p.kind === 'video');

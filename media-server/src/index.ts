@@ -26,6 +26,7 @@ export {
   type TransportOptions,
   type WebRtcTransportInfo,
 } from './ParticipantSession.ts';
+export { joinPlainReceiver } from './PlainReceiver.ts';
 export {
   type PoolWorker,
   type WorkerLoss,

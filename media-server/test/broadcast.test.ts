@@ -7,6 +7,7 @@ import { RtpSink, type SinkStream } from '../bench/sink/RtpSink.ts';
 import { Broadcast } from '../src/Broadcast.ts';
 import { FfmpegTestSource } from '../src/ingest/FfmpegTestSource.ts';
 import { RtpIngest } from '../src/ingest/RtpIngest.ts';
+import { joinPlainReceiver } from '../src/PlainReceiver.ts';
 import { WorkerPool } from '../src/WorkerPool.ts';
 
 // Real mediasoup workers, real RTP from FFmpeg, SRTP to UDP sinks: what a
@@ -33,21 +34,12 @@ const classrooms = new Map<string, Classroom>();
 
 /** Joins a classroom and has its transport deliver SRTP video + audio to the sink. */
 async function joinClassroom(id: string, sinkPort: number): Promise<Classroom> {
-  const session = await broadcast.join(id, 'classroom');
-  const transport = await session.createPlainTransport({
+  const { localPort } = await joinPlainReceiver(broadcast, id, {
     ip: IP,
     port: sinkPort,
     srtp: 'AEAD_AES_256_GCM',
   });
-  for (const producer of broadcast.producersFor(id)) {
-    const consumer = await broadcast.consume(id, {
-      transportId: transport.id,
-      producerId: producer.id,
-      rtpCapabilities: broadcast.rtpCapabilities,
-    });
-    await session.resumeConsumer(consumer.id);
-  }
-  const classroom = { id, transportPort: transport.localPort, sinkPort };
+  const classroom = { id, transportPort: localPort, sinkPort };
   classrooms.set(id, classroom);
   return classroom;
 }
