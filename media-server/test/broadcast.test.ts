@@ -157,6 +157,11 @@ describe('broadcast fan-out across workers', () => {
       expect(edge.classrooms).toBeGreaterThanOrEqual(Math.floor(CLASSROOMS / pool.workers.length));
       expect(edge.consumers).toBe(edge.classrooms * 2);
     }
+    // The pool's per-worker figures agree, and every worker is doing work.
+    const workerStats = await pool.stats();
+    expect(workerStats.reduce((n, w) => n + w.classrooms, 0)).toBe(CLASSROOMS);
+    expect(workerStats.reduce((n, w) => n + w.consumers, 0)).toBe(CLASSROOMS * 2);
+    for (const w of workerStats) expect(w.cpuPct, `worker ${w.index}`).toBeGreaterThan(0);
 
     // Measure a 3 s window once everyone is past the first key frame.
     // Steady state: every classroom's video on the top layer (a layer switch
