@@ -1,0 +1,443 @@
+import type { JoinResult, ProducerInfo, ProducerSource, TransportOptions } from '@amphi/protocol';
+import { Device, type types } from 'mediasoup-client';
+import { Emitter } from './Emitter.ts';
+import { SignalingError } from './errors.ts';
+import {
+  classifyQuality,
+  lossBetween,
+  type NetworkQuality,
+  type QualitySample,
+  readCounters,
+  type StatsCounters,
+  type TransportState,
+  worstTransportState,
+} from './networkQuality.ts';
+import type { SignalingClient } from './SignalingClient.ts';
+
+/** A producer of someone else that this client receives. */
+export interface RemoteMedia {
+  producer: ProducerInfo;
+  consumerId: string;
+  track: MediaStreamTrack;
+}
+
+export interface QualityReport {
+  quality: NetworkQuality;
+  sample: QualitySample;
+}
+
+/** What a user would notice, read from the receive transport's `getStats()`. */
+export interface InboundStats {
+  video: { framesDecoded: number; frameWidth: number; frameHeight: number; fps: number | null };
+  audio: { packetsReceived: number };
+}
+
+export type MediaClientEvents = {
+  /** The set of received tracks changed. */
+  remotes: [remotes: RemoteMedia[]];
+  /** Every quality reading (every `qualityIntervalMs`, and at once on state changes). */
+  quality: [report: QualityReport];
+  /** Media set up again after a socket reconnection or a `media.reconnect`. */
+  ready: [];
+  error: [error: Error];
+};
+
+export interface MediaClientOptions {
+  /** Which announced producers to receive (default: all the server lets us see). */
+  consume?: (producer: ProducerInfo) => boolean;
+  /** Period of the quality reading (default 2 000 ms). */
+  qualityIntervalMs?: number;
+}
+
+export interface ProduceOptions {
+  source: ProducerSource;
+  /** Three simulcast layers (camera video of a speaker); default true for video. */
+  simulcast?: boolean;
+}
+
+/** Simulcast for a speaker's camera: a thumbnail, a classroom default and full quality. */
+export const CAMERA_SIMULCAST_ENCODINGS: RTCRtpEncodingParameters[] = [
+  { scaleResolutionDownBy: 4, maxBitrate: 150_000 },
+  { scaleResolutionDownBy: 2, maxBitrate: 500_000 },
+  { scaleResolutionDownBy: 1, maxBitrate: 1_500_000 },
+];
+
+/**
+ * One of this client's producers. Its track can be replaced without
+ * renegotiation (camera switch); it survives reconnections (produced again
+ * with its current track, under a new producer id).
+ */
+export class LocalProducer {
+  #producer: types.Producer | null = null;
+  #track: MediaStreamTrack;
+  #closed = false;
+  readonly options: ProduceOptions;
+  readonly #client: MediaClient;
+
+  constructor(client: MediaClient, track: MediaStreamTrack, options: ProduceOptions) {
+    this.#client = client;
+    this.#track = track;
+    this.options = options;
+  }
+
+  get producerId(): string | null {
+    return this.#producer?.id ?? null;
+  }
+  get track(): MediaStreamTrack {
+    return this.#track;
+  }
+  get kind(): 'audio' | 'video' {
+    return this.#track.kind === 'audio' ? 'audio' : 'video';
+  }
+  get closed(): boolean {
+    return this.#closed;
+  }
+  /** The mediasoup-client producer (for getStats()); null between reconnections. */
+  get producer(): types.Producer | null {
+    return this.#producer;
+  }
+
+  /** Sends another track in place of this one: no renegotiation, no gap for viewers. */
+  async replaceTrack(track: MediaStreamTrack): Promise<void> {
+    this.#track = track;
+    if (this.#producer && !this.#producer.closed) await this.#producer.replaceTrack({ track });
+  }
+
+  /** Stops sending; tells the server. The track is not stopped (the app owns it). */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#client._closeLocal(this);
+  }
+
+  /** @internal */
+  _attach(producer: types.Producer | null): void {
+    this.#producer = producer;
+  }
+}
+
+/**
+ * Media over mediasoup-client for one participant: loads the router's
+ * capabilities from `join`, receives the announced producers (resumed once
+ * ready), sends tracks (simulcast for camera video), and sets all of it up
+ * again after a socket reconnection or a `media.reconnect`.
+ */
+export class MediaClient extends Emitter<MediaClientEvents> {
+  readonly #signaling: SignalingClient;
+  readonly #options: MediaClientOptions;
+  #device: Device | null = null;
+  #recv: types.Transport | null = null;
+  #send: types.Transport | null = null;
+  readonly #consumers = new Map<string, { consumer: types.Consumer; producer: ProducerInfo }>();
+  readonly #locals = new Set<LocalProducer>();
+  #audioOnly = false;
+  #layers: { spatialLayer: number; temporalLayer?: number } | null = null;
+  /** Every setup, consume and produce runs in turn on this chain. */
+  #queue: Promise<unknown> = Promise.resolve();
+  #generation = 0;
+  #closed = false;
+  #qualityTimer: ReturnType<typeof setInterval> | null = null;
+  #lastCounters: StatsCounters | null = null;
+  #quality: QualityReport | null = null;
+  readonly #unsubscribe: (() => void)[] = [];
+
+  constructor(signaling: SignalingClient, options: MediaClientOptions = {}) {
+    super();
+    this.#signaling = signaling;
+    this.#options = options;
+  }
+
+  get remotes(): RemoteMedia[] {
+    return [...this.#consumers.values()].map(({ consumer, producer }) => ({
+      producer,
+      consumerId: consumer.id,
+      track: consumer.track,
+    }));
+  }
+  get audioOnly(): boolean {
+    return this.#audioOnly;
+  }
+  get quality(): QualityReport | null {
+    return this.#quality;
+  }
+  get device(): Device | null {
+    return this.#device;
+  }
+  get recvTransport(): types.Transport | null {
+    return this.#recv;
+  }
+  get sendTransport(): types.Transport | null {
+    return this.#send;
+  }
+
+  /**
+   * Starts media from a `join` result (default: the signaling client's last)
+   * and follows the event: producers added and closed, reconnections.
+   */
+  async start(join: JoinResult | null = this.#signaling.lastJoin): Promise<void> {
+    const s = this.#signaling;
+    this.#unsubscribe.push(
+      s.onEvent('media.producerAdded', (p) => {
+        void this.#enqueue(() => this.#consume(p, this.#generation));
+      }),
+      s.onEvent('media.producerClosed', ({ producerId }) => this.#dropConsumer(producerId)),
+      s.onEvent('media.reconnect', () => {
+        void this.#enqueue(async () => {
+          const fresh = await s.request('join', {});
+          await this.#setup(fresh);
+        });
+      }),
+      s.on('joined', (fresh, reconnected) => {
+        if (reconnected) void this.#enqueue(() => this.#setup(fresh));
+      }),
+      s.on('status', () => void this.#measure()),
+    );
+    const interval = this.#options.qualityIntervalMs ?? 2000;
+    this.#qualityTimer = setInterval(() => void this.#measure(), interval);
+    if (join) await this.#enqueue(() => this.#setup(join));
+  }
+
+  /** Weak network: receive only the speakers' voices (or video again). */
+  async setAudioOnly(audioOnly: boolean): Promise<void> {
+    this.#audioOnly = audioOnly;
+    await this.#signaling.request('media.setAudioOnly', { audioOnly });
+  }
+
+  /** Pins the simulcast layer of every received video (0 lowest); null follows bandwidth again. */
+  async setPreferredLayers(spatialLayer: number | null, temporalLayer?: number): Promise<void> {
+    this.#layers =
+      spatialLayer === null
+        ? null
+        : { spatialLayer, ...(temporalLayer === undefined ? {} : { temporalLayer }) };
+    const spatial = spatialLayer ?? 2;
+    for (const { consumer } of this.#consumers.values()) {
+      if (consumer.kind !== 'video') continue;
+      await this.#signaling.request('media.setPreferredLayers', {
+        consumerId: consumer.id,
+        spatialLayer: spatial,
+        ...(temporalLayer === undefined ? {} : { temporalLayer }),
+      });
+    }
+  }
+
+  /** Sends a track (camera, screen, or a classroom's stage camera). */
+  async produce(track: MediaStreamTrack, options: ProduceOptions): Promise<LocalProducer> {
+    const local = new LocalProducer(this, track, options);
+    this.#locals.add(local);
+    try {
+      await this.#enqueue(() => this.#produce(local));
+    } catch (err) {
+      this.#locals.delete(local);
+      throw err;
+    }
+    return local;
+  }
+
+  /** @internal used by LocalProducer.close() */
+  async _closeLocal(local: LocalProducer): Promise<void> {
+    this.#locals.delete(local);
+    const producer = local.producer;
+    local._attach(null);
+    if (!producer) return;
+    producer.close();
+    await this.#signaling
+      .request('media.closeProducer', { producerId: producer.id })
+      .catch(() => {});
+  }
+
+  /** Counters a user would notice (frames decoded, resolution, audio packets). */
+  async inboundStats(): Promise<InboundStats> {
+    const out: InboundStats = {
+      video: { framesDecoded: 0, frameWidth: 0, frameHeight: 0, fps: null },
+      audio: { packetsReceived: 0 },
+    };
+    if (!this.#recv || this.#recv.closed) return out;
+    const report = await this.#recv.getStats();
+    report.forEach((r: Record<string, unknown>) => {
+      if (r.type !== 'inbound-rtp') return;
+      const kind = r.kind ?? r.mediaType;
+      if (kind === 'video') {
+        out.video.framesDecoded += Number(r.framesDecoded ?? 0);
+        out.video.frameWidth = Math.max(out.video.frameWidth, Number(r.frameWidth ?? 0));
+        out.video.frameHeight = Math.max(out.video.frameHeight, Number(r.frameHeight ?? 0));
+        if (typeof r.framesPerSecond === 'number') out.video.fps = r.framesPerSecond;
+      } else if (kind === 'audio') {
+        out.audio.packetsReceived += Number(r.packetsReceived ?? 0);
+      }
+    });
+    return out;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const u of this.#unsubscribe.splice(0)) u();
+    if (this.#qualityTimer) clearInterval(this.#qualityTimer);
+    this.#teardown();
+    this.removeAllListeners();
+  }
+
+  #enqueue<T>(job: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(() => (this.#closed ? (undefined as T) : job()));
+    this.#queue = run.catch((err: unknown) => {
+      if (!(err instanceof SignalingError && err.code === 'DISCONNECTED')) {
+        this.emit('error', err instanceof Error ? err : new Error(String(err)));
+      }
+    });
+    return run;
+  }
+
+  #teardown(): void {
+    this.#generation++;
+    for (const { consumer } of this.#consumers.values()) consumer.close();
+    this.#consumers.clear();
+    for (const l of this.#locals) {
+      l.producer?.close();
+      l._attach(null);
+    }
+    this.#recv?.close();
+    this.#send?.close();
+    this.#recv = null;
+    this.#send = null;
+    this.#lastCounters = null;
+  }
+
+  async #setup(join: JoinResult): Promise<void> {
+    const hadMedia = this.#consumers.size > 0 || this.#recv !== null;
+    this.#teardown();
+    if (hadMedia) this.emit('remotes', this.remotes);
+    const generation = this.#generation;
+    if (!join.routerRtpCapabilities) {
+      throw new SignalingError('MEDIA_UNAVAILABLE', 'media is not available on this server');
+    }
+    const device = new Device();
+    await device.load({
+      routerRtpCapabilities: join.routerRtpCapabilities as types.RtpCapabilities,
+    });
+    this.#device = device;
+    this.#recv = await this.#createTransport('recv');
+    if (this.#audioOnly) await this.#signaling.request('media.setAudioOnly', { audioOnly: true });
+    for (const p of join.state.producers) await this.#consume(p, generation);
+    for (const local of this.#locals) await this.#produce(local);
+    this.emit('ready');
+    void this.#measure();
+  }
+
+  async #createTransport(direction: 'send' | 'recv'): Promise<types.Transport> {
+    const device = this.#device;
+    if (!device) throw new SignalingError('NOT_JOINED', 'media is not set up yet');
+    const opts: TransportOptions = await this.#signaling.request('media.createTransport', {
+      direction,
+    });
+    const params = {
+      id: opts.transportId,
+      iceParameters: opts.iceParameters as types.IceParameters,
+      iceCandidates: opts.iceCandidates as types.IceCandidate[],
+      dtlsParameters: opts.dtlsParameters as types.DtlsParameters,
+    };
+    const transport =
+      direction === 'recv'
+        ? device.createRecvTransport(params)
+        : device.createSendTransport(params);
+    transport.on('connect', ({ dtlsParameters }, callback, errback) => {
+      this.#signaling
+        .request('media.connectTransport', {
+          transportId: transport.id,
+          dtlsParameters: dtlsParameters as never,
+        })
+        .then(() => callback(), errback);
+    });
+    transport.on('produce', ({ kind, rtpParameters, appData }, callback, errback) => {
+      this.#signaling
+        .request('media.produce', {
+          transportId: transport.id,
+          kind,
+          rtpParameters: rtpParameters as never,
+          source: (appData as { source: ProducerSource }).source,
+        })
+        .then(({ producerId }) => callback({ id: producerId }), errback);
+    });
+    transport.on('connectionstatechange', () => void this.#measure());
+    return transport;
+  }
+
+  async #consume(p: ProducerInfo, generation: number): Promise<void> {
+    if (generation !== this.#generation || !this.#recv || !this.#device) return;
+    if (this.#consumers.has(p.producerId)) return;
+    if (p.participantId === this.#signaling.lastJoin?.self.participantId) return;
+    if (this.#options.consume && !this.#options.consume(p)) return;
+    const recv = this.#recv;
+    const opts = await this.#signaling.request('media.consume', {
+      transportId: recv.id,
+      producerId: p.producerId,
+      rtpCapabilities: this.#device.rtpCapabilities as never,
+    });
+    if (generation !== this.#generation || recv.closed) return;
+    const consumer = await recv.consume({
+      id: opts.consumerId,
+      producerId: opts.producerId,
+      kind: opts.kind,
+      rtpParameters: opts.rtpParameters as types.RtpParameters,
+    });
+    this.#consumers.set(p.producerId, { consumer, producer: p });
+    if (opts.kind === 'video' && this.#layers) {
+      await this.#signaling.request('media.setPreferredLayers', {
+        consumerId: consumer.id,
+        ...this.#layers,
+      });
+    }
+    await this.#signaling.request('media.resumeConsumer', { consumerId: consumer.id });
+    this.emit('remotes', this.remotes);
+  }
+
+  #dropConsumer(producerId: string): void {
+    const entry = this.#consumers.get(producerId);
+    if (!entry) return;
+    entry.consumer.close();
+    this.#consumers.delete(producerId);
+    this.emit('remotes', this.remotes);
+  }
+
+  async #produce(local: LocalProducer): Promise<void> {
+    if (local.closed || !this.#device) return;
+    if (!this.#send || this.#send.closed) this.#send = await this.#createTransport('send');
+    const video = local.kind === 'video';
+    const simulcast = video && (local.options.simulcast ?? local.options.source === 'camera');
+    const producer = await this.#send.produce({
+      track: local.track,
+      ...(simulcast ? { encodings: CAMERA_SIMULCAST_ENCODINGS } : {}),
+      codecOptions: video ? { videoGoogleStartBitrate: 1000 } : { opusDtx: true, opusFec: true },
+      stopTracks: false,
+      appData: { source: local.options.source },
+    });
+    local._attach(producer);
+  }
+
+  async #measure(): Promise<void> {
+    if (this.#closed) return;
+    const transports = [this.#recv, this.#send].filter(
+      (t): t is types.Transport => t !== null && !t.closed,
+    );
+    const reports: Record<string, unknown>[] = [];
+    for (const t of transports) {
+      try {
+        (await t.getStats()).forEach((r: Record<string, unknown>) => {
+          reports.push(r);
+        });
+      } catch {
+        // A transport closing under us: the next reading will do.
+      }
+    }
+    const counters = readCounters(reports);
+    const sample: QualitySample = {
+      signaling: this.#signaling.status,
+      transport: worstTransportState(transports.map((t) => t.connectionState as TransportState)),
+      rttMs: counters.rttMs,
+      lossRate: lossBetween(this.#lastCounters, counters),
+      availableKbps: counters.availableKbps,
+    };
+    this.#lastCounters = counters;
+    this.#quality = { quality: classifyQuality(sample), sample };
+    this.emit('quality', this.#quality);
+  }
+}

@@ -1,0 +1,127 @@
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket, { WebSocketServer } from 'ws';
+import { SignalingClient, type SignalingStatus } from '../src/index.ts';
+
+// A stand-in server speaking the protocol's envelope: welcome, join, question.list.
+const self = {
+  participantId: 'p1',
+  role: 'classroom' as const,
+  name: '4e B',
+  eventId: '7f0b8a52-7b1c-4b55-9a57-0d5d7f0c0a11',
+  classroomId: null,
+  speakerId: null,
+};
+const joinResult = {
+  self,
+  state: {
+    event: {
+      id: self.eventId,
+      title: 'Démo',
+      status: 'live',
+      startsAt: new Date().toISOString(),
+      durationMinutes: 45,
+    },
+    questions: [],
+    stage: null,
+    hands: [],
+    presence: null,
+    producers: [],
+  },
+  routerRtpCapabilities: null,
+};
+
+let server: WebSocketServer | null = null;
+const clients: SignalingClient[] = [];
+afterEach(() => {
+  for (const c of clients.splice(0)) c.close();
+  server?.close();
+  server = null;
+});
+
+async function start(): Promise<{ base: string; sockets: WebSocket[]; joins: () => number }> {
+  const sockets: WebSocket[] = [];
+  let joins = 0;
+  server = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+  server.on('connection', (socket) => {
+    sockets.push(socket);
+    socket.send(JSON.stringify({ event: 'welcome', data: { protocolVersion: 1, self } }));
+    socket.on('message', (raw) => {
+      const { id, type } = JSON.parse(raw.toString()) as { id: number; type: string };
+      if (type === 'join') {
+        joins++;
+        socket.send(JSON.stringify({ id, ok: true, result: joinResult }));
+      } else if (type === 'question.upvote') {
+        socket.send(
+          JSON.stringify({
+            id,
+            ok: false,
+            error: { code: 'ALREADY_UPVOTED', message: 'already upvoted' },
+          }),
+        );
+      } else if (type === 'ping') {
+        socket.send(JSON.stringify({ id, ok: true, result: { now: Date.now() } }));
+      }
+    });
+  });
+  const listening = server;
+  await new Promise<void>((resolve) => listening.once('listening', () => resolve()));
+  const { port } = listening.address() as AddressInfo;
+  return { base: `http://127.0.0.1:${port}`, sockets, joins: () => joins };
+}
+
+function client(base: string): SignalingClient {
+  const c = new SignalingClient({
+    baseUrl: base,
+    eventId: self.eventId,
+    token: 'tok',
+    WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
+    backoff: { initialMs: 50, maxMs: 200 },
+  });
+  clients.push(c);
+  return c;
+}
+
+describe('SignalingClient', () => {
+  it('joins, answers typed results and rejects with the server code', async () => {
+    const { base } = await start();
+    const c = client(base);
+    const join = await c.connect();
+    expect(join.self.participantId).toBe('p1');
+    expect(c.status).toBe('open');
+    await expect(
+      c.request('question.upvote', { questionId: '7f0b8a52-7b1c-4b55-9a57-0d5d7f0c0a12' }),
+    ).rejects.toMatchObject({ code: 'ALREADY_UPVOTED', message: 'already upvoted' });
+  });
+
+  it('reconnects by itself after a cut, joins again and says so', async () => {
+    const { base, sockets, joins } = await start();
+    const c = client(base);
+    const statuses: SignalingStatus[] = [];
+    c.on('status', (s) => statuses.push(s.status));
+    const rejoined = new Promise<boolean>((resolve) => {
+      c.on('joined', (_j, reconnected) => {
+        if (reconnected) resolve(true);
+      });
+    });
+    await c.connect();
+    sockets[0]?.terminate();
+    expect(await rejoined).toBe(true);
+    expect(joins()).toBe(2);
+    expect(statuses).toContain('reconnecting');
+    expect(c.status).toBe('open');
+    // A request made while reconnecting waits for the socket to be back.
+    c.dropConnection();
+    expect(c.status).toBe('reconnecting');
+    await expect(c.request('ping', {})).resolves.toMatchObject({ now: expect.any(Number) });
+  });
+
+  it('builds the signaling URL with the protocol version and token', () => {
+    const c = new SignalingClient({
+      baseUrl: 'https://amphi.example/',
+      eventId: 'e1',
+      token: 'a b',
+    });
+    expect(c.url).toBe('wss://amphi.example/v1/events/e1/ws?v=1&token=a%20b');
+  });
+});

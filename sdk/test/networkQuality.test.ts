@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import {
+  classifyQuality,
+  lossBetween,
+  type QualitySample,
+  readCounters,
+  worstTransportState,
+} from '../src/networkQuality.ts';
+
+const fine: QualitySample = {
+  signaling: 'open',
+  transport: 'connected',
+  rttMs: 40,
+  lossRate: 0,
+  availableKbps: 2500,
+};
+
+describe('network quality', () => {
+  it('is good on a healthy school network, missing measures counting as fine', () => {
+    expect(classifyQuality(fine)).toBe('good');
+    expect(classifyQuality({ ...fine, rttMs: null, lossRate: null, availableKbps: null })).toBe(
+      'good',
+    );
+  });
+
+  it('degrades with latency, loss or little bandwidth', () => {
+    expect(classifyQuality({ ...fine, rttMs: 450 })).toBe('degraded');
+    expect(classifyQuality({ ...fine, lossRate: 0.05 })).toBe('degraded');
+    expect(classifyQuality({ ...fine, availableKbps: 300 })).toBe('degraded');
+    expect(classifyQuality({ ...fine, transport: 'connecting' })).toBe('degraded');
+  });
+
+  it('is bad when the talk breaks up', () => {
+    expect(classifyQuality({ ...fine, rttMs: 1200 })).toBe('bad');
+    expect(classifyQuality({ ...fine, lossRate: 0.2 })).toBe('bad');
+    expect(classifyQuality({ ...fine, availableKbps: 80 })).toBe('bad');
+    expect(classifyQuality({ ...fine, transport: 'disconnected' })).toBe('bad');
+  });
+
+  it('is offline while the socket reconnects or the media transport failed', () => {
+    expect(classifyQuality({ ...fine, signaling: 'reconnecting' })).toBe('offline');
+    expect(classifyQuality({ ...fine, signaling: 'closed' })).toBe('offline');
+    expect(classifyQuality({ ...fine, transport: 'failed' })).toBe('offline');
+  });
+
+  it('takes the worst transport state', () => {
+    expect(worstTransportState([])).toBeNull();
+    expect(worstTransportState(['connected', 'disconnected', 'connecting'])).toBe('disconnected');
+    expect(worstTransportState(['connected', 'connected'])).toBe('connected');
+  });
+
+  it('reads RTT, bandwidth and loss from getStats() entries', () => {
+    const first = readCounters([
+      { type: 'inbound-rtp', kind: 'video', packetsReceived: 1000, packetsLost: 10 },
+      { type: 'inbound-rtp', kind: 'audio', packetsReceived: 500, packetsLost: 0 },
+      {
+        type: 'candidate-pair',
+        nominated: true,
+        state: 'succeeded',
+        currentRoundTripTime: 0.12,
+        availableIncomingBitrate: 1_800_000,
+      },
+      { type: 'candidate-pair', nominated: false, currentRoundTripTime: 9 },
+    ]);
+    expect(first).toEqual({
+      packetsReceived: 1500,
+      packetsLost: 10,
+      rttMs: 120,
+      availableKbps: 1800,
+    });
+    const next = { ...first, packetsReceived: 1590, packetsLost: 20 };
+    expect(lossBetween(first, next)).toBe(0.1);
+    expect(lossBetween(next, next)).toBeNull();
+  });
+});
