@@ -10,6 +10,7 @@ import {
 import type { JoinTokens } from './auth/JoinTokens.ts';
 import { AppError } from './errors.ts';
 import { type Logger, urlWithoutQuery } from './logger.ts';
+import { appsPlugin } from './routes/apps.ts';
 import { operatorRoutes } from './routes/operator.ts';
 import { registrationRoutes } from './routes/registration.ts';
 import type { Services } from './signaling/context.ts';
@@ -21,6 +22,8 @@ export interface AppDeps {
   operatorToken: string;
   publicUrl: string;
   log: Logger;
+  /** Where `viewer/dist` and `studio/dist` are (default: this repository). */
+  appsRoot?: string;
 }
 
 /**
@@ -32,6 +35,7 @@ export interface AppDeps {
  *   /api/openapi.json    OpenAPI document generated from the zod schemas
  *   /api/signaling.json  the WebSocket protocol as JSON Schema
  *   /healthz             liveness
+ *   /viewer/, /studio/   the built browser apps
  */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -143,6 +147,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   const signaling = signalingJsonSchema();
   app.get('/api/signaling.json', { schema: { hide: true } }, async () => signaling);
+  await app.register(appsPlugin, deps.appsRoot ? { root: deps.appsRoot } : {});
   app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
   return app as unknown as FastifyInstance;
 }

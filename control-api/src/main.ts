@@ -111,6 +111,7 @@ async function main(): Promise<void> {
   const lines = [
     '',
     `Amphi control-api on ${publicUrl}`,
+    `  Apps:      ${publicUrl}/studio/ (speakers, moderators), ${publicUrl}/viewer/ (classrooms): open the links below`,
     `  OpenAPI:   ${publicUrl}/api/openapi.json`,
     `  ${mediaLine(media)}`,
     `  Operator:  Authorization: Bearer <${config.OPERATOR_TOKEN ? 'OPERATOR_TOKEN' : path.join(config.DATA_DIR, 'operator-token')}>`,

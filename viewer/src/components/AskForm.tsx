@@ -1,0 +1,71 @@
+import { QuestionCategory } from '@amphi/protocol';
+import { SignalingError } from '@amphi/sdk';
+import { type FormEvent, type RefObject, useState } from 'react';
+import { useI18n } from '../i18n.tsx';
+
+/** Ask a question with a category; the moderator reads it before anyone else sees it. */
+export function AskForm({
+  onAsk,
+  inputRef,
+}: {
+  onAsk: (text: string, category: QuestionCategory) => Promise<void>;
+  inputRef: RefObject<HTMLTextAreaElement | null>;
+}) {
+  const { t } = useI18n();
+  const [text, setText] = useState('');
+  const [category, setCategory] = useState<QuestionCategory>('job_reality');
+  const [busy, setBusy] = useState(false);
+  const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    if (text.trim().length < 3) {
+      setMessage({ ok: false, text: t('ask.tooShort') });
+      return;
+    }
+    setBusy(true);
+    try {
+      await onAsk(text.trim(), category);
+      setText('');
+      setMessage({ ok: true, text: t('ask.sent') });
+    } catch (err) {
+      const m = err instanceof SignalingError ? err.message : String(err);
+      setMessage({ ok: false, text: t('ask.error', { message: m }) });
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form className="panel ask" onSubmit={submit} data-testid="ask-form">
+      <h2>{t('ask.title')}</h2>
+      <textarea
+        ref={inputRef}
+        value={text}
+        maxLength={500}
+        rows={3}
+        placeholder={t('ask.placeholder')}
+        aria-label={t('ask.title')}
+        onChange={(e) => setText(e.target.value)}
+      />
+      <label>
+        {t('ask.category')}{' '}
+        <select value={category} onChange={(e) => setCategory(e.target.value as QuestionCategory)}>
+          {QuestionCategory.options.map((c) => (
+            <option key={c} value={c}>
+              {t(`category.${c}`)}
+            </option>
+          ))}
+        </select>
+      </label>
+      <button type="submit" className="big-button" disabled={busy}>
+        {busy ? t('ask.sending') : t('ask.send')}
+      </button>
+      {message && (
+        <p className={message.ok ? 'ok' : 'error'} role="alert">
+          {message.text}
+        </p>
+      )}
+    </form>
+  );
+}

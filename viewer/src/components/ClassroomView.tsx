@@ -1,0 +1,169 @@
+import type { RemoteMedia } from '@amphi/sdk';
+import { useEffect, useRef } from 'react';
+import { useI18n } from '../i18n.tsx';
+import type { JoinParams } from '../joinLink.ts';
+import { remembered, useClassroom } from '../useClassroom.ts';
+import { AfterSession } from './AfterSession.tsx';
+import { AskForm } from './AskForm.tsx';
+import { QuestionList } from './QuestionList.tsx';
+import { Shortcuts } from './Shortcuts.tsx';
+import { SpeakerTile } from './SpeakerTile.tsx';
+import { StageConsent } from './StageConsent.tsx';
+import { StatusBanner } from './StatusBanner.tsx';
+
+function bySpeaker(remotes: RemoteMedia[]): RemoteMedia[][] {
+  const groups = new Map<string, RemoteMedia[]>();
+  for (const r of remotes) {
+    const key = `${r.producer.participantId}:${r.producer.source === 'screen' ? 'screen' : 'camera'}`;
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  return [...groups.values()];
+}
+
+function toggleFullScreen(): void {
+  if (document.fullscreenElement) void document.exitFullscreen();
+  else void document.documentElement.requestFullscreen().catch(() => {});
+}
+
+export function ClassroomView({ params }: { params: JoinParams }) {
+  const { t, toggle, lang } = useI18n();
+  const c = useClassroom(params);
+  const { state } = c;
+  const askInput = useRef<HTMLTextAreaElement>(null);
+
+  const actions = useRef(c);
+  actions.current = c;
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const target = e.target as HTMLElement | null;
+      if (target && /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName)) return;
+      if (e.ctrlKey || e.metaKey || e.altKey) return;
+      const key = e.key.toLowerCase();
+      if (key === 'f') toggleFullScreen();
+      else if (key === 'q') {
+        e.preventDefault();
+        askInput.current?.focus();
+      } else if (key === 'h') void actions.current.toggleHand().catch(() => {});
+      else if (key === 'a') void actions.current.setAudioOnly(!actions.current.state.audioOnly);
+      else if (key === 'l') toggle();
+      else return;
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [toggle]);
+
+  useEffect(() => {
+    document.title = state.eventTitle ? `${state.eventTitle} — Amphi` : t('app.title');
+  }, [state.eventTitle, t]);
+
+  if (state.fatal?.code === 'EVENT_CLOSED' || state.eventStatus === 'ended') {
+    const mine = state.self
+      ? state.questions.filter((q) => q.classroomId === state.self?.classroomId)
+      : remembered(params.eventId);
+    return (
+      <main className="app">
+        <AfterSession questions={mine} />
+      </main>
+    );
+  }
+  if (state.fatal) {
+    return (
+      <main className="app">
+        <p className="panel error big" role="alert">
+          {state.fatal.code === 'FORBIDDEN'
+            ? t('app.removed')
+            : t('app.refused', { message: state.fatal.message })}
+        </p>
+      </main>
+    );
+  }
+
+  const speakers = bySpeaker(state.remotes);
+  return (
+    <div className="app">
+      <header className="top">
+        <div className="titles">
+          <h1>{state.eventTitle || t('app.loading')}</h1>
+          {state.self && <p className="classroom">{state.self.name}</p>}
+        </div>
+        {state.eventStatus && (
+          <span className={`pill pill-${state.eventStatus}`}>
+            {t(`event.status.${state.eventStatus}`)}
+          </span>
+        )}
+        <button
+          type="button"
+          onClick={toggle}
+          aria-label={t('lang.label')}
+          lang={lang === 'fr' ? 'en' : 'fr'}
+        >
+          {t('lang.switch')}
+        </button>
+        <button type="button" onClick={toggleFullScreen}>
+          {t('screen.full')}
+        </button>
+      </header>
+      <StatusBanner status={state.status} quality={state.quality} onRetry={c.retryNow} />
+      <main className="layout">
+        <section className="stage-area">
+          {speakers.length === 0 ? (
+            <div className="tile waiting">
+              <p>
+                {state.mediaError === 'unavailable'
+                  ? t('net.mediaUnavailable')
+                  : t('video.waiting')}
+              </p>
+            </div>
+          ) : (
+            speakers.map((group) => (
+              <SpeakerTile
+                key={group[0]?.producer.producerId}
+                media={group}
+                audioOnly={state.audioOnly}
+              />
+            ))
+          )}
+          <div className="controls">
+            <button
+              type="button"
+              className={`big-button ${state.handRaised ? 'active' : ''}`}
+              aria-pressed={state.handRaised}
+              onClick={() => void c.toggleHand().catch(() => {})}
+              data-testid="hand"
+            >
+              ✋ {state.handRaised ? t('hand.lower') : t('hand.raise')}
+            </button>
+            <button
+              type="button"
+              className="big-button secondary"
+              aria-pressed={state.audioOnly}
+              onClick={() => void c.setAudioOnly(!state.audioOnly).catch(() => {})}
+            >
+              {state.audioOnly ? t('net.video') : t('net.audioOnly')}
+            </button>
+          </div>
+          {state.handRaised && <p className="note">{t('hand.raised')}</p>}
+          {state.stage?.status === 'live' && (
+            <p className="note live" data-testid="on-stage">
+              {t('stage.live')}{' '}
+              <button type="button" onClick={() => void c.leaveStage().catch(() => {})}>
+                {t('stage.leave')}
+              </button>
+            </p>
+          )}
+        </section>
+        <aside className="side">
+          <AskForm onAsk={c.ask} inputRef={askInput} />
+          <QuestionList
+            questions={state.questions}
+            classroomId={state.self?.classroomId ?? null}
+            upvoted={state.upvoted}
+            onUpvote={(id) => void c.upvote(id).catch(() => {})}
+          />
+        </aside>
+      </main>
+      <Shortcuts />
+      {state.stage?.status === 'invited' && <StageConsent onRespond={c.respondStage} />}
+    </div>
+  );
+}

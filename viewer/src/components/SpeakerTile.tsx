@@ -1,0 +1,53 @@
+import type { RemoteMedia } from '@amphi/sdk';
+import { useEffect, useRef, useState } from 'react';
+import { useI18n } from '../i18n.tsx';
+
+/** One speaker: their camera (or screen) and voice in one element, sound on when the browser allows. */
+export function SpeakerTile({ media, audioOnly }: { media: RemoteMedia[]; audioOnly: boolean }) {
+  const { t } = useI18n();
+  const ref = useRef<HTMLVideoElement>(null);
+  const [blocked, setBlocked] = useState(false);
+  const trackIds = media.map((m) => m.track.id).join(',');
+
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the tracks are what trackIds names
+  useEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    const stream = new MediaStream(media.map((m) => m.track));
+    el.srcObject = stream;
+    el.muted = false;
+    el.play().catch(() => {
+      // Autoplay with sound refused until someone clicks: play muted, offer the button.
+      el.muted = true;
+      setBlocked(true);
+      void el.play().catch(() => {});
+    });
+  }, [trackIds]);
+
+  const unmute = () => {
+    const el = ref.current;
+    if (!el) return;
+    el.muted = false;
+    void el.play().then(() => setBlocked(false));
+  };
+
+  const hasVideo = media.some((m) => m.track.kind === 'video');
+  return (
+    <div className="tile">
+      {/* biome-ignore lint/a11y/useMediaCaption: live speech, no captions track exists */}
+      <video
+        ref={ref}
+        autoPlay
+        playsInline
+        aria-label={t('video.label')}
+        data-testid="speaker-video"
+      />
+      {(!hasVideo || audioOnly) && <p className="tile-note">{t('video.audioOnlyHint')}</p>}
+      {blocked && (
+        <button type="button" className="big-button unmute" onClick={unmute}>
+          🔊 {t('video.unmute')}
+        </button>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,63 @@
+import type { QualityReport, StatusInfo } from '@amphi/sdk';
+import { useEffect, useState } from 'react';
+import { useI18n } from '../i18n.tsx';
+
+/** Says plainly how the connection is: the back row must understand why the picture froze. */
+export function StatusBanner({
+  status,
+  quality,
+  onRetry,
+}: {
+  status: StatusInfo;
+  quality: QualityReport | null;
+  onRetry: () => void;
+}) {
+  const { t } = useI18n();
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    if (status.status !== 'reconnecting') return;
+    const timer = setInterval(() => setNow(Date.now()), 250);
+    return () => clearInterval(timer);
+  }, [status.status]);
+
+  let level: string;
+  let text: string;
+  if (status.status === 'connecting') {
+    level = 'degraded';
+    text = t('net.connecting');
+  } else if (status.status === 'reconnecting') {
+    level = 'offline';
+    const seconds = status.nextRetryAt ? Math.ceil((status.nextRetryAt - now) / 1000) : 0;
+    text =
+      seconds > 0
+        ? t('net.reconnecting', { seconds, attempt: status.attempt })
+        : t('net.reconnectingNow', { attempt: status.attempt });
+  } else if (status.status === 'closed') {
+    level = 'offline';
+    text = t('net.offline');
+  } else {
+    level = quality?.quality ?? 'good';
+    text = t(`net.${level as 'good' | 'degraded' | 'bad' | 'offline'}`);
+  }
+  return (
+    <div
+      className={`banner banner-${level}`}
+      role="status"
+      aria-live="polite"
+      data-testid="net-banner"
+      data-level={level}
+      data-status={status.status}
+    >
+      <span className="dot" aria-hidden="true" />
+      <span>{text}</span>
+      {status.status === 'reconnecting' && (
+        <button type="button" onClick={onRetry}>
+          {t('net.retryNow')}
+        </button>
+      )}
+      {quality?.sample.rttMs != null && status.status === 'open' && (
+        <span className="rtt">{Math.round(quality.sample.rttMs)} ms</span>
+      )}
+    </div>
+  );
+}
