@@ -1,0 +1,99 @@
+import type { Presence } from '@amphi/protocol';
+import { useI18n } from '../../i18n.tsx';
+import { ConfirmButton } from '../ConfirmButton.tsx';
+
+type Participant = Presence['participants'][number];
+const QUALITIES = ['good', 'degraded', 'bad', 'offline'] as const;
+type Quality = (typeof QUALITIES)[number];
+
+/**
+ * A classroom's connection quality, if the server reports one. The protocol's
+ * presence does not carry it yet: until it does, this reads "not measured".
+ */
+function qualityOf(p: Participant): Quality | null {
+  const q = (p as Participant & { quality?: unknown }).quality;
+  return QUALITIES.find((x) => x === q) ?? null;
+}
+
+const QUALITY_KEY = {
+  good: 'net.quality.good',
+  degraded: 'net.quality.fair',
+  bad: 'net.quality.poor',
+  offline: 'net.quality.poor',
+} as const;
+
+interface Props {
+  presence: Presence | null;
+  onRemove: (classroomId: string) => void;
+}
+
+/** Who is connected: counts, classrooms per region, each classroom with its quality and a remove button. */
+export function ClassroomsPanel({ presence, onRemove }: Props) {
+  const { t } = useI18n();
+  const classrooms = (presence?.participants ?? [])
+    .filter((p) => p.role === 'classroom' && p.classroomId)
+    .sort((a, b) => (a.region ?? '').localeCompare(b.region ?? '') || a.name.localeCompare(b.name));
+  const regions = Object.entries(presence?.classroomsByRegion ?? {}).sort((a, b) => b[1] - a[1]);
+  const counts = presence?.counts ?? { speaker: 0, moderator: 0, classroom: 0 };
+  return (
+    <section className="panel classrooms" aria-labelledby="classrooms-title">
+      <h2 id="classrooms-title">{t('mod.classrooms', { n: counts.classroom })}</h2>
+      <p data-testid="presence-counts">
+        {t('mod.counts', {
+          speakers: counts.speaker,
+          moderators: counts.moderator,
+          classrooms: counts.classroom,
+        })}
+      </p>
+      <h3>{t('mod.byRegion')}</h3>
+      <ul className="regions" data-testid="region-counts">
+        {regions.map(([region, n]) => (
+          <li key={region} data-region={region}>
+            <span>{region || t('mod.region.unknown')}</span> <strong>{n}</strong>
+          </li>
+        ))}
+      </ul>
+      <table className="classrooms__table">
+        <thead>
+          <tr>
+            <th scope="col">{t('mod.classroom')}</th>
+            <th scope="col">{t('mod.region')}</th>
+            <th scope="col">{t('mod.quality')}</th>
+            <th scope="col">
+              <span className="visually-hidden">{t('mod.remove')}</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {classrooms.map((c) => {
+            const q = qualityOf(c);
+            return (
+              <tr
+                key={c.participantId}
+                data-testid="classroom-row"
+                data-classroom-id={c.classroomId ?? ''}
+              >
+                <td>{c.name}</td>
+                <td>{c.region ?? t('mod.region.unknown')}</td>
+                <td className={q ? `quality quality--${q}` : 'quality'}>
+                  {q ? t(QUALITY_KEY[q]) : t('mod.quality.unknown')}
+                </td>
+                <td>
+                  <ConfirmButton
+                    label={t('mod.remove')}
+                    ariaLabel={t('mod.removeLabel', { name: c.name })}
+                    question={t('mod.confirmRemove', { name: c.name })}
+                    confirmLabel={t('mod.remove')}
+                    onConfirm={() => c.classroomId && onRemove(c.classroomId)}
+                    testId="remove-participant"
+                    className="danger small"
+                  />
+                </td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </section>
+  );
+}

@@ -1,0 +1,184 @@
+import type { Question } from '@amphi/protocol';
+import { describe, expect, it } from 'vitest';
+import { TABLES } from './i18n.tsx';
+import { parseJoinLink, roleInToken } from './joinLink.ts';
+import { fromJoin, handsInOrder, reduceEvent } from './live/liveState.ts';
+import { keepProgram, sourceAt, type VideoSource } from './program.ts';
+import { approvedQueue, pendingQueue, upsertQuestion } from './questions.ts';
+import { moderatorAction, speakerAction } from './shortcuts.ts';
+import { formatClock, readTimer } from './timer.ts';
+
+const key = (k: string, more: Partial<Parameters<typeof speakerAction>[0]> = {}) => ({
+  key: k,
+  ctrlKey: false,
+  metaKey: false,
+  altKey: false,
+  inField: false,
+  ...more,
+});
+
+let n = 0;
+function q(over: Partial<Question>): Question {
+  n += 1;
+  const id = `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+  return {
+    id,
+    eventId: '00000000-0000-4000-8000-000000000000',
+    classroomId: '00000000-0000-4000-8000-00000000000f',
+    classroomName: '4e B',
+    text: `question ${n}`,
+    category: 'other',
+    status: 'approved',
+    mergedIntoId: null,
+    pinned: false,
+    rank: null,
+    upvotes: 0,
+    askedBeforeEvent: false,
+    createdAt: `2026-01-01T10:00:${String(n).padStart(2, '0')}.000Z`,
+    updatedAt: `2026-01-01T10:00:${String(n).padStart(2, '0')}.000Z`,
+    ...over,
+  };
+}
+
+describe('timer', () => {
+  it('formats clocks, past an hour and negative', () => {
+    expect(formatClock(0)).toBe('00:00');
+    expect(formatClock(65_999)).toBe('01:05');
+    expect(formatClock(3_725_000)).toBe('1:02:05');
+    expect(formatClock(-61_000)).toBe('-01:01');
+  });
+  it('reads the phases of a 45 and a 55 min session', () => {
+    expect(readTimer(null, 45, 0).phase).toBe('idle');
+    expect(readTimer(0, 45, 39 * 60_000).phase).toBe('running');
+    expect(readTimer(0, 45, 40 * 60_000).phase).toBe('wrapUp');
+    expect(readTimer(0, 55, 45 * 60_000).phase).toBe('running');
+    const over = readTimer(0, 55, 56 * 60_000);
+    expect(over.phase).toBe('overtime');
+    expect(over.remainingMs).toBe(-60_000);
+  });
+});
+
+describe('shortcuts', () => {
+  it('maps the speaker keys and ignores typing and modifiers', () => {
+    expect(speakerAction(key('3'))).toEqual({ kind: 'program', index: 2 });
+    expect(speakerAction(key('M'))).toEqual({ kind: 'mute' });
+    expect(speakerAction(key('0'))).toBeNull();
+    expect(speakerAction(key('1', { inField: true }))).toBeNull();
+    expect(speakerAction(key('1', { ctrlKey: true }))).toBeNull();
+  });
+  it('maps the moderator keys, case-insensitively', () => {
+    expect(moderatorAction(key('a'))).toBe('approve');
+    expect(moderatorAction(key('R'))).toBe('reject');
+    expect(moderatorAction(key('ArrowDown'))).toBe('next');
+    expect(moderatorAction(key('?'))).toBe('help');
+    expect(moderatorAction(key('a', { metaKey: true }))).toBeNull();
+  });
+});
+
+describe('questions', () => {
+  it('orders the approved queue: answering, pinned, rank, upvotes, age', () => {
+    const old = q({ upvotes: 0 });
+    const voted = q({ upvotes: 5 });
+    const ranked = q({ rank: 1 });
+    const pinned = q({ pinned: true });
+    const answering = q({ status: 'answering' });
+    const pending = q({ status: 'pending' });
+    const order = approvedQueue([old, voted, ranked, pinned, answering, pending]);
+    expect(order.map((x) => x.id)).toEqual(
+      [answering, pinned, ranked, voted, old].map((x) => x.id),
+    );
+    expect(pendingQueue([old, pending]).map((x) => x.id)).toEqual([pending.id]);
+  });
+  it('never lets an older update win', () => {
+    const a = q({ text: 'new', updatedAt: '2026-01-01T11:00:00.000Z' });
+    const stale = { ...a, text: 'old', updatedAt: '2026-01-01T10:59:00.000Z' };
+    expect(upsertQuestion([a], stale)[0]?.text).toBe('new');
+  });
+});
+
+describe('program', () => {
+  const sources: VideoSource[] = [
+    { id: 'screen', kind: 'screen', label: 's' },
+    { id: 'cam:a', kind: 'camera', label: 'a' },
+  ];
+  it('keeps the program source while it exists, else falls back to a camera', () => {
+    expect(keepProgram(sources, 'screen')).toBe('screen');
+    expect(keepProgram(sources, 'cam:gone')).toBe('cam:a');
+    expect(keepProgram([], 'cam:a')).toBeNull();
+    expect(sourceAt(sources, 1)?.id).toBe('cam:a');
+    expect(sourceAt(sources, 5)).toBeNull();
+  });
+});
+
+describe('join link', () => {
+  const payload = Buffer.from(JSON.stringify({ role: 'moderator' })).toString('base64url');
+  const token = `amj1.${payload}.sig`;
+  it('reads the event, the token and the role it claims', () => {
+    const link = parseJoinLink(`?event=6f1c1d5e-1a4b-4c1d-9e3f-0a1b2c3d4e5f&token=${token}`);
+    expect(link?.claimedRole).toBe('moderator');
+    expect(parseJoinLink('?event=nope&token=x')).toBeNull();
+    expect(roleInToken('garbage')).toBeNull();
+  });
+});
+
+describe('live state', () => {
+  const base = fromJoin({
+    self: {
+      participantId: 'p',
+      role: 'moderator',
+      name: 'M',
+      eventId: '00000000-0000-4000-8000-000000000000',
+      classroomId: null,
+      speakerId: null,
+    },
+    state: {
+      event: {
+        id: '00000000-0000-4000-8000-000000000000',
+        title: 'T',
+        status: 'scheduled',
+        startsAt: '2026-01-01T10:00:00.000Z',
+        durationMinutes: 45,
+      },
+      questions: [],
+      stage: null,
+      hands: [],
+      presence: null,
+      producers: [],
+    },
+    routerRtpCapabilities: null,
+  });
+  it('applies pushed hands, questions and status', () => {
+    const cid = '00000000-0000-4000-8000-0000000000aa';
+    const hand = { classroomId: cid, classroomName: 'x', raisedAt: '2026-01-01T10:01:00.000Z' };
+    let s = reduceEvent(base, {
+      event: 'hand.updated',
+      data: { classroomId: cid, raised: true, hand },
+    });
+    expect(handsInOrder(s.hands)).toHaveLength(1);
+    s = reduceEvent(s, {
+      event: 'hand.updated',
+      data: { classroomId: cid, raised: false, hand: null },
+    });
+    expect(s.hands).toHaveLength(0);
+    const created = q({ status: 'pending' });
+    s = reduceEvent(s, { event: 'question.created', data: created });
+    s = reduceEvent(s, { event: 'question.removed', data: { questionId: created.id } });
+    expect(s.questions).toHaveLength(0);
+    s = reduceEvent(s, {
+      event: 'event.updated',
+      data: { eventId: base.event.id, status: 'live' },
+    });
+    expect(s.event.status).toBe('live');
+  });
+});
+
+describe('translations', () => {
+  it('has every key in both languages, with the same placeholders', () => {
+    const vars = (s: string) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
+    for (const [k, fr] of Object.entries(TABLES.fr)) {
+      const en = TABLES.en[k as keyof typeof TABLES.en];
+      expect(en, k).toBeTruthy();
+      expect(vars(en), k).toEqual(vars(fr));
+    }
+  });
+});

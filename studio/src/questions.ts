@@ -1,0 +1,52 @@
+import type { Question } from '@amphi/protocol';
+
+const byCreated = (a: Question, b: Question) => a.createdAt.localeCompare(b.createdAt);
+
+/** Pending questions, in arrival order: what the moderator triages first comes first. */
+export function pendingQueue(questions: readonly Question[]): Question[] {
+  return questions.filter((q) => q.status === 'pending').sort(byCreated);
+}
+
+/**
+ * The approved queue as the speaker takes it: the one being answered, then
+ * pinned ones, then by rank (unranked last), then most upvoted, then oldest.
+ */
+export function approvedQueue(questions: readonly Question[]): Question[] {
+  return questions
+    .filter((q) => q.status === 'answering' || q.status === 'approved')
+    .sort((a, b) => {
+      if (a.status !== b.status) return a.status === 'answering' ? -1 : 1;
+      if (a.pinned !== b.pinned) return a.pinned ? -1 : 1;
+      const ra = a.rank ?? Number.POSITIVE_INFINITY;
+      const rb = b.rank ?? Number.POSITIVE_INFINITY;
+      if (ra !== rb) return ra - rb;
+      if (a.upvotes !== b.upvotes) return b.upvotes - a.upvotes;
+      return byCreated(a, b);
+    });
+}
+
+/** Answered, rejected and merged questions, most recently changed first. */
+export function doneQuestions(questions: readonly Question[]): Question[] {
+  return questions
+    .filter((q) => q.status === 'answered' || q.status === 'rejected' || q.status === 'merged')
+    .sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
+}
+
+/** Inserts or replaces a question by id (a newer `updatedAt` never loses to an older one). */
+export function upsertQuestion(questions: readonly Question[], q: Question): Question[] {
+  const i = questions.findIndex((x) => x.id === q.id);
+  if (i === -1) return [...questions, q];
+  const current = questions[i] as Question;
+  if (current.updatedAt > q.updatedAt) return [...questions];
+  const next = [...questions];
+  next[i] = q;
+  return next;
+}
+
+export function applyRanks(
+  questions: readonly Question[],
+  ranks: readonly { questionId: string; rank: number }[],
+): Question[] {
+  const byId = new Map(ranks.map((r) => [r.questionId, r.rank]));
+  return questions.map((q) => (byId.has(q.id) ? { ...q, rank: byId.get(q.id) ?? null } : q));
+}
