@@ -45,6 +45,11 @@ export const ConfigSchema = z.object({
   /** Bad or over-limit messages tolerated in ABUSE_WINDOW_MS before the socket is closed. */
   ABUSE_MAX_STRIKES: int(50, 1),
   ABUSE_WINDOW_MS: int(10_000, 100),
+  /**
+   * A classroom whose last socket to the event closes leaves the stage after this
+   * long, unless it is back by then (a cut connection, the app's first retries).
+   */
+  STAGE_DISCONNECT_GRACE_MS: int(5_000, 0),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 
@@ -70,6 +75,7 @@ export type Limits = Pick<
   | 'WS_MESSAGE_BURST'
   | 'ABUSE_MAX_STRIKES'
   | 'ABUSE_WINDOW_MS'
+  | 'STAGE_DISCONNECT_GRACE_MS'
 >;
 
 export function defaultLimits(overrides: Partial<Limits> = {}): Limits {
@@ -85,6 +91,7 @@ export function defaultLimits(overrides: Partial<Limits> = {}): Limits {
     WS_MESSAGE_BURST: base.WS_MESSAGE_BURST,
     ABUSE_MAX_STRIKES: base.ABUSE_MAX_STRIKES,
     ABUSE_WINDOW_MS: base.ABUSE_WINDOW_MS,
+    STAGE_DISCONNECT_GRACE_MS: base.STAGE_DISCONNECT_GRACE_MS,
     ...overrides,
   };
 }

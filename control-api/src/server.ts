@@ -77,6 +77,15 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     const hub = new LiveHub({ bus, log });
     closers.push(async () => hub.close());
     const catalog = new CatalogStore(sql);
+    const stage = new StageService({
+      sql,
+      bus,
+      log,
+      isConnected: (eventId, classroomId) => hub.isClassroomConnected(eventId, classroomId),
+      disconnectGraceMs: limits.STAGE_DISCONNECT_GRACE_MS,
+    });
+    // Closed before the hub: sockets closed by a shutdown take nobody off stage.
+    closers.push(async () => stage.close());
     const services: Services = {
       catalog,
       questions: new QuestionQueue({
@@ -85,7 +94,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
         limiter: RateLimiter.perMinute(limits.QUESTION_RATE_PER_MINUTE, limits.QUESTION_BURST),
         log,
       }),
-      stage: new StageService({ sql, bus, log }),
+      stage,
       media,
       hub,
       bus,

@@ -14,6 +14,9 @@ let plane: ControlPlane;
 let media: RecordingMediaNode;
 let db: postgres.Sql;
 
+/** How long a disconnected classroom keeps its place on stage, here. */
+const GRACE_MS = 1000;
+
 const rtpParameters = { codecs: [{ mimeType: 'video/VP8', payloadType: 96, clockRate: 90000 }] };
 const rtpCapabilities = {
   codecs: [{ kind: 'video' as const, mimeType: 'video/VP8', clockRate: 90000 }],
@@ -22,7 +25,11 @@ const rtpCapabilities = {
 beforeAll(async () => {
   const url = await createTestDatabase();
   media = new RecordingMediaNode();
-  plane = await startInstance({ databaseUrl: url, media });
+  plane = await startInstance({
+    databaseUrl: url,
+    media,
+    limits: { STAGE_DISCONNECT_GRACE_MS: GRACE_MS },
+  });
   db = postgres(url, { max: 1 });
 });
 afterAll(async () => {
@@ -160,6 +167,45 @@ describe('hands and stage', () => {
     const [row] = await db`select count(*)::int as n from stage where event_id = ${ev.eventId}`;
     expect(row?.n).toBe(0);
     await closeAll(moderator, speaker, ...classes);
+  });
+});
+
+describe('a classroom on stage that disconnects', () => {
+  async function onStage(n = 1) {
+    const l = await live(n);
+    const c0 = l.classes[0] as TestClient;
+    await l.moderator.request('stage.invite', { classroomId: l.ev.classroomIds[0] as string });
+    await c0.request('stage.respond', { accept: true });
+    await l.moderator.waitForEvent('stage.updated', (s) => s.stage?.status === 'live');
+    return { ...l, c0 };
+  }
+
+  it('leaves the stage: the moderator and the speaker see nobody on it, the audit says why', async () => {
+    const { ev, moderator, speaker, classes, c0 } = await onStage();
+    await c0.close();
+    await moderator.waitForEvent('stage.updated', (s) => s.stage === null, GRACE_MS + 5000);
+    await speaker.waitForEvent('stage.updated', (s) => s.stage === null, 5000);
+    expect((await moderator.request('join', {})).state.stage).toBeNull();
+    const [audit] = await db`select classroom_id, actor_role, action, details
+      from moderation_actions where event_id = ${ev.eventId}`;
+    expect(audit).toMatchObject({
+      classroom_id: ev.classroomIds[0],
+      actor_role: 'system',
+      action: 'stage_leave',
+      details: { reason: 'disconnected', status: 'live' },
+    });
+    await closeAll(moderator, speaker, ...classes);
+  });
+
+  it('keeps its place when it is back within the grace period', async () => {
+    const { ev, moderator, speaker, classes, c0 } = await onStage();
+    await c0.close();
+    const back = await TestClient.connect(plane.url, ev.eventId, ev.tokens.classrooms[0] as string);
+    await new Promise((r) => setTimeout(r, GRACE_MS + 500));
+    expect(moderator.eventsOf('stage.updated').filter((s) => s.stage === null)).toEqual([]);
+    const { state } = await back.request('join', {});
+    expect(state.stage).toMatchObject({ classroomId: ev.classroomIds[0], status: 'live' });
+    await closeAll(moderator, speaker, back, ...classes);
   });
 });
 

@@ -170,9 +170,10 @@ export function useClassroom(params: JoinParams) {
       media.on('remotes', (remotes) => patch({ remotes })),
       media.on('quality', (quality) => patch({ quality })),
       media.on('ready', () => patch({ mediaError: null })),
-      media.on('error', (err) =>
-        patch({ mediaError: err instanceof SignalingError ? err.code : err.message }),
-      ),
+      media.on('error', (err) => {
+        console.warn('media error', err);
+        patch({ mediaError: err instanceof SignalingError ? err.code : err.message });
+      }),
     ];
     signaling
       .connect()

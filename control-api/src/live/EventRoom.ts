@@ -114,6 +114,11 @@ export class EventRoom extends EventEmitter<EventRoomEvents> {
     return { counts, classroomsByRegion, participants };
   }
 
+  /** Whether a socket of this classroom is connected, here or (as presence shows) elsewhere. */
+  hasClassroom(classroomId: string): boolean {
+    return this.presence().participants.some((p) => p.classroomId === classroomId);
+  }
+
   /** Publishes this instance's participants (called on change and as a heartbeat). */
   publishSnapshot(): void {
     if (this.#closed) return;

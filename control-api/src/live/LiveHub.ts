@@ -52,6 +52,14 @@ export class LiveHub {
     return this.#rooms.get(eventId)?.member(participantId);
   }
 
+  /**
+   * Whether a classroom has a socket to the event on any instance, as far as this
+   * one knows (its own sockets; the others' from their presence snapshots).
+   */
+  isClassroomConnected(eventId: string, classroomId: string): boolean {
+    return this.#rooms.get(eventId)?.hasClassroom(classroomId) ?? false;
+  }
+
   get roomCount(): number {
     return this.#rooms.size;
   }

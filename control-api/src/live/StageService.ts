@@ -36,20 +36,42 @@ const toHand = (r: HandRow): RaisedHand => ({
   raisedAt: r.raisedAt.toISOString(),
 });
 
+export interface StageServiceDeps {
+  sql: Sql;
+  bus: Bus;
+  log: Logger;
+  /** Whether a classroom still has a socket to the event (on any instance). */
+  isConnected?: (eventId: string, classroomId: string) => boolean;
+  /** How long a disconnected classroom keeps its place on stage (0: it leaves at once). */
+  disconnectGraceMs?: number;
+}
+
 /**
  * Raised hands, the stage (one classroom at most: invited, then live once it
  * consents) and removed classrooms. State lives in PostgreSQL; changes are
- * announced on the bus.
+ * announced on the bus. A classroom whose last socket closes leaves the stage
+ * unless it is back within the grace period.
  */
 export class StageService {
   readonly #sql: Sql;
   readonly #bus: Bus;
   readonly #log: Logger;
+  readonly #isConnected: (eventId: string, classroomId: string) => boolean;
+  readonly #graceMs: number;
+  /** Disconnected classrooms waiting out the grace period, by `eventId:classroomId`. */
+  readonly #departures = new Map<string, NodeJS.Timeout>();
+  #closed = false;
 
-  constructor(deps: { sql: Sql; bus: Bus; log: Logger }) {
+  constructor(deps: StageServiceDeps) {
     this.#sql = deps.sql;
     this.#bus = deps.bus;
     this.#log = deps.log.child({ component: 'stage' });
+    this.#isConnected = deps.isConnected ?? (() => false);
+    this.#graceMs = deps.disconnectGraceMs ?? 5_000;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
   }
 
   // --- hands
@@ -160,13 +182,47 @@ export class StageService {
       if (onlyClassroomId) throw new AppError('NOT_ON_STAGE', 'this classroom is not on stage');
       return;
     }
-    this.#log.info({ eventId, classroomId: removed.classroomId }, 'stage cleared');
-    await this.#publish({
-      kind: 'stage.updated',
-      eventId,
-      stage: null,
-      previousClassroomId: removed.classroomId,
-    });
+    await this.#emptied(eventId, removed.classroomId, 'stage cleared');
+  }
+
+  /**
+   * A classroom's socket to the event closed. Once the grace period is over, if
+   * none of its sockets is back, it leaves the stage (invited or live).
+   */
+  classroomDisconnected(eventId: string, classroomId: string): void {
+    if (this.#closed) return;
+    const key = `${eventId}:${classroomId}`;
+    clearTimeout(this.#departures.get(key));
+    const timer = setTimeout(() => {
+      this.#departures.delete(key);
+      if (this.#closed || this.#isConnected(eventId, classroomId)) return;
+      this.leaveDisconnected(eventId, classroomId).catch((err: unknown) =>
+        this.#log.error(
+          { err, eventId, classroomId },
+          'taking a disconnected classroom off stage failed',
+        ),
+      );
+    }, this.#graceMs);
+    timer.unref();
+    this.#departures.set(key, timer);
+  }
+
+  /**
+   * Takes a classroom that is gone off the stage, with an audit entry saying so;
+   * false when it was not on stage.
+   */
+  async leaveDisconnected(eventId: string, classroomId: string): Promise<boolean> {
+    const rows = await this.#sql<{ classroomId: string }[]>`
+      with removed as (
+        delete from stage where event_id = ${eventId} and classroom_id = ${classroomId}
+        returning event_id, classroom_id, status)
+      insert into moderation_actions (event_id, classroom_id, actor_role, actor_name, action, details)
+      select event_id, classroom_id, 'system', 'control-api', 'stage_leave',
+             jsonb_build_object('reason', 'disconnected', 'status', status)
+      from removed returning classroom_id`;
+    if (rows.length === 0) return false;
+    await this.#emptied(eventId, classroomId, 'disconnected classroom taken off stage');
+    return true;
   }
 
   /** Whether this classroom is live on stage now (read from the database, not a cache). */
@@ -188,6 +244,25 @@ export class StageService {
     await this.clear(eventId, classroomId).catch(() => {});
     this.#log.info({ eventId, classroomId }, 'classroom removed from event');
     await this.#publish({ kind: 'participant.remove', eventId, classroomId });
+  }
+
+  /** Stops waiting on disconnected classrooms; the stage stays as it is. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const timer of this.#departures.values()) clearTimeout(timer);
+    this.#departures.clear();
+  }
+
+  /** The stage is empty now: every instance's room hears it, the classroom stops sending. */
+  async #emptied(eventId: string, classroomId: string, what: string): Promise<void> {
+    this.#log.info({ eventId, classroomId }, what);
+    await this.#publish({
+      kind: 'stage.updated',
+      eventId,
+      stage: null,
+      previousClassroomId: classroomId,
+    });
   }
 
   async #publish(message: BusMessage): Promise<void> {

@@ -298,6 +298,9 @@ export class ParticipantSession
     this.#services.media
       .closeParticipant(this.#ctx.media)
       .catch((err: unknown) => this.#log.warn({ err }, 'closing participant media failed'));
+    if (this.self.role === 'classroom' && this.self.classroomId) {
+      this.#services.stage.classroomDisconnected(this.self.eventId, this.self.classroomId);
+    }
     this.#log.info({ code, reason }, 'participant disconnected');
     this.emit('close', code, reason);
   }
