@@ -130,15 +130,13 @@ export const EnrolStudentBody = z.strictObject({
 });
 export type EnrolStudentBody = z.infer<typeof EnrolStudentBody>;
 
+/** An enrolled classroom, with what identifies it and its school in lists. */
 export const ClassroomEnrolment = z.object({
   eventId: Uuid,
   classroomId: Uuid,
-  label: z.string(),
-  level: ClassroomLevel,
-  schoolId: Uuid,
-  schoolName: z.string(),
-  town: z.string(),
-  region: z.string(),
+  ...Classroom.pick({ label: true, level: true, schoolId: true }).shape,
+  schoolName: School.shape.name,
+  ...School.pick({ town: true, region: true }).shape,
   enrolledAt: IsoDateTime,
 });
 export type ClassroomEnrolment = z.infer<typeof ClassroomEnrolment>;
@@ -162,36 +160,29 @@ export type EnrolmentList = z.infer<typeof EnrolmentList>;
 
 // --- Join links ---------------------------------------------------------------
 
+/** How long a join link stays valid: a minute to thirty days (the server's default when absent). */
+const JoinLinkTtl = z
+  .number()
+  .int()
+  .min(60)
+  .max(30 * 86400)
+  .optional();
+
 export const IssueJoinLinkBody = z.discriminatedUnion('role', [
   z.strictObject({
     role: z.literal('speaker'),
     speakerId: Uuid,
-    ttlSeconds: z
-      .number()
-      .int()
-      .min(60)
-      .max(30 * 86400)
-      .optional(),
+    ttlSeconds: JoinLinkTtl,
   }),
   z.strictObject({
     role: z.literal('moderator'),
     name: text(80),
-    ttlSeconds: z
-      .number()
-      .int()
-      .min(60)
-      .max(30 * 86400)
-      .optional(),
+    ttlSeconds: JoinLinkTtl,
   }),
   z.strictObject({
     role: z.literal('classroom'),
     classroomId: Uuid,
-    ttlSeconds: z
-      .number()
-      .int()
-      .min(60)
-      .max(30 * 86400)
-      .optional(),
+    ttlSeconds: JoinLinkTtl,
   }),
 ]);
 export type IssueJoinLinkBody = z.infer<typeof IssueJoinLinkBody>;
