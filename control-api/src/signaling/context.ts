@@ -2,6 +2,7 @@ import type { ProducerInfo, RequestData, RequestResult, RequestType, Role } from
 import type { Bus } from '../bus/Bus.ts';
 import type { CatalogStore, ClassroomInfo } from '../catalog/CatalogStore.ts';
 import type { Limits } from '../config.ts';
+import { AppError } from '../errors.ts';
 import type { EventRoom } from '../live/EventRoom.ts';
 import type { LiveHub } from '../live/LiveHub.ts';
 import type { StageService } from '../live/StageService.ts';
@@ -55,3 +56,9 @@ export interface Handler<T extends RequestType> {
 export type HandlerTable = { [T in RequestType]: Handler<T> };
 
 export const ALL_ROLES: readonly Role[] = ['speaker', 'moderator', 'classroom'];
+
+/** The sender's own classroom; FORBIDDEN for a speaker or a moderator. */
+export function ownClassroom(ctx: HandlerContext): ClassroomInfo {
+  if (!ctx.self.classroom) throw new AppError('FORBIDDEN', 'only a classroom can do this');
+  return ctx.self.classroom;
+}

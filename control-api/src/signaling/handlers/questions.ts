@@ -1,12 +1,5 @@
-import { AppError } from '../../errors.ts';
 import type { HandlerContext, HandlerTable } from '../context.ts';
-import { ALL_ROLES } from '../context.ts';
-
-function classroomOf(ctx: HandlerContext) {
-  const c = ctx.self.classroom;
-  if (!c) throw new AppError('FORBIDDEN', 'only a classroom can do this');
-  return c;
-}
+import { ALL_ROLES, ownClassroom } from '../context.ts';
 
 const actor = (ctx: HandlerContext) => ({
   role: ctx.self.role,
@@ -21,7 +14,7 @@ export const questionHandlers: Pick<
   'question.submit': {
     roles: ['classroom'],
     handle(ctx, data) {
-      return ctx.services.questions.submit(ctx.self.eventId, classroomOf(ctx), data);
+      return ctx.services.questions.submit(ctx.self.eventId, ownClassroom(ctx), data);
     },
   },
   'question.list': {
@@ -35,7 +28,7 @@ export const questionHandlers: Pick<
     async handle(ctx, data) {
       const question = await ctx.services.questions.upvote(
         ctx.self.eventId,
-        classroomOf(ctx).id,
+        ownClassroom(ctx).id,
         data.questionId,
       );
       return { question };

@@ -1,10 +1,5 @@
 import { AppError } from '../../errors.ts';
-import type { HandlerContext, HandlerTable } from '../context.ts';
-
-function ownClassroomId(ctx: HandlerContext): string {
-  if (!ctx.self.classroomId) throw new AppError('FORBIDDEN', 'only a classroom can do this');
-  return ctx.self.classroomId;
-}
+import { type HandlerTable, ownClassroom } from '../context.ts';
 
 export const stageHandlers: Pick<
   HandlerTable,
@@ -13,7 +8,7 @@ export const stageHandlers: Pick<
   'hand.raise': {
     roles: ['classroom'],
     async handle(ctx) {
-      const hand = await ctx.services.stage.raiseHand(ctx.self.eventId, ownClassroomId(ctx));
+      const hand = await ctx.services.stage.raiseHand(ctx.self.eventId, ownClassroom(ctx).id);
       return { hand };
     },
   },
@@ -30,7 +25,7 @@ export const stageHandlers: Pick<
         }
         classroomId = data.classroomId;
       } else {
-        classroomId = ownClassroomId(ctx);
+        classroomId = ownClassroom(ctx).id;
         if (data.classroomId && data.classroomId !== classroomId) {
           throw new AppError('FORBIDDEN', 'a classroom can only lower its own hand');
         }
@@ -50,7 +45,7 @@ export const stageHandlers: Pick<
     async handle(ctx, data) {
       const stage = await ctx.services.stage.respond(
         ctx.self.eventId,
-        ownClassroomId(ctx),
+        ownClassroom(ctx).id,
         data.accept,
       );
       return { stage };
@@ -60,7 +55,7 @@ export const stageHandlers: Pick<
     roles: ['moderator', 'classroom'],
     async handle(ctx) {
       if (ctx.self.role === 'moderator') await ctx.services.stage.clear(ctx.self.eventId);
-      else await ctx.services.stage.clear(ctx.self.eventId, ownClassroomId(ctx));
+      else await ctx.services.stage.clear(ctx.self.eventId, ownClassroom(ctx).id);
       return {};
     },
   },
