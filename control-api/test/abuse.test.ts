@@ -1,55 +1,28 @@
 import { QuestionCategory, REQUEST_TYPES } from '@amphi/protocol';
 import fc from 'fast-check';
-import postgres from 'postgres';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ControlPlane } from '../src/server.ts';
-import {
-  type AnyResponse,
-  createTestDatabase,
-  key,
-  type SeededEvent,
-  seedEvent,
-  startInstance,
-  TestClient,
-} from './support/harness.ts';
+import { describe, expect, it } from 'vitest';
+import { type AnyResponse, key, TestClient, useControlPlane } from './support/harness.ts';
 
-let plane: ControlPlane;
-let strict: ControlPlane;
-let db: postgres.Sql;
-let ev: SeededEvent;
-let strictEv: SeededEvent;
-
-beforeAll(async () => {
-  const url = await createTestDatabase();
-  // Generous limits: the fuzzer's messages must reach the parsers and handlers.
-  plane = await startInstance({
-    databaseUrl: url,
-    limits: {
-      WS_MESSAGES_PER_SECOND: 100_000,
-      WS_MESSAGE_BURST: 100_000,
-      ABUSE_MAX_STRIKES: 1_000_000,
-      QUESTION_BURST: 10_000,
-    },
-  });
-  // Production-like limits, small enough to hit in a test.
-  strict = await startInstance({
-    databaseUrl: await createTestDatabase(),
-    limits: {
-      WS_MESSAGES_PER_SECOND: 5,
-      WS_MESSAGE_BURST: 10,
-      ABUSE_MAX_STRIKES: 20,
-      QUESTION_BURST: 2,
-      QUESTION_RATE_PER_MINUTE: 1,
-    },
-  });
-  db = postgres(url, { max: 1 });
-  ev = await seedEvent(plane.url, { classrooms: 2, status: 'live' });
-  strictEv = await seedEvent(strict.url, { classrooms: 1, status: 'live' });
+// Generous limits: the fuzzer's messages must reach the parsers and handlers.
+const env = useControlPlane({
+  limits: {
+    WS_MESSAGES_PER_SECOND: 100_000,
+    WS_MESSAGE_BURST: 100_000,
+    ABUSE_MAX_STRIKES: 1_000_000,
+    QUESTION_BURST: 10_000,
+  },
+  seed: { classrooms: 2, status: 'live' },
 });
-
-afterAll(async () => {
-  await Promise.all([plane?.close(), strict?.close()]);
-  await db?.end();
+// Production-like limits, small enough to hit in a test.
+const strict = useControlPlane({
+  limits: {
+    WS_MESSAGES_PER_SECOND: 5,
+    WS_MESSAGE_BURST: 10,
+    ABUSE_MAX_STRIKES: 20,
+    QUESTION_BURST: 2,
+    QUESTION_RATE_PER_MINUTE: 1,
+  },
+  seed: { classrooms: 1, status: 'live' },
 });
 
 async function pingWorks(c: TestClient) {
@@ -59,7 +32,11 @@ async function pingWorks(c: TestClient) {
 
 describe('bad input gets a precise error and the socket stays usable', () => {
   it('malformed JSON, unknown types, wrong fields, binary and oversize messages', async () => {
-    const c = await TestClient.connect(plane.url, ev.eventId, ev.tokens.classrooms[0] as string);
+    const c = await TestClient.connect(
+      env.plane.url,
+      env.ev.eventId,
+      env.ev.tokens.classrooms[0] as string,
+    );
     c.sendRaw('{"id": 1, "type": "ping"');
     expect(await c.nextUntagged()).toMatchObject({
       id: null,
@@ -83,7 +60,7 @@ describe('bad input gets a precise error and the socket stays usable', () => {
         idempotencyKey: key(),
         text: 'Une question ?',
         category: 'other',
-        classroomId: ev.classroomIds[1],
+        classroomId: env.ev.classroomIds[1],
       },
     });
     expect(wrong).toMatchObject({ id: 'w1', ok: false, error: { code: 'INVALID_MESSAGE' } });
@@ -102,7 +79,7 @@ describe('bad input gets a precise error and the socket stays usable', () => {
     });
     await pingWorks(c);
     const [row] =
-      await db`select count(*)::int as n from questions where classroom_id = ${ev.classroomIds[0] as string}`;
+      await env.db`select count(*)::int as n from questions where classroom_id = ${env.ev.classroomIds[0] as string}`;
     expect(row?.n).toBe(0);
     await c.close();
   });
@@ -111,9 +88,9 @@ describe('bad input gets a precise error and the socket stays usable', () => {
 describe('limits', () => {
   it('limits questions per classroom, but still answers a retry of a stored one', async () => {
     const c = await TestClient.connect(
-      strict.url,
-      strictEv.eventId,
-      strictEv.tokens.classrooms[0] as string,
+      strict.plane.url,
+      strict.ev.eventId,
+      strict.ev.tokens.classrooms[0] as string,
     );
     const first = {
       idempotencyKey: key(),
@@ -128,13 +105,17 @@ describe('limits', () => {
     const retry = await c.request('question.submit', first);
     expect(retry.duplicate).toBe(true);
     const [row] =
-      await strict.sql`select count(*)::int as n from questions where event_id = ${strictEv.eventId}`;
+      await strict.db`select count(*)::int as n from questions where event_id = ${strict.ev.eventId}`;
     expect(row?.n).toBe(2);
     await c.close();
   });
 
   it('answers a flood with RATE_LIMITED, then closes a socket that keeps abusing, with a reason', async () => {
-    const c = await TestClient.connect(strict.url, strictEv.eventId, strictEv.tokens.moderator);
+    const c = await TestClient.connect(
+      strict.plane.url,
+      strict.ev.eventId,
+      strict.ev.tokens.moderator,
+    );
     const replies = await Promise.all(
       Array.from({ length: 15 }, (_, i) => c.send('ping', {}, `f${i}`)),
     );
@@ -146,7 +127,11 @@ describe('limits', () => {
     const closed = await c.closed;
     expect(closed).toEqual({ code: 4008, reason: 'too many invalid or excessive messages' });
     // Others are unaffected.
-    const other = await TestClient.connect(strict.url, strictEv.eventId, strictEv.tokens.speaker);
+    const other = await TestClient.connect(
+      strict.plane.url,
+      strict.ev.eventId,
+      strict.ev.tokens.speaker,
+    );
     await pingWorks(other);
     await other.close();
   });
@@ -224,9 +209,9 @@ describe('fuzzing', () => {
     await fc.assert(
       fc.asyncProperty(fc.array(message, { minLength: 250, maxLength: 350 }), async (messages) => {
         const c = await TestClient.connect(
-          plane.url,
-          ev.eventId,
-          ev.tokens.classrooms[1] as string,
+          env.plane.url,
+          env.ev.eventId,
+          env.ev.tokens.classrooms[1] as string,
         );
         const responses: AnyResponse[] = [];
         c.socket.on('message', (raw) => {
@@ -254,7 +239,11 @@ describe('fuzzing', () => {
     expect(accepted).toBeGreaterThan(50);
 
     // Still up: a well-formed submission from another classroom works.
-    const c = await TestClient.connect(plane.url, ev.eventId, ev.tokens.classrooms[0] as string);
+    const c = await TestClient.connect(
+      env.plane.url,
+      env.ev.eventId,
+      env.ev.tokens.classrooms[0] as string,
+    );
     const ok = await c.request('question.submit', {
       idempotencyKey: key(),
       text: 'Après la tempête ?',
@@ -265,13 +254,14 @@ describe('fuzzing', () => {
 
     // Nothing wrong written: only the fuzzing classroom's acknowledged questions, nothing moderated.
     const rows =
-      await db`select classroom_id, status from questions where event_id = ${ev.eventId} and classroom_id = ${ev.classroomIds[1] as string}`;
+      await env.db`select classroom_id, status from questions where event_id = ${env.ev.eventId} and classroom_id = ${env.ev.classroomIds[1] as string}`;
     expect(rows.length).toBe(accepted);
     expect(rows.every((r) => r.status === 'pending')).toBe(true);
     const actions =
-      await db`select count(*)::int as n from moderation_actions where event_id = ${ev.eventId}`;
+      await env.db`select count(*)::int as n from moderation_actions where event_id = ${env.ev.eventId}`;
     expect(actions[0]?.n).toBe(0);
-    const stage = await db`select count(*)::int as n from stage where event_id = ${ev.eventId}`;
+    const stage =
+      await env.db`select count(*)::int as n from stage where event_id = ${env.ev.eventId}`;
     expect(stage[0]?.n).toBe(0);
   }, 120_000);
 });

@@ -1,6 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { JoinTokens } from '../src/auth/JoinTokens.ts';
-import type { ControlPlane } from '../src/server.ts';
 import {
   api,
   createTestDatabase,
@@ -10,25 +9,21 @@ import {
   seedEvent,
   startInstance,
   TestClient,
+  useControlPlane,
 } from './support/harness.ts';
 
-let plane: ControlPlane;
+const env = useControlPlane();
 let a: SeededEvent;
 let b: SeededEvent;
 
 beforeAll(async () => {
-  plane = await startInstance({ databaseUrl: await createTestDatabase() });
-  a = await seedEvent(plane.url, { classrooms: 2 });
-  b = await seedEvent(plane.url, { classrooms: 1 });
-});
-
-afterAll(async () => {
-  await plane?.close();
+  a = await seedEvent(env.plane.url, { classrooms: 2 });
+  b = await seedEvent(env.plane.url, { classrooms: 1 });
 });
 
 describe('joining with a token', () => {
   it('greets an authenticated classroom with who it is', async () => {
-    const c = await TestClient.connect(plane.url, a.eventId, a.tokens.classrooms[0] as string);
+    const c = await TestClient.connect(env.plane.url, a.eventId, a.tokens.classrooms[0] as string);
     const welcome = c.eventsOf('welcome')[0];
     expect(welcome?.protocolVersion).toBe(1);
     expect(welcome?.self).toMatchObject({
@@ -40,16 +35,16 @@ describe('joining with a token', () => {
   });
 
   it("refuses event A's token on event B", async () => {
-    const err = await refusal(TestClient.connect(plane.url, b.eventId, a.tokens.moderator));
+    const err = await refusal(TestClient.connect(env.plane.url, b.eventId, a.tokens.moderator));
     expect(err.status).toBe(403);
     expect(err.code).toBe('WRONG_EVENT');
   });
 
   it('refuses a missing, tampered or expired token', async () => {
     const ws = (token: string) =>
-      TestClient.connectUrl(TestClient.url(plane.url, a.eventId, token));
+      TestClient.connectUrl(TestClient.url(env.plane.url, a.eventId, token));
     const missing = await refusal(
-      TestClient.connectUrl(`${plane.url.replace('http', 'ws')}/v1/events/${a.eventId}/ws`),
+      TestClient.connectUrl(`${env.plane.url.replace('http', 'ws')}/v1/events/${a.eventId}/ws`),
     );
     expect([missing.status, missing.code]).toEqual([401, 'UNAUTHORIZED']);
 
@@ -80,19 +75,23 @@ describe('joining with a token', () => {
 
   it('refuses an unknown protocol version', async () => {
     const err = await refusal(
-      TestClient.connectUrl(TestClient.url(plane.url, a.eventId, a.tokens.moderator, 99)),
+      TestClient.connectUrl(TestClient.url(env.plane.url, a.eventId, a.tokens.moderator, 99)),
     );
     expect([err.status, err.code]).toEqual([400, 'PROTOCOL_VERSION_UNSUPPORTED']);
   });
 
   it('refuses a classroom that is no longer enrolled or was removed', async () => {
-    const moderator = await TestClient.connect(plane.url, a.eventId, a.tokens.moderator);
-    const victim = await TestClient.connect(plane.url, a.eventId, a.tokens.classrooms[1] as string);
+    const moderator = await TestClient.connect(env.plane.url, a.eventId, a.tokens.moderator);
+    const victim = await TestClient.connect(
+      env.plane.url,
+      a.eventId,
+      a.tokens.classrooms[1] as string,
+    );
     await moderator.request('participant.remove', { classroomId: a.classroomIds[1] as string });
     const closed = await victim.closed;
     expect(closed).toEqual({ code: 4003, reason: 'removed by a moderator' });
     const again = await refusal(
-      TestClient.connect(plane.url, a.eventId, a.tokens.classrooms[1] as string),
+      TestClient.connect(env.plane.url, a.eventId, a.tokens.classrooms[1] as string),
     );
     expect([again.status, again.code]).toEqual([403, 'FORBIDDEN']);
     await moderator.close();
@@ -121,8 +120,8 @@ describe('joining with a token', () => {
 
 describe('role checks on every message', () => {
   it('a speaker cannot moderate, submit or read presence; a moderator cannot submit or raise a hand', async () => {
-    const speaker = await TestClient.connect(plane.url, a.eventId, a.tokens.speaker);
-    const moderator = await TestClient.connect(plane.url, a.eventId, a.tokens.moderator);
+    const speaker = await TestClient.connect(env.plane.url, a.eventId, a.tokens.speaker);
+    const moderator = await TestClient.connect(env.plane.url, a.eventId, a.tokens.moderator);
     const someId = '00000000-0000-4000-8000-000000000000';
     expect(
       await speaker.errorOf('question.moderate', { action: 'approve', questionId: someId }),
@@ -150,10 +149,10 @@ describe('role checks on every message', () => {
   });
 
   it('gives moderators presence per role and classrooms per region', async () => {
-    const ev = await seedEvent(plane.url, { classrooms: 3 });
-    const moderator = await TestClient.connect(plane.url, ev.eventId, ev.tokens.moderator);
+    const ev = await seedEvent(env.plane.url, { classrooms: 3 });
+    const moderator = await TestClient.connect(env.plane.url, ev.eventId, ev.tokens.moderator);
     const cs = await Promise.all(
-      ev.tokens.classrooms.map((t) => TestClient.connect(plane.url, ev.eventId, t)),
+      ev.tokens.classrooms.map((t) => TestClient.connect(env.plane.url, ev.eventId, t)),
     );
     const p = await moderator.waitForEvent('presence.updated', (x) => x.counts.classroom === 3);
     expect(p.classroomsByRegion).toEqual({ Occitanie: 1, Guadeloupe: 1, Bretagne: 1 });
@@ -176,13 +175,19 @@ describe('role checks on every message', () => {
 
 describe('REST for operators', () => {
   it('needs the operator credential', async () => {
-    const none = await api(plane.url, 'GET', '/api/v1/events', undefined, null);
+    const none = await api(env.plane.url, 'GET', '/api/v1/events', undefined, null);
     expect(none.status).toBe(401);
     expect((none.body as { error: { code: string } }).error.code).toBe('UNAUTHORIZED');
-    const wrong = await api(plane.url, 'GET', '/api/v1/events', undefined, 'nope-nope-nope-nope');
+    const wrong = await api(
+      env.plane.url,
+      'GET',
+      '/api/v1/events',
+      undefined,
+      'nope-nope-nope-nope',
+    );
     expect(wrong.status).toBe(401);
     const joinTokenIsNotOperator = await api(
-      plane.url,
+      env.plane.url,
       'GET',
       '/api/v1/events',
       undefined,

@@ -1,45 +1,16 @@
-import { randomUUID } from 'node:crypto';
-import postgres from 'postgres';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { ControlPlane } from '../src/server.ts';
-import {
-  createTestDatabase,
-  key,
-  type SeededEvent,
-  seedEvent,
-  startInstance,
-  TestClient,
-} from './support/harness.ts';
+import { key, seedEvent, TestClient, useControlPlane } from './support/harness.ts';
 
 // Two control-api instances sharing one PostgreSQL and one Redis, as behind a load balancer.
+const env = useControlPlane({ instances: 2, seed: { classrooms: 2, status: 'live' } });
 let a: ControlPlane;
 let b: ControlPlane;
-let db: postgres.Sql;
-let ev: SeededEvent;
-const clients: TestClient[] = [];
-
-beforeAll(async () => {
-  const url = await createTestDatabase();
-  const redis = { namespace: `t-${randomUUID()}` };
-  [a, b] = await Promise.all([
-    startInstance({ databaseUrl: url, redis }),
-    startInstance({ databaseUrl: url, redis }),
-  ]);
-  db = postgres(url, { max: 1 });
-  ev = await seedEvent(a.url, { classrooms: 2, status: 'live' });
+beforeAll(() => {
+  [a, b] = env.planes as [ControlPlane, ControlPlane];
 });
 
-afterAll(async () => {
-  for (const c of clients) await c.close();
-  await Promise.all([a?.close(), b?.close()]);
-  await db?.end();
-});
-
-async function on(plane: ControlPlane, token: string) {
-  const c = await TestClient.connect(plane.url, ev.eventId, token);
-  clients.push(c);
-  return c;
-}
+const on = (plane: ControlPlane, token: string) => env.connect(token, plane);
 
 describe('two instances over Redis', () => {
   it('uses the Redis bus with distinct instance ids', () => {
@@ -48,10 +19,10 @@ describe('two instances over Redis', () => {
   });
 
   it('a question submitted on A reaches the moderator on B; its approval on B reaches the speaker on A', async () => {
-    const moderatorOnB = await on(b, ev.tokens.moderator);
-    const speakerOnA = await on(a, ev.tokens.speaker);
-    const classroomOnA = await on(a, ev.tokens.classrooms[0] as string);
-    const otherClassroomOnB = await on(b, ev.tokens.classrooms[1] as string);
+    const moderatorOnB = await on(b, env.ev.tokens.moderator);
+    const speakerOnA = await on(a, env.ev.tokens.speaker);
+    const classroomOnA = await on(a, env.ev.tokens.classrooms[0] as string);
+    const otherClassroomOnB = await on(b, env.ev.tokens.classrooms[1] as string);
 
     const { question } = await classroomOnA.request('question.submit', {
       idempotencyKey: key(),
@@ -82,19 +53,19 @@ describe('two instances over Redis', () => {
       'question.updated',
       (q) => q.id === question.id && q.upvotes === 1,
     );
-    const [row] = await db`select status, upvotes from questions where id = ${question.id}`;
+    const [row] = await env.db`select status, upvotes from questions where id = ${question.id}`;
     expect(row).toEqual({ status: 'approved', upvotes: 1 });
   });
 
   it('hands, stage and removals cross instances', async () => {
-    const moderatorOnA = await on(a, ev.tokens.moderator);
-    const classroomOnB = await on(b, ev.tokens.classrooms[1] as string);
+    const moderatorOnA = await on(a, env.ev.tokens.moderator);
+    const classroomOnB = await on(b, env.ev.tokens.classrooms[1] as string);
     await classroomOnB.request('hand.raise', {});
     await moderatorOnA.waitForEvent(
       'hand.updated',
-      (h) => h.classroomId === ev.classroomIds[1] && h.raised,
+      (h) => h.classroomId === env.ev.classroomIds[1] && h.raised,
     );
-    await moderatorOnA.request('stage.invite', { classroomId: ev.classroomIds[1] as string });
+    await moderatorOnA.request('stage.invite', { classroomId: env.ev.classroomIds[1] as string });
     await classroomOnB.waitForEvent('stage.updated', (s) => s.stage?.status === 'invited');
     await classroomOnB.request('stage.respond', { accept: true });
     await moderatorOnA.waitForEvent('stage.updated', (s) => s.stage?.status === 'live');
@@ -105,11 +76,11 @@ describe('two instances over Redis', () => {
   it('presence on one instance counts the participants of both', async () => {
     const fresh = await seedEvent(a.url, { classrooms: 3 });
     const moderator = await TestClient.connect(a.url, fresh.eventId, fresh.tokens.moderator);
-    clients.push(moderator);
+    env.clients.push(moderator);
     const remote = await Promise.all(
       fresh.tokens.classrooms.map((t) => TestClient.connect(b.url, fresh.eventId, t)),
     );
-    clients.push(...remote);
+    env.clients.push(...remote);
     const p = await moderator.waitForEvent(
       'presence.updated',
       (x) => x.counts.classroom === 3,
@@ -124,7 +95,7 @@ describe('two instances over Redis', () => {
   it('a removal decided on A disconnects the classroom on B', async () => {
     const fresh = await seedEvent(a.url, { classrooms: 1 });
     const moderator = await TestClient.connect(a.url, fresh.eventId, fresh.tokens.moderator);
-    clients.push(moderator);
+    env.clients.push(moderator);
     const victim = await TestClient.connect(
       b.url,
       fresh.eventId,

@@ -1,39 +1,10 @@
 import type { Question } from '@amphi/protocol';
-import postgres from 'postgres';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ControlPlane } from '../src/server.ts';
-import {
-  api,
-  createTestDatabase,
-  key,
-  type SeededEvent,
-  seedEvent,
-  startInstance,
-  TestClient,
-} from './support/harness.ts';
+import { describe, expect, it } from 'vitest';
+import { api, key, seedEvent, TestClient, useControlPlane } from './support/harness.ts';
 
-let plane: ControlPlane;
-let db: postgres.Sql;
-let ev: SeededEvent;
-const clients: TestClient[] = [];
-
-async function connect(token: string): Promise<TestClient> {
-  const c = await TestClient.connect(plane.url, ev.eventId, token);
-  clients.push(c);
-  return c;
-}
-
-beforeAll(async () => {
-  const url = await createTestDatabase();
-  plane = await startInstance({ databaseUrl: url, limits: { QUESTION_BURST: 50 } });
-  db = postgres(url, { max: 2 });
-  ev = await seedEvent(plane.url, { classrooms: 3, status: 'live' });
-});
-
-afterAll(async () => {
-  for (const c of clients) await c.close();
-  await plane?.close();
-  await db?.end();
+const env = useControlPlane({
+  limits: { QUESTION_BURST: 50 },
+  seed: { classrooms: 3, status: 'live' },
 });
 
 async function ask(c: TestClient, text: string, category: Question['category'] = 'job_reality') {
@@ -42,8 +13,8 @@ async function ask(c: TestClient, text: string, category: Question['category'] =
 
 describe('submitting questions', () => {
   it('writes the question to PostgreSQL before acknowledging it, and the moderator receives it', async () => {
-    const moderator = await connect(ev.tokens.moderator);
-    const classroom = await connect(ev.tokens.classrooms[0] as string);
+    const moderator = await env.connect(env.ev.tokens.moderator);
+    const classroom = await env.connect(env.ev.tokens.classrooms[0] as string);
     const res = await classroom.request('question.submit', {
       idempotencyKey: key(),
       text: '  Combien gagne une ingénieure du son ?  ',
@@ -54,10 +25,10 @@ describe('submitting questions', () => {
     expect(res.question.text).toBe('Combien gagne une ingénieure du son ?');
     // Acknowledged means committed: the row is there as soon as the ack arrives.
     const rows =
-      await db`select classroom_id, text, category, status from questions where id = ${res.question.id}`;
+      await env.db`select classroom_id, text, category, status from questions where id = ${res.question.id}`;
     expect(rows).toEqual([
       {
-        classroom_id: ev.classroomIds[0],
+        classroom_id: env.ev.classroomIds[0],
         text: 'Combien gagne une ingénieure du son ?',
         category: 'job_reality',
         status: 'pending',
@@ -69,7 +40,7 @@ describe('submitting questions', () => {
   });
 
   it('returns the same question for a retry with the same idempotency key and stores one row', async () => {
-    const classroom = await connect(ev.tokens.classrooms[1] as string);
+    const classroom = await env.connect(env.ev.tokens.classrooms[1] as string);
     const idempotencyKey = key();
     const data = { idempotencyKey, text: 'Faut-il un bac S ?', category: 'training_path' } as const;
     const [a, b] = await Promise.all([
@@ -80,13 +51,13 @@ describe('submitting questions', () => {
     expect(new Set([a.question.id, b.question.id, c.question.id]).size).toBe(1);
     expect([a.duplicate, b.duplicate].sort()).toEqual([false, true]);
     expect(c.duplicate).toBe(true);
-    const rows = await db`select id from questions where idempotency_key = ${idempotencyKey}`;
+    const rows = await env.db`select id from questions where idempotency_key = ${idempotencyKey}`;
     expect(rows.length).toBe(1);
   });
 
   it('refuses a classroom that tries to moderate or to read pending questions', async () => {
-    const author = await connect(ev.tokens.classrooms[0] as string);
-    const other = await connect(ev.tokens.classrooms[2] as string);
+    const author = await env.connect(env.ev.tokens.classrooms[0] as string);
+    const other = await env.connect(env.ev.tokens.classrooms[2] as string);
     const q = await ask(author, 'Quel est votre pire souvenir ?', 'human_side');
     expect(await other.errorOf('question.moderate', { action: 'approve', questionId: q.id })).toBe(
       'FORBIDDEN',
@@ -94,7 +65,7 @@ describe('submitting questions', () => {
     expect(await other.errorOf('question.reorder', { orderedQuestionIds: [q.id] })).toBe(
       'FORBIDDEN',
     );
-    const [row] = await db`select status from questions where id = ${q.id}`;
+    const [row] = await env.db`select status from questions where id = ${q.id}`;
     expect(row?.status).toBe('pending');
     // Another classroom does not see a pending question; its author does.
     const otherList = await other.request('question.list', {});
@@ -104,7 +75,7 @@ describe('submitting questions', () => {
   });
 
   it('refuses categories outside the preparation material and empty text, with the field named', async () => {
-    const classroom = await connect(ev.tokens.classrooms[0] as string);
+    const classroom = await env.connect(env.ev.tokens.classrooms[0] as string);
     const r = await classroom.sendLoose({
       id: 'bad-1',
       type: 'question.submit',
@@ -119,10 +90,10 @@ describe('submitting questions', () => {
 
 describe('moderation', () => {
   it('speakers see approved questions in queue order and the one being answered', async () => {
-    const moderator = await connect(ev.tokens.moderator);
-    const speaker = await connect(ev.tokens.speaker);
-    const c0 = await connect(ev.tokens.classrooms[0] as string);
-    const c1 = await connect(ev.tokens.classrooms[1] as string);
+    const moderator = await env.connect(env.ev.tokens.moderator);
+    const speaker = await env.connect(env.ev.tokens.speaker);
+    const c0 = await env.connect(env.ev.tokens.classrooms[0] as string);
+    const c1 = await env.connect(env.ev.tokens.classrooms[1] as string);
     const q1 = await ask(c0, 'Comment êtes-vous devenue ingénieure ?', 'training_path');
     const q2 = await ask(c1, 'Travaillez-vous la nuit ?', 'job_reality');
     const q3 = await ask(c1, 'Quel matériel utilisez-vous ?', 'other');
@@ -151,20 +122,20 @@ describe('moderation', () => {
     // Moving on: the previous one is marked answered.
     await moderator.request('question.moderate', { action: 'answering', questionId: q1.id });
     const rows =
-      await db`select id, status from questions where id in (${q1.id}, ${q2.id}) order by status`;
+      await env.db`select id, status from questions where id in (${q1.id}, ${q2.id}) order by status`;
     expect(rows.map((r) => [r.id, r.status])).toEqual([
       [q2.id, 'answered'],
       [q1.id, 'answering'],
     ]);
     const audit =
-      await db`select action from moderation_actions where question_id = ${q2.id} order by id`;
+      await env.db`select action from moderation_actions where question_id = ${q2.id} order by id`;
     expect(audit.map((a) => a.action)).toEqual(['approve', 'answering']);
   });
 
   it('merges a duplicate into another question and carries its backers over', async () => {
-    const moderator = await connect(ev.tokens.moderator);
-    const c0 = await connect(ev.tokens.classrooms[0] as string);
-    const c1 = await connect(ev.tokens.classrooms[1] as string);
+    const moderator = await env.connect(env.ev.tokens.moderator);
+    const c0 = await env.connect(env.ev.tokens.classrooms[0] as string);
+    const c1 = await env.connect(env.ev.tokens.classrooms[1] as string);
     const target = await ask(c0, 'Quelles études pour ce métier ?', 'training_path');
     const dup = await ask(c1, 'Il faut faire quelles études ?', 'training_path');
     await moderator.request('question.moderate', { action: 'approve', questionId: target.id });
@@ -192,8 +163,8 @@ describe('moderation', () => {
   });
 
   it('edits and pins, and keeps the original text', async () => {
-    const moderator = await connect(ev.tokens.moderator);
-    const c2 = await connect(ev.tokens.classrooms[2] as string);
+    const moderator = await env.connect(env.ev.tokens.moderator);
+    const c2 = await env.connect(env.ev.tokens.classrooms[2] as string);
     const q = await ask(c2, 'vous aimez votre metier ???', 'human_side');
     const edited = await moderator.request('question.moderate', {
       action: 'edit',
@@ -208,7 +179,8 @@ describe('moderation', () => {
       pinned: true,
     });
     expect(pinned.question.pinned).toBe(true);
-    const [row] = await db`select text, original_text, pinned from questions where id = ${q.id}`;
+    const [row] =
+      await env.db`select text, original_text, pinned from questions where id = ${q.id}`;
     expect(row).toEqual({
       text: 'Aimez-vous votre métier ?',
       original_text: 'vous aimez votre metier ???',
@@ -222,9 +194,9 @@ describe('moderation', () => {
   });
 
   it('counts one upvote per classroom and none on its own question', async () => {
-    const moderator = await connect(ev.tokens.moderator);
-    const c0 = await connect(ev.tokens.classrooms[0] as string);
-    const c1 = await connect(ev.tokens.classrooms[1] as string);
+    const moderator = await env.connect(env.ev.tokens.moderator);
+    const c0 = await env.connect(env.ev.tokens.classrooms[0] as string);
+    const c1 = await env.connect(env.ev.tokens.classrooms[1] as string);
     const q = await ask(c0, 'Quel est votre emploi du temps ?', 'job_reality');
     expect(await c1.errorOf('question.upvote', { questionId: q.id })).toBe('NOT_FOUND'); // still pending
     await moderator.request('question.moderate', { action: 'approve', questionId: q.id });
@@ -232,13 +204,13 @@ describe('moderation', () => {
     expect(await c1.errorOf('question.upvote', { questionId: q.id })).toBe('ALREADY_UPVOTED');
     expect(await c0.errorOf('question.upvote', { questionId: q.id })).toBe('FORBIDDEN');
     const [row] =
-      await db`select upvotes, (select count(*)::int from question_upvotes where question_id = ${q.id}) as n from questions where id = ${q.id}`;
+      await env.db`select upvotes, (select count(*)::int from question_upvotes where question_id = ${q.id}) as n from questions where id = ${q.id}`;
     expect(row).toEqual({ upvotes: 1, n: 1 });
   });
 
   it('refuses transitions that make no sense', async () => {
-    const moderator = await connect(ev.tokens.moderator);
-    const c0 = await connect(ev.tokens.classrooms[0] as string);
+    const moderator = await env.connect(env.ev.tokens.moderator);
+    const c0 = await env.connect(env.ev.tokens.classrooms[0] as string);
     const q = await ask(c0, 'Question à rejeter ?', 'other');
     await moderator.request('question.moderate', { action: 'reject', questionId: q.id });
     expect(
@@ -262,14 +234,14 @@ describe('moderation', () => {
 
 describe('before the event', () => {
   it('takes questions through the registration link, marked as asked before the event', async () => {
-    const fresh = await seedEvent(plane.url, { classrooms: 1 });
+    const fresh = await seedEvent(env.plane.url, { classrooms: 1 });
     const body = {
       idempotencyKey: key(),
       text: 'Comment se passe une journée type ?',
       category: 'job_reality',
     };
     const first = await api<{ question: Question; duplicate: boolean }>(
-      plane.url,
+      env.plane.url,
       'POST',
       '/api/v1/registration/questions',
       body,
@@ -278,7 +250,7 @@ describe('before the event', () => {
     expect(first.status).toBe(201);
     expect(first.body.question.askedBeforeEvent).toBe(true);
     const retry = await api<{ question: Question; duplicate: boolean }>(
-      plane.url,
+      env.plane.url,
       'POST',
       '/api/v1/registration/questions',
       body,
@@ -287,7 +259,7 @@ describe('before the event', () => {
     expect(retry.status).toBe(200);
     expect(retry.body.question.id).toBe(first.body.question.id);
     const moderatorOnly = await api(
-      plane.url,
+      env.plane.url,
       'POST',
       '/api/v1/registration/questions',
       body,
@@ -295,22 +267,26 @@ describe('before the event', () => {
     );
     expect(moderatorOnly.status).toBe(403);
     // The moderator finds it in the queue when the event starts.
-    const moderator = await TestClient.connect(plane.url, fresh.eventId, fresh.tokens.moderator);
-    clients.push(moderator);
+    const moderator = await TestClient.connect(
+      env.plane.url,
+      fresh.eventId,
+      fresh.tokens.moderator,
+    );
+    env.clients.push(moderator);
     const joined = await moderator.request('join', {});
     expect(joined.state.questions.map((q) => q.id)).toEqual([first.body.question.id]);
     expect(joined.routerRtpCapabilities).toBeNull();
   });
 
   it('closes the queue when the event is over', async () => {
-    const fresh = await seedEvent(plane.url, { classrooms: 1, status: 'live' });
+    const fresh = await seedEvent(env.plane.url, { classrooms: 1, status: 'live' });
     const c = await TestClient.connect(
-      plane.url,
+      env.plane.url,
       fresh.eventId,
       fresh.tokens.classrooms[0] as string,
     );
-    clients.push(c);
-    await api(plane.url, 'POST', `/api/v1/events/${fresh.eventId}/status`, { status: 'ended' });
+    env.clients.push(c);
+    await api(env.plane.url, 'POST', `/api/v1/events/${fresh.eventId}/status`, { status: 'ended' });
     await c.waitForEvent('event.updated', (e) => e.status === 'ended');
     expect(
       await c.errorOf('question.submit', {
@@ -320,7 +296,7 @@ describe('before the event', () => {
       }),
     ).toBe('EVENT_CLOSED');
     const [row] =
-      await db`select count(*)::int as n from questions where event_id = ${fresh.eventId}`;
+      await env.db`select count(*)::int as n from questions where event_id = ${fresh.eventId}`;
     expect(row?.n).toBe(0);
   });
 });

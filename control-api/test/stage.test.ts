@@ -1,18 +1,13 @@
-import postgres from 'postgres';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ControlPlane } from '../src/server.ts';
+import { describe, expect, it } from 'vitest';
 import {
   createTestDatabase,
   type SeededEvent,
   seedEvent,
   startInstance,
   TestClient,
+  useControlPlane,
 } from './support/harness.ts';
 import { RecordingMediaNode } from './support/RecordingMediaNode.ts';
-
-let plane: ControlPlane;
-let media: RecordingMediaNode;
-let db: postgres.Sql;
 
 /** How long a disconnected classroom keeps its place on stage, here. */
 const GRACE_MS = 1000;
@@ -22,29 +17,17 @@ const rtpCapabilities = {
   codecs: [{ kind: 'video' as const, mimeType: 'video/VP8', clockRate: 90000 }],
 };
 
-beforeAll(async () => {
-  const url = await createTestDatabase();
-  media = new RecordingMediaNode();
-  plane = await startInstance({
-    databaseUrl: url,
-    media,
-    limits: { STAGE_DISCONNECT_GRACE_MS: GRACE_MS },
-  });
-  db = postgres(url, { max: 1 });
-});
-afterAll(async () => {
-  await plane?.close();
-  await db?.end();
-});
+const media = new RecordingMediaNode();
+const env = useControlPlane({ media, limits: { STAGE_DISCONNECT_GRACE_MS: GRACE_MS } });
 
 async function live(
   n = 2,
 ): Promise<{ ev: SeededEvent; moderator: TestClient; speaker: TestClient; classes: TestClient[] }> {
-  const ev = await seedEvent(plane.url, { classrooms: n, status: 'live' });
-  const moderator = await TestClient.connect(plane.url, ev.eventId, ev.tokens.moderator);
-  const speaker = await TestClient.connect(plane.url, ev.eventId, ev.tokens.speaker);
+  const ev = await seedEvent(env.plane.url, { classrooms: n, status: 'live' });
+  const moderator = await TestClient.connect(env.plane.url, ev.eventId, ev.tokens.moderator);
+  const speaker = await TestClient.connect(env.plane.url, ev.eventId, ev.tokens.speaker);
   const classes = await Promise.all(
-    ev.tokens.classrooms.map((t) => TestClient.connect(plane.url, ev.eventId, t)),
+    ev.tokens.classrooms.map((t) => TestClient.connect(env.plane.url, ev.eventId, t)),
   );
   return { ev, moderator, speaker, classes };
 }
@@ -77,7 +60,8 @@ describe('hands and stage', () => {
     expect(c1.eventsOf('hand.updated').every((h) => h.classroomId === ev.classroomIds[1])).toBe(
       true,
     );
-    const hands = await db`select classroom_id from raised_hands where event_id = ${ev.eventId}`;
+    const hands =
+      await env.db`select classroom_id from raised_hands where event_id = ${ev.eventId}`;
     expect(hands.map((h) => h.classroom_id)).toEqual([ev.classroomIds[0]]);
 
     // Not on stage: no send transport, no produce; nothing reached the media node.
@@ -100,7 +84,8 @@ describe('hands and stage', () => {
     const invited = await c0.waitForEvent('stage.updated', (s) => s.stage?.status === 'invited');
     expect(invited.stage?.classroomId).toBe(ev.classroomIds[0]);
     expect(
-      (await db`select count(*)::int as n from raised_hands where event_id = ${ev.eventId}`)[0]?.n,
+      (await env.db`select count(*)::int as n from raised_hands where event_id = ${ev.eventId}`)[0]
+        ?.n,
     ).toBe(0);
     // Invited is not consent.
     expect(await c0.errorOf('media.createTransport', { direction: 'send' })).toBe('NOT_ON_STAGE');
@@ -151,7 +136,7 @@ describe('hands and stage', () => {
     await moderator.request('stage.invite', { classroomId: ev.classroomIds[0] as string });
     await c0.request('stage.respond', { accept: false });
     expect(
-      (await db`select count(*)::int as n from stage where event_id = ${ev.eventId}`)[0]?.n,
+      (await env.db`select count(*)::int as n from stage where event_id = ${ev.eventId}`)[0]?.n,
     ).toBe(0);
     await moderator.request('stage.invite', { classroomId: ev.classroomIds[1] as string });
     await c1.request('stage.respond', { accept: true });
@@ -164,7 +149,7 @@ describe('hands and stage', () => {
     // The classroom can leave the stage on its own; another cannot make it leave.
     expect(await c0.errorOf('stage.leave', {})).toBe('NOT_ON_STAGE');
     await c1.request('stage.leave', {});
-    const [row] = await db`select count(*)::int as n from stage where event_id = ${ev.eventId}`;
+    const [row] = await env.db`select count(*)::int as n from stage where event_id = ${ev.eventId}`;
     expect(row?.n).toBe(0);
     await closeAll(moderator, speaker, ...classes);
   });
@@ -186,7 +171,7 @@ describe('a classroom on stage that disconnects', () => {
     await moderator.waitForEvent('stage.updated', (s) => s.stage === null, GRACE_MS + 5000);
     await speaker.waitForEvent('stage.updated', (s) => s.stage === null, 5000);
     expect((await moderator.request('join', {})).state.stage).toBeNull();
-    const [audit] = await db`select classroom_id, actor_role, action, details
+    const [audit] = await env.db`select classroom_id, actor_role, action, details
       from moderation_actions where event_id = ${ev.eventId}`;
     expect(audit).toMatchObject({
       classroom_id: ev.classroomIds[0],
@@ -200,7 +185,11 @@ describe('a classroom on stage that disconnects', () => {
   it('keeps its place when it is back within the grace period', async () => {
     const { ev, moderator, speaker, classes, c0 } = await onStage();
     await c0.close();
-    const back = await TestClient.connect(plane.url, ev.eventId, ev.tokens.classrooms[0] as string);
+    const back = await TestClient.connect(
+      env.plane.url,
+      ev.eventId,
+      ev.tokens.classrooms[0] as string,
+    );
     await new Promise((r) => setTimeout(r, GRACE_MS + 500));
     expect(moderator.eventsOf('stage.updated').filter((s) => s.stage === null)).toEqual([]);
     const { state } = await back.request('join', {});

@@ -9,7 +9,7 @@ import type {
   RequestType,
 } from '@amphi/protocol';
 import postgres from 'postgres';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import WebSocket from 'ws';
 import type { Limits } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
@@ -70,6 +70,83 @@ export async function startInstance(opts: InstanceOptions): Promise<ControlPlane
     limits: opts.limits ?? {},
     log: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
   });
+}
+
+export interface ControlPlaneFixtureOptions extends Omit<InstanceOptions, 'databaseUrl' | 'redis'> {
+  /** Instances on the one database; more than one share a Redis bus, as behind a load balancer. */
+  instances?: number;
+  /** An event to seed before the tests (see `seedEvent`). */
+  seed?: Parameters<typeof seedEvent>[1];
+}
+
+/** What `useControlPlane` gives a test file; read it inside tests and hooks, not at load. */
+export interface ControlPlaneFixture {
+  /** The first instance. */
+  readonly plane: ControlPlane;
+  /** Every instance, in order. */
+  readonly planes: readonly ControlPlane[];
+  /** SQL on the file's database, for assertions. */
+  readonly db: postgres.Sql;
+  /** The event seeded before the tests (only with `seed`). */
+  readonly ev: SeededEvent;
+  /** Clients closed after the file's tests; `connect` adds to it. */
+  readonly clients: TestClient[];
+  /** Connects to the seeded event, on the first instance unless told. */
+  connect(token: string, on?: ControlPlane): Promise<TestClient>;
+}
+
+/**
+ * A test file's control plane: a fresh database, the instance(s) on it, a SQL
+ * client and, with `seed`, an event, set up before the file's tests; all of
+ * it (clients included) closed after them.
+ */
+export function useControlPlane(opts: ControlPlaneFixtureOptions = {}): ControlPlaneFixture {
+  const { instances = 1, seed, ...instance } = opts;
+  let planes: ControlPlane[] = [];
+  let db: postgres.Sql | undefined;
+  let ev: SeededEvent | undefined;
+  const clients: TestClient[] = [];
+  const ready = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`${what} is not set up (only inside tests and hooks)`);
+    return value;
+  };
+  beforeAll(async () => {
+    const databaseUrl = await createTestDatabase();
+    const redis = instances > 1 ? { redis: { namespace: `t-${randomUUID()}` } } : {};
+    planes = await Promise.all(
+      Array.from({ length: instances }, () =>
+        startInstance({ ...instance, ...redis, databaseUrl }),
+      ),
+    );
+    db = postgres(databaseUrl, { max: 2 });
+    if (seed) ev = await seedEvent(ready(planes[0], 'plane').url, seed);
+  });
+  afterAll(async () => {
+    for (const c of clients) await c.close();
+    await Promise.all(planes.map((p) => p.close()));
+    await db?.end();
+  });
+  const fixture: ControlPlaneFixture = {
+    get plane() {
+      return ready(planes[0], 'plane');
+    },
+    get planes() {
+      return planes;
+    },
+    get db() {
+      return ready(db, 'db');
+    },
+    get ev() {
+      return ready(ev, 'ev (pass `seed`)');
+    },
+    clients,
+    async connect(token, on = fixture.plane) {
+      const c = await TestClient.connect(on.url, fixture.ev.eventId, token);
+      clients.push(c);
+      return c;
+    },
+  };
+  return fixture;
 }
 
 /** REST as an operator. */
