@@ -49,7 +49,8 @@ export function classifyQuality(
     (s.availableKbps !== null && s.availableKbps < level.availableKbps);
   if (over(t.bad)) return 'bad';
   if (over(t.degraded)) return 'degraded';
-  if (s.signaling === 'connecting' || s.transport === 'connecting' || s.transport === 'new') {
+  // A transport with nothing to carry yet stays 'new': that is not a network problem.
+  if (s.signaling === 'connecting' || s.transport === 'connecting') {
     return 'degraded';
   }
   return 'good';

@@ -28,6 +28,7 @@ describe('network quality', () => {
     expect(classifyQuality({ ...fine, lossRate: 0.05 })).toBe('degraded');
     expect(classifyQuality({ ...fine, availableKbps: 300 })).toBe('degraded');
     expect(classifyQuality({ ...fine, transport: 'connecting' })).toBe('degraded');
+    expect(classifyQuality({ ...fine, transport: 'new' })).toBe('good');
   });
 
   it('is bad when the talk breaks up', () => {

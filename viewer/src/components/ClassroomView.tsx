@@ -131,7 +131,7 @@ export function ClassroomView({ params }: { params: JoinParams }) {
               onClick={() => void c.toggleHand().catch(() => {})}
               data-testid="hand"
             >
-              ✋ {state.handRaised ? t('hand.lower') : t('hand.raise')}
+              {state.handRaised ? t('hand.lower') : t('hand.raise')}
             </button>
             <button
               type="button"

@@ -45,7 +45,7 @@ export function SpeakerTile({ media, audioOnly }: { media: RemoteMedia[]; audioO
       {(!hasVideo || audioOnly) && <p className="tile-note">{t('video.audioOnlyHint')}</p>}
       {blocked && (
         <button type="button" className="big-button unmute" onClick={unmute}>
-          🔊 {t('video.unmute')}
+          {t('video.unmute')}
         </button>
       )}
     </div>
