@@ -44,6 +44,9 @@ const BUILD_PACKAGES = [
   'liburing-dev',
 ];
 
+/** Debian release whose OpenSSL source the worker links statically (see buildOpenssl). */
+const OPENSSL_SUITE = 'trixie';
+
 const STOCK_OPTIONS = ['--buildtype', 'release', '-Db_ndebug=true'];
 
 /** Build profiles: meson options, and which libsrtp the worker links. */
@@ -117,12 +120,12 @@ function ninjaProgress() {
 }
 
 /**
- * Downloads Debian's libsrtp2 source package with a temporary deb-src list
- * derived from the system's own apt sources (the system configuration is left
- * untouched), and returns the path of its upstream tarball.
+ * Downloads a Debian source package with a temporary deb-src list derived from
+ * the system's own apt sources (the system configuration is left untouched),
+ * from this release or the named suite, and returns its upstream tarball.
  */
-function fetchLibsrtpSource(workDir) {
-  const aptDir = path.join(workDir, 'apt');
+function fetchSourcePackage(workDir, pkg, suite) {
+  const aptDir = path.join(workDir, `apt-${suite ?? 'system'}`);
   const parts = path.join(aptDir, 'sources.list.d');
   const lists = path.join(aptDir, 'lists');
   fs.mkdirSync(path.join(lists, 'partial'), { recursive: true });
@@ -137,18 +140,22 @@ function fetchLibsrtpSource(workDir) {
   const debianStanzas = sources
     .split(/\n\s*\n/)
     .filter((s) => /^Types:\s*deb\b/m.test(s) && /debian-archive-keyring/.test(s))
-    .map((s) => s.replace(/^Types:.*$/m, 'Types: deb-src'));
+    .map((s) => s.replace(/^Types:.*$/m, 'Types: deb-src'))
+    // Another release: its main archive only (security updates use other suite names).
+    .filter((s) => !suite || !/^URIs:.*security/m.test(s))
+    .map((s) => (suite ? s.replace(/^Suites:.*$/m, `Suites: ${suite}`) : s));
   let oneLine = '';
   if (fs.existsSync('/etc/apt/sources.list')) {
     oneLine = fs
       .readFileSync('/etc/apt/sources.list', 'utf8')
       .split('\n')
-      .filter((l) => /^deb\s/.test(l) && /debian/.test(l))
+      .filter((l) => /^deb\s/.test(l) && /debian/.test(l) && !(suite && /security/.test(l)))
       .map((l) => l.replace(/^deb\s/, 'deb-src '))
+      .map((l) => (suite ? l.replace(/^(deb-src\s+\S+\s+)\S+/, `$1${suite}`) : l))
       .join('\n');
   }
   if (debianStanzas.length === 0 && !oneLine) {
-    throw new Error('no Debian apt source found to download the libsrtp2 source package from');
+    throw new Error(`no Debian apt source found to download the ${pkg} source package from`);
   }
   fs.writeFileSync(path.join(parts, 'debian-src.sources'), `${debianStanzas.join('\n\n')}\n`);
   fs.writeFileSync(path.join(aptDir, 'sources.list'), `${oneLine}\n`);
@@ -163,37 +170,80 @@ function fetchLibsrtpSource(workDir) {
     'APT::Sandbox::User=root',
   ];
   execFileSync('apt-get', [...aptOpts, '-qq', 'update'], { stdio: 'inherit' });
-  const dl = path.join(workDir, 'srtp-src');
+  const dl = path.join(workDir, `${pkg}-src`);
   fs.mkdirSync(dl, { recursive: true });
-  execFileSync('apt-get', [...aptOpts, '-qq', 'source', '--download-only', 'libsrtp2'], {
+  execFileSync('apt-get', [...aptOpts, '-qq', 'source', '--download-only', pkg], {
     cwd: dl,
     stdio: ['ignore', 'ignore', 'inherit'],
   });
-  const tarball = fs.readdirSync(dl).find((f) => /^libsrtp2_.*\.orig\.tar\.gz$/.test(f));
-  if (!tarball) throw new Error('apt-get source libsrtp2 gave no .orig.tar.gz');
+  const tarball = fs
+    .readdirSync(dl)
+    .find((f) => f.startsWith(`${pkg}_`) && f.endsWith('.orig.tar.gz'));
+  if (!tarball) throw new Error(`apt-get source ${pkg} gave no .orig.tar.gz`);
   return path.join(dl, tarball);
 }
 
-async function buildLibsrtp(workDir, prefix) {
-  const tarball = fetchLibsrtpSource(workDir);
-  const src = path.join(workDir, 'libsrtp');
-  fs.mkdirSync(src, { recursive: true });
-  execFileSync('tar', ['xzf', tarball, '-C', src, '--strip-components=1']);
+function unpack(tarball, dir) {
+  fs.mkdirSync(dir, { recursive: true });
+  execFileSync('tar', ['xzf', tarball, '-C', dir, '--strip-components=1']);
+  return dir;
+}
+
+/**
+ * OpenSSL from Debian's next release, built as static libraries: Debian 12's
+ * libssl 3.0 crashes (SIGSEGV in SSL_read) on the DTLS ClientHello of current
+ * Chromium; upstream mediasoup links its own static OpenSSL too.
+ */
+async function buildOpenssl(workDir, prefix) {
+  const src = unpack(
+    fetchSourcePackage(workDir, 'openssl', OPENSSL_SUITE),
+    path.join(workDir, 'openssl'),
+  );
+  log(`building OpenSSL (${OPENSSL_SUITE}) as static libraries; this takes minutes`);
+  await run(
+    './Configure',
+    [
+      'linux-x86_64',
+      'no-shared',
+      'no-tests',
+      'no-docs',
+      `--prefix=${prefix}`,
+      '--libdir=lib',
+      '-O3',
+      '-fPIC',
+    ],
+    { cwd: src },
+  );
+  await run('make', [`-j${os.availableParallelism()}`, 'build_libs'], { cwd: src });
+  await run('make', ['install_dev'], { cwd: src });
+}
+
+async function buildLibsrtp(workDir, prefix, opensslPrefix) {
+  const src = unpack(fetchSourcePackage(workDir, 'libsrtp2'), path.join(workDir, 'libsrtp'));
   log('building libsrtp with OpenSSL crypto');
-  await run('./configure', ['--enable-openssl', `--prefix=${prefix}`], {
-    cwd: src,
-    env: { ...process.env, CFLAGS: '-O3 -fPIC' },
-  });
+  await run(
+    './configure',
+    ['--enable-openssl', `--with-openssl-dir=${opensslPrefix}`, `--prefix=${prefix}`],
+    {
+      cwd: src,
+      env: { ...process.env, CFLAGS: '-O3 -fPIC' },
+    },
+  );
   await run('make', [`-j${os.availableParallelism()}`, 'libsrtp2.a'], { cwd: src });
   await run('make', ['install'], { cwd: src });
 }
 
 /** Meson subproject stubs: each hands out the Debian library under the names mediasoup uses. */
-function subprojectStubs(srtpPrefix, srtp) {
+function subprojectStubs(prefixes, srtp) {
+  const { srtp: srtpPrefix, openssl: opensslPrefix } = prefixes;
   const emptyLib = (name) => `${name} = static_library('${name}_stub', 'empty.c')`;
+  const libcrypto = path.join(opensslPrefix, 'lib', 'libcrypto.a');
   return {
     openssl: [
-      `openssl_dep = dependency('openssl')`,
+      `openssl_dep = declare_dependency(`,
+      `  compile_args: ['-I${path.join(opensslPrefix, 'include')}'],`,
+      `  link_args: ['${path.join(opensslPrefix, 'lib', 'libssl.a')}', '${libcrypto}', '-ldl', '-pthread'],`,
+      `)`,
       emptyLib('libcrypto_lib'),
       emptyLib('libssl_lib'),
     ],
@@ -210,8 +260,7 @@ function subprojectStubs(srtpPrefix, srtp) {
         : [
             `libsrtp2_dep = declare_dependency(`,
             `  compile_args: ['-I${path.join(srtpPrefix, 'include')}', '-I' + meson.current_source_dir()],`,
-            `  link_args: ['${path.join(srtpPrefix, 'lib', 'libsrtp2.a')}'],`,
-            `  dependencies: [dependency('libcrypto')],`,
+            `  link_args: ['${path.join(srtpPrefix, 'lib', 'libsrtp2.a')}', '${libcrypto}'],`,
             `)`,
             emptyLib('libsrtp2'),
           ],
@@ -283,13 +332,13 @@ static inline void io_uring_prep_sendto(struct io_uring_sqe* sqe, int sockfd, co
 #endif
 `;
 
-function prepareSources(msDir, srcDir, srtpPrefix, srtp) {
+function prepareSources(msDir, srcDir, prefixes, srtp) {
   fs.cpSync(path.join(msDir, 'worker'), srcDir, { recursive: true });
   const sub = path.join(srcDir, 'subprojects');
   for (const f of fs.readdirSync(sub)) {
     if (f.endsWith('.wrap')) fs.rmSync(path.join(sub, f));
   }
-  for (const [name, lines] of Object.entries(subprojectStubs(srtpPrefix, srtp))) {
+  for (const [name, lines] of Object.entries(subprojectStubs(prefixes, srtp))) {
     const dir = path.join(sub, name);
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(
@@ -315,13 +364,17 @@ function prepareSources(msDir, srcDir, srtpPrefix, srtp) {
 async function build(profile, outDir) {
   const msDir = mediasoupPackageDir();
   const workDir = fs.mkdtempSync(path.join(cacheRoot(), `.build-${profile}-`));
-  const srtpPrefix = path.join(workDir, 'srtp');
+  const prefixes = {
+    srtp: path.join(workDir, 'srtp'),
+    openssl: path.join(workDir, 'openssl-static'),
+  };
   const srcDir = path.join(workDir, 'worker');
   const buildDir = path.join(workDir, 'build');
   try {
     const { meson, srtp } = PROFILES[profile];
-    if (srtp === 'openssl') await buildLibsrtp(workDir, srtpPrefix);
-    prepareSources(msDir, srcDir, srtpPrefix, srtp);
+    await buildOpenssl(workDir, prefixes.openssl);
+    if (srtp === 'openssl') await buildLibsrtp(workDir, prefixes.srtp, prefixes.openssl);
+    prepareSources(msDir, srcDir, prefixes, srtp);
     log(`configuring (${profile}: ${meson.join(' ')}, ${srtp} libsrtp)`);
     await run('meson', ['setup', '--wrap-mode=nodownload', ...meson, buildDir, srcDir], {});
     log(`compiling mediasoup-worker on ${os.availableParallelism()} cores; this takes minutes`);
@@ -344,7 +397,8 @@ export function cachedWorkerPath(profile) {
   // Keyed by what goes into the binary, so editing this script's prose doesn't rebuild.
   const buildInputs = JSON.stringify([
     PROFILES[profile].meson,
-    subprojectStubs('<srtp>', PROFILES[profile].srtp),
+    subprojectStubs({ srtp: '<srtp>', openssl: '<openssl>' }, PROFILES[profile].srtp),
+    OPENSSL_SUITE,
     STUB_OPTIONS,
     SRTP_COMPAT_H,
     LIBURING_COMPAT_H,

@@ -24,11 +24,6 @@ import {
 // real Chromium classrooms. The speaker is FFmpeg's test pattern (the demo's
 // stand-in), published simulcast VP8 + Opus into the event's broadcast.
 
-// The media scenarios are off by default: with Chromium 156 every mediasoup
-// worker build of this repository dies (SIGSEGV) as soon as the browser's
-// transports connect and its consumers resume; run them with AMPHI_E2E_MEDIA=1
-// once the media plane is fixed.
-const MEDIA = process.env.AMPHI_E2E_MEDIA === '1';
 const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
 let plane: ControlPlane;
 let browser: Browser;
@@ -41,14 +36,12 @@ beforeAll(async () => {
   plane = await startInstance({ databaseUrl: await createTestDatabase(), media });
   base = localhost(plane.url);
   ev = await seedEvent(plane.url, { classrooms: 2, status: 'live' });
-  if (MEDIA) {
-    pattern = await DemoTestPattern.start({
-      broadcast: await media.broadcast(ev.eventId),
-      log,
-      ...announceOnBus(plane.bus, ev.eventId, log),
-      runSeconds: 300,
-    });
-  }
+  pattern = await DemoTestPattern.start({
+    broadcast: await media.broadcast(ev.eventId),
+    log,
+    ...announceOnBus(plane.bus, ev.eventId, log),
+    runSeconds: 300,
+  });
   browser = await launchChromium();
 });
 
@@ -69,7 +62,7 @@ async function openClassroom(token: string): Promise<Page> {
   return page;
 }
 
-describe.skipIf(!MEDIA)('classrooms watching a live speaker in Chromium', () => {
+describe('classrooms watching a live speaker in Chromium', () => {
   const pages: Page[] = [];
 
   it('scenario 1: two classrooms decode the speaker’s video and receive the audio', async () => {
