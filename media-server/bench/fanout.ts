@@ -109,7 +109,11 @@ function parseArgs(argv: string[]) {
     quick,
     child: value('--child') as Profile | undefined,
     profiles: profileList(value('--profiles')),
-    steps: steps ?? (quick ? [400, 800, 1200] : [100, 200, 400, 600, 800, 1000, 1200, 1600, 3200]),
+    steps:
+      steps ??
+      (quick
+        ? [600, 800, 1000, 1200]
+        : [100, 200, 400, 600, 800, 1000, 1100, 1200, 1400, 1600, 3200]),
     windowSec: Number(value('--window') ?? (quick ? 2 : 6)),
   };
 }
