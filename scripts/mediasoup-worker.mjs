@@ -451,7 +451,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     log(`FAILED: ${err.message}`);
     log(
       `The worker builds on Debian 12 with: apt-get install -y ${BUILD_PACKAGES.join(' ')}; ` +
-        'it also needs deb-src access to Debian’s archive for libsrtp2’s source.',
+        'it also needs deb-src access to Debian’s archive for the libsrtp2 and OpenSSL sources.',
     );
     process.exit(1);
   });
