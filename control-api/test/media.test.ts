@@ -196,7 +196,7 @@ describe('media over signaling, in process', () => {
     patterns.push(pattern);
     const first = pattern.ffmpegPid;
     const producers = pattern.producers.map((p) => p.producerId);
-    expect(first).toBeDefined();
+    expect(first).toBeGreaterThan(0);
     await expect
       .poll(() => pattern.ffmpegPid, { timeout: 15_000, interval: 100 })
       .not.toBeOneOf([first, undefined]);
