@@ -1,8 +1,8 @@
+import { type JoinParams, parseJoinLink } from '@amphi/sdk';
 import { useState } from 'react';
 import { ModeratorConsole } from './components/moderator/ModeratorConsole.tsx';
 import { SpeakerView } from './components/speaker/SpeakerView.tsx';
 import { useI18n } from './i18n.tsx';
-import { type JoinParams, parseJoinLink } from './joinLink.ts';
 import { useStudioSession } from './session/useStudioSession.ts';
 
 /** Reads the join link, then opens the speaker studio or the moderator console. */

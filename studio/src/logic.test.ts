@@ -1,7 +1,7 @@
 import type { Question } from '@amphi/protocol';
+import { parseJoinLink, roleInToken } from '@amphi/sdk';
 import { describe, expect, it } from 'vitest';
 import { TABLES } from './i18n.tsx';
-import { parseJoinLink, roleInToken } from './joinLink.ts';
 import { fromJoin, handsInOrder, reduceEvent } from './live/liveState.ts';
 import { keepProgram, sourceAt, type VideoSource } from './program.ts';
 import { approvedQueue, pendingQueue, upsertQuestion } from './questions.ts';

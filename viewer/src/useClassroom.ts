@@ -6,6 +6,7 @@ import type {
   Self,
   Stage,
 } from '@amphi/protocol';
+import type { JoinParams } from '@amphi/sdk';
 import {
   type LocalProducer,
   MediaClient,
@@ -16,7 +17,6 @@ import {
   type StatusInfo,
 } from '@amphi/sdk';
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { JoinParams } from './joinLink.ts';
 
 declare global {
   interface Window {

@@ -1,7 +1,7 @@
 import type { EventName, ProducerSource, ServerEvent } from '@amphi/protocol';
+import type { JoinParams } from '@amphi/sdk';
 import { type LocalProducer, MediaClient, SignalingClient, SignalingError } from '@amphi/sdk';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import type { JoinParams } from '../joinLink.ts';
 import { fromJoin, reduceEvent, type StudioState } from '../live/liveState.ts';
 import type { NetworkView, PublishedTrack, RemoteTrack, Request, StudioSession } from './types.ts';
 

@@ -1,6 +1,6 @@
+import { parseJoinLink } from '@amphi/sdk';
 import { useMemo } from 'react';
 import { useI18n } from '../i18n.tsx';
-import { parseJoinLink } from '../joinLink.ts';
 import { ClassroomView } from './ClassroomView.tsx';
 
 export function App() {

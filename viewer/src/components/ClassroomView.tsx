@@ -1,7 +1,6 @@
-import type { RemoteMedia } from '@amphi/sdk';
+import type { JoinParams, RemoteMedia } from '@amphi/sdk';
 import { useEffect, useRef } from 'react';
 import { useI18n } from '../i18n.tsx';
-import type { JoinParams } from '../joinLink.ts';
 import { remembered, useClassroom } from '../useClassroom.ts';
 import { AfterSession } from './AfterSession.tsx';
 import { AskForm } from './AskForm.tsx';

@@ -9,7 +9,7 @@ export interface JoinParams {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** Reads `?event=…&token=…` from a join link; null when either is missing or malformed. */
+/** Reads `?event=…&token=…` from a join link (studio or viewer); null when either is missing or malformed. */
 export function parseJoinLink(search: string): JoinParams | null {
   const params = new URLSearchParams(search);
   const eventId = params.get('event');
@@ -35,10 +35,4 @@ export function roleInToken(token: string): Role | null {
   } catch {
     return null;
   }
-}
-
-/** The signaling URL for this page's origin (the control-api serves both). */
-export function signalingUrl(origin: string, join: Pick<JoinParams, 'eventId' | 'token'>): string {
-  const ws = origin.replace(/^http/, 'ws');
-  return `${ws}/v1/events/${join.eventId}/ws?v=1&token=${encodeURIComponent(join.token)}`;
 }
