@@ -182,7 +182,6 @@ async function runProfile(profile: Profile, steps: number[], windowSec: number, 
     videoPort: ingest.videoPort,
     audioPort: ingest.audioPort,
     durationSec,
-    mode: 'clip',
     cpu: HELPER_CPU,
   });
   const firstPort = 30000 + Math.floor(Math.random() * 20000);

@@ -108,7 +108,6 @@ beforeAll(async () => {
     audioPort: ingest.audioPort,
     durationSec: 90,
     // Pre-encoded and replayed: the source keeps real time on a busy machine.
-    mode: 'clip',
     layers: LAYERS,
   });
   const firstPort = 21000 + Math.floor(Math.random() * 20000);

@@ -154,7 +154,6 @@ export class DemoTestPattern {
       videoPort: ingest.videoPort,
       audioPort: ingest.audioPort,
       durationSec: this.#options.runSeconds ?? RUN_SECONDS,
-      mode: 'clip',
     });
     if (this.#closed) {
       await source.stop();

@@ -24,12 +24,6 @@ export type FfmpegTestSourceOptions = {
   audioPort: number;
   /** How long to send, in seconds; FFmpeg is also killed a little after that. */
   durationSec: number;
-  /**
-   * live: a test pattern encoded in real time (cheap at small sizes).
-   * clip: pre-encoded clips replayed with -c copy, so the source costs almost
-   * no CPU (benchmarks).
-   */
-  mode: 'live' | 'clip';
   layers?: SimulcastLayer[];
   /** Pin FFmpeg to this CPU (benchmarks keep the source off the measured core). */
   cpu?: number;
@@ -81,7 +75,9 @@ class UdpRelay {
 
 /**
  * FFmpeg sending VP8 simulcast + Opus RTP, as a speaker would: libvpx output,
- * so payload descriptors look real (mediasoup drops VP8 without them).
+ * so payload descriptors look real (mediasoup drops VP8 without them). The
+ * clips are encoded once and replayed with -c copy, so the source costs almost
+ * no CPU and keeps real time on a busy machine.
  */
 export class FfmpegTestSource {
   readonly #ffmpeg: ChildProcess;
@@ -93,8 +89,7 @@ export class FfmpegTestSource {
     const layers = options.layers ?? DEFAULT_LAYERS;
     const video = await UdpRelay.open(options.ip, options.videoPort);
     const audio = await UdpRelay.open(options.ip, options.audioPort);
-    const inputs =
-      options.mode === 'clip' ? await clipInputs(layers) : liveInputs(layers, options.durationSec);
+    const inputs = await clipInputs(layers);
     const rtp = (port: number) => `rtp://${options.ip}:${port}?rtcpport=${port}&pkt_size=1200`;
     const args = ['-hide_banner', '-loglevel', 'error', '-nostdin', ...inputs.args];
     layers.forEach((_, i) => {
@@ -175,34 +170,6 @@ type Inputs = {
   audioOutput: string[];
 };
 
-function liveInputs(layers: SimulcastLayer[], durationSec: number): Inputs {
-  const top = layers[layers.length - 1] as SimulcastLayer;
-  const split = layers.map((_, i) => `[s${i}]`).join('');
-  const scales = layers.map((l, i) => `[s${i}]scale=${l.width}:${l.height}[v${i}]`).join(';');
-  return {
-    args: [
-      '-re',
-      '-f',
-      'lavfi',
-      '-i',
-      `testsrc2=size=${top.width}x${top.height}:rate=30:duration=${durationSec}`,
-      '-re',
-      '-f',
-      'lavfi',
-      '-i',
-      `sine=frequency=440:sample_rate=48000:duration=${durationSec}`,
-      '-filter_complex',
-      `[0:v]split=${layers.length}${split};${scales}`,
-    ],
-    videoOutput: (i) => [
-      '-map',
-      `[v${i}]`,
-      ...vp8Encoder((layers[i] as SimulcastLayer).kbps, 'realtime'),
-    ],
-    audioOutput: ['-map', '1:a', '-c:a', 'libopus', '-b:a', '64k', '-ac', '2'],
-  };
-}
-
 async function clipInputs(layers: SimulcastLayer[]): Promise<Inputs> {
   const clip = await prepareClip(layers);
   const loop = (file: string) => ['-re', '-stream_loop', '-1', '-i', file];
@@ -213,15 +180,15 @@ async function clipInputs(layers: SimulcastLayer[]): Promise<Inputs> {
   };
 }
 
-function vp8Encoder(kbps: number, deadline: 'realtime' | 'good'): string[] {
+function vp8Encoder(kbps: number): string[] {
   const rate = `${kbps}k`;
   return [
     '-c:v',
     'libvpx',
     '-deadline',
-    deadline,
+    'good',
     '-cpu-used',
-    deadline === 'realtime' ? '8' : '4',
+    '4',
     '-b:v',
     rate,
     '-minrate',
@@ -273,7 +240,7 @@ export async function prepareClip(
   layers.forEach((l, i) => {
     const tmp = `${video[i]}.tmp.webm`;
     args.push('-map', '0:v', '-vf', `scale=${l.width}:${l.height}`);
-    args.push(...vp8Encoder(l.kbps, 'good'), '-an', tmp);
+    args.push(...vp8Encoder(l.kbps), '-an', tmp);
   });
   args.push('-map', '1:a', '-c:a', 'libopus', '-b:a', '64k', '-ac', '2', `${audio}.tmp.webm`);
   await execFileAsync('ffmpeg', args, { maxBuffer: 1 << 20 });
