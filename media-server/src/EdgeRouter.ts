@@ -60,10 +60,6 @@ export class EdgeRouter extends EventEmitter<EdgeRouterEvents> {
     return piping;
   }
 
-  hasProducer(producerId: string): boolean {
-    return this.#piped.has(producerId);
-  }
-
   /** Closing the router closes its transports, pipe producers and consumers. */
   close(): void {
     if (this.#closed) return;

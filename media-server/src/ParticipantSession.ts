@@ -96,14 +96,6 @@ export class ParticipantSession extends EventEmitter<ParticipantSessionEvents> {
     }));
   }
 
-  get producers(): types.Producer[] {
-    return [...this.#producers.values()];
-  }
-
-  get audioOnly(): boolean {
-    return this.#audioOnly;
-  }
-
   async createWebRtcTransport(): Promise<WebRtcTransportInfo> {
     this.#assertOpen();
     const transport = await this.router.createWebRtcTransport({
@@ -286,10 +278,6 @@ export class ParticipantSession extends EventEmitter<ParticipantSessionEvents> {
 
   closeProducer(producerId: string): void {
     this.#producers.get(producerId)?.close();
-  }
-
-  closeConsumer(consumerId: string): void {
-    this.#consumers.get(consumerId)?.close();
   }
 
   close(): void {
