@@ -15,7 +15,6 @@ const FLAGS = [
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',
-  '--use-fake-device-for-media-stream',
   '--use-fake-ui-for-media-stream',
 ];
 
@@ -24,13 +23,21 @@ export interface Browser {
   close(): Promise<void>;
 }
 
-/** Debian's Chromium with a fresh profile and fake camera/microphone. */
-export async function launchChromium(): Promise<Browser> {
+/**
+ * Debian's Chromium with a fresh profile and fake devices: one microphone and
+ * `cameras` cameras (Chromium's animated test pattern).
+ */
+export async function launchChromium(opts: { cameras?: number } = {}): Promise<Browser> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'amphi-e2e-'));
+  const cameras = opts.cameras ?? 1;
   const context = await chromium.launchPersistentContext(dir, {
     executablePath: '/usr/bin/chromium',
     headless: true,
-    args: [...FLAGS, ...(process.env.AMPHI_E2E_CHROMIUM_FLAGS?.split(' ').filter(Boolean) ?? [])],
+    args: [
+      ...FLAGS,
+      `--use-fake-device-for-media-stream=device-count=${cameras}`,
+      ...(process.env.AMPHI_E2E_CHROMIUM_FLAGS?.split(' ').filter(Boolean) ?? []),
+    ],
     viewport: { width: 1280, height: 800 },
   });
   return {

@@ -5,6 +5,13 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { fromJoin, reduceEvent, type StudioState } from '../live/liveState.ts';
 import type { NetworkView, PublishedTrack, RemoteTrack, Request, StudioSession } from './types.ts';
 
+declare global {
+  interface Window {
+    /** Debug hook for the end-to-end tests and support: the live clients. */
+    __amphi?: { signaling: SignalingClient; media: MediaClient };
+  }
+}
+
 export type SessionPhase =
   | { kind: 'connecting' }
   | { kind: 'ready'; session: StudioSession }
@@ -51,6 +58,7 @@ export function useStudioSession(join: JoinParams, attempt: number): SessionPhas
       consume: (p) => p.participantId !== selfId,
     });
     mediaRef.current = media;
+    window.__amphi = { signaling, media };
     const patch = (p: Partial<NetworkView>) => setNetwork((n) => ({ ...n, ...p }));
 
     const offs = [
