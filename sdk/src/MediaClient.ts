@@ -5,6 +5,7 @@ import { SignalingError } from './errors.ts';
 import {
   classifyQuality,
   lossBetween,
+  mergeCounters,
   type NetworkQuality,
   type QualitySample,
   readCounters,
@@ -418,17 +419,19 @@ export class MediaClient extends Emitter<MediaClientEvents> {
     const transports = [this.#recv, this.#send].filter(
       (t): t is types.Transport => t !== null && !t.closed,
     );
-    const reports: Record<string, unknown>[] = [];
+    const readings: StatsCounters[] = [];
     for (const t of transports) {
       try {
+        const reports: Record<string, unknown>[] = [];
         (await t.getStats()).forEach((r: Record<string, unknown>) => {
           reports.push(r);
         });
+        readings.push(readCounters(reports, { uplink: t.direction === 'send' }));
       } catch {
         // A transport closing under us: the next reading will do.
       }
     }
-    const counters = readCounters(reports);
+    const counters = mergeCounters(readings);
     const sample: QualitySample = {
       signaling: this.#signaling.status,
       transport: worstTransportState(transports.map((t) => t.connectionState as TransportState)),

@@ -80,8 +80,16 @@ export interface StatsCounters {
   availableKbps: number | null;
 }
 
-/** Reads the counters quality needs from RTCStatsReport entries. */
-export function readCounters(reports: Iterable<Record<string, unknown>>): StatsCounters {
+/**
+ * Reads the counters quality needs from one transport's RTCStatsReport
+ * entries. The available bitrate is read only for a transport that sends
+ * (`uplink`): a receive-only connection's outgoing estimate covers its RTCP
+ * alone and sits near 300 kbit/s on any network.
+ */
+export function readCounters(
+  reports: Iterable<Record<string, unknown>>,
+  { uplink }: { uplink: boolean },
+): StatsCounters {
   const out: StatsCounters = {
     packetsReceived: 0,
     packetsLost: 0,
@@ -101,11 +109,31 @@ export function readCounters(reports: Iterable<Record<string, unknown>>): StatsC
       if (r.state !== undefined && r.state !== 'succeeded') continue;
       const rtt = num('currentRoundTripTime');
       if (rtt !== null) out.rttMs = Math.max(out.rttMs ?? 0, rtt * 1000);
-      const bps = num('availableOutgoingBitrate') ?? num('availableIncomingBitrate');
+      const bps = uplink ? num('availableOutgoingBitrate') : null;
       if (bps !== null) out.availableKbps = Math.min(out.availableKbps ?? Infinity, bps / 1000);
     }
   }
   return out;
+}
+
+/** Several transports' counters as one: packets summed, the worst RTT and bitrate. */
+export function mergeCounters(all: StatsCounters[]): StatsCounters {
+  const worst = (values: (number | null)[], pick: (...n: number[]) => number) => {
+    const known = values.filter((v): v is number => v !== null);
+    return known.length > 0 ? pick(...known) : null;
+  };
+  return {
+    packetsReceived: all.reduce((n, c) => n + c.packetsReceived, 0),
+    packetsLost: all.reduce((n, c) => n + c.packetsLost, 0),
+    rttMs: worst(
+      all.map((c) => c.rttMs),
+      Math.max,
+    ),
+    availableKbps: worst(
+      all.map((c) => c.availableKbps),
+      Math.min,
+    ),
+  };
 }
 
 /** Loss rate between two readings, 0..1 (null when nothing arrived). */

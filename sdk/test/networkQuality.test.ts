@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   classifyQuality,
   lossBetween,
+  mergeCounters,
   type QualitySample,
   readCounters,
   worstTransportState,
@@ -50,27 +51,45 @@ describe('network quality', () => {
     expect(worstTransportState(['connected', 'connected'])).toBe('connected');
   });
 
-  it('reads RTT, bandwidth and loss from getStats() entries', () => {
-    const first = readCounters([
-      { type: 'inbound-rtp', kind: 'video', packetsReceived: 1000, packetsLost: 10 },
-      { type: 'inbound-rtp', kind: 'audio', packetsReceived: 500, packetsLost: 0 },
-      {
-        type: 'candidate-pair',
-        nominated: true,
-        state: 'succeeded',
-        currentRoundTripTime: 0.12,
-        availableIncomingBitrate: 1_800_000,
-      },
-      { type: 'candidate-pair', nominated: false, currentRoundTripTime: 9 },
-    ]);
+  it('reads RTT and loss from a receive transport, never its outgoing estimate', () => {
+    const pair = {
+      type: 'candidate-pair',
+      nominated: true,
+      state: 'succeeded',
+      currentRoundTripTime: 0.12,
+      // What Chromium reports on a receive-only connection, on any network.
+      availableOutgoingBitrate: 300_000,
+    };
+    const first = readCounters(
+      [
+        { type: 'inbound-rtp', kind: 'video', packetsReceived: 1000, packetsLost: 10 },
+        { type: 'inbound-rtp', kind: 'audio', packetsReceived: 500, packetsLost: 0 },
+        pair,
+        { type: 'candidate-pair', nominated: false, currentRoundTripTime: 9 },
+      ],
+      { uplink: false },
+    );
     expect(first).toEqual({
       packetsReceived: 1500,
       packetsLost: 10,
       rttMs: 120,
-      availableKbps: 1800,
+      availableKbps: null,
     });
     const next = { ...first, packetsReceived: 1590, packetsLost: 20 };
     expect(lossBetween(first, next)).toBe(0.1);
     expect(lossBetween(next, next)).toBeNull();
+    expect(
+      classifyQuality({ ...fine, rttMs: first.rttMs, availableKbps: first.availableKbps }),
+    ).toBe('good');
+
+    // The same pair on a sending transport: its estimate is the uplink's.
+    const uplink = readCounters([pair], { uplink: true });
+    expect(uplink.availableKbps).toBe(300);
+    expect(mergeCounters([first, uplink])).toEqual({
+      packetsReceived: 1500,
+      packetsLost: 10,
+      rttMs: 120,
+      availableKbps: 300,
+    });
   });
 });

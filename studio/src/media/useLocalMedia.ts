@@ -68,7 +68,10 @@ export function useLocalMedia(labels: {
 
   const requestAccess = useCallback(async () => {
     try {
-      const probe = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
+      // Same constraints as the previews: Chromium may hand the probe's capture,
+      // still closing, to the first preview, and a 640×480 capture there would
+      // cost the classrooms the top simulcast layer.
+      const probe = await navigator.mediaDevices.getUserMedia({ audio: true, video: VIDEO });
       stopStream(probe);
       setPermission('granted');
     } catch {
