@@ -148,6 +148,69 @@ describe('role checks on every message', () => {
     await moderator.close();
   });
 
+  it('a speaker marks the question it is answering, and moderates nothing else', async () => {
+    const ev = await seedEvent(env.plane.url, { classrooms: 1 });
+    const speaker = await TestClient.connect(env.plane.url, ev.eventId, ev.tokens.speaker);
+    const moderator = await TestClient.connect(env.plane.url, ev.eventId, ev.tokens.moderator);
+    const classroom = await TestClient.connect(
+      env.plane.url,
+      ev.eventId,
+      ev.tokens.classrooms[0] as string,
+    );
+    const ask = async (text: string) =>
+      (
+        await classroom.request('question.submit', {
+          idempotencyKey: `k${text.length}abcdefgh`,
+          text,
+          category: 'job_reality',
+        })
+      ).question;
+    const first = await ask('Travaillez-vous la nuit ?');
+    const second = await ask('Quel est votre matériel préféré ?');
+    for (const q of [first, second]) {
+      await moderator.request('question.moderate', { action: 'approve', questionId: q.id });
+    }
+    expect(
+      await speaker.errorOf('question.moderate', { action: 'reject', questionId: first.id }),
+    ).toBe('FORBIDDEN');
+    expect(
+      await speaker.errorOf('question.moderate', {
+        action: 'pin',
+        questionId: first.id,
+        pinned: true,
+      }),
+    ).toBe('FORBIDDEN');
+
+    const answering = await speaker.request('question.moderate', {
+      action: 'answering',
+      questionId: first.id,
+    });
+    expect(answering.question.status).toBe('answering');
+    // The class that asked sees it taken now, and the moderator too.
+    await classroom.waitForEvent(
+      'question.updated',
+      (q) => q.id === first.id && q.status === 'answering',
+    );
+    await moderator.waitForEvent(
+      'question.updated',
+      (q) => q.id === first.id && q.status === 'answering',
+    );
+    // Taking the next one closes the previous.
+    await speaker.request('question.moderate', { action: 'answering', questionId: second.id });
+    await speaker.request('question.moderate', { action: 'answered', questionId: second.id });
+    const rows =
+      await env.db`select id, status from questions where event_id = ${ev.eventId} order by created_at`;
+    expect(rows.map((r) => r.status)).toEqual(['answered', 'answered']);
+    const audit =
+      await env.db`select action, actor_role from moderation_actions where question_id = ${second.id} order by id`;
+    expect(audit.map((r) => [r.action, r.actor_role])).toEqual([
+      ['approve', 'moderator'],
+      ['answering', 'speaker'],
+      ['answered', 'speaker'],
+    ]);
+    for (const c of [speaker, moderator, classroom]) await c.close();
+  });
+
   it('gives moderators presence per role and classrooms per region', async () => {
     const ev = await seedEvent(env.plane.url, { classrooms: 3 });
     const moderator = await TestClient.connect(env.plane.url, ev.eventId, ev.tokens.moderator);

@@ -172,6 +172,23 @@ describe('a live session in Chromium: studio, console and classrooms', () => {
     await screenshot(moderator, 'studio-moderator-answering');
     await screenshot(speaker, 'studio-speaker-question');
     await screenshot(b, 'viewer-question-upvoted');
+
+    // The speaker says it is done (D): the console files it, the class sees it answered.
+    await speaker.keyboard.press('d');
+    await moderator.waitForSelector(
+      `[data-testid="done-questions"] [data-testid="question-row"][data-question-id="${id}"][data-status="answered"]`,
+      { state: 'attached' },
+    );
+    await a.waitForSelector('[data-testid="my-questions"] li[data-status="answered"]');
+    await speaker.waitForSelector(`[data-testid="speaker-question"][data-question-id="${id}"]`, {
+      state: 'detached',
+    });
+
+    // French first; L switches a classroom to English.
+    expect(await b.textContent('footer')).toContain('F plein écran');
+    await b.keyboard.press('l');
+    expect(await b.textContent('footer')).toContain('F full screen');
+    await b.keyboard.press('l');
   });
 
   it('scenario 3: a raised hand goes on stage; the speaker sees and hears the class; off stage stops it', async () => {

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { TABLES } from './i18n.tsx';
 import { fromJoin, handsInOrder, reduceEvent } from './live/liveState.ts';
 import { keepProgram, sourceAt, type VideoSource } from './program.ts';
-import { approvedQueue, pendingQueue, upsertQuestion } from './questions.ts';
+import { approvedQueue, pendingQueue, speakerTurn, upsertQuestion } from './questions.ts';
 import { moderatorAction, speakerAction } from './shortcuts.ts';
 import { formatClock, readTimer } from './timer.ts';
 
@@ -62,6 +62,8 @@ describe('shortcuts', () => {
   it('maps the speaker keys and ignores typing and modifiers', () => {
     expect(speakerAction(key('3'))).toEqual({ kind: 'program', index: 2 });
     expect(speakerAction(key('M'))).toEqual({ kind: 'mute' });
+    expect(speakerAction(key('n'))).toEqual({ kind: 'nextQuestion' });
+    expect(speakerAction(key('D'))).toEqual({ kind: 'answered' });
     expect(speakerAction(key('0'))).toBeNull();
     expect(speakerAction(key('1', { inField: true }))).toBeNull();
     expect(speakerAction(key('1', { ctrlKey: true }))).toBeNull();
@@ -88,6 +90,12 @@ describe('questions', () => {
       [answering, pinned, ranked, voted, old].map((x) => x.id),
     );
     expect(pendingQueue([old, pending]).map((x) => x.id)).toEqual([pending.id]);
+    // The speaker's N takes the head of the queue after the one being answered; D closes that one.
+    expect(speakerTurn([old, voted, ranked, pinned, answering, pending])).toEqual({
+      next: pinned,
+      answering,
+    });
+    expect(speakerTurn([pending])).toEqual({ next: null, answering: null });
   });
   it('never lets an older update win', () => {
     const a = q({ text: 'new', updatedAt: '2026-01-01T11:00:00.000Z' });

@@ -25,6 +25,18 @@ export function approvedQueue(questions: readonly Question[]): Question[] {
     });
 }
 
+/** What the speaker's N and D keys act on: the next approved question, the one being answered. */
+export function speakerTurn(questions: readonly Question[]): {
+  next: Question | null;
+  answering: Question | null;
+} {
+  const queue = approvedQueue(questions);
+  return {
+    next: queue.find((q) => q.status === 'approved') ?? null,
+    answering: queue.find((q) => q.status === 'answering') ?? null,
+  };
+}
+
 /** Answered, rejected and merged questions, most recently changed first. */
 export function doneQuestions(questions: readonly Question[]): Question[] {
   return questions

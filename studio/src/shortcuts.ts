@@ -33,7 +33,8 @@ export const MODERATOR_SHORTCUTS: readonly { keys: readonly string[]; action: Mo
 export type SpeakerAction =
   | { kind: 'program'; index: number }
   | { kind: 'mute' }
-  | { kind: 'help' };
+  | { kind: 'nextQuestion' }
+  | { kind: 'answered' };
 
 export interface KeyLike {
   key: string;
@@ -54,13 +55,24 @@ export function moderatorAction(e: KeyLike): ModeratorAction | null {
   return MODERATOR_SHORTCUTS.find((s) => s.keys.includes(key))?.action ?? null;
 }
 
-/** Speaker: 1–9 put camera N on the program, M mutes or unmutes, ? shows the help. */
+/**
+ * Speaker: 1–9 put camera N on the program, M mutes or unmutes, N takes the
+ * next approved question, D marks the one being answered as done (the same
+ * letters as the moderator's).
+ */
 export function speakerAction(e: KeyLike): SpeakerAction | null {
   if (!plain(e)) return null;
   if (/^[1-9]$/.test(e.key)) return { kind: 'program', index: Number(e.key) - 1 };
-  if (e.key === 'm' || e.key === 'M') return { kind: 'mute' };
-  if (e.key === '?') return { kind: 'help' };
-  return null;
+  switch (e.key.toLowerCase()) {
+    case 'm':
+      return { kind: 'mute' };
+    case 'n':
+      return { kind: 'nextQuestion' };
+    case 'd':
+      return { kind: 'answered' };
+    default:
+      return null;
+  }
 }
 
 /** Whether a keyboard event comes from a place where the user types text. */

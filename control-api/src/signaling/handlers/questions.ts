@@ -1,5 +1,9 @@
+import type { ModerateQuestion } from '@amphi/protocol';
+import { AppError } from '../../errors.ts';
 import type { HandlerContext, HandlerTable } from '../context.ts';
 import { ALL_ROLES, ownClassroom } from '../context.ts';
+
+const SPEAKER_ACTIONS: ReadonlySet<ModerateQuestion['action']> = new Set(['answering', 'answered']);
 
 const actor = (ctx: HandlerContext) => ({
   role: ctx.self.role,
@@ -35,8 +39,13 @@ export const questionHandlers: Pick<
     },
   },
   'question.moderate': {
-    roles: ['moderator'],
+    // The speaker takes the approved questions in turn: it may say which one it
+    // is answering and when it is done, nothing else.
+    roles: ['moderator', 'speaker'],
     async handle(ctx, data) {
+      if (ctx.self.role === 'speaker' && !SPEAKER_ACTIONS.has(data.action)) {
+        throw new AppError('FORBIDDEN', 'a speaker can only mark the question it is answering');
+      }
       return {
         question: await ctx.services.questions.moderate(ctx.self.eventId, actor(ctx), data),
       };

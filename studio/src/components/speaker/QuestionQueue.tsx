@@ -1,11 +1,21 @@
 import type { Question } from '@amphi/protocol';
 import { useI18n } from '../../i18n.tsx';
-import { approvedQueue } from '../../questions.ts';
+import { approvedQueue, speakerTurn } from '../../questions.ts';
 
-/** The approved questions as the speaker takes them; the one being answered stands out. */
-export function QuestionQueue({ questions }: { questions: readonly Question[] }) {
+interface Props {
+  questions: readonly Question[];
+  /** The speaker takes a question, or says it is answered. */
+  onMark: (question: Question, action: 'answering' | 'answered') => void;
+}
+
+/**
+ * The approved questions as the speaker takes them; the one being answered
+ * stands out. Every row can be taken; N takes the next one, D closes it.
+ */
+export function QuestionQueue({ questions, onMark }: Props) {
   const { t } = useI18n();
   const queue = approvedQueue(questions);
+  const { next } = speakerTurn(questions);
   return (
     <section className="panel queue" aria-labelledby="queue-title">
       <h2 id="queue-title">{t('speaker.questions')}</h2>
@@ -33,6 +43,23 @@ export function QuestionQueue({ questions }: { questions: readonly Question[] })
                   {q.classroomName} · {t(`mod.category.${q.category}`)}
                   {q.upvotes > 0 && <> · {t('speaker.upvotes', { n: q.upvotes })}</>}
                 </p>
+                {answering ? (
+                  <button
+                    type="button"
+                    onClick={() => onMark(q, 'answered')}
+                    data-testid="speaker-question-answered"
+                  >
+                    {t('speaker.answerDone')}
+                  </button>
+                ) : (
+                  <button
+                    type="button"
+                    onClick={() => onMark(q, 'answering')}
+                    data-testid="speaker-question-answering"
+                  >
+                    {q.id === next?.id ? t('speaker.answerNext') : t('speaker.answerThis')}
+                  </button>
+                )}
               </li>
             );
           })}

@@ -1,7 +1,9 @@
+import type { Question } from '@amphi/protocol';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { useI18n } from '../../i18n.tsx';
 import { useLocalMedia } from '../../media/useLocalMedia.ts';
 import { keepProgram, sourceAt } from '../../program.ts';
+import { speakerTurn } from '../../questions.ts';
 import type { PublishedTrack, StudioSession } from '../../session/types.ts';
 import { keyLike, speakerAction } from '../../shortcuts.ts';
 import { ConfirmButton } from '../ConfirmButton.tsx';
@@ -24,7 +26,7 @@ function storedStart(eventId: string): number | null {
 /** The speaker's studio: sources, program, microphone, live, questions, stage, co-speakers. */
 export function SpeakerView({ session }: { session: StudioSession }) {
   const { t } = useI18n();
-  const { state, network, remotes, publish } = session;
+  const { state, network, remotes, publish, request } = session;
   const media = useLocalMedia({
     camera: (n) => t('speaker.camera', { n }),
     screen: t('speaker.screen'),
@@ -90,6 +92,15 @@ export function SpeakerView({ session }: { session: StudioSession }) {
     setAir('off');
   }, []);
 
+  const markQuestion = useCallback(
+    (question: Question, action: 'answering' | 'answered') => {
+      request('question.moderate', { action, questionId: question.id }).catch((err: Error) =>
+        setError(err.message),
+      );
+    },
+    [request],
+  );
+
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       const action = speakerAction(keyLike(e));
@@ -103,11 +114,18 @@ export function SpeakerView({ session }: { session: StudioSession }) {
       } else if (action.kind === 'mute') {
         e.preventDefault();
         setMuted((m) => !m);
+      } else {
+        const { next, answering } = speakerTurn(state.questions);
+        const question = action.kind === 'nextQuestion' ? next : answering;
+        if (question) {
+          e.preventDefault();
+          markQuestion(question, action.kind === 'nextQuestion' ? 'answering' : 'answered');
+        }
       }
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [media.sources]);
+  }, [media.sources, state.questions, markQuestion]);
 
   const programLabel = media.sources.find((s) => s.id === programId)?.label ?? '';
 
@@ -201,7 +219,7 @@ export function SpeakerView({ session }: { session: StudioSession }) {
           </details>
         </div>
         <aside className="speaker-grid__side">
-          <QuestionQueue questions={state.questions} />
+          <QuestionQueue questions={state.questions} onMark={markQuestion} />
           <StagePanel stage={state.stage} remotes={remotes} withAudio />
           <CoSpeakers remotes={remotes} selfId={state.self.participantId} />
         </aside>
