@@ -39,6 +39,18 @@ describe('JoinTokens', () => {
     expect(codeOf(() => tokens.verify(token))).toBe('TOKEN_EXPIRED');
   });
 
+  it('accepts an expired token for a while only when asked to', () => {
+    let now = 1_000_000_000_000;
+    const tokens = new JoinTokens(secret, () => now);
+    const { token } = tokens.issue(grant, 60);
+    expect(tokens.expired(tokens.verify(token, { expiredUpToSeconds: 3600 }))).toBe(false);
+    now += 60_000 + 3_599_000;
+    expect(codeOf(() => tokens.verify(token))).toBe('TOKEN_EXPIRED');
+    expect(tokens.expired(tokens.verify(token, { expiredUpToSeconds: 3600 }))).toBe(true);
+    now += 1_000;
+    expect(codeOf(() => tokens.verify(token, { expiredUpToSeconds: 3600 }))).toBe('TOKEN_EXPIRED');
+  });
+
   it('refuses garbage, foreign signatures and edited payloads', () => {
     const tokens = new JoinTokens(secret);
     const { token } = tokens.issue(grant, 600);

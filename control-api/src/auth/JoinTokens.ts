@@ -45,8 +45,13 @@ export class JoinTokens {
     return { token: `${PREFIX}.${payload}.${this.#sign(payload)}`, claims };
   }
 
-  /** The grant of a valid token; throws TOKEN_INVALID or TOKEN_EXPIRED otherwise. */
-  verify(token: string): JoinGrant {
+  /**
+   * The grant of a valid token; throws TOKEN_INVALID or TOKEN_EXPIRED otherwise.
+   * `expiredUpToSeconds` still accepts a token that expired less than that long
+   * ago: only for reading what outlives the link (see `routes/registration.ts`);
+   * `expired()` then tells the caller.
+   */
+  verify(token: string, opts: { expiredUpToSeconds?: number } = {}): JoinGrant {
     const parts = token.split('.');
     if (parts.length !== 3 || parts[0] !== PREFIX || token.length > 4096) {
       throw new AppError('TOKEN_INVALID', 'join token is malformed');
@@ -65,10 +70,15 @@ export class JoinTokens {
     }
     const grant = JoinGrant.safeParse(json);
     if (!grant.success) throw new AppError('TOKEN_INVALID', 'join token payload is invalid');
-    if (grant.data.exp * 1000 <= this.#now()) {
+    if ((grant.data.exp + (opts.expiredUpToSeconds ?? 0)) * 1000 <= this.#now()) {
       throw new AppError('TOKEN_EXPIRED', 'join link has expired: ask the organiser for a new one');
     }
     return grant.data;
+  }
+
+  /** Whether a grant is past its expiry (a verified one can be, with `expiredUpToSeconds`). */
+  expired(grant: JoinGrant): boolean {
+    return grant.exp * 1000 <= this.#now();
   }
 
   #sign(payload: string): string {
