@@ -1,6 +1,15 @@
-import type { Question } from '@amphi/protocol';
+import { type Question, QuestionList } from '@amphi/protocol';
 import { describe, expect, it } from 'vitest';
-import { api, key, seedEvent, TestClient, useControlPlane } from './support/harness.ts';
+import { JoinTokens } from '../src/auth/JoinTokens.ts';
+import {
+  api,
+  JOIN_SECRET,
+  key,
+  type SeededEvent,
+  seedEvent,
+  TestClient,
+  useControlPlane,
+} from './support/harness.ts';
 
 const env = useControlPlane({
   limits: { QUESTION_BURST: 50 },
@@ -298,5 +307,109 @@ describe('before the event', () => {
     const [row] =
       await env.db`select count(*)::int as n from questions where event_id = ${fresh.eventId}`;
     expect(row?.n).toBe(0);
+  });
+});
+
+describe('the class reads its own questions after the event', () => {
+  const DAY = 24 * 3600_000;
+  const connect = async (ev: SeededEvent, token: string) => {
+    const c = await TestClient.connect(env.plane.url, ev.eventId, token);
+    env.clients.push(c);
+    return c;
+  };
+  const read = (token: string | null) =>
+    api<{ questions: Question[] } | { error: { code: string } }>(
+      env.plane.url,
+      'GET',
+      '/api/v1/registration/questions',
+      undefined,
+      token,
+    );
+  const codeOf = (r: { body: unknown }) => (r.body as { error?: { code?: string } }).error?.code;
+  /** The classroom's link as it was issued `daysAgo` days ago, valid for an hour then. */
+  const oldLink = (ev: SeededEvent, classroomId: string, daysAgo: number) =>
+    new JoinTokens(JOIN_SECRET, () => Date.now() - daysAgo * DAY).issue(
+      { role: 'classroom', eventId: ev.eventId, classroomId, speakerId: null, name: '4e A' },
+      3600,
+    ).token;
+
+  it("lists only this classroom's questions with their status once the event has ended", async () => {
+    const ev = await seedEvent(env.plane.url, { classrooms: 2, status: 'live' });
+    const [tokenA, tokenB] = ev.tokens.classrooms as [string, string];
+    const a = await connect(ev, tokenA);
+    const b = await connect(ev, tokenB);
+    const moderator = await connect(ev, ev.tokens.moderator);
+    const first = await ask(a, 'Travaillez-vous le week-end ?');
+    const second = await ask(a, 'Quel logiciel utilisez-vous ?', 'training_path');
+    const other = await ask(b, 'Avez-vous eu peur au début ?', 'human_side');
+    await moderator.request('question.moderate', { action: 'approve', questionId: first.id });
+    await moderator.request('question.moderate', { action: 'answering', questionId: first.id });
+    await moderator.request('question.moderate', { action: 'answered', questionId: first.id });
+    const ended = await api(env.plane.url, 'POST', `/api/v1/events/${ev.eventId}/status`, {
+      status: 'ended',
+    });
+    expect(ended.status).toBeLessThan(300);
+
+    const mine = await read(tokenA);
+    expect(mine.status).toBe(200);
+    const list = QuestionList.parse(mine.body).questions;
+    expect(list.map((q) => [q.id, q.status, q.text])).toEqual([
+      [first.id, 'answered', 'Travaillez-vous le week-end ?'],
+      [second.id, 'pending', 'Quel logiciel utilisez-vous ?'],
+    ]);
+    expect(list.every((q) => q.classroomId === ev.classroomIds[0])).toBe(true);
+    const theirs = QuestionList.parse((await read(tokenB)).body).questions;
+    expect(theirs.map((q) => q.id)).toEqual([other.id]);
+
+    const anonymous = await read(null);
+    expect([anonymous.status, codeOf(anonymous)]).toEqual([401, 'UNAUTHORIZED']);
+    const asModerator = await read(ev.tokens.moderator);
+    expect([asModerator.status, codeOf(asModerator)]).toEqual([403, 'FORBIDDEN']);
+  });
+
+  it('still answers the next day with the expired link, after a removal, merged ones included', async () => {
+    const ev = await seedEvent(env.plane.url, { classrooms: 2, status: 'live' });
+    const [tokenA, tokenB] = ev.tokens.classrooms as [string, string];
+    const classroomA = ev.classroomIds[0] as string;
+    const a = await connect(ev, tokenA);
+    const b = await connect(ev, tokenB);
+    const moderator = await connect(ev, ev.tokens.moderator);
+    const mine = await ask(a, 'Combien de temps dure une formation ?', 'training_path');
+    const theirs = await ask(b, 'Quelle formation avez-vous suivie ?', 'training_path');
+    await moderator.request('question.moderate', { action: 'approve', questionId: theirs.id });
+    await moderator.request('question.moderate', {
+      action: 'merge',
+      questionId: mine.id,
+      intoQuestionId: theirs.id,
+    });
+    await moderator.request('participant.remove', { classroomId: classroomA });
+    await a.closed;
+
+    // Removed from the event, the class still reads its own text.
+    const removed = QuestionList.parse((await read(tokenA)).body).questions;
+    expect(removed.map((q) => [q.id, q.status, q.mergedIntoId])).toEqual([
+      [mine.id, 'merged', theirs.id],
+    ]);
+    // An expired link does not read an event that is still on: that wants a new link.
+    const yesterday = oldLink(ev, classroomA, 1);
+    const early = await read(yesterday);
+    expect([early.status, codeOf(early)]).toEqual([401, 'TOKEN_EXPIRED']);
+
+    await api(env.plane.url, 'POST', `/api/v1/events/${ev.eventId}/status`, { status: 'ended' });
+    const nextDay = await read(yesterday);
+    expect(nextDay.status).toBe(200);
+    expect(QuestionList.parse(nextDay.body).questions.map((q) => q.id)).toEqual([mine.id]);
+    // Not for ever: a link expired for more than a school term is refused.
+    const tooOld = await read(oldLink(ev, classroomA, 100));
+    expect([tooOld.status, codeOf(tooOld)]).toEqual([401, 'TOKEN_EXPIRED']);
+    // Writing still wants a valid link and an open event.
+    const late = await api(
+      env.plane.url,
+      'POST',
+      '/api/v1/registration/questions',
+      { idempotencyKey: key(), text: 'Encore une ?', category: 'other' },
+      yesterday,
+    );
+    expect([late.status, codeOf(late)]).toEqual([401, 'TOKEN_EXPIRED']);
   });
 });

@@ -69,6 +69,11 @@ export class QuestionQueue {
     });
   }
 
+  /** A classroom's own questions, whatever their status, in the order it asked them. */
+  ofClassroom(eventId: string, classroomId: string): Promise<Question[]> {
+    return this.#store.listOfClassroom(eventId, classroomId);
+  }
+
   async upvote(eventId: string, classroomId: string, questionId: string): Promise<Question> {
     const question = await this.#store.upvote(eventId, questionId, classroomId);
     await this.#publish({

@@ -145,6 +145,21 @@ export class QuestionStore {
     return rows.map((r) => toQuestion(named(r)));
   }
 
+  /**
+   * Every question one classroom asked in the event, whatever its status
+   * (merged ones too), in the order it asked them.
+   */
+  async listOfClassroom(eventId: string, classroomId: string): Promise<Question[]> {
+    const sql = this.#sql;
+    const rows = await sql<JoinedRow[]>`
+      select ${sql.unsafe(COLUMNS)}, c.label, s.name as school_name, s.town
+      from questions q join classrooms c on c.id = q.classroom_id join schools s on s.id = c.school_id
+      where q.event_id = ${eventId} and q.classroom_id = ${classroomId}
+      order by q.created_at, q.id
+      limit 5000`;
+    return rows.map((r) => toQuestion(named(r)));
+  }
+
   /** One upvote per classroom, never on its own question, only on the public queue. */
   async upvote(eventId: string, questionId: string, classroomId: string): Promise<Question> {
     const sql = this.#sql;
