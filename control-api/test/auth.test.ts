@@ -228,6 +228,19 @@ describe('role checks on every message', () => {
     // A classroom gets no presence at all.
     const joined = await (cs[0] as TestClient).request('join', {});
     expect(joined.state.presence).toBeNull();
+    // Each client tells how its connection is; the moderator sees which class struggles.
+    expect(p.participants.every((x) => x.quality === null)).toBe(true);
+    await (cs[1] as TestClient).request('presence.quality', { quality: 'bad' });
+    await (cs[2] as TestClient).request('presence.quality', { quality: 'good' });
+    const rated = await moderator.waitForEvent('presence.updated', (x) =>
+      x.participants.some((y) => y.quality === 'good'),
+    );
+    const qualityOf = (i: number) =>
+      rated.participants.find((y) => y.classroomId === ev.classroomIds[i])?.quality;
+    expect([qualityOf(0), qualityOf(1), qualityOf(2)]).toEqual([null, 'bad', 'good']);
+    expect(
+      await (cs[1] as TestClient).errorOf('presence.quality', { quality: 'excellent' } as never),
+    ).toBe('INVALID_MESSAGE');
     await (cs[0] as TestClient).close();
     const after = await moderator.waitForEvent('presence.updated', (x) => x.counts.classroom === 2);
     expect(Object.values(after.classroomsByRegion).reduce((s, n) => s + n, 0)).toBe(2);

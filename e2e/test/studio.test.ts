@@ -135,6 +135,10 @@ describe('a live session in Chromium: studio, console and classrooms', () => {
     const [a, b] = classrooms as [Page, Page];
     moderator = await open('studio', ev.tokens.moderator);
     await moderator.waitForSelector('[data-testid="moderator-view"]');
+    // Both classes are connected, and their own clients rate the loopback network good.
+    await expect
+      .poll(() => moderator.locator('[data-testid="classroom-row"][data-quality="good"]').count())
+      .toBe(2);
     const text = 'Comment êtes-vous devenue ingénieure du son ?';
     await a.keyboard.press('q');
     await a.keyboard.type(text);

@@ -19,12 +19,18 @@ export const RaisedHand = z.object({
 });
 export type RaisedHand = z.infer<typeof RaisedHand>;
 
+/** How a participant's own client rates its connection (it reports changes). */
+export const ConnectionQuality = z.enum(['good', 'degraded', 'bad']);
+export type ConnectionQuality = z.infer<typeof ConnectionQuality>;
+
 export const ConnectedParticipant = z.object({
   participantId: z.string(),
   role: Role,
   name: z.string(),
   classroomId: Uuid.nullable(),
   region: z.string().nullable(),
+  /** null until the client has reported one. */
+  quality: ConnectionQuality.nullable(),
 });
 export type ConnectedParticipant = z.infer<typeof ConnectedParticipant>;
 

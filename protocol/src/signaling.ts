@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { Uuid } from './common.ts';
 import { ErrorBody } from './errors.ts';
-import { JoinResult, Presence, RaisedHand, Self, Stage } from './live.ts';
+import { ConnectionQuality, JoinResult, Presence, RaisedHand, Self, Stage } from './live.ts';
 import {
   ConsumerOptions,
   DtlsParameters,
@@ -81,6 +81,8 @@ export const Requests = {
 
   // Presence and moderation of participants
   'presence.get': { data: Empty, result: Presence },
+  /** The client's own reading of its connection, sent when it changes; moderators see it. */
+  'presence.quality': { data: z.strictObject({ quality: ConnectionQuality }), result: Ok },
   'participant.remove': { data: z.strictObject({ classroomId: Uuid }), result: Ok },
 
   // Media

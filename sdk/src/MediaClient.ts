@@ -48,6 +48,8 @@ export interface MediaClientOptions {
   consume?: (producer: ProducerInfo) => boolean;
   /** Period of the quality reading (default 2 000 ms). */
   qualityIntervalMs?: number;
+  /** Tell the server when the quality level changes, for the moderators (default true). */
+  reportQuality?: boolean;
 }
 
 export interface ProduceOptions {
@@ -140,6 +142,8 @@ export class MediaClient extends Emitter<MediaClientEvents> {
   #qualityTimer: ReturnType<typeof setInterval> | null = null;
   #lastCounters: StatsCounters | null = null;
   #quality: QualityReport | null = null;
+  /** The level the server last accepted from us (null: tell it again). */
+  #reported: NetworkQuality | null = null;
   readonly #unsubscribe: (() => void)[] = [];
 
   constructor(signaling: SignalingClient, options: MediaClientOptions = {}) {
@@ -189,6 +193,7 @@ export class MediaClient extends Emitter<MediaClientEvents> {
         });
       }),
       s.on('joined', (fresh, reconnected) => {
+        this.#reported = null;
         if (reconnected) void this.#enqueue(() => this.#setup(fresh));
       }),
       s.on('status', () => void this.#measure()),
@@ -442,5 +447,16 @@ export class MediaClient extends Emitter<MediaClientEvents> {
     this.#lastCounters = counters;
     this.#quality = { quality: classifyQuality(sample), sample };
     this.emit('quality', this.#quality);
+    this.#report(this.#quality.quality);
+  }
+
+  /** Sends the level when it changes; offline is what the server sees anyway. */
+  #report(quality: NetworkQuality): void {
+    if (this.#options.reportQuality === false || quality === 'offline') return;
+    if (quality === this.#reported || this.#signaling.status !== 'open') return;
+    this.#reported = quality;
+    this.#signaling.request('presence.quality', { quality }).catch(() => {
+      this.#reported = null;
+    });
   }
 }

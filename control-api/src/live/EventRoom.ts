@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type {
   ConnectedParticipant,
+  ConnectionQuality,
   EventData,
   EventName,
   Presence,
@@ -42,6 +43,7 @@ export class EventRoom extends EventEmitter<EventRoomEvents> {
   readonly #bus: Bus;
   readonly #log: Logger;
   readonly #members = new Map<string, RoomMember>();
+  readonly #quality = new Map<string, ConnectionQuality>();
   readonly #remote = new Map<string, { participants: ConnectedParticipant[]; at: number }>();
   #snapshotTimer: NodeJS.Timeout | undefined;
   #presencePushTimer: NodeJS.Timeout | undefined;
@@ -84,9 +86,17 @@ export class EventRoom extends EventEmitter<EventRoomEvents> {
 
   remove(member: RoomMember): void {
     if (!this.#members.delete(member.participantId)) return;
+    this.#quality.delete(member.participantId);
     this.observer.emit('memberremoved', member);
     this.#presenceChanged();
     if (this.#members.size === 0) this.emit('empty');
+  }
+
+  /** A member's own reading of its connection; moderators hear of changes only. */
+  setQuality(participantId: string, quality: ConnectionQuality): void {
+    if (!this.#members.has(participantId) || this.#quality.get(participantId) === quality) return;
+    this.#quality.set(participantId, quality);
+    this.#presenceChanged();
   }
 
   /** Who is connected to the event across every instance. */
@@ -228,6 +238,7 @@ export class EventRoom extends EventEmitter<EventRoomEvents> {
         name: m.name,
         classroomId: m.classroomId,
         region: m.region,
+        quality: this.#quality.get(m.participantId) ?? null,
       };
     }
   }

@@ -45,7 +45,7 @@ async function liveState(ctx: HandlerContext): Promise<LiveState> {
 
 export const sessionHandlers: Pick<
   HandlerTable,
-  'join' | 'ping' | 'presence.get' | 'participant.remove'
+  'join' | 'ping' | 'presence.get' | 'presence.quality' | 'participant.remove'
 > = {
   join: {
     roles: ALL_ROLES,
@@ -82,6 +82,13 @@ export const sessionHandlers: Pick<
     roles: ['moderator'],
     async handle(ctx): Promise<Presence> {
       return ctx.room.presence();
+    },
+  },
+  'presence.quality': {
+    roles: ALL_ROLES,
+    async handle(ctx, data) {
+      ctx.room.setQuality(ctx.self.participantId, data.quality);
+      return {};
     },
   },
   'participant.remove': {

@@ -1,26 +1,17 @@
-import type { Presence } from '@amphi/protocol';
+import type { ConnectionQuality, Presence } from '@amphi/protocol';
 import { useI18n } from '../../i18n.tsx';
 import { ConfirmButton } from '../ConfirmButton.tsx';
 
-type Participant = Presence['participants'][number];
-const QUALITIES = ['good', 'degraded', 'bad', 'offline'] as const;
-type Quality = (typeof QUALITIES)[number];
-
-/**
- * A classroom's connection quality, if the server reports one. The protocol's
- * presence does not carry it yet: until it does, this reads "not measured".
- */
-function qualityOf(p: Participant): Quality | null {
-  const q = (p as Participant & { quality?: unknown }).quality;
-  return QUALITIES.find((x) => x === q) ?? null;
-}
-
-const QUALITY_KEY = {
+const QUALITY_KEY: Record<
+  ConnectionQuality,
+  'net.quality.good' | 'net.quality.fair' | 'net.quality.poor'
+> = {
   good: 'net.quality.good',
   degraded: 'net.quality.fair',
   bad: 'net.quality.poor',
-  offline: 'net.quality.poor',
-} as const;
+};
+/** Struggling classrooms first: they are the ones a moderator may have to help. */
+const QUALITY_ORDER: Record<ConnectionQuality, number> = { bad: 0, degraded: 1, good: 2 };
 
 interface Props {
   presence: Presence | null;
@@ -32,7 +23,13 @@ export function ClassroomsPanel({ presence, onRemove }: Props) {
   const { t } = useI18n();
   const classrooms = (presence?.participants ?? [])
     .filter((p) => p.role === 'classroom' && p.classroomId)
-    .sort((a, b) => (a.region ?? '').localeCompare(b.region ?? '') || a.name.localeCompare(b.name));
+    .sort(
+      (a, b) =>
+        QUALITY_ORDER[a.quality ?? 'good'] - QUALITY_ORDER[b.quality ?? 'good'] ||
+        (a.region ?? '').localeCompare(b.region ?? '') ||
+        a.name.localeCompare(b.name),
+    );
+  const struggling = classrooms.filter((c) => c.quality === 'bad' || c.quality === 'degraded');
   const regions = Object.entries(presence?.classroomsByRegion ?? {}).sort((a, b) => b[1] - a[1]);
   const counts = presence?.counts ?? { speaker: 0, moderator: 0, classroom: 0 };
   return (
@@ -44,6 +41,13 @@ export function ClassroomsPanel({ presence, onRemove }: Props) {
           moderators: counts.moderator,
           classrooms: counts.classroom,
         })}
+      </p>
+      <p
+        data-testid="quality-summary"
+        data-struggling={struggling.length}
+        className={struggling.length > 0 ? 'quality quality--degraded' : 'quality'}
+      >
+        {t('mod.struggling', { n: struggling.length })}
       </p>
       <h3>{t('mod.byRegion')}</h3>
       <ul className="regions" data-testid="region-counts">
@@ -66,12 +70,13 @@ export function ClassroomsPanel({ presence, onRemove }: Props) {
         </thead>
         <tbody>
           {classrooms.map((c) => {
-            const q = qualityOf(c);
+            const q = c.quality;
             return (
               <tr
                 key={c.participantId}
                 data-testid="classroom-row"
                 data-classroom-id={c.classroomId ?? ''}
+                data-quality={q ?? 'unknown'}
               >
                 <td>{c.name}</td>
                 <td>{c.region ?? t('mod.region.unknown')}</td>
