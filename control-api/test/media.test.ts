@@ -250,6 +250,8 @@ describe('media over signaling, in process', () => {
       kind: 'video',
       classroomId: ev.classroomIds[0],
     });
+    // Captioned with the class's name, for the speaker's stage tile.
+    expect(added.name).toContain('Collège 0');
     await moderator.client.waitForEvent('media.producerAdded', (p) => p.producerId === producerId);
     expect(other.client.eventsOf('media.producerAdded')).toEqual([]);
 

@@ -168,6 +168,8 @@ export const ProducerInfo = z.object({
   kind: MediaKind,
   source: ProducerSource,
   classroomId: z.uuid().nullable(),
+  /** Whose it is, as a tile caption: the speaker's name, or the classroom's on stage. */
+  name: z.string(),
 });
 export type ProducerInfo = z.infer<typeof ProducerInfo>;
 

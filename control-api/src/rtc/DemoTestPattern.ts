@@ -10,6 +10,8 @@ const execFileAsync = promisify(execFile);
 
 /** The participant id the test pattern's producers carry. */
 export const TEST_PATTERN_PARTICIPANT = 'demo-test-pattern';
+/** The caption classrooms see on its tile. */
+export const TEST_PATTERN_NAME = 'Mire de test';
 /**
  * FFmpeg runs this long, then starts again (a blink in the pattern): long
  * enough to go unnoticed, short enough that an FFmpeg orphaned by a killed
@@ -107,6 +109,7 @@ export class DemoTestPattern {
       kind: p.kind,
       source: p.source,
       classroomId: null,
+      name: TEST_PATTERN_NAME,
     }));
   }
 

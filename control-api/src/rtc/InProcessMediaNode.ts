@@ -20,6 +20,7 @@ import type {
 } from '@amphi/protocol';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import { TEST_PATTERN_NAME } from './DemoTestPattern.ts';
 import type {
   ConsumeParams,
   MediaNode,
@@ -358,11 +359,12 @@ export class InProcessMediaNode extends EventEmitter<MediaNodeEvents> implements
     return {
       producerId: p.id,
       participantId: p.participantId,
-      // An ingest (no signaling participant) stands in for a speaker.
+      // An ingest (no signaling participant: the demo's test pattern) stands in for a speaker.
       role: owner?.role ?? (p.source === 'stage' ? 'classroom' : 'speaker'),
       kind: p.kind,
       source: p.source,
       classroomId: owner?.classroomId ?? null,
+      name: owner?.name ?? TEST_PATTERN_NAME,
     };
   }
 }

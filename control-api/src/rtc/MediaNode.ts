@@ -19,6 +19,8 @@ export interface MediaParticipant {
   role: Role;
   /** Set for classrooms: the media node places them on an edge router. */
   classroomId: string | null;
+  /** Shown on the tiles of its producers. */
+  name: string;
 }
 
 export interface ProduceParams {

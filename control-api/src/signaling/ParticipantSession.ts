@@ -74,6 +74,7 @@ export class ParticipantSession
       participantId: this.self.participantId,
       role: this.self.role,
       classroomId: this.self.classroomId,
+      name: this.self.name,
     };
     this.#ctx = {
       self: this.self,

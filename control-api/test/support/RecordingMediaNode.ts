@@ -70,6 +70,7 @@ export class RecordingMediaNode extends EventEmitter<MediaNodeEvents> implements
       producerId,
       participantId: who.participantId,
       role: who.role,
+      name: who.name,
       kind: params.kind,
       source: params.appData.source,
       classroomId: who.classroomId,

@@ -107,6 +107,7 @@ export const mediaHandlers: Pick<
         kind: data.kind,
         source: data.source,
         classroomId: self.classroomId,
+        name: self.name,
       };
       ctx.producers.set(producerId, info);
       ctx.log.info({ producerId, kind: data.kind, source: data.source }, 'producer opened');

@@ -12,10 +12,13 @@ export function CoSpeakers({
   selfId: string;
 }) {
   const { t } = useI18n();
-  const byParticipant = new Map<string, { video?: MediaStreamTrack; audio?: MediaStreamTrack }>();
+  const byParticipant = new Map<
+    string,
+    { name: string; video?: MediaStreamTrack; audio?: MediaStreamTrack }
+  >();
   for (const r of remotes) {
     if (r.producer.role !== 'speaker' || r.producer.participantId === selfId) continue;
-    const entry = byParticipant.get(r.producer.participantId) ?? {};
+    const entry = byParticipant.get(r.producer.participantId) ?? { name: r.producer.name };
     if (r.producer.kind === 'video') entry.video = r.track;
     else entry.audio = r.track;
     byParticipant.set(r.producer.participantId, entry);
@@ -29,7 +32,7 @@ export function CoSpeakers({
       ) : (
         <ul className="tiles">
           {tiles.map(([id, tracks], i) => {
-            const label = `${t('speaker.coSpeaker')} ${i + 2}`;
+            const label = tracks.name || `${t('speaker.coSpeaker')} ${i + 2}`;
             return (
               <li key={id} className="tile" data-testid="co-speaker-tile" data-participant-id={id}>
                 <VideoTile source={tracks.video ?? null} label={label} />
