@@ -82,6 +82,12 @@ const fr = {
   'after.none': 'Votre classe n’a pas posé de question.',
   'after.answered': 'Répondue',
   'after.notAnswered': 'Pas encore répondue',
+  'after.merged': 'Regroupée avec une question proche',
+  'after.loading': 'Chargement des questions de votre classe…',
+  'after.localCopy':
+    'La liste n’a pas pu être chargée : voici les questions gardées par ce navigateur, leur statut peut dater.',
+  'after.unavailable':
+    'Impossible de charger les questions de votre classe pour le moment : rechargez la page un peu plus tard.',
   'after.privacy': 'Rien n’a été enregistré : seul le texte des questions reste affiché ici.',
 
   'keys.title': 'Raccourcis',
@@ -175,6 +181,12 @@ const en: Record<MessageKey, string> = {
   'after.none': 'Your class asked no question.',
   'after.answered': 'Answered',
   'after.notAnswered': 'Not answered yet',
+  'after.merged': 'Merged with a similar question',
+  'after.loading': 'Loading your class’s questions…',
+  'after.localCopy':
+    'The list could not be loaded: here are the questions this browser kept; their status may be out of date.',
+  'after.unavailable':
+    'Your class’s questions cannot be loaded right now: reload the page a little later.',
   'after.privacy': 'Nothing was recorded: only the text of the questions is shown here.',
 
   'keys.title': 'Shortcuts',

@@ -1,7 +1,8 @@
 import type { JoinParams, RemoteMedia } from '@amphi/sdk';
-import { useEffect, useRef } from 'react';
+import { type ReactNode, useEffect, useRef } from 'react';
 import { useI18n } from '../i18n.tsx';
 import { remembered, useClassroom } from '../useClassroom.ts';
+import { useOwnQuestions } from '../useOwnQuestions.ts';
 import { AfterSession } from './AfterSession.tsx';
 import { AskForm } from './AskForm.tsx';
 import { QuestionList } from './QuestionList.tsx';
@@ -29,6 +30,12 @@ export function ClassroomView({ params }: { params: JoinParams }) {
   const c = useClassroom(params);
   const { state } = c;
   const askInput = useRef<HTMLTextAreaElement>(null);
+  const over = state.fatal?.code === 'EVENT_CLOSED' || state.eventStatus === 'ended';
+  // The next day the link has expired and the socket says so, not that the event
+  // is over; the server still lets the link read the class's questions of an
+  // event that is over, so ask it: its answer says which case this is.
+  const expired = state.fatal?.code === 'TOKEN_EXPIRED';
+  const own = useOwnQuestions(params.token, over || expired);
 
   const actions = useRef(c);
   actions.current = c;
@@ -55,15 +62,20 @@ export function ClassroomView({ params }: { params: JoinParams }) {
     document.title = state.eventTitle ? `${state.eventTitle} — Amphi` : t('app.title');
   }, [state.eventTitle, t]);
 
-  if (state.fatal?.code === 'EVENT_CLOSED' || state.eventStatus === 'ended') {
-    const mine = state.self
-      ? state.questions.filter((q) => q.classroomId === state.self?.classroomId)
-      : remembered(params.eventId);
-    return (
-      <main className="app">
-        <AfterSession questions={mine} />
-      </main>
-    );
+  if (own && (over || own.status !== 'failed')) {
+    let after: ReactNode;
+    if (own.status === 'loaded') {
+      after = <AfterSession questions={own.questions} source="server" />;
+    } else if (own.status === 'loading') {
+      after = <AfterSession questions={[]} source="loading" />;
+    } else {
+      // What this tab still has: the live state, or the copy kept for a reload.
+      const mine = state.self
+        ? state.questions.filter((q) => q.classroomId === state.self?.classroomId)
+        : remembered(params.eventId);
+      after = <AfterSession questions={mine} source="local" />;
+    }
+    return <main className="app">{after}</main>;
   }
   if (state.fatal) {
     return (
