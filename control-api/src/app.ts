@@ -30,7 +30,7 @@ export interface AppDeps {
  * The HTTP face of the control plane. Every concern is a plugin registered
  * here, in one visible place:
  *   /api/v1/...          operator REST (Bearer operator credential)
- *   /api/v1/registration questions before the event (Bearer classroom join token)
+ *   /api/v1/registration a classroom's questions: asked before the event, read back after it (Bearer classroom join token)
  *   /v1/events/:id/ws    WebSocket signaling (join token)
  *   /api/openapi.json    OpenAPI document generated from the zod schemas
  *   /api/signaling.json  the WebSocket protocol as JSON Schema

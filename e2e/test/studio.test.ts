@@ -72,6 +72,8 @@ describe('a live session in Chromium: studio, console and classrooms', () => {
       const later = await inboundStats(page);
       expect(later.video.framesDecoded - first.video.framesDecoded).toBeGreaterThan(15);
       expect(later.audio.packetsReceived).toBeGreaterThan(first.audio.packetsReceived);
+      // Who is speaking, on the tile.
+      expect(await page.textContent('[data-testid="speaker-name"]')).toBe('Inès Haddad');
       // A perfect network is shown as such: no false alarm on the big screen.
       await page.waitForSelector('[data-testid="net-banner"][data-level="good"]');
       console.log(

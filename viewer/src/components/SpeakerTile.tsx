@@ -32,6 +32,7 @@ export function SpeakerTile({ media, audioOnly }: { media: RemoteMedia[]; audioO
   };
 
   const hasVideo = media.some((m) => m.track.kind === 'video');
+  const name = media[0]?.producer.name ?? '';
   return (
     <div className="tile">
       {/* biome-ignore lint/a11y/useMediaCaption: live speech, no captions track exists */}
@@ -42,6 +43,11 @@ export function SpeakerTile({ media, audioOnly }: { media: RemoteMedia[]; audioO
         aria-label={t('video.label')}
         data-testid="speaker-video"
       />
+      {name && (
+        <p className="tile-name" data-testid="speaker-name">
+          {name}
+        </p>
+      )}
       {(!hasVideo || audioOnly) && <p className="tile-note">{t('video.audioOnlyHint')}</p>}
       {blocked && (
         <button type="button" className="big-button unmute" onClick={unmute}>
