@@ -114,7 +114,12 @@ export function ClassroomView({ params }: { params: JoinParams }) {
           {t('screen.full')}
         </button>
       </header>
-      <StatusBanner status={state.status} quality={state.quality} onRetry={c.retryNow} />
+      <StatusBanner
+        status={state.status}
+        quality={state.quality}
+        onRetry={c.retryNow}
+        onAudioOnly={state.audioOnly ? null : () => void c.setAudioOnly(true)}
+      />
       <main className="layout">
         <section className="stage-area">
           {speakers.length === 0 ? (

@@ -7,10 +7,13 @@ export function StatusBanner({
   status,
   quality,
   onRetry,
+  onAudioOnly,
 }: {
   status: StatusInfo;
   quality: QualityReport | null;
   onRetry: () => void;
+  /** Offered on a weak line: the voice alone gets through where the picture freezes. */
+  onAudioOnly: (() => void) | null;
 }) {
   const { t } = useI18n();
   const [now, setNow] = useState(Date.now());
@@ -53,6 +56,11 @@ export function StatusBanner({
       {status.status === 'reconnecting' && (
         <button type="button" onClick={onRetry}>
           {t('net.retryNow')}
+        </button>
+      )}
+      {level === 'bad' && onAudioOnly && (
+        <button type="button" onClick={onAudioOnly} data-testid="suggest-audio-only">
+          {t('net.switchToAudioOnly')}
         </button>
       )}
       {quality?.sample.rttMs != null && status.status === 'open' && (
