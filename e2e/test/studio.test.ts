@@ -2,6 +2,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ControlPlane } from '../../control-api/src/server.ts';
 import {
+  api,
   createTestDatabase,
   type SeededEvent,
   seedEvent,
@@ -33,7 +34,10 @@ async function open(app: 'studio' | 'viewer', token: string): Promise<Page> {
   const page = await browser.context.newPage();
   page.on('pageerror', (err) => console.log(`[${app} page error] ${err.message}`));
   page.on('console', (m) => {
-    if (m.type() === 'error') console.log(`[${app} console] ${m.text()}`);
+    // Refused sockets (removed class, ended event) are expected here; never print a token.
+    if (m.type() === 'error') {
+      console.log(`[${app} console] ${m.text().replace(/token=[^&'\s]+/g, 'token=…')}`);
+    }
   });
   await page.goto(`${base}/${app}/?event=${ev.eventId}&token=${encodeURIComponent(token)}`);
   return page;
@@ -248,6 +252,40 @@ describe('a live session in Chromium: studio, console and classrooms', () => {
       'window.__amphi.media.sendTransport?.getStats().then((r) => [...r.values()].some((s) => s.type === "outbound-rtp" && s.kind === "video" && s.active !== false && s.framesEncoded > 0)) ?? false',
     );
     expect(sending).toBe(false);
+  });
+
+  it('the moderator removes a disruptive classroom: it is told, and cannot come back', async () => {
+    const b = classrooms[1] as Page;
+    const classroomId = ev.classroomIds[1] as string;
+    const row = `[data-testid="classroom-row"][data-classroom-id="${classroomId}"]`;
+    await moderator.click(`${row} [data-testid="remove-participant"]`);
+    await moderator.click(`${row} [data-testid="remove-participant-confirm"]`);
+    await b.waitForSelector('[role="alert"]:has-text("retiré")');
+    await moderator.waitForSelector(row, { state: 'detached' });
+    await screenshot(b, 'viewer-removed');
+    await b.reload();
+    await b.waitForSelector('[role="alert"]:has-text("retiré")');
+    expect(await b.$('[data-testid="speaker-video"]')).toBeNull();
+  });
+
+  it('after the session, the class sees its questions and which were answered, even in a new tab', async () => {
+    const a = classrooms[0] as Page;
+    const ended = await api(plane.url, 'POST', `/api/v1/events/${ev.eventId}/status`, {
+      status: 'ended',
+    });
+    expect(ended.status).toBe(200);
+    const item = '[data-testid="after-session"] li:has-text("ingénieure du son")';
+    await a.waitForSelector(item);
+    expect(await a.textContent(item)).toContain('Répondue');
+    // The next day, another computer: the link alone brings the list back from the server.
+    const fresh = await open('viewer', ev.tokens.classrooms[0] as string);
+    await fresh.waitForSelector(item);
+    expect(await fresh.textContent(item)).toContain('Répondue');
+    expect(await fresh.textContent('[data-testid="after-session"]')).not.toContain(
+      'copie', // the server answered: no fallback note about this tab's copy
+    );
+    await screenshot(fresh, 'viewer-after-session');
+    await fresh.close();
   });
 });
 
