@@ -71,10 +71,10 @@ describe('classrooms watching a live speaker in Chromium', () => {
         page,
         (s) => s.video.framesDecoded > 0 && s.video.frameWidth > 0 && s.audio.packetsReceived > 0,
       );
-      await new Promise((r) => setTimeout(r, 2000));
+      // Frames keep coming (at least 5 per second, even on a loaded CI machine).
+      await new Promise((r) => setTimeout(r, 3000));
       const later = await inboundStats(page);
-      // Frames keep coming: about 2 s of video decoded between the two readings.
-      expect(later.video.framesDecoded - first.video.framesDecoded).toBeGreaterThan(20);
+      expect(later.video.framesDecoded - first.video.framesDecoded).toBeGreaterThan(15);
       expect(later.video.frameWidth).toBeGreaterThan(0);
       expect(later.audio.packetsReceived).toBeGreaterThan(first.audio.packetsReceived);
       await page.waitForSelector('[data-testid="net-banner"][data-status="open"]');
@@ -84,7 +84,7 @@ describe('classrooms watching a live speaker in Chromium', () => {
       );
       expect(size).toBeGreaterThan(0);
       console.log(
-        `classroom ${i + 1}: framesDecoded=${later.video.framesDecoded} (+${later.video.framesDecoded - first.video.framesDecoded} in 2 s), ${later.video.frameWidth}x${later.video.frameHeight}, audio packets=${later.audio.packetsReceived}`,
+        `classroom ${i + 1}: framesDecoded=${later.video.framesDecoded} (+${later.video.framesDecoded - first.video.framesDecoded} in 3 s), ${later.video.frameWidth}x${later.video.frameHeight}, audio packets=${later.audio.packetsReceived}`,
       );
       await screenshot(page, `viewer-live-classroom-${i + 1}`);
     }

@@ -181,29 +181,36 @@ export interface SeededEvent {
   classroomIds: string[];
   /** Region of each classroom, same order. */
   regions: string[];
-  tokens: { speaker: string; moderator: string; classrooms: string[] };
+  /** `speaker` is the first speaker's link; `coSpeakers` the others' (a 55 min panel). */
+  tokens: { speaker: string; coSpeakers: string[]; moderator: string; classrooms: string[] };
 }
 
-/** An event with one speaker and `classrooms` enrolled classrooms, through the REST API. */
+const SPEAKERS = [
+  { name: 'Inès Haddad', job: 'Ingénieure du son', organisation: 'Studio Lumière' },
+  { name: 'Karim Benali', job: 'Mixeur', organisation: 'Radio Sud' },
+  { name: 'Léa Morel', job: 'Régisseuse', organisation: 'Théâtre du Port' },
+];
+
+/**
+ * An event with `speakers` speakers (1: a 45 min talk, 2–3: a 55 min panel)
+ * and `classrooms` enrolled classrooms, through the REST API.
+ */
 export async function seedEvent(
   base: string,
-  opts: { classrooms?: number; status?: 'scheduled' | 'live' } = {},
+  opts: { classrooms?: number; speakers?: number; status?: 'scheduled' | 'live' } = {},
 ): Promise<SeededEvent> {
   const n = opts.classrooms ?? 3;
-  const speaker = await ok<{ id: string }>(
-    api(base, 'POST', '/api/v1/speakers', {
-      name: 'Inès Haddad',
-      job: 'Ingénieure du son',
-      organisation: 'Studio Lumière',
-    }),
-  );
+  const speakerIds: string[] = [];
+  for (const body of SPEAKERS.slice(0, opts.speakers ?? 1)) {
+    speakerIds.push((await ok<{ id: string }>(api(base, 'POST', '/api/v1/speakers', body))).id);
+  }
   const event = await ok<{ id: string }>(
     api(base, 'POST', '/api/v1/events', {
       title: `Métiers du son ${randomUUID().slice(0, 6)}`,
       themeWeek: 'Semaine des médias',
-      format: 'solo_45',
+      format: speakerIds.length > 1 ? 'panel_55' : 'solo_45',
       startsAt: new Date(Date.now() + 3600_000).toISOString(),
-      speakerIds: [speaker.id],
+      speakerIds,
     }),
   );
   const regions = ['Occitanie', 'Guadeloupe', 'Bretagne', 'La Réunion'];
@@ -249,13 +256,18 @@ export async function seedEvent(
   for (const classroomId of classroomIds) {
     classroomTokens.push((await link({ role: 'classroom', classroomId })).token);
   }
+  const speakerTokens: string[] = [];
+  for (const speakerId of speakerIds) {
+    speakerTokens.push((await link({ role: 'speaker', speakerId })).token);
+  }
   return {
     eventId: event.id,
-    speakerId: speaker.id,
+    speakerId: speakerIds[0] as string,
     classroomIds,
     regions: classroomRegions,
     tokens: {
-      speaker: (await link({ role: 'speaker', speakerId: speaker.id })).token,
+      speaker: speakerTokens[0] as string,
+      coSpeakers: speakerTokens.slice(1),
       moderator: (await link({ role: 'moderator', name: 'Nadia' })).token,
       classrooms: classroomTokens,
     },
