@@ -13,8 +13,10 @@ import { getFreePort } from '../ports.ts';
 // Its 'exit' handler cannot wait for a stop and throws once 'beforeExit' is
 // gone. Our owners stop their clusters themselves (server close, test
 // teardown); the signal hooks (SIGINT, SIGTERM...) stay.
-exitHook.unhookEvent('beforeExit');
-exitHook.unhookEvent('exit');
+// (This module may be evaluated more than once in a process: unhook once.)
+for (const event of ['beforeExit', 'exit']) {
+  if (exitHook.hookedEvents().includes(event)) exitHook.unhookEvent(event);
+}
 
 export interface EmbeddedPostgresHandle {
   /** postgres://... URL of the `postgres` database on the embedded server. */

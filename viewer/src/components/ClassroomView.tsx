@@ -131,13 +131,16 @@ export function ClassroomView({ params }: { params: JoinParams }) {
               </p>
             </div>
           ) : (
-            speakers.map((group) => (
-              <SpeakerTile
-                key={group[0]?.producer.producerId}
-                media={group}
-                audioOnly={state.audioOnly}
-              />
-            ))
+            // A panel's speakers side by side: the whole panel fits the big screen.
+            <div className={`speakers ${speakers.length > 1 ? 'speakers--panel' : ''}`}>
+              {speakers.map((group) => (
+                <SpeakerTile
+                  key={group[0]?.producer.producerId}
+                  media={group}
+                  audioOnly={state.audioOnly}
+                />
+              ))}
+            </div>
           )}
           <div className="controls">
             <button
