@@ -4,7 +4,6 @@ import type { LocalMedia } from '../../media/useLocalMedia.ts';
 /** Which cameras are previewed, which microphone is sent, and screen sharing. */
 export function DevicePanel({ media }: { media: LocalMedia }) {
   const { t } = useI18n();
-  const screenOn = media.streams.has('screen');
   return (
     <section className="panel devices" aria-labelledby="devices-title">
       <h2 id="devices-title">{t('speaker.devices')}</h2>
@@ -53,15 +52,6 @@ export function DevicePanel({ media }: { media: LocalMedia }) {
         </select>
       </label>
       <div className="row">
-        {screenOn ? (
-          <button type="button" onClick={media.stopScreen} data-testid="stop-screen">
-            {t('speaker.stopScreen')}
-          </button>
-        ) : (
-          <button type="button" onClick={() => void media.shareScreen()} data-testid="share-screen">
-            {t('speaker.shareScreen')}
-          </button>
-        )}
         <button type="button" className="secondary" onClick={() => void media.refresh()}>
           {t('speaker.refreshDevices')}
         </button>

@@ -7,14 +7,38 @@ interface Props {
   streams: ReadonlyMap<string, MediaStream>;
   programId: string | null;
   onSelect: (id: string) => void;
+  /** A shared screen or document becomes one more source (null while sharing). */
+  onShareScreen: (() => void) | null;
+  onStopScreen: () => void;
 }
 
-/** Every source live (hot standby); one click or its number key puts it on the program. */
-export function SourcePreviews({ sources, streams, programId, onSelect }: Props) {
+/**
+ * Every source live (hot standby); one click or its number key puts it on the
+ * program. Sharing a screen or a document adds a source, right here.
+ */
+export function SourcePreviews({
+  sources,
+  streams,
+  programId,
+  onSelect,
+  onShareScreen,
+  onStopScreen,
+}: Props) {
   const { t } = useI18n();
   return (
     <section className="panel previews" aria-labelledby="previews-title">
       <h2 id="previews-title">{t('speaker.previews')}</h2>
+      <div className="row">
+        {onShareScreen ? (
+          <button type="button" onClick={onShareScreen} data-testid="share-screen">
+            {t('speaker.shareScreen')}
+          </button>
+        ) : (
+          <button type="button" onClick={onStopScreen} data-testid="stop-screen">
+            {t('speaker.stopScreen')}
+          </button>
+        )}
+      </div>
       <ul className="previews__grid">
         {sources.map((s, i) => {
           const onAir = s.id === programId;

@@ -212,6 +212,8 @@ export function SpeakerView({ session }: { session: StudioSession }) {
             streams={media.streams}
             programId={programId}
             onSelect={setProgramId}
+            onShareScreen={media.streams.has('screen') ? null : () => void media.shareScreen()}
+            onStopScreen={media.stopScreen}
           />
           <details className="panel-details" open={media.permission !== 'granted'}>
             <summary>{t('speaker.devices')}</summary>
