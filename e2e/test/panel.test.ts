@@ -90,5 +90,19 @@ describe('a panel of two speakers in Chromium', () => {
     );
     for (const [i, n] of later.entries()) expect(n).toBeGreaterThan((first[i] ?? 0) + 10);
     await screenshot(classroom, 'viewer-panel');
+
+    // The browser holds the sound back until a gesture; one click anywhere
+    // gives both speakers their voice.
+    const muted = () =>
+      classroom.$$eval('[data-testid="speaker-video"]', (els) =>
+        els.map((e) => (e as HTMLVideoElement).muted),
+      );
+    const held = await muted();
+    console.log(`sound held back by the browser before any gesture: ${held.join(', ')}`);
+    if (held.some(Boolean)) {
+      await classroom.mouse.click(640, 780);
+      await expect.poll(muted).toEqual([false, false]);
+      expect(await classroom.$('button.unmute')).toBeNull();
+    }
   });
 });

@@ -31,6 +31,19 @@ export function SpeakerTile({ media, audioOnly }: { media: RemoteMedia[]; audioO
     void el.play().then(() => setBlocked(false));
   };
 
+  // Any click or key in the page (F for full screen...) is the gesture the
+  // browser waits for: every tile of a panel gets its sound at once.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: unmute reads the ref only
+  useEffect(() => {
+    if (!blocked) return;
+    window.addEventListener('pointerdown', unmute);
+    window.addEventListener('keydown', unmute);
+    return () => {
+      window.removeEventListener('pointerdown', unmute);
+      window.removeEventListener('keydown', unmute);
+    };
+  }, [blocked]);
+
   const hasVideo = media.some((m) => m.track.kind === 'video');
   const name = media[0]?.producer.name ?? '';
   return (
