@@ -95,3 +95,22 @@ export async function waitForStats(
     .catch((err: unknown) => String(err));
   throw new Error(`stats never matched; last: ${JSON.stringify(last)}; client: ${where}`);
 }
+
+/**
+ * Waits until the page decodes video and receives audio, then watches 3 s:
+ * frames keep coming (at least 5 per second, even on a loaded CI machine)
+ * and so does the sound. Returns a line to print: the frames, size, packets.
+ */
+export async function expectDecoding(page: Page): Promise<string> {
+  const first = await waitForStats(
+    page,
+    (s) => s.video.framesDecoded > 0 && s.video.frameWidth > 0 && s.audio.packetsReceived > 0,
+  );
+  await new Promise((r) => setTimeout(r, 3000));
+  const later = await inboundStats(page);
+  const frames = later.video.framesDecoded - first.video.framesDecoded;
+  if (frames <= 15 || later.audio.packetsReceived <= first.audio.packetsReceived) {
+    throw new Error(`stopped decoding: ${JSON.stringify({ first, later })}`);
+  }
+  return `+${frames} frames in 3 s, ${later.video.frameWidth}x${later.video.frameHeight}, audio packets=${later.audio.packetsReceived}`;
+}

@@ -11,12 +11,9 @@ const run = promisify(execFile);
  * then drop, as on a saturated school line.
  */
 export class WeakDownlink {
-  readonly #port: number;
   #applied = false;
 
-  private constructor(port: number) {
-    this.#port = port;
-  }
+  private constructor() {}
 
   /** Null (with the reason) when traffic shaping is not permitted here. */
   static async probe(): Promise<string | null> {
@@ -30,77 +27,17 @@ export class WeakDownlink {
   }
 
   static async limit(port: number, kbit: number): Promise<WeakDownlink> {
-    const link = new WeakDownlink(port);
-    const tc = (...args: string[]) => run('tc', args);
-    await tc('qdisc', 'replace', 'dev', 'lo', 'root', 'handle', '1:', 'htb', 'default', '10');
+    const link = new WeakDownlink();
+    const tc = (args: string) => run('tc', args.split(' '));
+    await tc('qdisc replace dev lo root handle 1: htb default 10');
     link.#applied = true;
-    await tc(
-      'class',
-      'add',
-      'dev',
-      'lo',
-      'parent',
-      '1:',
-      'classid',
-      '1:10',
-      'htb',
-      'rate',
-      '20gbit',
-    );
-    await tc(
-      'class',
-      'add',
-      'dev',
-      'lo',
-      'parent',
-      '1:',
-      'classid',
-      '1:20',
-      'htb',
-      'rate',
-      `${kbit}kbit`,
-      'ceil',
-      `${kbit}kbit`,
-    );
+    await tc('class add dev lo parent 1: classid 1:10 htb rate 20gbit');
+    await tc(`class add dev lo parent 1: classid 1:20 htb rate ${kbit}kbit ceil ${kbit}kbit`);
     // A short queue (about 400 ms at this rate), then drops.
-    const limitBytes = String(Math.max(3000, Math.round((kbit * 1000 * 0.4) / 8)));
+    const limitBytes = Math.max(3000, Math.round((kbit * 1000 * 0.4) / 8));
+    await tc(`qdisc add dev lo parent 1:20 handle 20: bfifo limit ${limitBytes}`);
     await tc(
-      'qdisc',
-      'add',
-      'dev',
-      'lo',
-      'parent',
-      '1:20',
-      'handle',
-      '20:',
-      'bfifo',
-      'limit',
-      limitBytes,
-    );
-    await tc(
-      'filter',
-      'add',
-      'dev',
-      'lo',
-      'protocol',
-      'ip',
-      'parent',
-      '1:',
-      'prio',
-      '1',
-      'u32',
-      'match',
-      'ip',
-      'protocol',
-      '17',
-      '0xff',
-      'match',
-      'ip',
-      'dport',
-      String(link.#port),
-      '0xffff',
-      'flowid',
-      '1:20',
+      `filter add dev lo protocol ip parent 1: prio 1 u32 match ip protocol 17 0xff match ip dport ${port} 0xffff flowid 1:20`,
     );
     return link;
   }

@@ -1,33 +1,16 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../control-api/src/logger.ts';
-import { announceOnBus, DemoTestPattern } from '../../control-api/src/rtc/DemoTestPattern.ts';
 import type { ControlPlane } from '../../control-api/src/server.ts';
-import {
-  createTestDatabase,
-  type SeededEvent,
-  seedEvent,
-  startInstance,
-  startMediaNode,
-  TestClient,
-} from '../../control-api/test/support/harness.ts';
-import {
-  type Browser,
-  inboundStats,
-  launchChromium,
-  localhost,
-  screenshot,
-  waitForStats,
-} from '../support/browser.ts';
+import { type SeededEvent, TestClient } from '../../control-api/test/support/harness.ts';
+import { inboundStats, screenshot, waitForStats } from '../support/browser.ts';
+import { LiveSession } from '../support/session.ts';
 import { WeakDownlink } from '../support/weakNetwork.ts';
 
 // A classroom on a saturated school line: its downlink shaped to a trickle on
 // loopback (tc), the speaker being the FFmpeg test pattern.
 
-const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
+let session: LiveSession | null = null;
 let plane: ControlPlane;
-let browser: Browser;
-let pattern: DemoTestPattern | null = null;
 let ev: SeededEvent;
 let link: WeakDownlink | null = null;
 let unavailable: string | null = null;
@@ -35,23 +18,13 @@ let unavailable: string | null = null;
 beforeAll(async () => {
   unavailable = await WeakDownlink.probe();
   if (unavailable) return;
-  const media = await startMediaNode({ workers: 1 });
-  plane = await startInstance({ databaseUrl: await createTestDatabase(), media });
-  ev = await seedEvent(plane.url, { classrooms: 1, status: 'live' });
-  pattern = await DemoTestPattern.start({
-    broadcast: await media.broadcast(ev.eventId),
-    log,
-    ...announceOnBus(plane.bus, ev.eventId, log),
-    runSeconds: 300,
-  });
-  browser = await launchChromium();
+  session = await LiveSession.start({ workers: 1, classrooms: 1, testPattern: true });
+  ({ plane, ev } = session);
 });
 
 afterAll(async () => {
   await link?.release();
-  await browser?.close();
-  await pattern?.close();
-  await plane?.close();
+  await session?.close();
 });
 
 /** The UDP port the classroom receives media on (its selected ICE candidate). */
@@ -74,11 +47,8 @@ describe('a classroom on a weak network', () => {
       ctx.skip();
     }
     const moderator = await TestClient.connect(plane.url, ev.eventId, ev.tokens.moderator);
-    const page = await browser.context.newPage();
+    const page = await (session as LiveSession).open('viewer', ev.tokens.classrooms[0] as string);
     try {
-      await page.goto(
-        `${localhost(plane.url)}/viewer/?event=${ev.eventId}&token=${encodeURIComponent(ev.tokens.classrooms[0] as string)}`,
-      );
       await waitForStats(page, (s) => s.video.framesDecoded > 20 && s.audio.packetsReceived > 0);
       await page.waitForSelector('[data-testid="net-banner"][data-level="good"]');
       const classroomQuality = async () =>

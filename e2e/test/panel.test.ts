@@ -1,48 +1,24 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ControlPlane } from '../../control-api/src/server.ts';
-import {
-  createTestDatabase,
-  type SeededEvent,
-  seedEvent,
-  startInstance,
-  startMediaNode,
-} from '../../control-api/test/support/harness.ts';
-import {
-  type Browser,
-  inboundStats,
-  launchChromium,
-  localhost,
-  screenshot,
-} from '../support/browser.ts';
+import type { SeededEvent } from '../../control-api/test/support/harness.ts';
+import { inboundStats, screenshot } from '../support/browser.ts';
+import { LiveSession } from '../support/session.ts';
 
 // A 55 min panel: two speakers, each in their own studio (their own place),
 // and a classroom watching both.
 
-let plane: ControlPlane;
-let browser: Browser;
+let session: LiveSession;
 let ev: SeededEvent;
+const open = (app: 'studio' | 'viewer', token: string) => session.open(app, token);
 
 beforeAll(async () => {
-  const media = await startMediaNode({ workers: 2 });
-  plane = await startInstance({ databaseUrl: await createTestDatabase(), media });
-  ev = await seedEvent(plane.url, { classrooms: 1, speakers: 2, status: 'live' });
-  browser = await launchChromium();
+  session = await LiveSession.start({ classrooms: 1, speakers: 2 });
+  ev = session.ev;
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await plane?.close();
+  await session?.close();
 });
-
-async function open(app: 'studio' | 'viewer', token: string): Promise<Page> {
-  const page = await browser.context.newPage();
-  page.on('pageerror', (err) => console.log(`[${app} page error] ${err.message}`));
-  await page.goto(
-    `${localhost(plane.url)}/${app}/?event=${ev.eventId}&token=${encodeURIComponent(token)}`,
-  );
-  return page;
-}
 
 /** Video streams this page decodes, each with its frame count. */
 function decodedVideos(page: Page): Promise<number[]> {

@@ -1,0 +1,92 @@
+import type { Page } from 'playwright-core';
+import { createLogger } from '../../control-api/src/logger.ts';
+import { announceOnBus, DemoTestPattern } from '../../control-api/src/rtc/DemoTestPattern.ts';
+import type { ControlPlane } from '../../control-api/src/server.ts';
+import {
+  createTestDatabase,
+  type SeededEvent,
+  seedEvent,
+  startInstance,
+  startMediaNode,
+} from '../../control-api/test/support/harness.ts';
+import { type Browser, launchChromium, localhost } from './browser.ts';
+
+export interface LiveSessionOptions {
+  /** mediasoup workers (default 2: an origin and an edge). */
+  workers?: number;
+  classrooms?: number;
+  /** 1 for a 45 min talk, 2–3 for a 55 min panel. */
+  speakers?: number;
+  /** Fake cameras in Chromium (default 1). */
+  cameras?: number;
+  /** FFmpeg's test pattern publishes as the speaker (the demo's stand-in). */
+  testPattern?: boolean;
+}
+
+/**
+ * A live event on a real control-api (PostgreSQL, Redis, mediasoup workers)
+ * serving the built apps, and Debian's Chromium to open them.
+ */
+export class LiveSession {
+  readonly plane: ControlPlane;
+  readonly ev: SeededEvent;
+  readonly browser: Browser;
+  readonly #pattern: DemoTestPattern | null;
+
+  private constructor(
+    plane: ControlPlane,
+    ev: SeededEvent,
+    browser: Browser,
+    pattern: DemoTestPattern | null,
+  ) {
+    this.plane = plane;
+    this.ev = ev;
+    this.browser = browser;
+    this.#pattern = pattern;
+  }
+
+  static async start(opts: LiveSessionOptions = {}): Promise<LiveSession> {
+    const media = await startMediaNode({ workers: opts.workers ?? 2 });
+    const plane = await startInstance({ databaseUrl: await createTestDatabase(), media });
+    const ev = await seedEvent(plane.url, {
+      classrooms: opts.classrooms ?? 2,
+      speakers: opts.speakers ?? 1,
+      status: 'live',
+    });
+    let pattern: DemoTestPattern | null = null;
+    if (opts.testPattern) {
+      const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
+      pattern = await DemoTestPattern.start({
+        broadcast: await media.broadcast(ev.eventId),
+        log,
+        ...announceOnBus(plane.bus, ev.eventId, log),
+        runSeconds: 300,
+      });
+    }
+    const browser = await launchChromium({ cameras: opts.cameras ?? 1 });
+    return new LiveSession(plane, ev, browser, pattern);
+  }
+
+  /** Opens an app with a join link, as its user would (from `localhost`: a secure context). */
+  async open(app: 'studio' | 'viewer', token: string): Promise<Page> {
+    const page = await this.browser.context.newPage();
+    page.on('pageerror', (err) => console.log(`[${app} page error] ${err.message}`));
+    page.on('console', (m) => {
+      // Refused sockets (removed class, ended event) are expected in some tests; never print a token.
+      if (m.type() === 'error' || m.type() === 'warning') {
+        console.log(`[${app} ${m.type()}] ${m.text().replace(/token=[^&'\s]+/g, 'token=…')}`);
+      }
+    });
+    const { eventId } = this.ev;
+    await page.goto(
+      `${localhost(this.plane.url)}/${app}/?event=${eventId}&token=${encodeURIComponent(token)}`,
+    );
+    return page;
+  }
+
+  async close(): Promise<void> {
+    await this.browser.close();
+    await this.#pattern?.close();
+    await this.plane.close();
+  }
+}
