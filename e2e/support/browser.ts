@@ -97,14 +97,15 @@ export async function waitForStats(
 }
 
 /**
- * Waits until the page decodes video and receives audio, then watches 3 s:
- * frames keep coming (at least 5 per second, even on a loaded CI machine)
- * and so does the sound. Returns a line to print: the frames, size, packets.
+ * Waits until the page has decoded `after` frames and receives audio, then
+ * watches 3 s: frames keep coming (at least 5 per second, even on a loaded CI
+ * machine) and so does the sound. Returns a line to print: the frames, size,
+ * packets.
  */
-export async function expectDecoding(page: Page): Promise<string> {
+export async function expectDecoding(page: Page, after = 0): Promise<string> {
   const first = await waitForStats(
     page,
-    (s) => s.video.framesDecoded > 0 && s.video.frameWidth > 0 && s.audio.packetsReceived > 0,
+    (s) => s.video.framesDecoded > after && s.video.frameWidth > 0 && s.audio.packetsReceived > 0,
   );
   await new Promise((r) => setTimeout(r, 3000));
   const later = await inboundStats(page);
