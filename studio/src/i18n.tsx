@@ -1,4 +1,4 @@
-import { createContext, type ReactNode, useCallback, useContext, useMemo, useState } from 'react';
+import { type I18n, type Lang, useI18n as useAppI18n } from '@amphi/app-kit';
 
 /** Every visible string of the studio, French first. `{name}` placeholders are filled by `t`. */
 const fr = {
@@ -335,52 +335,9 @@ const en: Table = {
   'mod.speakerFeed': 'Speaker’s program',
 };
 
-export type Lang = 'fr' | 'en';
 export const TABLES: Record<Lang, Table> = { fr, en };
 
-export type Translate = (key: MessageKey, vars?: Record<string, string | number>) => string;
-
-export function translate(lang: Lang, key: MessageKey, vars?: Record<string, string | number>) {
-  const template = TABLES[lang][key];
-  if (!vars) return template;
-  return template.replace(/\{(\w+)\}/g, (m, name: string) =>
-    name in vars ? String(vars[name]) : m,
-  );
-}
-
-const STORAGE_KEY = 'amphi.lang';
-
-function initialLang(): Lang {
-  const fromUrl = new URLSearchParams(window.location.search).get('lang');
-  if (fromUrl === 'en' || fromUrl === 'fr') return fromUrl;
-  const stored = window.localStorage.getItem(STORAGE_KEY);
-  return stored === 'en' ? 'en' : 'fr';
-}
-
-interface I18n {
-  lang: Lang;
-  t: Translate;
-  setLang: (lang: Lang) => void;
-}
-
-const I18nContext = createContext<I18n | null>(null);
-
-export function I18nProvider({ children }: { children: ReactNode }) {
-  const [lang, setLangState] = useState<Lang>(initialLang);
-  const setLang = useCallback((next: Lang) => {
-    setLangState(next);
-    window.localStorage.setItem(STORAGE_KEY, next);
-    document.documentElement.lang = next;
-  }, []);
-  const value = useMemo<I18n>(
-    () => ({ lang, setLang, t: (key, vars) => translate(lang, key, vars) }),
-    [lang, setLang],
-  );
-  return <I18nContext.Provider value={value}>{children}</I18nContext.Provider>;
-}
-
-export function useI18n(): I18n {
-  const ctx = useContext(I18nContext);
-  if (!ctx) throw new Error('useI18n outside I18nProvider');
-  return ctx;
+/** The studio's strings. */
+export function useI18n(): I18n<MessageKey> {
+  return useAppI18n<MessageKey>();
 }

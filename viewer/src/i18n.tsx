@@ -1,4 +1,4 @@
-import { createContext, type ReactNode, useCallback, useContext, useMemo, useState } from 'react';
+import { type I18n, type Lang, useI18n as useAppI18n } from '@amphi/app-kit';
 
 /** Every visible string of the viewer, French first. `{name}` placeholders are filled by `t`. */
 const fr = {
@@ -199,49 +199,9 @@ const en: Record<MessageKey, string> = {
   'keys.lang': 'L language',
 };
 
-export type Lang = 'fr' | 'en';
-const tables: Record<Lang, Record<MessageKey, string>> = { fr, en };
+export const TABLES: Record<Lang, Record<MessageKey, string>> = { fr, en };
 
-export type Translate = (key: MessageKey, vars?: Record<string, string | number>) => string;
-
-export function translate(lang: Lang, key: MessageKey, vars?: Record<string, string | number>) {
-  const text = tables[lang][key];
-  return vars ? text.replace(/\{(\w+)\}/g, (m, k: string) => String(vars[k] ?? m)) : text;
-}
-
-interface I18n {
-  lang: Lang;
-  t: Translate;
-  toggle: () => void;
-}
-
-const I18nContext = createContext<I18n | null>(null);
-
-function initialLang(): Lang {
-  const asked = new URLSearchParams(location.search).get('lang');
-  if (asked === 'en' || asked === 'fr') return asked;
-  return localStorage.getItem('amphi.lang') === 'en' ? 'en' : 'fr';
-}
-
-export function I18nProvider({ children }: { children: ReactNode }) {
-  const [lang, setLang] = useState<Lang>(initialLang);
-  const toggle = useCallback(() => {
-    setLang((l) => {
-      const next = l === 'fr' ? 'en' : 'fr';
-      localStorage.setItem('amphi.lang', next);
-      document.documentElement.lang = next;
-      return next;
-    });
-  }, []);
-  const value = useMemo<I18n>(
-    () => ({ lang, toggle, t: (key, vars) => translate(lang, key, vars) }),
-    [lang, toggle],
-  );
-  return <I18nContext.Provider value={value}>{children}</I18nContext.Provider>;
-}
-
-export function useI18n(): I18n {
-  const v = useContext(I18nContext);
-  if (!v) throw new Error('useI18n outside I18nProvider');
-  return v;
+/** The viewer's strings. */
+export function useI18n(): I18n<MessageKey> {
+  return useAppI18n<MessageKey>();
 }
