@@ -1,8 +1,19 @@
 import { defineConfig } from 'vitest/config';
 
 // One root command runs every workspace's tests; each workspace is a vitest project.
+// media-server/test/mediasoup-suite runs mediasoup's own test suite against our worker build.
 export default defineConfig({
   test: {
-    projects: ['protocol', 'sdk', 'media-server', 'control-api', 'studio', 'loadtest', 'e2e'],
+    projects: [
+      'scripts',
+      'protocol',
+      'sdk',
+      'media-server',
+      'media-server/test/mediasoup-suite',
+      'control-api',
+      'studio',
+      'loadtest',
+      'e2e',
+    ],
   },
 });

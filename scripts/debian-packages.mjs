@@ -6,7 +6,7 @@
 //   import { ensureDebianPackages } from './debian-packages.mjs';
 //   ensureDebianPackages(['redis-server']);
 //
-// or run it directly: node scripts/debian-packages.mjs redis-server [more...]
+// or run it directly: node scripts/debian-packages.mjs [--wanted] redis-server [more...]
 
 import { execFileSync } from 'node:child_process';
 import process from 'node:process';
@@ -94,8 +94,16 @@ export function ensureDebianPackages(
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const installed = ensureDebianPackages(process.argv.slice(2));
-  process.stdout.write(
-    installed.length ? `installed: ${installed.join(' ')}\n` : 'nothing to install\n',
-  );
+  // --wanted: install when possible, but a machine that cannot (no root) goes on without them.
+  const wanted = process.argv[2] === '--wanted';
+  const pkgs = process.argv.slice(wanted ? 3 : 2);
+  try {
+    const installed = ensureDebianPackages(pkgs);
+    process.stdout.write(
+      installed.length ? `installed: ${installed.join(' ')}\n` : 'nothing to install\n',
+    );
+  } catch (err) {
+    if (!wanted) throw err;
+    process.stderr.write(`warning: going on without ${pkgs.join(', ')}: ${err.message}\n`);
+  }
 }

@@ -3,3 +3,5 @@ export type WorkerProfile = 'tuned' | 'stock' | 'debian-srtp';
 export function cachedWorkerPath(profile: WorkerProfile): string;
 /** The cached worker binary for a profile, built first when missing. */
 export function ensureWorker(profile: WorkerProfile): Promise<string>;
+/** A worker that could not be built: its message says why and what to do. */
+export class WorkerBuildError extends Error {}

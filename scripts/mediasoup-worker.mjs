@@ -5,13 +5,15 @@
 // mediasoup's own postinstall downloads a prebuilt worker, or builds with
 // meson wraps that download their sources: neither works without internet, so
 // package.json denies it (allowScripts) and this script does the build:
-//   - an OpenSSL-backed libsrtp built (statically) from Debian's own source
-//     package: Debian's libsrtp2 uses NSS, which costs 3-4x per packet;
+//   - OpenSSL 3.5 and an OpenSSL-backed libsrtp built statically from pinned
+//     upstream tarballs out of Debian's archive (see worker-sources.mjs):
+//     Debian's libsrtp2 uses NSS, which costs 3-4x per packet;
 //   - each meson subproject replaced by a stub that hands out the matching
 //     Debian library, so mediasoup's meson.build files stay as they are;
 //   - a small header shim: mediasoup 3.13+ is written for libsrtp 3's API.
-// The binary is cached outside node_modules, keyed by mediasoup version,
-// profile and this script's content, so a re-install is instant.
+// The binary is cached outside node_modules (XDG_CACHE_HOME or ~/.cache),
+// keyed by mediasoup version, profile, the sources' sha256 and the build
+// recipe, so a re-install is instant; build.json beside it says what went in.
 //
 // Usage: node scripts/mediasoup-worker.mjs [--profile tuned|stock|debian-srtp] [--print-path] [--no-link]
 //   tuned (default): -O3, LTO, io_uring; what Amphi runs.
@@ -26,6 +28,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureDebianPackages } from './debian-packages.mjs';
+import {
+  DebianSourceArchive,
+  localSource,
+  resolveSource,
+  WORKER_SOURCES,
+} from './worker-sources.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -43,9 +51,6 @@ const BUILD_PACKAGES = [
   'libflatbuffers-dev',
   'liburing-dev',
 ];
-
-/** Debian release whose OpenSSL source the worker links statically (see buildOpenssl). */
-const OPENSSL_SUITE = 'trixie';
 
 const STOCK_OPTIONS = ['--buildtype', 'release', '-Db_ndebug=true'];
 
@@ -119,87 +124,20 @@ function ninjaProgress() {
   };
 }
 
-/**
- * Downloads a Debian source package with a temporary deb-src list derived from
- * the system's own apt sources (the system configuration is left untouched),
- * from this release or the named suite, and returns its upstream tarball.
- */
-function fetchSourcePackage(workDir, pkg, suite) {
-  const aptDir = path.join(workDir, `apt-${suite ?? 'system'}`);
-  const parts = path.join(aptDir, 'sources.list.d');
-  const lists = path.join(aptDir, 'lists');
-  fs.mkdirSync(path.join(lists, 'partial'), { recursive: true });
-  fs.mkdirSync(parts, { recursive: true });
-  let sources = '';
-  const deb822Dir = '/etc/apt/sources.list.d';
-  for (const f of fs.existsSync(deb822Dir) ? fs.readdirSync(deb822Dir) : []) {
-    if (f.endsWith('.sources'))
-      sources += `${fs.readFileSync(path.join(deb822Dir, f), 'utf8')}\n\n`;
-  }
-  // Only Debian's own archive serves source packages; skip third-party entries.
-  const debianStanzas = sources
-    .split(/\n\s*\n/)
-    .filter((s) => /^Types:\s*deb\b/m.test(s) && /debian-archive-keyring/.test(s))
-    .map((s) => s.replace(/^Types:.*$/m, 'Types: deb-src'))
-    // Another release: its main archive only (security updates use other suite names).
-    .filter((s) => !suite || !/^URIs:.*security/m.test(s))
-    .map((s) => (suite ? s.replace(/^Suites:.*$/m, `Suites: ${suite}`) : s));
-  let oneLine = '';
-  if (fs.existsSync('/etc/apt/sources.list')) {
-    oneLine = fs
-      .readFileSync('/etc/apt/sources.list', 'utf8')
-      .split('\n')
-      .filter((l) => /^deb\s/.test(l) && /debian/.test(l) && !(suite && /security/.test(l)))
-      .map((l) => l.replace(/^deb\s/, 'deb-src '))
-      .map((l) => (suite ? l.replace(/^(deb-src\s+\S+\s+)\S+/, `$1${suite}`) : l))
-      .join('\n');
-  }
-  if (debianStanzas.length === 0 && !oneLine) {
-    throw new Error(`no Debian apt source found to download the ${pkg} source package from`);
-  }
-  fs.writeFileSync(path.join(parts, 'debian-src.sources'), `${debianStanzas.join('\n\n')}\n`);
-  fs.writeFileSync(path.join(aptDir, 'sources.list'), `${oneLine}\n`);
-  const aptOpts = [
-    '-o',
-    `Dir::Etc::SourceList=${path.join(aptDir, 'sources.list')}`,
-    '-o',
-    `Dir::Etc::SourceParts=${parts}`,
-    '-o',
-    `Dir::State::Lists=${lists}`,
-    '-o',
-    'APT::Sandbox::User=root',
-  ];
-  execFileSync('apt-get', [...aptOpts, '-qq', 'update'], { stdio: 'inherit' });
-  const dl = path.join(workDir, `${pkg}-src`);
-  fs.mkdirSync(dl, { recursive: true });
-  execFileSync('apt-get', [...aptOpts, '-qq', 'source', '--download-only', pkg], {
-    cwd: dl,
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const tarball = fs
-    .readdirSync(dl)
-    .find((f) => f.startsWith(`${pkg}_`) && f.endsWith('.orig.tar.gz'));
-  if (!tarball) throw new Error(`apt-get source ${pkg} gave no .orig.tar.gz`);
-  return path.join(dl, tarball);
-}
-
 function unpack(tarball, dir) {
   fs.mkdirSync(dir, { recursive: true });
-  execFileSync('tar', ['xzf', tarball, '-C', dir, '--strip-components=1']);
+  execFileSync('tar', ['xf', tarball, '-C', dir, '--strip-components=1']);
   return dir;
 }
 
 /**
- * OpenSSL from Debian's next release, built as static libraries: Debian 12's
- * libssl 3.0 crashes (SIGSEGV in SSL_read) on the DTLS ClientHello of current
- * Chromium; upstream mediasoup links its own static OpenSSL too.
+ * OpenSSL 3.5 built as static libraries: Debian 12's libssl 3.0 crashes
+ * (SIGSEGV in SSL_read) on the DTLS ClientHello of current Chromium; upstream
+ * mediasoup links its own static OpenSSL too.
  */
-async function buildOpenssl(workDir, prefix) {
-  const src = unpack(
-    fetchSourcePackage(workDir, 'openssl', OPENSSL_SUITE),
-    path.join(workDir, 'openssl'),
-  );
-  log(`building OpenSSL (${OPENSSL_SUITE}) as static libraries; this takes minutes`);
+async function buildOpenssl(source, workDir, prefix) {
+  const src = unpack(source.file, path.join(workDir, 'openssl'));
+  log(`building OpenSSL ${source.upstream} as static libraries; this takes minutes`);
   await run(
     './Configure',
     [
@@ -218,9 +156,9 @@ async function buildOpenssl(workDir, prefix) {
   await run('make', ['install_dev'], { cwd: src });
 }
 
-async function buildLibsrtp(workDir, prefix, opensslPrefix) {
-  const src = unpack(fetchSourcePackage(workDir, 'libsrtp2'), path.join(workDir, 'libsrtp'));
-  log('building libsrtp with OpenSSL crypto');
+async function buildLibsrtp(source, workDir, prefix, opensslPrefix) {
+  const src = unpack(source.file, path.join(workDir, 'libsrtp'));
+  log(`building libsrtp ${source.upstream} with OpenSSL crypto`);
   await run(
     './configure',
     ['--enable-openssl', `--with-openssl-dir=${opensslPrefix}`, `--prefix=${prefix}`],
@@ -294,6 +232,7 @@ const STUB_OPTIONS = {
 // overloads adapt the length type (size_t vs int) and the one renamed call.
 const SRTP_COMPAT_H = `#pragma once
 #include <srtp2/srtp.h>
+#include <arpa/inet.h>
 #include <cstddef>
 
 #define AMPHI_SRTP_LEN_ADAPTER(fn)                                              \\
@@ -310,9 +249,13 @@ AMPHI_SRTP_LEN_ADAPTER(srtp_protect_rtcp)
 AMPHI_SRTP_LEN_ADAPTER(srtp_unprotect_rtcp)
 #undef AMPHI_SRTP_LEN_ADAPTER
 
+// mediasoup passes htonl(ssrc) and libsrtp 3 converts it once more, so upstream's
+// call never finds the stream: a stream is only dropped with its session. Do the
+// same: really removing it would restart its rollover counter at 0, and after a
+// sequence wrap every later packet of that SSRC would fail to decrypt.
 inline srtp_err_status_t srtp_stream_remove(srtp_t session, uint32_t ssrc)
 {
-  return srtp_remove_stream(session, ssrc);
+  return srtp_remove_stream(session, htonl(ssrc));
 }
 `;
 
@@ -361,44 +304,25 @@ function prepareSources(msDir, srcDir, prefixes, srtp) {
   fs.writeFileSync(mesonBuild, patched);
 }
 
-async function build(profile, outDir) {
-  const msDir = mediasoupPackageDir();
-  const workDir = fs.mkdtempSync(path.join(cacheRoot(), `.build-${profile}-`));
-  const prefixes = {
-    srtp: path.join(workDir, 'srtp'),
-    openssl: path.join(workDir, 'openssl-static'),
-  };
-  const srcDir = path.join(workDir, 'worker');
-  const buildDir = path.join(workDir, 'build');
-  try {
-    const { meson, srtp } = PROFILES[profile];
-    await buildOpenssl(workDir, prefixes.openssl);
-    if (srtp === 'openssl') await buildLibsrtp(workDir, prefixes.srtp, prefixes.openssl);
-    prepareSources(msDir, srcDir, prefixes, srtp);
-    log(`configuring (${profile}: ${meson.join(' ')}, ${srtp} libsrtp)`);
-    await run('meson', ['setup', '--wrap-mode=nodownload', ...meson, buildDir, srcDir], {});
-    log(`compiling mediasoup-worker on ${os.availableParallelism()} cores; this takes minutes`);
-    // libwebrtc includes the generated FBS headers but does not depend on their
-    // target (the upstream flatbuffers subproject orders it): generate them first.
-    await run('ninja', ['-C', buildDir, 'fbs/FBS']);
-    await run('ninja', ['-C', buildDir, 'mediasoup-worker'], { progress: ninjaProgress() });
-    fs.mkdirSync(outDir, { recursive: true });
-    fs.copyFileSync(path.join(buildDir, 'mediasoup-worker'), path.join(outDir, 'mediasoup-worker'));
-    fs.chmodSync(path.join(outDir, 'mediasoup-worker'), 0o755);
-  } finally {
-    fs.rmSync(workDir, { recursive: true, force: true });
-  }
+/** The crypto sources a profile builds from (Debian's libsrtp2 package needs none of its own). */
+function sourcesOf(profile) {
+  const names = PROFILES[profile].srtp === 'openssl' ? ['openssl', 'libsrtp'] : ['openssl'];
+  return Object.fromEntries(names.map((n) => [n, WORKER_SOURCES[n]]));
 }
 
-/** Where the worker binary for a profile is cached (built or not). */
-export function cachedWorkerPath(profile) {
+/**
+ * Where the worker binary built from these sources is cached: keyed by the
+ * mediasoup version, the profile, and what goes into the binary (the sources'
+ * upstream versions and sha256, the build recipe), so editing this script's
+ * prose doesn't rebuild and two machines never share a key over other crypto.
+ */
+function cachePathFor(profile, sources) {
   const msDir = mediasoupPackageDir();
   const version = JSON.parse(fs.readFileSync(path.join(msDir, 'package.json'), 'utf8')).version;
-  // Keyed by what goes into the binary, so editing this script's prose doesn't rebuild.
   const buildInputs = JSON.stringify([
     PROFILES[profile].meson,
     subprojectStubs({ srtp: '<srtp>', openssl: '<openssl>' }, PROFILES[profile].srtp),
-    OPENSSL_SUITE,
+    Object.values(sources).map((s) => [s.package, s.upstream, s.sha256]),
     STUB_OPTIONS,
     SRTP_COMPAT_H,
     LIBURING_COMPAT_H,
@@ -407,24 +331,116 @@ export function cachedWorkerPath(profile) {
   return path.join(cacheRoot(), `${version}-${profile}-${inputsHash}`, 'mediasoup-worker');
 }
 
-/** Returns the path of the cached worker binary for a profile, building it when missing. */
+/** Where the worker binary for a profile, built from the pinned sources, is cached. */
+export function cachedWorkerPath(profile) {
+  return cachePathFor(profile, sourcesOf(profile));
+}
+
+/** Downloads (or takes from AMPHI_WORKER_SOURCES) and verifies each source of a profile. */
+function fetchSources(profile, workDir) {
+  const pins = Object.entries(sourcesOf(profile));
+  const local = pins.map(([, pin]) => localSource(pin, process.env.AMPHI_WORKER_SOURCES));
+  const archives = new Map();
+  const archive = (suites) => {
+    const key = suites.join(' ');
+    if (!archives.has(key)) {
+      archives.set(
+        key,
+        new DebianSourceArchive(path.join(workDir, `apt-${archives.size}`), suites),
+      );
+    }
+    return archives.get(key);
+  };
+  return Object.fromEntries(
+    pins.map(([name, pin], i) => [
+      name,
+      local[i] ?? resolveSource(pin, archive(pin.suites), path.join(workDir, 'sources'), { log }),
+    ]),
+  );
+}
+
+async function build(profile, sources, workDir, outDir) {
+  const msDir = mediasoupPackageDir();
+  const prefixes = {
+    srtp: path.join(workDir, 'srtp'),
+    openssl: path.join(workDir, 'openssl-static'),
+  };
+  const srcDir = path.join(workDir, 'worker');
+  const buildDir = path.join(workDir, 'build');
+  const { meson, srtp } = PROFILES[profile];
+  await buildOpenssl(sources.openssl, workDir, prefixes.openssl);
+  if (srtp === 'openssl') {
+    await buildLibsrtp(sources.libsrtp, workDir, prefixes.srtp, prefixes.openssl);
+  }
+  prepareSources(msDir, srcDir, prefixes, srtp);
+  log(`configuring (${profile}: ${meson.join(' ')}, ${srtp} libsrtp)`);
+  await run('meson', ['setup', '--wrap-mode=nodownload', ...meson, buildDir, srcDir], {});
+  log(`compiling mediasoup-worker on ${os.availableParallelism()} cores; this takes minutes`);
+  // libwebrtc includes the generated FBS headers but does not depend on their
+  // target (the upstream flatbuffers subproject orders it): generate them first.
+  await run('ninja', ['-C', buildDir, 'fbs/FBS']);
+  await run('ninja', ['-C', buildDir, 'mediasoup-worker'], { progress: ninjaProgress() });
+  fs.mkdirSync(outDir, { recursive: true });
+  fs.copyFileSync(path.join(buildDir, 'mediasoup-worker'), path.join(outDir, 'mediasoup-worker'));
+  fs.chmodSync(path.join(outDir, 'mediasoup-worker'), 0o755);
+}
+
+/**
+ * Returns the path of the cached worker binary for a profile, building it when
+ * missing. Throws WorkerBuildError (one clear message) when it cannot.
+ */
 export async function ensureWorker(profile) {
-  const bin = cachedWorkerPath(profile);
-  const outDir = path.dirname(bin);
-  if (fs.existsSync(bin)) return bin;
+  const pinnedBin = cachedWorkerPath(profile);
+  if (fs.existsSync(pinnedBin)) return pinnedBin;
 
   fs.mkdirSync(cacheRoot(), { recursive: true });
-  log(
-    `building mediasoup-worker ${path.basename(outDir)} from the mediasoup package's worker/ sources`,
-  );
-  ensureDebianPackages([
-    ...BUILD_PACKAGES,
-    ...(PROFILES[profile].srtp === 'debian' ? ['libsrtp2-dev'] : []),
-  ]);
-  const started = Date.now();
-  await build(profile, outDir);
-  log(`built in ${Math.round((Date.now() - started) / 1000)} s: ${bin}`);
-  return bin;
+  const workDir = fs.mkdtempSync(path.join(cacheRoot(), `.build-${profile}-`));
+  try {
+    ensureDebianPackages([
+      ...BUILD_PACKAGES,
+      ...(PROFILES[profile].srtp === 'debian' ? ['libsrtp2-dev'] : []),
+    ]);
+    const sources = fetchSources(profile, workDir);
+    const bin = cachePathFor(profile, sources);
+    // A stand-in source built before on this machine: same bytes, same key.
+    if (fs.existsSync(bin)) return bin;
+    const outDir = path.dirname(bin);
+    log(
+      `building mediasoup-worker ${path.basename(outDir)} from the mediasoup package's worker/ sources`,
+    );
+    const started = Date.now();
+    await build(profile, sources, workDir, outDir);
+    const seconds = Math.round((Date.now() - started) / 1000);
+    // What went into the binary, for whoever wonders which crypto it runs.
+    const record = {
+      profile,
+      sources: Object.values(sources).map(({ file, ...s }) => s),
+      builtAt: new Date().toISOString(),
+      buildSeconds: seconds,
+      cores: os.availableParallelism(),
+    };
+    fs.writeFileSync(path.join(outDir, 'build.json'), `${JSON.stringify(record, null, 2)}\n`);
+    log(`built in ${seconds} s: ${bin}`);
+    return bin;
+  } catch (err) {
+    throw new WorkerBuildError(profile, err);
+  } finally {
+    fs.rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+/** A worker that could not be built: its message says why and what to do. */
+export class WorkerBuildError extends Error {
+  constructor(profile, cause) {
+    super(
+      `the ${profile} mediasoup worker could not be built: ${cause instanceof Error ? cause.message : String(cause)}\n` +
+        `It builds on Debian 12 as root (or with passwordless sudo), with Debian's archive reachable for ` +
+        `${BUILD_PACKAGES.join(', ')} and the OpenSSL and libsrtp sources. Elsewhere: build it on such a ` +
+        'machine (node scripts/mediasoup-worker.mjs --print-path) and set MEDIASOUP_WORKER_BIN to the binary.',
+      { cause },
+    );
+    this.name = 'WorkerBuildError';
+  }
 }
 
 /** Puts the binary where mediasoup looks for it (worker/out/Release), so no env is needed. */
@@ -442,6 +458,7 @@ async function main() {
     return;
   }
   const bin = await ensureWorker(args.profile);
+  log(`${args.profile} worker: ${bin}`);
   if (args.link) linkIntoPackage(bin);
   if (args.printPath) process.stdout.write(`${bin}\n`);
 }
@@ -449,10 +466,6 @@ async function main() {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   main().catch((err) => {
     log(`FAILED: ${err.message}`);
-    log(
-      `The worker builds on Debian 12 with: apt-get install -y ${BUILD_PACKAGES.join(' ')}; ` +
-        'it also needs deb-src access to Debian’s archive for the libsrtp2 and OpenSSL sources.',
-    );
     process.exit(1);
   });
 }

@@ -14,9 +14,18 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { types } from 'mediasoup';
 import { pino } from 'pino';
-import { ensureWorker, type WorkerProfile } from '../../scripts/mediasoup-worker.mjs';
+import {
+  ensureWorker,
+  WorkerBuildError,
+  type WorkerProfile,
+} from '../../scripts/mediasoup-worker.mjs';
 import { Broadcast } from '../src/Broadcast.ts';
-import { DEFAULT_LAYERS, FfmpegTestSource, prepareClip } from '../src/ingest/FfmpegTestSource.ts';
+import {
+  DEFAULT_LAYERS,
+  FfmpegTestSource,
+  ffmpegAvailable,
+  prepareClip,
+} from '../src/ingest/FfmpegTestSource.ts';
 import { INGEST_RTP, RtpIngest } from '../src/ingest/RtpIngest.ts';
 import { joinPlainReceiver } from '../src/PlainReceiver.ts';
 import { WorkerPool } from '../src/WorkerPool.ts';
@@ -372,12 +381,19 @@ async function main(): Promise<void> {
     return;
   }
   if (os.availableParallelism() < 2)
-    throw new Error('the bench needs 2 cores (worker; source+sink)');
+    throw new BenchUnavailable('it needs 2 cores (worker; source+sink)');
+  if (!(await ffmpegAvailable())) {
+    throw new BenchUnavailable(
+      'FFmpeg is missing (npm install installs it; or apt-get install ffmpeg)',
+    );
+  }
   await prepareClip(DEFAULT_LAYERS);
   const argv = process.argv.slice(2);
   const results: ProfileResult[] = [];
   for (const profile of args.profiles) {
-    const workerBin = await ensureWorker(PROFILES[profile].build);
+    const workerBin = await ensureWorker(PROFILES[profile].build).catch((err: unknown) => {
+      throw err instanceof WorkerBuildError ? new BenchUnavailable(err.message) : err;
+    });
     results.push({ profile, workerBin, steps: await runChild(profile, workerBin, argv) });
   }
   printTable(results);
@@ -405,4 +421,11 @@ async function main(): Promise<void> {
   );
 }
 
-await main();
+/** What stops the bench before it measures anything: said in one line, no stack trace. */
+class BenchUnavailable extends Error {}
+
+await main().catch((err: unknown) => {
+  if (!(err instanceof BenchUnavailable)) throw err;
+  console.error(`bench:fanout cannot run: ${err.message.split('\n').join(' ')}`);
+  process.exit(1);
+});

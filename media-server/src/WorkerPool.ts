@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
 import * as mediasoup from 'mediasoup';
 import type { Logger } from 'pino';
+import { workerCrypto } from './workerCrypto.ts';
 
 export type WorkerPoolOptions = {
   /** Number of workers: one per core is the intended setup. */
@@ -71,6 +72,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
   #closed = false;
 
   static async create(options: WorkerPoolOptions): Promise<WorkerPool> {
+    options.logger.info(workerCrypto(), 'mediasoup worker binary');
     const pool = new WorkerPool(options);
     try {
       await Promise.all(pool.#slots.map((_, index) => pool.#start(index)));

@@ -12,6 +12,7 @@ export {
   DEFAULT_LAYERS,
   FfmpegTestSource,
   type FfmpegTestSourceOptions,
+  ffmpegAvailable,
   prepareClip,
   type SimulcastLayer,
 } from './ingest/FfmpegTestSource.ts';
@@ -35,3 +36,4 @@ export {
   type WorkerPoolOptions,
   type WorkerStats,
 } from './WorkerPool.ts';
+export { type WorkerCrypto, workerCrypto } from './workerCrypto.ts';

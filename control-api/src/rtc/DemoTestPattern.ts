@@ -1,12 +1,8 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { type Broadcast, FfmpegTestSource, RtpIngest } from '@amphi/media-server';
 import type { ProducerInfo } from '@amphi/protocol';
 import type { Bus } from '../bus/Bus.ts';
 import type { BusMessage } from '../bus/BusMessage.ts';
 import type { Logger } from '../logger.ts';
-
-const execFileAsync = promisify(execFile);
 
 /** The participant id the test pattern's producers carry. */
 export const TEST_PATTERN_PARTICIPANT = 'demo-test-pattern';
@@ -19,16 +15,6 @@ export const TEST_PATTERN_NAME = 'Mire de test';
  */
 const RUN_SECONDS = 10 * 60;
 const MAX_RESTART_DELAY_MS = 60_000;
-
-/** Whether `ffmpeg -version` runs. */
-export async function ffmpegAvailable(): Promise<boolean> {
-  try {
-    await execFileAsync('ffmpeg', ['-version'], { timeout: 10_000 });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Tells the event's clients about the pattern's producers, as signaling does for its own. */
 export function announceOnBus(

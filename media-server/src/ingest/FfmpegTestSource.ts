@@ -207,6 +207,16 @@ function vp8Encoder(kbps: number): string[] {
   ];
 }
 
+/** Whether `ffmpeg -version` runs. */
+export async function ffmpegAvailable(): Promise<boolean> {
+  try {
+    await execFileAsync('ffmpeg', ['-version'], { timeout: 10_000 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Encodes, once, 10 s clips of a noisy test pattern (so the encoder spends its
  * whole bitrate) per layer, and 64 kb/s Opus; cached by their settings.
