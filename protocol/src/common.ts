@@ -30,8 +30,10 @@ export const QuestionCategory = z.enum(['job_reality', 'training_path', 'human_s
 export type QuestionCategory = z.infer<typeof QuestionCategory>;
 
 /**
- * pending -> approved | rejected | merged; approved -> answering -> answered.
- * Only one question per event is `answering` at a time.
+ * A question's lifecycle (pending, then approved, rejected or merged; approved,
+ * then answering, then answered). Who may move it from which state to which is
+ * the table in `rules/questionTransitions.ts`. Only one question per event is
+ * `answering` at a time.
  */
 export const QuestionStatus = z.enum([
   'pending',

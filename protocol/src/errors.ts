@@ -29,6 +29,10 @@ export const ErrorCode = z.enum([
   'NOT_ON_STAGE',
   'ALREADY_UPVOTED',
   'NOT_JOINED',
+  /** A classroom's stage turn already sends a producer of that kind (one audio, one video). */
+  'TOO_MANY_PRODUCERS',
+  /** Producing on a receive transport, or consuming on a send one. */
+  'WRONG_TRANSPORT_DIRECTION',
   // Media
   'MEDIA_UNAVAILABLE',
   'MEDIA_ERROR',

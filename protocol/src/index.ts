@@ -5,5 +5,6 @@ export * from './jsonSchema.ts';
 export * from './live.ts';
 export * from './media.ts';
 export * from './questions.ts';
+export * from './rules/index.ts';
 export * from './signaling.ts';
 export * from './version.ts';

@@ -1,0 +1,146 @@
+import {
+  type EventStatus,
+  PUBLIC_QUESTION_STATUSES,
+  type QuestionStatus,
+  type Role,
+} from '../common.ts';
+import type { LiveState, Presence, RaisedHand, Stage } from '../live.ts';
+import type { ProducerInfo } from '../media.ts';
+import type { Question } from '../questions.ts';
+import type { ServerEvent } from '../signaling.ts';
+import { mayConsume } from './media.ts';
+
+/** Who is looking: a role and, for a classroom, which one. */
+export interface Viewer {
+  role: Role;
+  classroomId: string | null;
+}
+
+/**
+ * Who sees a question: moderators every question; speakers the public queue
+ * (approved, being answered, answered); a classroom the public queue and its
+ * own questions whatever their status.
+ */
+export function canSeeQuestion(
+  viewer: Viewer,
+  question: { status: QuestionStatus; classroomId: string },
+): boolean {
+  if (viewer.role === 'moderator') return true;
+  if (PUBLIC_QUESTION_STATUSES.includes(question.status)) return true;
+  return viewer.role === 'classroom' && viewer.classroomId === question.classroomId;
+}
+
+/**
+ * The same rule as `canSeeQuestion`, as a query: which statuses to read (all
+ * when absent) and whose questions to read whatever their status.
+ */
+export function questionScope(viewer: Viewer): {
+  statuses?: readonly QuestionStatus[];
+  orClassroomId?: string | null;
+} {
+  if (viewer.role === 'moderator') return {};
+  return {
+    statuses: PUBLIC_QUESTION_STATUSES,
+    orClassroomId: viewer.role === 'classroom' ? viewer.classroomId : null,
+  };
+}
+
+/** Raised hands: moderators see all; a classroom whether its own is raised; speakers none. */
+export function canSeeHand(viewer: Viewer, classroomId: string): boolean {
+  return viewer.role === 'moderator' || viewer.classroomId === classroomId;
+}
+
+/** The stage: speakers and moderators see who is on it; a classroom only its own turn. */
+export function stageFor(viewer: Viewer, stage: Stage | null): Stage | null {
+  if (viewer.role !== 'classroom') return stage;
+  return stage?.classroomId === viewer.classroomId ? stage : null;
+}
+
+/** Who is connected, by name: moderators only. */
+export function canSeePresence(viewer: Viewer): boolean {
+  return viewer.role === 'moderator';
+}
+
+/** A producer is announced to those who may receive it. */
+export function canSeeProducer(viewer: Viewer, producer: { role: Role }): boolean {
+  return mayConsume(viewer.role, producer.role);
+}
+
+/** The live state as this viewer may see it: what `join` answers. */
+export function viewOfState(viewer: Viewer, state: LiveState): LiveState {
+  return {
+    event: state.event,
+    questions: state.questions.filter((q) => canSeeQuestion(viewer, q)),
+    stage: stageFor(viewer, state.stage),
+    hands: state.hands.filter((h) => canSeeHand(viewer, h.classroomId)),
+    presence: canSeePresence(viewer) ? state.presence : null,
+    producers: state.producers.filter((p) => canSeeProducer(viewer, p)),
+  };
+}
+
+/** A change to an event's live state, as the server learns of it (the bus carries these). */
+export type LiveChange =
+  | { kind: 'question.created'; question: Question }
+  | { kind: 'question.updated'; question: Question; previousStatus: QuestionStatus }
+  | { kind: 'questions.reordered'; ranks: { questionId: string; rank: number }[] }
+  | { kind: 'hand.updated'; classroomId: string; hand: RaisedHand | null }
+  | { kind: 'stage.updated'; stage: Stage | null; previousClassroomId: string | null }
+  | { kind: 'presence.updated'; presence: Presence }
+  | { kind: 'event.updated'; eventId: string; status: EventStatus }
+  | { kind: 'media.producerAdded'; producer: ProducerInfo }
+  | { kind: 'media.producerClosed'; producerId: string; role: Role };
+
+/**
+ * What this viewer is pushed for one change, by the same rules as
+ * `viewOfState`: applied to the viewer's snapshot, the pushes keep it equal to
+ * the snapshot it would get now. null: nothing it may see changed.
+ */
+export function viewOfChange(viewer: Viewer, change: LiveChange): ServerEvent | null {
+  switch (change.kind) {
+    case 'question.created':
+      if (!canSeeQuestion(viewer, change.question)) return null;
+      // A new question to triage for moderators; its author already has it.
+      return viewer.role === 'moderator'
+        ? { event: 'question.created', data: change.question }
+        : { event: 'question.updated', data: change.question };
+    case 'question.updated': {
+      if (canSeeQuestion(viewer, change.question)) {
+        return { event: 'question.updated', data: change.question };
+      }
+      const before = { ...change.question, status: change.previousStatus };
+      return canSeeQuestion(viewer, before)
+        ? { event: 'question.removed', data: { questionId: change.question.id } }
+        : null;
+    }
+    case 'questions.reordered':
+      // Ranks are those of queued questions, which everybody sees.
+      return { event: 'questions.reordered', data: { ranks: change.ranks } };
+    case 'hand.updated':
+      if (!canSeeHand(viewer, change.classroomId)) return null;
+      return {
+        event: 'hand.updated',
+        data: { classroomId: change.classroomId, raised: change.hand !== null, hand: change.hand },
+      };
+    case 'stage.updated': {
+      const now = stageFor(viewer, change.stage);
+      if (now) return { event: 'stage.updated', data: { stage: now } };
+      // No classroom names to others: a classroom hears only of its own turn, and of its end.
+      const sawBefore =
+        viewer.role !== 'classroom' ||
+        (change.previousClassroomId !== null && change.previousClassroomId === viewer.classroomId);
+      return sawBefore ? { event: 'stage.updated', data: { stage: null } } : null;
+    }
+    case 'presence.updated':
+      return canSeePresence(viewer) ? { event: 'presence.updated', data: change.presence } : null;
+    case 'event.updated':
+      return { event: 'event.updated', data: { eventId: change.eventId, status: change.status } };
+    case 'media.producerAdded':
+      return canSeeProducer(viewer, change.producer)
+        ? { event: 'media.producerAdded', data: change.producer }
+        : null;
+    case 'media.producerClosed':
+      return canSeeProducer(viewer, change)
+        ? { event: 'media.producerClosed', data: { producerId: change.producerId } }
+        : null;
+  }
+}
