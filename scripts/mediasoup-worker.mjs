@@ -394,6 +394,7 @@ export async function ensureWorker(profile) {
   if (fs.existsSync(pinnedBin)) return pinnedBin;
 
   fs.mkdirSync(cacheRoot(), { recursive: true });
+  removeStaleBuilds();
   const workDir = fs.mkdtempSync(path.join(cacheRoot(), `.build-${profile}-`));
   try {
     ensureDebianPackages([
@@ -426,6 +427,16 @@ export async function ensureWorker(profile) {
     throw new WorkerBuildError(profile, err);
   } finally {
     fs.rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+/** Work folders of builds that were killed (a day old: no build runs that long). */
+function removeStaleBuilds() {
+  for (const f of fs.readdirSync(cacheRoot())) {
+    const dir = path.join(cacheRoot(), f);
+    if (f.startsWith('.build-') && Date.now() - fs.statSync(dir).mtimeMs > 24 * 3600_000) {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   }
 }
 
