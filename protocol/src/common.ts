@@ -66,5 +66,20 @@ export const ClassroomLevel = z.enum([
 ]);
 export type ClassroomLevel = z.infer<typeof ClassroomLevel>;
 
-/** A trimmed, non-empty, single-purpose text field. */
-export const text = (max: number, min = 1) => z.string().trim().min(min).max(max);
+/**
+ * Control characters other than tab and line breaks: never meant in a name or a
+ * question, and a NUL byte cannot be stored in PostgreSQL text at all.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is the point
+const CONTROL_CHARACTERS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
+
+/** A trimmed, non-empty, single-purpose text field, without control characters. */
+export const text = (max: number, min = 1) =>
+  z
+    .string()
+    .trim()
+    .min(min)
+    .max(max)
+    .refine((s) => !CONTROL_CHARACTERS.test(s), {
+      message: 'control characters are not allowed (only tabs and line breaks)',
+    });

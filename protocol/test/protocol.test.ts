@@ -97,6 +97,22 @@ describe('questions', () => {
       }).success,
     ).toBe(false);
   });
+
+  it('refuses control characters other than tabs and line breaks, in every free text', () => {
+    const submit = (text: string) =>
+      SubmitQuestion.safeParse({ idempotencyKey: 'abcdefgh-1', text, category: 'other' });
+    for (const c of ['\u0000', '\u0007', '\u001b', '\u007f']) {
+      expect(submit(`Quel${c} diplôme ?`).success, JSON.stringify(c)).toBe(false);
+    }
+    expect(submit('Quel diplôme ?\r\n\tEt après ?').success).toBe(true);
+    const title = CreateEventBody.safeParse({
+      title: 'Métiers\u0000 du son',
+      format: 'solo_45',
+      startsAt: new Date().toISOString(),
+      speakerIds: speakerIds.slice(0, 1),
+    });
+    expect(title.error?.issues[0]?.path).toEqual(['title']);
+  });
 });
 
 describe('signaling envelope', () => {

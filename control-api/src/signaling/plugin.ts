@@ -5,7 +5,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { JoinTokens } from '../auth/JoinTokens.ts';
-import { AppError } from '../errors.ts';
+import { AppError, validationError } from '../errors.ts';
 import { RateLimiter } from '../live/RateLimiter.ts';
 import type { Logger } from '../logger.ts';
 import type { Identity, Services } from './context.ts';
@@ -22,6 +22,24 @@ const WsQuery = z.object({
   token: z.string().min(1).max(4096).optional(),
   v: z.coerce.number().int().optional(),
 });
+
+/**
+ * A malformed upgrade query is the caller's mistake: a 4xx with the code the
+ * apps act on (a bad token or version is final for them), never a 500.
+ */
+function readWsQuery(query: unknown): z.infer<typeof WsQuery> {
+  const parsed = WsQuery.safeParse(query);
+  if (parsed.success) return parsed.data;
+  const field = parsed.error.issues[0]?.path[0];
+  if (field === 'token') throw new AppError('TOKEN_INVALID', 'the join token is malformed');
+  if (field === 'v') {
+    throw new AppError(
+      'PROTOCOL_VERSION_UNSUPPORTED',
+      `protocol version is not a number (supported: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`,
+    );
+  }
+  throw validationError('query', parsed.error, 'VALIDATION_FAILED');
+}
 
 /**
  * WebSocket signaling: `GET /v1/events/:eventId/ws?v=1&token=<join token>`.
@@ -49,9 +67,6 @@ export const signalingPlugin: FastifyPluginAsync<SignalingPluginOptions> = async
     eventId: string,
     query: z.infer<typeof WsQuery>,
   ) {
-    if (!perAddress.take(req.ip)) {
-      throw new AppError('RATE_LIMITED', 'too many connections from this address');
-    }
     const version = query.v ?? 1;
     if (!SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
       throw new AppError(
@@ -115,10 +130,16 @@ export const signalingPlugin: FastifyPluginAsync<SignalingPluginOptions> = async
     method: 'GET',
     url: '/v1/events/:eventId/ws',
     schema: { params: WsParams, querystring: WsQuery, hide: true },
+    // The per-address limit comes first: a flood of bad upgrades costs a counter, not a parse.
+    onRequest: async (req) => {
+      if (!perAddress.take(req.ip)) {
+        throw new AppError('RATE_LIMITED', 'too many connections from this address');
+      }
+    },
     preValidation: async (req) => {
       const params = WsParams.safeParse(req.params);
       if (!params.success) throw new AppError('NOT_FOUND', 'no such event');
-      const identity = await authenticate(req, params.data.eventId, WsQuery.parse(req.query));
+      const identity = await authenticate(req, params.data.eventId, readWsQuery(req.query));
       identities.set(req, identity);
     },
     handler: async (_req, reply) => {

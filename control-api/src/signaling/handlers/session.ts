@@ -94,6 +94,9 @@ export const sessionHandlers: Pick<
   'participant.remove': {
     roles: ['moderator'],
     async handle(ctx, data) {
+      if (!(await ctx.services.catalog.isClassroomEnrolled(ctx.self.eventId, data.classroomId))) {
+        throw new AppError('NOT_FOUND', 'no such classroom in this event');
+      }
       await ctx.services.stage.removeClassroom(ctx.self.eventId, data.classroomId, ctx.self.name);
       return {};
     },
