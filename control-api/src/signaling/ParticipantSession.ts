@@ -25,6 +25,12 @@ import { closeOwnProducer } from './handlers/media.ts';
 
 /** A socket whose outgoing buffer grows past this is too slow to follow the event. */
 const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
+/**
+ * How long a socket the server closes has to answer the close frame before it
+ * is cut: a client that ignores the close would otherwise hold the connection
+ * for ws's 30 s while writing as fast as it can.
+ */
+export const CLOSE_GRACE_MS = 1_000;
 
 export type ParticipantSessionEvents = { close: [code: number, reason: string] };
 
@@ -32,8 +38,9 @@ export type ParticipantSessionEvents = { close: [code: number, reason: string] }
  * One participant's WebSocket: parses every message with the protocol's
  * schemas, checks the role, limits the rate, runs the handler and answers
  * exactly once per request. Bad input gets a precise error and the socket
- * stays usable; persistent abuse closes it with a reason. Closing the session
- * closes the participant's media.
+ * stays usable; persistent abuse closes it with a reason. From the close on,
+ * its messages are dropped unread, and it is cut if it has not gone after
+ * CLOSE_GRACE_MS. Closing the session closes the participant's media.
  */
 export class ParticipantSession
   extends EventEmitter<ParticipantSessionEvents>
@@ -48,6 +55,8 @@ export class ParticipantSession
   readonly #strikes: number[] = [];
   readonly #ctx: HandlerContext;
   #closed = false;
+  /** The server sent its close frame; set until the socket is gone. */
+  #closing: { dropped: number; cut: ReturnType<typeof setTimeout> } | null = null;
 
   constructor(deps: {
     socket: WebSocket;
@@ -155,8 +164,18 @@ export class ParticipantSession
   }
 
   close(code: number = CloseCode.GOING_AWAY, reason = 'closing'): void {
-    if (this.#closed) return;
+    if (this.#closed || this.#closing) return;
     this.#log.info({ code, reason }, 'closing participant socket');
+    const cut = setTimeout(() => {
+      if (this.#closed) return;
+      this.#log.warn(
+        { dropped: this.#closing?.dropped ?? 0, graceMs: CLOSE_GRACE_MS },
+        'cutting a socket that ignored the close',
+      );
+      this.#socket.terminate();
+    }, CLOSE_GRACE_MS);
+    cut.unref();
+    this.#closing = { dropped: 0, cut };
     this.#socket.close(code, reason.slice(0, 120));
     // The 'close' event from the socket finishes the cleanup.
   }
@@ -198,6 +217,11 @@ export class ParticipantSession
 
   #onMessage(raw: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
     if (this.#closed) return;
+    if (this.#closing) {
+      // Not read, not answered, not logged one by one: counted for the disconnect line.
+      this.#closing.dropped++;
+      return;
+    }
     const size = Array.isArray(raw)
       ? raw.reduce((n, b) => n + b.length, 0)
       : raw instanceof ArrayBuffer
@@ -294,6 +318,8 @@ export class ParticipantSession
   #onClosed(code: number, reason: string): void {
     if (this.#closed) return;
     this.#closed = true;
+    const dropped = this.#closing?.dropped ?? 0;
+    if (this.#closing) clearTimeout(this.#closing.cut);
     this.#room.remove(this);
     this.#announceProducersClosed();
     this.#services.media
@@ -302,7 +328,10 @@ export class ParticipantSession
     if (this.self.role === 'classroom' && this.self.classroomId) {
       this.#services.stage.classroomDisconnected(this.self.eventId, this.self.classroomId);
     }
-    this.#log.info({ code, reason }, 'participant disconnected');
+    this.#log.info(
+      dropped > 0 ? { code, reason, dropped } : { code, reason },
+      'participant disconnected',
+    );
     this.emit('close', code, reason);
   }
 

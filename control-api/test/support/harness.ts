@@ -12,7 +12,7 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, inject } from 'vitest';
 import WebSocket from 'ws';
 import type { Limits } from '../../src/config.ts';
-import { createLogger } from '../../src/logger.ts';
+import { createLogger, type Logger } from '../../src/logger.ts';
 import { InProcessMediaNode } from '../../src/rtc/InProcessMediaNode.ts';
 import type { MediaNode } from '../../src/rtc/MediaNode.ts';
 import { type ControlPlane, startControlPlane } from '../../src/server.ts';
@@ -56,6 +56,8 @@ export interface InstanceOptions {
   redis?: { namespace: string };
   media?: MediaNode;
   limits?: Partial<Limits>;
+  /** The instance's logger (default: silent, or TEST_LOG_LEVEL), e.g. to count what it logs. */
+  log?: Logger;
 }
 
 export async function startInstance(opts: InstanceOptions): Promise<ControlPlane> {
@@ -68,7 +70,7 @@ export async function startInstance(opts: InstanceOptions): Promise<ControlPlane
     databasePoolSize: 5,
     ...(opts.media ? { media: opts.media } : {}),
     limits: opts.limits ?? {},
-    log: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
+    log: opts.log ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
   });
 }
 
