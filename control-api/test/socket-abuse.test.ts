@@ -312,13 +312,16 @@ describe('bad upgrades meet the per-address limit first', () => {
   it('gets 400 up to the burst, then 429, and logs no stack trace', async () => {
     const url = `${env.plane.url.replace(/^http/, 'ws')}/v1/events/${env.ev.eventId}/ws?v=x`;
     const statuses: number[] = [];
+    const started = performance.now();
     for (let i = 0; i < 60; i++) {
       const r = await refusal(TestClient.connectUrl(url));
       statuses.push(r.status);
     }
+    // The burst, plus one a second refilled while the loop ran.
+    const refilled = Math.ceil((performance.now() - started) / 1000);
     const count = (s: number) => statuses.filter((x) => x === s).length;
     expect(count(400)).toBeGreaterThanOrEqual(20);
-    expect(count(400)).toBeLessThanOrEqual(25);
+    expect(count(400)).toBeLessThanOrEqual(20 + refilled);
     expect(count(429)).toBe(60 - count(400));
     expect(statuses.at(-1)).toBe(429);
     expect(capture.lines.filter((l) => (l.level as number) >= 50 || 'err' in l)).toEqual([]);
