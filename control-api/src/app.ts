@@ -10,8 +10,10 @@ import {
 import type { JoinTokens } from './auth/JoinTokens.ts';
 import { AppError } from './errors.ts';
 import { type Logger, urlWithoutQuery } from './logger.ts';
+import type { PrivacyStore } from './privacy/PrivacyStore.ts';
 import { appsPlugin } from './routes/apps.ts';
 import { operatorRoutes } from './routes/operator.ts';
+import { privacyRoutes } from './routes/privacy.ts';
 import { registrationRoutes } from './routes/registration.ts';
 import type { Services } from './signaling/context.ts';
 import { signalingPlugin } from './signaling/plugin.ts';
@@ -19,6 +21,8 @@ import { signalingPlugin } from './signaling/plugin.ts';
 export interface AppDeps {
   services: Services;
   tokens: JoinTokens;
+  /** Erasure of personal data on request (operators). */
+  privacy: PrivacyStore;
   operatorToken: string;
   publicUrl: string;
   log: Logger;
@@ -30,6 +34,7 @@ export interface AppDeps {
  * The HTTP face of the control plane. Every concern is a plugin registered
  * here, in one visible place:
  *   /api/v1/...          operator REST (Bearer operator credential)
+ *   /api/v1/.../personal-data, /api/v1/.../enrolments/students/:id  erasure on request (operator)
  *   /api/v1/registration a classroom's questions: asked before the event, read back after it (Bearer classroom join token)
  *   /v1/events/:id/ws    WebSocket signaling (join token)
  *   /api/openapi.json    OpenAPI document generated from the zod schemas
@@ -130,6 +135,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bus: deps.services.bus,
     operatorToken: deps.operatorToken,
     publicUrl: deps.publicUrl,
+    log: deps.log,
+  });
+  await app.register(privacyRoutes, {
+    prefix: '/api/v1',
+    privacy: deps.privacy,
+    operatorToken: deps.operatorToken,
     log: deps.log,
   });
   await app.register(registrationRoutes, {

@@ -50,6 +50,16 @@ export const ConfigSchema = z.object({
    * long, unless it is back by then (a cut connection, the app's first retries).
    */
   STAGE_DISCONNECT_GRACE_MS: int(5_000, 0),
+
+  /**
+   * Personal data (question texts, pupils' names, names in the moderation log) is
+   * erased this many days after an event's scheduled end (docs/privacy.md).
+   */
+  RETENTION_DAYS: int(90, 1),
+  /** How often each instance runs the retention purge (it also runs at start). */
+  RETENTION_PURGE_INTERVAL_MINUTES: int(60, 1),
+  /** Bus stream entries (question payloads) older than this are trimmed by the purge. */
+  BUS_STREAM_RETENTION_MINUTES: int(60, 1),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 
@@ -60,6 +70,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
   }
   return parsed.data;
+}
+
+/** When personal data is erased (see RetentionJob). */
+export type RetentionSettings = Pick<
+  Config,
+  'RETENTION_DAYS' | 'RETENTION_PURGE_INTERVAL_MINUTES' | 'BUS_STREAM_RETENTION_MINUTES'
+>;
+
+export function defaultRetention(overrides: Partial<RetentionSettings> = {}): RetentionSettings {
+  const base = ConfigSchema.parse({});
+  return {
+    RETENTION_DAYS: overrides.RETENTION_DAYS ?? base.RETENTION_DAYS,
+    RETENTION_PURGE_INTERVAL_MINUTES:
+      overrides.RETENTION_PURGE_INTERVAL_MINUTES ?? base.RETENTION_PURGE_INTERVAL_MINUTES,
+    BUS_STREAM_RETENTION_MINUTES:
+      overrides.BUS_STREAM_RETENTION_MINUTES ?? base.BUS_STREAM_RETENTION_MINUTES,
+  };
 }
 
 /** Limits the live layer needs, separated from process-level settings so tests can pass them. */

@@ -103,6 +103,7 @@ async function main(): Promise<void> {
     port: config.PORT,
     media,
     limits: config,
+    retention: config,
     databasePoolSize: config.DATABASE_POOL_SIZE,
     ...(config.INSTANCE_ID ? { instanceId: config.INSTANCE_ID } : {}),
     log,

@@ -5,13 +5,15 @@ import type { Bus } from './bus/Bus.ts';
 import { LocalBus } from './bus/LocalBus.ts';
 import { RedisBus } from './bus/RedisBus.ts';
 import { CatalogStore } from './catalog/CatalogStore.ts';
-import { defaultLimits, type Limits } from './config.ts';
+import { defaultLimits, defaultRetention, type Limits, type RetentionSettings } from './config.ts';
 import { connectDatabase, migrate, type Sql } from './db/Database.ts';
 import { LiveHub } from './live/LiveHub.ts';
 import { RateLimiter } from './live/RateLimiter.ts';
 import { StageService } from './live/StageService.ts';
 import type { Logger } from './logger.ts';
 import { getFreePort } from './ports.ts';
+import { PrivacyStore } from './privacy/PrivacyStore.ts';
+import { RetentionJob } from './privacy/RetentionJob.ts';
 import { QuestionQueue } from './questions/QuestionQueue.ts';
 import { QuestionStore } from './questions/QuestionStore.ts';
 import type { MediaNode, MediaParticipant } from './rtc/MediaNode.ts';
@@ -32,6 +34,8 @@ export interface ControlPlaneOptions {
   port?: number;
   media?: MediaNode;
   limits?: Partial<Limits>;
+  /** Retention of personal data (defaults: config's); the purge runs at start and periodically. */
+  retention?: Partial<RetentionSettings>;
   instanceId?: string;
   databasePoolSize?: number;
   log: Logger;
@@ -116,12 +120,22 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
         .catch((err: unknown) => log.warn({ err, eventId: msg.eventId }, 'closing media failed'));
     });
     closers.push(async () => unsubscribeEnded());
+    const privacy = new PrivacyStore(sql);
+    const retention = new RetentionJob({
+      store: privacy,
+      settings: defaultRetention(opts.retention),
+      trimStream: bus instanceof RedisBus ? (ms) => bus.trimOlderThan(ms) : undefined,
+      log,
+    });
+    retention.start();
+    closers.push(() => retention.close());
     const tokens = new JoinTokens(opts.joinTokenSecret);
     const host = opts.host ?? '127.0.0.1';
     const port = opts.port || (await getFreePort());
     const app = await buildApp({
       services,
       tokens,
+      privacy,
       operatorToken: opts.operatorToken,
       publicUrl: opts.publicUrl ?? `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`,
       log,

@@ -4,6 +4,7 @@ export * from './errors.ts';
 export * from './jsonSchema.ts';
 export * from './live.ts';
 export * from './media.ts';
+export * from './privacy.ts';
 export * from './questions.ts';
 export * from './rules/index.ts';
 export * from './signaling.ts';

@@ -141,6 +141,15 @@ export class RedisBus implements Bus {
     }
   }
 
+  /**
+   * Drops stream entries older than `ms` (their ids are Redis's clock in ms):
+   * the stream carries messages between instances, it is no archive of the
+   * question payloads in it (retention purge, docs/privacy.md). Returns how many went.
+   */
+  async trimOlderThan(ms: number): Promise<number> {
+    return this.#commands.xtrim(this.#streamKey, 'MINID', Date.now() - ms);
+  }
+
   subscribe(handler: BusHandler): () => void {
     this.#handlers.add(handler);
     return () => this.#handlers.delete(handler);
