@@ -78,7 +78,14 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     closers.push(() => bus.close());
     const media = opts.media ?? new UnavailableMediaNode();
     closers.push(() => media.close());
-    const hub = new LiveHub({ bus, log });
+    const questions = new QuestionQueue({
+      store: new QuestionStore(sql),
+      bus,
+      limiter: RateLimiter.perMinute(limits.QUESTION_RATE_PER_MINUTE, limits.QUESTION_BURST),
+      log,
+    });
+    // After a bus gap (Redis was away), rooms re-read the question queue from PostgreSQL.
+    const hub = new LiveHub({ bus, log, restate: (eventId) => questions.restate(eventId) });
     closers.push(async () => hub.close());
     const catalog = new CatalogStore(sql);
     const stage = new StageService({
@@ -92,12 +99,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     closers.push(async () => stage.close());
     const services: Services = {
       catalog,
-      questions: new QuestionQueue({
-        store: new QuestionStore(sql),
-        bus,
-        limiter: RateLimiter.perMinute(limits.QUESTION_RATE_PER_MINUTE, limits.QUESTION_BURST),
-        log,
-      }),
+      questions,
       stage,
       media,
       hub,

@@ -1,4 +1,12 @@
-import { type Question, QuestionList } from '@amphi/protocol';
+import {
+  type ModerateQuestion,
+  QUESTION_ACTIONS,
+  type Question,
+  type QuestionAction,
+  QuestionList,
+  QuestionStatus,
+  questionTransition,
+} from '@amphi/protocol';
 import { describe, expect, it } from 'vitest';
 import { JoinTokens } from '../src/auth/JoinTokens.ts';
 import {
@@ -411,5 +419,78 @@ describe('the class reads its own questions after the event', () => {
       yesterday,
     );
     expect([late.status, codeOf(late)]).toEqual([401, 'TOKEN_EXPIRED']);
+  });
+});
+
+describe("the server follows protocol's transition table", () => {
+  it('accepts exactly what the table allows, for every state × action, from a moderator and a speaker', async () => {
+    const ev = await seedEvent(env.plane.url, { classrooms: 3, status: 'live' });
+    const moderator = await TestClient.connect(env.plane.url, ev.eventId, ev.tokens.moderator);
+    const speaker = await TestClient.connect(env.plane.url, ev.eventId, ev.tokens.speaker);
+    const classes = await Promise.all(
+      ev.tokens.classrooms.map((t) => TestClient.connect(env.plane.url, ev.eventId, t)),
+    );
+    let asked = 0;
+    const fresh = () => ask(classes[asked++ % classes.length] as TestClient, `Question ${asked} ?`);
+    const moderate = (data: ModerateQuestion) => moderator.request('question.moderate', data);
+    const target = await fresh();
+    await moderate({ action: 'approve', questionId: target.id });
+    /** A new question brought to the given state by the moderator. */
+    const inState = async (status: QuestionStatus): Promise<Question> => {
+      const q = await fresh();
+      const questionId = q.id;
+      if (status === 'rejected') await moderate({ action: 'reject', questionId });
+      if (status === 'merged') {
+        await moderate({ action: 'merge', questionId, intoQuestionId: target.id });
+      }
+      if (status === 'approved' || status === 'answering' || status === 'answered') {
+        await moderate({ action: 'approve', questionId });
+      }
+      if (status === 'answering' || status === 'answered') {
+        await moderate({ action: status, questionId });
+      }
+      return q;
+    };
+    const data = (action: QuestionAction, questionId: string): ModerateQuestion => {
+      switch (action) {
+        case 'merge':
+          return { action, questionId, intoQuestionId: target.id };
+        case 'edit':
+          return { action, questionId, text: 'Une question reformulée ?' };
+        case 'pin':
+          return { action, questionId, pinned: true };
+        default:
+          return { action, questionId };
+      }
+    };
+    const mismatches: string[] = [];
+    for (const status of QuestionStatus.options) {
+      for (const action of QUESTION_ACTIONS) {
+        for (const [role, client] of [
+          ['moderator', moderator],
+          ['speaker', speaker],
+        ] as const) {
+          const q = await inState(status);
+          const want = questionTransition(status, action, role);
+          const got = await client.send('question.moderate', data(action, q.id));
+          const seen = got.ok
+            ? (got.result as { question: Question }).question.status
+            : got.error.code;
+          const expected = want.ok ? want.next : want.code;
+          if (seen !== expected) mismatches.push(`${role} ${action} on ${status}: ${seen}`);
+        }
+      }
+    }
+    expect(mismatches).toEqual([]);
+    // What the console used to offer and the server refused.
+    const pending = await fresh();
+    expect(
+      await moderator.errorOf('question.moderate', {
+        action: 'pin',
+        questionId: pending.id,
+        pinned: true,
+      }),
+    ).toBe('INVALID_STATE');
+    for (const c of [moderator, speaker, ...classes]) await c.close();
   });
 });

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { mayConsume, mayProduce, producerRoleOf } from '@amphi/protocol';
 import type { types } from 'mediasoup';
 import type { Logger } from 'pino';
 import { EdgeRouter } from './EdgeRouter.ts';
@@ -214,9 +215,7 @@ export class Broadcast extends EventEmitter<BroadcastEvents> {
     },
   ): Promise<ProducerDescription> {
     const session = this.#session(participantId);
-    const expected: ProducerSource[] = session.role === 'classroom' ? ['stage'] : [];
-    if (session.role === 'speaker') expected.push('camera', 'screen');
-    if (!expected.includes(args.source)) {
+    if (!mayProduce(session.role, args.source)) {
       throw new MediaError('NOT_ALLOWED', `a ${session.role} cannot produce ${args.source}`);
     }
     const producer = await session.produce({
@@ -337,8 +336,9 @@ export class Broadcast extends EventEmitter<BroadcastEvents> {
     return description;
   }
 
+  /** protocol's rule: a classroom's camera goes only to speakers and moderators. */
   #mayConsume(role: ParticipantRole, producer: ProducerDescription): boolean {
-    return producer.source !== 'stage' || role !== 'classroom';
+    return mayConsume(role, producerRoleOf(producer.source));
   }
 
   #edgeOn(poolWorker: PoolWorker): Promise<EdgeRouter> {

@@ -1,6 +1,7 @@
 import type { Question } from '@amphi/protocol';
 import { parseJoinLink, roleInToken } from '@amphi/sdk';
 import { describe, expect, it } from 'vitest';
+import { actionsFor } from './components/moderator/QuestionRow.tsx';
 import { TABLES } from './i18n.tsx';
 import { fromJoin, handsInOrder, reduceEvent } from './live/liveState.ts';
 import { keepProgram, sourceAt, type VideoSource } from './program.ts';
@@ -96,6 +97,12 @@ describe('questions', () => {
       answering,
     });
     expect(speakerTurn([pending])).toEqual({ next: null, answering: null });
+  });
+  it('offers the moderator only what the server accepts (no pin on a pending question)', () => {
+    expect(actionsFor(q({ status: 'pending' }))).not.toContain('pin');
+    expect(actionsFor(q({ status: 'pending' }))).toEqual(['approve', 'edit', 'merge', 'reject']);
+    expect(actionsFor(q({ status: 'approved' }))).toContain('pin');
+    expect(actionsFor(q({ status: 'merged' }))).toEqual([]);
   });
   it('never lets an older update win', () => {
     const a = q({ text: 'new', updatedAt: '2026-01-01T11:00:00.000Z' });

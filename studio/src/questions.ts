@@ -1,4 +1,4 @@
-import type { Question } from '@amphi/protocol';
+import { type Question, queueOf } from '@amphi/protocol';
 
 const byCreated = (a: Question, b: Question) => a.createdAt.localeCompare(b.createdAt);
 
@@ -7,22 +7,9 @@ export function pendingQueue(questions: readonly Question[]): Question[] {
   return questions.filter((q) => q.status === 'pending').sort(byCreated);
 }
 
-/**
- * The approved queue as the speaker takes it: the one being answered, then
- * pinned ones, then by rank (unranked last), then most upvoted, then oldest.
- */
+/** The approved queue as the speaker takes it, in protocol's queue order. */
 export function approvedQueue(questions: readonly Question[]): Question[] {
-  return questions
-    .filter((q) => q.status === 'answering' || q.status === 'approved')
-    .sort((a, b) => {
-      if (a.status !== b.status) return a.status === 'answering' ? -1 : 1;
-      if (a.pinned !== b.pinned) return a.pinned ? -1 : 1;
-      const ra = a.rank ?? Number.POSITIVE_INFINITY;
-      const rb = b.rank ?? Number.POSITIVE_INFINITY;
-      if (ra !== rb) return ra - rb;
-      if (a.upvotes !== b.upvotes) return b.upvotes - a.upvotes;
-      return byCreated(a, b);
-    });
+  return queueOf(questions);
 }
 
 /** What the speaker's N and D keys act on: the next approved question, the one being answered. */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Bus, BusHandler } from './Bus.ts';
+import type { Bus, BusHandler, GapHandler } from './Bus.ts';
 import type { BusMessage } from './BusMessage.ts';
 
 /** The bus of a single instance: delivery is a microtask away. */
@@ -26,6 +26,11 @@ export class LocalBus implements Bus {
   subscribe(handler: BusHandler): () => void {
     this.#handlers.add(handler);
     return () => this.#handlers.delete(handler);
+  }
+
+  /** In one process nothing is lost: never called. */
+  onGap(_handler: GapHandler): () => void {
+    return () => {};
   }
 
   async close(): Promise<void> {

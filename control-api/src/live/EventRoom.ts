@@ -1,17 +1,19 @@
 import { EventEmitter } from 'node:events';
-import type {
-  ConnectedParticipant,
-  ConnectionQuality,
-  EventData,
-  EventName,
-  Presence,
-  ProducerInfo,
-  Role,
+import {
+  type ConnectedParticipant,
+  type ConnectionQuality,
+  canSeePresence,
+  type EventData,
+  type EventName,
+  type LiveChange,
+  type Presence,
+  type Role,
+  type ServerEvent,
+  viewOfChange,
 } from '@amphi/protocol';
 import type { Bus } from '../bus/Bus.ts';
 import type { BusMessage } from '../bus/BusMessage.ts';
 import type { Logger } from '../logger.ts';
-import { canSeeQuestion } from '../questions/visibility.ts';
 
 /** A connected participant, as a room sees it. */
 export interface RoomMember {
@@ -145,50 +147,6 @@ export class EventRoom extends EventEmitter<EventRoomEvents> {
   deliver(msg: BusMessage): void {
     if (this.#closed) return;
     switch (msg.kind) {
-      case 'question.created':
-        for (const m of this.#members.values()) {
-          if (m.role === 'moderator') m.push('question.created', msg.question);
-          else if (m.classroomId === msg.question.classroomId) {
-            m.push('question.updated', msg.question);
-          }
-        }
-        return;
-      case 'question.updated': {
-        const before = { ...msg.question, status: msg.previousStatus };
-        for (const m of this.#members.values()) {
-          if (canSeeQuestion(m, msg.question)) m.push('question.updated', msg.question);
-          else if (canSeeQuestion(m, before)) {
-            m.push('question.removed', { questionId: msg.question.id });
-          }
-        }
-        return;
-      }
-      case 'questions.reordered':
-        for (const m of this.#members.values()) m.push('questions.reordered', { ranks: msg.ranks });
-        return;
-      case 'hand.updated':
-        for (const m of this.#members.values()) {
-          if (m.role === 'moderator' || m.classroomId === msg.classroomId) {
-            m.push('hand.updated', {
-              classroomId: msg.classroomId,
-              raised: msg.hand !== null,
-              hand: msg.hand,
-            });
-          }
-        }
-        return;
-      case 'stage.updated':
-        for (const m of this.#members.values()) {
-          if (m.role !== 'classroom') m.push('stage.updated', { stage: msg.stage });
-          else if (m.classroomId === msg.stage?.classroomId) {
-            m.push('stage.updated', { stage: msg.stage });
-          } else if (m.classroomId === msg.previousClassroomId) {
-            // Only the classroom concerned learns about the stage: no classroom names to others.
-            m.push('stage.updated', { stage: null });
-          }
-          if (m.classroomId !== null && m.classroomId === msg.previousClassroomId) m.stageEnded();
-        }
-        return;
       case 'presence.snapshot':
         if (msg.instanceId === this.#bus.instanceId) return;
         this.#remote.set(msg.instanceId, { participants: msg.participants, at: Date.now() });
@@ -199,23 +157,22 @@ export class EventRoom extends EventEmitter<EventRoomEvents> {
           if (m.classroomId === msg.classroomId) m.close(4003, 'removed by a moderator');
         }
         return;
-      case 'event.updated':
+      case 'stage.updated':
+        this.#fanOut(msg);
         for (const m of this.#members.values()) {
-          m.push('event.updated', { eventId: msg.eventId, status: msg.status });
+          if (m.classroomId !== null && m.classroomId === msg.previousClassroomId) m.stageEnded();
         }
         return;
-      case 'media.producerAdded':
-        for (const m of this.#members.values()) {
-          if (mayConsume(m.role, msg.producer.role)) m.push('media.producerAdded', msg.producer);
-        }
-        return;
-      case 'media.producerClosed':
-        for (const m of this.#members.values()) {
-          if (mayConsume(m.role, msg.role)) {
-            m.push('media.producerClosed', { producerId: msg.producerId });
-          }
-        }
-        return;
+      default:
+        this.#fanOut(msg);
+    }
+  }
+
+  /** Each member gets the change as its role may see it (protocol's live view), or nothing. */
+  #fanOut(change: LiveChange): void {
+    for (const m of this.#members.values()) {
+      const push = viewOfChange(m, change);
+      if (push) pushTo(m, push);
     }
   }
 
@@ -258,19 +215,12 @@ export class EventRoom extends EventEmitter<EventRoomEvents> {
     this.#presencePushTimer = setTimeout(() => {
       this.#presencePushTimer = undefined;
       if (this.#closed) return;
-      const moderators = [...this.#members.values()].filter((m) => m.role === 'moderator');
-      if (moderators.length === 0) return;
-      const presence = this.presence();
-      for (const m of moderators) m.push('presence.updated', presence);
+      if (![...this.#members.values()].some((m) => canSeePresence(m))) return;
+      this.#fanOut({ kind: 'presence.updated', presence: this.presence() });
     }, 300);
   }
 }
 
-/**
- * Who may consume whose media: everybody consumes the speakers; a classroom's
- * stage camera goes only to speakers and moderators.
- */
-export function mayConsume(consumer: Role, producer: ProducerInfo['role']): boolean {
-  if (producer === 'speaker') return true;
-  return consumer === 'speaker' || consumer === 'moderator';
+function pushTo(member: RoomMember, push: ServerEvent): void {
+  (member.push as (event: EventName, data: unknown) => void)(push.event, push.data);
 }

@@ -1,23 +1,47 @@
 import type { Bus } from '../bus/Bus.ts';
+import type { BusMessage } from '../bus/BusMessage.ts';
 import type { Logger } from '../logger.ts';
 import { EventRoom, type RoomMember } from './EventRoom.ts';
+
+/** An event's state read from PostgreSQL, as the bus messages that would state it. */
+export type Restate = (eventId: string) => Promise<BusMessage[]>;
 
 /**
  * Every event room of this instance. Subscribes to the bus once and routes
  * each message to its room; re-publishes presence as a heartbeat.
+ *
+ * After a bus gap (messages may have been lost: Redis went away), each room
+ * concerned is re-delivered its state from PostgreSQL (`restate`: the question
+ * queue), through the same per-role filter as live messages. Messages arriving
+ * meanwhile wait and follow it, so nothing older overwrites what was re-read.
  */
 export class LiveHub {
   readonly #bus: Bus;
   readonly #log: Logger;
   readonly #rooms = new Map<string, EventRoom>();
   readonly #unsubscribe: () => void;
+  readonly #unsubscribeGap: () => void;
   readonly #heartbeat: NodeJS.Timeout;
+  readonly #restate: Restate | undefined;
+  /** Events being re-read after a gap: their messages wait here meanwhile. */
+  readonly #held = new Map<string, BusMessage[]>();
+  /** Events with another gap during their re-read: read once more after it. */
+  readonly #again = new Set<string>();
   #closed = false;
 
-  constructor(deps: { bus: Bus; log: Logger; heartbeatMs?: number }) {
+  constructor(deps: { bus: Bus; log: Logger; heartbeatMs?: number; restate?: Restate }) {
     this.#bus = deps.bus;
     this.#log = deps.log.child({ component: 'live' });
-    this.#unsubscribe = this.#bus.subscribe((msg) => this.#rooms.get(msg.eventId)?.deliver(msg));
+    this.#restate = deps.restate;
+    this.#unsubscribe = this.#bus.subscribe((msg) => {
+      const held = this.#held.get(msg.eventId);
+      if (held) held.push(msg);
+      else this.#rooms.get(msg.eventId)?.deliver(msg);
+    });
+    this.#unsubscribeGap = this.#bus.onGap((eventId) => {
+      const ids = eventId === null ? [...this.#rooms.keys()] : [eventId];
+      for (const id of ids) if (this.#rooms.has(id)) void this.#resync(id);
+    });
     this.#heartbeat = setInterval(() => {
       for (const room of this.#rooms.values()) room.publishSnapshot();
     }, deps.heartbeatMs ?? 5000);
@@ -64,11 +88,38 @@ export class LiveHub {
     return this.#rooms.size;
   }
 
+  async #resync(eventId: string): Promise<void> {
+    if (!this.#restate) return;
+    if (this.#held.has(eventId)) {
+      this.#again.add(eventId);
+      return;
+    }
+    const held: BusMessage[] = [];
+    this.#held.set(eventId, held);
+    try {
+      do {
+        this.#again.delete(eventId);
+        const state = await this.#restate(eventId).catch((err: unknown) => {
+          this.#log.error({ err, eventId }, 'resynchronising after a bus gap failed');
+          return [];
+        });
+        const room = this.#rooms.get(eventId);
+        for (const msg of state) room?.deliver(msg);
+        this.#log.info({ eventId, messages: state.length }, 'room resynchronised after a bus gap');
+      } while (this.#again.has(eventId) && !this.#closed);
+    } finally {
+      this.#held.delete(eventId);
+      const room = this.#rooms.get(eventId);
+      for (const msg of held) room?.deliver(msg);
+    }
+  }
+
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#heartbeat);
     this.#unsubscribe();
+    this.#unsubscribeGap();
     for (const room of [...this.#rooms.values()]) room.close();
     this.#rooms.clear();
   }

@@ -16,7 +16,9 @@ import type { Viewer } from './visibility.ts';
 
 /**
  * The moderated question queue of every event: writes go to PostgreSQL first,
- * then the change is announced on the bus for every instance to fan out.
+ * then the change is announced on the bus for every instance to fan out. The
+ * answer to the client follows the PostgreSQL write and never waits on the bus
+ * (a Redis outage delays the fan-out, not the acknowledgement).
  */
 export class QuestionQueue {
   readonly #store: QuestionStore;
@@ -56,7 +58,7 @@ export class QuestionQueue {
       'question submitted',
     );
     this.#log.debug({ questionId: question.id, text: question.text }, 'question text');
-    if (!result.duplicate) await this.#publish({ kind: 'question.created', eventId, question });
+    if (!result.duplicate) this.#publish({ kind: 'question.created', eventId, question });
     return result;
   }
 
@@ -76,7 +78,7 @@ export class QuestionQueue {
 
   async upvote(eventId: string, classroomId: string, questionId: string): Promise<Question> {
     const question = await this.#store.upvote(eventId, questionId, classroomId);
-    await this.#publish({
+    this.#publish({
       kind: 'question.updated',
       eventId,
       question,
@@ -92,7 +94,7 @@ export class QuestionQueue {
       'question moderated',
     );
     for (const change of changes) {
-      await this.#publish({ kind: 'question.updated', eventId, ...change });
+      this.#publish({ kind: 'question.updated', eventId, ...change });
     }
     const own = changes.find((c) => c.question.id === input.questionId);
     if (!own) throw new AppError('INTERNAL', 'moderated question vanished');
@@ -102,16 +104,28 @@ export class QuestionQueue {
   async reorder(eventId: string, actor: Actor, orderedIds: string[]): Promise<Question[]> {
     const ranks = await this.#store.reorder(eventId, actor, orderedIds);
     this.#log.info({ eventId, count: orderedIds.length }, 'questions reordered');
-    await this.#publish({ kind: 'questions.reordered', eventId, ranks });
+    this.#publish({ kind: 'questions.reordered', eventId, ranks });
     return this.#store.list(eventId, { statuses: ['approved', 'answering'] });
   }
 
-  async #publish(message: BusMessage): Promise<void> {
-    try {
-      await this.#bus.publish(message);
-    } catch (err) {
-      // The change is committed; clients resynchronise with question.list.
+  /**
+   * The event's whole queue as bus messages, read from PostgreSQL: what a room
+   * re-delivers after a bus gap (each member gets the questions it may see).
+   */
+  async restate(eventId: string): Promise<BusMessage[]> {
+    const questions = await this.#store.list(eventId);
+    return questions.map((question) => ({
+      kind: 'question.updated',
+      eventId,
+      question,
+      previousStatus: question.status,
+    }));
+  }
+
+  /** Not awaited: the change is committed, the fan-out follows (in publishing order). */
+  #publish(message: BusMessage): void {
+    this.#bus.publish(message).catch((err: unknown) => {
       this.#log.error({ err, kind: message.kind, eventId: message.eventId }, 'bus publish failed');
-    }
+    });
   }
 }

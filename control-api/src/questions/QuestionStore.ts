@@ -1,10 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import type {
-  ModerateQuestion,
-  Question,
-  QuestionCategory,
-  QuestionStatus,
-  SubmitQuestion,
+import {
+  canSeeQuestion,
+  type ModerateQuestion,
+  mayMergeInto,
+  mayUpvote,
+  QUEUE_ORDER,
+  QUEUE_STATUSES,
+  type Question,
+  type QuestionCategory,
+  type QuestionStatus,
+  type QueueKey,
+  questionTransition,
+  type Refusal,
+  type SubmitQuestion,
+  UPVOTABLE_STATUSES,
 } from '@amphi/protocol';
 import type postgres from 'postgres';
 import { classroomDisplayName } from '../catalog/CatalogStore.ts';
@@ -44,7 +53,20 @@ export interface QuestionChange {
 
 const COLUMNS =
   'q.id, q.event_id, q.classroom_id, q.text, q.category, q.status, q.merged_into_id, q.pinned, q.rank, q.upvotes, q.asked_before_event, q.created_at, q.updated_at';
-const PUBLIC = ['approved', 'answering', 'answered'];
+/** The queue order of `rules/queueOrder.ts`, as SQL. */
+const QUEUE_COLUMNS: Record<QueueKey, string> = {
+  answering: "(q.status = 'answering')",
+  pinned: 'q.pinned',
+  rank: 'q.rank',
+  upvotes: 'q.upvotes',
+  createdAt: 'q.created_at',
+  id: 'q.id',
+};
+const ORDER_BY = QUEUE_ORDER.map(
+  ({ key, direction }) => `${QUEUE_COLUMNS[key]} ${direction} nulls last`,
+).join(', ');
+
+const refused = (r: Refusal) => new AppError(r.code, r.message);
 
 export function toQuestion(row: NamedRow): Question {
   return {
@@ -124,7 +146,7 @@ export class QuestionStore {
     return row ? toQuestion(named(row)) : null;
   }
 
-  /** Questions of the event, in queue order (pinned, rank, then arrival). */
+  /** Questions of the event, in queue order. */
   async list(
     eventId: string,
     filter: { statuses?: readonly QuestionStatus[]; orClassroomId?: string | null } = {},
@@ -140,7 +162,7 @@ export class QuestionStore {
       select ${sql.unsafe(COLUMNS)}, c.label, s.name as school_name, s.town
       from questions q join classrooms c on c.id = q.classroom_id join schools s on s.id = c.school_id
       where q.event_id = ${eventId} and ${where}
-      order by (q.status = 'answering') desc, q.pinned desc, q.rank asc nulls last, q.created_at, q.id
+      order by ${sql.unsafe(ORDER_BY)}
       limit 5000`;
     return rows.map((r) => toQuestion(named(r)));
   }
@@ -168,22 +190,18 @@ export class QuestionStore {
         insert into question_upvotes (question_id, classroom_id)
         select q.id, ${classroomId} from questions q
         where q.id = ${questionId} and q.event_id = ${eventId}
-          and q.classroom_id <> ${classroomId} and q.status = any(${PUBLIC})
+          and q.classroom_id <> ${classroomId} and q.status = any(${UPVOTABLE_STATUSES as string[]})
         on conflict do nothing
         returning question_id)
       update questions set upvotes = upvotes + 1, updated_at = now()
       where id in (select question_id from ins) returning id`;
     const question = await this.get(eventId, questionId);
-    if (!question || (!PUBLIC.includes(question.status) && question.classroomId !== classroomId)) {
+    if (!question || !canSeeQuestion({ role: 'classroom', classroomId }, question)) {
       throw new AppError('NOT_FOUND', 'no such question in the queue');
     }
     if (updated.length > 0) return question;
-    if (question.classroomId === classroomId) {
-      throw new AppError('FORBIDDEN', 'a classroom cannot upvote its own question');
-    }
-    if (!PUBLIC.includes(question.status)) {
-      throw new AppError('INVALID_STATE', 'only questions in the queue can be upvoted');
-    }
+    const refusal = mayUpvote(classroomId, question);
+    if (refusal) throw refused(refusal);
     throw new AppError('ALREADY_UPVOTED', 'this classroom already upvoted the question');
   }
 
@@ -207,45 +225,31 @@ export class QuestionStore {
         const changed: { id: string; previousStatus: QuestionStatus }[] = [
           { id: current.id, previousStatus: current.status },
         ];
-        const from = (allowed: QuestionStatus[]) => {
-          if (!allowed.includes(current.status)) {
-            throw new AppError(
-              'INVALID_STATE',
-              `cannot ${input.action} a question that is ${current.status}`,
-            );
-          }
-        };
+        // Who may take which action from which state: the table in protocol's rules.
+        const transition = questionTransition(current.status, input.action, actor.role);
+        if (!transition.ok) throw refused(transition);
+        const { next } = transition;
         const details: Record<string, unknown> = {};
         switch (input.action) {
           case 'approve':
-            from(['pending', 'rejected']);
             await tx`
-              update questions set status = 'approved', updated_at = now(),
+              update questions set status = ${next}, updated_at = now(),
                 rank = (select coalesce(max(rank), 0) + 1 from questions where event_id = ${eventId})
               where id = ${current.id}`;
             break;
           case 'reject':
-            from(['pending', 'approved']);
-            await tx`update questions set status = 'rejected', pinned = false, rank = null,
+            await tx`update questions set status = ${next}, pinned = false, rank = null,
                      updated_at = now() where id = ${current.id}`;
             break;
           case 'merge': {
-            from(['pending', 'approved', 'rejected']);
-            if (input.intoQuestionId === current.id) {
-              throw new AppError('INVALID_STATE', 'cannot merge a question into itself');
-            }
             const [target] = await tx<QuestionRow[]>`
               select ${tx.unsafe(COLUMNS)} from questions q
               where q.id = ${input.intoQuestionId} and q.event_id = ${eventId} for update`;
             if (!target)
               throw new AppError('NOT_FOUND', `no question ${input.intoQuestionId} in this event`);
-            if (target.status === 'merged' || target.status === 'rejected') {
-              throw new AppError(
-                'INVALID_STATE',
-                `cannot merge into a question that is ${target.status}`,
-              );
-            }
-            await tx`update questions set status = 'merged', merged_into_id = ${target.id},
+            const refusal = mayMergeInto(current, target);
+            if (refusal) throw refused(refusal);
+            await tx`update questions set status = ${next}, merged_into_id = ${target.id},
                      pinned = false, rank = null, updated_at = now() where id = ${current.id}`;
             // The asking classroom and its upvoters now back the target question.
             await tx`
@@ -263,31 +267,27 @@ export class QuestionStore {
             break;
           }
           case 'edit':
-            from(['pending', 'approved', 'answering', 'rejected']);
             await tx`update questions set text = ${input.text},
                      category = ${input.category ?? current.category}, updated_at = now()
                      where id = ${current.id}`;
             details.category = input.category ?? current.category;
             break;
           case 'pin':
-            from(['approved', 'answering']);
             await tx`update questions set pinned = ${input.pinned}, updated_at = now()
                      where id = ${current.id}`;
             details.pinned = input.pinned;
             break;
           case 'answering': {
-            from(['approved', 'answered']);
             const previous = await tx<{ id: string }[]>`
               update questions set status = 'answered', pinned = false, updated_at = now()
               where event_id = ${eventId} and status = 'answering' returning id`;
             for (const p of previous) changed.push({ id: p.id, previousStatus: 'answering' });
-            await tx`update questions set status = 'answering', updated_at = now()
+            await tx`update questions set status = ${next}, updated_at = now()
                      where id = ${current.id}`;
             break;
           }
           case 'answered':
-            from(['approved', 'answering']);
-            await tx`update questions set status = 'answered', pinned = false, updated_at = now()
+            await tx`update questions set status = ${next}, pinned = false, updated_at = now()
                      where id = ${current.id}`;
             break;
         }
@@ -322,15 +322,16 @@ export class QuestionStore {
     }
     return this.#sql.begin(async (txn) => {
       const tx = txn as unknown as Sql;
+      const queued = QUEUE_STATUSES as string[];
       const found = await tx<{ id: string }[]>`
         select id from questions where event_id = ${eventId} and id = any(${orderedIds}::uuid[])
-          and status in ('approved', 'answering') for update`;
+          and status = any(${queued}) for update`;
       if (found.length !== orderedIds.length) {
         throw new AppError('INVALID_STATE', 'only approved questions of this event can be ordered');
       }
       const n = orderedIds.length;
       await tx`update questions set rank = rank + ${n}, updated_at = now()
-               where event_id = ${eventId} and status in ('approved', 'answering')
+               where event_id = ${eventId} and status = any(${queued})
                  and not (id = any(${orderedIds}::uuid[]))`;
       await tx`update questions q set rank = o.ord, updated_at = now()
                from unnest(${orderedIds}::uuid[]) with ordinality as o(id, ord)
@@ -340,7 +341,7 @@ export class QuestionStore {
                        ${tx.json({ orderedQuestionIds: orderedIds })})`;
       const ranks = await tx<{ id: string; rank: number }[]>`
         select id, rank from questions where event_id = ${eventId}
-          and status in ('approved', 'answering') order by rank`;
+          and status = any(${queued}) order by rank`;
       return ranks.map((r) => ({ questionId: r.id, rank: r.rank }));
     });
   }

@@ -9,14 +9,15 @@ import {
   type ProducerDescription,
   WorkerPool,
 } from '@amphi/media-server';
-import type {
-  ConsumerOptions,
-  DtlsParameters,
-  ErrorCode,
-  ProducerInfo,
-  RtpCapabilities,
-  TransportDirection,
-  TransportOptions,
+import {
+  type ConsumerOptions,
+  type DtlsParameters,
+  type ErrorCode,
+  type ProducerInfo,
+  producerRoleOf,
+  type RtpCapabilities,
+  type TransportDirection,
+  type TransportOptions,
 } from '@amphi/protocol';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
@@ -360,7 +361,7 @@ export class InProcessMediaNode extends EventEmitter<MediaNodeEvents> implements
       producerId: p.id,
       participantId: p.participantId,
       // An ingest (no signaling participant: the demo's test pattern) stands in for a speaker.
-      role: owner?.role ?? (p.source === 'stage' ? 'classroom' : 'speaker'),
+      role: owner?.role ?? producerRoleOf(p.source),
       kind: p.kind,
       source: p.source,
       classroomId: owner?.classroomId ?? null,

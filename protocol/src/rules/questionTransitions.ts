@@ -61,6 +61,19 @@ export function mayTakeAction(role: Role, action: QuestionAction): boolean {
   return QUESTION_TRANSITIONS[action].roles.includes(role);
 }
 
+/** The refusal for a role that may never take this action, whatever the question's state. */
+export function roleRefusal(role: Role, action: QuestionAction): Refusal | null {
+  if (mayTakeAction(role, action)) return null;
+  return {
+    ok: false,
+    code: 'FORBIDDEN',
+    message:
+      role === 'speaker'
+        ? 'a speaker can only mark the question it is answering'
+        : `a ${role} cannot ${action} a question`,
+  };
+}
+
 /** Roles that may take at least one moderation action. */
 export const MODERATING_ROLES: readonly Role[] = (
   ['moderator', 'speaker', 'classroom'] as const
@@ -78,16 +91,8 @@ export function questionTransition(
   role: Role,
 ): Transition {
   const rule = QUESTION_TRANSITIONS[action];
-  if (!rule.roles.includes(role)) {
-    return {
-      ok: false,
-      code: 'FORBIDDEN',
-      message:
-        role === 'speaker'
-          ? 'a speaker can only mark the question it is answering'
-          : `a ${role} cannot ${action} a question`,
-    };
-  }
+  const refusal = roleRefusal(role, action);
+  if (refusal) return refusal;
   if (!rule.from.includes(status)) {
     return {
       ok: false,

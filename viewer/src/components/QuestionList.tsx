@@ -1,10 +1,5 @@
-import { PUBLIC_QUESTION_STATUSES, type Question } from '@amphi/protocol';
+import { type Question, queueOf } from '@amphi/protocol';
 import { useI18n } from '../i18n.tsx';
-
-function byRank(a: Question, b: Question): number {
-  if (a.pinned !== b.pinned) return a.pinned ? -1 : 1;
-  return (a.rank ?? Number.MAX_VALUE) - (b.rank ?? Number.MAX_VALUE) || b.upvotes - a.upvotes;
-}
 
 /** The approved queue (upvote) and the class's own questions with their status. */
 export function QuestionList({
@@ -19,9 +14,7 @@ export function QuestionList({
   onUpvote: (id: string) => void;
 }) {
   const { t } = useI18n();
-  const approved = questions
-    .filter((q) => PUBLIC_QUESTION_STATUSES.includes(q.status) && q.status !== 'answered')
-    .sort(byRank);
+  const approved = queueOf(questions);
   const mine = questions.filter((q) => q.classroomId === classroomId);
   return (
     <section className="panel questions" data-testid="questions">

@@ -1,6 +1,11 @@
-import type { ProducerInfo } from '@amphi/protocol';
+import {
+  mayConsume,
+  mayProduce,
+  PRODUCER_SOURCES,
+  type ProducerInfo,
+  SENDING_ROLES,
+} from '@amphi/protocol';
 import { AppError } from '../../errors.ts';
-import { mayConsume } from '../../live/EventRoom.ts';
 import type { HandlerContext, HandlerTable } from '../context.ts';
 import { ALL_ROLES } from '../context.ts';
 
@@ -60,8 +65,8 @@ export const mediaHandlers: Pick<
     roles: ALL_ROLES,
     async handle(ctx, data) {
       if (data.direction === 'send') {
-        if (ctx.self.role === 'moderator') {
-          throw new AppError('FORBIDDEN', 'moderators do not send media');
+        if (!SENDING_ROLES.includes(ctx.self.role)) {
+          throw new AppError('FORBIDDEN', `a ${ctx.self.role} does not send media`);
         }
         if (ctx.self.role === 'classroom') await requireLiveOnStage(ctx);
       }
@@ -80,18 +85,16 @@ export const mediaHandlers: Pick<
     },
   },
   'media.produce': {
-    roles: ['speaker', 'classroom'],
+    roles: SENDING_ROLES,
     async handle(ctx, data) {
       const { self } = ctx;
-      if (self.role === 'speaker' && data.source === 'stage') {
-        throw new AppError('FORBIDDEN', "speakers produce 'camera' or 'screen'");
+      if (!mayProduce(self.role, data.source)) {
+        throw new AppError(
+          'FORBIDDEN',
+          `a ${self.role} produces only ${PRODUCER_SOURCES[self.role].join(' or ')}`,
+        );
       }
-      if (self.role === 'classroom') {
-        if (data.source !== 'stage') {
-          throw new AppError('FORBIDDEN', "a classroom produces only its 'stage' camera");
-        }
-        await requireLiveOnStage(ctx);
-      }
+      if (self.role === 'classroom') await requireLiveOnStage(ctx);
       const { producerId } = await media(ctx, 'produce', () =>
         ctx.services.media.produce(ctx.media, {
           transportId: data.transportId,
@@ -171,7 +174,7 @@ export const mediaHandlers: Pick<
     },
   },
   'media.closeProducer': {
-    roles: ['speaker', 'classroom'],
+    roles: SENDING_ROLES,
     async handle(ctx, data) {
       await closeOwnProducer(ctx, data.producerId);
       return {};

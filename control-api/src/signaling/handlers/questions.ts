@@ -1,9 +1,7 @@
-import type { ModerateQuestion } from '@amphi/protocol';
+import { MODERATING_ROLES, roleRefusal } from '@amphi/protocol';
 import { AppError } from '../../errors.ts';
 import type { HandlerContext, HandlerTable } from '../context.ts';
 import { ALL_ROLES, ownClassroom } from '../context.ts';
-
-const SPEAKER_ACTIONS: ReadonlySet<ModerateQuestion['action']> = new Set(['answering', 'answered']);
 
 const actor = (ctx: HandlerContext) => ({
   role: ctx.self.role,
@@ -39,13 +37,12 @@ export const questionHandlers: Pick<
     },
   },
   'question.moderate': {
-    // The speaker takes the approved questions in turn: it may say which one it
-    // is answering and when it is done, nothing else.
-    roles: ['moderator', 'speaker'],
+    // Who may take which action is protocol's transition table; the store checks
+    // the question's state against it, a role never allowed is refused here.
+    roles: MODERATING_ROLES,
     async handle(ctx, data) {
-      if (ctx.self.role === 'speaker' && !SPEAKER_ACTIONS.has(data.action)) {
-        throw new AppError('FORBIDDEN', 'a speaker can only mark the question it is answering');
-      }
+      const refusal = roleRefusal(ctx.self.role, data.action);
+      if (refusal) throw new AppError(refusal.code, refusal.message);
       return {
         question: await ctx.services.questions.moderate(ctx.self.eventId, actor(ctx), data),
       };

@@ -1,33 +1,38 @@
-import type { LiveState, Presence, ProducerInfo } from '@amphi/protocol';
+import {
+  canSeePresence,
+  type LiveState,
+  type Presence,
+  type ProducerInfo,
+  viewOfState,
+} from '@amphi/protocol';
 import { AppError } from '../../errors.ts';
-import { mayConsume } from '../../live/EventRoom.ts';
 import type { HandlerContext, HandlerTable } from '../context.ts';
 import { ALL_ROLES } from '../context.ts';
 
-async function producersFor(ctx: HandlerContext): Promise<ProducerInfo[]> {
+async function producers(ctx: HandlerContext): Promise<ProducerInfo[]> {
   try {
-    const all = await ctx.services.media.listProducers(ctx.self.eventId);
-    return all.filter((p) => mayConsume(ctx.self.role, p.role));
+    return await ctx.services.media.listProducers(ctx.self.eventId);
   } catch {
     return [];
   }
 }
 
+/**
+ * The join snapshot: the event's live state through protocol's per-role view,
+ * the same rules as every pushed event. Questions and a classroom's hand are
+ * read already narrowed to what the role sees.
+ */
 async function liveState(ctx: HandlerContext): Promise<LiveState> {
   const { self, services } = ctx;
   const event = await services.catalog.getEventRow(self.eventId);
   if (!event) throw new AppError('NOT_FOUND', 'this event no longer exists');
-  const [questions, stage, hands, producers] = await Promise.all([
+  const [questions, stage, hands, open] = await Promise.all([
     services.questions.list(self.eventId, self),
     services.stage.stage(self.eventId),
-    self.role === 'speaker'
-      ? Promise.resolve([])
-      : services.stage.hands(self.eventId, self.role === 'classroom' ? self.classroomId : null),
-    producersFor(ctx),
+    services.stage.hands(self.eventId, self.role === 'classroom' ? self.classroomId : null),
+    producers(ctx),
   ]);
-  const visibleStage =
-    self.role !== 'classroom' || stage?.classroomId === self.classroomId ? stage : null;
-  return {
+  return viewOfState(self, {
     event: {
       id: event.id,
       title: event.title,
@@ -36,11 +41,11 @@ async function liveState(ctx: HandlerContext): Promise<LiveState> {
       durationMinutes: event.durationMinutes,
     },
     questions,
-    stage: visibleStage,
+    stage,
     hands,
-    presence: self.role === 'moderator' ? ctx.room.presence() : null,
-    producers,
-  };
+    presence: canSeePresence(self) ? ctx.room.presence() : null,
+    producers: open,
+  });
 }
 
 export const sessionHandlers: Pick<

@@ -1,8 +1,8 @@
-import type { Question } from '@amphi/protocol';
+import { actionsAllowed, type Question, type QuestionAction } from '@amphi/protocol';
 import { useEffect, useRef, useState } from 'react';
 import { useI18n } from '../../i18n.tsx';
 
-export type RowAction = 'approve' | 'reject' | 'merge' | 'edit' | 'pin' | 'answering' | 'answered';
+export type RowAction = QuestionAction;
 export type RowMode = 'view' | 'edit' | 'merge';
 
 interface Props {
@@ -28,18 +28,9 @@ const KEY: Record<RowAction, string> = {
   answered: 'D',
 };
 
-/** The actions that make sense for a question in its current status. */
+/** What a moderator may do to a question in its current status: protocol's transition table. */
 export function actionsFor(q: Question): RowAction[] {
-  switch (q.status) {
-    case 'pending':
-      return ['approve', 'reject', 'merge', 'edit', 'pin'];
-    case 'approved':
-      return ['answering', 'pin', 'edit', 'merge', 'reject'];
-    case 'answering':
-      return ['answered', 'pin', 'edit'];
-    default:
-      return [];
-  }
+  return actionsAllowed(q.status, 'moderator');
 }
 
 /** One question in the moderator console, with its actions and their shortcut keys. */
