@@ -1,9 +1,11 @@
 import {
   type ModerateQuestion,
-  PUBLIC_QUESTION_STATUSES,
+  QUEUE_STATUSES,
   type Question,
+  questionScope,
   type SubmitQuestion,
   type SubmitQuestionResult,
+  type Viewer,
 } from '@amphi/protocol';
 import type { Bus } from '../bus/Bus.ts';
 import type { BusMessage } from '../bus/BusMessage.ts';
@@ -12,7 +14,6 @@ import { AppError } from '../errors.ts';
 import type { RateLimiter } from '../live/RateLimiter.ts';
 import type { Logger } from '../logger.ts';
 import type { Actor, QuestionStore } from './QuestionStore.ts';
-import type { Viewer } from './visibility.ts';
 
 /**
  * The moderated question queue of every event: writes go to PostgreSQL first,
@@ -64,11 +65,7 @@ export class QuestionQueue {
 
   /** The questions this viewer may see, in queue order. */
   list(eventId: string, viewer: Viewer): Promise<Question[]> {
-    if (viewer.role === 'moderator') return this.#store.list(eventId);
-    return this.#store.list(eventId, {
-      statuses: PUBLIC_QUESTION_STATUSES,
-      orClassroomId: viewer.role === 'classroom' ? viewer.classroomId : null,
-    });
+    return this.#store.list(eventId, questionScope(viewer));
   }
 
   /** A classroom's own questions, whatever their status, in the order it asked them. */
@@ -105,7 +102,7 @@ export class QuestionQueue {
     const ranks = await this.#store.reorder(eventId, actor, orderedIds);
     this.#log.info({ eventId, count: orderedIds.length }, 'questions reordered');
     this.#publish({ kind: 'questions.reordered', eventId, ranks });
-    return this.#store.list(eventId, { statuses: ['approved', 'answering'] });
+    return this.#store.list(eventId, { statuses: QUEUE_STATUSES });
   }
 
   /**
