@@ -3,8 +3,9 @@ import { Redis } from 'ioredis';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { connectDatabase } from '../src/db/Database.ts';
-import { createLogger } from '../src/logger.ts';
+import { createLogger, type Logger } from '../src/logger.ts';
 import { PrivacyStore, PURGE_LOCK_KEY } from '../src/privacy/PrivacyStore.ts';
+import { RetentionJob } from '../src/privacy/RetentionJob.ts';
 import { QuestionStore } from '../src/questions/QuestionStore.ts';
 import { type ControlPlane, startControlPlane } from '../src/server.ts';
 import { api, createTestDatabase, JOIN_SECRET, OPERATOR_TOKEN } from './support/harness.ts';
@@ -414,5 +415,73 @@ describe('erasure on request: refusals', () => {
     const again = await api(base, 'DELETE', path);
     expect(again.status).toBe(200);
     expect(again.body).toMatchObject({ questions: 0, studentEnrolments: 0, moderationActions: 0 });
+  });
+});
+
+describe('retention job', () => {
+  it('a bus stream that cannot be trimmed (Redis away) holds back neither the purge nor shutdown', async () => {
+    const ev = await pastEvent(93);
+    const sql = connectDatabase(databaseUrl, { max: 2 });
+    const lines: { msg: string; events?: number }[] = [];
+    const sink = {
+      child: () => sink,
+      info: (o: { events?: number }, msg: string) => lines.push({ ...o, msg }),
+      warn: (_o: unknown, msg: string) => lines.push({ msg }),
+      debug: () => {},
+    } as unknown as Logger;
+    const settings = {
+      RETENTION_DAYS: 90,
+      RETENTION_PURGE_INTERVAL_MINUTES: 60,
+      BUS_STREAM_RETENTION_MINUTES: 60,
+    };
+    try {
+      const failing = new RetentionJob({
+        store: new PrivacyStore(sql),
+        settings,
+        trimStream: () => Promise.reject(new Error("Stream isn't writeable")),
+        log: sink,
+      });
+      const run = await failing.runOnce();
+      expect(run).toMatchObject({ purged: { events: 1, questions: 4 }, streamEntries: 0 });
+      expectErased(await personalData(ev.eventId));
+      expect(lines.map((l) => l.msg)).toEqual([
+        'bus stream trim failed; next run retries',
+        'personal data past retention erased',
+      ]);
+      // A trim left waiting on Redis: closing the job does not wait for it.
+      let trimming: () => void = () => {};
+      const trimCalled = new Promise<void>((r) => {
+        trimming = r;
+      });
+      const hanging = new RetentionJob({
+        store: new PrivacyStore(sql),
+        settings,
+        trimStream: () => {
+          trimming();
+          return new Promise<number>(() => {});
+        },
+        log: sink,
+      });
+      hanging.start();
+      await trimCalled;
+      const started = Date.now();
+      await hanging.close();
+      expect(Date.now() - started).toBeLessThan(2_000);
+    } finally {
+      await sql.end();
+    }
+  });
+
+  it('the erasure endpoints are in the OpenAPI document', async () => {
+    const r = await api<{ paths: Record<string, Record<string, unknown>> }>(
+      planes[0]?.url as string,
+      'GET',
+      '/api/openapi.json',
+    );
+    expect(Object.keys(r.body.paths).filter((p) => /personal-data|students\/\{/.test(p))).toEqual([
+      '/api/v1/events/{eventId}/personal-data',
+      '/api/v1/events/{eventId}/classrooms/{classroomId}/personal-data',
+      '/api/v1/events/{eventId}/enrolments/students/{enrolmentId}',
+    ]);
   });
 });
