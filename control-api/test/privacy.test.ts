@@ -407,6 +407,23 @@ describe('erasure on request: refusals', () => {
     expect(pupil.status).toBe(200);
   });
 
+  it('a text written after an erasure (a moderator edits the blank question) is erased again', async () => {
+    const ev = await pastEvent(10, 'cancelled');
+    const base = planes[0]?.url as string;
+    const classPath = `/api/v1/events/${ev.eventId}/classrooms/${ev.classroomIds[0]}/personal-data`;
+    expect((await api(base, 'DELETE', classPath)).body).toMatchObject({ questions: 2 });
+    const store = new QuestionStore(planes[0]?.sql as ControlPlane['sql']);
+    await store.moderate(
+      ev.eventId,
+      { role: 'moderator', name: 'Nadia Morel', classroomId: null },
+      { action: 'edit', questionId: ev.questionIds[1] as string, text: 'Texte réécrit après coup' },
+    );
+    const r = await api(base, 'DELETE', `/api/v1/events/${ev.eventId}/personal-data`);
+    // The rewritten one and the other class's two; the class's other question stays erased.
+    expect(r.body).toMatchObject({ questions: 3 });
+    expect((await personalData(ev.eventId)).questions.every((q) => q.text === '')).toBe(true);
+  });
+
   it('a repeated erasure succeeds and counts nothing twice', async () => {
     const ev = await pastEvent(10);
     const base = planes[0]?.url as string;

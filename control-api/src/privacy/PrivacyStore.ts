@@ -32,8 +32,8 @@ type Scope =
  * Erasure of personal data, in place: question texts and their pre-edit
  * originals, pupils' names, and names and details in the moderation log are
  * emptied and stamped `erased_at`; the rows stay, so an event's questions and
- * enrolments can still be counted. Each statement skips rows already erased,
- * so erasures may overlap and repeat without counting anything twice.
+ * enrolments can still be counted. Each statement skips rows with nothing left
+ * to erase, so erasures may overlap and repeat without counting anything twice.
  */
 export class PrivacyStore {
   readonly #sql: Sql;
@@ -158,13 +158,17 @@ async function requireErasable(tx: Sql, eventId: string): Promise<void> {
   }
 }
 
-/** The erasure statements, for one scope; rows already erased are left alone and not counted. */
+/**
+ * The erasure statements, for one scope. Rows with nothing left to erase are
+ * left alone and not counted; the test is on the content, not on `erased_at`,
+ * so a text written after an erasure (a moderator's edit) is erased again.
+ */
 async function erase(tx: Sql, scope: Scope): Promise<ErasureCounts> {
   const counts = { ...NOTHING };
   if (scope.kind === 'student') {
     counts.studentEnrolments = (
       await tx`update student_enrolments set display_name = '', erased_at = now()
-               where id = ${scope.enrolmentId} and event_id = ${scope.eventId} and erased_at is null`
+               where id = ${scope.enrolmentId} and event_id = ${scope.eventId} and display_name <> ''`
     ).count;
     return counts;
   }
@@ -174,18 +178,18 @@ async function erase(tx: Sql, scope: Scope): Promise<ErasureCounts> {
       : tx`event_id = ${scope.eventId} and classroom_id = ${scope.classroomId}`;
   counts.questions = (
     await tx`update questions set text = '', original_text = '', erased_at = now()
-             where ${where} and erased_at is null`
+             where ${where} and (text <> '' or original_text <> '')`
   ).count;
   counts.studentEnrolments = (
     await tx`update student_enrolments set display_name = '', erased_at = now()
-             where ${where} and erased_at is null`
+             where ${where} and display_name <> ''`
   ).count;
   // The log names the moderators and speakers who acted, not the class: a class's
   // erasure leaves it, an event's empties it.
   if (scope.kind === 'events') {
     counts.moderationActions = (
       await tx`update moderation_actions set actor_name = '', details = '{}', erased_at = now()
-               where ${where} and erased_at is null`
+               where ${where} and (actor_name <> '' or details <> '{}')`
     ).count;
   }
   return counts;
