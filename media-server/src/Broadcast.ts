@@ -37,6 +37,11 @@ export type BroadcastOptions = {
   pool: WorkerPool;
   logger: Logger;
   transportOptions: TransportOptions;
+  /**
+   * How long a lost origin may take to come back (a worker to restart, with
+   * the pool's back-off) before the broadcast gives up and closes.
+   */
+  originRebuildTimeoutMs?: number;
 };
 
 type Origin = {
@@ -70,6 +75,9 @@ export class Broadcast extends EventEmitter<BroadcastEvents> {
     { description: ProducerDescription; producer: types.Producer }
   >();
   readonly #onWorkerRestarted = (poolWorker: PoolWorker) => this.#rebuildEdge(poolWorker);
+  readonly #originRebuildTimeoutMs: number;
+  /** Set while a lost origin is being rebuilt: joins wait for it. */
+  #rebuilding: Promise<void> | undefined;
   #closed = false;
 
   static async create(options: BroadcastOptions): Promise<Broadcast> {
@@ -92,6 +100,7 @@ export class Broadcast extends EventEmitter<BroadcastEvents> {
     this.#pool = options.pool;
     this.#logger = options.logger.child({ eventId: options.eventId });
     this.#transportOptions = options.transportOptions;
+    this.#originRebuildTimeoutMs = options.originRebuildTimeoutMs ?? 20_000;
     this.#origin = origin;
     this.#watchOrigin();
     this.#pool.on('workerrestarted', this.#onWorkerRestarted);
@@ -149,6 +158,8 @@ export class Broadcast extends EventEmitter<BroadcastEvents> {
    * replaces the previous session (a reconnecting client).
    */
   async join(participantId: string, role: ParticipantRole): Promise<ParticipantSession> {
+    // A client told to reconnect may be back before the origin is.
+    if (this.#rebuilding) await this.#rebuilding;
     this.#assertOpen();
     this.#sessions.get(participantId)?.close();
     let router: types.Router;
@@ -262,6 +273,7 @@ export class Broadcast extends EventEmitter<BroadcastEvents> {
     create: (router: types.Router) => Promise<types.Producer[]>,
     participantId: string,
   ): Promise<ProducerDescription[]> {
+    if (this.#rebuilding) await this.#rebuilding;
     this.#assertOpen();
     const producers = await create(this.#origin.router);
     return producers.map((p) => this.#publish(p, participantId, 'camera'));
@@ -362,7 +374,8 @@ export class Broadcast extends EventEmitter<BroadcastEvents> {
   /** The edge a dead worker took is rebuilt on its replacement, ready for classrooms to rejoin. */
   async #rebuildEdge(poolWorker: PoolWorker): Promise<void> {
     if (this.#closed || this.#edges.has(poolWorker.index)) return;
-    if (poolWorker === this.#origin.poolWorker) return;
+    // The origin is rebuilding (maybe on this very worker): edges come on demand after.
+    if (this.#rebuilding || poolWorker === this.#origin.poolWorker) return;
     try {
       const edge = await this.#edgeOn(poolWorker);
       await Promise.all(
@@ -376,36 +389,74 @@ export class Broadcast extends EventEmitter<BroadcastEvents> {
     }
   }
 
-  /** If the origin's worker dies, a new origin is made and the stage is piped into it again. */
+  /**
+   * If the origin's worker dies, a new origin is made on a worker that lives
+   * and every participant is told to set its media up again (speakers publish
+   * anew, classrooms consume anew). The broadcast closes only if no worker
+   * comes back in time, and then it tells every participant first.
+   */
   #watchOrigin(): void {
     const origin = this.#origin;
     origin.router.observer.once('close', () => {
       if (this.#closed || this.#origin !== origin) return;
       this.#logger.error({ workerIndex: origin.poolWorker.index }, 'origin router lost');
-      void this.#rebuildOrigin();
+      this.#rebuilding = this.#rebuildOrigin().finally(() => {
+        this.#rebuilding = undefined;
+      });
     });
   }
 
   async #rebuildOrigin(): Promise<void> {
-    try {
-      const origin = await Broadcast.#createOrigin(this.#pool.leastLoaded());
-      if (this.#closed) {
-        origin.router.close();
+    // Edges fed by the lost origin have nothing left to forward: closing them
+    // tells their classrooms now (participantlost), not once the origin is back.
+    for (const edge of this.#edges.values())
+      void edge.then(
+        (e) => e.close(),
+        () => {},
+      );
+    this.#edges.clear();
+    const started = Date.now();
+    const deadline = started + this.#originRebuildTimeoutMs;
+    // Workers that failed to take the origin (dying without knowing it yet).
+    const failed = new Set<PoolWorker>();
+    for (let attempt = 1; ; attempt++) {
+      let poolWorker: PoolWorker | undefined;
+      try {
+        poolWorker = await this.#pool.available(Math.max(0, deadline - Date.now()), failed);
+        if (this.#closed) return;
+        const origin = await Broadcast.#createOrigin(poolWorker);
+        if (this.#closed || origin.router.closed) {
+          origin.router.close();
+          if (this.#closed) return;
+          throw new Error('the new origin router closed at once');
+        }
+        this.#origin = origin;
+        this.#watchOrigin();
+        this.#logger.info(
+          { workerIndex: origin.poolWorker.index, attempt, ms: Date.now() - started },
+          'origin router rebuilt',
+        );
+        return;
+      } catch (error) {
+        if (this.#closed) return;
+        if (poolWorker) failed.add(poolWorker);
+        if (Date.now() < deadline && !this.#pool.closed) {
+          this.#logger.warn(
+            { workerIndex: poolWorker?.index, attempt, err: error },
+            'origin rebuild attempt failed; trying another worker',
+          );
+          continue;
+        }
+        this.#logger.error(
+          { err: error, attempts: attempt },
+          'origin rebuild failed; every participant is told, then the broadcast closes',
+        );
+        for (const [participantId, session] of [...this.#sessions]) {
+          this.emit('participantlost', { participantId, role: session.role });
+        }
+        this.close();
         return;
       }
-      this.#origin = origin;
-      this.#watchOrigin();
-      // Edges fed by the old origin have nothing left to forward; they rebuild on demand.
-      for (const edge of this.#edges.values())
-        void edge.then(
-          (e) => e.close(),
-          () => {},
-        );
-      this.#edges.clear();
-      this.#logger.info({ workerIndex: origin.poolWorker.index }, 'origin router rebuilt');
-    } catch (error) {
-      this.#logger.error({ err: error }, 'origin rebuild failed; closing the broadcast');
-      this.close();
     }
   }
 

@@ -94,16 +94,61 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     return this.#closed;
   }
 
-  /** Workers currently running (a slot being restarted is absent). */
+  /**
+   * Workers currently running. A slot being restarted is absent, and so is a
+   * dying worker: mediasoup marks it closed before it closes its routers, so
+   * whoever reacts to a router's close never picks the worker that took it.
+   */
   get workers(): PoolWorker[] {
-    return this.#slots.filter((w): w is PoolWorker => w !== undefined);
+    return this.#slots.filter((w): w is PoolWorker => w !== undefined && !w.worker.closed);
   }
 
   /** The running worker with the fewest classrooms placed on it. */
   leastLoaded(): PoolWorker {
-    let best: PoolWorker | undefined;
-    for (const w of this.workers) if (!best || w.classrooms < best.classrooms) best = w;
+    const best = this.#leastLoaded();
     if (!best) throw new Error('no mediasoup worker is running');
+    return best;
+  }
+
+  /**
+   * The least-loaded running worker, not one of `exclude` (found failing); when
+   * none runs (every slot restarting), the first to come back, within `timeoutMs`.
+   */
+  available(timeoutMs: number, exclude: ReadonlySet<PoolWorker> = new Set()): Promise<PoolWorker> {
+    if (this.#closed) return Promise.reject(new Error('worker pool closed'));
+    const now = this.#leastLoaded(exclude);
+    if (now) return Promise.resolve(now);
+    return new Promise((resolve, reject) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.off('workerrestarted', onRestarted);
+        this.off('close', onClose);
+      };
+      const onRestarted = () => {
+        const w = this.#leastLoaded(exclude);
+        if (!w) return;
+        done();
+        resolve(w);
+      };
+      const onClose = () => {
+        done();
+        reject(new Error('worker pool closed'));
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`no mediasoup worker running after ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.on('workerrestarted', onRestarted);
+      this.once('close', onClose);
+    });
+  }
+
+  #leastLoaded(exclude?: ReadonlySet<PoolWorker>): PoolWorker | undefined {
+    let best: PoolWorker | undefined;
+    for (const w of this.workers) {
+      if (exclude?.has(w)) continue;
+      if (!best || w.classrooms < best.classrooms) best = w;
+    }
     return best;
   }
 
