@@ -15,5 +15,7 @@ export default defineConfig({
     },
   },
   // zod schemas and mediasoup-client make one ~700 kB chunk; fine for a studio on a laptop.
-  build: { outDir: 'dist', sourcemap: true, chunkSizeWarningLimit: 1000 },
+  // Source maps stay beside the build, unlinked ('hidden'): browsers never ask for them
+  // and the control-api does not serve them (they hold the sources).
+  build: { outDir: 'dist', sourcemap: 'hidden', chunkSizeWarningLimit: 1000 },
 });

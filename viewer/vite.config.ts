@@ -14,5 +14,7 @@ export default defineConfig({
       '/v1': { target: controlApi, changeOrigin: true, ws: true },
     },
   },
-  build: { outDir: 'dist', sourcemap: true },
+  // Source maps stay beside the build, unlinked ('hidden'): browsers never ask for them
+  // and the control-api does not serve them (they hold the sources).
+  build: { outDir: 'dist', sourcemap: 'hidden' },
 });

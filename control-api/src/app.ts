@@ -7,11 +7,14 @@ import {
   serializerCompiler,
   validatorCompiler,
 } from 'fastify-type-provider-zod';
+import type { Redis } from 'ioredis';
 import type { JoinTokens } from './auth/JoinTokens.ts';
 import { AppError } from './errors.ts';
+import { registerHardening } from './hardening.ts';
 import { type Logger, urlWithoutQuery } from './logger.ts';
 import type { PrivacyStore } from './privacy/PrivacyStore.ts';
 import { appsPlugin } from './routes/apps.ts';
+import { type HealthCheck, healthRoutes } from './routes/health.ts';
 import { operatorRoutes } from './routes/operator.ts';
 import { privacyRoutes } from './routes/privacy.ts';
 import { registrationRoutes } from './routes/registration.ts';
@@ -28,6 +31,13 @@ export interface AppDeps {
   log: Logger;
   /** Where `viewer/dist` and `studio/dist` are (default: this repository). */
   appsRoot?: string;
+  /** What /healthz checks, by name (database, bus). */
+  health: Record<string, HealthCheck>;
+  /** Reverse proxies trusted to give the client's address (config `TRUST_PROXY`). */
+  trustProxy?: string | undefined;
+  /** Redis holding the REST rate limit's counters, shared by instances (in memory when absent). */
+  rateLimitRedis?: Redis | undefined;
+  redisNamespace?: string | undefined;
 }
 
 /**
@@ -39,7 +49,7 @@ export interface AppDeps {
  *   /v1/events/:id/ws    WebSocket signaling (join token)
  *   /api/openapi.json    OpenAPI document generated from the zod schemas
  *   /api/signaling.json  the WebSocket protocol as JSON Schema
- *   /healthz             liveness
+ *   /healthz             database and bus: 200, or 503 naming what is down
  *   /viewer/, /studio/   the built browser apps
  */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -48,9 +58,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: 256 * 1024,
     // Join tokens travel in query strings: never log a URL with its query.
     logController: new LogController({ disableRequestLogging: true }),
+    trustProxy: trustProxySetting(deps.trustProxy),
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  // Security headers everywhere, the REST API's rate limit: before any route.
+  await registerHardening(app as unknown as FastifyInstance, {
+    apiRatePerMinute: deps.services.limits.API_RATE_PER_MINUTE,
+    redis: deps.rateLimitRedis,
+    redisNamespace: deps.redisNamespace,
+  });
 
   app.addHook('onResponse', async (req, reply) => {
     req.log.info(
@@ -159,6 +176,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const signaling = signalingJsonSchema();
   app.get('/api/signaling.json', { schema: { hide: true } }, async () => signaling);
   await app.register(appsPlugin, deps.appsRoot ? { root: deps.appsRoot } : {});
-  app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
+  await app.register(healthRoutes, { checks: deps.health, log: deps.log });
   return app as unknown as FastifyInstance;
+}
+
+/** Config's TRUST_PROXY as Fastify takes it: `true`, a hop count, or addresses. */
+function trustProxySetting(
+  value: string | undefined,
+): boolean | string | ((address: string, hop: number) => boolean) {
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true') return true;
+  const hops = /^\d+$/.test(value) ? Number(value) : undefined;
+  return hops === undefined ? value : (_address, hop) => hop < hops;
 }

@@ -10,8 +10,15 @@ const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(d
  * one machine with nothing else installed: embedded PostgreSQL, in-process bus.
  */
 export const ConfigSchema = z.object({
-  HOST: z.string().default('0.0.0.0'),
+  /** Loopback by default, like the media plane: a reverse proxy terminating TLS serves the public (README). */
+  HOST: z.string().default('127.0.0.1'),
   PORT: int(8080),
+  /**
+   * Reverse proxies whose X-Forwarded-For gives the client's address (rate limits
+   * are per address): `true`, a hop count, or addresses/CIDRs separated by commas
+   * (e.g. `127.0.0.1`). Unset: the connection's own address.
+   */
+  TRUST_PROXY: z.string().optional(),
   /** Base URL people open (join links are built on it). */
   PUBLIC_URL: z.url().optional(),
   /** When unset, an embedded PostgreSQL runs with its data under DATA_DIR/postgres. */
@@ -50,6 +57,8 @@ export const ConfigSchema = z.object({
    * long, unless it is back by then (a cut connection, the app's first retries).
    */
   STAGE_DISCONNECT_GRACE_MS: int(5_000, 0),
+  /** REST requests (/api/...) per client address per minute, across instances when REDIS_URL is set. */
+  API_RATE_PER_MINUTE: int(1_000, 1),
 
   /**
    * Personal data (question texts, pupils' names, names in the moderation log) is
@@ -103,6 +112,7 @@ export type Limits = Pick<
   | 'ABUSE_MAX_STRIKES'
   | 'ABUSE_WINDOW_MS'
   | 'STAGE_DISCONNECT_GRACE_MS'
+  | 'API_RATE_PER_MINUTE'
 >;
 
 export function defaultLimits(overrides: Partial<Limits> = {}): Limits {
@@ -119,6 +129,7 @@ export function defaultLimits(overrides: Partial<Limits> = {}): Limits {
     ABUSE_MAX_STRIKES: base.ABUSE_MAX_STRIKES,
     ABUSE_WINDOW_MS: base.ABUSE_WINDOW_MS,
     STAGE_DISCONNECT_GRACE_MS: base.STAGE_DISCONNECT_GRACE_MS,
+    API_RATE_PER_MINUTE: base.API_RATE_PER_MINUTE,
     ...overrides,
   };
 }

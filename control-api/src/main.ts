@@ -2,16 +2,18 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 import { ffmpegAvailable } from '@amphi/media-server';
 import type { Bus } from './bus/Bus.ts';
 import { loadConfig } from './config.ts';
 import { startEmbeddedPostgres } from './db/embeddedPostgres.ts';
+import { describeError } from './describeError.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createMediaNode } from './rtc/createMediaNode.ts';
 import { announceOnBus, DemoTestPattern } from './rtc/DemoTestPattern.ts';
 import { InProcessMediaNode } from './rtc/InProcessMediaNode.ts';
 import type { MediaNode } from './rtc/MediaNode.ts';
-import { seedDemo } from './seed.ts';
+import { demoLinks, seedDemo } from './seed.ts';
 import { startControlPlane } from './server.ts';
 
 /** A secret kept under the data folder so that links survive restarts. */
@@ -71,6 +73,9 @@ function mediaLine(media: MediaNode): string {
 }
 
 async function main(): Promise<void> {
+  // `npm start -- --links`: issue and print the demo's join links again (they are printed
+  // at its first start only: each is a credential, the moderator's above all).
+  const { values: flags } = parseArgs({ options: { links: { type: 'boolean', default: false } } });
   const config = loadConfig();
   const log = createLogger(config.LOG_LEVEL);
   const dataDir = path.resolve(config.DATA_DIR);
@@ -105,6 +110,7 @@ async function main(): Promise<void> {
     limits: config,
     retention: config,
     databasePoolSize: config.DATABASE_POOL_SIZE,
+    trustProxy: config.TRUST_PROXY,
     ...(config.INSTANCE_ID ? { instanceId: config.INSTANCE_ID } : {}),
     log,
   });
@@ -119,9 +125,16 @@ async function main(): Promise<void> {
     `  Operator:  Authorization: Bearer <${config.OPERATOR_TOKEN ? 'OPERATOR_TOKEN' : path.join(config.DATA_DIR, 'operator-token')}>`,
   ];
   if (config.SEED_DEMO) {
-    const demo = await seedDemo(plane.sql, plane.services.catalog, plane.tokens, publicUrl);
-    lines.push(`  Demo event "${demo.title}" (${demo.eventId}):`);
-    for (const { label, link } of demo.links) lines.push(`    ${label.padEnd(34)} ${link.url}`);
+    const demo = await seedDemo(plane.sql, plane.services.catalog);
+    if (demo.created || flags.links) {
+      lines.push(`  Demo event "${demo.title}" (${demo.eventId}):`);
+      const links = await demoLinks(plane.services.catalog, plane.tokens, publicUrl, demo.eventId);
+      for (const { label, link } of links) lines.push(`    ${label.padEnd(34)} ${link.url}`);
+    } else {
+      lines.push(
+        `  Demo event "${demo.title}" (${demo.eventId}): links printed at its first start; new ones: npm start -- --links`,
+      );
+    }
     if (config.DEMO_TEST_PATTERN) {
       const pattern = await startDemoTestPattern(media, demo.eventId, plane.bus, log);
       const { running } = pattern;
@@ -145,6 +158,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`control-api failed to start: ${(err as Error).stack ?? String(err)}\n`);
+  process.stderr.write(`control-api failed to start: ${describeError(err)}\n`);
   process.exit(1);
 });

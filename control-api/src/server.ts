@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
 import { buildApp } from './app.ts';
 import { JoinTokens } from './auth/JoinTokens.ts';
 import type { Bus } from './bus/Bus.ts';
@@ -38,6 +39,10 @@ export interface ControlPlaneOptions {
   retention?: Partial<RetentionSettings>;
   instanceId?: string;
   databasePoolSize?: number;
+  /** Reverse proxies trusted to give the client's address (config `TRUST_PROXY`). */
+  trustProxy?: string | undefined;
+  /** Where `viewer/dist` and `studio/dist` are (default: this repository). */
+  appsRoot?: string;
   log: Logger;
 }
 
@@ -131,6 +136,23 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     });
     retention.start();
     closers.push(() => retention.close());
+    // The REST rate limit's counters, shared by instances. Its own connection, failing fast
+    // (no offline queue): while Redis is away requests are served, not held.
+    let rateLimitRedis: Redis | undefined;
+    if (opts.redisUrl) {
+      const counters = new Redis(opts.redisUrl, {
+        lazyConnect: true,
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 1,
+        connectionName: `${opts.redisNamespace ?? 'amphi'}:${bus.instanceId}:ratelimit`,
+      });
+      counters.on('error', () => {}); // the bus logs Redis outages
+      await counters.connect();
+      closers.push(async () => {
+        counters.disconnect();
+      });
+      rateLimitRedis = counters;
+    }
     const tokens = new JoinTokens(opts.joinTokenSecret);
     const host = opts.host ?? '127.0.0.1';
     const port = opts.port || (await getFreePort());
@@ -141,6 +163,20 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       operatorToken: opts.operatorToken,
       publicUrl: opts.publicUrl ?? `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`,
       log,
+      health: {
+        database: async () => {
+          await sql`select 1`;
+          return undefined;
+        },
+        bus: async () => {
+          await bus.ping?.();
+          return { kind: opts.redisUrl ? 'redis' : 'local' };
+        },
+      },
+      trustProxy: opts.trustProxy,
+      rateLimitRedis,
+      redisNamespace: opts.redisNamespace,
+      ...(opts.appsRoot ? { appsRoot: opts.appsRoot } : {}),
     });
     closers.push(() => app.close());
     await app.listen({ host, port });

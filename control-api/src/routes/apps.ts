@@ -15,7 +15,8 @@ const APPS = ['viewer', 'studio'] as const;
 /**
  * The built browser apps, one URL with the API: `/viewer/` (classrooms) and
  * `/studio/` (speakers, moderators), from each workspace's `dist/`
- * (`npm start` builds them first). A missing build answers 503 with how to make it.
+ * (`npm start` builds them first). A missing build answers 503 with how to make it;
+ * a source map answers 404.
  */
 export const appsPlugin: FastifyPluginAsync<AppsPluginOptions> = async (app, opts) => {
   const root = opts.root ?? REPO_ROOT;
@@ -42,6 +43,8 @@ export const appsPlugin: FastifyPluginAsync<AppsPluginOptions> = async (app, opt
       prefix: `/${name}/`,
       decorateReply: !decorated,
       index: ['index.html'],
+      // Source maps (with the sources) stay on the server, for reading a reported stack trace.
+      allowedPath: (pathName) => !pathName.endsWith('.map'),
       // Hashed assets are immutable; index.html must always be fresh.
       setHeaders: (res, file) => {
         res.header(
