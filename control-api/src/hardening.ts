@@ -52,7 +52,8 @@ export async function registerHardening(
     max: opts.apiRatePerMinute,
     timeWindow: 60_000,
     // The REST API only: signaling has its own limits, the apps are static files.
-    allowList: (req) => !req.url.startsWith('/api/'),
+    // By the route matched, not the URL as sent: `/%61pi/...` reaches the same route.
+    allowList: (req) => !req.routeOptions.url?.startsWith('/api/'),
     ...(opts.redis
       ? {
           redis: opts.redis,

@@ -112,6 +112,10 @@ describe('REST rate limit', () => {
     }
     const refused = await fetch(`${p.url}/api/v1/events`, { headers: from('203.0.113.7') });
     expect(refused.status).toBe(429);
+    // The same route spelt otherwise is the same route.
+    expect((await fetch(`${p.url}/%61pi/v1/events`, { headers: from('203.0.113.7') })).status).toBe(
+      429,
+    );
     expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('RATE_LIMITED');
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
     // Another school is served; so is the health check and the apps for the limited one.
