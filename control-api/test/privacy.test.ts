@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
+import pino from 'pino';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { connectDatabase } from '../src/db/Database.ts';
@@ -8,7 +10,13 @@ import { PrivacyStore, PURGE_LOCK_KEY } from '../src/privacy/PrivacyStore.ts';
 import { RetentionJob } from '../src/privacy/RetentionJob.ts';
 import { QuestionStore } from '../src/questions/QuestionStore.ts';
 import { type ControlPlane, startControlPlane } from '../src/server.ts';
-import { api, createTestDatabase, JOIN_SECRET, OPERATOR_TOKEN } from './support/harness.ts';
+import {
+  api,
+  createTestDatabase,
+  JOIN_SECRET,
+  OPERATOR_TOKEN,
+  TestClient,
+} from './support/harness.ts';
 
 const DAY = 86_400_000;
 const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
@@ -500,5 +508,55 @@ describe('retention job', () => {
       '/api/v1/events/{eventId}/classrooms/{classroomId}/personal-data',
       '/api/v1/events/{eventId}/enrolments/students/{enrolmentId}',
     ]);
+  });
+});
+
+describe('logs', () => {
+  it('at info level, a question asked and moderated leaves neither its text nor a name in the logs', async () => {
+    let written = '';
+    const out = new Writable({
+      write(chunk, _enc, done) {
+        written += chunk.toString();
+        done();
+      },
+    });
+    const plane = await start({ log: pino({ level: 'info' }, out) });
+    const ev = await pastEvent(0, 'live');
+    const link = async (body: unknown) =>
+      (
+        await ok<{ token: string }>(
+          api(plane.url, 'POST', `/api/v1/events/${ev.eventId}/join-links`, body),
+        )
+      ).token;
+    const classroom = await TestClient.connect(
+      plane.url,
+      ev.eventId,
+      await link({ role: 'classroom', classroomId: ev.classroomIds[0] }),
+    );
+    const moderator = await TestClient.connect(
+      plane.url,
+      ev.eventId,
+      await link({ role: 'moderator', name: 'Nadia Morel' }),
+    );
+    try {
+      const { question } = await classroom.request('question.submit', {
+        idempotencyKey: randomUUID(),
+        text: "Je m'appelle Zoé Lefebvre : combien gagne une ingénieure du son ?",
+        category: 'job_reality',
+      });
+      await moderator.request('question.moderate', {
+        action: 'edit',
+        questionId: question.id,
+        text: 'Combien gagne une ingénieure du son ?',
+      });
+      await moderator.request('question.moderate', { action: 'approve', questionId: question.id });
+    } finally {
+      await classroom.close();
+      await moderator.close();
+    }
+    expect(written).toMatch(/question submitted/);
+    for (const personal of ['Zoé', 'Lefebvre', 'ingénieure du son ?', 'Nadia', 'Morel']) {
+      expect(written).not.toContain(personal);
+    }
   });
 });
