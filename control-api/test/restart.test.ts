@@ -152,6 +152,40 @@ describe('the control-api process, crashed and started again', () => {
     await second.stop();
   }, 120_000);
 
+  it('a process that dies of an error takes its PostgreSQL with it', async () => {
+    const dir = path.join(dataDir, 'dies');
+    const script = [
+      `import { startEmbeddedPostgres } from './control-api/src/db/embeddedPostgres.ts';`,
+      `const pg = await startEmbeddedPostgres({ dir: ${JSON.stringify(dir)} });`,
+      `console.log('pid', pg.pid);`,
+      `throw new Error('a bug');`,
+    ].join('\n');
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', script],
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => {
+      out += c;
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      out += c;
+    });
+    await new Promise((r) => child.once('exit', r));
+    const pid = Number(/pid (\d+)/.exec(out)?.[1]);
+    expect(out).toMatch(/Error: a bug/);
+    expect(pid).toBeGreaterThan(0);
+    const deadline = Date.now() + 10_000;
+    while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const survived = alive(pid);
+    if (survived) process.kill(pid, 'SIGKILL');
+    expect(survived).toBe(false);
+  }, 60_000);
+
   it('starts over a lock whose pid is now another process (a container restarted)', async () => {
     const before = await start();
     await before.healthyWithin(30_000);

@@ -96,6 +96,14 @@ export async function startEmbeddedPostgres(
     });
   }
   const pid = (await readPidFile(dir))?.pid ?? 0;
+  // However this process ends (an uncaught error too), PostgreSQL starts a fast shutdown:
+  // only kill -9 leaves it running, for the next start to stop.
+  const stopOnExit = () => {
+    try {
+      process.kill(pid, 'SIGINT');
+    } catch {}
+  };
+  if (pid > 0) process.once('exit', stopOnExit);
   // Who started it: a later start tells a crashed owner's orphan from a live owner's server.
   if (!options.ephemeral) await writeFile(ownerFile, `${process.pid}\n`);
   const urlFor = (database: string) =>
@@ -106,6 +114,7 @@ export async function startEmbeddedPostgres(
     pid,
     urlFor,
     stop: async () => {
+      process.off('exit', stopOnExit);
       await pg.stop();
       await rm(ownerFile, { force: true });
     },
