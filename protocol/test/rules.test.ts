@@ -21,7 +21,7 @@ import {
   Role,
   SENDING_ROLES,
   type ServerEvent,
-  stageProduceRefusal,
+  stageProduce,
   statusesAllowing,
   type Viewer,
   viewOfChange,
@@ -170,20 +170,25 @@ describe('who may produce and consume', () => {
   });
 
   it('caps a stage turn to one audio and one video producer, and only while live', () => {
-    const open = [{ kind: 'audio' as const }];
-    expect(stageProduceRefusal({ liveOnStage: false, kind: 'video', open: [] })?.code).toBe(
-      'NOT_ON_STAGE',
-    );
-    expect(stageProduceRefusal({ liveOnStage: true, kind: 'video', open })).toBeNull();
-    expect(stageProduceRefusal({ liveOnStage: true, kind: 'audio', open })?.code).toBe(
-      'TOO_MANY_PRODUCERS',
-    );
-    const both = [{ kind: 'audio' as const }, { kind: 'video' as const }];
-    for (const kind of ['audio', 'video'] as const) {
-      expect(stageProduceRefusal({ liveOnStage: true, kind, open: both })?.code).toBe(
-        'TOO_MANY_PRODUCERS',
-      );
-    }
+    const mic = { producerId: 'a1', participantId: 'me', kind: 'audio' as const };
+    const cam = { producerId: 'v1', participantId: 'me', kind: 'video' as const };
+    const ask = (
+      kind: 'audio' | 'video',
+      open: (typeof mic | typeof cam)[],
+      liveOnStage = true,
+    ) => {
+      const r = stageProduce({ liveOnStage, kind, participantId: 'me', open });
+      return r.ok ? r.replace : r.code;
+    };
+    expect(ask('video', [], false)).toBe('NOT_ON_STAGE');
+    expect(ask('video', [mic])).toEqual([]);
+    expect(ask('audio', [mic])).toBe('TOO_MANY_PRODUCERS');
+    expect(ask('audio', [mic, cam])).toBe('TOO_MANY_PRODUCERS');
+    expect(ask('video', [mic, cam])).toBe('TOO_MANY_PRODUCERS');
+    // The class's other socket (it reconnected): its camera is replaced, not doubled.
+    const old = { producerId: 'v0', participantId: 'before', kind: 'video' as const };
+    expect(ask('video', [old, mic])).toEqual(['v0']);
+    expect(ask('audio', [old])).toEqual([]);
   });
 });
 

@@ -5,6 +5,7 @@ import { classroomDisplayName } from '../catalog/CatalogStore.ts';
 import type { Sql } from '../db/Database.ts';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import { KeyedLock } from './KeyedLock.ts';
 
 interface StageRow {
   classroomId: string;
@@ -60,6 +61,8 @@ export class StageService {
   readonly #graceMs: number;
   /** Disconnected classrooms waiting out the grace period, by `eventId:classroomId`. */
   readonly #departures = new Map<string, NodeJS.Timeout>();
+  /** What a classroom does with its stage turn, one thing at a time (see `exclusive`). */
+  readonly #turns = new KeyedLock();
   #closed = false;
 
   constructor(deps: StageServiceDeps) {
@@ -223,6 +226,15 @@ export class StageService {
     if (rows.length === 0) return false;
     await this.#emptied(eventId, classroomId, 'disconnected classroom taken off stage');
     return true;
+  }
+
+  /**
+   * Runs a task alone for this classroom on this instance: its stage producers
+   * are opened one at a time, so that the count of open ones and the check of
+   * the stage that follows each one are not raced by another.
+   */
+  exclusive<T>(eventId: string, classroomId: string, task: () => Promise<T>): Promise<T> {
+    return this.#turns.run(`${eventId}:${classroomId}`, task);
   }
 
   /** Whether this classroom is live on stage now (read from the database, not a cache). */

@@ -61,7 +61,12 @@ async function mapped<T>(fn: () => Promise<T> | T): Promise<T> {
   }
 }
 
-type Participant = { who: MediaParticipant; session: Promise<ParticipantSession> };
+type Participant = {
+  who: MediaParticipant;
+  session: Promise<ParticipantSession>;
+  /** What each of its transports was asked for: sending or receiving. */
+  directions: Map<string, TransportDirection>;
+};
 
 type EventMedia = {
   broadcast: Broadcast;
@@ -154,6 +159,8 @@ export class InProcessMediaNode extends EventEmitter<MediaNodeEvents> implements
   ): Promise<TransportOptions> {
     const session = await this.#join(who);
     const t = await mapped(() => session.createWebRtcTransport());
+    const participant = (await this.#existing(who.eventId))?.participants.get(who.participantId);
+    participant?.directions.set(t.id, direction);
     return {
       transportId: t.id,
       direction,
@@ -175,7 +182,7 @@ export class InProcessMediaNode extends EventEmitter<MediaNodeEvents> implements
   }
 
   async produce(who: MediaParticipant, params: ProduceParams): Promise<{ producerId: string }> {
-    const { broadcast } = await this.#joined(who);
+    const { broadcast } = await this.#joined(who, { transportId: params.transportId, for: 'send' });
     const producer = await mapped(() =>
       broadcast.produce(who.participantId, {
         transportId: params.transportId,
@@ -192,7 +199,7 @@ export class InProcessMediaNode extends EventEmitter<MediaNodeEvents> implements
   }
 
   async consume(who: MediaParticipant, params: ConsumeParams): Promise<ConsumerOptions> {
-    const { broadcast } = await this.#joined(who);
+    const { broadcast } = await this.#joined(who, { transportId: params.transportId, for: 'recv' });
     const consumer = await mapped(() =>
       broadcast.consume(who.participantId, {
         transportId: params.transportId,
@@ -329,6 +336,7 @@ export class InProcessMediaNode extends EventEmitter<MediaNodeEvents> implements
     const participant: Participant = {
       who,
       session: mapped(() => media.broadcast.join(who.participantId, who.role)),
+      directions: new Map(),
     };
     media.participants.set(who.participantId, participant);
     participant.session.catch(() => {
@@ -339,12 +347,25 @@ export class InProcessMediaNode extends EventEmitter<MediaNodeEvents> implements
     return participant.session;
   }
 
-  /** The event's media for a participant that has joined it (one of its transports exists). */
-  async #joined(who: MediaParticipant): Promise<EventMedia> {
+  /**
+   * The event's media for a participant that has joined it (one of its
+   * transports exists); with a transport, one asked for this direction.
+   */
+  async #joined(
+    who: MediaParticipant,
+    use?: { transportId: string; for: TransportDirection },
+  ): Promise<EventMedia> {
     const media = await this.#existing(who.eventId);
     const participant = media?.participants.get(who.participantId);
     if (!media || !participant) throw notJoined();
     await participant.session;
+    const direction = use && participant.directions.get(use.transportId);
+    if (use && direction && direction !== use.for) {
+      throw new AppError(
+        'WRONG_TRANSPORT_DIRECTION',
+        `transport ${use.transportId} was created to ${direction === 'recv' ? 'receive' : 'send'}: ${use.for === 'send' ? 'produce on a send' : 'consume on a receive'} transport`,
+      );
+    }
     return media;
   }
 

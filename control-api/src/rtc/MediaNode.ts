@@ -51,7 +51,8 @@ export type MediaNodeEvents = {
  *
  * Role checks are signaling's job: a MediaNode does what it is asked.
  * Methods reject with an `AppError` ('MEDIA_UNAVAILABLE', 'MEDIA_ERROR',
- * 'NOT_FOUND') or any Error (reported to the client as MEDIA_ERROR).
+ * 'NOT_FOUND', 'WRONG_TRANSPORT_DIRECTION') or any Error (reported to the
+ * client as MEDIA_ERROR).
  */
 export interface MediaNode {
   readonly closed: boolean;
@@ -80,7 +81,10 @@ export interface MediaNode {
     dtlsParameters: DtlsParameters,
   ): Promise<void>;
 
-  /** Speakers produce on the origin router; a classroom on stage on its edge router. */
+  /**
+   * Speakers produce on the origin router; a classroom on stage on its edge
+   * router. Only on a transport created to send (consume: to receive).
+   */
   produce(who: MediaParticipant, params: ProduceParams): Promise<{ producerId: string }>;
 
   /** A consumer created paused; the client resumes it when its track is ready. */

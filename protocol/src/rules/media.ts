@@ -36,33 +36,44 @@ export function mayConsume(consumer: Role, producer: Role): boolean {
   return consumer === 'speaker' || consumer === 'moderator';
 }
 
+/** A classroom sends media only in its stage turn: live on stage, after consenting. */
+export const NOT_ON_STAGE: Refusal = {
+  ok: false,
+  code: 'NOT_ON_STAGE',
+  message: 'a classroom sends its camera only while it is on stage, after accepting the invitation',
+};
+
 /** A stage turn sends at most this many producers of each kind at a time: one microphone, one camera. */
 export const STAGE_TURN_PRODUCERS: Readonly<Record<MediaKind, number>> = { audio: 1, video: 1 };
 
 /**
  * Whether a classroom may open one more producer of this kind in its stage
- * turn, given the ones it has open: only while live on stage, within the cap.
+ * turn, given the classroom's open ones: only while live on stage, within the
+ * cap. What another socket of the classroom sends (the class reconnected, or
+ * moved to another machine) is replaced by the new one: the newest device
+ * wins, and the turn still sends one of each kind.
  */
-export function stageProduceRefusal(args: {
+export function stageProduce(args: {
   liveOnStage: boolean;
   kind: MediaKind;
-  open: readonly { kind: MediaKind }[];
-}): Refusal | null {
-  if (!args.liveOnStage) {
-    return {
-      ok: false,
-      code: 'NOT_ON_STAGE',
-      message:
-        'a classroom sends its camera only while it is on stage, after accepting the invitation',
-    };
-  }
+  participantId: string;
+  open: readonly { producerId: string; participantId: string; kind: MediaKind }[];
+}): Refusal | { ok: true; replace: string[] } {
+  if (!args.liveOnStage) return NOT_ON_STAGE;
+  const sameKind = args.open.filter((p) => p.kind === args.kind);
+  const own = sameKind.filter((p) => p.participantId === args.participantId);
   const limit = STAGE_TURN_PRODUCERS[args.kind];
-  if (args.open.filter((p) => p.kind === args.kind).length >= limit) {
+  if (own.length >= limit) {
     return {
       ok: false,
       code: 'TOO_MANY_PRODUCERS',
       message: `a classroom on stage sends at most ${limit} ${args.kind} producer at a time`,
     };
   }
-  return null;
+  return {
+    ok: true,
+    replace: sameKind
+      .filter((p) => p.participantId !== args.participantId)
+      .map((p) => p.producerId),
+  };
 }

@@ -1,13 +1,18 @@
 import {
   mayConsume,
   mayProduce,
+  NOT_ON_STAGE,
   PRODUCER_SOURCES,
   type ProducerInfo,
+  type RequestData,
   SENDING_ROLES,
+  stageProduce,
 } from '@amphi/protocol';
 import { AppError } from '../../errors.ts';
 import type { HandlerContext, HandlerTable } from '../context.ts';
 import { ALL_ROLES } from '../context.ts';
+
+type ProduceRequest = RequestData<'media.produce'>;
 
 /** Media node failures reach the client as MEDIA_ERROR unless they carry their own code. */
 async function media<T>(ctx: HandlerContext, what: string, fn: () => Promise<T>): Promise<T> {
@@ -23,14 +28,84 @@ async function media<T>(ctx: HandlerContext, what: string, fn: () => Promise<T>)
   }
 }
 
-async function requireLiveOnStage(ctx: HandlerContext): Promise<void> {
+async function liveOnStage(ctx: HandlerContext): Promise<boolean> {
   const { self, services } = ctx;
-  if (!self.classroomId || !(await services.stage.isLiveOnStage(self.eventId, self.classroomId))) {
-    throw new AppError(
-      'NOT_ON_STAGE',
-      'a classroom sends its camera only while it is on stage, after accepting the invitation',
-    );
-  }
+  return self.classroomId !== null && services.stage.isLiveOnStage(self.eventId, self.classroomId);
+}
+
+async function requireLiveOnStage(ctx: HandlerContext): Promise<void> {
+  if (!(await liveOnStage(ctx))) throw new AppError(NOT_ON_STAGE.code, NOT_ON_STAGE.message);
+}
+
+/** Opens a producer and keeps it as this participant's. */
+async function produce(ctx: HandlerContext, data: ProduceRequest): Promise<string> {
+  const { self } = ctx;
+  const { producerId } = await media(ctx, 'produce', () =>
+    ctx.services.media.produce(ctx.media, {
+      transportId: data.transportId,
+      kind: data.kind,
+      rtpParameters: data.rtpParameters,
+      appData: { source: data.source },
+    }),
+  );
+  const info: ProducerInfo = {
+    producerId,
+    participantId: self.participantId,
+    role: self.role,
+    kind: data.kind,
+    source: data.source,
+    classroomId: self.classroomId,
+    name: self.name,
+  };
+  ctx.producers.set(producerId, info);
+  ctx.log.info({ producerId, kind: data.kind, source: data.source }, 'producer opened');
+  await ctx.services.bus
+    .publish({ kind: 'media.producerAdded', eventId: self.eventId, producer: info })
+    .catch((err: unknown) => ctx.log.warn({ err }, 'bus publish failed'));
+  return producerId;
+}
+
+/**
+ * A classroom's camera or microphone for its stage turn (minors' media). One
+ * at a time per classroom: within the turn's cap, and checked again once made,
+ * because the turn may end while the producer is being made and its end
+ * closes only the producers recorded by then.
+ */
+function produceOnStage(ctx: HandlerContext, classroomId: string, data: ProduceRequest) {
+  const { eventId } = ctx.self;
+  return ctx.services.stage.exclusive(eventId, classroomId, async () => {
+    const [live, open] = await Promise.all([
+      liveOnStage(ctx),
+      media(ctx, 'list producers', () => ctx.services.media.listProducers(eventId)),
+    ]);
+    const turn = stageProduce({
+      liveOnStage: live,
+      kind: data.kind,
+      participantId: ctx.self.participantId,
+      open: open.filter((p) => p.classroomId === classroomId && p.source === 'stage'),
+    });
+    if (!turn.ok) throw new AppError(turn.code, turn.message);
+    for (const producerId of turn.replace) {
+      const owner = open.find((p) => p.producerId === producerId) as ProducerInfo;
+      await media(ctx, 'close producer', () =>
+        ctx.services.media.closeProducer(
+          { ...ctx.media, participantId: owner.participantId },
+          producerId,
+        ),
+      );
+      ctx.log.info(
+        { producerId, from: owner.participantId },
+        'stage producer replaced by a newer socket',
+      );
+    }
+    const producerId = await produce(ctx, data);
+    if (!(await liveOnStage(ctx))) {
+      await closeOwnProducer(ctx, producerId);
+      ctx.log.info({ producerId }, 'stage turn ended while its producer was made: closed');
+      throw new AppError('NOT_ON_STAGE', 'the stage turn ended before the camera started');
+    }
+    return producerId;
+  });
 }
 
 /** Closes one of this participant's producers and tells the event. */
@@ -94,29 +169,10 @@ export const mediaHandlers: Pick<
           `a ${self.role} produces only ${PRODUCER_SOURCES[self.role].join(' or ')}`,
         );
       }
-      if (self.role === 'classroom') await requireLiveOnStage(ctx);
-      const { producerId } = await media(ctx, 'produce', () =>
-        ctx.services.media.produce(ctx.media, {
-          transportId: data.transportId,
-          kind: data.kind,
-          rtpParameters: data.rtpParameters,
-          appData: { source: data.source },
-        }),
-      );
-      const info: ProducerInfo = {
-        producerId,
-        participantId: self.participantId,
-        role: self.role,
-        kind: data.kind,
-        source: data.source,
-        classroomId: self.classroomId,
-        name: self.name,
-      };
-      ctx.producers.set(producerId, info);
-      ctx.log.info({ producerId, kind: data.kind, source: data.source }, 'producer opened');
-      await ctx.services.bus
-        .publish({ kind: 'media.producerAdded', eventId: self.eventId, producer: info })
-        .catch((err: unknown) => ctx.log.warn({ err }, 'bus publish failed'));
+      const producerId =
+        self.role === 'classroom' && self.classroomId
+          ? await produceOnStage(ctx, self.classroomId, data)
+          : await produce(ctx, data);
       return { producerId };
     },
   },
