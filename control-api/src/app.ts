@@ -9,6 +9,8 @@ import {
 } from 'fastify-type-provider-zod';
 import type { Redis } from 'ioredis';
 import type { JoinTokens } from './auth/JoinTokens.ts';
+import { authPlugin } from './auth/plugin.ts';
+import type { Revocations } from './auth/Revocations.ts';
 import { AppError } from './errors.ts';
 import { registerHardening } from './hardening.ts';
 import { type Logger, urlWithoutQuery } from './logger.ts';
@@ -24,9 +26,12 @@ import { signalingPlugin } from './signaling/plugin.ts';
 export interface AppDeps {
   services: Services;
   tokens: JoinTokens;
+  /** Join links operators revoked. */
+  revocations: Revocations;
   /** Erasure of personal data on request (operators). */
   privacy: PrivacyStore;
-  operatorToken: string;
+  /** The operator credential, then previous ones still accepted during a rotation. */
+  operatorTokens: readonly string[];
   publicUrl: string;
   log: Logger;
   /** Where `viewer/dist` and `studio/dist` are (default: this repository). */
@@ -145,30 +150,35 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     transform: jsonSchemaTransform,
   });
 
+  // Who may call what: `requireOperator` and `requireJoinToken(...)`, the hooks every route names.
+  await app.register(authPlugin, {
+    tokens: deps.tokens,
+    revocations: deps.revocations,
+    operatorTokens: deps.operatorTokens,
+    catalog: deps.services.catalog,
+  });
   await app.register(operatorRoutes, {
     prefix: '/api/v1',
     catalog: deps.services.catalog,
     tokens: deps.tokens,
+    revocations: deps.revocations,
     bus: deps.services.bus,
-    operatorToken: deps.operatorToken,
     publicUrl: deps.publicUrl,
     log: deps.log,
   });
   await app.register(privacyRoutes, {
     prefix: '/api/v1',
     privacy: deps.privacy,
-    operatorToken: deps.operatorToken,
     log: deps.log,
   });
   await app.register(registrationRoutes, {
     prefix: '/api/v1',
     catalog: deps.services.catalog,
     questions: deps.services.questions,
-    tokens: deps.tokens,
   });
   await app.register(signalingPlugin, {
     services: deps.services,
-    tokens: deps.tokens,
+    revocations: deps.revocations,
     log: deps.log,
   });
 

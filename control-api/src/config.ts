@@ -4,6 +4,18 @@ const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
+/** A comma-separated list of secrets, each at least `min` characters. */
+const secrets = (min: number) =>
+  z
+    .string()
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.string().min(min)))
+    .optional();
 
 /**
  * Configuration, from environment variables, parsed once. The defaults run on
@@ -27,10 +39,18 @@ export const ConfigSchema = z.object({
   /** When set, instances share events through Redis; otherwise an in-process bus. */
   REDIS_URL: z.string().optional(),
   DATA_DIR: z.string().default('.data'),
-  /** HMAC secret for join tokens (>= 32 chars). Default: generated once under DATA_DIR. */
+  /** HMAC secret that signs join tokens (>= 32 chars). Default: generated once under DATA_DIR. */
   JOIN_TOKEN_SECRET: z.string().min(32).optional(),
+  /**
+   * Secrets that signed join tokens before a rotation, comma-separated: links
+   * they signed still verify (each token names its key), new ones use
+   * JOIN_TOKEN_SECRET. Drop one once its links have expired.
+   */
+  JOIN_TOKEN_PREVIOUS_SECRETS: secrets(32),
   /** Operator credential (Bearer). Default: generated once under DATA_DIR. */
   OPERATOR_TOKEN: z.string().min(16).optional(),
+  /** Operator credentials still accepted while scripts move to OPERATOR_TOKEN, comma-separated. */
+  OPERATOR_PREVIOUS_TOKENS: secrets(16),
   INSTANCE_ID: z.string().min(1).max(64).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SEED_DEMO: bool.default(true),

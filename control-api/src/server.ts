@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { buildApp } from './app.ts';
 import { JoinTokens } from './auth/JoinTokens.ts';
+import { Revocations } from './auth/Revocations.ts';
 import type { Bus } from './bus/Bus.ts';
 import { LocalBus } from './bus/LocalBus.ts';
 import { RedisBus } from './bus/RedisBus.ts';
@@ -28,7 +29,11 @@ export interface ControlPlaneOptions {
   /** Redis key/channel prefix (several deployments or test files on one Redis). */
   redisNamespace?: string;
   joinTokenSecret: string;
+  /** Secrets of before a rotation: links they signed still verify (config `JOIN_TOKEN_PREVIOUS_SECRETS`). */
+  joinTokenPreviousSecrets?: readonly string[] | undefined;
   operatorToken: string;
+  /** Operator credentials still accepted while they are rotated out (config `OPERATOR_PREVIOUS_TOKENS`). */
+  operatorPreviousTokens?: readonly string[] | undefined;
   publicUrl?: string;
   host?: string;
   /** 0 picks a free port. */
@@ -153,14 +158,20 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       });
       rateLimitRedis = counters;
     }
-    const tokens = new JoinTokens(opts.joinTokenSecret);
+    const tokens = new JoinTokens({
+      current: opts.joinTokenSecret,
+      previous: opts.joinTokenPreviousSecrets ?? [],
+    });
+    const revocations = new Revocations({ sql, bus, log });
+    closers.push(async () => revocations.close());
     const host = opts.host ?? '127.0.0.1';
     const port = opts.port || (await getFreePort());
     const app = await buildApp({
       services,
       tokens,
+      revocations,
       privacy,
-      operatorToken: opts.operatorToken,
+      operatorTokens: [opts.operatorToken, ...(opts.operatorPreviousTokens ?? [])],
       publicUrl: opts.publicUrl ?? `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`,
       log,
       health: {

@@ -49,16 +49,16 @@ describe('joining with a token', () => {
     expect([missing.status, missing.code]).toEqual([401, 'UNAUTHORIZED']);
 
     // A classroom token edited into a moderator token: the signature no longer matches.
-    const [prefix, payload, sig] = (a.tokens.classrooms[0] as string).split('.');
+    const [header, payload, sig] = (a.tokens.classrooms[0] as string).split('.');
     const claims = JSON.parse(Buffer.from(payload as string, 'base64url').toString());
     const forged = Buffer.from(JSON.stringify({ ...claims, role: 'moderator' })).toString(
       'base64url',
     );
-    const tampered = await refusal(ws(`${prefix}.${forged}.${sig}`));
+    const tampered = await refusal(ws(`${header}.${forged}.${sig}`));
     expect([tampered.status, tampered.code]).toEqual([401, 'TOKEN_INVALID']);
 
     const past = new JoinTokens(JOIN_SECRET, () => Date.now() - 7200_000);
-    const { token } = past.issue(
+    const { token } = await past.issue(
       { role: 'moderator', eventId: a.eventId, classroomId: null, speakerId: null, name: 'Old' },
       60,
     );
@@ -66,7 +66,7 @@ describe('joining with a token', () => {
     expect([expired.status, expired.code]).toEqual([401, 'TOKEN_EXPIRED']);
 
     const otherSecret = new JoinTokens('another-secret-another-secret-another-secret');
-    const foreign = otherSecret.issue(
+    const foreign = await otherSecret.issue(
       { role: 'moderator', eventId: a.eventId, classroomId: null, speakerId: null, name: 'X' },
       600,
     );

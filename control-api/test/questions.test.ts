@@ -335,10 +335,12 @@ describe('the class reads its own questions after the event', () => {
     );
   const codeOf = (r: { body: unknown }) => (r.body as { error?: { code?: string } }).error?.code;
   /** The classroom's link as it was issued `daysAgo` days ago, valid for an hour then. */
-  const oldLink = (ev: SeededEvent, classroomId: string, daysAgo: number) =>
-    new JoinTokens(JOIN_SECRET, () => Date.now() - daysAgo * DAY).issue(
-      { role: 'classroom', eventId: ev.eventId, classroomId, speakerId: null, name: '4e A' },
-      3600,
+  const oldLink = async (ev: SeededEvent, classroomId: string, daysAgo: number) =>
+    (
+      await new JoinTokens(JOIN_SECRET, () => Date.now() - daysAgo * DAY).issue(
+        { role: 'classroom', eventId: ev.eventId, classroomId, speakerId: null, name: '4e A' },
+        3600,
+      )
     ).token;
 
   it("lists only this classroom's questions with their status once the event has ended", async () => {
@@ -399,7 +401,7 @@ describe('the class reads its own questions after the event', () => {
       [mine.id, 'merged', theirs.id],
     ]);
     // An expired link does not read an event that is still on: that wants a new link.
-    const yesterday = oldLink(ev, classroomA, 1);
+    const yesterday = await oldLink(ev, classroomA, 1);
     const early = await read(yesterday);
     expect([early.status, codeOf(early)]).toEqual([401, 'TOKEN_EXPIRED']);
 
@@ -408,7 +410,7 @@ describe('the class reads its own questions after the event', () => {
     expect(nextDay.status).toBe(200);
     expect(QuestionList.parse(nextDay.body).questions.map((q) => q.id)).toEqual([mine.id]);
     // Not for ever: a link expired for more than a school term is refused.
-    const tooOld = await read(oldLink(ev, classroomA, 100));
+    const tooOld = await read(await oldLink(ev, classroomA, 100));
     expect([tooOld.status, codeOf(tooOld)]).toEqual([401, 'TOKEN_EXPIRED']);
     // Writing still wants a valid link and an open event.
     const late = await api(

@@ -192,6 +192,8 @@ export const JoinLink = z.object({
   eventId: Uuid,
   classroomId: Uuid.nullable(),
   speakerId: Uuid.nullable(),
+  /** The token's id (`jti`): what revoking the link names (`POST .../join-links/{tokenId}/revoke`). */
+  tokenId: Uuid,
   /** Signed, expiring join token. A bearer secret: share the link, never log it. */
   token: z.string(),
   /** Page a person opens (studio or viewer). */

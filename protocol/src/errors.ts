@@ -17,6 +17,8 @@ export const ErrorCode = z.enum([
   'UNAUTHORIZED',
   'TOKEN_INVALID',
   'TOKEN_EXPIRED',
+  /** An operator revoked this join link. */
+  'TOKEN_REVOKED',
   'WRONG_EVENT',
   'FORBIDDEN',
   'PROTOCOL_VERSION_UNSUPPORTED',
@@ -59,6 +61,8 @@ export const CloseCode = {
   POLICY_VIOLATION: 4008,
   /** A moderator removed this participant from the event. */
   REMOVED: 4003,
+  /** An operator revoked the join link this socket was opened with. */
+  TOKEN_REVOKED: 4011,
   /** The protocol version in the URL is not supported. */
   PROTOCOL_VERSION_UNSUPPORTED: 4010,
   /** The server is shutting down; reconnect to another instance. */

@@ -1,6 +1,7 @@
 export * from './catalog.ts';
 export * from './common.ts';
 export * from './errors.ts';
+export * from './joinToken.ts';
 export * from './jsonSchema.ts';
 export * from './live.ts';
 export * from './media.ts';

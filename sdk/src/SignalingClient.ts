@@ -1,6 +1,7 @@
 import {
   CloseCode,
   type ErrorBody,
+  type ErrorCode,
   type EventData,
   type EventName,
   Events,
@@ -52,16 +53,18 @@ export interface SignalingClientOptions {
   fetch?: typeof fetch;
 }
 
-/** Close codes after which reconnecting cannot help. */
-const FINAL_CLOSE_CODES: ReadonlySet<number> = new Set([
-  CloseCode.REMOVED,
-  CloseCode.PROTOCOL_VERSION_UNSUPPORTED,
+/** Close codes after which reconnecting cannot help, and the error each one means. */
+const FINAL_CLOSE_CODES: ReadonlyMap<number, ErrorCode> = new Map<number, ErrorCode>([
+  [CloseCode.REMOVED, 'FORBIDDEN'],
+  [CloseCode.TOKEN_REVOKED, 'TOKEN_REVOKED'],
+  [CloseCode.PROTOCOL_VERSION_UNSUPPORTED, 'PROTOCOL_VERSION_UNSUPPORTED'],
 ]);
 /** Refusals (before the upgrade) that a retry will not change. */
 const FINAL_REFUSALS: ReadonlySet<string> = new Set([
   'UNAUTHORIZED',
   'TOKEN_INVALID',
   'TOKEN_EXPIRED',
+  'TOKEN_REVOKED',
   'WRONG_EVENT',
   'FORBIDDEN',
   'NOT_FOUND',
@@ -225,8 +228,8 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
     socket.onclose = (ev: CloseEvent) => {
       if (this.#socket !== socket) return;
       this.#detach(socket);
-      if (FINAL_CLOSE_CODES.has(ev.code)) {
-        const code = ev.code === CloseCode.REMOVED ? 'FORBIDDEN' : 'PROTOCOL_VERSION_UNSUPPORTED';
+      const code = FINAL_CLOSE_CODES.get(ev.code);
+      if (code) {
         this.#closeForGood(
           new SignalingError(code, ev.reason || 'the server closed the connection'),
         );

@@ -1,4 +1,5 @@
-import { Role } from '@amphi/protocol';
+import { JOIN_TOKEN_TYPE, type JoinTokenClaims, Role } from '@amphi/protocol';
+import { decodeJwt, decodeProtectedHeader } from 'jose';
 
 export interface JoinParams {
   eventId: string;
@@ -18,21 +19,35 @@ export function parseJoinLink(search: string): JoinParams | null {
   return { eventId, token, claimedRole: roleInToken(token) };
 }
 
+/** What a join token says of itself, as the client may read it. */
+export interface JoinTokenInfo {
+  role: Role;
+  eventId: string;
+  /** When the link stops admitting (ms since the epoch). */
+  expiresAt: number;
+}
+
 /**
- * The role a join token claims (`amj1.<base64url JSON>.<signature>`). Unverified:
- * it only picks the first screen; the server's `join` answer is authoritative.
+ * What a join token claims (a JWS whose header says `typ: amphi-join+jwt`).
+ * Unverified: the client has no key; it only picks the first screen or says
+ * that a link is old. The server's `join` answer is authoritative. Null for
+ * anything that is not a join token.
  */
-export function roleInToken(token: string): Role | null {
-  const payload = token.split('.')[1];
-  if (!payload) return null;
+export function joinTokenInfo(token: string): JoinTokenInfo | null {
   try {
-    const base64 = payload.replace(/-/g, '+').replace(/_/g, '/');
-    const padded = base64 + '='.repeat((4 - (base64.length % 4)) % 4);
-    const bytes = Uint8Array.from(atob(padded), (c) => c.charCodeAt(0));
-    const json: unknown = JSON.parse(new TextDecoder().decode(bytes));
-    const role = Role.safeParse((json as { role?: unknown } | null)?.role);
-    return role.success ? role.data : null;
+    if (decodeProtectedHeader(token).typ !== JOIN_TOKEN_TYPE) return null;
+    const claims = decodeJwt(token) as Partial<Record<keyof JoinTokenClaims, unknown>>;
+    const role = Role.safeParse(claims.role);
+    if (!role.success || typeof claims.eventId !== 'string' || typeof claims.exp !== 'number') {
+      return null;
+    }
+    return { role: role.data, eventId: claims.eventId, expiresAt: claims.exp * 1000 };
   } catch {
     return null;
   }
+}
+
+/** The role a join token claims; see `joinTokenInfo`. */
+export function roleInToken(token: string): Role | null {
+  return joinTokenInfo(token)?.role ?? null;
 }

@@ -116,6 +116,26 @@ describe('SignalingClient', () => {
     await expect(c.request('ping', {})).resolves.toMatchObject({ now: expect.any(Number) });
   });
 
+  it('stops for good when its join link is revoked, and says so', async () => {
+    const { base, sockets, joins } = await start();
+    const c = client(base);
+    await c.connect();
+    const closed = new Promise<void>((resolve) => {
+      c.on('status', (s) => {
+        if (s.status === 'closed') resolve();
+      });
+    });
+    sockets[0]?.close(4011, 'this join link was revoked');
+    await closed;
+    expect(c.statusInfo.error).toMatchObject({
+      code: 'TOKEN_REVOKED',
+      message: 'this join link was revoked',
+    });
+    // No retry: a revoked link will not come back (the back-off here is 50 ms).
+    await new Promise((r) => setTimeout(r, 300));
+    expect([c.status, joins(), sockets.length]).toEqual(['closed', 1, 1]);
+  });
+
   it('builds the signaling URL with the protocol version and token', () => {
     const c = new SignalingClient({
       baseUrl: 'https://amphi.example/',

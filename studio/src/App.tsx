@@ -40,7 +40,9 @@ function Session({ join }: { join: JoinParams }) {
       <Notice testId="join-error" alert>
         {error.code === 'EVENT_CLOSED'
           ? t('app.ended')
-          : t('app.error', { message: error.message })}{' '}
+          : error.code === 'TOKEN_REVOKED'
+            ? t('app.revoked')
+            : t('app.error', { message: error.message })}{' '}
         {!final && (
           <button type="button" onClick={() => setAttempt((a) => a + 1)}>
             {t('app.retry')}

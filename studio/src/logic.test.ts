@@ -126,8 +126,10 @@ describe('program', () => {
 });
 
 describe('join link', () => {
-  const payload = Buffer.from(JSON.stringify({ role: 'moderator' })).toString('base64url');
-  const token = `amj1.${payload}.sig`;
+  // A join token's shape (a JWS); the client reads it without the key (sdk/test/joinLink.test.ts).
+  const part = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const claims = { role: 'moderator', eventId: '6f1c1d5e-1a4b-4c1d-9e3f-0a1b2c3d4e5f', exp: 1 };
+  const token = `${part({ alg: 'HS256', typ: 'amphi-join+jwt', kid: 'k' })}.${part(claims)}.sig`;
   it('reads the event, the token and the role it claims', () => {
     const link = parseJoinLink(`?event=6f1c1d5e-1a4b-4c1d-9e3f-0a1b2c3d4e5f&token=${token}`);
     expect(link?.claimedRole).toBe('moderator');

@@ -8,6 +8,7 @@ const fr = {
     'Ce lien est incomplet. Ouvrez le lien reçu de l’organisateur (il contient « event » et « token »).',
   'app.refused': 'Impossible de rejoindre la séance : {message}',
   'app.removed': 'La modération a retiré la classe de la séance.',
+  'app.revoked': 'L’organisateur a révoqué ce lien : demandez-lui un nouveau lien.',
   'lang.switch': 'English',
   'lang.label': 'Switch to English',
 
@@ -108,6 +109,7 @@ const en: Record<MessageKey, string> = {
     'This link is incomplete. Open the link the organiser sent (it contains "event" and "token").',
   'app.refused': 'Cannot join the session: {message}',
   'app.removed': 'A moderator removed this classroom from the session.',
+  'app.revoked': 'The organiser revoked this link: ask them for a new one.',
   'lang.switch': 'Français',
   'lang.label': 'Passer en français',
 

@@ -1,48 +1,70 @@
-import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
-import { Role } from '@amphi/protocol';
-import { z } from 'zod';
+import { createHash, randomUUID } from 'node:crypto';
+import { JOIN_TOKEN_TYPE, JoinTokenClaims } from '@amphi/protocol';
+import { errors, jwtVerify, SignJWT } from 'jose';
 import { AppError } from '../errors.ts';
 
-/** What a join token grants: one role, in one event (and one classroom or speaker). */
-export const JoinGrant = z.strictObject({
-  v: z.literal(1),
-  /** Token id, for logs and revocation lists (never the token itself). */
-  jti: z.string(),
-  role: Role,
-  eventId: z.uuid(),
-  classroomId: z.uuid().nullable(),
-  speakerId: z.uuid().nullable(),
-  /** Display name: the moderator's name; speakers and classrooms are named from the catalogue. */
-  name: z.string().max(200),
-  iat: z.number().int(),
-  exp: z.number().int(),
-});
-export type JoinGrant = z.infer<typeof JoinGrant>;
+/** What a join token grants (its verified claims). */
+export const JoinGrant = JoinTokenClaims;
+export type JoinGrant = JoinTokenClaims;
 
 export type GrantInput = Pick<JoinGrant, 'role' | 'eventId' | 'classroomId' | 'speakerId' | 'name'>;
 
-const PREFIX = 'amj1';
+/** The signing keys: `current` signs; every one of them verifies (keys rotate without cutting links). */
+export interface JoinTokenKeys {
+  current: string;
+  previous?: readonly string[];
+}
+
+/** Clocks of the machines that issue and check a token may differ by this much. */
+export const CLOCK_TOLERANCE_SECONDS = 30;
+/** Longer is not a link anybody was given: refused before any parsing. */
+export const MAX_TOKEN_LENGTH = 4096;
+
+const ALGORITHM = 'HS256';
 
 /**
- * Signed, expiring join tokens: `amj1.<payload>.<hmac-sha256>`, both parts
- * base64url. Stateless, so every control-api instance sharing the secret
- * accepts them.
+ * The key id of a secret: derived from it, so that every instance configured
+ * with the same secrets agrees with no other setting. A one-way digest: it
+ * says which key, not what the key is.
+ */
+export function keyIdOf(secret: string): string {
+  return createHash('sha256')
+    .update('amphi join key\0')
+    .update(secret)
+    .digest('base64url')
+    .slice(0, 16);
+}
+
+/**
+ * Signed, expiring join tokens: a JWS (HS256) carrying `JoinTokenClaims`, its
+ * header naming the key (`kid`). Stateless, so every control-api instance
+ * sharing the secrets accepts them; revocation is kept apart (`Revocations`).
  */
 export class JoinTokens {
-  readonly #secret: Buffer;
+  readonly #keys = new Map<string, Uint8Array>();
+  readonly #currentKid: string;
   readonly #now: () => number;
 
-  constructor(secret: string, now: () => number = Date.now) {
-    if (secret.length < 32) throw new Error('join token secret must be at least 32 characters');
-    this.#secret = Buffer.from(secret, 'utf8');
+  constructor(keys: string | JoinTokenKeys, now: () => number = Date.now) {
+    const { current, previous = [] } = typeof keys === 'string' ? { current: keys } : keys;
+    for (const secret of [current, ...previous]) {
+      if (secret.length < 32) throw new Error('join token secrets must be at least 32 characters');
+      this.#keys.set(keyIdOf(secret), new TextEncoder().encode(secret));
+    }
+    this.#currentKid = keyIdOf(current);
     this.#now = now;
   }
 
-  issue(grant: GrantInput, ttlSeconds: number): { token: string; claims: JoinGrant } {
+  async issue(
+    grant: GrantInput,
+    ttlSeconds: number,
+  ): Promise<{ token: string; claims: JoinGrant }> {
     const iat = Math.floor(this.#now() / 1000);
-    const claims: JoinGrant = { v: 1, jti: randomUUID(), ...grant, iat, exp: iat + ttlSeconds };
-    const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');
-    return { token: `${PREFIX}.${payload}.${this.#sign(payload)}`, claims };
+    const claims: JoinGrant = { jti: randomUUID(), ...grant, iat, exp: iat + ttlSeconds };
+    const token = await new SignJWT(claims)
+      .setProtectedHeader({ alg: ALGORITHM, typ: JOIN_TOKEN_TYPE, kid: this.#currentKid })
+      .sign(this.#keys.get(this.#currentKid) as Uint8Array);
+    return { token, claims };
   }
 
   /**
@@ -51,37 +73,48 @@ export class JoinTokens {
    * ago: only for reading what outlives the link (see `routes/registration.ts`);
    * `expired()` then tells the caller.
    */
-  verify(token: string, opts: { expiredUpToSeconds?: number } = {}): JoinGrant {
-    const parts = token.split('.');
-    if (parts.length !== 3 || parts[0] !== PREFIX || token.length > 4096) {
+  async verify(token: string, opts: { expiredUpToSeconds?: number } = {}): Promise<JoinGrant> {
+    if (token.length > MAX_TOKEN_LENGTH) {
       throw new AppError('TOKEN_INVALID', 'join token is malformed');
     }
-    const payload = parts[1] as string;
-    const expected = Buffer.from(this.#sign(payload));
-    const given = Buffer.from(parts[2] as string);
-    if (expected.length !== given.length || !timingSafeEqual(expected, given)) {
-      throw new AppError('TOKEN_INVALID', 'join token signature does not match');
-    }
-    let json: unknown;
+    let payload: unknown;
     try {
-      json = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
-    } catch {
-      throw new AppError('TOKEN_INVALID', 'join token payload is unreadable');
+      ({ payload } = await jwtVerify(
+        token,
+        (header) => {
+          const key = header.kid === undefined ? undefined : this.#keys.get(header.kid);
+          if (!key)
+            throw new AppError('TOKEN_INVALID', 'join token was signed with an unknown key');
+          return key;
+        },
+        {
+          algorithms: [ALGORITHM],
+          typ: JOIN_TOKEN_TYPE,
+          requiredClaims: ['jti', 'iat', 'exp'],
+          clockTolerance: CLOCK_TOLERANCE_SECONDS + (opts.expiredUpToSeconds ?? 0),
+          currentDate: new Date(this.#now()),
+        },
+      ));
+    } catch (err) {
+      if (err instanceof AppError) throw err;
+      if (err instanceof errors.JWTExpired) {
+        throw new AppError(
+          'TOKEN_EXPIRED',
+          'join link has expired: ask the organiser for a new one',
+        );
+      }
+      throw new AppError(
+        'TOKEN_INVALID',
+        'join token is malformed or its signature does not match',
+      );
     }
-    const grant = JoinGrant.safeParse(json);
+    const grant = JoinGrant.safeParse(payload);
     if (!grant.success) throw new AppError('TOKEN_INVALID', 'join token payload is invalid');
-    if ((grant.data.exp + (opts.expiredUpToSeconds ?? 0)) * 1000 <= this.#now()) {
-      throw new AppError('TOKEN_EXPIRED', 'join link has expired: ask the organiser for a new one');
-    }
     return grant.data;
   }
 
   /** Whether a grant is past its expiry (a verified one can be, with `expiredUpToSeconds`). */
   expired(grant: JoinGrant): boolean {
-    return grant.exp * 1000 <= this.#now();
-  }
-
-  #sign(payload: string): string {
-    return createHmac('sha256', this.#secret).update(payload).digest('base64url');
+    return (grant.exp + CLOCK_TOLERANCE_SECONDS) * 1000 <= this.#now();
   }
 }

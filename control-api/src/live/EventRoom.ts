@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import {
+  CloseCode,
   type ConnectedParticipant,
   type ConnectionQuality,
   canSeePresence,
@@ -22,6 +23,8 @@ export interface RoomMember {
   readonly name: string;
   readonly classroomId: string | null;
   readonly region: string | null;
+  /** The id of the join token it came in with (a revoked link closes its sockets). */
+  readonly tokenId: string;
   push<E extends EventName>(event: E, data: EventData<E>): void;
   /** Closes the socket (removed by a moderator, event closed...). */
   close(code: number, reason: string): void;
@@ -155,6 +158,12 @@ export class EventRoom extends EventEmitter<EventRoomEvents> {
       case 'participant.remove':
         for (const m of [...this.#members.values()]) {
           if (m.classroomId === msg.classroomId) m.close(4003, 'removed by a moderator');
+        }
+        return;
+      case 'link.revoked':
+        for (const m of [...this.#members.values()]) {
+          if (m.tokenId === msg.tokenId)
+            m.close(CloseCode.TOKEN_REVOKED, 'this join link was revoked');
         }
         return;
       case 'stage.updated':

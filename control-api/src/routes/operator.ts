@@ -11,6 +11,8 @@ import {
   EventIdParams,
   IssueJoinLinkBody,
   JoinLink,
+  JoinLinkParams,
+  JoinLinkRevocation,
   listOf,
   Pagination,
   RestError,
@@ -23,7 +25,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { JoinTokens } from '../auth/JoinTokens.ts';
-import { createOperatorCheck } from '../auth/operator.ts';
+import type { Revocations } from '../auth/Revocations.ts';
 import type { Bus } from '../bus/Bus.ts';
 import type { CatalogStore } from '../catalog/CatalogStore.ts';
 import { AppError } from '../errors.ts';
@@ -32,8 +34,8 @@ import type { Logger } from '../logger.ts';
 export interface OperatorRoutesOptions {
   catalog: CatalogStore;
   tokens: JoinTokens;
+  revocations: Revocations;
   bus: Bus;
-  operatorToken: string;
   publicUrl: string;
   log: Logger;
 }
@@ -44,8 +46,7 @@ const security = [{ operator: [] }];
 /** Operators: the catalogue (events, speakers, schools, classrooms), enrolments and join links. */
 export const operatorRoutes: FastifyPluginAsync<OperatorRoutesOptions> = async (fastify, opts) => {
   const { catalog, bus, log } = opts;
-  const checkOperator = createOperatorCheck(opts.operatorToken);
-  fastify.addHook('onRequest', async (req) => checkOperator(req.headers.authorization));
+  fastify.addHook('onRequest', fastify.requireOperator);
   const app = fastify.withTypeProvider<ZodTypeProvider>();
 
   // --- speakers
@@ -204,10 +205,30 @@ export const operatorRoutes: FastifyPluginAsync<OperatorRoutesOptions> = async (
     handler: async (req, reply) => {
       const link = await issueJoinLink(opts, req.params.eventId, req.body);
       log.info(
-        { eventId: link.eventId, role: link.role, classroomId: link.classroomId },
+        {
+          eventId: link.eventId,
+          role: link.role,
+          classroomId: link.classroomId,
+          tokenId: link.tokenId,
+        },
         'join link issued',
       );
       return reply.code(201).send(link);
+    },
+  });
+  app.post('/events/:eventId/join-links/:tokenId/revoke', {
+    schema: {
+      tags: ['join links'],
+      summary: 'Revoke a join link: it admits nobody any more, and its open sockets are closed',
+      security,
+      params: JoinLinkParams,
+      response: { 200: JoinLinkRevocation, ...errors },
+    },
+    handler: async (req) => {
+      const { eventId, tokenId } = req.params;
+      const revocation = await opts.revocations.revoke(eventId, tokenId);
+      log.info({ eventId, tokenId }, 'join link revoked');
+      return revocation;
     },
   });
 };
@@ -250,7 +271,7 @@ export async function issueJoinLink(
   const eventEnd = event.startsAt.getTime() + event.durationMinutes * 60_000;
   const ttlSeconds =
     body.ttlSeconds ?? Math.max(3600, Math.ceil((eventEnd + 2 * 3600_000 - Date.now()) / 1000));
-  const { token, claims } = tokens.issue(
+  const { token, claims } = await tokens.issue(
     { role: body.role, eventId, classroomId, speakerId, name },
     ttlSeconds,
   );
@@ -262,6 +283,7 @@ export async function issueJoinLink(
     eventId,
     classroomId,
     speakerId,
+    tokenId: claims.jti,
     token,
     url: `${base}/${app}/?event=${eventId}&token=${encodeURIComponent(token)}`,
     wsUrl: `${wsBase}/v1/events/${eventId}/ws?v=1&token=${encodeURIComponent(token)}`,

@@ -7,13 +7,11 @@ import {
 } from '@amphi/protocol';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { createOperatorCheck } from '../auth/operator.ts';
 import type { Logger } from '../logger.ts';
 import type { PrivacyStore } from '../privacy/PrivacyStore.ts';
 
 export interface PrivacyRoutesOptions {
   privacy: PrivacyStore;
-  operatorToken: string;
   log: Logger;
 }
 
@@ -26,8 +24,7 @@ const security = [{ operator: [] }];
  */
 export const privacyRoutes: FastifyPluginAsync<PrivacyRoutesOptions> = async (fastify, opts) => {
   const { privacy, log } = opts;
-  const checkOperator = createOperatorCheck(opts.operatorToken);
-  fastify.addHook('onRequest', async (req) => checkOperator(req.headers.authorization));
+  fastify.addHook('onRequest', fastify.requireOperator);
   const app = fastify.withTypeProvider<ZodTypeProvider>();
   const erased = (what: string, r: ErasureReport, ids: Record<string, string>) => {
     const { erasedAt: _, ...counts } = r;

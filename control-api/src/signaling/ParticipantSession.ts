@@ -114,6 +114,9 @@ export class ParticipantSession
   get region(): string | null {
     return this.self.region;
   }
+  get tokenId(): string {
+    return this.self.tokenId;
+  }
 
   get closed(): boolean {
     return this.#closed;

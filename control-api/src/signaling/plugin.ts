@@ -4,7 +4,8 @@ import websocket from '@fastify/websocket';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { JoinTokens } from '../auth/JoinTokens.ts';
+import { enrolledClassroom, joinGrantOf } from '../auth/plugin.ts';
+import type { Revocations } from '../auth/Revocations.ts';
 import { AppError, validationError } from '../errors.ts';
 import { RateLimiter } from '../live/RateLimiter.ts';
 import type { Logger } from '../logger.ts';
@@ -13,7 +14,7 @@ import { ParticipantSession } from './ParticipantSession.ts';
 
 export interface SignalingPluginOptions {
   services: Services;
-  tokens: JoinTokens;
+  revocations: Revocations;
   log: Logger;
 }
 
@@ -47,7 +48,9 @@ function readWsQuery(query: unknown): z.infer<typeof WsQuery> {
  * body); after it, one ParticipantSession per socket.
  */
 export const signalingPlugin: FastifyPluginAsync<SignalingPluginOptions> = async (app, opts) => {
-  const { services, tokens } = opts;
+  const { services } = opts;
+  // The token: signature, expiry, revocation and this event, as for every route (auth/plugin.ts).
+  const admitJoinToken = app.requireJoinToken({ fromQuery: true });
   const { limits } = services;
   const perAddress = new RateLimiter(
     limits.CONNECT_RATE_PER_IP_PER_SECOND,
@@ -74,13 +77,8 @@ export const signalingPlugin: FastifyPluginAsync<SignalingPluginOptions> = async
         `protocol version ${version} is not supported (supported: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`,
       );
     }
-    const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-    const token = query.token ?? bearer;
-    if (!token) throw new AppError('UNAUTHORIZED', 'a join token is required');
-    const grant = tokens.verify(token);
-    if (grant.eventId !== eventId) {
-      throw new AppError('WRONG_EVENT', 'this join link is for another event');
-    }
+    await admitJoinToken(req);
+    const grant = joinGrantOf(req);
     if (!perParticipant.take(`${grant.eventId}:${grant.classroomId ?? grant.jti}`)) {
       throw new AppError('RATE_LIMITED', 'too many joins with this link: wait a moment');
     }
@@ -101,16 +99,7 @@ export const signalingPlugin: FastifyPluginAsync<SignalingPluginOptions> = async
       tokenId: grant.jti,
     };
     if (grant.role === 'classroom') {
-      if (!grant.classroomId)
-        throw new AppError('TOKEN_INVALID', 'classroom token without classroom');
-      const [info, enrolled, removed] = await Promise.all([
-        services.catalog.getClassroomInfo(grant.classroomId),
-        services.catalog.isClassroomEnrolled(eventId, grant.classroomId),
-        services.catalog.isClassroomRemoved(eventId, grant.classroomId),
-      ]);
-      if (!info || !enrolled) {
-        throw new AppError('NOT_ENROLLED', 'this classroom is not enrolled in the event');
-      }
+      const { classroom: info, removed } = await enrolledClassroom(services.catalog, grant);
       if (removed)
         throw new AppError('FORBIDDEN', 'a moderator removed this classroom from the event');
       identity.classroom = info;
@@ -163,6 +152,14 @@ export const signalingPlugin: FastifyPluginAsync<SignalingPluginOptions> = async
       sessions.add(session);
       session.on('close', () => sessions.delete(session));
       session.start();
+      // Revoked while it was being admitted, before its room could close it: the bus
+      // has marked it revoked by now (a cached answer, no query).
+      opts.revocations.isRevoked(self.tokenId).then(
+        (revoked) => {
+          if (revoked) session.close(CloseCode.TOKEN_REVOKED, 'this join link was revoked');
+        },
+        () => {},
+      );
     },
   });
 

@@ -83,7 +83,9 @@ export function ClassroomView({ params }: { params: JoinParams }) {
         <p className="panel error big" role="alert">
           {state.fatal.code === 'FORBIDDEN'
             ? t('app.removed')
-            : t('app.refused', { message: state.fatal.message })}
+            : state.fatal.code === 'TOKEN_REVOKED'
+              ? t('app.revoked')
+              : t('app.refused', { message: state.fatal.message })}
         </p>
       </main>
     );
