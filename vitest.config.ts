@@ -8,6 +8,7 @@ export default defineConfig({
       'scripts',
       'protocol',
       'sdk',
+      'app-kit',
       'media-server',
       'media-server/test/mediasoup-suite',
       'control-api',

@@ -7,14 +7,23 @@ import {
   useMemo,
   useState,
 } from 'react';
+import { errorMessage } from './errorMessages.ts';
 
 /** French first (the schools'), English available. */
 export type Lang = 'fr' | 'en';
 export type Vars = Record<string, string | number>;
 
+/**
+ * A key written once per plural form (`x_one`, `x_other`, …) is asked for as
+ * `x`, with `{ count }`: `Intl.PluralRules` of the language picks the form.
+ */
+export type PluralBase<K extends string> = K extends `${infer B}_other` ? B : never;
+
 export interface I18n<K extends string> {
   lang: Lang;
-  t: (key: K, vars?: Vars) => string;
+  t: (key: K | PluralBase<K>, vars?: Vars) => string;
+  /** What went wrong, in the reader's language, from the error's stable code (never the server's English). */
+  errorText: (err: unknown) => string;
   setLang: (lang: Lang) => void;
   toggle: () => void;
 }
@@ -27,6 +36,33 @@ export function fill(template: string, vars?: Vars): string {
   return template.replace(/\{(\w+)\}/g, (m, name: string) =>
     name in vars ? String(vars[name]) : m,
   );
+}
+
+const pluralRules = new Map<Lang, Intl.PluralRules>();
+
+/**
+ * The string of `key` in `table`, placeholders filled. With a numeric
+ * `count`, the plural form of that number in `lang` (`key_one`, `key_other`…;
+ * French says « 0 classe », « 1 classe », « 2 classes »), `key_other` when the
+ * table has no key for that form (French says « many » of a million).
+ */
+export function translate(
+  table: Readonly<Record<string, string>>,
+  lang: Lang,
+  key: string,
+  vars?: Vars,
+): string {
+  const count = vars?.count;
+  if (typeof count === 'number' && !(key in table)) {
+    let rules = pluralRules.get(lang);
+    if (!rules) {
+      rules = new Intl.PluralRules(lang);
+      pluralRules.set(lang, rules);
+    }
+    const form = table[`${key}_${rules.select(count)}`] ?? table[`${key}_other`];
+    if (form !== undefined) return fill(form, vars);
+  }
+  return fill(table[key] ?? key, vars);
 }
 
 /** `?lang=` in the link wins, then the last choice on this device, then French. */
@@ -62,7 +98,8 @@ export function I18nProvider({
       lang,
       setLang,
       toggle: () => setLang(lang === 'fr' ? 'en' : 'fr'),
-      t: (key, vars) => fill(tables[lang][key] ?? key, vars),
+      t: (key, vars) => translate(tables[lang], lang, key, vars),
+      errorText: (err) => errorMessage(err, lang),
     }),
     [lang, setLang, tables],
   );

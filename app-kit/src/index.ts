@@ -1,1 +1,18 @@
-export { fill, type I18n, I18nProvider, type Lang, useI18n, type Vars } from './i18n.tsx';
+export {
+  DEVICE_ERROR_MESSAGES,
+  ERROR_MESSAGES,
+  errorMessage,
+  type KnownErrorCode,
+  UNKNOWN_ERROR,
+} from './errorMessages.ts';
+export {
+  fill,
+  type I18n,
+  I18nProvider,
+  type Lang,
+  type PluralBase,
+  translate,
+  useI18n,
+  type Vars,
+} from './i18n.tsx';
+export { frenchTypographyProblems, NBSP } from './typography.ts';
