@@ -4,13 +4,12 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ffmpegAvailable } from '@amphi/media-server';
-import type { Bus } from './bus/Bus.ts';
 import { loadConfig } from './config.ts';
 import { startEmbeddedPostgres } from './db/embeddedPostgres.ts';
 import { describeError } from './describeError.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createMediaNode } from './rtc/createMediaNode.ts';
-import { announceOnBus, DemoTestPattern } from './rtc/DemoTestPattern.ts';
+import { DemoTestPattern } from './rtc/DemoTestPattern.ts';
 import { InProcessMediaNode } from './rtc/InProcessMediaNode.ts';
 import type { MediaNode } from './rtc/MediaNode.ts';
 import { demoLinks, seedDemo } from './seed.ts';
@@ -30,7 +29,6 @@ async function persistentSecret(dataDir: string, name: string): Promise<string> 
 async function startDemoTestPattern(
   media: MediaNode,
   eventId: string,
-  bus: Bus,
   log: Logger,
 ): Promise<{ running?: DemoTestPattern; line: string }> {
   if (!(media instanceof InProcessMediaNode)) {
@@ -45,7 +43,6 @@ async function startDemoTestPattern(
     const running = await DemoTestPattern.start({
       broadcast: await media.broadcast(eventId),
       log,
-      ...announceOnBus(bus, eventId, log),
     });
     return {
       running,
@@ -138,7 +135,7 @@ async function main(): Promise<void> {
       );
     }
     if (config.DEMO_TEST_PATTERN) {
-      const pattern = await startDemoTestPattern(media, demo.eventId, plane.bus, log);
+      const pattern = await startDemoTestPattern(media, demo.eventId, log);
       const { running } = pattern;
       if (running) stops.unshift(() => running.close());
       lines.push(`  ${pattern.line}`);

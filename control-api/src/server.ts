@@ -18,6 +18,7 @@ import { PrivacyStore } from './privacy/PrivacyStore.ts';
 import { RetentionJob } from './privacy/RetentionJob.ts';
 import { QuestionQueue } from './questions/QuestionQueue.ts';
 import { QuestionStore } from './questions/QuestionStore.ts';
+import { announceProducers } from './rtc/announceProducers.ts';
 import type { MediaNode, MediaParticipant } from './rtc/MediaNode.ts';
 import { UnavailableMediaNode } from './rtc/UnavailableMediaNode.ts';
 import type { Services } from './signaling/context.ts';
@@ -123,6 +124,9 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     closers.push(async () => {
       media.off('participantlost', onMediaLost);
     });
+    // Producers are announced from one place: what the media node reports, on the bus.
+    const unannounce = announceProducers(media, bus, log);
+    closers.push(async () => unannounce());
     // An event that is over keeps no media (every instance hears it on the bus).
     const unsubscribeEnded = bus.subscribe((msg) => {
       if (msg.kind !== 'event.updated' || (msg.status !== 'ended' && msg.status !== 'cancelled'))

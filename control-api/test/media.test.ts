@@ -1,7 +1,7 @@
 import type { RtpCapabilities, RtpParameters } from '@amphi/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/logger.ts';
-import { announceOnBus, DemoTestPattern } from '../src/rtc/DemoTestPattern.ts';
+import { DemoTestPattern } from '../src/rtc/DemoTestPattern.ts';
 import type { InProcessMediaNode } from '../src/rtc/InProcessMediaNode.ts';
 import type { ControlPlane } from '../src/server.ts';
 import {
@@ -113,12 +113,7 @@ describe('media over signaling, in process', () => {
     expect(early.join.state.producers).toEqual([]);
 
     const broadcast = await media.broadcast(ev.eventId);
-    const pattern = await DemoTestPattern.start({
-      broadcast,
-      log,
-      ...announceOnBus(plane.bus, ev.eventId, log),
-      runSeconds: 60,
-    });
+    const pattern = await DemoTestPattern.start({ broadcast, log, runSeconds: 60 });
     patterns.push(pattern);
     // A classroom already there hears of it; one joining now finds it in the state.
     for (const p of pattern.producers) {
@@ -288,6 +283,56 @@ describe('media over signaling, in process', () => {
       .poll(async () => (await media.listProducers(ev.eventId)).map((p) => p.producerId))
       .not.toContain(producerId);
     await closeAll(speaker.client, moderator.client, c0, other.client);
+  });
+
+  it('announces each producer once when it opens and once when it closes, whatever closes it', async () => {
+    const ev = await seedEvent(plane.url, { classrooms: 1, status: 'live' });
+    const moderator = await joined(ev, ev.tokens.moderator);
+    const speaker = await joined(ev, ev.tokens.speaker);
+    const cls = await joined(ev, ev.tokens.classrooms[0] as string);
+    const send = await speaker.client.request('media.createTransport', { direction: 'send' });
+    const produce = (n: number) =>
+      speaker.client.request('media.produce', {
+        transportId: send.transportId,
+        kind: 'video',
+        rtpParameters: vp8(n),
+        source: 'camera',
+      });
+    // Closed by its owner.
+    const closedByOwner = (await produce(5551)).producerId;
+    await speaker.client.request('media.closeProducer', { producerId: closedByOwner });
+    // Closed by the end of the stage turn.
+    await moderator.client.request('stage.invite', { classroomId: ev.classroomIds[0] as string });
+    await cls.client.request('stage.respond', { accept: true });
+    const stageSend = await cls.client.request('media.createTransport', { direction: 'send' });
+    const { producerId: closedByStage } = await cls.client.request('media.produce', {
+      transportId: stageSend.transportId,
+      kind: 'video',
+      rtpParameters: vp8(5552),
+      source: 'stage',
+    });
+    await moderator.client.request('stage.leave', {});
+    // Closed with its owner's socket.
+    const closedWithSocket = (await produce(5553)).producerId;
+    await speaker.client.close();
+    const ids = [closedByOwner, closedByStage, closedWithSocket];
+    for (const producerId of ids) {
+      await moderator.client.waitForEvent(
+        'media.producerClosed',
+        (p) => p.producerId === producerId,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    const count = (event: 'media.producerAdded' | 'media.producerClosed', id: string) =>
+      moderator.client.eventsOf(event).filter((p) => p.producerId === id).length;
+    expect(
+      ids.map((id) => [count('media.producerAdded', id), count('media.producerClosed', id)]),
+    ).toEqual([
+      [1, 1],
+      [1, 1],
+      [1, 1],
+    ]);
+    await closeAll(moderator.client, cls.client);
   });
 
   it("closing a socket frees the participant's media", async () => {

@@ -158,7 +158,10 @@ describe("a classroom's camera and its stage turn", () => {
     await cls.request('media.closeProducer', { producerId: video?.producerId as string });
     expect((await produce('video', 6)).ok).toBe(true);
     // The class reconnects (a new socket, the old one not yet timed out): its new
-    // camera replaces the old one instead of being refused, still one of each kind.
+    // camera replaces the old one instead of being refused, still one of each kind,
+    // and whoever received the old one is told it is gone.
+    const speaker = (await joined(ev, ev.tokens.speaker)).client;
+    const replaced = (await stageProducers(ev.eventId)).find((p) => p.kind === 'video');
     const again = (await joined(ev, ev.tokens.classrooms[0] as string)).client;
     const send2 = await again.request('media.createTransport', { direction: 'send' });
     const fresh = await again.request('media.produce', {
@@ -170,7 +173,11 @@ describe("a classroom's camera and its stage turn", () => {
     const open = await stageProducers(ev.eventId);
     expect(open.map((p) => p.kind).sort()).toEqual(['audio', 'video']);
     expect(open.find((p) => p.kind === 'video')?.producerId).toBe(fresh.producerId);
-    for (const c of [moderator, cls, again]) await c.close();
+    await speaker.waitForEvent(
+      'media.producerClosed',
+      (p) => p.producerId === replaced?.producerId,
+    );
+    for (const c of [moderator, cls, again, speaker]) await c.close();
   });
 
   it('refuses producing on a receive transport', async () => {

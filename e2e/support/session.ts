@@ -1,6 +1,6 @@
 import type { Page } from 'playwright-core';
 import { createLogger } from '../../control-api/src/logger.ts';
-import { announceOnBus, DemoTestPattern } from '../../control-api/src/rtc/DemoTestPattern.ts';
+import { DemoTestPattern } from '../../control-api/src/rtc/DemoTestPattern.ts';
 import type { ControlPlane } from '../../control-api/src/server.ts';
 import {
   createTestDatabase,
@@ -59,7 +59,6 @@ export class LiveSession {
       pattern = await DemoTestPattern.start({
         broadcast: await media.broadcast(ev.eventId),
         log,
-        ...announceOnBus(plane.bus, ev.eventId, log),
         runSeconds: 300,
       });
     }

@@ -1,7 +1,5 @@
 import { type Broadcast, FfmpegTestSource, RtpIngest } from '@amphi/media-server';
 import type { ProducerInfo } from '@amphi/protocol';
-import type { Bus } from '../bus/Bus.ts';
-import type { BusMessage } from '../bus/BusMessage.ts';
 import type { Logger } from '../logger.ts';
 
 /** The participant id the test pattern's producers carry. */
@@ -16,27 +14,13 @@ export const TEST_PATTERN_NAME = 'Mire de test';
 const RUN_SECONDS = 10 * 60;
 const MAX_RESTART_DELAY_MS = 60_000;
 
-/** Tells the event's clients about the pattern's producers, as signaling does for its own. */
-export function announceOnBus(
-  bus: Bus,
-  eventId: string,
-  log: Logger,
-): Pick<DemoTestPatternOptions, 'onProducerAdded' | 'onProducerClosed'> {
-  const publish = (msg: BusMessage) =>
-    void bus.publish(msg).catch((err: unknown) => log.warn({ err }, 'bus publish failed'));
-  return {
-    onProducerAdded: (producer) => publish({ kind: 'media.producerAdded', eventId, producer }),
-    onProducerClosed: (p) =>
-      publish({ kind: 'media.producerClosed', eventId, producerId: p.producerId, role: p.role }),
-  };
-}
-
+/**
+ * Its producers are announced like every other: the media node that holds the
+ * broadcast reports them (see `announceProducers`).
+ */
 export type DemoTestPatternOptions = {
   broadcast: Broadcast;
   log: Logger;
-  /** Its producers appeared (at start, after a restart): tell connected clients. */
-  onProducerAdded?: (producer: ProducerInfo) => void;
-  onProducerClosed?: (producer: ProducerInfo) => void;
   /** How long one FFmpeg run lasts before it is started again (default 10 minutes). */
   runSeconds?: number;
 };
@@ -121,13 +105,9 @@ export class DemoTestPattern {
         return;
       }
       this.#ingest = ingest;
-      const infos = this.producers;
-      for (const info of infos) this.#options.onProducerAdded?.(info);
-      const open = new Set(infos.map((p) => p.producerId));
+      const open = new Set(ingest.producers.map((p) => p.id));
       const onClose = ({ id }: { id: string }) => {
-        const info = infos.find((p) => p.producerId === id);
-        if (!info || !open.delete(id)) return;
-        this.#options.onProducerClosed?.(info);
+        if (!open.delete(id)) return;
         if (open.size === 0) broadcast.off('producerclose', onClose);
         if (this.#ingest !== ingest) return;
         // Closed, or its worker died: made again on the new origin unless closed.

@@ -72,6 +72,8 @@ type EventMedia = {
   broadcast: Broadcast;
   /** Participants that joined the broadcast through signaling, by participant id. */
   participants: Map<string, Participant>;
+  /** Open producers as they were announced, by id: a close is announced with the same. */
+  announced: Map<string, ProducerInfo>;
 };
 
 export type InProcessMediaNodeOptions = {
@@ -254,7 +256,9 @@ export class InProcessMediaNode extends EventEmitter<MediaNodeEvents> implements
   async listProducers(eventId: string): Promise<ProducerInfo[]> {
     const media = await this.#existing(eventId);
     if (!media || media.broadcast.closed) return [];
-    return media.broadcast.producers.map((p) => this.#producerInfo(media, p));
+    return media.broadcast.producers.map(
+      (p) => media.announced.get(p.id) ?? this.#producerInfo(media, p),
+    );
   }
 
   async closeEvent(eventId: string): Promise<void> {
@@ -302,7 +306,18 @@ export class InProcessMediaNode extends EventEmitter<MediaNodeEvents> implements
       logger: this.#log,
       transportOptions: this.#transportOptions,
     });
-    const media: EventMedia = { broadcast, participants: new Map() };
+    const media: EventMedia = { broadcast, participants: new Map(), announced: new Map() };
+    broadcast.on('newproducer', (description) => {
+      const producer = this.#producerInfo(media, description);
+      media.announced.set(producer.producerId, producer);
+      this.emit('produceradded', { eventId, producer });
+    });
+    broadcast.on('producerclose', ({ id }) => {
+      const producer = media.announced.get(id);
+      if (!producer) return;
+      media.announced.delete(id);
+      this.emit('producerclosed', { eventId, producer });
+    });
     broadcast.on('participantlost', ({ participantId }) => {
       const participant = media.participants.get(participantId);
       if (!participant) return; // not one of signaling's (an ingest)

@@ -39,6 +39,14 @@ export interface ConsumeParams {
 /** What a media node reports without being asked. */
 export type MediaNodeEvents = {
   /**
+   * A producer opened on this node (a participant's, or an ingest standing in
+   * for a speaker). Producers are announced to the event from these two events
+   * only (`announceProducers`).
+   */
+  produceradded: [{ eventId: string; producer: ProducerInfo }];
+  /** It closed, however it went: its owner, its transport, its worker, the event's end. */
+  producerclosed: [{ eventId: string; producer: ProducerInfo }];
+  /**
    * The participant's media went with a dead worker: its transports, producers
    * and consumers are gone, and its client must create them again.
    */

@@ -159,7 +159,8 @@ export class ParticipantSession
   mediaLost(): void {
     if (this.#closed) return;
     this.#log.warn('media lost with a worker: asking the client to set it up again');
-    this.#announceProducersClosed();
+    // Gone with the worker; the media node announces each close.
+    this.#ctx.producers.clear();
     this.push('media.reconnect', {
       reason: 'media_lost',
       message: 'the media connection was lost: reconnecting',
@@ -324,7 +325,7 @@ export class ParticipantSession
     const dropped = this.#closing?.dropped ?? 0;
     if (this.#closing) clearTimeout(this.#closing.cut);
     this.#room.remove(this);
-    this.#announceProducersClosed();
+    this.#ctx.producers.clear();
     this.#services.media
       .closeParticipant(this.#ctx.media)
       .catch((err: unknown) => this.#log.warn({ err }, 'closing participant media failed'));
@@ -336,22 +337,6 @@ export class ParticipantSession
       'participant disconnected',
     );
     this.emit('close', code, reason);
-  }
-
-  /** Its producers are gone (socket closed, media lost): everyone who saw them is told. */
-  #announceProducersClosed(): void {
-    const producers = [...this.#ctx.producers.values()];
-    this.#ctx.producers.clear();
-    for (const p of producers) {
-      this.#services.bus
-        .publish({
-          kind: 'media.producerClosed',
-          eventId: this.self.eventId,
-          producerId: p.producerId,
-          role: p.role,
-        })
-        .catch(() => {});
-    }
   }
 }
 

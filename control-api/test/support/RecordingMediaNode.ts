@@ -17,9 +17,10 @@ import type {
 const fingerprint = Array.from({ length: 32 }, () => 'AB').join(':');
 
 /**
- * A media node that records what signaling asked of it and fakes the answers.
- * Only for testing signaling's role checks on media messages; real media is
- * tested against the media-server.
+ * A media node that records what signaling asked of it and fakes the answers,
+ * reporting its producers opening and closing as a real node does. Only for
+ * testing signaling's role checks on media messages; real media is tested
+ * against the media-server.
  */
 export class RecordingMediaNode extends EventEmitter<MediaNodeEvents> implements MediaNode {
   closed = false;
@@ -65,8 +66,7 @@ export class RecordingMediaNode extends EventEmitter<MediaNodeEvents> implements
       detail: params.appData.source,
     });
     const producerId = `p${++this.#n}`;
-    this.producers.set(producerId, {
-      eventId: who.eventId,
+    const producer: ProducerInfo = {
       producerId,
       participantId: who.participantId,
       role: who.role,
@@ -74,7 +74,9 @@ export class RecordingMediaNode extends EventEmitter<MediaNodeEvents> implements
       kind: params.kind,
       source: params.appData.source,
       classroomId: who.classroomId,
-    });
+    };
+    this.producers.set(producerId, { eventId: who.eventId, ...producer });
+    this.emit('produceradded', { eventId: who.eventId, producer });
     return { producerId };
   }
   async consume(who: MediaParticipant, params: ConsumeParams): Promise<ConsumerOptions> {
@@ -99,12 +101,12 @@ export class RecordingMediaNode extends EventEmitter<MediaNodeEvents> implements
   }
   async closeProducer(who: MediaParticipant, producerId: string): Promise<void> {
     this.calls.push({ op: 'closeProducer', participantId: who.participantId, detail: producerId });
-    this.producers.delete(producerId);
+    this.#close(producerId);
   }
   async closeParticipant(who: MediaParticipant): Promise<void> {
     this.calls.push({ op: 'closeParticipant', participantId: who.participantId });
     for (const [id, p] of this.producers)
-      if (p.participantId === who.participantId) this.producers.delete(id);
+      if (p.participantId === who.participantId) this.#close(id);
   }
   async listProducers(eventId: string): Promise<ProducerInfo[]> {
     return [...this.producers.values()]
@@ -113,9 +115,16 @@ export class RecordingMediaNode extends EventEmitter<MediaNodeEvents> implements
   }
   async closeEvent(eventId: string): Promise<void> {
     this.calls.push({ op: 'closeEvent', detail: eventId });
-    for (const [id, p] of this.producers) if (p.eventId === eventId) this.producers.delete(id);
+    for (const [id, p] of this.producers) if (p.eventId === eventId) this.#close(id);
   }
   async close(): Promise<void> {
     this.closed = true;
+  }
+  #close(producerId: string): void {
+    const p = this.producers.get(producerId);
+    if (!p) return;
+    this.producers.delete(producerId);
+    const { eventId, ...producer } = p;
+    this.emit('producerclosed', { eventId, producer });
   }
 }

@@ -37,7 +37,7 @@ async function requireLiveOnStage(ctx: HandlerContext): Promise<void> {
   if (!(await liveOnStage(ctx))) throw new AppError(NOT_ON_STAGE.code, NOT_ON_STAGE.message);
 }
 
-/** Opens a producer and keeps it as this participant's. */
+/** Opens a producer and keeps it as this participant's (the media node announces it). */
 async function produce(ctx: HandlerContext, data: ProduceRequest): Promise<string> {
   const { self } = ctx;
   const { producerId } = await media(ctx, 'produce', () =>
@@ -59,9 +59,6 @@ async function produce(ctx: HandlerContext, data: ProduceRequest): Promise<strin
   };
   ctx.producers.set(producerId, info);
   ctx.log.info({ producerId, kind: data.kind, source: data.source }, 'producer opened');
-  await ctx.services.bus
-    .publish({ kind: 'media.producerAdded', eventId: self.eventId, producer: info })
-    .catch((err: unknown) => ctx.log.warn({ err }, 'bus publish failed'));
   return producerId;
 }
 
@@ -108,20 +105,12 @@ function produceOnStage(ctx: HandlerContext, classroomId: string, data: ProduceR
   });
 }
 
-/** Closes one of this participant's producers and tells the event. */
+/** Closes one of this participant's producers (the media node announces it). */
 export async function closeOwnProducer(ctx: HandlerContext, producerId: string): Promise<void> {
-  const info = ctx.producers.get(producerId);
-  if (!info) throw new AppError('NOT_FOUND', 'no such producer of yours');
-  ctx.producers.delete(producerId);
+  if (!ctx.producers.delete(producerId)) {
+    throw new AppError('NOT_FOUND', 'no such producer of yours');
+  }
   await media(ctx, 'close producer', () => ctx.services.media.closeProducer(ctx.media, producerId));
-  await ctx.services.bus
-    .publish({
-      kind: 'media.producerClosed',
-      eventId: ctx.self.eventId,
-      producerId,
-      role: info.role,
-    })
-    .catch((err: unknown) => ctx.log.warn({ err }, 'bus publish failed'));
 }
 
 export const mediaHandlers: Pick<
