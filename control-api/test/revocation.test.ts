@@ -1,5 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import type { JoinLink } from '@amphi/protocol';
 import { describe, expect, it } from 'vitest';
+import { Revocations } from '../src/auth/Revocations.ts';
+import type { Bus, GapHandler } from '../src/bus/Bus.ts';
+import { createLogger } from '../src/logger.ts';
 import { api, refusal, TestClient, useControlPlane } from './support/harness.ts';
 
 /**
@@ -103,6 +107,41 @@ describe('revoking a join link', () => {
     const self = await revoke(link.tokenId, link.token);
     expect([self.status, codeOf(self)]).toEqual([401, 'UNAUTHORIZED']);
     expect((await submit(link.token)).status).toBe(201);
+  });
+
+  it('an instance that missed the message still refuses the link within 5 s, and at once after a bus gap', async () => {
+    let now = Date.now();
+    const gaps: GapHandler[] = [];
+    const deaf = {
+      subscribe: () => () => {},
+      onGap: (h: GapHandler) => {
+        gaps.push(h);
+        return () => {};
+      },
+    } as unknown as Bus;
+    const revocations = new Revocations({
+      sql: env.plane.sql,
+      bus: deaf,
+      log: createLogger('silent'),
+      now: () => now,
+    });
+    const revokeBehindItsBack = (tokenId: string) =>
+      env.db`insert into join_link_revocations (token_id, event_id) values (${tokenId}, ${env.ev.eventId})`;
+
+    const missed = randomUUID();
+    expect(await revocations.isRevoked(missed)).toBe(false);
+    await revokeBehindItsBack(missed);
+    now += 4_900;
+    expect(await revocations.isRevoked(missed)).toBe(false); // its cached answer
+    now += 100;
+    expect(await revocations.isRevoked(missed)).toBe(true);
+
+    const duringGap = randomUUID();
+    expect(await revocations.isRevoked(duringGap)).toBe(false);
+    await revokeBehindItsBack(duringGap);
+    for (const gap of gaps) gap(null);
+    expect(await revocations.isRevoked(duringGap)).toBe(true);
+    revocations.close();
   });
 
   it('answers 404 for an event that does not exist', async () => {

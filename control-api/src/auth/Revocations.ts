@@ -61,7 +61,7 @@ export class Revocations {
       throw new AppError('NOT_FOUND', 'this join link was revoked in another event');
     }
     this.#remember(tokenId, true);
-    // Every instance closes the sockets of this link; until the bus delivers, the cache TTL bounds it.
+    // Every instance (this one too) closes the link's sockets when the bus delivers this.
     await this.#bus
       .publish({ kind: 'link.revoked', eventId, tokenId })
       .catch((err: unknown) =>
