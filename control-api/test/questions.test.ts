@@ -20,7 +20,8 @@ import {
 } from './support/harness.ts';
 
 const env = useControlPlane({
-  limits: { QUESTION_BURST: 50 },
+  // The transition-table test drives a few hundred moderator requests in a row.
+  limits: { QUESTION_BURST: 50, WS_MESSAGES_PER_SECOND: 1000, WS_MESSAGE_BURST: 1000 },
   seed: { classrooms: 3, status: 'live' },
 });
 
