@@ -17,9 +17,4 @@ export class KeyedLock {
     });
     return result;
   }
-
-  /** Keys with a task running or waiting (for tests and metrics). */
-  get size(): number {
-    return this.#tails.size;
-  }
 }

@@ -84,12 +84,12 @@ function produceOnStage(ctx: HandlerContext, classroomId: string, data: ProduceR
     if (!turn.ok) throw new AppError(turn.code, turn.message);
     for (const producerId of turn.replace) {
       const owner = open.find((p) => p.producerId === producerId) as ProducerInfo;
-      await media(ctx, 'close producer', () =>
-        ctx.services.media.closeProducer(
-          { ...ctx.media, participantId: owner.participantId },
-          producerId,
-        ),
-      );
+      // An owner already leaving takes its producers with it: nothing to wait for.
+      await ctx.services.media
+        .closeProducer({ ...ctx.media, participantId: owner.participantId }, producerId)
+        .catch((err: unknown) =>
+          ctx.log.debug({ err, producerId }, 'replaced producer already gone'),
+        );
       ctx.log.info(
         { producerId, from: owner.participantId },
         'stage producer replaced by a newer socket',
@@ -158,11 +158,9 @@ export const mediaHandlers: Pick<
           `a ${self.role} produces only ${PRODUCER_SOURCES[self.role].join(' or ')}`,
         );
       }
-      const producerId =
-        self.role === 'classroom' && self.classroomId
-          ? await produceOnStage(ctx, self.classroomId, data)
-          : await produce(ctx, data);
-      return { producerId };
+      if (self.role !== 'classroom') return { producerId: await produce(ctx, data) };
+      if (!self.classroomId) throw new AppError(NOT_ON_STAGE.code, NOT_ON_STAGE.message);
+      return { producerId: await produceOnStage(ctx, self.classroomId, data) };
     },
   },
   'media.consume': {
