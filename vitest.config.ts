@@ -13,6 +13,7 @@ export default defineConfig({
       'media-server/test/mediasoup-suite',
       'control-api',
       'studio',
+      'viewer',
       'loadtest',
       'e2e',
     ],

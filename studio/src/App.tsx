@@ -22,7 +22,7 @@ export function App() {
 }
 
 function Session({ join }: { join: JoinParams }) {
-  const { t } = useI18n();
+  const { t, errorText } = useI18n();
   const [attempt, setAttempt] = useState(0);
   const phase = useStudioSession(join, attempt);
   if (phase.kind === 'connecting') {
@@ -42,7 +42,7 @@ function Session({ join }: { join: JoinParams }) {
           ? t('app.ended')
           : error.code === 'TOKEN_REVOKED'
             ? t('app.revoked')
-            : t('app.error', { message: error.message })}{' '}
+            : t('app.error', { reason: errorText(error) })}{' '}
         {!final && (
           <button type="button" onClick={() => setAttempt((a) => a + 1)}>
             {t('app.retry')}

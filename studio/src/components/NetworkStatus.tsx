@@ -26,23 +26,27 @@ export function NetworkStatus({ network }: { network: NetworkView }) {
         : 'fair';
   const link = !network.online ? t('net.offline') : t(`net.${network.status}`);
   const parts = [link];
-  if (network.online && network.status === 'open') {
+  const open = network.online && network.status === 'open';
+  if (open) {
     parts.push(network.quality ? t(QUALITY_KEY[network.quality]) : t('net.quality.unknown'));
-    if (network.rttMs !== null) parts.push(t('net.rtt', { ms: Math.round(network.rttMs) }));
   }
   return (
     <div
       className={`net net--${level}`}
-      role="status"
-      aria-live="polite"
       data-testid="network-status"
       data-status={network.status}
       data-quality={network.quality ?? 'unknown'}
     >
       <span className="net__dot" aria-hidden="true" />
-      <span className="net__label">{t('net.label')}</span> {parts.join(' · ')}
-      {network.status === 'open' && !network.mediaAvailable && (
-        <span className="net__media"> — {t('net.media.unavailable')}</span>
+      {/* Only the state is announced: the latency figure changes every few seconds. */}
+      <span role="status">
+        <span className="net__label">{t('net.label')}</span> {parts.join(', ')}
+        {network.status === 'open' && !network.mediaAvailable && (
+          <span className="net__media"> — {t('net.media.unavailable')}</span>
+        )}
+      </span>
+      {open && network.rttMs !== null && (
+        <span className="net__rtt">, {t('net.rtt', { ms: Math.round(network.rttMs) })}</span>
       )}
     </div>
   );

@@ -1,5 +1,4 @@
 import { QuestionCategory } from '@amphi/protocol';
-import { SignalingError } from '@amphi/sdk';
 import { type FormEvent, type RefObject, useState } from 'react';
 import { useI18n } from '../i18n.tsx';
 
@@ -11,7 +10,7 @@ export function AskForm({
   onAsk: (text: string, category: QuestionCategory) => Promise<void>;
   inputRef: RefObject<HTMLTextAreaElement | null>;
 }) {
-  const { t } = useI18n();
+  const { t, errorText } = useI18n();
   const [text, setText] = useState('');
   const [category, setCategory] = useState<QuestionCategory>('job_reality');
   const [busy, setBusy] = useState(false);
@@ -29,8 +28,7 @@ export function AskForm({
       setText('');
       setMessage({ ok: true, text: t('ask.sent') });
     } catch (err) {
-      const m = err instanceof SignalingError ? err.message : String(err);
-      setMessage({ ok: false, text: t('ask.error', { message: m }) });
+      setMessage({ ok: false, text: t('ask.error', { reason: errorText(err) }) });
     } finally {
       setBusy(false);
     }
@@ -46,6 +44,7 @@ export function AskForm({
         rows={3}
         placeholder={t('ask.placeholder')}
         aria-label={t('ask.title')}
+        aria-keyshortcuts="Q"
         onChange={(e) => setText(e.target.value)}
       />
       <label>
@@ -61,11 +60,15 @@ export function AskForm({
       <button type="submit" className="big-button" disabled={busy}>
         {busy ? t('ask.sending') : t('ask.send')}
       </button>
-      {message && (
-        <p className={message.ok ? 'ok' : 'error'} role="alert">
-          {message.text}
-        </p>
-      )}
+      {/* Present before any result, so that screen readers announce each one. */}
+      <p
+        className={`ask-result ${message?.ok ? 'ok' : 'error'}`}
+        role="status"
+        aria-live="polite"
+        data-testid="ask-result"
+      >
+        {message?.text}
+      </p>
     </form>
   );
 }

@@ -26,7 +26,7 @@ function toggleFullScreen(): void {
 }
 
 export function ClassroomView({ params }: { params: JoinParams }) {
-  const { t, toggle, lang } = useI18n();
+  const { t, toggle, lang, errorText } = useI18n();
   const c = useClassroom(params);
   const { state } = c;
   const askInput = useRef<HTMLTextAreaElement>(null);
@@ -85,7 +85,7 @@ export function ClassroomView({ params }: { params: JoinParams }) {
             ? t('app.removed')
             : state.fatal.code === 'TOKEN_REVOKED'
               ? t('app.revoked')
-              : t('app.refused', { message: state.fatal.message })}
+              : t('app.refused', { reason: errorText(state.fatal) })}
         </p>
       </main>
     );
@@ -108,11 +108,12 @@ export function ClassroomView({ params }: { params: JoinParams }) {
           type="button"
           onClick={toggle}
           aria-label={t('lang.label')}
+          aria-keyshortcuts="L"
           lang={lang === 'fr' ? 'en' : 'fr'}
         >
           {t('lang.switch')}
         </button>
-        <button type="button" onClick={toggleFullScreen}>
+        <button type="button" onClick={toggleFullScreen} aria-keyshortcuts="F">
           {t('screen.full')}
         </button>
       </header>
@@ -150,6 +151,7 @@ export function ClassroomView({ params }: { params: JoinParams }) {
               className={`big-button ${state.handRaised ? 'active' : ''}`}
               aria-pressed={state.handRaised}
               onClick={() => void c.toggleHand().catch(() => {})}
+              aria-keyshortcuts="H"
               data-testid="hand"
             >
               {state.handRaised ? t('hand.lower') : t('hand.raise')}
@@ -159,6 +161,7 @@ export function ClassroomView({ params }: { params: JoinParams }) {
               className="big-button secondary"
               aria-pressed={state.audioOnly}
               onClick={() => void c.setAudioOnly(!state.audioOnly).catch(() => {})}
+              aria-keyshortcuts="A"
             >
               {state.audioOnly ? t('net.video') : t('net.audioOnly')}
             </button>

@@ -6,6 +6,8 @@ import { useI18n } from '../i18n.tsx';
 export function SpeakerTile({ media, audioOnly }: { media: RemoteMedia[]; audioOnly: boolean }) {
   const { t } = useI18n();
   const ref = useRef<HTMLVideoElement>(null);
+  const hasVideo = media.some((m) => m.track.kind === 'video');
+  const name = media[0]?.producer.name ?? '';
   const [blocked, setBlocked] = useState(false);
   const trackIds = media.map((m) => m.track.id).join(',');
 
@@ -44,8 +46,6 @@ export function SpeakerTile({ media, audioOnly }: { media: RemoteMedia[]; audioO
     };
   }, [blocked]);
 
-  const hasVideo = media.some((m) => m.track.kind === 'video');
-  const name = media[0]?.producer.name ?? '';
   return (
     <div className="tile">
       {/* biome-ignore lint/a11y/useMediaCaption: live speech, no captions track exists */}
@@ -53,7 +53,7 @@ export function SpeakerTile({ media, audioOnly }: { media: RemoteMedia[]; audioO
         ref={ref}
         autoPlay
         playsInline
-        aria-label={t('video.label')}
+        aria-label={name ? t('video.label', { name }) : t('video.labelUnnamed')}
         data-testid="speaker-video"
       />
       {name && (

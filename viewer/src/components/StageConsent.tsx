@@ -10,11 +10,11 @@ export function StageConsent({
 }: {
   onRespond: (accept: boolean, preview: MediaStream | null) => Promise<void>;
 }) {
-  const { t } = useI18n();
+  const { t, errorText } = useI18n();
   const video = useRef<HTMLVideoElement>(null);
   const acceptButton = useRef<HTMLButtonElement>(null);
   const [preview, setPreview] = useState<MediaStream | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
 
   useEffect(() => {
@@ -31,7 +31,7 @@ export function StageConsent({
         setPreview(s);
         if (video.current) video.current.srcObject = s;
       })
-      .catch((err: unknown) => setError((err as Error).message));
+      .catch((err: unknown) => setError(err));
     acceptButton.current?.focus();
     return () => {
       cancelled = true;
@@ -66,7 +66,9 @@ export function StageConsent({
           <video ref={video} autoPlay playsInline muted aria-label={t('stage.preview')} />
           <figcaption>{t('stage.preview')}</figcaption>
         </figure>
-        {error && <p className="error">{t('stage.noCamera', { message: error })}</p>}
+        {error !== null && (
+          <p className="error">{t('stage.noCamera', { reason: errorText(error) })}</p>
+        )}
         <div className="row">
           <button
             ref={acceptButton}

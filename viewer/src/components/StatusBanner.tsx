@@ -45,14 +45,13 @@ export function StatusBanner({
   return (
     <div
       className={`banner banner-${level}`}
-      role="status"
-      aria-live="polite"
       data-testid="net-banner"
       data-level={level}
       data-status={status.status}
     >
       <span className="dot" aria-hidden="true" />
-      <span>{text}</span>
+      {/* Only the state is announced: the latency figure changes every few seconds. */}
+      <span role="status">{text}</span>
       {status.status === 'reconnecting' && (
         <button type="button" onClick={onRetry}>
           {t('net.retryNow')}

@@ -36,11 +36,11 @@ export function ClassroomsPanel({ presence, onRemove }: Props) {
     <section className="panel classrooms" aria-labelledby="classrooms-title">
       <h2 id="classrooms-title">{t('mod.classrooms', { n: counts.classroom })}</h2>
       <p data-testid="presence-counts">
-        {t('mod.counts', {
-          speakers: counts.speaker,
-          moderators: counts.moderator,
-          classrooms: counts.classroom,
-        })}
+        {[
+          t('mod.count.speakers', { count: counts.speaker }),
+          t('mod.count.moderators', { count: counts.moderator }),
+          t('mod.count.classrooms', { count: counts.classroom }),
+        ].join(', ')}
       </p>
       <p
         data-testid="quality-summary"

@@ -16,7 +16,7 @@ import { ShortcutHelp } from './ShortcutHelp.tsx';
 
 /** The moderator's console: triage, the speaker's queue, hands and stage, who is connected. */
 export function ModeratorConsole({ session }: { session: StudioSession }) {
-  const { t } = useI18n();
+  const { t, errorText } = useI18n();
   const { state, network, remotes, request } = session;
   const pending = useMemo(() => pendingQueue(state.questions), [state.questions]);
   const approved = useMemo(() => approvedQueue(state.questions), [state.questions]);
@@ -50,10 +50,10 @@ export function ModeratorConsole({ session }: { session: StudioSession }) {
       try {
         await action();
       } catch (err) {
-        setError(t('mod.actionFailed', { message: (err as Error).message }));
+        setError(t('mod.actionFailed', { reason: errorText(err) }));
       }
     },
-    [t],
+    [t, errorText],
   );
 
   const moderate = useCallback(
@@ -178,7 +178,12 @@ export function ModeratorConsole({ session }: { session: StudioSession }) {
             {pending.length === 0 ? (
               <p className="empty">{t('mod.noPending')}</p>
             ) : (
-              <ul className="mq-list" data-testid="pending-questions" aria-live="polite">
+              <ul
+                className="mq-list"
+                data-testid="pending-questions"
+                aria-live="polite"
+                aria-keyshortcuts="J K"
+              >
                 {pending.map(row)}
               </ul>
             )}
@@ -188,7 +193,7 @@ export function ModeratorConsole({ session }: { session: StudioSession }) {
             {approved.length === 0 ? (
               <p className="empty">{t('mod.noApproved')}</p>
             ) : (
-              <ol className="mq-list" data-testid="approved-questions">
+              <ol className="mq-list" data-testid="approved-questions" aria-keyshortcuts="J K">
                 {approved.map(row)}
               </ol>
             )}
@@ -223,7 +228,11 @@ export function ModeratorConsole({ session }: { session: StudioSession }) {
           {speakerVideo && (
             <section className="panel" aria-labelledby="feed-title">
               <h2 id="feed-title">{t('mod.speakerFeed')}</h2>
-              <VideoTile source={speakerVideo.track} label={t('mod.speakerFeed')} />
+              <VideoTile
+                source={speakerVideo.track}
+                label={t('mod.speakerVideo', { name: speakerVideo.producer.name })}
+                testId="speaker-feed-video"
+              />
             </section>
           )}
           <ClassroomsPanel presence={state.presence} onRemove={remove} />

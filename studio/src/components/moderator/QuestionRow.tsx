@@ -73,7 +73,7 @@ export function QuestionRow(props: Props) {
           {q.pinned && <span className="tag">{t('speaker.pinned')}</span>}
           <span>{q.classroomName}</span> · <span>{t(`mod.category.${q.category}`)}</span>
           {q.askedBeforeEvent && <> · {t('mod.askedBefore')}</>}
-          {q.upvotes > 0 && <> · {t('speaker.upvotes', { n: q.upvotes })}</>}
+          {q.upvotes > 0 && <> · {t('speaker.upvotes', { count: q.upvotes })}</>}
         </p>
         {mode === 'edit' ? (
           <form

@@ -16,6 +16,7 @@ export function ShortcutHelp({ open, onToggle }: { open: boolean; onToggle: () =
           aria-expanded={open}
           aria-controls="shortcuts-list"
           onClick={onToggle}
+          aria-keyshortcuts="?"
           data-testid="shortcuts-toggle"
         >
           {t('mod.shortcuts')} <kbd>?</kbd>

@@ -32,7 +32,7 @@ export function CoSpeakers({
       ) : (
         <ul className="tiles">
           {tiles.map(([id, tracks], i) => {
-            const label = tracks.name || `${t('speaker.coSpeaker')} ${i + 2}`;
+            const label = tracks.name || t('speaker.coSpeaker', { n: i + 2 });
             return (
               <li key={id} className="tile" data-testid="co-speaker-tile" data-participant-id={id}>
                 <VideoTile source={tracks.video ?? null} label={label} />

@@ -41,12 +41,13 @@ export function QuestionQueue({ questions, onMark }: Props) {
                 <p className="question__text">{q.text}</p>
                 <p className="question__meta">
                   {q.classroomName} · {t(`mod.category.${q.category}`)}
-                  {q.upvotes > 0 && <> · {t('speaker.upvotes', { n: q.upvotes })}</>}
+                  {q.upvotes > 0 && <> · {t('speaker.upvotes', { count: q.upvotes })}</>}
                 </p>
                 {answering ? (
                   <button
                     type="button"
                     onClick={() => onMark(q, 'answered')}
+                    aria-keyshortcuts="D"
                     data-testid="speaker-question-answered"
                   >
                     {t('speaker.answerDone')}
@@ -55,6 +56,7 @@ export function QuestionQueue({ questions, onMark }: Props) {
                   <button
                     type="button"
                     onClick={() => onMark(q, 'answering')}
+                    aria-keyshortcuts={q.id === next?.id ? 'N' : undefined}
                     data-testid="speaker-question-answering"
                   >
                     {q.id === next?.id ? t('speaker.answerNext') : t('speaker.answerThis')}

@@ -50,6 +50,7 @@ export function SourcePreviews({
                 className="preview__button"
                 aria-pressed={onAir}
                 aria-label={t('speaker.switchTo', { label: s.label, key })}
+                aria-keyshortcuts={key || undefined}
                 onClick={() => onSelect(s.id)}
                 data-testid={`camera-switch-${i + 1}`}
                 data-source-id={s.id}

@@ -25,7 +25,7 @@ function storedStart(eventId: string): number | null {
 
 /** The speaker's studio: sources, program, microphone, live, questions, stage, co-speakers. */
 export function SpeakerView({ session }: { session: StudioSession }) {
-  const { t } = useI18n();
+  const { t, errorText } = useI18n();
   const { state, network, remotes, publish, request } = session;
   const media = useLocalMedia({
     camera: (n) => t('speaker.camera', { n }),
@@ -50,15 +50,19 @@ export function SpeakerView({ session }: { session: StudioSession }) {
   // Program switch: the same producer sends another track (replaceTrack, no renegotiation).
   useEffect(() => {
     if (programTrack && video.current) {
-      video.current.replaceTrack(programTrack).catch((err: Error) => setError(err.message));
+      video.current
+        .replaceTrack(programTrack)
+        .catch((err: unknown) => setError(t('speaker.publishError', { reason: errorText(err) })));
     }
-  }, [programTrack]);
+  }, [programTrack, t, errorText]);
 
   useEffect(() => {
     if (media.micTrack && audio.current) {
-      audio.current.replaceTrack(media.micTrack).catch((err: Error) => setError(err.message));
+      audio.current
+        .replaceTrack(media.micTrack)
+        .catch((err: unknown) => setError(t('speaker.publishError', { reason: errorText(err) })));
     }
-  }, [media.micTrack]);
+  }, [media.micTrack, t, errorText]);
 
   // Mute: the microphone sends silence (DTX keeps it near zero bits) without a new producer.
   useEffect(() => {
@@ -80,9 +84,9 @@ export function SpeakerView({ session }: { session: StudioSession }) {
       await video.current?.close().catch(() => {});
       video.current = null;
       setAir('off');
-      setError(t('speaker.publishError', { message: (err as Error).message }));
+      setError(t('speaker.publishError', { reason: errorText(err) }));
     }
-  }, [programTrack, media.micTrack, publish, startedAt, state.event.id, t]);
+  }, [programTrack, media.micTrack, publish, startedAt, state.event.id, t, errorText]);
 
   const end = useCallback(async () => {
     const closing = [video.current, audio.current];
@@ -94,11 +98,11 @@ export function SpeakerView({ session }: { session: StudioSession }) {
 
   const markQuestion = useCallback(
     (question: Question, action: 'answering' | 'answered') => {
-      request('question.moderate', { action, questionId: question.id }).catch((err: Error) =>
-        setError(err.message),
+      request('question.moderate', { action, questionId: question.id }).catch((err: unknown) =>
+        setError(t('mod.actionFailed', { reason: errorText(err) })),
       );
     },
-    [request],
+    [request, t, errorText],
   );
 
   useEffect(() => {
@@ -188,6 +192,7 @@ export function SpeakerView({ session }: { session: StudioSession }) {
                 aria-pressed={muted}
                 className={muted ? 'danger' : ''}
                 onClick={() => setMuted((m) => !m)}
+                aria-keyshortcuts="M"
                 disabled={!media.micTrack}
                 data-testid="mute"
               >
