@@ -23,6 +23,17 @@ describe('error messages', () => {
     expect(errorMessage(offline, 'fr')).toMatch(/^pas de connexion au serveur/);
   });
 
+  it('says that what was typed was refused when the socket names the field', () => {
+    const refused = new SignalingError('INVALID_MESSAGE', 'data.text: control characters…', [
+      { path: 'data.text', message: 'control characters are not allowed' },
+    ]);
+    expect(errorMessage(refused, 'fr')).toBe(ERROR_MESSAGES.VALIDATION_FAILED.fr);
+    const envelope = new SignalingError('INVALID_MESSAGE', 'id: expected number', [
+      { path: 'id', message: 'expected number' },
+    ]);
+    expect(errorMessage(envelope, 'fr')).toBe(ERROR_MESSAGES.INVALID_MESSAGE.fr);
+  });
+
   it('names a camera refusal in French, and anything unknown with a generic sentence', () => {
     const denied = new DOMException('Permission denied', 'NotAllowedError');
     expect(errorMessage(denied, 'fr')).toMatch(/refuse l’accès à la caméra/);

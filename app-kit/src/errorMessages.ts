@@ -11,7 +11,7 @@ export type KnownErrorCode = ErrorCode | ClientErrorCode;
  * apps show this. A code without its sentence here is a type error (and
  * errorMessages.test.ts fails on a code added to protocol without one).
  * Each sentence follows « Impossible de… : » or « Action refusée : » in the
- * apps, hence the lower-case start.
+ * apps, hence the lower-case start and no colon of its own (« ; » instead).
  */
 export const ERROR_MESSAGES: Record<KnownErrorCode, Record<Lang, string>> = {
   INVALID_JSON: {
@@ -23,36 +23,36 @@ export const ERROR_MESSAGES: Record<KnownErrorCode, Record<Lang, string>> = {
     en: 'the message sent to the server is incomplete or malformed',
   },
   UNKNOWN_TYPE: {
-    fr: 'le serveur ne connaît pas cette demande : rechargez la page pour la mettre à jour',
-    en: 'the server does not know this request: reload the page to update it',
+    fr: 'le serveur ne connaît pas cette demande ; rechargez la page pour la mettre à jour',
+    en: 'the server does not know this request; reload the page to update it',
   },
   MESSAGE_TOO_LARGE: {
     fr: 'le message est trop long',
     en: 'the message is too long',
   },
   VALIDATION_FAILED: {
-    fr: 'ce qui a été saisi n’est pas valide : vérifiez le texte et réessayez',
-    en: 'what was entered is not valid: check the text and try again',
+    fr: 'ce qui a été saisi n’est pas valide ; vérifiez le texte et réessayez',
+    en: 'what was entered is not valid; check the text and try again',
   },
   RATE_LIMITED: {
-    fr: 'trop de demandes en peu de temps : patientez un instant, puis réessayez',
-    en: 'too many requests in a short time: wait a moment, then try again',
+    fr: 'trop de demandes en peu de temps ; patientez un instant, puis réessayez',
+    en: 'too many requests in a short time; wait a moment, then try again',
   },
   UNAUTHORIZED: {
     fr: 'il faut un lien de connexion valide pour rejoindre la séance',
     en: 'a valid join link is needed to join the session',
   },
   TOKEN_INVALID: {
-    fr: 'ce lien de connexion n’est pas valide : vérifiez qu’il a été copié en entier, ou demandez-en un nouveau à l’organisateur',
-    en: 'this join link is not valid: check that it was copied whole, or ask the organiser for a new one',
+    fr: 'ce lien de connexion n’est pas valide ; vérifiez qu’il a été copié en entier, ou demandez-en un nouveau à l’organisateur',
+    en: 'this join link is not valid; check that it was copied whole, or ask the organiser for a new one',
   },
   TOKEN_EXPIRED: {
-    fr: 'ce lien de connexion a expiré : demandez-en un nouveau à l’organisateur',
-    en: 'this join link has expired: ask the organiser for a new one',
+    fr: 'ce lien de connexion a expiré ; demandez-en un nouveau à l’organisateur',
+    en: 'this join link has expired; ask the organiser for a new one',
   },
   TOKEN_REVOKED: {
-    fr: 'l’organisateur a révoqué ce lien : demandez-lui un nouveau lien',
-    en: 'the organiser revoked this link: ask them for a new one',
+    fr: 'l’organisateur a révoqué ce lien ; demandez-lui un nouveau lien',
+    en: 'the organiser revoked this link; ask them for a new one',
   },
   WRONG_EVENT: {
     fr: 'ce lien est celui d’une autre séance',
@@ -63,16 +63,16 @@ export const ERROR_MESSAGES: Record<KnownErrorCode, Record<Lang, string>> = {
     en: 'your role in the session does not allow it',
   },
   PROTOCOL_VERSION_UNSUPPORTED: {
-    fr: 'cette page n’est plus à jour : rechargez-la',
-    en: 'this page is out of date: reload it',
+    fr: 'cette page n’est plus à jour ; rechargez-la',
+    en: 'this page is out of date; reload it',
   },
   NOT_FOUND: {
     fr: 'ce que vous demandez n’existe pas ou plus (la liste a peut-être changé entre-temps)',
     en: 'what you asked for does not exist or no longer exists (the list may have changed meanwhile)',
   },
   CONFLICT: {
-    fr: 'quelqu’un d’autre de la modération a modifié cette question au même moment : vérifiez-la et réessayez',
-    en: 'another moderator changed this question at the same time: check it and try again',
+    fr: 'quelqu’un d’autre de la modération a modifié cette question au même moment ; vérifiez-la et réessayez',
+    en: 'another moderator changed this question at the same time; check it and try again',
   },
   NOT_ENROLLED: {
     fr: 'cette classe n’est pas inscrite à la séance',
@@ -95,48 +95,48 @@ export const ERROR_MESSAGES: Record<KnownErrorCode, Record<Lang, string>> = {
     en: 'your class already supports this question',
   },
   NOT_JOINED: {
-    fr: 'la connexion vidéo n’est pas encore prête : réessayez dans un instant',
-    en: 'the video connection is not ready yet: try again in a moment',
+    fr: 'la connexion vidéo n’est pas encore prête ; réessayez dans un instant',
+    en: 'the video connection is not ready yet; try again in a moment',
   },
   TOO_MANY_PRODUCERS: {
     fr: 'une caméra et un micro sont déjà envoyés pour ce passage sur scène',
     en: 'a camera and a microphone are already being sent for this stage turn',
   },
   WRONG_TRANSPORT_DIRECTION: {
-    fr: 'la connexion vidéo a rencontré une erreur : rechargez la page',
-    en: 'the video connection hit an error: reload the page',
+    fr: 'la connexion vidéo a rencontré une erreur ; rechargez la page',
+    en: 'the video connection hit an error; reload the page',
   },
   MEDIA_UNAVAILABLE: {
     fr: 'la vidéo est indisponible sur le serveur pour le moment',
     en: 'video is not available on the server right now',
   },
   MEDIA_ERROR: {
-    fr: 'le serveur vidéo a rencontré une erreur : réessayez',
-    en: 'the video server hit an error: try again',
+    fr: 'le serveur vidéo a rencontré une erreur ; réessayez',
+    en: 'the video server hit an error; try again',
   },
   INTERNAL: {
-    fr: 'le serveur a rencontré une erreur inattendue : réessayez dans un instant',
-    en: 'the server hit an unexpected error: try again in a moment',
+    fr: 'le serveur a rencontré une erreur inattendue ; réessayez dans un instant',
+    en: 'the server hit an unexpected error; try again in a moment',
   },
   DISCONNECTED: {
-    fr: 'pas de connexion au serveur pour le moment : réessayez dans un instant',
-    en: 'not connected to the server right now: try again in a moment',
+    fr: 'pas de connexion au serveur pour le moment ; réessayez dans un instant',
+    en: 'not connected to the server right now; try again in a moment',
   },
   TIMEOUT: {
-    fr: 'le serveur n’a pas répondu à temps : réessayez',
-    en: 'the server did not answer in time: try again',
+    fr: 'le serveur n’a pas répondu à temps ; réessayez',
+    en: 'the server did not answer in time; try again',
   },
   CLOSED: {
-    fr: 'la connexion à la séance est fermée : rechargez la page',
-    en: 'the connection to the session is closed: reload the page',
+    fr: 'la connexion à la séance est fermée ; rechargez la page',
+    en: 'the connection to the session is closed; reload the page',
   },
 };
 
 /** The browser's camera and microphone errors (`DOMException` names), whose own messages are English. */
 export const DEVICE_ERROR_MESSAGES: Record<string, Record<Lang, string>> = {
   NotAllowedError: {
-    fr: 'le navigateur refuse l’accès à la caméra ou au micro : autorisez-le dans la barre d’adresse',
-    en: 'the browser denies access to the camera or microphone: allow it from the address bar',
+    fr: 'le navigateur refuse l’accès à la caméra ou au micro ; autorisez-le dans la barre d’adresse',
+    en: 'the browser denies access to the camera or microphone; allow it from the address bar',
   },
   NotFoundError: {
     fr: 'aucune caméra ou aucun micro n’est branché',
@@ -154,14 +154,19 @@ export const DEVICE_ERROR_MESSAGES: Record<string, Record<Lang, string>> = {
 
 /** Anything else: a bug or a browser's own failure, never shown raw. */
 export const UNKNOWN_ERROR: Record<Lang, string> = {
-  fr: 'une erreur inattendue est survenue : réessayez',
-  en: 'something unexpected went wrong: try again',
+  fr: 'une erreur inattendue est survenue ; réessayez',
+  en: 'something unexpected went wrong; try again',
 };
 
 /** What went wrong, in `lang`: by the error's `code`, else by its name (camera errors), else a generic sentence. */
 export function errorMessage(err: unknown, lang: Lang): string {
   if (typeof err === 'object' && err !== null) {
-    const { code, name } = err as { code?: unknown; name?: unknown };
+    const { code, name, details } = err as { code?: unknown; name?: unknown; details?: unknown };
+    if (code === 'INVALID_MESSAGE' && namesAField(details)) {
+      // The socket answers INVALID_MESSAGE to a request whose data the schema refused
+      // (`data.text`...): for the person, what they typed was refused.
+      return ERROR_MESSAGES.VALIDATION_FAILED[lang];
+    }
     if (typeof code === 'string' && Object.hasOwn(ERROR_MESSAGES, code)) {
       return ERROR_MESSAGES[code as KnownErrorCode][lang];
     }
@@ -170,4 +175,11 @@ export function errorMessage(err: unknown, lang: Lang): string {
     }
   }
   return UNKNOWN_ERROR[lang];
+}
+
+function namesAField(details: unknown): boolean {
+  return (
+    Array.isArray(details) &&
+    details.some((d) => typeof d?.path === 'string' && d.path.startsWith('data.'))
+  );
 }

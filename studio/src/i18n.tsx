@@ -172,7 +172,7 @@ const fr = {
   'mod.actionFailed': 'Action refusée : {reason}',
   'mod.preview': 'Aperçu',
   'mod.speakerFeed': 'Ce que voient les classes',
-  'mod.speakerVideo': 'Vidéo de {name}',
+  'mod.speakerVideo': 'Vidéo : {name}',
 } as const;
 
 export type MessageKey = keyof typeof fr;
@@ -348,7 +348,7 @@ const en: Table = {
   'mod.actionFailed': 'Action refused: {reason}',
   'mod.preview': 'Preview',
   'mod.speakerFeed': 'What classrooms see',
-  'mod.speakerVideo': 'Video of {name}',
+  'mod.speakerVideo': 'Video: {name}',
 };
 
 export const TABLES: Record<Lang, Table> = { fr, en };

@@ -27,7 +27,7 @@ const fr = {
   'net.mediaUnavailable': 'Vidéo indisponible sur le serveur pour le moment.',
 
   'video.waiting': 'En attente de l’intervenant ou de l’intervenante…',
-  'video.label': 'Vidéo de {name}',
+  'video.label': 'Vidéo : {name}',
   'video.labelUnnamed': 'Vidéo de l’intervenant ou de l’intervenante',
   'video.unmute': 'Activer le son',
   'video.audioOnlyHint': 'Mode son seul : la vidéo est coupée pour économiser le réseau.',
@@ -130,7 +130,7 @@ const en: Record<MessageKey, string> = {
   'net.mediaUnavailable': 'Video is not available on the server right now.',
 
   'video.waiting': 'Waiting for the speaker…',
-  'video.label': 'Video of {name}',
+  'video.label': 'Video: {name}',
   'video.labelUnnamed': 'Speaker video',
   'video.unmute': 'Turn sound on',
   'video.audioOnlyHint': 'Audio only: video is off to save the network.',

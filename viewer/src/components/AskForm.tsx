@@ -14,21 +14,24 @@ export function AskForm({
   const [text, setText] = useState('');
   const [category, setCategory] = useState<QuestionCategory>('job_reality');
   const [busy, setBusy] = useState(false);
-  const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
+  // What became of the last send, told in the language shown now (the switch may come after).
+  const [result, setResult] = useState<
+    { kind: 'sent' } | { kind: 'tooShort' } | { kind: 'failed'; error: unknown } | null
+  >(null);
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     if (text.trim().length < 3) {
-      setMessage({ ok: false, text: t('ask.tooShort') });
+      setResult({ kind: 'tooShort' });
       return;
     }
     setBusy(true);
     try {
       await onAsk(text.trim(), category);
       setText('');
-      setMessage({ ok: true, text: t('ask.sent') });
+      setResult({ kind: 'sent' });
     } catch (err) {
-      setMessage({ ok: false, text: t('ask.error', { reason: errorText(err) }) });
+      setResult({ kind: 'failed', error: err });
     } finally {
       setBusy(false);
     }
@@ -62,12 +65,14 @@ export function AskForm({
       </button>
       {/* Present before any result, so that screen readers announce each one. */}
       <p
-        className={`ask-result ${message?.ok ? 'ok' : 'error'}`}
+        className={`ask-result ${result?.kind === 'sent' ? 'ok' : 'error'}`}
         role="status"
         aria-live="polite"
         data-testid="ask-result"
       >
-        {message?.text}
+        {result?.kind === 'sent' && t('ask.sent')}
+        {result?.kind === 'tooShort' && t('ask.tooShort')}
+        {result?.kind === 'failed' && t('ask.error', { reason: errorText(result.error) })}
       </p>
     </form>
   );
