@@ -65,6 +65,10 @@ export const ModerateQuestion = z.discriminatedUnion('action', [
   /** The speaker is answering it now; the previous `answering` one becomes `answered`. */
   z.strictObject({ action: z.literal('answering'), questionId: Uuid }),
   z.strictObject({ action: z.literal('answered'), questionId: Uuid }),
+  /** Back to triage: an approved or rejected question is pending again (a moderator's undo). */
+  z.strictObject({ action: z.literal('reopen'), questionId: Uuid }),
+  /** A merged question is pending again; the backers the merge carried over leave the target. */
+  z.strictObject({ action: z.literal('unmerge'), questionId: Uuid }),
 ]);
 export type ModerateQuestion = z.infer<typeof ModerateQuestion>;
 export type ModerationActionName = ModerateQuestion['action'] | 'reorder';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Uuid } from './common.ts';
+import { IsoDateTime, Uuid } from './common.ts';
 import { ErrorBody } from './errors.ts';
 import { ConnectionQuality, JoinResult, Presence, RaisedHand, Self, Stage } from './live.ts';
 import {
@@ -44,6 +44,15 @@ export const RequestEnvelope = z.strictObject({
 });
 export type RequestEnvelope = z.infer<typeof RequestEnvelope>;
 
+/** A classroom a moderator removed from the event, as the console lists it to reinstate it. */
+export const RemovedClassroom = z.object({
+  classroomId: Uuid,
+  /** "4e B, Collège Jean Moulin (Pointe-à-Pitre)" */
+  name: z.string(),
+  removedAt: IsoDateTime,
+});
+export type RemovedClassroom = z.infer<typeof RemovedClassroom>;
+
 const Empty = z.strictObject({});
 const Ok = z.object({});
 
@@ -84,6 +93,13 @@ export const Requests = {
   /** The client's own reading of its connection, sent when it changes; moderators see it. */
   'presence.quality': { data: z.strictObject({ quality: ConnectionQuality }), result: Ok },
   'participant.remove': { data: z.strictObject({ classroomId: Uuid }), result: Ok },
+  /** A moderator takes a removal back: the classroom's link opens the event again. */
+  'participant.reinstate': { data: z.strictObject({ classroomId: Uuid }), result: Ok },
+  /** The classrooms removed from the event, most recent first (moderators: to reinstate one). */
+  'participant.removed': {
+    data: Empty,
+    result: z.object({ classrooms: z.array(RemovedClassroom) }),
+  },
 
   // Media
   'media.createTransport': {

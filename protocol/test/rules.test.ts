@@ -35,16 +35,28 @@ const ROLES = Role.options;
 
 // The expected table, written as the spec, one line per state: for each action,
 // the next state, '=' (status unchanged), or '-' (refused in that state).
-//                   approve     reject      merge     edit  pin  answering    answered
+// reopen and unmerge are the console's undo: back to triage.
+//            approve     reject      merge     edit pin  answering    answered    reopen     unmerge
+// biome-ignore format: the spec reads as a table
 const MODERATOR = {
-  pending: /*    */ ['approved', 'rejected', 'merged', '=', '-', '-', /*    */ '-'],
-  approved: /*   */ ['-', /*  */ 'rejected', 'merged', '=', '=', 'answering', 'answered'],
-  rejected: /*   */ ['approved', '-', /*  */ 'merged', '=', '-', '-', /*    */ '-'],
-  merged: /*     */ ['-', /*  */ '-', /*  */ '-', /* */ '-', '-', '-', /*    */ '-'],
-  answering: /*  */ ['-', /*  */ '-', /*  */ '-', /* */ '=', '=', '-', /*    */ 'answered'],
-  answered: /*   */ ['-', /*  */ '-', /*  */ '-', /* */ '-', '-', 'answering', '-'],
+  pending:   ['approved', 'rejected', 'merged', '=', '-', '-',         '-',        '-',       '-'],
+  approved:  ['-',        'rejected', 'merged', '=', '=', 'answering', 'answered', 'pending', '-'],
+  rejected:  ['approved', '-',        'merged', '=', '-', '-',         '-',        'pending', '-'],
+  merged:    ['-',        '-',        '-',      '-', '-', '-',         '-',        '-',       'pending'],
+  answering: ['-',        '-',        '-',      '=', '=', '-',         'answered', '-',       '-'],
+  answered:  ['-',        '-',        '-',      '-', '-', 'answering', '-',        '-',       '-'],
 } as const satisfies Record<QuestionStatus, readonly string[]>;
-const COLUMNS = ['approve', 'reject', 'merge', 'edit', 'pin', 'answering', 'answered'] as const;
+const COLUMNS = [
+  'approve',
+  'reject',
+  'merge',
+  'edit',
+  'pin',
+  'answering',
+  'answered',
+  'reopen',
+  'unmerge',
+] as const;
 /** The speaker takes questions itself: answering and answered, nothing else. */
 const SPEAKER_ACTIONS: readonly string[] = ['answering', 'answered'];
 
@@ -70,7 +82,7 @@ describe('question transitions', () => {
   );
 
   it('covers every state × action × role', () => {
-    expect(cases).toHaveLength(6 * 7 * 3);
+    expect(cases).toHaveLength(6 * 9 * 3);
   });
 
   it.each(cases)('$role $action on a $status question', ({ status, action, role, want }) => {
@@ -90,7 +102,12 @@ describe('question transitions', () => {
       'edit',
       'merge',
       'reject',
+      'reopen',
     ]);
+    // Every triage decision has its way back (the console's undo), for moderators only.
+    expect(actionsAllowed('rejected', 'moderator')).toEqual(['approve', 'edit', 'merge', 'reopen']);
+    expect(actionsAllowed('merged', 'moderator')).toEqual(['unmerge']);
+    expect(actionsAllowed('answered', 'moderator')).toEqual(['answering']);
     expect(actionsAllowed('answering', 'moderator')).toEqual(['answered', 'pin', 'edit']);
     expect(actionsAllowed('approved', 'speaker')).toEqual(['answering', 'answered']);
     for (const status of STATUSES) expect(actionsAllowed(status, 'classroom')).toEqual([]);

@@ -1,4 +1,4 @@
-import type { RaisedHand, Stage } from '@amphi/protocol';
+import type { RaisedHand, RemovedClassroom, Stage } from '@amphi/protocol';
 import type { Bus } from '../bus/Bus.ts';
 import type { BusMessage } from '../bus/BusMessage.ts';
 import { classroomDisplayName } from '../catalog/CatalogStore.ts';
@@ -256,6 +256,36 @@ export class StageService {
     await this.clear(eventId, classroomId).catch(() => {});
     this.#log.info({ eventId, classroomId }, 'classroom removed from event');
     await this.#publish({ kind: 'participant.remove', eventId, classroomId });
+  }
+
+  /**
+   * Takes a removal back: the classroom's link opens the event again (the
+   * upgrade reads `classroom_removals`). Written to the moderation log; false
+   * when the classroom was not removed.
+   */
+  async reinstateClassroom(eventId: string, classroomId: string, by: string): Promise<boolean> {
+    const rows = await this.#sql`delete from classroom_removals
+      where event_id = ${eventId} and classroom_id = ${classroomId} returning classroom_id`;
+    if (rows.length === 0) return false;
+    await this
+      .#sql`insert into moderation_actions (event_id, classroom_id, actor_role, actor_name, action)
+                    values (${eventId}, ${classroomId}, 'moderator', ${by}, 'reinstate_classroom')`;
+    this.#log.info({ eventId, classroomId }, 'classroom reinstated in event');
+    return true;
+  }
+
+  /** The classrooms removed from the event, most recent first. */
+  async removedClassrooms(eventId: string): Promise<RemovedClassroom[]> {
+    const rows = await this.#sql<(Omit<HandRow, 'raisedAt'> & { removedAt: Date })[]>`
+      select r.classroom_id, r.removed_at, c.label, s.name as school_name, s.town
+      from classroom_removals r join classrooms c on c.id = r.classroom_id
+      join schools s on s.id = c.school_id
+      where r.event_id = ${eventId} order by r.removed_at desc, r.classroom_id`;
+    return rows.map((r) => ({
+      classroomId: r.classroomId,
+      name: classroomDisplayName(r),
+      removedAt: r.removedAt.toISOString(),
+    }));
   }
 
   /** Stops waiting on disconnected classrooms; the stage stays as it is. */

@@ -68,6 +68,13 @@ const ORDER_BY = QUEUE_ORDER.map(
 
 const refused = (r: Refusal) => new AppError(r.code, r.message);
 
+/** A question's upvote count, from its backers (after a merge or an unmerge moved some). */
+async function recountUpvotes(tx: Sql, questionId: string): Promise<void> {
+  await tx`update questions set updated_at = now(),
+           upvotes = (select count(*) from question_upvotes where question_id = ${questionId})
+           where id = ${questionId}`;
+}
+
 export function toQuestion(row: NamedRow): Question {
   return {
     id: row.id,
@@ -252,18 +259,46 @@ export class QuestionStore {
             await tx`update questions set status = ${next}, merged_into_id = ${target.id},
                      pinned = false, rank = null, updated_at = now() where id = ${current.id}`;
             // The asking classroom and its upvoters now back the target question.
-            await tx`
+            const carried = await tx<{ classroomId: string }[]>`
               insert into question_upvotes (question_id, classroom_id)
               select ${target.id}, c from (
                 select ${current.classroomId}::uuid as c
                 union select classroom_id from question_upvotes where question_id = ${current.id}
               ) backers where c <> ${target.classroomId}
-              on conflict do nothing`;
-            await tx`update questions set updated_at = now(),
-                     upvotes = (select count(*) from question_upvotes where question_id = ${target.id})
-                     where id = ${target.id}`;
+              on conflict do nothing returning classroom_id`;
+            await recountUpvotes(tx, target.id);
             changed.push({ id: target.id, previousStatus: target.status });
             details.intoQuestionId = target.id;
+            // What an unmerge takes back: only the backers the merge added.
+            details.carriedBackers = carried.map((b) => b.classroomId);
+            break;
+          }
+          case 'reopen':
+            await tx`update questions set status = ${next}, pinned = false, rank = null,
+                     updated_at = now() where id = ${current.id}`;
+            break;
+          case 'unmerge': {
+            const [merge] = await tx<
+              { details: { intoQuestionId?: string; carriedBackers?: string[] } }[]
+            >`
+              select details from moderation_actions
+              where question_id = ${current.id} and action = 'merge'
+              order by id desc limit 1`;
+            await tx`update questions set status = ${next}, merged_into_id = null,
+                     updated_at = now() where id = ${current.id}`;
+            const targetId = current.mergedIntoId ?? merge?.details.intoQuestionId ?? null;
+            const carried = merge?.details.carriedBackers ?? [];
+            if (targetId) {
+              const [target] = await tx<{ status: QuestionStatus }[]>`
+                select status from questions where id = ${targetId} for update`;
+              if (target) {
+                await tx`delete from question_upvotes
+                         where question_id = ${targetId} and classroom_id = any(${carried}::uuid[])`;
+                await recountUpvotes(tx, targetId);
+                changed.push({ id: targetId, previousStatus: target.status });
+              }
+              details.fromQuestionId = targetId;
+            }
             break;
           }
           case 'edit':

@@ -13,6 +13,8 @@ export const QUESTION_ACTIONS: readonly QuestionAction[] = [
   'edit',
   'merge',
   'reject',
+  'reopen',
+  'unmerge',
 ];
 
 interface ActionRule {
@@ -30,6 +32,10 @@ interface ActionRule {
  *
  * - A pending question is approved into the queue, rejected, or merged into a
  *   duplicate; a rejected one can be restored (approved) or merged.
+ * - Each triage decision can be taken back (the console's undo): an approved or
+ *   rejected question is reopened (pending again), a merged one unmerged
+ *   (pending again, its backers taken back from the target). Not an answered
+ *   one: the speaker has said it in front of the classes.
  * - Only queued questions (approved, being answered) are pinned: the pin orders
  *   the queue, a pending question is not in it yet.
  * - The speaker takes questions itself: it says which one it is answering
@@ -45,6 +51,8 @@ export const QUESTION_TRANSITIONS: Readonly<Record<QuestionAction, ActionRule>> 
   pin: { from: ['approved', 'answering'], to: null, roles: ['moderator'] },
   answering: { from: ['approved', 'answered'], to: 'answering', roles: ['moderator', 'speaker'] },
   answered: { from: ['approved', 'answering'], to: 'answered', roles: ['moderator', 'speaker'] },
+  reopen: { from: ['approved', 'rejected'], to: 'pending', roles: ['moderator'] },
+  unmerge: { from: ['merged'], to: 'pending', roles: ['moderator'] },
 };
 
 /** A refused request: the error code the server answers with, and why. */

@@ -50,7 +50,13 @@ async function liveState(ctx: HandlerContext): Promise<LiveState> {
 
 export const sessionHandlers: Pick<
   HandlerTable,
-  'join' | 'ping' | 'presence.get' | 'presence.quality' | 'participant.remove'
+  | 'join'
+  | 'ping'
+  | 'presence.get'
+  | 'presence.quality'
+  | 'participant.remove'
+  | 'participant.reinstate'
+  | 'participant.removed'
 > = {
   join: {
     roles: ALL_ROLES,
@@ -104,6 +110,25 @@ export const sessionHandlers: Pick<
       }
       await ctx.services.stage.removeClassroom(ctx.self.eventId, data.classroomId, ctx.self.name);
       return {};
+    },
+  },
+  'participant.reinstate': {
+    roles: ['moderator'],
+    async handle(ctx, data) {
+      const { eventId, name } = ctx.self;
+      const reinstated = await ctx.services.stage.reinstateClassroom(
+        eventId,
+        data.classroomId,
+        name,
+      );
+      if (!reinstated) throw new AppError('NOT_FOUND', 'this classroom is not removed');
+      return {};
+    },
+  },
+  'participant.removed': {
+    roles: ['moderator'],
+    async handle(ctx) {
+      return { classrooms: await ctx.services.stage.removedClassrooms(ctx.self.eventId) };
     },
   },
 };
