@@ -88,6 +88,11 @@ describe('French first, English on demand, whatever the server says', () => {
       timeout: 20_000,
     });
     expect(await feed.getAttribute('aria-label')).toBe(`Vidéo${NBSP}: Inès Haddad`);
+    // Who is connected, counted as French counts: « 1 intervenant », « 1 classe ».
+    await expect
+      .poll(() => moderator.textContent('[data-testid="presence-counts"]'))
+      .toBe('1 intervenant, 1 personne à la modération, 1 classe');
+    await screenshot(moderator, 'language-console-counts');
   });
 
   it('a question pasted from a word processor is refused in French, and the refusal is announced', async () => {

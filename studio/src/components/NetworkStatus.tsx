@@ -38,16 +38,16 @@ export function NetworkStatus({ network }: { network: NetworkView }) {
       data-quality={network.quality ?? 'unknown'}
     >
       <span className="net__dot" aria-hidden="true" />
-      {/* Only the state is announced: the latency figure changes every few seconds. */}
-      <span role="status">
-        <span className="net__label">{t('net.label')}</span> {parts.join(', ')}
-        {network.status === 'open' && !network.mediaAvailable && (
-          <span className="net__media"> — {t('net.media.unavailable')}</span>
-        )}
+      <span>
+        {/* Only the state is announced: the latency figure changes every few seconds. */}
+        <span role="status">
+          <span className="net__label">{t('net.label')}</span> {parts.join(', ')}
+          {network.status === 'open' && !network.mediaAvailable && (
+            <span className="net__media"> — {t('net.media.unavailable')}</span>
+          )}
+        </span>
+        {open && network.rttMs !== null && `, ${t('net.rtt', { ms: Math.round(network.rttMs) })}`}
       </span>
-      {open && network.rttMs !== null && (
-        <span className="net__rtt">, {t('net.rtt', { ms: Math.round(network.rttMs) })}</span>
-      )}
     </div>
   );
 }
