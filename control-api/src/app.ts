@@ -19,6 +19,7 @@ import { appsPlugin } from './routes/apps.ts';
 import { type HealthCheck, healthRoutes } from './routes/health.ts';
 import { operatorRoutes } from './routes/operator.ts';
 import { privacyRoutes } from './routes/privacy.ts';
+import { reachRoutes } from './routes/reach.ts';
 import { registrationRoutes } from './routes/registration.ts';
 import type { Services } from './signaling/context.ts';
 import { signalingPlugin } from './signaling/plugin.ts';
@@ -50,6 +51,7 @@ export interface AppDeps {
  * here, in one visible place:
  *   /api/v1/...          operator REST (Bearer operator credential)
  *   /api/v1/.../personal-data, /api/v1/.../enrolments/students/:id  erasure on request (operator)
+ *   /api/v1/events/:id/reach  connected classrooms by media path: UDP, TCP, TURN relay (operator)
  *   /api/v1/registration a classroom's questions: asked before the event, read back after it (Bearer classroom join token)
  *   /v1/events/:id/ws    WebSocket signaling (join token)
  *   /api/openapi.json    OpenAPI document generated from the zod schemas
@@ -156,6 +158,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     revocations: deps.revocations,
     operatorTokens: deps.operatorTokens,
     catalog: deps.services.catalog,
+  });
+  await app.register(reachRoutes, {
+    prefix: '/api/v1',
+    catalog: deps.services.catalog,
+    hub: deps.services.hub,
   });
   await app.register(operatorRoutes, {
     prefix: '/api/v1',

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { type TurnSettings, turnUrls } from './rtc/turnCredentials.ts';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -89,8 +90,41 @@ export const ConfigSchema = z.object({
   RETENTION_PURGE_INTERVAL_MINUTES: int(60, 1),
   /** Bus stream entries (question payloads) older than this are trimmed by the purge. */
   BUS_STREAM_RETENTION_MINUTES: int(60, 1),
+
+  /**
+   * TURN relay (coturn, docs/turn.md): its `static-auth-secret`. Unset: no relay
+   * is offered (classrooms reach the media workers directly over UDP or TCP).
+   */
+  TURN_SECRET: z.string().min(16).optional(),
+  /** The relay's URLs, comma-separated; or TURN_HOST and its ports. */
+  TURN_URLS: z
+    .string()
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.string().regex(/^turns?:\S+$/, 'a turn: or turns: URL')))
+    .optional(),
+  /** The relay's host name (its TLS certificate's name): TURN on UDP TURN_PORT, TLS on TURN_TLS_PORT. */
+  TURN_HOST: z.string().min(1).optional(),
+  TURN_PORT: int(3478, 1),
+  TURN_TLS_PORT: int(443, 1),
 });
 export type Config = z.infer<typeof ConfigSchema>;
+
+/** The relay the join response offers, or null when TURN is off (TURN_SECRET unset). */
+export function turnSettings(config: Config): TurnSettings | null {
+  if (!config.TURN_SECRET) return null;
+  const urls =
+    config.TURN_URLS ??
+    (config.TURN_HOST ? turnUrls(config.TURN_HOST, config.TURN_PORT, config.TURN_TLS_PORT) : null);
+  if (!urls || urls.length === 0) {
+    throw new Error('Invalid configuration:\n  TURN_SECRET is set: set TURN_URLS or TURN_HOST too');
+  }
+  return { secret: config.TURN_SECRET, urls };
+}
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = ConfigSchema.safeParse(env);

@@ -4,7 +4,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ffmpegAvailable } from '@amphi/media-server';
-import { loadConfig } from './config.ts';
+import { loadConfig, turnSettings } from './config.ts';
 import { startEmbeddedPostgres } from './db/embeddedPostgres.ts';
 import { describeError } from './describeError.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -74,6 +74,7 @@ async function main(): Promise<void> {
   // at its first start only: each is a credential, the moderator's above all).
   const { values: flags } = parseArgs({ options: { links: { type: 'boolean', default: false } } });
   const config = loadConfig();
+  const turn = turnSettings(config);
   const log = createLogger(config.LOG_LEVEL);
   const dataDir = path.resolve(config.DATA_DIR);
   const stops: (() => Promise<void>)[] = [];
@@ -111,6 +112,7 @@ async function main(): Promise<void> {
     databasePoolSize: config.DATABASE_POOL_SIZE,
     trustProxy: config.TRUST_PROXY,
     ...(config.INSTANCE_ID ? { instanceId: config.INSTANCE_ID } : {}),
+    turn,
     log,
   });
   stops.unshift(() => plane.close());
@@ -121,6 +123,7 @@ async function main(): Promise<void> {
     `  Apps:      ${publicUrl}/studio/ (speakers, moderators), ${publicUrl}/viewer/ (classrooms): open the links below`,
     `  OpenAPI:   ${publicUrl}/api/openapi.json`,
     `  ${mediaLine(media)}`,
+    `  Relay:     ${turn ? turn.urls.join(', ') : 'none (TURN_SECRET unset: classrooms reach the media workers directly)'}`,
     `  Operator:  Authorization: Bearer <${config.OPERATOR_TOKEN ? 'OPERATOR_TOKEN' : path.join(config.DATA_DIR, 'operator-token')}>`,
   ];
   if (config.SEED_DEMO) {

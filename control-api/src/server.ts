@@ -20,6 +20,7 @@ import { QuestionQueue } from './questions/QuestionQueue.ts';
 import { QuestionStore } from './questions/QuestionStore.ts';
 import { announceProducers } from './rtc/announceProducers.ts';
 import type { MediaNode, MediaParticipant } from './rtc/MediaNode.ts';
+import type { TurnSettings } from './rtc/turnCredentials.ts';
 import { UnavailableMediaNode } from './rtc/UnavailableMediaNode.ts';
 import type { Services } from './signaling/context.ts';
 
@@ -49,6 +50,8 @@ export interface ControlPlaneOptions {
   trustProxy?: string | undefined;
   /** Where `viewer/dist` and `studio/dist` are (default: this repository). */
   appsRoot?: string;
+  /** The TURN relay offered with each join (docs/turn.md); none when absent. */
+  turn?: TurnSettings | null;
   log: Logger;
 }
 
@@ -116,6 +119,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       hub,
       bus,
       limits,
+      turn: opts.turn ?? null,
     };
     // A worker died under a participant: its client sets its media up again.
     const onMediaLost = (who: MediaParticipant) =>

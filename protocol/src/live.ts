@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { EventStatus, IsoDateTime, Role, Uuid } from './common.ts';
-import { ProducerInfo, RtpCapabilities } from './media.ts';
+import { IceServer, MediaPath, ProducerInfo, RtpCapabilities } from './media.ts';
 import { Question } from './questions.ts';
 
 /** The classroom on stage: invited (waiting for its consent) or live (its camera is sent). */
@@ -31,6 +31,8 @@ export const ConnectedParticipant = z.object({
   region: z.string().nullable(),
   /** null until the client has reported one. */
   quality: ConnectionQuality.nullable(),
+  /** How its media reaches the server (UDP, TCP, relay); null until reported. */
+  path: MediaPath.nullable().default(null),
 });
 export type ConnectedParticipant = z.infer<typeof ConnectedParticipant>;
 
@@ -79,5 +81,18 @@ export const JoinResult = z.object({
   state: LiveState,
   /** null while the media plane is unavailable (media requests then answer MEDIA_UNAVAILABLE). */
   routerRtpCapabilities: RtpCapabilities.nullable(),
+  /** TURN servers with this participant's credentials, valid until its join token expires; empty without TURN. */
+  iceServers: z.array(IceServer).default([]),
 });
 export type JoinResult = z.infer<typeof JoinResult>;
+
+/** How an event's connected classrooms reach the media server, for operators: counts per path. */
+export const EventReach = z.object({
+  eventId: Uuid,
+  /** Classroom connections, on every instance. */
+  classrooms: z.number().int().nonnegative(),
+  byPath: z.record(MediaPath, z.number().int().nonnegative()),
+  /** Connected, no media path reported yet (media still setting up, or none). */
+  unknown: z.number().int().nonnegative(),
+});
+export type EventReach = z.infer<typeof EventReach>;

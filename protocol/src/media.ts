@@ -139,6 +139,28 @@ export const SctpParameters = z.looseObject({
   maxMessageSize: z.number().int(),
 });
 
+/**
+ * A TURN server a client may relay its media through (RTCIceServer's shape).
+ * Credentials are short-lived, per participant (coturn's shared-secret REST
+ * scheme): `username` is `expiry:participantId`, `credential` its HMAC.
+ */
+export const IceServer = z.object({
+  urls: z
+    .array(z.string().regex(/^turns?:[^\s]{1,250}$/, 'turn: or turns: URL'))
+    .min(1)
+    .max(8),
+  username: z.string().max(256),
+  credential: z.string().max(256),
+});
+export type IceServer = z.infer<typeof IceServer>;
+
+/**
+ * How a participant's media reaches the media server: straight to the worker
+ * over UDP or TCP (ICE-TCP), or through the TURN relay (over UDP, TCP or TLS).
+ */
+export const MediaPath = z.enum(['udp', 'tcp', 'turn-udp', 'turn-tcp', 'turn-tls']);
+export type MediaPath = z.infer<typeof MediaPath>;
+
 /** What a client needs to build its side of a WebRTC transport. */
 export const TransportOptions = z.object({
   transportId: MediaId,

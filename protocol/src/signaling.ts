@@ -7,6 +7,7 @@ import {
   DtlsParameters,
   MediaId,
   MediaKind,
+  MediaPath,
   ProducerInfo,
   ProducerSource,
   RtpCapabilities,
@@ -90,8 +91,11 @@ export const Requests = {
 
   // Presence and moderation of participants
   'presence.get': { data: Empty, result: Presence },
-  /** The client's own reading of its connection, sent when it changes; moderators see it. */
-  'presence.quality': { data: z.strictObject({ quality: ConnectionQuality }), result: Ok },
+  /** The client's own reading of its connection and its media path, sent when they change; moderators see them. */
+  'presence.quality': {
+    data: z.strictObject({ quality: ConnectionQuality, path: MediaPath.optional() }),
+    result: Ok,
+  },
   'participant.remove': { data: z.strictObject({ classroomId: Uuid }), result: Ok },
   /** A moderator takes a removal back: the classroom's link opens the event again. */
   'participant.reinstate': { data: z.strictObject({ classroomId: Uuid }), result: Ok },

@@ -7,6 +7,7 @@ import {
   type EventData,
   type EventName,
   type LiveChange,
+  type MediaPath,
   type Presence,
   type Role,
   type ServerEvent,
@@ -36,7 +37,8 @@ export interface RoomMember {
 
 export type EventRoomEvents = { empty: []; close: [] };
 
-const REMOTE_PRESENCE_TTL_MS = 15_000;
+/** A remote instance's snapshot older than this is dropped (its heartbeat is 5 s). */
+export const REMOTE_PRESENCE_TTL_MS = 15_000;
 
 /**
  * One event's live participants on this instance. Receives every bus message
@@ -49,6 +51,7 @@ export class EventRoom extends EventEmitter<EventRoomEvents> {
   readonly #log: Logger;
   readonly #members = new Map<string, RoomMember>();
   readonly #quality = new Map<string, ConnectionQuality>();
+  readonly #path = new Map<string, MediaPath>();
   readonly #remote = new Map<string, { participants: ConnectedParticipant[]; at: number }>();
   #snapshotTimer: NodeJS.Timeout | undefined;
   #presencePushTimer: NodeJS.Timeout | undefined;
@@ -92,15 +95,19 @@ export class EventRoom extends EventEmitter<EventRoomEvents> {
   remove(member: RoomMember): void {
     if (!this.#members.delete(member.participantId)) return;
     this.#quality.delete(member.participantId);
+    this.#path.delete(member.participantId);
     this.observer.emit('memberremoved', member);
     this.#presenceChanged();
     if (this.#members.size === 0) this.emit('empty');
   }
 
-  /** A member's own reading of its connection; moderators hear of changes only. */
-  setQuality(participantId: string, quality: ConnectionQuality): void {
-    if (!this.#members.has(participantId) || this.#quality.get(participantId) === quality) return;
+  /** A member's own reading of its connection (and media path); moderators hear of changes only. */
+  setQuality(participantId: string, quality: ConnectionQuality, path?: MediaPath): void {
+    if (!this.#members.has(participantId)) return;
+    const pathChanged = path !== undefined && this.#path.get(participantId) !== path;
+    if (this.#quality.get(participantId) === quality && !pathChanged) return;
     this.#quality.set(participantId, quality);
+    if (path !== undefined) this.#path.set(participantId, path);
     this.#presenceChanged();
   }
 
@@ -205,6 +212,7 @@ export class EventRoom extends EventEmitter<EventRoomEvents> {
         classroomId: m.classroomId,
         region: m.region,
         quality: this.#quality.get(m.participantId) ?? null,
+        path: this.#path.get(m.participantId) ?? null,
       };
     }
   }

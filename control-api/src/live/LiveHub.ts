@@ -1,7 +1,8 @@
+import type { ConnectedParticipant } from '@amphi/protocol';
 import type { Bus } from '../bus/Bus.ts';
 import type { BusMessage } from '../bus/BusMessage.ts';
 import type { Logger } from '../logger.ts';
-import { EventRoom, type RoomMember } from './EventRoom.ts';
+import { EventRoom, REMOTE_PRESENCE_TTL_MS, type RoomMember } from './EventRoom.ts';
 
 /** An event's state read from PostgreSQL, as the bus messages that would state it. */
 export type Restate = (eventId: string) => Promise<BusMessage[]>;
@@ -27,6 +28,11 @@ export class LiveHub {
   readonly #held = new Map<string, BusMessage[]>();
   /** Events with another gap during their re-read: read once more after it. */
   readonly #again = new Set<string>();
+  /** Every event's participants on the other instances, from their snapshots. */
+  readonly #snapshots = new Map<
+    string,
+    Map<string, { participants: ConnectedParticipant[]; at: number }>
+  >();
   #closed = false;
 
   constructor(deps: { bus: Bus; log: Logger; heartbeatMs?: number; restate?: Restate }) {
@@ -34,6 +40,7 @@ export class LiveHub {
     this.#log = deps.log.child({ component: 'live' });
     this.#restate = deps.restate;
     this.#unsubscribe = this.#bus.subscribe((msg) => {
+      if (msg.kind === 'presence.snapshot') this.#heard(msg);
       const held = this.#held.get(msg.eventId);
       if (held) held.push(msg);
       else this.#rooms.get(msg.eventId)?.deliver(msg);
@@ -82,6 +89,35 @@ export class LiveHub {
    */
   isClassroomConnected(eventId: string, classroomId: string): boolean {
     return this.#rooms.get(eventId)?.hasClassroom(classroomId) ?? false;
+  }
+
+  /**
+   * Who is connected to an event across every instance: the room's presence,
+   * or, when none of its participants is connected here, the other instances'
+   * last snapshots (operators may ask any instance).
+   */
+  presence(eventId: string): ConnectedParticipant[] {
+    const room = this.#rooms.get(eventId);
+    if (room) return room.presence().participants;
+    const now = Date.now();
+    const out: ConnectedParticipant[] = [];
+    for (const [instanceId, snap] of this.#snapshots.get(eventId) ?? []) {
+      if (now - snap.at > REMOTE_PRESENCE_TTL_MS) this.#snapshots.get(eventId)?.delete(instanceId);
+      else out.push(...snap.participants);
+    }
+    return out;
+  }
+
+  #heard(msg: Extract<BusMessage, { kind: 'presence.snapshot' }>): void {
+    if (msg.instanceId === this.#bus.instanceId) return;
+    let byInstance = this.#snapshots.get(msg.eventId);
+    if (!byInstance) {
+      byInstance = new Map();
+      this.#snapshots.set(msg.eventId, byInstance);
+    }
+    if (msg.participants.length === 0) byInstance.delete(msg.instanceId);
+    else byInstance.set(msg.instanceId, { participants: msg.participants, at: Date.now() });
+    if (byInstance.size === 0) this.#snapshots.delete(msg.eventId);
   }
 
   get roomCount(): number {

@@ -9,6 +9,7 @@ import type { StageService } from '../live/StageService.ts';
 import type { Logger } from '../logger.ts';
 import type { QuestionQueue } from '../questions/QuestionQueue.ts';
 import type { MediaNode, MediaParticipant } from '../rtc/MediaNode.ts';
+import type { TurnSettings } from '../rtc/turnCredentials.ts';
 
 /** What signaling handlers work with; no sockets, no HTTP. */
 export interface Services {
@@ -19,6 +20,8 @@ export interface Services {
   hub: LiveHub;
   bus: Bus;
   limits: Limits;
+  /** The TURN relay offered with each join; null when there is none. */
+  turn: TurnSettings | null;
 }
 
 /** Who is on the other end of a socket, established from the join token at connect. */
@@ -34,6 +37,8 @@ export interface Identity {
   classroom: ClassroomInfo | null;
   /** Join token id (jti), for logs. */
   tokenId: string;
+  /** When the join token expires (seconds since the epoch): the TURN credentials expire with it. */
+  tokenExpiresAt: number;
 }
 
 export interface HandlerContext {

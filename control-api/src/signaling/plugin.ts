@@ -97,6 +97,7 @@ export const signalingPlugin: FastifyPluginAsync<SignalingPluginOptions> = async
       region: null,
       classroom: null,
       tokenId: grant.jti,
+      tokenExpiresAt: grant.exp,
     };
     if (grant.role === 'classroom') {
       const { classroom: info, removed } = await enrolledClassroom(services.catalog, grant);

@@ -15,6 +15,7 @@ import type { Limits } from '../../src/config.ts';
 import { createLogger, type Logger } from '../../src/logger.ts';
 import { InProcessMediaNode } from '../../src/rtc/InProcessMediaNode.ts';
 import type { MediaNode } from '../../src/rtc/MediaNode.ts';
+import type { TurnSettings } from '../../src/rtc/turnCredentials.ts';
 import { type ControlPlane, startControlPlane } from '../../src/server.ts';
 
 export const OPERATOR_TOKEN = 'test-operator-token-0123456789';
@@ -33,20 +34,23 @@ export async function createTestDatabase(): Promise<string> {
 /**
  * Real mediasoup workers on loopback behind signaling's MediaNode; the node
  * owns its pool, and the control plane closes the node. A lost worker comes
- * back quickly so tests can kill one.
+ * back quickly so tests can kill one. `listenIp`: loopback by default.
  */
-export async function startMediaNode(opts: { workers?: number } = {}): Promise<InProcessMediaNode> {
+export async function startMediaNode(
+  opts: { workers?: number; listenIp?: string } = {},
+): Promise<InProcessMediaNode> {
   const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
+  const listenIp = opts.listenIp ?? '127.0.0.1';
   const pool = await WorkerPool.create({
     size: opts.workers ?? 2,
-    listenIp: '127.0.0.1',
+    listenIp,
     logger: log,
     restartDelayMs: 200,
   });
   return new InProcessMediaNode({
     pool,
     log,
-    transportOptions: { listenIp: '127.0.0.1' },
+    transportOptions: { listenIp },
     ownsPool: true,
   });
 }
@@ -58,6 +62,10 @@ export interface InstanceOptions {
   limits?: Partial<Limits>;
   /** The instance's logger (default: silent, or TEST_LOG_LEVEL), e.g. to count what it logs. */
   log?: Logger;
+  /** Address it listens on (default loopback). */
+  host?: string;
+  /** The TURN relay offered with each join (default none). */
+  turn?: TurnSettings;
 }
 
 export async function startInstance(opts: InstanceOptions): Promise<ControlPlane> {
@@ -70,6 +78,8 @@ export async function startInstance(opts: InstanceOptions): Promise<ControlPlane
     databasePoolSize: 5,
     ...(opts.media ? { media: opts.media } : {}),
     limits: opts.limits ?? {},
+    ...(opts.host ? { host: opts.host } : {}),
+    ...(opts.turn ? { turn: opts.turn } : {}),
     log: opts.log ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
   });
 }

@@ -6,6 +6,7 @@ import {
   viewOfState,
 } from '@amphi/protocol';
 import { AppError } from '../../errors.ts';
+import { iceServersFor } from '../../rtc/turnCredentials.ts';
 import type { HandlerContext, HandlerTable } from '../context.ts';
 import { ALL_ROLES } from '../context.ts';
 
@@ -80,6 +81,7 @@ export const sessionHandlers: Pick<
         },
         state,
         routerRtpCapabilities,
+        iceServers: iceServersFor(ctx.services.turn, self.participantId, self.tokenExpiresAt),
       };
     },
   },
@@ -98,7 +100,7 @@ export const sessionHandlers: Pick<
   'presence.quality': {
     roles: ALL_ROLES,
     async handle(ctx, data) {
-      ctx.room.setQuality(ctx.self.participantId, data.quality);
+      ctx.room.setQuality(ctx.self.participantId, data.quality, data.path);
       return {};
     },
   },
