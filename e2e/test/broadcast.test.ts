@@ -57,7 +57,12 @@ describe('classrooms watching a live speaker in Chromium', () => {
     });
     await screenshot(page, 'viewer-reconnecting');
     // New transports after the reconnection: their counters start again from zero.
-    await page.waitForFunction('window.__readyAt !== undefined', undefined, { timeout: 30_000 });
+    // A function, not a string: the apps' CSP forbids the eval a string predicate needs.
+    await page.waitForFunction(
+      () => (globalThis as { __readyAt?: number }).__readyAt !== undefined,
+      undefined,
+      { timeout: 30_000 },
+    );
     await waitForStats(page, (s) => s.video.framesDecoded > 10 && s.audio.packetsReceived > 0);
     const ms = await page.evaluate('performance.now() - window.__cutAt');
     const statuses = (await page.evaluate('window.__statuses')) as string[];

@@ -163,7 +163,12 @@ describe('a live session in Chromium: studio, console and classrooms', () => {
     await speaker.waitForSelector('[data-testid="stage-video"]', { state: 'detached' });
     await b.waitForSelector('[data-testid="on-stage"]', { state: 'detached' });
     await speaker.waitForFunction(
-      '!window.__amphi.media.remotes.some((r) => r.producer.source === "stage")',
+      () =>
+        !(
+          globalThis as unknown as {
+            __amphi: { media: { remotes: { producer: { source: string } }[] } };
+          }
+        ).__amphi.media.remotes.some((r) => r.producer.source === 'stage'),
     );
     const off = await inboundStats(speaker);
     await new Promise((r) => setTimeout(r, 1000));
