@@ -45,8 +45,21 @@ export interface SignalingClientOptions {
   backoff?: BackoffOptions;
   /** A request with no answer after this long fails with TIMEOUT (default 15 000 ms). */
   requestTimeoutMs?: number;
-  /** Ping period; a ping unanswered for a period closes the socket and reconnects (default 10 000 ms; 0 turns it off). */
+  /**
+   * Ping period while nothing else arrives (default 1 000 ms; 0 turns the
+   * heartbeat off). A cut line sends no close: only silence tells it.
+   */
   heartbeatMs?: number;
+  /**
+   * Silence after which the link counts as lost, a ping being unanswered
+   * (default 2 500 ms): a class is told within 2–3 s that its line is cut.
+   */
+  heartbeatTimeoutMs?: number;
+  /**
+   * A socket that has not opened after this long is given up and the next try
+   * counted (default 5 000 ms): on a cut line the opening hangs, it never fails.
+   */
+  connectTimeoutMs?: number;
   /** Another WebSocket implementation (Node < 22, tests). */
   WebSocket?: typeof WebSocket;
   /** Another fetch (used only to learn why a socket was refused). */
@@ -95,6 +108,11 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
   readonly #openWaiters = new Set<() => void>();
   #retryTimer: ReturnType<typeof setTimeout> | null = null;
   #heartbeat: ReturnType<typeof setInterval> | null = null;
+  #silence: ReturnType<typeof setTimeout> | null = null;
+  #connectTimer: ReturnType<typeof setTimeout> | null = null;
+  /** When the open socket last received anything, and when the unanswered ping left. */
+  #lastHeard = 0;
+  #pingSentAt: number | null = null;
   #everJoined = false;
   #closedByUser = false;
   #lastJoin: JoinResult | null = null;
@@ -220,10 +238,22 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
     }
     this.#socket = socket;
     let opened = false;
+    this.#connectTimer = setTimeout(() => {
+      if (this.#socket !== socket || opened) return;
+      // The network, not a refusal: the next try is counted and shown.
+      this.#detach(socket);
+      socket.onerror = () => {};
+      socket.close();
+      this.#onLost(new SignalingError('TIMEOUT', 'the server could not be reached'));
+    }, this.options.connectTimeoutMs ?? 5_000);
     socket.onopen = () => {
       opened = true;
+      this.#clearConnectTimer();
     };
-    socket.onmessage = (ev: MessageEvent) => this.#onMessage(String(ev.data));
+    socket.onmessage = (ev: MessageEvent) => {
+      if (this.#socket === socket) this.#heard(socket);
+      this.#onMessage(String(ev.data));
+    };
     socket.onerror = () => {};
     socket.onclose = (ev: CloseEvent) => {
       if (this.#socket !== socket) return;
@@ -250,15 +280,23 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
     socket.onclose = null;
     socket.onerror = null;
     if (this.#socket === socket) this.#socket = null;
-    if (this.#heartbeat) clearInterval(this.#heartbeat);
-    this.#heartbeat = null;
+    this.#stopHeartbeat();
+    this.#clearConnectTimer();
+  }
+
+  #clearConnectTimer(): void {
+    if (this.#connectTimer) clearTimeout(this.#connectTimer);
+    this.#connectTimer = null;
   }
 
   /** The socket never opened: ask over HTTP why (a refused token says so; the network does not). */
   async #onRefused(lost: SignalingError): Promise<void> {
     const fetchFn = this.options.fetch ?? globalThis.fetch;
     try {
-      const res = await fetchFn(this.url.replace(/^ws/, 'http'));
+      // Bounded: on a cut line this request hangs as the socket did.
+      const res = await fetchFn(this.url.replace(/^ws/, 'http'), {
+        signal: AbortSignal.timeout(this.options.connectTimeoutMs ?? 5_000),
+      });
       if (res.status >= 400 && res.status !== 426) {
         const body = RestError.safeParse(await res.json());
         if (body.success && FINAL_REFUSALS.has(body.data.error.code)) {
@@ -344,7 +382,7 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
       this.#everJoined = true;
       this.#lastJoin = join;
       this.#setStatus({ status: 'open', attempt: 0, nextRetryAt: null, error: null });
-      this.#startHeartbeat();
+      if (this.#socket) this.#startHeartbeat(this.#socket);
       for (const w of [...this.#openWaiters]) w();
       this.emit('joined', join, reconnected);
       this.#firstJoin?.resolve(join);
@@ -361,21 +399,72 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
     }
   }
 
-  #startHeartbeat(): void {
-    const period = this.options.heartbeatMs ?? 10_000;
+  /**
+   * Pings while nothing else arrives; the link is lost once nothing has been
+   * heard for `heartbeatTimeoutMs` with a ping out for a while (a throttled
+   * background tab may send its ping late: its silence is not the network's).
+   */
+  #startHeartbeat(socket: WebSocket): void {
+    const period = this.options.heartbeatMs ?? 1_000;
     if (period <= 0) return;
-    const socket = this.#socket;
+    this.#stopHeartbeat();
     this.#heartbeat = setInterval(() => {
-      if (!socket || this.#socket !== socket) return;
-      this.#send('ping', {}, period).catch((err: unknown) => {
-        if (err instanceof SignalingError && err.code === 'TIMEOUT' && this.#socket === socket) {
-          // No answer: the network is gone even if the socket has not noticed.
-          this.#detach(socket);
-          socket.close(4000, 'heartbeat timed out');
-          this.#onLost(new SignalingError('DISCONNECTED', 'the server stopped answering'));
-        }
-      });
+      if (this.#socket !== socket || this.#pingSentAt !== null) return;
+      if (Date.now() - this.#lastHeard < period * 0.9) return;
+      this.#ping();
     }, period);
+    this.#heard(socket);
+  }
+
+  #ping(): void {
+    const sentAt = Date.now();
+    this.#pingSentAt = sentAt;
+    // Answered or not, #checkSilence judges the silence; this only frees the next ping.
+    const done = () => {
+      if (this.#pingSentAt === sentAt) this.#pingSentAt = null;
+    };
+    this.#send('ping', {}, this.#heartbeatTimeout()).then(done, done);
+  }
+
+  #heartbeatTimeout(): number {
+    return this.options.heartbeatTimeoutMs ?? 2_500;
+  }
+
+  /** Something arrived on the open socket: the silence count starts again. */
+  #heard(socket: WebSocket): void {
+    this.#lastHeard = Date.now();
+    if (this.#heartbeat === null) return;
+    if (this.#silence) clearTimeout(this.#silence);
+    this.#silence = setTimeout(() => this.#checkSilence(socket), this.#heartbeatTimeout());
+  }
+
+  #checkSilence(socket: WebSocket): void {
+    this.#silence = null;
+    if (this.#socket !== socket) return;
+    const now = Date.now();
+    const timeout = this.#heartbeatTimeout();
+    const period = this.options.heartbeatMs ?? 1_000;
+    const pingAge = this.#pingSentAt === null ? 0 : now - this.#pingSentAt;
+    if (now - this.#lastHeard >= timeout && pingAge >= Math.min(period, timeout) / 2) {
+      // Nothing heard, a ping unanswered: the line is gone even if the socket has not noticed.
+      this.#detach(socket);
+      socket.close(4000, 'heartbeat timed out');
+      this.#onLost(new SignalingError('DISCONNECTED', 'the server stopped answering'));
+      return;
+    }
+    if (this.#pingSentAt === null) this.#ping();
+    this.#silence = setTimeout(
+      () => this.#checkSilence(socket),
+      Math.max(50, Math.min(period, timeout) / 2),
+    );
+  }
+
+  #stopHeartbeat(): void {
+    if (this.#heartbeat) clearInterval(this.#heartbeat);
+    this.#heartbeat = null;
+    if (this.#silence) clearTimeout(this.#silence);
+    this.#silence = null;
+    this.#pingSentAt = null;
   }
 
   #send<T extends RequestType>(
@@ -430,8 +519,8 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
   #clearTimers(): void {
     if (this.#retryTimer) clearTimeout(this.#retryTimer);
     this.#retryTimer = null;
-    if (this.#heartbeat) clearInterval(this.#heartbeat);
-    this.#heartbeat = null;
+    this.#stopHeartbeat();
+    this.#clearConnectTimer();
   }
 }
 

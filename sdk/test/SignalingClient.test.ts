@@ -1,5 +1,5 @@
-import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import net, { type AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { SignalingClient, type SignalingStatus } from '../src/index.ts';
 
@@ -134,6 +134,64 @@ describe('SignalingClient', () => {
     // No retry: a revoked link will not come back (the back-off here is 50 ms).
     await new Promise((r) => setTimeout(r, 300));
     expect([c.status, joins(), sockets.length]).toEqual(['closed', 1, 1]);
+  });
+
+  it('tells a cut line within the heartbeat timeout, though no close ever comes', async () => {
+    const { base, sockets } = await start();
+    const c = new SignalingClient({
+      baseUrl: base,
+      eventId: self.eventId,
+      token: 'tok',
+      WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
+      backoff: { initialMs: 50, maxMs: 200 },
+    });
+    clients.push(c);
+    await c.connect();
+    // The server's side goes silent: no answer, no close (what a cut school line looks like).
+    const socket = sockets[0] as WebSocket;
+    socket.removeAllListeners('message');
+    socket.pause();
+    const cutAt = Date.now();
+    const lost = await new Promise<number>((resolve) => {
+      c.on('status', (s) => {
+        if (s.status === 'reconnecting') resolve(Date.now() - cutAt);
+      });
+    });
+    // Defaults: a ping each second, lost after 2.5 s of silence.
+    expect(lost).toBeGreaterThan(1_500);
+    expect(lost).toBeLessThan(3_000);
+  });
+
+  it('counts each try while the server cannot be reached (an opening that hangs is given up)', async () => {
+    const { base, sockets } = await start();
+    const c = new SignalingClient({
+      baseUrl: base,
+      eventId: self.eventId,
+      token: 'tok',
+      WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
+      backoff: { initialMs: 20, maxMs: 50 },
+      connectTimeoutMs: 200,
+      heartbeatMs: 0,
+    });
+    clients.push(c);
+    await c.connect();
+    // A listener that accepts and never answers: each opening hangs until its timeout.
+    const silent = net.createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as AddressInfo).port;
+    try {
+      (c.options as { baseUrl: string }).baseUrl = `http://127.0.0.1:${port}`;
+      const attempts: number[] = [];
+      c.on('status', (s) => attempts.push(s.attempt));
+      sockets[0]?.terminate();
+      await vi.waitFor(() => expect(Math.max(...attempts)).toBeGreaterThanOrEqual(3), {
+        timeout: 3_000,
+      });
+      expect(c.status).toBe('reconnecting');
+      expect(c.statusInfo.error?.code).toBe('TIMEOUT');
+    } finally {
+      silent.close();
+    }
   });
 
   it('builds the signaling URL with the protocol version and token', () => {
