@@ -19,8 +19,11 @@ export interface LiveSessionOptions {
   speakers?: number;
   /** Fake cameras in Chromium (default 1). */
   cameras?: number;
-  /** FFmpeg's test pattern publishes as the speaker (the demo's stand-in). */
-  testPattern?: boolean;
+  /**
+   * FFmpeg's test pattern publishes as the speaker (the demo's stand-in);
+   * `runSeconds` makes each FFmpeg run that short (it is started again after each).
+   */
+  testPattern?: boolean | { runSeconds: number };
 }
 
 /**
@@ -59,11 +62,16 @@ export class LiveSession {
       pattern = await DemoTestPattern.start({
         broadcast: await media.broadcast(ev.eventId),
         log,
-        runSeconds: 300,
+        ...(typeof opts.testPattern === 'object' ? opts.testPattern : {}),
       });
     }
     const browser = await launchChromium({ cameras: opts.cameras ?? 1 });
     return new LiveSession(plane, ev, browser, pattern);
+  }
+
+  /** The test pattern, when the session has one. */
+  get pattern(): DemoTestPattern | null {
+    return this.#pattern;
   }
 
   /** Opens an app with a join link, as its user would (from `localhost`: a secure context). */

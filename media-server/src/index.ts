@@ -17,6 +17,7 @@ export {
   type SimulcastLayer,
 } from './ingest/FfmpegTestSource.ts';
 export { INGEST_RTP, RtpIngest } from './ingest/RtpIngest.ts';
+export { RtpRelay } from './ingest/RtpRelay.ts';
 export { MediaError, type MediaErrorCode } from './MediaError.ts';
 export { KEY_FRAME_REQUEST_DELAY_MS, mediaCodecs } from './mediaCodecs.ts';
 export {

@@ -1,4 +1,4 @@
-import { type Broadcast, FfmpegTestSource, RtpIngest } from '@amphi/media-server';
+import { type Broadcast, FfmpegTestSource, RtpIngest, RtpRelay } from '@amphi/media-server';
 import type { ProducerInfo } from '@amphi/protocol';
 import type { Logger } from '../logger.ts';
 
@@ -6,12 +6,6 @@ import type { Logger } from '../logger.ts';
 export const TEST_PATTERN_PARTICIPANT = 'demo-test-pattern';
 /** The caption classrooms see on its tile. */
 export const TEST_PATTERN_NAME = 'Mire de test';
-/**
- * FFmpeg runs this long, then starts again (a blink in the pattern): long
- * enough to go unnoticed, short enough that an FFmpeg orphaned by a killed
- * server does not run for hours.
- */
-const RUN_SECONDS = 10 * 60;
 const MAX_RESTART_DELAY_MS = 60_000;
 
 /**
@@ -21,7 +15,10 @@ const MAX_RESTART_DELAY_MS = 60_000;
 export type DemoTestPatternOptions = {
   broadcast: Broadcast;
   log: Logger;
-  /** How long one FFmpeg run lasts before it is started again (default 10 minutes). */
+  /**
+   * How long one FFmpeg run lasts before it is started again (tests of the
+   * restart); by default FFmpeg loops its clips for as long as the server runs.
+   */
   runSeconds?: number;
 };
 
@@ -29,13 +26,18 @@ export type DemoTestPatternOptions = {
  * A stand-in speaker for the demo event: FFmpeg replays a pre-encoded test
  * pattern (VP8 simulcast + Opus, almost no CPU) into an RTP ingest on the
  * broadcast's origin, so a classroom link shows video before anyone speaks.
- * FFmpeg is started again when it ends; the ingest is made again if its
- * worker died. close() stops FFmpeg and the ingest.
+ * FFmpeg dies with the server, however it ends (see FfmpegTestSource).
+ * FFmpeg is started again if it ends, through the same relays, so the same
+ * producers go on with one continuous stream that consumers follow; the
+ * ingest (and its producers, announced again) is made again if its worker
+ * died. close() stops FFmpeg and the ingest.
  */
 export class DemoTestPattern {
   readonly #options: DemoTestPatternOptions;
   readonly #log: Logger;
   #ingest: RtpIngest | undefined;
+  /** The ingest's relays: every FFmpeg run sends through them (see RtpRelay). */
+  #relays: { video: RtpRelay; audio: RtpRelay } | undefined;
   #source: FfmpegTestSource | undefined;
   #restartTimer: NodeJS.Timeout | undefined;
   #restartDelayMs = 1000;
@@ -88,8 +90,15 @@ export class DemoTestPattern {
     this.#closed = true;
     clearTimeout(this.#restartTimer);
     await this.#stopSource();
+    this.#dropIngest();
+  }
+
+  #dropIngest(): void {
     this.#ingest?.close();
     this.#ingest = undefined;
+    this.#relays?.video.close();
+    this.#relays?.audio.close();
+    this.#relays = undefined;
   }
 
   /** Makes the ingest if it has none (or lost it with a worker), then starts FFmpeg. */
@@ -100,29 +109,35 @@ export class DemoTestPattern {
         participantId: TEST_PATTERN_PARTICIPANT,
         listenIp: '127.0.0.1',
       });
+      const relays = {
+        video: await RtpRelay.open('127.0.0.1', ingest.videoPort, 'video'),
+        audio: await RtpRelay.open('127.0.0.1', ingest.audioPort, 'audio'),
+      };
       if (this.#closed) {
         ingest.close();
+        relays.video.close();
+        relays.audio.close();
         return;
       }
       this.#ingest = ingest;
+      this.#relays = relays;
       const open = new Set(ingest.producers.map((p) => p.id));
       const onClose = ({ id }: { id: string }) => {
         if (!open.delete(id)) return;
         if (open.size === 0) broadcast.off('producerclose', onClose);
         if (this.#ingest !== ingest) return;
         // Closed, or its worker died: made again on the new origin unless closed.
-        this.#ingest = undefined;
-        ingest.close();
+        this.#dropIngest();
         void this.#stopSource().then(() => this.#scheduleRestart());
       };
       broadcast.on('producerclose', onClose);
     }
+    const { runSeconds } = this.#options;
     const ingest = this.#ingest;
     const source = await FfmpegTestSource.start({
       ip: '127.0.0.1',
-      videoPort: ingest.videoPort,
-      audioPort: ingest.audioPort,
-      durationSec: this.#options.runSeconds ?? RUN_SECONDS,
+      relays: this.#relays as { video: RtpRelay; audio: RtpRelay },
+      ...(runSeconds === undefined ? {} : { durationSec: runSeconds }),
     });
     if (this.#closed) {
       await source.stop();
@@ -137,7 +152,8 @@ export class DemoTestPattern {
       process.off('exit', killOnExit);
       if (this.#closed || this.#source !== source) return;
       this.#source = undefined;
-      if (Date.now() - startedAt > 30_000) this.#restartDelayMs = 1000;
+      // Backing off is for an FFmpeg that keeps failing, not one that ran its course.
+      if (code === 0 || Date.now() - startedAt > 30_000) this.#restartDelayMs = 1000;
       this.#log.info(
         { code, stderr: source.stderr || undefined },
         'test pattern ended: restarting',

@@ -1,11 +1,11 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import dgram from 'node:dgram';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { INGEST_RTP } from './RtpIngest.ts';
+import { RtpRelay } from './RtpRelay.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -18,60 +18,42 @@ export const DEFAULT_LAYERS: SimulcastLayer[] = [
   { width: 1280, height: 720, kbps: 1000 },
 ];
 
+/**
+ * FFmpeg dies with this process, however this process ends (a server killed
+ * with SIGKILL runs no exit hook): util-linux's setpriv asks the kernel to
+ * send it SIGKILL when its parent dies, then execs it. Without setpriv, only
+ * stop() and its owner's exit hook end it.
+ */
+const PARENT_DEATH_SIGNAL: string[] | null = (() => {
+  try {
+    execFileSync('setpriv', ['--version'], { stdio: 'ignore', timeout: 5000 });
+    return ['setpriv', '--pdeathsig', 'KILL', '--'];
+  } catch {
+    return null;
+  }
+})();
+
 export type FfmpegTestSourceOptions = {
   ip: string;
-  videoPort: number;
-  audioPort: number;
-  /** How long to send, in seconds; FFmpeg is also killed a little after that. */
-  durationSec: number;
+  /** How long to send, in seconds; unset: until stop() (the clips loop). */
+  durationSec?: number;
   layers?: SimulcastLayer[];
   /** Pin FFmpeg to this CPU (benchmarks keep the source off the measured core). */
   cpu?: number;
-};
-
-/**
- * Forwards every datagram it receives to one address, from one socket. An
- * ingest transport learns a single source address from its first packet, but
- * FFmpeg sends each simulcast layer from its own socket, and RTCP from yet
- * another: the relay makes them one source.
- */
-class UdpRelay {
-  readonly #in = dgram.createSocket('udp4');
-  readonly #out = dgram.createSocket('udp4');
-  /** RTP packets forwarded, per SSRC: what the source really sent. */
-  readonly rtpPackets = new Map<number, number>();
-  /** Key-frame requests (PLI, FIR) the server sent back: what a speaker's encoder would get. */
-  keyFrameRequests = 0;
-
-  static async open(ip: string, to: number): Promise<UdpRelay> {
-    const relay = new UdpRelay();
-    await Promise.all(
-      [relay.#in, relay.#out].map((s) => new Promise<void>((r) => s.bind(0, ip, r))),
-    );
-    relay.#in.on('message', (msg) => {
-      relay.#out.send(msg, to, ip);
-      // RTCP packet types are 192-223 in the second byte; RTP carries its SSRC at offset 8.
-      const type = msg[1] ?? 0;
-      if (msg.length >= 12 && (type < 192 || type > 223)) {
-        const ssrc = msg.readUInt32BE(8);
-        relay.rtpPackets.set(ssrc, (relay.rtpPackets.get(ssrc) ?? 0) + 1);
-      }
-    });
-    relay.#out.on('message', (msg) => {
-      relay.keyFrameRequests += countKeyFrameRequests(msg);
-    });
-    return relay;
-  }
-
-  get port(): number {
-    return this.#in.address().port;
-  }
-
-  close(): void {
-    this.#in.close();
-    this.#out.close();
-  }
-}
+} & (
+  | {
+      /** The ingest's ports: relays are opened for this run, closed by stop(). */
+      videoPort: number;
+      audioPort: number;
+    }
+  | {
+      /**
+       * Relays to an ingest that outlive this run: a source started again on
+       * them continues the same streams (see RtpRelay).
+       */
+      relays: { video: RtpRelay; audio: RtpRelay };
+    }
+);
 
 /**
  * FFmpeg sending VP8 simulcast + Opus RTP, as a speaker would: libvpx output,
@@ -81,14 +63,24 @@ class UdpRelay {
  */
 export class FfmpegTestSource {
   readonly #ffmpeg: ChildProcess;
-  readonly #relays: UdpRelay[];
+  readonly #relays: RtpRelay[];
+  readonly #ownsRelays: boolean;
   readonly exited: Promise<number | null>;
   #stderr = '';
 
   static async start(options: FfmpegTestSourceOptions): Promise<FfmpegTestSource> {
     const layers = options.layers ?? DEFAULT_LAYERS;
-    const video = await UdpRelay.open(options.ip, options.videoPort);
-    const audio = await UdpRelay.open(options.ip, options.audioPort);
+    const own = !('relays' in options);
+    const { video, audio } =
+      'relays' in options
+        ? options.relays
+        : {
+            video: await RtpRelay.open(options.ip, options.videoPort, 'video'),
+            audio: await RtpRelay.open(options.ip, options.audioPort, 'audio'),
+          };
+    video.beginRun();
+    audio.beginRun();
+    const duration = options.durationSec === undefined ? [] : ['-t', String(options.durationSec)];
     const inputs = await clipInputs(layers);
     const rtp = (port: number) => `rtp://${options.ip}:${port}?rtcpport=${port}&pkt_size=1200`;
     const args = ['-hide_banner', '-loglevel', 'error', '-nostdin', ...inputs.args];
@@ -96,26 +88,30 @@ export class FfmpegTestSource {
       args.push(...inputs.videoOutput(i));
       args.push('-ssrc', String(INGEST_RTP.videoSsrcs[i]));
       args.push('-payload_type', String(INGEST_RTP.videoPayloadType));
-      args.push('-t', String(options.durationSec), '-f', 'rtp', rtp(video.port));
+      args.push(...duration, '-f', 'rtp', rtp(video.port));
     });
     args.push(...inputs.audioOutput);
     args.push('-ssrc', String(INGEST_RTP.audioSsrc));
     args.push('-payload_type', String(INGEST_RTP.audioPayloadType));
-    args.push('-t', String(options.durationSec), '-f', 'rtp', rtp(audio.port));
+    args.push(...duration, '-f', 'rtp', rtp(audio.port));
 
-    // taskset execs FFmpeg, so the child's pid stays FFmpeg's and kill() reaches it.
+    // taskset and setpriv exec, so the child's pid stays FFmpeg's and kill() reaches it.
     const command = ['ffmpeg', ...args];
+    if (PARENT_DEATH_SIGNAL) command.unshift(...PARENT_DEATH_SIGNAL);
     if (options.cpu !== undefined) command.unshift('taskset', '-c', String(options.cpu));
     const [cmd, ...rest] = command;
     const ffmpeg = spawn(cmd as string, rest, { stdio: ['ignore', 'ignore', 'pipe'] });
-    // Bounded even if the caller forgets stop(): a stray FFmpeg would load the machine.
-    setTimeout(() => ffmpeg.kill('SIGKILL'), (options.durationSec + 15) * 1000).unref();
-    return new FfmpegTestSource(ffmpeg, [video, audio]);
+    if (options.durationSec !== undefined) {
+      // Bounded even if the caller forgets stop(): a stray FFmpeg would load the machine.
+      setTimeout(() => ffmpeg.kill('SIGKILL'), (options.durationSec + 15) * 1000).unref();
+    }
+    return new FfmpegTestSource(ffmpeg, [video, audio], own);
   }
 
-  private constructor(ffmpeg: ChildProcess, relays: UdpRelay[]) {
+  private constructor(ffmpeg: ChildProcess, relays: RtpRelay[], ownsRelays: boolean) {
     this.#ffmpeg = ffmpeg;
     this.#relays = relays;
+    this.#ownsRelays = ownsRelays;
     ffmpeg.stderr?.on('data', (d) => {
       this.#stderr = (this.#stderr + d).slice(-2000);
     });
@@ -148,20 +144,8 @@ export class FfmpegTestSource {
       this.#ffmpeg.kill('SIGKILL');
     }
     await this.exited;
-    for (const relay of this.#relays) relay.close();
+    if (this.#ownsRelays) for (const relay of this.#relays) relay.close();
   }
-}
-
-/** PLI (PSFB, FMT 1) and FIR (PSFB, FMT 4) packets in an RTCP compound packet. */
-function countKeyFrameRequests(rtcp: Buffer): number {
-  let count = 0;
-  for (let offset = 0; offset + 4 <= rtcp.length; ) {
-    const first = rtcp[offset] as number;
-    const type = rtcp[offset + 1] as number;
-    if (type === 206 && ((first & 0x1f) === 1 || (first & 0x1f) === 4)) count++;
-    offset += (rtcp.readUInt16BE(offset + 2) + 1) * 4;
-  }
-  return count;
 }
 
 type Inputs = {
