@@ -15,4 +15,9 @@ export {
   useI18n,
   type Vars,
 } from './i18n.tsx';
+export {
+  LiveSessionProvider,
+  type SessionOptions,
+  useLiveSession,
+} from './LiveSessionProvider.tsx';
 export { frenchTypographyProblems, NBSP } from './typography.ts';

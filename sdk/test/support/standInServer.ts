@@ -1,0 +1,177 @@
+import type { AddressInfo } from 'node:net';
+import type { JoinResult, Question, Self } from '@amphi/protocol';
+import WebSocket, { WebSocketServer } from 'ws';
+
+export const EVENT_ID = '7f0b8a52-7b1c-4b55-9a57-0d5d7f0c0a11';
+export const CLASSROOM_ID = '7f0b8a52-7b1c-4b55-9a57-0d5d7f0c0a21';
+
+/**
+ * A stand-in control-api for one classroom, speaking the protocol's envelope:
+ * welcome, join, ping, question.submit (stored once per idempotency key, as
+ * the real store does), hand.raise/lower. Its line can be cut (`cut()`: the
+ * socket goes and new ones are refused until `restore()`).
+ */
+export class StandInServer {
+  readonly sockets: WebSocket[] = [];
+  /** Every question.submit received, in order (retries included). */
+  readonly submits: { idempotencyKey: string; text: string }[] = [];
+  /** Questions stored, by idempotency key. */
+  readonly stored = new Map<string, Question>();
+  joins = 0;
+  /** Answer pings (false: the server looks gone while the socket stays open). */
+  answerPings = true;
+  /** Receive the next submit, store it, and lose the answer with the line. */
+  loseNextSubmitAnswer = false;
+  #down = false;
+  #server: WebSocketServer;
+  #n = 0;
+
+  private constructor(server: WebSocketServer) {
+    this.#server = server;
+    server.on('connection', (socket) => this.#onConnection(socket));
+  }
+
+  static async start(): Promise<StandInServer> {
+    const server = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+    return new StandInServer(server);
+  }
+
+  get baseUrl(): string {
+    return `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+  }
+
+  readonly self: Self = {
+    participantId: 'p1',
+    role: 'classroom',
+    name: '4e B',
+    eventId: EVENT_ID,
+    classroomId: CLASSROOM_ID,
+    speakerId: null,
+  };
+
+  joinResult(): JoinResult {
+    return {
+      self: this.self,
+      state: {
+        event: {
+          id: EVENT_ID,
+          title: 'Démo',
+          status: 'live',
+          startsAt: new Date().toISOString(),
+          durationMinutes: 45,
+        },
+        questions: [...this.stored.values()],
+        stage: null,
+        hands: [],
+        presence: null,
+        producers: [],
+      },
+      routerRtpCapabilities: null,
+      iceServers: [],
+    };
+  }
+
+  /** The line is cut: the open socket goes silently, new ones are dropped at once. */
+  cut(): void {
+    this.#down = true;
+    for (const s of this.sockets) s.terminate();
+  }
+
+  restore(): void {
+    this.#down = false;
+  }
+
+  push(event: string, data: unknown): void {
+    for (const s of this.sockets) {
+      if (s.readyState === WebSocket.OPEN) s.send(JSON.stringify({ event, data }));
+    }
+  }
+
+  close(): void {
+    for (const s of this.sockets) s.terminate();
+    this.#server.close();
+  }
+
+  #onConnection(socket: WebSocket): void {
+    if (this.#down) {
+      socket.terminate();
+      return;
+    }
+    this.sockets.push(socket);
+    socket.send(
+      JSON.stringify({ event: 'welcome', data: { protocolVersion: 1, self: this.self } }),
+    );
+    socket.on('message', (raw) => {
+      const { id, type, data } = JSON.parse(raw.toString()) as {
+        id: number;
+        type: string;
+        data: Record<string, unknown>;
+      };
+      const ok = (result: unknown) => socket.send(JSON.stringify({ id, ok: true, result }));
+      const fail = (code: string, message: string) =>
+        socket.send(JSON.stringify({ id, ok: false, error: { code, message } }));
+      switch (type) {
+        case 'join':
+          this.joins++;
+          return ok(this.joinResult());
+        case 'ping':
+          if (this.answerPings) ok({ now: Date.now() });
+          return;
+        case 'question.submit': {
+          const { idempotencyKey, text, category } = data as {
+            idempotencyKey: string;
+            text: string;
+            category: Question['category'];
+          };
+          this.submits.push({ idempotencyKey, text });
+          if (text === 'refuse me') return fail('VALIDATION_FAILED', 'text: not allowed');
+          const existing = this.stored.get(idempotencyKey);
+          const question = existing ?? this.#question(text, category);
+          this.stored.set(idempotencyKey, question);
+          if (this.loseNextSubmitAnswer) {
+            this.loseNextSubmitAnswer = false;
+            this.cut();
+            return;
+          }
+          return ok({ question, duplicate: existing !== undefined });
+        }
+        case 'hand.raise':
+          return ok({
+            hand: {
+              classroomId: CLASSROOM_ID,
+              classroomName: '4e B',
+              raisedAt: new Date().toISOString(),
+            },
+          });
+        case 'hand.lower':
+          return ok({});
+        case 'question.upvote':
+          return fail('ALREADY_UPVOTED', 'already upvoted');
+        default:
+          return fail('UNKNOWN_TYPE', type);
+      }
+    });
+  }
+
+  #question(text: string, category: Question['category']): Question {
+    this.#n++;
+    const now = new Date().toISOString();
+    return {
+      id: `7f0b8a52-7b1c-4b55-9a57-${String(this.#n).padStart(12, '0')}`,
+      eventId: EVENT_ID,
+      classroomId: CLASSROOM_ID,
+      classroomName: '4e B',
+      text,
+      category,
+      status: 'pending',
+      mergedIntoId: null,
+      pinned: false,
+      rank: null,
+      upvotes: 0,
+      askedBeforeEvent: false,
+      createdAt: now,
+      updatedAt: now,
+    };
+  }
+}
