@@ -1,6 +1,8 @@
+import { LiveSessionProvider } from '@amphi/app-kit';
 import { parseJoinLink } from '@amphi/sdk';
 import { useMemo } from 'react';
 import { useI18n } from '../i18n.tsx';
+import { CLASSROOM_SESSION } from '../useClassroom.ts';
 import { ClassroomView } from './ClassroomView.tsx';
 
 export function App() {
@@ -15,5 +17,9 @@ export function App() {
       </main>
     );
   }
-  return <ClassroomView params={params} />;
+  return (
+    <LiveSessionProvider join={params} options={CLASSROOM_SESSION}>
+      <ClassroomView params={params} />
+    </LiveSessionProvider>
+  );
 }

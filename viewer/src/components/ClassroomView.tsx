@@ -27,7 +27,7 @@ function toggleFullScreen(): void {
 
 export function ClassroomView({ params }: { params: JoinParams }) {
   const { t, toggle, lang, errorText } = useI18n();
-  const c = useClassroom(params);
+  const c = useClassroom();
   const { state } = c;
   const askInput = useRef<HTMLTextAreaElement>(null);
   const over = state.fatal?.code === 'EVENT_CLOSED' || state.eventStatus === 'ended';
@@ -177,7 +177,13 @@ export function ClassroomView({ params }: { params: JoinParams }) {
           )}
         </section>
         <aside className="side">
-          <AskForm onAsk={c.ask} inputRef={askInput} />
+          <AskForm
+            onAsk={async (text, category) => {
+              const sent = await c.ask(text, category);
+              if (sent.status === 'failed') throw sent.error;
+            }}
+            inputRef={askInput}
+          />
           <QuestionList
             questions={state.questions}
             classroomId={state.self?.classroomId ?? null}
