@@ -1,3 +1,4 @@
+import { LiveSessionProvider } from '@amphi/app-kit';
 import { type JoinParams, parseJoinLink } from '@amphi/sdk';
 import { useState } from 'react';
 import { ModeratorConsole } from './components/moderator/ModeratorConsole.tsx';
@@ -22,9 +23,17 @@ export function App() {
 }
 
 function Session({ join }: { join: JoinParams }) {
-  const { t, errorText } = useI18n();
   const [attempt, setAttempt] = useState(0);
-  const phase = useStudioSession(join, attempt);
+  return (
+    <LiveSessionProvider join={join} generation={attempt}>
+      <SessionView onRetry={() => setAttempt((a) => a + 1)} />
+    </LiveSessionProvider>
+  );
+}
+
+function SessionView({ onRetry }: { onRetry: () => void }) {
+  const { t, errorText } = useI18n();
+  const phase = useStudioSession();
   if (phase.kind === 'connecting') {
     return (
       <Notice testId="connecting" busy>
@@ -44,7 +53,7 @@ function Session({ join }: { join: JoinParams }) {
             ? t('app.revoked')
             : t('app.error', { reason: errorText(error) })}{' '}
         {!final && (
-          <button type="button" onClick={() => setAttempt((a) => a + 1)}>
+          <button type="button" onClick={onRetry}>
             {t('app.retry')}
           </button>
         )}

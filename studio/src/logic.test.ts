@@ -3,9 +3,8 @@ import { parseJoinLink, roleInToken } from '@amphi/sdk';
 import { describe, expect, it } from 'vitest';
 import { actionsFor } from './components/moderator/QuestionRow.tsx';
 import { TABLES } from './i18n.tsx';
-import { fromJoin, handsInOrder, reduceEvent } from './live/liveState.ts';
 import { keepProgram, sourceAt, type VideoSource } from './program.ts';
-import { approvedQueue, pendingQueue, speakerTurn, upsertQuestion } from './questions.ts';
+import { approvedQueue, pendingQueue, speakerTurn } from './questions.ts';
 import { moderatorAction, speakerAction } from './shortcuts.ts';
 import { formatClock, readTimer } from './timer.ts';
 
@@ -104,11 +103,6 @@ describe('questions', () => {
     expect(actionsFor(q({ status: 'approved' }))).toContain('pin');
     expect(actionsFor(q({ status: 'merged' }))).toEqual([]);
   });
-  it('never lets an older update win', () => {
-    const a = q({ text: 'new', updatedAt: '2026-01-01T11:00:00.000Z' });
-    const stale = { ...a, text: 'old', updatedAt: '2026-01-01T10:59:00.000Z' };
-    expect(upsertQuestion([a], stale)[0]?.text).toBe('new');
-  });
 });
 
 describe('program', () => {
@@ -138,56 +132,7 @@ describe('join link', () => {
   });
 });
 
-describe('live state', () => {
-  const base = fromJoin({
-    self: {
-      participantId: 'p',
-      role: 'moderator',
-      name: 'M',
-      eventId: '00000000-0000-4000-8000-000000000000',
-      classroomId: null,
-      speakerId: null,
-    },
-    state: {
-      event: {
-        id: '00000000-0000-4000-8000-000000000000',
-        title: 'T',
-        status: 'scheduled',
-        startsAt: '2026-01-01T10:00:00.000Z',
-        durationMinutes: 45,
-      },
-      questions: [],
-      stage: null,
-      hands: [],
-      presence: null,
-      producers: [],
-    },
-    routerRtpCapabilities: null,
-  });
-  it('applies pushed hands, questions and status', () => {
-    const cid = '00000000-0000-4000-8000-0000000000aa';
-    const hand = { classroomId: cid, classroomName: 'x', raisedAt: '2026-01-01T10:01:00.000Z' };
-    let s = reduceEvent(base, {
-      event: 'hand.updated',
-      data: { classroomId: cid, raised: true, hand },
-    });
-    expect(handsInOrder(s.hands)).toHaveLength(1);
-    s = reduceEvent(s, {
-      event: 'hand.updated',
-      data: { classroomId: cid, raised: false, hand: null },
-    });
-    expect(s.hands).toHaveLength(0);
-    const created = q({ status: 'pending' });
-    s = reduceEvent(s, { event: 'question.created', data: created });
-    s = reduceEvent(s, { event: 'question.removed', data: { questionId: created.id } });
-    expect(s.questions).toHaveLength(0);
-    s = reduceEvent(s, {
-      event: 'event.updated',
-      data: { eventId: base.event.id, status: 'live' },
-    });
-    expect(s.event.status).toBe('live');
-  });
-});
+// The live state's reducer and its tests are the sdk's (sdk/test/LiveSessionState.test.ts).
 
 describe('translations', () => {
   it('has every key in both languages, with the same placeholders', () => {

@@ -30,22 +30,3 @@ export function doneQuestions(questions: readonly Question[]): Question[] {
     .filter((q) => q.status === 'answered' || q.status === 'rejected' || q.status === 'merged')
     .sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
 }
-
-/** Inserts or replaces a question by id (a newer `updatedAt` never loses to an older one). */
-export function upsertQuestion(questions: readonly Question[], q: Question): Question[] {
-  const i = questions.findIndex((x) => x.id === q.id);
-  if (i === -1) return [...questions, q];
-  const current = questions[i] as Question;
-  if (current.updatedAt > q.updatedAt) return [...questions];
-  const next = [...questions];
-  next[i] = q;
-  return next;
-}
-
-export function applyRanks(
-  questions: readonly Question[],
-  ranks: readonly { questionId: string; rank: number }[],
-): Question[] {
-  const byId = new Map(ranks.map((r) => [r.questionId, r.rank]));
-  return questions.map((q) => (byId.has(q.id) ? { ...q, rank: byId.get(q.id) ?? null } : q));
-}

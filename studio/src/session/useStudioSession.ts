@@ -1,148 +1,85 @@
-import type { EventName, ProducerSource, ServerEvent } from '@amphi/protocol';
-import type { JoinParams } from '@amphi/sdk';
-import { type LocalProducer, MediaClient, SignalingClient, SignalingError } from '@amphi/sdk';
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { fromJoin, reduceEvent, type StudioState } from '../live/liveState.ts';
-import type { NetworkView, PublishedTrack, RemoteTrack, Request, StudioSession } from './types.ts';
-
-declare global {
-  interface Window {
-    /** Debug hook for the end-to-end tests and support: the live clients. */
-    __amphi?: { signaling: SignalingClient; media: MediaClient };
-  }
-}
+import { useLiveSession } from '@amphi/app-kit';
+import type { ProducerSource } from '@amphi/protocol';
+import { SignalingError } from '@amphi/sdk';
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import type { NetworkView, PublishedTrack, Request, StudioSession } from './types.ts';
 
 export type SessionPhase =
   | { kind: 'connecting' }
   | { kind: 'ready'; session: StudioSession }
   | { kind: 'failed'; error: SignalingError };
 
-const INITIAL_NETWORK: NetworkView = {
-  status: 'connecting',
-  attempt: 0,
-  nextRetryAt: null,
-  online: typeof navigator === 'undefined' ? true : navigator.onLine,
-  quality: null,
-  rttMs: null,
-  lossRate: null,
-  mediaAvailable: true,
-};
+/** The browser's own view of the network, as it changes. */
+function useOnline(): boolean {
+  const [online, setOnline] = useState(() =>
+    typeof navigator === 'undefined' ? true : navigator.onLine,
+  );
+  useEffect(() => {
+    const update = () => setOnline(navigator.onLine);
+    window.addEventListener('online', update);
+    window.addEventListener('offline', update);
+    return () => {
+      window.removeEventListener('online', update);
+      window.removeEventListener('offline', update);
+    };
+  }, []);
+  return online;
+}
 
 /**
- * The studio's session over `@amphi/sdk`: one SignalingClient (reconnecting),
- * one MediaClient receiving what this role may see (never its own producers),
- * the live state kept current from pushed events and restored after each
- * reconnection.
+ * The studio's view of the `LiveSession` (app-kit's `useLiveSession`, under
+ * the `LiveSessionProvider` of App): the live state, the network as it is,
+ * the tracks received (everything this role may see but its own) and the
+ * ways to act.
  */
-export function useStudioSession(join: JoinParams, attempt: number): SessionPhase {
-  const [state, setState] = useState<StudioState | null>(null);
-  const [failure, setFailure] = useState<SignalingError | null>(null);
-  const [network, setNetwork] = useState<NetworkView>(INITIAL_NETWORK);
-  const [remotes, setRemotes] = useState<RemoteTrack[]>([]);
-  const signalingRef = useRef<SignalingClient | null>(null);
-  const mediaRef = useRef<MediaClient | null>(null);
+export function useStudioSession(): SessionPhase {
+  const { session, snapshot } = useLiveSession();
+  const online = useOnline();
+  const { link, quality, media } = snapshot;
 
-  // biome-ignore lint/correctness/useExhaustiveDependencies: `attempt` restarts the session (retry button)
-  useEffect(() => {
-    setState(null);
-    setFailure(null);
-    const signaling = new SignalingClient({
-      baseUrl: window.location.origin,
-      eventId: join.eventId,
-      token: join.token,
-    });
-    signalingRef.current = signaling;
-    let selfId: string | null = null;
-    const media = new MediaClient(signaling, {
-      // Everything the server lets this role see, except this studio's own producers.
-      consume: (p) => p.participantId !== selfId,
-    });
-    mediaRef.current = media;
-    window.__amphi = { signaling, media };
-    const patch = (p: Partial<NetworkView>) => setNetwork((n) => ({ ...n, ...p }));
+  const network = useMemo<NetworkView>(
+    () => ({
+      status: link.status,
+      attempt: link.attempt,
+      nextRetryAt: link.nextRetryAt,
+      online,
+      quality: quality?.quality ?? null,
+      rttMs: quality?.sample.rttMs ?? null,
+      lossRate: quality?.sample.lossRate ?? null,
+      mediaAvailable: media.available,
+    }),
+    [link, quality, media.available, online],
+  );
 
-    const offs = [
-      signaling.on('status', (info) => {
-        patch({ status: info.status, attempt: info.attempt, nextRetryAt: info.nextRetryAt });
-        if (info.status === 'closed' && info.error) setFailure(info.error);
-      }),
-      signaling.on('joined', (result) => {
-        selfId = result.self.participantId;
-        setState(fromJoin(result));
-        patch({ mediaAvailable: result.routerRtpCapabilities !== null });
-      }),
-      signaling.on('event', (event: EventName, data: unknown) => {
-        setState((s) => (s ? reduceEvent(s, { event, data } as ServerEvent) : s));
-      }),
-      media.on('remotes', (list) =>
-        setRemotes(list.map((r) => ({ producer: r.producer, track: r.track }))),
-      ),
-      media.on('quality', ({ quality, sample }) =>
-        patch({ quality, rttMs: sample.rttMs, lossRate: sample.lossRate }),
-      ),
-      media.on('ready', () => patch({ mediaAvailable: true })),
-      media.on('error', (err) => {
-        if (err instanceof SignalingError && err.code === 'MEDIA_UNAVAILABLE') {
-          patch({ mediaAvailable: false });
-        }
-      }),
-    ];
-    const onOnline = () => {
-      patch({ online: navigator.onLine });
-      if (navigator.onLine) signaling.retryNow();
-    };
-    window.addEventListener('online', onOnline);
-    window.addEventListener('offline', onOnline);
+  const remotes = useMemo(
+    () => media.remotes.map((r) => ({ producer: r.producer, track: r.track })),
+    [media.remotes],
+  );
 
-    signaling
-      .connect()
-      .then(async (first) => {
-        selfId = first.self.participantId;
-        try {
-          await media.start(first);
-        } catch {
-          patch({ mediaAvailable: false });
-        }
-      })
-      .catch((err: unknown) =>
-        setFailure(
-          err instanceof SignalingError ? err : new SignalingError('INTERNAL', String(err)),
-        ),
-      );
-
-    return () => {
-      for (const off of offs) off();
-      window.removeEventListener('online', onOnline);
-      window.removeEventListener('offline', onOnline);
-      media.close();
-      signaling.close();
-      signalingRef.current = null;
-      mediaRef.current = null;
-    };
-  }, [join.eventId, join.token, attempt]);
-
-  const request = useCallback<Request>((type, data) => {
-    const signaling = signalingRef.current;
-    if (!signaling) return Promise.reject(new SignalingError('CLOSED', 'not connected'));
-    return signaling.request(type, data);
-  }, []);
+  const request = useCallback<Request>(
+    (type, data) =>
+      session
+        ? session.request(type, data)
+        : Promise.reject(new SignalingError('CLOSED', 'not connected')),
+    [session],
+  );
 
   const publish = useCallback(
     async (track: MediaStreamTrack, source: ProducerSource): Promise<PublishedTrack> => {
-      const media = mediaRef.current;
-      if (!media) throw new SignalingError('CLOSED', 'not connected');
-      const local: LocalProducer = await media.produce(track, { source });
+      if (!session) throw new SignalingError('CLOSED', 'not connected');
+      const local = await session.produce(track, { source });
       return {
         replaceTrack: (next) => local.replaceTrack(next),
         close: () => local.close(),
       };
     },
-    [],
+    [session],
   );
 
+  const { view, fatal } = snapshot;
   return useMemo<SessionPhase>(() => {
-    if (failure) return { kind: 'failed', error: failure };
-    if (!state) return { kind: 'connecting' };
-    return { kind: 'ready', session: { state, network, remotes, request, publish } };
-  }, [failure, state, network, remotes, request, publish]);
+    if (fatal) return { kind: 'failed', error: fatal };
+    if (!view) return { kind: 'connecting' };
+    return { kind: 'ready', session: { state: view, network, remotes, request, publish } };
+  }, [fatal, view, network, remotes, request, publish]);
 }
