@@ -69,6 +69,9 @@ export const Event = z.object({
   durationMinutes: z.number().int(),
   startsAt: IsoDateTime,
   status: EventStatus,
+  /** When it went live and ended (null: not yet). */
+  startedAt: IsoDateTime.nullable(),
+  endedAt: IsoDateTime.nullable(),
   speakers: z.array(Speaker.pick({ id: true, name: true, job: true, organisation: true })),
   createdAt: IsoDateTime,
 });

@@ -56,6 +56,16 @@ export const Self = z.object({
 });
 export type Self = z.infer<typeof Self>;
 
+/**
+ * When the event went live and when it ended, as the server recorded them:
+ * every studio's timer reads these, on the server's clock.
+ */
+export const EventTimes = z.object({
+  startedAt: IsoDateTime.nullable().default(null),
+  endedAt: IsoDateTime.nullable().default(null),
+});
+export type EventTimes = z.infer<typeof EventTimes>;
+
 /** Everything a client needs to render the event, as of `join`. Role-filtered. */
 export const LiveState = z.object({
   event: z.object({
@@ -64,6 +74,7 @@ export const LiveState = z.object({
     status: EventStatus,
     startsAt: IsoDateTime,
     durationMinutes: z.number(),
+    ...EventTimes.shape,
   }),
   /** Moderators: every question. Speakers: the approved queue. Classrooms: the approved queue and their own. */
   questions: z.array(Question),

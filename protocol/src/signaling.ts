@@ -1,7 +1,15 @@
 import { z } from 'zod';
-import { IsoDateTime, Uuid } from './common.ts';
+import { EventStatus, IsoDateTime, Uuid } from './common.ts';
 import { ErrorBody } from './errors.ts';
-import { ConnectionQuality, JoinResult, Presence, RaisedHand, Self, Stage } from './live.ts';
+import {
+  ConnectionQuality,
+  EventTimes,
+  JoinResult,
+  Presence,
+  RaisedHand,
+  Self,
+  Stage,
+} from './live.ts';
 import {
   ConsumerOptions,
   DtlsParameters,
@@ -88,6 +96,16 @@ export const Requests = {
   },
   /** A moderator takes the classroom off stage, or the classroom leaves it. */
   'stage.leave': { data: Empty, result: Ok },
+
+  // The event itself
+  /**
+   * A speaker or moderator takes the event live or ends it (rules/eventStatus.ts);
+   * everyone gets `event.updated`. A speaker leaving a panel that goes on leaves it live.
+   */
+  'event.setStatus': {
+    data: z.strictObject({ status: z.enum(['live', 'ended']) }),
+    result: z.object({ status: EventStatus, ...EventTimes.shape }),
+  },
 
   // Presence and moderation of participants
   'presence.get': { data: Empty, result: Presence },
@@ -189,7 +207,7 @@ export const Events = {
   'hand.updated': z.object({ classroomId: Uuid, raised: z.boolean(), hand: RaisedHand.nullable() }),
   'stage.updated': z.object({ stage: Stage.nullable() }),
   'presence.updated': Presence,
-  'event.updated': z.object({ eventId: Uuid, status: z.string() }),
+  'event.updated': z.object({ eventId: Uuid, status: z.string(), ...EventTimes.shape }),
   'media.producerAdded': ProducerInfo,
   'media.producerClosed': z.object({ producerId: MediaId }),
   /**

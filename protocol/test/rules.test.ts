@@ -278,6 +278,8 @@ function fullState(): LiveState {
       status: 'live',
       startsAt: '2026-01-01T09:00:00.000Z',
       durationMinutes: 45,
+      startedAt: '2026-01-01T09:01:00.000Z',
+      endedAt: null,
     },
     questions: STATUSES.flatMap((s) => [question(s, C1), question(s, C2)]),
     stage: stageOf(C1),

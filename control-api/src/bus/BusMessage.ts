@@ -1,6 +1,7 @@
 import {
   ConnectedParticipant,
   EventStatus,
+  EventTimes,
   ProducerInfo,
   Question,
   QuestionStatus,
@@ -49,7 +50,12 @@ export const BusMessage = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('participant.remove'), eventId: z.uuid(), classroomId: z.uuid() }),
   /** An operator revoked a join link: its sockets are closed (auth/Revocations.ts). */
   z.object({ kind: z.literal('link.revoked'), eventId: z.uuid(), tokenId: z.uuid() }),
-  z.object({ kind: z.literal('event.updated'), eventId: z.uuid(), status: EventStatus }),
+  z.object({
+    kind: z.literal('event.updated'),
+    eventId: z.uuid(),
+    status: EventStatus,
+    ...EventTimes.shape,
+  }),
   z.object({ kind: z.literal('media.producerAdded'), eventId: z.uuid(), producer: ProducerInfo }),
   z.object({
     kind: z.literal('media.producerClosed'),

@@ -40,6 +40,8 @@ export interface EventRow {
   durationMinutes: number;
   startsAt: Date;
   status: EventStatus;
+  startedAt: Date | null;
+  endedAt: Date | null;
   createdAt: Date;
 }
 
@@ -169,6 +171,8 @@ export class CatalogStore {
       durationMinutes: r.durationMinutes,
       startsAt: iso(r.startsAt),
       status: r.status,
+      startedAt: r.startedAt && iso(r.startedAt),
+      endedAt: r.endedAt && iso(r.endedAt),
       speakers: r.speakers,
       createdAt: iso(r.createdAt),
     }));
@@ -181,12 +185,36 @@ export class CatalogStore {
   }
 
   async setEventStatus(id: string, status: EventStatus): Promise<Event> {
-    const [row] = await this.#sql<{ id: string }[]>`
-      update events set status = ${status} where id = ${id} returning id`;
+    const row = await this.moveEventStatus(id, status);
     if (!row) throw new AppError('NOT_FOUND', `no event ${id}`);
     const event = await this.getEvent(id);
     if (!event) throw new AppError('NOT_FOUND', `no event ${id}`);
     return event;
+  }
+
+  /**
+   * Sets an event's status with the times every timer reads: the first
+   * go-live is kept (a studio going live again does not restart the clock),
+   * back to scheduled clears it (a rehearsal reset); an end sets the end time,
+   * going back from an end clears it. With `from`, only an event in that
+   * status changes (compare-and-set): null when it is not (or no such event).
+   */
+  async moveEventStatus(
+    id: string,
+    status: EventStatus,
+    from?: EventStatus,
+  ): Promise<EventRow | null> {
+    const over = status === 'ended' || status === 'cancelled';
+    const [row] = await this.#sql<EventRow[]>`
+      update events set
+        status = ${status},
+        started_at = case when ${status} = 'scheduled' then null
+                          when ${status} = 'live' then coalesce(started_at, now())
+                          else started_at end,
+        ended_at = ${over ? this.#sql`coalesce(ended_at, now())` : null}
+      where id = ${id} ${from ? this.#sql`and status = ${from}` : this.#sql``}
+      returning *`;
+    return row ?? null;
   }
 
   async eventHasSpeaker(eventId: string, speakerId: string): Promise<Speaker | null> {

@@ -116,7 +116,14 @@ export const operatorRoutes: FastifyPluginAsync<OperatorRoutesOptions> = async (
     handler: async (req) => {
       const event = await catalog.setEventStatus(req.params.eventId, req.body.status);
       log.info({ eventId: event.id, status: event.status }, 'event status changed');
-      await bus.publish({ kind: 'event.updated', eventId: event.id, status: event.status });
+      const { startedAt, endedAt } = event;
+      await bus.publish({
+        kind: 'event.updated',
+        eventId: event.id,
+        status: event.status,
+        startedAt,
+        endedAt,
+      });
       return event;
     },
   });

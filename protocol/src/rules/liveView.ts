@@ -86,7 +86,13 @@ export type LiveChange =
   | { kind: 'hand.updated'; classroomId: string; hand: RaisedHand | null }
   | { kind: 'stage.updated'; stage: Stage | null; previousClassroomId: string | null }
   | { kind: 'presence.updated'; presence: Presence }
-  | { kind: 'event.updated'; eventId: string; status: EventStatus }
+  | {
+      kind: 'event.updated';
+      eventId: string;
+      status: EventStatus;
+      startedAt: string | null;
+      endedAt: string | null;
+    }
   | { kind: 'media.producerAdded'; producer: ProducerInfo }
   | { kind: 'media.producerClosed'; producerId: string; role: Role };
 
@@ -133,7 +139,15 @@ export function viewOfChange(viewer: Viewer, change: LiveChange): ServerEvent | 
     case 'presence.updated':
       return canSeePresence(viewer) ? { event: 'presence.updated', data: change.presence } : null;
     case 'event.updated':
-      return { event: 'event.updated', data: { eventId: change.eventId, status: change.status } };
+      return {
+        event: 'event.updated',
+        data: {
+          eventId: change.eventId,
+          status: change.status,
+          startedAt: change.startedAt,
+          endedAt: change.endedAt,
+        },
+      };
     case 'media.producerAdded':
       return canSeeProducer(viewer, change.producer)
         ? { event: 'media.producerAdded', data: change.producer }

@@ -1,4 +1,5 @@
 import type { HandlerTable } from '../context.ts';
+import { eventHandlers } from './event.ts';
 import { mediaHandlers } from './media.ts';
 import { questionHandlers } from './questions.ts';
 import { sessionHandlers } from './session.ts';
@@ -7,6 +8,7 @@ import { stageHandlers } from './stage.ts';
 /** Every request type, its allowed roles and its handler, in one place. */
 export const handlers: HandlerTable = {
   ...sessionHandlers,
+  ...eventHandlers,
   ...questionHandlers,
   ...stageHandlers,
   ...mediaHandlers,

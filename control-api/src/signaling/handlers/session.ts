@@ -40,6 +40,8 @@ async function liveState(ctx: HandlerContext): Promise<LiveState> {
       status: event.status,
       startsAt: event.startsAt.toISOString(),
       durationMinutes: event.durationMinutes,
+      startedAt: event.startedAt?.toISOString() ?? null,
+      endedAt: event.endedAt?.toISOString() ?? null,
     },
     questions,
     stage,
