@@ -78,6 +78,11 @@ export const ConfigSchema = z.object({
    * long, unless it is back by then (a cut connection, the app's first retries).
    */
   STAGE_DISCONNECT_GRACE_MS: int(5_000, 0),
+  /**
+   * A socket silent this long (no message, no answer to the server's pings) is
+   * ended, and its participant leaves presence: a cut line sends no close.
+   */
+  SOCKET_SILENCE_TIMEOUT_MS: int(5_000, 100),
   /** REST requests (/api/...) per client address per minute, across instances when REDIS_URL is set. */
   API_RATE_PER_MINUTE: int(1_000, 1),
 
@@ -166,6 +171,7 @@ export type Limits = Pick<
   | 'ABUSE_MAX_STRIKES'
   | 'ABUSE_WINDOW_MS'
   | 'STAGE_DISCONNECT_GRACE_MS'
+  | 'SOCKET_SILENCE_TIMEOUT_MS'
   | 'API_RATE_PER_MINUTE'
 >;
 
@@ -183,6 +189,7 @@ export function defaultLimits(overrides: Partial<Limits> = {}): Limits {
     ABUSE_MAX_STRIKES: base.ABUSE_MAX_STRIKES,
     ABUSE_WINDOW_MS: base.ABUSE_WINDOW_MS,
     STAGE_DISCONNECT_GRACE_MS: base.STAGE_DISCONNECT_GRACE_MS,
+    SOCKET_SILENCE_TIMEOUT_MS: base.SOCKET_SILENCE_TIMEOUT_MS,
     API_RATE_PER_MINUTE: base.API_RATE_PER_MINUTE,
     ...overrides,
   };

@@ -11,6 +11,7 @@ import { RateLimiter } from '../live/RateLimiter.ts';
 import type { Logger } from '../logger.ts';
 import type { Identity, Services } from './context.ts';
 import { ParticipantSession } from './ParticipantSession.ts';
+import { watchSilence } from './SocketHeartbeat.ts';
 
 export interface SignalingPluginOptions {
   services: Services;
@@ -151,7 +152,18 @@ export const signalingPlugin: FastifyPluginAsync<SignalingPluginOptions> = async
         log: opts.log,
       });
       sessions.add(session);
-      session.on('close', () => sessions.delete(session));
+      // A cut line is silent: ended after the timeout, it leaves presence like a closed one.
+      const stopWatching = watchSilence(socket, limits.SOCKET_SILENCE_TIMEOUT_MS, (silentMs) => {
+        opts.log.info(
+          { eventId: self.eventId, participantId: self.participantId, silentMs },
+          'socket silent: ending it',
+        );
+        socket.terminate();
+      });
+      session.on('close', () => {
+        stopWatching();
+        sessions.delete(session);
+      });
       session.start();
       // Revoked while it was being admitted, before its room could close it: the bus
       // has marked it revoked by now (a cached answer, no query).
