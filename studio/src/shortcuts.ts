@@ -12,6 +12,8 @@ export type ModeratorAction =
   | 'answered'
   | 'stageFirstHand'
   | 'offStage'
+  | 'undo'
+  | 'search'
   | 'help';
 
 export const MODERATOR_SHORTCUTS: readonly { keys: readonly string[]; action: ModeratorAction }[] =
@@ -27,6 +29,8 @@ export const MODERATOR_SHORTCUTS: readonly { keys: readonly string[]; action: Mo
     { keys: ['d'], action: 'answered' },
     { keys: ['s'], action: 'stageFirstHand' },
     { keys: ['x'], action: 'offStage' },
+    { keys: ['u', 'Ctrl+z'], action: 'undo' },
+    { keys: ['/'], action: 'search' },
     { keys: ['?'], action: 'help' },
   ];
 
@@ -49,10 +53,12 @@ function plain(e: KeyLike): boolean {
   return !e.ctrlKey && !e.metaKey && !e.altKey && !e.inField;
 }
 
+/** A moderator's key: plain, or with Ctrl (⌘ on a Mac) where the table says `Ctrl+` (Ctrl+Z undoes). */
 export function moderatorAction(e: KeyLike): ModeratorAction | null {
-  if (!plain(e)) return null;
+  if (e.inField || e.altKey) return null;
   const key = e.key.length === 1 ? e.key.toLowerCase() : e.key;
-  return MODERATOR_SHORTCUTS.find((s) => s.keys.includes(key))?.action ?? null;
+  const pressed = e.ctrlKey || e.metaKey ? `Ctrl+${key}` : key;
+  return MODERATOR_SHORTCUTS.find((s) => s.keys.includes(pressed))?.action ?? null;
 }
 
 /**

@@ -1,4 +1,9 @@
-import type { ModerateQuestion, Question } from '@amphi/protocol';
+import {
+  type ModerateQuestion,
+  QUEUE_STATUSES,
+  type Question,
+  type RemovedClassroom,
+} from '@amphi/protocol';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useI18n } from '../../i18n.tsx';
 import { handsInOrder } from '../../live/liveState.ts';
@@ -10,57 +15,124 @@ import { SessionTimer } from '../SessionTimer.tsx';
 import { StagePanel } from '../StagePanel.tsx';
 import { VideoTile } from '../VideoTile.tsx';
 import { ClassroomsPanel } from './ClassroomsPanel.tsx';
+import { HandledList } from './HandledList.tsx';
 import { HandsPanel } from './HandsPanel.tsx';
 import { actionsFor, QuestionRow, type RowAction, type RowMode } from './QuestionRow.tsx';
+import { RemovedClassrooms } from './RemovedClassrooms.tsx';
 import { ShortcutHelp } from './ShortcutHelp.tsx';
+import { TriageToolbar } from './TriageToolbar.tsx';
+import {
+  ALL_QUESTIONS,
+  isFiltered,
+  type ListView,
+  reorderAfterUndo,
+  shown,
+  step,
+  stillUndoable,
+  type UndoEntry,
+  undoOf,
+  undoOfRemoval,
+} from './triage.ts';
+import { UndoBar, undoWhat } from './UndoBar.tsx';
+
+type ListName = 'pending' | 'approved';
 
 /** The moderator's console: triage, the speaker's queue, hands and stage, who is connected. */
 export function ModeratorConsole({ session }: { session: StudioSession }) {
   const { t, errorText } = useI18n();
   const { state, network, remotes, request } = session;
-  const pending = useMemo(() => pendingQueue(state.questions), [state.questions]);
-  const approved = useMemo(() => approvedQueue(state.questions), [state.questions]);
+  const [view, setView] = useState<ListView>(ALL_QUESTIONS);
+  const allPending = useMemo(() => pendingQueue(state.questions), [state.questions]);
+  const allApproved = useMemo(() => approvedQueue(state.questions), [state.questions]);
+  const pending = useMemo(() => shown(allPending, view), [allPending, view]);
+  const approved = useMemo(() => shown(allApproved, view), [allApproved, view]);
   const done = useMemo(() => doneQuestions(state.questions), [state.questions]);
-  const navigable = useMemo(() => [...pending, ...approved], [pending, approved]);
+  // The selection is a question the moderator picked, by id: it never moves
+  // when questions arrive, leave or change, only on a click, J or K (or the
+  // first question, when nothing is selected yet).
   const [selectedId, setSelectedId] = useState<string | null>(null);
+  // J and K move within the list the moderator last picked in, as shown.
+  const [working, setWorking] = useState<ListName>('pending');
+  /** The selected question as it last stood in that list (J and K go on from there once it left). */
+  const lastSeen = useRef<{ list: ListName; question: Question } | null>(null);
   const [mode, setMode] = useState<RowMode>('view');
   const [help, setHelp] = useState(true);
   const [error, setError] = useState<string | null>(null);
-  const previousOrder = useRef<string[]>([]);
+  const [undo, setUndo] = useState<UndoEntry | null>(null);
+  const [undoing, setUndoing] = useState(false);
+  const [undone, setUndone] = useState<string | null>(null);
+  const [removed, setRemoved] = useState<RemovedClassroom[] | null>(null);
+  const searchRef = useRef<HTMLInputElement>(null);
+  const questionsNow = useRef(state.questions);
+  questionsNow.current = state.questions;
 
-  // Keep a selection: when the selected question leaves the list (approved
-  // questions move, rejected ones vanish), select the one that followed it.
+  const lists = useMemo(() => ({ pending, approved }), [pending, approved]);
   useEffect(() => {
-    const ids = navigable.map((q) => q.id);
-    setSelectedId((current) => {
-      if (current && ids.includes(current)) return current;
-      const before = previousOrder.current;
-      const at = current ? before.indexOf(current) : -1;
-      const next = before.slice(at + 1).find((id) => ids.includes(id));
-      return next ?? ids[0] ?? null;
-    });
-    previousOrder.current = ids;
-  }, [navigable]);
+    const here = lists[working].find((q) => q.id === selectedId);
+    if (here) lastSeen.current = { list: working, question: here };
+  }, [lists, working, selectedId]);
+  /** A list with the selected question put back where it stood, in the order shown. */
+  const placed = useCallback(
+    (list: ListName): string[] | null => {
+      const seen = lastSeen.current;
+      if (!seen || seen.list !== list || seen.question.id !== selectedId) return null;
+      const base = list === 'pending' ? pendingQueue : approvedQueue;
+      const others = lists[list].filter((q) => q.id !== seen.question.id);
+      return shown(base([...others, seen.question]), { ...view, category: 'all', search: '' }).map(
+        (q) => q.id,
+      );
+    },
+    [lists, selectedId, view],
+  );
+  useEffect(() => {
+    const first = pending[0] ?? approved[0];
+    if (selectedId === null && first) setSelectedId(first.id);
+  }, [selectedId, pending, approved]);
 
-  const selected = navigable.find((q) => q.id === selectedId) ?? null;
+  const pick = useCallback((id: string, list: ListName) => {
+    setSelectedId(id);
+    setWorking(list);
+  }, []);
 
+  /** What the keys act on: the selected question, only while it is shown. */
+  const selected =
+    pending.find((q) => q.id === selectedId) ?? approved.find((q) => q.id === selectedId) ?? null;
+
+  /** Runs a request; a refusal is told in words. Resolves whether it went through. */
   const run = useCallback(
-    async (action: () => Promise<unknown>) => {
+    async (action: () => Promise<unknown>): Promise<boolean> => {
       setError(null);
       try {
         await action();
+        return true;
       } catch (err) {
         setError(t('mod.actionFailed', { reason: errorText(err) }));
+        return false;
       }
     },
     [t, errorText],
   );
 
+  const refreshRemoved = useCallback(async () => {
+    try {
+      setRemoved((await request('participant.removed', {})).classrooms);
+    } catch {
+      // Offline: the list stays as it was and is read again on the next change.
+    }
+  }, [request]);
+
   const moderate = useCallback(
-    (data: ModerateQuestion) =>
+    (data: ModerateQuestion, before: Question) =>
       run(async () => {
-        await request('question.moderate', data);
+        const queueBefore = approvedQueue(questionsNow.current).map((q) => q.id);
+        const { question } = await request('question.moderate', data);
         setMode('view');
+        // An action that cannot be taken back leaves the last one that can on the button.
+        const entry = undoOf(data, before, question, queueBefore);
+        if (entry) {
+          setUndo(entry);
+          setUndone(null);
+        }
       }),
     [request, run],
   );
@@ -74,14 +146,58 @@ export function ModeratorConsole({ session }: { session: StudioSession }) {
           setMode(action);
           return;
         case 'pin':
-          void moderate({ action: 'pin', questionId: q.id, pinned: !q.pinned });
+          void moderate({ action: 'pin', questionId: q.id, pinned: !q.pinned }, q);
           return;
-        default:
-          void moderate({ action, questionId: q.id });
+        case 'approve':
+        case 'reject':
+        case 'answering':
+        case 'answered':
+          void moderate({ action, questionId: q.id }, q);
       }
     },
     [moderate],
   );
+
+  const backToTriage = useCallback(
+    (q: Question) =>
+      void moderate({ action: q.status === 'merged' ? 'unmerge' : 'reopen', questionId: q.id }, q),
+    [moderate],
+  );
+
+  const undoable =
+    undo && stillUndoable(undo, state.questions, removed?.map((c) => c.classroomId) ?? null)
+      ? undo
+      : null;
+
+  const undoLast = useCallback(async () => {
+    const entry = undoable;
+    if (!entry || undoing) return;
+    setUndoing(true);
+    let back: Question | null = null;
+    const ok = await run(async () => {
+      for (const s of entry.steps) {
+        if (s.type === 'question.moderate') {
+          back = (await request('question.moderate', s.data)).question;
+        } else if (s.type === 'question.reorder') {
+          const ids = reorderAfterUndo(s.questionId, s.queueBefore, questionsNow.current);
+          await request('question.reorder', { orderedQuestionIds: ids });
+        } else {
+          await request('participant.reinstate', s.data);
+          await refreshRemoved();
+        }
+      }
+    });
+    setUndoing(false);
+    if (!ok) return;
+    setUndo(null);
+    setUndone(t('mod.undone', { what: undoWhat(t, entry) }));
+    // The question undone is the one the moderator works on next.
+    const status = (back as Question | null)?.status;
+    if (entry.question && status) {
+      if (status === 'pending') pick(entry.question.id, 'pending');
+      else if (QUEUE_STATUSES.includes(status)) pick(entry.question.id, 'approved');
+    }
+  }, [undoable, undoing, run, request, refreshRemoved, t, pick]);
 
   const onStage = useCallback(
     (classroomId: string) => void run(() => request('stage.invite', { classroomId })),
@@ -93,9 +209,47 @@ export function ModeratorConsole({ session }: { session: StudioSession }) {
     [request, run],
   );
   const remove = useCallback(
-    (classroomId: string) => void run(() => request('participant.remove', { classroomId })),
-    [request, run],
+    async (classroomId: string) => {
+      const name =
+        state.presence?.participants.find((p) => p.classroomId === classroomId)?.name ?? '';
+      if (await run(() => request('participant.remove', { classroomId }))) {
+        await refreshRemoved();
+        setUndo(undoOfRemoval(classroomId, name));
+        setUndone(null);
+      }
+    },
+    [request, run, refreshRemoved, state.presence],
   );
+  const reinstate = useCallback(
+    async (classroomId: string) => {
+      if (await run(() => request('participant.reinstate', { classroomId }))) {
+        await refreshRemoved();
+      }
+    },
+    [request, run, refreshRemoved],
+  );
+
+  // The removed classrooms: read at start, and again when a classroom leaves
+  // (another moderator may have removed it).
+  const connected = (state.presence?.participants ?? [])
+    .map((p) => p.classroomId)
+    .filter((id): id is string => id !== null)
+    .sort()
+    .join();
+  const [lastConnected, setLastConnected] = useState<string | null>(null);
+  useEffect(() => {
+    if (lastConnected !== null && connected.length >= lastConnected.length) {
+      const before = new Set(lastConnected.split(','));
+      const now = new Set(connected.split(','));
+      if ([...before].every((id) => now.has(id))) {
+        setLastConnected(connected);
+        return;
+      }
+    }
+    setLastConnected(connected);
+    const timer = setTimeout(() => void refreshRemoved(), 500);
+    return () => clearTimeout(timer);
+  }, [connected, lastConnected, refreshRemoved]);
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
@@ -103,16 +257,25 @@ export function ModeratorConsole({ session }: { session: StudioSession }) {
       const action = moderatorAction(keyLike(e));
       if (!action) return;
       e.preventDefault();
-      const index = selected ? navigable.indexOf(selected) : -1;
       switch (action) {
         case 'next':
-          setSelectedId(navigable[Math.min(index + 1, navigable.length - 1)]?.id ?? null);
+        case 'previous': {
+          // An empty list hands J and K to the other one.
+          const list: ListName =
+            lists[working].length > 0 ? working : working === 'pending' ? 'approved' : 'pending';
+          const ids = lists[list].map((q) => q.id);
+          const to = step(ids, selectedId, action === 'next' ? 1 : -1, placed(list));
+          if (to) pick(to, list);
           return;
-        case 'previous':
-          setSelectedId(navigable[Math.max(index - 1, 0)]?.id ?? null);
-          return;
+        }
         case 'help':
           setHelp((h) => !h);
+          return;
+        case 'search':
+          searchRef.current?.focus();
+          return;
+        case 'undo':
+          void undoLast();
           return;
         case 'stageFirstHand': {
           const first = handsInOrder(state.hands).find(
@@ -130,12 +293,26 @@ export function ModeratorConsole({ session }: { session: StudioSession }) {
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [mode, selected, navigable, act, onStage, offStage, state.hands, state.stage]);
+  }, [
+    mode,
+    lists,
+    working,
+    placed,
+    selectedId,
+    selected,
+    pick,
+    act,
+    undoLast,
+    onStage,
+    offStage,
+    state.hands,
+    state.stage,
+  ]);
 
   const mergeTargets = (q: Question) =>
-    [...approved, ...pending].filter((x) => x.id !== q.id && x.status !== 'answered');
+    [...allApproved, ...allPending].filter((x) => x.id !== q.id && x.status !== 'answered');
 
-  const row = (q: Question) => (
+  const row = (list: ListName) => (q: Question) => (
     <QuestionRow
       key={q.id}
       question={q}
@@ -144,11 +321,13 @@ export function ModeratorConsole({ session }: { session: StudioSession }) {
       mergeTargets={mergeTargets(q)}
       onSelect={() => {
         if (q.id !== selectedId) setMode('view');
-        setSelectedId(q.id);
+        pick(q.id, list);
       }}
       onAction={(a) => act(q, a)}
-      onSave={(text) => void moderate({ action: 'edit', questionId: q.id, text })}
-      onMerge={(into) => void moderate({ action: 'merge', questionId: q.id, intoQuestionId: into })}
+      onSave={(text) => void moderate({ action: 'edit', questionId: q.id, text }, q)}
+      onMerge={(into) =>
+        void moderate({ action: 'merge', questionId: q.id, intoQuestionId: into }, q)
+      }
       onCancel={() => setMode('view')}
     />
   );
@@ -156,12 +335,12 @@ export function ModeratorConsole({ session }: { session: StudioSession }) {
   const speakerVideo = remotes.find(
     (r) => r.producer.role === 'speaker' && r.producer.kind === 'video',
   );
-  const firstSpeakerAt = useFirstSeen(speakerVideo !== undefined);
+  const filtered = isFiltered(view);
 
   return (
     <div className="studio studio--moderator" data-testid="moderator-view">
       <Header state={state} network={network}>
-        <SessionTimer startedAt={firstSpeakerAt} durationMinutes={state.event.durationMinutes} />
+        <SessionTimer event={state.event} ping={() => request('ping', {})} />
       </Header>
       {error && (
         <p className="alert alert--floating" role="alert" data-testid="moderator-error">
@@ -173,10 +352,20 @@ export function ModeratorConsole({ session }: { session: StudioSession }) {
       )}
       <main id="main" className="moderator-grid">
         <div className="moderator-grid__questions">
+          <UndoBar entry={undoable} busy={undoing} done={undone} onUndo={() => void undoLast()} />
+          <TriageToolbar
+            view={view}
+            onChange={setView}
+            shownCount={pending.length + approved.length}
+            total={allPending.length + allApproved.length}
+            searchRef={searchRef}
+          />
           <section className="panel" aria-labelledby="pending-title">
             <h2 id="pending-title">{t('mod.pending', { n: pending.length })}</h2>
             {pending.length === 0 ? (
-              <p className="empty">{t('mod.noPending')}</p>
+              <p className="empty">
+                {t(filtered && allPending.length > 0 ? 'mod.noMatch' : 'mod.noPending')}
+              </p>
             ) : (
               <ul
                 className="mq-list"
@@ -184,36 +373,23 @@ export function ModeratorConsole({ session }: { session: StudioSession }) {
                 aria-live="polite"
                 aria-keyshortcuts="J K"
               >
-                {pending.map(row)}
+                {pending.map(row('pending'))}
               </ul>
             )}
           </section>
           <section className="panel" aria-labelledby="approved-title">
             <h2 id="approved-title">{t('mod.approved', { n: approved.length })}</h2>
             {approved.length === 0 ? (
-              <p className="empty">{t('mod.noApproved')}</p>
+              <p className="empty">
+                {t(filtered && allApproved.length > 0 ? 'mod.noMatch' : 'mod.noApproved')}
+              </p>
             ) : (
               <ol className="mq-list" data-testid="approved-questions" aria-keyshortcuts="J K">
-                {approved.map(row)}
+                {approved.map(row('approved'))}
               </ol>
             )}
           </section>
-          <details className="panel-details">
-            <summary>{t('mod.done', { n: done.length })}</summary>
-            <ul className="mq-list mq-list--done" data-testid="done-questions">
-              {done.map((q) => (
-                <li
-                  key={q.id}
-                  data-testid="question-row"
-                  data-question-id={q.id}
-                  data-status={q.status}
-                >
-                  <span className={`tag tag--${q.status}`}>{t(`mod.status.${q.status}`)}</span>{' '}
-                  {q.text} — <span className="hint">{q.classroomName}</span>
-                </li>
-              ))}
-            </ul>
-          </details>
+          <HandledList questions={done} onBack={backToTriage} />
         </div>
         <aside className="moderator-grid__side">
           <ShortcutHelp open={help} onToggle={() => setHelp((h) => !h)} />
@@ -235,18 +411,10 @@ export function ModeratorConsole({ session }: { session: StudioSession }) {
               />
             </section>
           )}
-          <ClassroomsPanel presence={state.presence} onRemove={remove} />
+          <ClassroomsPanel presence={state.presence} onRemove={(id) => void remove(id)} />
+          <RemovedClassrooms removed={removed} onReinstate={(id) => void reinstate(id)} />
         </aside>
       </main>
     </div>
   );
-}
-
-/** When a condition first became true (the speaker's video appeared): the session's start. */
-function useFirstSeen(condition: boolean): number | null {
-  const [at, setAt] = useState<number | null>(null);
-  useEffect(() => {
-    if (condition && at === null) setAt(Date.now());
-  }, [condition, at]);
-  return at;
 }

@@ -18,7 +18,8 @@ interface Props {
   onCancel: () => void;
 }
 
-const KEY: Record<RowAction, string> = {
+/** The row's actions and their keys; the way back (reopen, unmerge) is the undo's and the handled list's. */
+const KEY: Partial<Record<RowAction, string>> = {
   approve: 'A',
   reject: 'R',
   merge: 'F',
@@ -28,9 +29,9 @@ const KEY: Record<RowAction, string> = {
   answered: 'D',
 };
 
-/** What a moderator may do to a question in its current status: protocol's transition table. */
+/** What a moderator may do to a question in its current status (protocol's transition table), from its row. */
 export function actionsFor(q: Question): RowAction[] {
-  return actionsAllowed(q.status, 'moderator');
+  return actionsAllowed(q.status, 'moderator').filter((a) => KEY[a] !== undefined);
 }
 
 /** One question in the moderator console, with its actions and their shortcut keys. */

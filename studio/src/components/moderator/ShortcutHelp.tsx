@@ -2,7 +2,13 @@ import { useI18n } from '../../i18n.tsx';
 import { MODERATOR_SHORTCUTS } from '../../shortcuts.ts';
 
 const shown = (key: string) =>
-  key === 'ArrowDown' ? '↓' : key === 'ArrowUp' ? '↑' : key.length === 1 ? key.toUpperCase() : key;
+  key === 'ArrowDown'
+    ? '↓'
+    : key === 'ArrowUp'
+      ? '↑'
+      : key.length === 1 || key.startsWith('Ctrl+')
+        ? key.toUpperCase().replace('CTRL', 'Ctrl')
+        : key;
 
 /** The console's shortcuts, from the same table the key handler reads. */
 export function ShortcutHelp({ open, onToggle }: { open: boolean; onToggle: () => void }) {
