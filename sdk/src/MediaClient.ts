@@ -1,4 +1,11 @@
-import type { JoinResult, ProducerInfo, ProducerSource, TransportOptions } from '@amphi/protocol';
+import type {
+  IceServer,
+  JoinResult,
+  MediaPath,
+  ProducerInfo,
+  ProducerSource,
+  TransportOptions,
+} from '@amphi/protocol';
 import { Device, type types } from 'mediasoup-client';
 import { Emitter } from './Emitter.ts';
 import { SignalingError } from './errors.ts';
@@ -13,6 +20,20 @@ import {
   type TransportState,
   worstTransportState,
 } from './networkQuality.ts';
+import {
+  availableRungs,
+  DEFAULT_LADDER,
+  DEFAULT_RUNG_TIMEOUT_MS,
+  DEFAULT_SILENCE_MS,
+  heardBack,
+  pathOf,
+  type ReachMemory,
+  type ReachRung,
+  type ReachState,
+  rungOrder,
+  storedReachMemory,
+  transportSettings,
+} from './reach.ts';
 import type { SignalingClient } from './SignalingClient.ts';
 
 /** A producer of someone else that this client receives. */
@@ -40,6 +61,8 @@ export type MediaClientEvents = {
   quality: [report: QualityReport];
   /** Media set up again after a socket reconnection or a `media.reconnect`. */
   ready: [];
+  /** The reach ladder moved: another rung tried, a transport connected, its path changed. */
+  reach: [state: ReachState];
   error: [error: Error];
 };
 
@@ -48,8 +71,16 @@ export interface MediaClientOptions {
   consume?: (producer: ProducerInfo) => boolean;
   /** Period of the quality reading (default 2 000 ms). */
   qualityIntervalMs?: number;
-  /** Tell the server when the quality level changes, for the moderators (default true). */
+  /** Tell the server when the quality level or the media path changes, for the moderators (default true). */
   reportQuality?: boolean;
+  /** The rungs to climb down (default direct, then the TURN relay when the server offers one). */
+  ladder?: readonly ReachRung[];
+  /** Climb down when no media transport has connected this long after it had media to carry (default 5 s). */
+  rungTimeoutMs?: number;
+  /** Climb down a direct rung sooner when no connectivity check was answered this long (default 2 s). */
+  rungSilenceMs?: number;
+  /** Where the rung that worked is kept for the next join (default the browser's localStorage; null: nowhere). */
+  reachMemory?: ReachMemory | null;
 }
 
 export interface ProduceOptions {
@@ -142,14 +173,24 @@ export class MediaClient extends Emitter<MediaClientEvents> {
   #qualityTimer: ReturnType<typeof setInterval> | null = null;
   #lastCounters: StatsCounters | null = null;
   #quality: QualityReport | null = null;
-  /** The level the server last accepted from us (null: tell it again). */
-  #reported: NetworkQuality | null = null;
+  /** The level and path the server last accepted from us (null: tell it again). */
+  #reported: string | null = null;
+  /** The relay the last join offered, with this participant's credentials. */
+  #iceServers: IceServer[] = [];
+  /** The rungs in the order this session tries them, and the one in use. */
+  #rungs: ReachRung[] = [];
+  #rungIndex = 0;
+  #reach: ReachState = { rung: 'direct', status: 'idle', path: null, failed: [] };
+  #rungTimer: ReturnType<typeof setTimeout> | null = null;
+  #silenceTimer: ReturnType<typeof setTimeout> | null = null;
+  readonly #memory: ReachMemory | null;
   readonly #unsubscribe: (() => void)[] = [];
 
   constructor(signaling: SignalingClient, options: MediaClientOptions = {}) {
     super();
     this.#signaling = signaling;
     this.#options = options;
+    this.#memory = options.reachMemory === undefined ? storedReachMemory() : options.reachMemory;
   }
 
   get remotes(): RemoteMedia[] {
@@ -173,6 +214,10 @@ export class MediaClient extends Emitter<MediaClientEvents> {
   }
   get sendTransport(): types.Transport | null {
     return this.#send;
+  }
+  /** Where this client is on the reach ladder, and the path its media takes. */
+  get reach(): ReachState {
+    return this.#reach;
   }
 
   /**
@@ -279,6 +324,7 @@ export class MediaClient extends Emitter<MediaClientEvents> {
     this.#closed = true;
     for (const u of this.#unsubscribe.splice(0)) u();
     if (this.#qualityTimer) clearInterval(this.#qualityTimer);
+    this.#disarm();
     this.#teardown();
     this.removeAllListeners();
   }
@@ -295,6 +341,7 @@ export class MediaClient extends Emitter<MediaClientEvents> {
 
   #teardown(): void {
     this.#generation++;
+    this.#disarm();
     for (const { consumer } of this.#consumers.values()) consumer.close();
     this.#consumers.clear();
     for (const l of this.#locals) {
@@ -313,6 +360,8 @@ export class MediaClient extends Emitter<MediaClientEvents> {
     this.#teardown();
     if (hadMedia) this.emit('remotes', this.remotes);
     const generation = this.#generation;
+    this.#iceServers = join.iceServers;
+    this.#chooseRungs();
     if (!join.routerRtpCapabilities) {
       throw new SignalingError('MEDIA_UNAVAILABLE', 'media is not available on this server');
     }
@@ -335,11 +384,15 @@ export class MediaClient extends Emitter<MediaClientEvents> {
     const opts: TransportOptions = await this.#signaling.request('media.createTransport', {
       direction,
     });
+    const rung = this.#reach.rung;
+    const ice = transportSettings(rung, opts.iceCandidates, this.#iceServers);
     const params = {
       id: opts.transportId,
       iceParameters: opts.iceParameters as types.IceParameters,
-      iceCandidates: opts.iceCandidates as types.IceCandidate[],
+      iceCandidates: ice.iceCandidates as types.IceCandidate[],
       dtlsParameters: opts.dtlsParameters as types.DtlsParameters,
+      iceServers: ice.iceServers,
+      iceTransportPolicy: ice.iceTransportPolicy,
     };
     const transport =
       direction === 'recv'
@@ -363,7 +416,14 @@ export class MediaClient extends Emitter<MediaClientEvents> {
         })
         .then(({ producerId }) => callback({ id: producerId }), errback);
     });
-    transport.on('connectionstatechange', () => void this.#measure());
+    const generation = this.#generation;
+    transport.on('connectionstatechange', (state) => {
+      if (generation === this.#generation) {
+        if (state === 'connected') this.#connected();
+        else if (state === 'failed') this.#climbDown();
+      }
+      void this.#measure();
+    });
     return transport;
   }
 
@@ -386,6 +446,7 @@ export class MediaClient extends Emitter<MediaClientEvents> {
       rtpParameters: opts.rtpParameters as types.RtpParameters,
     });
     this.#consumers.set(p.producerId, { consumer, producer: p });
+    this.#arm(recv);
     if (opts.kind === 'video' && this.#layers) {
       await this.#signaling.request('media.setPreferredLayers', {
         consumerId: consumer.id,
@@ -417,6 +478,7 @@ export class MediaClient extends Emitter<MediaClientEvents> {
       appData: { source: local.options.source },
     });
     local._attach(producer);
+    this.#arm(this.#send);
   }
 
   async #measure(): Promise<void> {
@@ -425,6 +487,7 @@ export class MediaClient extends Emitter<MediaClientEvents> {
       (t): t is types.Transport => t !== null && !t.closed,
     );
     const readings: StatsCounters[] = [];
+    let path: MediaPath | null = null;
     for (const t of transports) {
       try {
         const reports: Record<string, unknown>[] = [];
@@ -432,6 +495,7 @@ export class MediaClient extends Emitter<MediaClientEvents> {
           reports.push(r);
         });
         readings.push(readCounters(reports, { uplink: t.direction === 'send' }));
+        if (t.connectionState === 'connected') path ??= pathOf(reports);
       } catch {
         // A transport closing under us: the next reading will do.
       }
@@ -446,17 +510,107 @@ export class MediaClient extends Emitter<MediaClientEvents> {
     };
     this.#lastCounters = counters;
     this.#quality = { quality: classifyQuality(sample), sample };
+    if (path && path !== this.#reach.path && this.#reach.status === 'connected') {
+      this.#setReach({ path });
+    }
     this.emit('quality', this.#quality);
     this.#report(this.#quality.quality);
   }
 
-  /** Sends the level when it changes; offline is what the server sees anyway. */
+  /** Sends the level and the path when they change; offline is what the server sees anyway. */
   #report(quality: NetworkQuality): void {
     if (this.#options.reportQuality === false || quality === 'offline') return;
-    if (quality === this.#reported || this.#signaling.status !== 'open') return;
-    this.#reported = quality;
-    this.#signaling.request('presence.quality', { quality }).catch(() => {
-      this.#reported = null;
+    const path = this.#reach.status === 'connected' ? this.#reach.path : null;
+    const key = `${quality}:${path}`;
+    if (key === this.#reported || this.#signaling.status !== 'open') return;
+    this.#reported = key;
+    this.#signaling
+      .request('presence.quality', { quality, ...(path ? { path } : {}) })
+      .catch(() => {
+        this.#reported = null;
+      });
+  }
+
+  /** The rungs for this server (the relay only if it offers one), keeping the current one. */
+  #chooseRungs(): void {
+    const usable = availableRungs(this.#options.ladder ?? DEFAULT_LADDER, this.#iceServers);
+    if (usable.length === 0) usable.push('direct');
+    const current = this.#rungs[this.#rungIndex];
+    if (current && usable.includes(current)) {
+      this.#rungs = rungOrder(usable, current);
+    } else {
+      this.#rungs = rungOrder(usable, this.#memory?.load() ?? null);
+    }
+    this.#rungIndex = 0;
+    const rung = this.#rungs[0] as ReachRung;
+    if (rung !== this.#reach.rung || this.#reach.status === 'connected') {
+      this.#setReach({ rung, status: 'idle', path: null });
+    }
+  }
+
+  /** A transport has media to carry: it must connect in time, or the next rung is tried. */
+  #arm(transport: types.Transport | null): void {
+    if (!transport || this.#rungTimer || transport.connectionState === 'connected') return;
+    if (this.#reach.status !== 'connected') this.#setReach({ status: 'trying' });
+    const generation = this.#generation;
+    const stale = () =>
+      generation !== this.#generation || this.#closed || transport.connectionState === 'connected';
+    this.#rungTimer = setTimeout(() => {
+      this.#rungTimer = null;
+      if (!stale()) this.#climbDown();
+    }, this.#options.rungTimeoutMs ?? DEFAULT_RUNG_TIMEOUT_MS);
+    // The relay's own set-up (TLS, allocation) takes round trips before any check: timeout only.
+    if (this.#reach.rung === 'relay') return;
+    this.#silenceTimer = setTimeout(async () => {
+      this.#silenceTimer = null;
+      const reports: Record<string, unknown>[] = [];
+      try {
+        (await transport.getStats()).forEach((r: Record<string, unknown>) => {
+          reports.push(r);
+        });
+      } catch {
+        return;
+      }
+      if (!stale() && !heardBack(reports)) this.#climbDown();
+    }, this.#options.rungSilenceMs ?? DEFAULT_SILENCE_MS);
+  }
+
+  #disarm(): void {
+    if (this.#rungTimer) clearTimeout(this.#rungTimer);
+    if (this.#silenceTimer) clearTimeout(this.#silenceTimer);
+    this.#rungTimer = null;
+    this.#silenceTimer = null;
+  }
+
+  #connected(): void {
+    this.#disarm();
+    if (this.#reach.status === 'connected') return;
+    this.#memory?.save(this.#reach.rung);
+    this.#setReach({ status: 'connected', failed: [] });
+  }
+
+  /**
+   * This rung did not connect: the next one (after the last, the first again).
+   * The server's side is closed and set up anew, as after a `media.reconnect`.
+   */
+  #climbDown(): void {
+    if (this.#closed) return;
+    const given = this.#reach.rung;
+    if (this.#rungs.length > 1) this.#rungIndex = (this.#rungIndex + 1) % this.#rungs.length;
+    const rung = this.#rungs[this.#rungIndex] ?? given;
+    this.#setReach({ rung, status: 'trying', path: null, failed: [...this.#reach.failed, given] });
+    this.#teardown();
+    this.emit('remotes', this.remotes);
+    const s = this.#signaling;
+    void this.#enqueue(async () => {
+      await s.request('media.close', {}).catch(() => {});
+      // #setup keeps the rung chosen here (first of the order from now on).
+      await this.#setup(await s.request('join', {}));
     });
+  }
+
+  #setReach(patch: Partial<ReachState>): void {
+    this.#reach = { ...this.#reach, ...patch };
+    this.emit('reach', this.#reach);
   }
 }

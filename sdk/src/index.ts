@@ -8,3 +8,4 @@ export * from './LiveSessionTypes.ts';
 export * from './MediaClient.ts';
 export * from './networkQuality.ts';
 export * from './SignalingClient.ts';
+export * from './reach.ts';

@@ -1,0 +1,166 @@
+import type { IceCandidate, IceServer, MediaPath } from '@amphi/protocol';
+
+// The reach ladder: how a client gets its media through a school's firewall.
+// Each rung is one way of building the WebRTC transports; the client starts on
+// the rung that worked last time (or the first), and climbs down when a
+// transport does not connect in time.
+
+/**
+ * - `direct`: the worker's own ports, UDP and TCP candidates both. ICE checks
+ *   UDP first (its candidate has the higher priority) and falls to ICE-TCP in
+ *   the same attempt, within a second, when UDP is blocked.
+ * - `udp`, `tcp`: one of the two only (the network check tries each).
+ * - `relay`: through the TURN relay only (`iceTransportPolicy: 'relay'`): TURN
+ *   over UDP 3478, or over TLS on 443 when only the web gets out.
+ */
+export type ReachRung = 'direct' | 'udp' | 'tcp' | 'relay';
+
+/** The rungs in the order a client climbs down them. */
+export const DEFAULT_LADDER: readonly ReachRung[] = ['direct', 'relay'];
+
+/** Without a transport connected this long, the client climbs down a rung. */
+export const DEFAULT_RUNG_TIMEOUT_MS = 5000;
+
+/**
+ * Without a single answer from the worker's ports this long, a direct rung is
+ * given up before its timeout: a firewall that drops them answers nothing,
+ * while a slow line (even 700 ms round trips) answers a connectivity check
+ * well within it and gets the full timeout to finish.
+ */
+export const DEFAULT_SILENCE_MS = 2000;
+
+/** Where the client is on the ladder, for the app to show. */
+export interface ReachState {
+  rung: ReachRung;
+  /** Trying this rung; connected once a media transport is; idle while there is nothing to carry. */
+  status: 'idle' | 'trying' | 'connected';
+  /** The path the connected transport really takes (from its selected candidate pair). */
+  path: MediaPath | null;
+  /** Rungs given up on since the last success, in this session. */
+  failed: readonly ReachRung[];
+}
+
+/** What a rung gives the browser: the server's candidates to try, and the relay or not. */
+export function transportSettings(
+  rung: ReachRung,
+  candidates: readonly IceCandidate[],
+  iceServers: readonly IceServer[],
+): {
+  iceCandidates: IceCandidate[];
+  iceServers: RTCIceServer[];
+  iceTransportPolicy: RTCIceTransportPolicy;
+} {
+  if (rung === 'relay') {
+    return {
+      iceCandidates: [...candidates],
+      iceServers: iceServers.map((s) => ({ ...s, urls: [...s.urls] })),
+      iceTransportPolicy: 'relay',
+    };
+  }
+  // No relay on the direct rungs: no TURN allocation for classes that do not need one.
+  const only = rung === 'udp' || rung === 'tcp' ? rung : null;
+  return {
+    iceCandidates: candidates.filter((c) => only === null || c.protocol === only),
+    iceServers: [],
+    iceTransportPolicy: 'all',
+  };
+}
+
+/** The rungs this client may use: the relay only when the server offers one. */
+export function availableRungs(
+  ladder: readonly ReachRung[],
+  iceServers: readonly IceServer[],
+): ReachRung[] {
+  return ladder.filter((r) => r !== 'relay' || iceServers.length > 0);
+}
+
+/** The order to try the rungs in: the remembered one first, then the ladder's order. */
+export function rungOrder(ladder: readonly ReachRung[], remembered: ReachRung | null): ReachRung[] {
+  if (!remembered || !ladder.includes(remembered)) return [...ladder];
+  return [remembered, ...ladder.filter((r) => r !== remembered)];
+}
+
+/**
+ * The path a connected transport takes, from its `getStats()` report: the
+ * selected candidate pair's local candidate (a relay one says how it reaches
+ * the relay) and remote candidate (UDP or TCP to the worker). Null before a
+ * pair is selected.
+ */
+export function pathOf(reports: readonly Record<string, unknown>[]): MediaPath | null {
+  const byId = new Map(reports.map((r) => [r.id, r]));
+  const transport = reports.find((r) => r.type === 'transport' && r.selectedCandidatePairId);
+  const pair =
+    (transport ? byId.get(transport.selectedCandidatePairId) : undefined) ??
+    reports.find((r) => r.type === 'candidate-pair' && r.nominated && r.state === 'succeeded');
+  if (!pair) return null;
+  const local = byId.get(pair.localCandidateId);
+  const remote = byId.get(pair.remoteCandidateId);
+  if (!local || !remote) return null;
+  if (local.candidateType === 'relay') {
+    const via = String(local.relayProtocol ?? 'udp');
+    return via === 'tls' ? 'turn-tls' : via === 'tcp' ? 'turn-tcp' : 'turn-udp';
+  }
+  return remote.protocol === 'tcp' ? 'tcp' : 'udp';
+}
+
+/** Whether any ICE connectivity check of this transport got an answer (its `getStats()` report). */
+export function heardBack(reports: readonly Record<string, unknown>[]): boolean {
+  return reports.some(
+    (r) =>
+      r.type === 'candidate-pair' &&
+      (Number(r.responsesReceived ?? 0) > 0 || r.state === 'succeeded'),
+  );
+}
+
+/** The rung that worked, kept for the next join. */
+export interface ReachMemory {
+  load(): ReachRung | null;
+  save(rung: ReachRung): void;
+}
+
+/**
+ * A day: the talks and reloads of a school day start on the rung that worked,
+ * and the next day starts from the top again (the school's firewall may have
+ * been opened since: the class climbs back up).
+ */
+export const REMEMBER_PATH_MS = 24 * 3600 * 1000;
+const KEY = 'amphi.reach';
+const RUNGS: readonly ReachRung[] = ['direct', 'udp', 'tcp', 'relay'];
+
+/** The browser's localStorage; null in Node, or where reading it throws (storage disabled). */
+function browserStorage(): Pick<Storage, 'getItem' | 'setItem'> | null {
+  try {
+    return typeof localStorage === 'undefined' ? null : localStorage;
+  } catch {
+    return null;
+  }
+}
+
+/** The rung that worked, in the browser's storage (none where there is no storage). */
+export function storedReachMemory(
+  storage: Pick<Storage, 'getItem' | 'setItem'> | null = browserStorage(),
+  now: () => number = Date.now,
+): ReachMemory {
+  return {
+    load() {
+      try {
+        const saved = JSON.parse(storage?.getItem(KEY) ?? 'null') as {
+          rung?: unknown;
+          at?: unknown;
+        } | null;
+        if (!saved || !RUNGS.includes(saved.rung as ReachRung)) return null;
+        if (typeof saved.at !== 'number' || now() - saved.at > REMEMBER_PATH_MS) return null;
+        return saved.rung as ReachRung;
+      } catch {
+        return null;
+      }
+    },
+    save(rung) {
+      try {
+        storage?.setItem(KEY, JSON.stringify({ rung, at: now() }));
+      } catch {
+        // Storage full or refused (private mode): the next join starts from the top.
+      }
+    },
+  };
+}
