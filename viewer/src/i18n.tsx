@@ -27,6 +27,10 @@ const fr = {
   'net.mediaUnavailable': 'Vidéo indisponible sur le serveur pour le moment.',
 
   'video.waiting': 'En attente de l’intervenant ou de l’intervenante…',
+  'reach.trying': 'Recherche de la meilleure connexion…',
+  'reach.udp': 'Connexion directe',
+  'reach.tcp': 'Connexion directe (TCP)',
+  'reach.relay': 'Connexion via relais',
   'video.label': 'Vidéo : {name}',
   'video.labelUnnamed': 'Vidéo de l’intervenant ou de l’intervenante',
   'video.unmute': 'Activer le son',
@@ -136,6 +140,10 @@ const en: Record<MessageKey, string> = {
   'video.audioOnlyHint': 'Audio only: video is off to save the network.',
   'screen.full': 'Full screen',
   'screen.exit': 'Exit full screen',
+  'reach.trying': 'Finding the best connection…',
+  'reach.udp': 'Direct connection',
+  'reach.tcp': 'Direct connection (TCP)',
+  'reach.relay': 'Connection via relay',
 
   'event.status.scheduled': 'Starting soon',
   'event.status.live': 'Live',

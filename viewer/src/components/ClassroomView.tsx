@@ -1,3 +1,4 @@
+import { useLiveSession } from '@amphi/app-kit';
 import type { JoinParams, RemoteMedia } from '@amphi/sdk';
 import { type ReactNode, useEffect, useRef } from 'react';
 import { useI18n } from '../i18n.tsx';
@@ -5,6 +6,7 @@ import { remembered, useClassroom } from '../useClassroom.ts';
 import { useOwnQuestions } from '../useOwnQuestions.ts';
 import { AfterSession } from './AfterSession.tsx';
 import { AskForm } from './AskForm.tsx';
+import { ConnectionPath } from './ConnectionPath.tsx';
 import { QuestionList } from './QuestionList.tsx';
 import { Shortcuts } from './Shortcuts.tsx';
 import { SpeakerTile } from './SpeakerTile.tsx';
@@ -29,6 +31,7 @@ export function ClassroomView({ params }: { params: JoinParams }) {
   const { t, toggle, lang, errorText } = useI18n();
   const c = useClassroom();
   const { state } = c;
+  const { session } = useLiveSession();
   const askInput = useRef<HTMLTextAreaElement>(null);
   const over = state.fatal?.code === 'EVENT_CLOSED' || state.eventStatus === 'ended';
   // The next day the link has expired and the socket says so, not that the event
@@ -118,6 +121,7 @@ export function ClassroomView({ params }: { params: JoinParams }) {
         </button>
       </header>
       <StatusBanner
+        <ConnectionPath media={session?.media ?? null} />
         status={state.status}
         quality={state.quality}
         onRetry={c.retryNow}

@@ -1,0 +1,46 @@
+import type { MediaPath } from '@amphi/protocol';
+import type { MediaClient, ReachState } from '@amphi/sdk';
+import { useI18n } from '../i18n.tsx';
+import { useReach } from '../useReach.ts';
+
+/** The words for a path: the class needs to know direct or relay, not the protocol. */
+const PATH_KEY: Record<MediaPath, 'reach.udp' | 'reach.tcp' | 'reach.relay'> = {
+  udp: 'reach.udp',
+  tcp: 'reach.tcp',
+  'turn-udp': 'reach.relay',
+  'turn-tcp': 'reach.relay',
+  'turn-tls': 'reach.relay',
+};
+
+/** What the label says: looking for a way in, or the way the picture comes. */
+export function reachLabel(reach: ReachState): {
+  status: 'trying' | 'connected';
+  key: 'reach.trying' | 'reach.udp' | 'reach.tcp' | 'reach.relay';
+} {
+  // Connected but not yet measured: still "looking", never a guess that changes a moment later.
+  if (reach.status !== 'connected' || !reach.path) return { status: 'trying', key: 'reach.trying' };
+  return { status: 'connected', key: PATH_KEY[reach.path] };
+}
+
+/**
+ * Which way the class's media comes in (« Connexion directe », « Connexion via
+ * relais »…): said plainly, so that a teacher can tell the school's IT. Nothing
+ * before there is media to carry.
+ */
+export function ConnectionPath({ media }: { media: MediaClient | null }) {
+  const { t } = useI18n();
+  const reach = useReach(media);
+  if (!reach || reach.status === 'idle') return null;
+  const { status, key } = reachLabel(reach);
+  return (
+    <span
+      className={`pill reach reach-${status}`}
+      data-testid="reach-path"
+      data-status={status}
+      data-path={status === 'connected' ? (reach.path ?? '') : ''}
+      data-rung={reach.rung}
+    >
+      {t(key)}
+    </span>
+  );
+}
