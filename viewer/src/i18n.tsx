@@ -35,6 +35,7 @@ const fr = {
   'video.labelUnnamed': 'Vidéo de l’intervenant ou de l’intervenante',
   'video.unmute': 'Activer le son',
   'video.audioOnlyHint': 'Mode son seul : la vidéo est coupée pour économiser le réseau.',
+  'video.frozen': 'Connexion perdue — l’image est figée',
   'screen.full': 'Plein écran',
   'screen.exit': 'Quitter le plein écran',
 
@@ -51,6 +52,9 @@ const fr = {
   'ask.sent': 'Question envoyée : la modération va la lire.',
   'ask.tooShort': 'La question est trop courte.',
   'ask.error': 'La question n’est pas partie : {reason}',
+  'ask.queued_one': 'Question en attente : elle partira dès le retour de la connexion.',
+  'ask.queued_other':
+    '{count} questions en attente : elles partiront dès le retour de la connexion.',
   'category.job_reality': 'La réalité du métier',
   'category.training_path': 'Le parcours de formation',
   'category.human_side': 'Le côté humain',
@@ -138,6 +142,7 @@ const en: Record<MessageKey, string> = {
   'video.labelUnnamed': 'Speaker video',
   'video.unmute': 'Turn sound on',
   'video.audioOnlyHint': 'Audio only: video is off to save the network.',
+  'video.frozen': 'Connection lost — the picture is frozen',
   'screen.full': 'Full screen',
   'screen.exit': 'Exit full screen',
   'reach.trying': 'Finding the best connection…',
@@ -158,6 +163,9 @@ const en: Record<MessageKey, string> = {
   'ask.sent': 'Question sent: the moderator will read it.',
   'ask.tooShort': 'The question is too short.',
   'ask.error': 'The question was not sent: {reason}',
+  'ask.queued_one': 'Question waiting: it will be sent as soon as the connection is back.',
+  'ask.queued_other':
+    '{count} questions waiting: they will be sent as soon as the connection is back.',
   'category.job_reality': 'What the job is really like',
   'category.training_path': 'Training path',
   'category.human_side': 'The human side',

@@ -1,13 +1,20 @@
 import { QuestionCategory } from '@amphi/protocol';
+import type { OutgoingQuestion } from '@amphi/sdk';
 import { type FormEvent, type RefObject, useState } from 'react';
 import { useI18n } from '../i18n.tsx';
 
-/** Ask a question with a category; the moderator reads it before anyone else sees it. */
+/**
+ * Ask a question with a category; the moderator reads it before anyone else
+ * sees it. Asked while the line is down, it waits in the session's outbox and
+ * leaves by itself when the line is back: the form says so, then « envoyée ».
+ */
 export function AskForm({
   onAsk,
+  outbox,
   inputRef,
 }: {
-  onAsk: (text: string, category: QuestionCategory) => Promise<void>;
+  onAsk: (text: string, category: QuestionCategory) => Promise<OutgoingQuestion>;
+  outbox: readonly OutgoingQuestion[];
   inputRef: RefObject<HTMLTextAreaElement | null>;
 }) {
   const { t, errorText } = useI18n();
@@ -16,7 +23,12 @@ export function AskForm({
   const [busy, setBusy] = useState(false);
   // What became of the last send, told in the language shown now (the switch may come after).
   const [result, setResult] = useState<
-    { kind: 'sent' } | { kind: 'tooShort' } | { kind: 'failed'; error: unknown } | null
+    | { kind: 'sent' }
+    | { kind: 'tooShort' }
+    | { kind: 'failed'; error: unknown }
+    /** Waiting for the line: what it becomes is read from the outbox. */
+    | { kind: 'waiting'; key: string }
+    | null
   >(null);
 
   const submit = async (e: FormEvent) => {
@@ -27,15 +39,32 @@ export function AskForm({
     }
     setBusy(true);
     try {
-      await onAsk(text.trim(), category);
-      setText('');
-      setResult({ kind: 'sent' });
+      const asked = await onAsk(text.trim(), category);
+      if (asked.status === 'failed') {
+        setResult({ kind: 'failed', error: asked.error });
+      } else {
+        setText('');
+        setResult(asked.status === 'sent' ? { kind: 'sent' } : { kind: 'waiting', key: asked.key });
+      }
     } catch (err) {
       setResult({ kind: 'failed', error: err });
     } finally {
       setBusy(false);
     }
   };
+
+  const waiting = result?.kind === 'waiting' ? outbox.find((e) => e.key === result.key) : null;
+  const queued = outbox.filter((e) => e.status === 'queued' || e.status === 'sending').length;
+  let told: { ok: boolean; text: string } | null = null;
+  if (result?.kind === 'sent' || waiting?.status === 'sent')
+    told = { ok: true, text: t('ask.sent') };
+  else if (result?.kind === 'tooShort') told = { ok: false, text: t('ask.tooShort') };
+  else if (result?.kind === 'failed' || waiting?.status === 'failed') {
+    const error = result?.kind === 'failed' ? result.error : waiting?.error;
+    told = { ok: false, text: t('ask.error', { reason: errorText(error) }) };
+  } else if (waiting) {
+    told = { ok: false, text: t('ask.queued', { count: Math.max(1, queued) }) };
+  }
 
   return (
     <form className="panel ask" onSubmit={submit} data-testid="ask-form">
@@ -65,14 +94,13 @@ export function AskForm({
       </button>
       {/* Present before any result, so that screen readers announce each one. */}
       <p
-        className={`ask-result ${result?.kind === 'sent' ? 'ok' : 'error'}`}
+        className={`ask-result ${told?.ok ? 'ok' : waiting ? 'waiting' : 'error'}`}
         role="status"
         aria-live="polite"
         data-testid="ask-result"
+        data-state={waiting?.status ?? result?.kind ?? 'none'}
       >
-        {result?.kind === 'sent' && t('ask.sent')}
-        {result?.kind === 'tooShort' && t('ask.tooShort')}
-        {result?.kind === 'failed' && t('ask.error', { reason: errorText(result.error) })}
+        {told?.text}
       </p>
     </form>
   );

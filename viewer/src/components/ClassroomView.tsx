@@ -95,6 +95,13 @@ export function ClassroomView({ params }: { params: JoinParams }) {
   }
 
   const speakers = bySpeaker(state.remotes);
+  // The link to the server or the media is gone: what is on screen is the last frame.
+  const transport = state.quality?.sample.transport;
+  const lineLost =
+    state.status.status === 'reconnecting' ||
+    state.quality?.quality === 'offline' ||
+    transport === 'disconnected' ||
+    transport === 'failed';
   return (
     <div className="app">
       <header className="top">
@@ -145,6 +152,7 @@ export function ClassroomView({ params }: { params: JoinParams }) {
                   key={group[0]?.producer.producerId}
                   media={group}
                   audioOnly={state.audioOnly}
+                  frozen={lineLost}
                 />
               ))}
             </div>
@@ -181,13 +189,7 @@ export function ClassroomView({ params }: { params: JoinParams }) {
           )}
         </section>
         <aside className="side">
-          <AskForm
-            onAsk={async (text, category) => {
-              const sent = await c.ask(text, category);
-              if (sent.status === 'failed') throw sent.error;
-            }}
-            inputRef={askInput}
-          />
+          <AskForm onAsk={c.ask} outbox={state.outbox} inputRef={askInput} />
           <QuestionList
             questions={state.questions}
             classroomId={state.self?.classroomId ?? null}

@@ -2,8 +2,20 @@ import type { RemoteMedia } from '@amphi/sdk';
 import { useEffect, useRef, useState } from 'react';
 import { useI18n } from '../i18n.tsx';
 
-/** One speaker: their camera (or screen) and voice in one element, sound on when the browser allows. */
-export function SpeakerTile({ media, audioOnly }: { media: RemoteMedia[]; audioOnly: boolean }) {
+/**
+ * One speaker: their camera (or screen) and voice in one element, sound on
+ * when the browser allows. `frozen`: the line is lost, the picture shows its
+ * last frame; said over it, large enough for the back of the room.
+ */
+export function SpeakerTile({
+  media,
+  audioOnly,
+  frozen = false,
+}: {
+  media: RemoteMedia[];
+  audioOnly: boolean;
+  frozen?: boolean;
+}) {
   const { t } = useI18n();
   const ref = useRef<HTMLVideoElement>(null);
   const hasVideo = media.some((m) => m.track.kind === 'video');
@@ -62,6 +74,12 @@ export function SpeakerTile({ media, audioOnly }: { media: RemoteMedia[]; audioO
         </p>
       )}
       {(!hasVideo || audioOnly) && <p className="tile-note">{t('video.audioOnlyHint')}</p>}
+      {/* The banner announces the state; this says it where everyone is looking. */}
+      {frozen && (
+        <div className="tile-frozen" data-testid="frozen-overlay" aria-hidden="true">
+          <p>{t('video.frozen')}</p>
+        </div>
+      )}
       {blocked && (
         <button type="button" className="big-button unmute" onClick={unmute}>
           {t('video.unmute')}

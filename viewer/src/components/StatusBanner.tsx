@@ -48,6 +48,7 @@ export function StatusBanner({
       data-testid="net-banner"
       data-level={level}
       data-status={status.status}
+      data-attempt={status.attempt}
     >
       <span className="dot" aria-hidden="true" />
       {/* Only the state is announced: the latency figure changes every few seconds. */}
