@@ -88,9 +88,11 @@ export function reduceLive(view: LiveView, message: ServerEvent): LiveView {
     case 'presence.updated':
       return { ...view, presence: canSeePresence(viewer) ? message.data : null };
     case 'event.updated': {
-      const status = EventStatus.safeParse(message.data.status);
-      if (!status.success || message.data.eventId !== view.event.id) return view;
-      return { ...view, event: { ...view.event, status: status.data } };
+      // The status, and whatever else the push says of the event (its start and end times).
+      const { eventId, status: pushed, ...rest } = message.data;
+      const status = EventStatus.safeParse(pushed);
+      if (!status.success || eventId !== view.event.id) return view;
+      return { ...view, event: { ...view.event, ...rest, status: status.data } };
     }
     case 'media.producerAdded':
       if (!canSeeProducer(viewer, message.data)) return view;

@@ -66,6 +66,8 @@ function emptyState(): LiveState {
       status: 'scheduled',
       startsAt: '2026-01-01T10:00:00.000Z',
       durationMinutes: 45,
+      startedAt: null,
+      endedAt: null,
     },
     questions: [],
     stage: null,
@@ -195,10 +197,17 @@ describe('per-role view', () => {
     s = reduceLive(s, { event: 'question.created', data: created });
     s = reduceLive(s, { event: 'question.removed', data: { questionId: created.id } });
     expect(s.questions).toHaveLength(0);
-    s = reduceLive(s, { event: 'event.updated', data: { eventId: EVENT, status: 'live' } });
-    expect(s.event.status).toBe('live');
-    s = reduceLive(s, { event: 'event.updated', data: { eventId: EVENT, status: 'paused' } });
-    expect(s.event.status).toBe('live');
+    const startedAt = '2026-01-01T10:00:30.000Z';
+    s = reduceLive(s, {
+      event: 'event.updated',
+      data: { eventId: EVENT, status: 'live', startedAt, endedAt: null },
+    });
+    expect([s.event.status, s.event.startedAt]).toEqual(['live', startedAt]);
+    s = reduceLive(s, {
+      event: 'event.updated',
+      data: { eventId: EVENT, status: 'paused', startedAt: null, endedAt: null },
+    });
+    expect([s.event.status, s.event.startedAt]).toEqual(['live', startedAt]);
   });
 });
 
@@ -267,7 +276,13 @@ describe('pushes keep a view equal to a fresh join', () => {
       question: { ...ofB, status: 'answered', rank: 1, updatedAt: at(4) },
       previousStatus: 'approved',
     },
-    { kind: 'event.updated', eventId: EVENT, status: 'live' },
+    {
+      kind: 'event.updated',
+      eventId: EVENT,
+      status: 'live',
+      startedAt: at(7),
+      endedAt: null,
+    },
   ];
 
   /** The whole state, as the server keeps it. */
@@ -291,7 +306,10 @@ describe('pushes keep a view equal to a fresh join', () => {
       case 'presence.updated':
         return { ...state, presence: c.presence };
       case 'event.updated':
-        return { ...state, event: { ...state.event, status: c.status } };
+        return {
+          ...state,
+          event: { ...state.event, status: c.status, startedAt: c.startedAt, endedAt: c.endedAt },
+        };
       case 'media.producerAdded':
         return { ...state, producers: [...state.producers, c.producer] };
       case 'media.producerClosed':

@@ -60,6 +60,8 @@ export class StandInServer {
           status: 'live',
           startsAt: new Date().toISOString(),
           durationMinutes: 45,
+          startedAt: null,
+          endedAt: null,
         },
         questions: [...this.stored.values()],
         stage: null,
