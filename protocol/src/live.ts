@@ -46,6 +46,63 @@ export const Presence = z.object({
 });
 export type Presence = z.infer<typeof Presence>;
 
+/**
+ * What changed in presence since the last push (pushed a few times a second at
+ * most): the counts as they are now, the participants who came or changed, the
+ * ids of those who left. Applied to the `join` snapshot with `applyPresenceChange`.
+ */
+export const PresenceChange = z.object({
+  counts: Presence.shape.counts,
+  classroomsByRegion: Presence.shape.classroomsByRegion,
+  /** Arrived, or changed (their quality, their path): replace by participantId. */
+  participants: z.array(ConnectedParticipant),
+  /** participantIds gone since the last push. */
+  left: z.array(z.string()),
+});
+export type PresenceChange = z.infer<typeof PresenceChange>;
+
+/** Presence with a pushed change applied (null stays null: no snapshot to apply it to). */
+export function applyPresenceChange(
+  presence: Presence | null,
+  change: PresenceChange,
+): Presence | null {
+  if (!presence) return null;
+  const replaced = new Set(change.left);
+  for (const p of change.participants) replaced.add(p.participantId);
+  return {
+    counts: change.counts,
+    classroomsByRegion: change.classroomsByRegion,
+    participants: [
+      ...presence.participants.filter((p) => !replaced.has(p.participantId)),
+      ...change.participants,
+    ],
+  };
+}
+
+/** A question's upvote count, pushed alone when only the count changed. */
+export const UpvoteCount = z.object({
+  questionId: Uuid,
+  upvotes: z.number().int().nonnegative(),
+});
+export type UpvoteCount = z.infer<typeof UpvoteCount>;
+
+/**
+ * Pushed upvote counts applied to questions: each is the count as of the push
+ * (the server pushes them in order with the questions themselves, so a count
+ * that went down, after an unmerge, goes down here too). Unknown questions are
+ * ignored.
+ */
+export function applyUpvotes<Q extends { id: string; upvotes: number }>(
+  questions: readonly Q[],
+  counts: readonly UpvoteCount[],
+): Q[] {
+  const byId = new Map(counts.map((c) => [c.questionId, c.upvotes]));
+  return questions.map((q) => {
+    const upvotes = byId.get(q.id);
+    return upvotes !== undefined && upvotes !== q.upvotes ? { ...q, upvotes } : q;
+  });
+}
+
 export const Self = z.object({
   participantId: z.string(),
   role: Role,

@@ -6,9 +6,11 @@ import {
   EventTimes,
   JoinResult,
   Presence,
+  PresenceChange,
   RaisedHand,
   Self,
   Stage,
+  UpvoteCount,
 } from './live.ts';
 import {
   ConsumerOptions,
@@ -204,9 +206,17 @@ export const Events = {
   'questions.reordered': z.object({
     ranks: z.array(z.object({ questionId: Uuid, rank: z.number() })),
   }),
+  /**
+   * Upvote counts that changed since the last push, gathered over a fraction of
+   * a second: one push for a whole storm of upvotes (`applyUpvotes`).
+   */
+  'questions.upvoted': z.object({ upvotes: z.array(UpvoteCount) }),
   'hand.updated': z.object({ classroomId: Uuid, raised: z.boolean(), hand: RaisedHand.nullable() }),
   'stage.updated': z.object({ stage: Stage.nullable() }),
+  /** Moderators: the whole presence (after `join` only when they fell behind: a slow connection). */
   'presence.updated': Presence,
+  /** Moderators: what changed in presence since the last push (`applyPresenceChange`). */
+  'presence.changed': PresenceChange,
   'event.updated': z.object({ eventId: Uuid, status: z.string(), ...EventTimes.shape }),
   'media.producerAdded': ProducerInfo,
   'media.producerClosed': z.object({ producerId: MediaId }),

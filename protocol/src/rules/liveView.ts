@@ -4,7 +4,7 @@ import {
   type QuestionStatus,
   type Role,
 } from '../common.ts';
-import type { LiveState, Presence, RaisedHand, Stage } from '../live.ts';
+import type { LiveState, Presence, PresenceChange, RaisedHand, Stage } from '../live.ts';
 import type { ProducerInfo } from '../media.ts';
 import type { Question } from '../questions.ts';
 import type { ServerEvent } from '../signaling.ts';
@@ -85,7 +85,10 @@ export type LiveChange =
   | { kind: 'questions.reordered'; ranks: { questionId: string; rank: number }[] }
   | { kind: 'hand.updated'; classroomId: string; hand: RaisedHand | null }
   | { kind: 'stage.updated'; stage: Stage | null; previousClassroomId: string | null }
+  /** Upvote counts gathered over a short interval (each question as last known). */
+  | { kind: 'questions.upvoted'; questions: readonly Question[] }
   | { kind: 'presence.updated'; presence: Presence }
+  | { kind: 'presence.changed'; change: PresenceChange }
   | {
       kind: 'event.updated';
       eventId: string;
@@ -136,8 +139,16 @@ export function viewOfChange(viewer: Viewer, change: LiveChange): ServerEvent | 
         (change.previousClassroomId !== null && change.previousClassroomId === viewer.classroomId);
       return sawBefore ? { event: 'stage.updated', data: { stage: null } } : null;
     }
+    case 'questions.upvoted': {
+      const upvotes = change.questions
+        .filter((q) => canSeeQuestion(viewer, q))
+        .map((q) => ({ questionId: q.id, upvotes: q.upvotes }));
+      return upvotes.length > 0 ? { event: 'questions.upvoted', data: { upvotes } } : null;
+    }
     case 'presence.updated':
       return canSeePresence(viewer) ? { event: 'presence.updated', data: change.presence } : null;
+    case 'presence.changed':
+      return canSeePresence(viewer) ? { event: 'presence.changed', data: change.change } : null;
     case 'event.updated':
       return {
         event: 'event.updated',
