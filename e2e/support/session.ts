@@ -24,6 +24,13 @@ export interface LiveSessionOptions {
    * `runSeconds` makes each FFmpeg run that short (it is started again after each).
    */
   testPattern?: boolean | { runSeconds: number };
+  /** The event's status when the session starts (default live; scheduled: a studio takes it live). */
+  status?: 'scheduled' | 'live';
+}
+
+export interface OpenOptions {
+  /** This page's clock runs this far ahead of the real one (a computer set wrong). */
+  clockSkewMs?: number;
 }
 
 /**
@@ -54,7 +61,7 @@ export class LiveSession {
     const ev = await seedEvent(plane.url, {
       classrooms: opts.classrooms ?? 2,
       speakers: opts.speakers ?? 1,
-      status: 'live',
+      status: opts.status ?? 'live',
     });
     let pattern: DemoTestPattern | null = null;
     if (opts.testPattern) {
@@ -75,8 +82,24 @@ export class LiveSession {
   }
 
   /** Opens an app with a join link, as its user would (from `localhost`: a secure context). */
-  async open(app: 'studio' | 'viewer', token: string): Promise<Page> {
+  async open(app: 'studio' | 'viewer', token: string, opts: OpenOptions = {}): Promise<Page> {
     const page = await this.browser.context.newPage();
+    if (opts.clockSkewMs) {
+      // Date.now and new Date() only: timers and performance.now keep real time.
+      await page.addInitScript((skew: number) => {
+        const RealDate = Date;
+        class SkewedDate extends RealDate {
+          constructor(...args: unknown[]) {
+            if (args.length === 0) super(RealDate.now() + skew);
+            else super(...(args as [number]));
+          }
+          static override now(): number {
+            return RealDate.now() + skew;
+          }
+        }
+        globalThis.Date = SkewedDate as DateConstructor;
+      }, opts.clockSkewMs);
+    }
     page.on('pageerror', (err) => console.log(`[${app} page error] ${err.message}`));
     page.on('console', (m) => {
       // Refused sockets (removed class, ended event) are expected in some tests; never print a token.

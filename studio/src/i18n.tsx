@@ -44,6 +44,7 @@ const fr = {
   'timer.remaining': 'Restant',
   'timer.wrapUp': 'Pensez à conclure',
   'timer.overtime': 'Temps dépassé',
+  'timer.ended': 'Séance terminée',
 
   'speaker.devices': 'Appareils',
   'speaker.cameras': 'Caméras',
@@ -75,6 +76,9 @@ const fr = {
   'speaker.starting': 'Mise en route…',
   'speaker.publishError': 'La diffusion a échoué : {reason}',
   'speaker.confirmEnd': 'Terminer le direct pour toutes les classes ?',
+  'speaker.ended': 'La séance est terminée : les classes voient le message de fin.',
+  'speaker.leftAir':
+    'Vous avez quitté l’antenne : la séance continue avec les autres intervenants.',
   'speaker.coSpeakers': 'Les autres intervenants',
   'speaker.noCoSpeakers': 'Aucun autre intervenant n’est connecté.',
   'speaker.coSpeaker': 'Intervenant ou intervenante {n}',
@@ -252,6 +256,7 @@ const en: Table = {
   'timer.remaining': 'Remaining',
   'timer.wrapUp': 'Time to wrap up',
   'timer.overtime': 'Overtime',
+  'timer.ended': 'Session over',
 
   'speaker.devices': 'Devices',
   'speaker.cameras': 'Cameras',
@@ -283,6 +288,8 @@ const en: Table = {
   'speaker.starting': 'Starting…',
   'speaker.publishError': 'Broadcasting failed: {reason}',
   'speaker.confirmEnd': 'End the live for every classroom?',
+  'speaker.ended': 'The session has ended: classrooms see the closing message.',
+  'speaker.leftAir': 'You left the air: the session goes on with the other speakers.',
   'speaker.coSpeakers': 'Co-speakers',
   'speaker.noCoSpeakers': 'No other speaker connected',
   'speaker.coSpeaker': 'Speaker {n}',

@@ -6,7 +6,6 @@ import { TABLES } from './i18n.tsx';
 import { keepProgram, sourceAt, type VideoSource } from './program.ts';
 import { approvedQueue, pendingQueue, speakerTurn } from './questions.ts';
 import { moderatorAction, speakerAction } from './shortcuts.ts';
-import { formatClock, readTimer } from './timer.ts';
 
 const key = (k: string, more: Partial<Parameters<typeof speakerAction>[0]> = {}) => ({
   key: k,
@@ -39,24 +38,6 @@ function q(over: Partial<Question>): Question {
     ...over,
   };
 }
-
-describe('timer', () => {
-  it('formats clocks, past an hour and negative', () => {
-    expect(formatClock(0)).toBe('00:00');
-    expect(formatClock(65_999)).toBe('01:05');
-    expect(formatClock(3_725_000)).toBe('1:02:05');
-    expect(formatClock(-61_000)).toBe('-01:01');
-  });
-  it('reads the phases of a 45 and a 55 min session', () => {
-    expect(readTimer(null, 45, 0).phase).toBe('idle');
-    expect(readTimer(0, 45, 39 * 60_000).phase).toBe('running');
-    expect(readTimer(0, 45, 40 * 60_000).phase).toBe('wrapUp');
-    expect(readTimer(0, 55, 45 * 60_000).phase).toBe('running');
-    const over = readTimer(0, 55, 56 * 60_000);
-    expect(over.phase).toBe('overtime');
-    expect(over.remainingMs).toBe(-60_000);
-  });
-});
 
 describe('shortcuts', () => {
   it('maps the speaker keys and ignores typing and modifiers', () => {

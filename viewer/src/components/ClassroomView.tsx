@@ -110,7 +110,11 @@ export function ClassroomView({ params }: { params: JoinParams }) {
           {state.self && <p className="classroom">{state.self.name}</p>}
         </div>
         {state.eventStatus && (
-          <span className={`pill pill-${state.eventStatus}`}>
+          <span
+            className={`pill pill-${state.eventStatus}`}
+            data-testid="event-status"
+            data-status={state.eventStatus}
+          >
             {t(`event.status.${state.eventStatus}`)}
           </span>
         )}

@@ -18,11 +18,6 @@ import { SourcePreviews } from './SourcePreviews.tsx';
 
 type AirState = 'off' | 'starting' | 'live';
 
-function storedStart(eventId: string): number | null {
-  const v = Number(window.sessionStorage.getItem(`amphi.liveSince.${eventId}`));
-  return Number.isFinite(v) && v > 0 ? v : null;
-}
-
 /** The speaker's studio: sources, program, microphone, live, questions, stage, co-speakers. */
 export function SpeakerView({ session }: { session: StudioSession }) {
   const { t, errorText } = useI18n();
@@ -35,7 +30,9 @@ export function SpeakerView({ session }: { session: StudioSession }) {
   const [air, setAir] = useState<AirState>('off');
   const [muted, setMuted] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const [startedAt, setStartedAt] = useState<number | null>(() => storedStart(state.event.id));
+  /** What ending the live did: the session ended, or went on with the other speakers. */
+  const [ended, setEnded] = useState<'ended' | 'leftAir' | null>(null);
+  const over = state.event.status === 'ended' || state.event.status === 'cancelled';
   const video = useRef<PublishedTrack | null>(null);
   const audio = useRef<PublishedTrack | null>(null);
 
@@ -76,17 +73,19 @@ export function SpeakerView({ session }: { session: StudioSession }) {
     try {
       video.current = await publish(programTrack, 'camera');
       if (media.micTrack) audio.current = await publish(media.micTrack, 'camera');
+      // The picture goes out first: classrooms read « En direct » once it is there.
+      await request('event.setStatus', { status: 'live' });
       setAir('live');
-      const since = startedAt ?? Date.now();
-      setStartedAt(since);
-      window.sessionStorage.setItem(`amphi.liveSince.${state.event.id}`, String(since));
+      setEnded(null);
     } catch (err) {
-      await video.current?.close().catch(() => {});
+      const closing = [video.current, audio.current];
       video.current = null;
+      audio.current = null;
+      await Promise.all(closing.map((p) => p?.close().catch(() => {})));
       setAir('off');
       setError(t('speaker.publishError', { reason: errorText(err) }));
     }
-  }, [programTrack, media.micTrack, publish, startedAt, state.event.id, t, errorText]);
+  }, [programTrack, media.micTrack, publish, request, t, errorText]);
 
   const end = useCallback(async () => {
     const closing = [video.current, audio.current];
@@ -94,7 +93,14 @@ export function SpeakerView({ session }: { session: StudioSession }) {
     audio.current = null;
     await Promise.all(closing.map((p) => p?.close().catch(() => {})));
     setAir('off');
-  }, []);
+    try {
+      // Ends it for every classroom, unless other speakers of a panel are still on air.
+      const { status } = await request('event.setStatus', { status: 'ended' });
+      setEnded(status === 'ended' ? 'ended' : 'leftAir');
+    } catch (err) {
+      setError(t('mod.actionFailed', { reason: errorText(err) }));
+    }
+  }, [request, t, errorText]);
 
   const markQuestion = useCallback(
     (question: Question, action: 'answering' | 'answered') => {
@@ -147,7 +153,7 @@ export function SpeakerView({ session }: { session: StudioSession }) {
               ? t('speaker.starting')
               : t('speaker.offAir')}
         </span>
-        <SessionTimer startedAt={startedAt} durationMinutes={state.event.durationMinutes} />
+        <SessionTimer event={state.event} ping={() => request('ping', {})} />
       </Header>
       <main id="main" className="speaker-grid">
         <div className="speaker-grid__main">
@@ -180,7 +186,7 @@ export function SpeakerView({ session }: { session: StudioSession }) {
                 <button
                   type="button"
                   className="primary"
-                  disabled={air === 'starting' || !programTrack || !network.mediaAvailable}
+                  disabled={air === 'starting' || over || !programTrack || !network.mediaAvailable}
                   onClick={() => void goLive()}
                   data-testid="go-live"
                 >
@@ -205,6 +211,11 @@ export function SpeakerView({ session }: { session: StudioSession }) {
               )}
               <span className="hint">{t('speaker.simulcast')}</span>
             </div>
+            {ended && (
+              <p className="notice" role="status" data-testid="speaker-ended">
+                {t(ended === 'ended' ? 'speaker.ended' : 'speaker.leftAir')}
+              </p>
+            )}
             {error && (
               <p className="alert" role="alert" data-testid="speaker-error">
                 {error}
