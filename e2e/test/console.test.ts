@@ -194,3 +194,48 @@ describe('sorting, filtering and searching the questions', () => {
     expect(await listed('pending')).toContain(between);
   });
 });
+
+describe('a removed classroom let back in', () => {
+  it('undoing the removal lets the class rejoin, and it is told; « Réadmettre » does the same', async () => {
+    const classroomId = ev.classroomIds[6] as string;
+    const viewer = await session.open('viewer', ev.tokens.classrooms[6] as string);
+    const connectedRow = `[data-testid="classroom-row"][data-classroom-id="${classroomId}"]`;
+    const remove = async () => {
+      await moderator.waitForSelector(connectedRow);
+      await moderator.click(`${connectedRow} [data-testid="remove-participant"]`);
+      await moderator.click(`${connectedRow} [data-testid="remove-participant-confirm"]`);
+      await viewer.waitForSelector('[data-testid="removed"]');
+      await moderator.waitForSelector(connectedRow, { state: 'detached' });
+    };
+    /** The class is told it is let back in, then is back in the session by itself. */
+    const back = async (shot?: string) => {
+      await viewer.waitForSelector('[data-testid="readmitted"]', { timeout: 15_000 });
+      expect(await viewer.textContent('[data-testid="readmitted"]')).toContain(
+        'La modération a réadmis la classe',
+      );
+      if (shot) await screenshot(viewer, shot);
+      await viewer.waitForSelector('[data-testid="ask-form"]', { timeout: 15_000 });
+      await moderator.waitForSelector(connectedRow);
+    };
+
+    await remove();
+    await expect.poll(undoText).toContain('Annuler\u00a0: retrait de la classe 4e G');
+    await moderator.waitForSelector(
+      `[data-testid="removed-row"][data-classroom-id="${classroomId}"]`,
+    );
+    await screenshot(moderator, 'console-undo-removal');
+    await moderator.keyboard.press('u');
+    await moderator.waitForSelector('[data-testid="removed-classrooms"]', { state: 'detached' });
+    await back('viewer-readmitted');
+
+    // Removed again, and let back in from the list of removed classes.
+    await remove();
+    await moderator.click(
+      `[data-testid="removed-row"][data-classroom-id="${classroomId}"] [data-testid="reinstate"]`,
+    );
+    await back();
+    // Nothing left to undo: the class is already back.
+    expect(await moderator.$('[data-testid="undo"][data-kind="remove"]')).toBeNull();
+    await viewer.close();
+  });
+});

@@ -8,6 +8,7 @@ import { AfterSession } from './AfterSession.tsx';
 import { AskForm } from './AskForm.tsx';
 import { ConnectionPath } from './ConnectionPath.tsx';
 import { QuestionList } from './QuestionList.tsx';
+import { RemovedNotice } from './RemovedNotice.tsx';
 import { Shortcuts } from './Shortcuts.tsx';
 import { SpeakerTile } from './SpeakerTile.tsx';
 import { StageConsent } from './StageConsent.tsx';
@@ -79,6 +80,13 @@ export function ClassroomView({ params }: { params: JoinParams }) {
       after = <AfterSession questions={mine} source="local" />;
     }
     return <main className="app">{after}</main>;
+  }
+  if (state.fatal?.code === 'FORBIDDEN' && session) {
+    return (
+      <main className="app">
+        <RemovedNotice socketUrl={session.signaling.url} />
+      </main>
+    );
   }
   if (state.fatal) {
     return (
