@@ -62,8 +62,19 @@ export class ClassroomLine {
     return `http://localhost:${this.port}`;
   }
 
-  /** Cuts the line: the relay's port and these UDP ports (the classroom's media) go silent. */
-  async cut(mediaPorts: number[]): Promise<void> {
+  /**
+   * Cuts the line: the relay's port (unless `signaling` is false: the media
+   * alone is cut) and these ports, both ways, go silent.
+   */
+  async cut({
+    signaling = true,
+    udp = [],
+    tcp = [],
+  }: {
+    signaling?: boolean;
+    udp?: number[];
+    tcp?: number[];
+  }): Promise<void> {
     const tc = (args: string) => run('tc', args.split(' '));
     await tc('qdisc replace dev lo root handle 1: htb default 10');
     this.#cut = true;
@@ -77,8 +88,9 @@ export class ClassroomLine {
         );
       }
     };
-    await drop(6, this.port);
-    for (const port of mediaPorts) await drop(17, port);
+    if (signaling) await drop(6, this.port);
+    for (const port of tcp) await drop(6, port);
+    for (const port of udp) await drop(17, port);
   }
 
   /** Packets dropped by the cut so far (the line really was silent). */

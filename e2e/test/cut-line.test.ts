@@ -35,6 +35,15 @@ function mediaPorts(page: Page): Promise<number[]> {
   })`) as Promise<number[]>;
 }
 
+/** The media server's port the classroom talks to (UDP, and TCP should ICE try it). */
+function serverMediaPort(page: Page): Promise<number> {
+  return page.evaluate(`window.__amphi.media.recvTransport.getStats().then((report) => {
+    const all = [...report.values()];
+    const pair = all.find((s) => s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded');
+    return all.find((s) => s.id === pair.remoteCandidateId).port;
+  })`) as Promise<number>;
+}
+
 const banner = '[data-testid="net-banner"]';
 
 describe('a classroom whose line is cut', () => {
@@ -60,7 +69,7 @@ describe('a classroom whose line is cut', () => {
       await classroom.waitForSelector(`${banner}[data-level="good"]`);
       await console_.waitForSelector(row);
 
-      await line.cut(await mediaPorts(classroom));
+      await line.cut({ udp: await mediaPorts(classroom) });
       const cutAt = Date.now();
       await classroom.waitForSelector(`${banner}[data-status="reconnecting"]`, { timeout: 10_000 });
       const told = Date.now() - cutAt;
@@ -125,6 +134,52 @@ describe('a classroom whose line is cut', () => {
       await classroom.close();
       await console_.close();
       await moderator.close();
+    }
+  });
+
+  it('whose media alone is cut (the socket still answers) is told from the stalled stream, and the console sees it struggle', async (ctx) => {
+    if (unavailable || !session || !line) {
+      console.log(`skipped: ${unavailable}`);
+      ctx.skip();
+      return;
+    }
+    const { ev } = session;
+    const classroomId = ev.classroomIds[0] as string;
+    const token = ev.tokens.classrooms[0] as string;
+    const classroom = await session.browser.context.newPage();
+    await classroom.goto(
+      `${line.url}/viewer/?event=${ev.eventId}&token=${encodeURIComponent(token)}`,
+    );
+    const console_ = await session.open('studio', ev.tokens.moderator);
+    const row = `[data-testid="classroom-row"][data-classroom-id="${classroomId}"]`;
+    try {
+      await expectDecoding(classroom, 20);
+      await classroom.waitForSelector(`${banner}[data-level="good"]`);
+      const worker = await serverMediaPort(classroom);
+      await line.cut({ signaling: false, udp: await mediaPorts(classroom), tcp: [worker] });
+      const cutAt = Date.now();
+      await classroom.waitForSelector('[data-testid="frozen-overlay"]', { timeout: 15_000 });
+      const told = Date.now() - cutAt;
+      console.log(
+        `media cut, socket fine: the frozen picture is told after ${told} ms (${await classroom.textContent(banner)})`,
+      );
+      expect(told).toBeLessThan(6_000);
+      // Told from the stalled stream: the socket is open, the transport not failed yet.
+      expect(await classroom.getAttribute(banner, 'data-status')).toBe('open');
+      expect(await classroom.getAttribute(banner, 'data-level')).toBe('offline');
+      await console_.waitForSelector(`${row}[data-quality="bad"]`, { timeout: 10_000 });
+      console.log(`the console shows the class struggling ${Date.now() - cutAt} ms after the cut`);
+
+      await line.restore();
+      await classroom.waitForSelector('[data-testid="frozen-overlay"]', {
+        state: 'detached',
+        timeout: 30_000,
+      });
+      console.log(`media back: ${await expectDecoding(classroom)}`);
+    } finally {
+      await line.restore();
+      await classroom.close();
+      await console_.close();
     }
   });
 });

@@ -89,6 +89,12 @@ export interface ProduceOptions {
   simulcast?: boolean;
 }
 
+/**
+ * A receive transport that got nothing for this long has frozen (voice and
+ * picture alike: even a silent microphone sends a packet every 400 ms).
+ */
+const STALL_MS = 2_000;
+
 /** Simulcast for a speaker's camera: a thumbnail, a classroom default and full quality. */
 export const CAMERA_SIMULCAST_ENCODINGS: RTCRtpEncodingParameters[] = [
   { scaleResolutionDownBy: 4, maxBitrate: 150_000 },
@@ -172,6 +178,9 @@ export class MediaClient extends Emitter<MediaClientEvents> {
   #closed = false;
   #qualityTimer: ReturnType<typeof setInterval> | null = null;
   #lastCounters: StatsCounters | null = null;
+  /** When the receive transport last got packets (or started to be watched). */
+  #packetsAt = 0;
+  #packetsSeen = -1;
   #quality: QualityReport | null = null;
   /** The level and path the server last accepted from us (null: tell it again). */
   #reported: string | null = null;
@@ -353,6 +362,7 @@ export class MediaClient extends Emitter<MediaClientEvents> {
     this.#recv = null;
     this.#send = null;
     this.#lastCounters = null;
+    this.#packetsSeen = -1;
   }
 
   async #setup(join: JoinResult): Promise<void> {
@@ -488,13 +498,18 @@ export class MediaClient extends Emitter<MediaClientEvents> {
     );
     const readings: StatsCounters[] = [];
     let path: MediaPath | null = null;
+    let received: number | null = null;
     for (const t of transports) {
       try {
         const reports: Record<string, unknown>[] = [];
         (await t.getStats()).forEach((r: Record<string, unknown>) => {
           reports.push(r);
         });
-        readings.push(readCounters(reports, { uplink: t.direction === 'send' }));
+        const reading = readCounters(reports, { uplink: t.direction === 'send' });
+        readings.push(reading);
+        if (t === this.#recv && t.connectionState === 'connected') {
+          received = reading.packetsReceived;
+        }
         if (t.connectionState === 'connected') path ??= pathOf(reports);
       } catch {
         // A transport closing under us: the next reading will do.
@@ -507,6 +522,7 @@ export class MediaClient extends Emitter<MediaClientEvents> {
       rttMs: counters.rttMs,
       lossRate: lossBetween(this.#lastCounters, counters),
       availableKbps: counters.availableKbps,
+      stalled: this.#stalled(received),
     };
     this.#lastCounters = counters;
     this.#quality = { quality: classifyQuality(sample), sample };
@@ -517,9 +533,27 @@ export class MediaClient extends Emitter<MediaClientEvents> {
     this.#report(this.#quality.quality);
   }
 
-  /** Sends the level and the path when they change; offline is what the server sees anyway. */
-  #report(quality: NetworkQuality): void {
-    if (this.#options.reportQuality === false || quality === 'offline') return;
+  /**
+   * Whether nothing has arrived for STALL_MS on a connected receive transport
+   * that carries something: the picture froze though no state says so yet.
+   * `received`: its packet count now, null while it is not connected.
+   */
+  #stalled(received: number | null): boolean {
+    const now = Date.now();
+    if (received === null || this.#consumers.size === 0 || received > this.#packetsSeen) {
+      this.#packetsAt = now;
+    }
+    this.#packetsSeen = received ?? -1;
+    return now - this.#packetsAt >= STALL_MS;
+  }
+
+  /**
+   * Sends the level and the path when they change. Offline with the socket
+   * open (the media alone is cut) is told as bad: the server cannot see it.
+   */
+  #report(level: NetworkQuality): void {
+    if (this.#options.reportQuality === false) return;
+    const quality = level === 'offline' ? 'bad' : level;
     const path = this.#reach.status === 'connected' ? this.#reach.path : null;
     const key = `${quality}:${path}`;
     if (key === this.#reported || this.#signaling.status !== 'open') return;

@@ -22,6 +22,8 @@ export interface QualitySample {
   lossRate: number | null;
   /** Bitrate the congestion controller estimates is available, kbit/s. */
   availableKbps: number | null;
+  /** Nothing has arrived for a while on a connected transport that carries media. */
+  stalled?: boolean;
 }
 
 export interface QualityThresholds {
@@ -42,6 +44,8 @@ export function classifyQuality(
 ): NetworkQuality {
   if (s.signaling === 'reconnecting' || s.signaling === 'closed') return 'offline';
   if (s.transport === 'failed' || s.transport === 'closed') return 'offline';
+  // A frozen picture and a silent speaker: the line is gone, whatever the states say yet.
+  if (s.stalled) return 'offline';
   if (s.transport === 'disconnected') return 'bad';
   const over = (level: QualityThresholds['bad']) =>
     (s.rttMs !== null && s.rttMs > level.rttMs) ||

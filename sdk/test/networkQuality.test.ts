@@ -43,6 +43,9 @@ describe('network quality', () => {
     expect(classifyQuality({ ...fine, signaling: 'reconnecting' })).toBe('offline');
     expect(classifyQuality({ ...fine, signaling: 'closed' })).toBe('offline');
     expect(classifyQuality({ ...fine, transport: 'failed' })).toBe('offline');
+    // Nothing arrives any more on a transport still said connected: the media line is cut.
+    expect(classifyQuality({ ...fine, stalled: true })).toBe('offline');
+    expect(classifyQuality({ ...fine, stalled: false })).toBe('good');
   });
 
   it('takes the worst transport state', () => {
