@@ -1,4 +1,6 @@
 import {
+  applyPresenceChange,
+  applyUpvotes,
   canSeeHand,
   canSeePresence,
   canSeeProducer,
@@ -85,8 +87,15 @@ export function reduceLive(view: LiveView, message: ServerEvent): LiveView {
       return { ...view, hands: applyHand(view.hands, message.data) };
     case 'stage.updated':
       return { ...view, stage: stageFor(viewer, message.data.stage) };
+    case 'questions.upvoted':
+      return { ...view, questions: applyUpvotes(view.questions, message.data.upvotes) };
     case 'presence.updated':
       return { ...view, presence: canSeePresence(viewer) ? message.data : null };
+    case 'presence.changed':
+      return {
+        ...view,
+        presence: canSeePresence(viewer) ? applyPresenceChange(view.presence, message.data) : null,
+      };
     case 'event.updated': {
       // The status, and whatever else the push says of the event (its start and end times).
       const { eventId, status: pushed, ...rest } = message.data;

@@ -1,4 +1,6 @@
 import {
+  applyPresenceChange,
+  applyUpvotes,
   type LiveChange,
   type LiveState,
   type Question,
@@ -72,7 +74,11 @@ function emptyState(): LiveState {
     questions: [],
     stage: null,
     hands: [],
-    presence: null,
+    presence: {
+      counts: { speaker: 0, moderator: 1, classroom: 0 },
+      classroomsByRegion: {},
+      participants: [],
+    },
     producers: [],
   };
 }
@@ -276,6 +282,28 @@ describe('pushes keep a view equal to a fresh join', () => {
       question: { ...ofB, status: 'answered', rank: 1, updatedAt: at(4) },
       previousStatus: 'approved',
     },
+    { kind: 'questions.upvoted', questions: [{ ...ofB, status: 'answered', upvotes: 3 }] },
+    // A count that arrives late never takes one back.
+    { kind: 'questions.upvoted', questions: [{ ...ofB, status: 'answered', upvotes: 2 }] },
+    {
+      kind: 'presence.changed',
+      change: {
+        counts: { speaker: 0, moderator: 1, classroom: 1 },
+        classroomsByRegion: { Guadeloupe: 1 },
+        participants: [
+          {
+            participantId: 'p-b',
+            role: 'classroom',
+            name: 'B',
+            classroomId: CLASS_B,
+            region: 'Guadeloupe',
+            quality: 'good',
+            path: 'udp',
+          },
+        ],
+        left: [],
+      },
+    },
     {
       kind: 'event.updated',
       eventId: EVENT,
@@ -303,8 +331,18 @@ describe('pushes keep a view equal to a fresh join', () => {
         };
       case 'stage.updated':
         return { ...state, stage: c.stage };
+      case 'questions.upvoted':
+        return {
+          ...state,
+          questions: applyUpvotes(
+            state.questions,
+            c.questions.map((x) => ({ questionId: x.id, upvotes: x.upvotes })),
+          ),
+        };
       case 'presence.updated':
         return { ...state, presence: c.presence };
+      case 'presence.changed':
+        return { ...state, presence: applyPresenceChange(state.presence, c.change) };
       case 'event.updated':
         return {
           ...state,
