@@ -228,8 +228,10 @@ describe('a removed classroom let back in', () => {
     await moderator.waitForSelector('[data-testid="removed-classrooms"]', { state: 'detached' });
     await back('viewer-readmitted');
 
-    // Removed again, and let back in from the list of removed classes.
+    // Removed again; the moderator's page reloaded still lists it, and lets it back in.
     await remove();
+    await moderator.reload();
+    await moderator.waitForSelector('[data-testid="moderator-view"]');
     await moderator.click(
       `[data-testid="removed-row"][data-classroom-id="${classroomId}"] [data-testid="reinstate"]`,
     );

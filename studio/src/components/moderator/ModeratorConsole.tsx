@@ -236,20 +236,19 @@ export function ModeratorConsole({ session }: { session: StudioSession }) {
     .filter((id): id is string => id !== null)
     .sort()
     .join();
-  const [lastConnected, setLastConnected] = useState<string | null>(null);
+  const lastConnected = useRef<string[] | null>(null);
   useEffect(() => {
-    if (lastConnected !== null && connected.length >= lastConnected.length) {
-      const before = new Set(lastConnected.split(','));
-      const now = new Set(connected.split(','));
-      if ([...before].every((id) => now.has(id))) {
-        setLastConnected(connected);
-        return;
-      }
+    const now = connected ? connected.split(',') : [];
+    if (lastConnected.current?.every((id) => now.includes(id))) {
+      lastConnected.current = now;
+      return;
     }
-    setLastConnected(connected);
-    const timer = setTimeout(() => void refreshRemoved(), 500);
+    const timer = setTimeout(() => {
+      lastConnected.current = now;
+      void refreshRemoved();
+    }, 500);
     return () => clearTimeout(timer);
-  }, [connected, lastConnected, refreshRemoved]);
+  }, [connected, refreshRemoved]);
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
