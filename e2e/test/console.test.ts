@@ -109,7 +109,7 @@ describe('keyboard triage in the moderator console', () => {
     expect(await moderator.$(`${row(asked.second)} [data-testid="question-pin"]`)).not.toBeNull();
   });
 
-  it('a question rejected from the queue comes back pinned at its place', async () => {
+  it('a question rejected from the queue comes back pinned at its place; « Remettre à trier » in the handled list', async () => {
     const { second } = asked;
     const other = await ask(3, 'Comment se passe une journée type ?');
     await moderator.click(`${row(other)} [data-testid="question-approve"]`);
@@ -124,8 +124,12 @@ describe('keyboard triage in the moderator console', () => {
     expect(await moderator.getAttribute(row(second), 'data-pinned')).toBe('true');
     // Back in the queue as it was: not sent back to triage.
     expect(await statusOf(second)).toBe('approved');
-    asked.second = second;
     await moderator.click(`${row(other)} [data-testid="question-reject"]`);
+    await expect.poll(() => statusOf(other)).toBe('rejected');
+    // Any rejected question goes back to triage from the handled list.
+    await moderator.click('[data-testid="done-questions"] >> xpath=.. >> summary');
+    await moderator.click(`${row(other)} [data-testid="question-reopen"]`);
+    await expect.poll(() => statusOf(other)).toBe('pending');
   });
 });
 
