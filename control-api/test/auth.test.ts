@@ -217,7 +217,7 @@ describe('role checks on every message', () => {
     const cs = await Promise.all(
       ev.tokens.classrooms.map((t) => TestClient.connect(env.plane.url, ev.eventId, t)),
     );
-    const p = await moderator.waitForEvent('presence.updated', (x) => x.counts.classroom === 3);
+    const p = await moderator.waitForPresence((x) => x.counts.classroom === 3);
     expect(p.classroomsByRegion).toEqual({ Occitanie: 1, Guadeloupe: 1, Bretagne: 1 });
     expect(
       p.participants
@@ -232,7 +232,7 @@ describe('role checks on every message', () => {
     expect(p.participants.every((x) => x.quality === null)).toBe(true);
     await (cs[1] as TestClient).request('presence.quality', { quality: 'bad' });
     await (cs[2] as TestClient).request('presence.quality', { quality: 'good' });
-    const rated = await moderator.waitForEvent('presence.updated', (x) =>
+    const rated = await moderator.waitForPresence((x) =>
       x.participants.some((y) => y.quality === 'good'),
     );
     const qualityOf = (i: number) =>
@@ -242,7 +242,7 @@ describe('role checks on every message', () => {
       await (cs[1] as TestClient).errorOf('presence.quality', { quality: 'excellent' } as never),
     ).toBe('INVALID_MESSAGE');
     await (cs[0] as TestClient).close();
-    const after = await moderator.waitForEvent('presence.updated', (x) => x.counts.classroom === 2);
+    const after = await moderator.waitForPresence((x) => x.counts.classroom === 2);
     expect(Object.values(after.classroomsByRegion).reduce((s, n) => s + n, 0)).toBe(2);
     for (const c of cs) await c.close();
     await moderator.close();

@@ -49,9 +49,8 @@ describe('two instances over Redis', () => {
 
     // An upvote on B is counted once, in PostgreSQL, and seen on A.
     await otherClassroomOnB.request('question.upvote', { questionId: question.id });
-    await speakerOnA.waitForEvent(
-      'question.updated',
-      (q) => q.id === question.id && q.upvotes === 1,
+    await speakerOnA.waitForEvent('questions.upvoted', ({ upvotes }) =>
+      upvotes.some((c) => c.questionId === question.id && c.upvotes === 1),
     );
     const [row] = await env.db`select status, upvotes from questions where id = ${question.id}`;
     expect(row).toEqual({ status: 'approved', upvotes: 1 });
@@ -81,15 +80,11 @@ describe('two instances over Redis', () => {
       fresh.tokens.classrooms.map((t) => TestClient.connect(b.url, fresh.eventId, t)),
     );
     env.clients.push(...remote);
-    const p = await moderator.waitForEvent(
-      'presence.updated',
-      (x) => x.counts.classroom === 3,
-      5000,
-    );
+    const p = await moderator.waitForPresence((x) => x.counts.classroom === 3);
     expect(p.counts.moderator).toBe(1);
     expect(p.classroomsByRegion).toEqual({ Occitanie: 1, Guadeloupe: 1, Bretagne: 1 });
     await (remote[0] as TestClient).close();
-    await moderator.waitForEvent('presence.updated', (x) => x.counts.classroom === 2, 5000);
+    await moderator.waitForPresence((x) => x.counts.classroom === 2);
   });
 
   it('a removal decided on A disconnects the classroom on B', async () => {

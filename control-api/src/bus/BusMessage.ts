@@ -23,6 +23,8 @@ export const BusMessage = z.discriminatedUnion('kind', [
     question: Question,
     previousStatus: QuestionStatus,
   }),
+  /** Only the question's upvote count changed: rooms gather these into one push per interval. */
+  z.object({ kind: z.literal('question.upvoted'), eventId: z.uuid(), question: Question }),
   z.object({
     kind: z.literal('questions.reordered'),
     eventId: z.uuid(),

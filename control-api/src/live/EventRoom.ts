@@ -9,6 +9,8 @@ import {
   type LiveChange,
   type MediaPath,
   type Presence,
+  type PresenceChange,
+  type Question,
   type Role,
   type ServerEvent,
   viewOfChange,
@@ -26,7 +28,11 @@ export interface RoomMember {
   readonly region: string | null;
   /** The id of the join token it came in with (a revoked link closes its sockets). */
   readonly tokenId: string;
+  /** Bytes its socket holds that the network has not taken yet. */
+  readonly bufferedAmount: number;
   push<E extends EventName>(event: E, data: EventData<E>): void;
+  /** Sends a pushed event already serialized (the same bytes for every member that sees it so). */
+  sendFrame(frame: Buffer): void;
   /** Closes the socket (removed by a moderator, event closed...). */
   close(code: number, reason: string): void;
   /** The classroom left the stage: stop sending its camera. */
@@ -39,22 +45,89 @@ export type EventRoomEvents = { empty: []; close: [] };
 
 /** A remote instance's snapshot older than this is dropped (its heartbeat is 5 s). */
 export const REMOTE_PRESENCE_TTL_MS = 15_000;
+/** Upvote counts and presence changes are gathered this long, then pushed at once. */
+export const LIVE_FLUSH_MS = 250;
+/**
+ * A socket holding more than this is too slow for the gathered pushes: it misses
+ * them, and gets the current state once it holds less than half of it.
+ */
+export const SLOW_SOCKET_BYTES = 512 * 1024;
+/**
+ * Pushes stop after this long and let answers and reads go first (one push to
+ * a thousand sockets is a thousand writes: tens of milliseconds).
+ */
+const FAN_OUT_SLICE_MS = 5;
+
+export interface EventRoomOptions {
+  bus: Bus;
+  log: Logger;
+  flushMs?: number;
+  slowSocketBytes?: number;
+}
+
+/** Bus messages that are pushed to members as they come (in order, after the answer). */
+type Pushed = Exclude<
+  BusMessage,
+  { kind: 'presence.snapshot' | 'participant.remove' | 'link.revoked' | 'question.upvoted' }
+>;
+
+/** One change on its way to the members, a slice at a time. */
+interface FanOut {
+  change: LiveChange;
+  /** A gathered change: skips the members too slow to take it. */
+  gathered: boolean;
+  /** Who gets it: the members when it starts, unless given. */
+  members?: RoomMember[];
+  next: number;
+  /** Each distinct view of the change, serialized once. */
+  frames: { push: ServerEvent; frame: Buffer }[];
+  /** Run once every member has been sent it. */
+  done?: () => void;
+}
+
+interface RemoteSnapshot {
+  participants: Map<string, ConnectedParticipant>;
+  classrooms: Set<string>;
+  at: number;
+}
 
 /**
  * One event's live participants on this instance. Receives every bus message
- * for the event and delivers it to the members allowed to see it. Keeps the
- * presence of the other instances from their snapshots.
+ * for the event and delivers it to the members allowed to see it (protocol's
+ * per-role view), each distinct view serialized once. Keeps the presence of
+ * the other instances from their snapshots.
+ *
+ * Nothing here runs inside the request that caused a change: pushes go out on
+ * a later turn of the event loop, after the answer. Frequent changes (upvote
+ * counts, presence) are gathered for LIVE_FLUSH_MS and pushed as one message
+ * per member; a member whose socket is too slow misses them and gets the
+ * current state when it has caught up, instead of a growing buffer.
  */
 export class EventRoom extends EventEmitter<EventRoomEvents> {
   readonly eventId: string;
   readonly #bus: Bus;
   readonly #log: Logger;
+  readonly #flushMs: number;
+  readonly #slowBytes: number;
   readonly #members = new Map<string, RoomMember>();
+  /** Classrooms connected here, with their socket count. */
+  readonly #classrooms = new Map<string, number>();
   readonly #quality = new Map<string, ConnectionQuality>();
   readonly #path = new Map<string, MediaPath>();
-  readonly #remote = new Map<string, { participants: ConnectedParticipant[]; at: number }>();
+  readonly #remote = new Map<string, RemoteSnapshot>();
+  /** Changes on their way to the members, in order (bus order, then each flush). */
+  readonly #fanOuts: FanOut[] = [];
+  /** Each upvoted question as last known (its highest count): the counts a late member is given. */
+  readonly #upvoted = new Map<string, Question>();
+  /** Questions whose count changed since the last flush. */
+  readonly #countsChanged = new Set<string>();
+  /** Participants who came, changed or left since the last flush. */
+  readonly #presenceChanged = new Set<string>();
+  /** Members that missed gathered pushes (too slow) and are owed the current state. */
+  readonly #behind = new Set<RoomMember>();
   #snapshotTimer: NodeJS.Timeout | undefined;
-  #presencePushTimer: NodeJS.Timeout | undefined;
+  #flushTimer: NodeJS.Timeout | undefined;
+  #drain: NodeJS.Immediate | undefined;
   #closed = false;
   /** Lets monitoring watch members come and go without interfering. */
   readonly observer = new EventEmitter<{
@@ -62,11 +135,13 @@ export class EventRoom extends EventEmitter<EventRoomEvents> {
     memberremoved: [RoomMember];
   }>();
 
-  constructor(eventId: string, deps: { bus: Bus; log: Logger }) {
+  constructor(eventId: string, deps: EventRoomOptions) {
     super();
     this.eventId = eventId;
     this.#bus = deps.bus;
     this.#log = deps.log.child({ eventId });
+    this.#flushMs = deps.flushMs ?? LIVE_FLUSH_MS;
+    this.#slowBytes = deps.slowSocketBytes ?? SLOW_SOCKET_BYTES;
   }
 
   get closed(): boolean {
@@ -88,16 +163,25 @@ export class EventRoom extends EventEmitter<EventRoomEvents> {
   add(member: RoomMember): void {
     if (this.#closed) throw new Error('room closed');
     this.#members.set(member.participantId, member);
+    if (member.classroomId) {
+      this.#classrooms.set(member.classroomId, (this.#classrooms.get(member.classroomId) ?? 0) + 1);
+    }
     this.observer.emit('memberadded', member);
-    this.#presenceChanged();
+    this.#participantChanged(member.participantId);
   }
 
   remove(member: RoomMember): void {
     if (!this.#members.delete(member.participantId)) return;
+    if (member.classroomId) {
+      const n = (this.#classrooms.get(member.classroomId) ?? 1) - 1;
+      if (n > 0) this.#classrooms.set(member.classroomId, n);
+      else this.#classrooms.delete(member.classroomId);
+    }
     this.#quality.delete(member.participantId);
     this.#path.delete(member.participantId);
+    this.#behind.delete(member);
     this.observer.emit('memberremoved', member);
-    this.#presenceChanged();
+    this.#participantChanged(member.participantId);
     if (this.#members.size === 0) this.emit('empty');
   }
 
@@ -108,48 +192,37 @@ export class EventRoom extends EventEmitter<EventRoomEvents> {
     if (this.#quality.get(participantId) === quality && !pathChanged) return;
     this.#quality.set(participantId, quality);
     if (path !== undefined) this.#path.set(participantId, path);
-    this.#presenceChanged();
+    this.#participantChanged(participantId);
   }
 
   /** Who is connected to the event across every instance. */
   presence(): Presence {
-    const now = Date.now();
-    const participants: ConnectedParticipant[] = [...this.#localParticipants()];
-    for (const [instanceId, snap] of this.#remote) {
-      if (now - snap.at > REMOTE_PRESENCE_TTL_MS) {
-        this.#remote.delete(instanceId);
-        continue;
-      }
-      participants.push(...snap.participants);
-    }
-    const counts = { speaker: 0, moderator: 0, classroom: 0 };
-    const classroomsByRegion: Record<string, number> = {};
-    const seenClassrooms = new Set<string>();
-    for (const p of participants) {
-      counts[p.role] += 1;
-      if (p.role === 'classroom' && p.classroomId && !seenClassrooms.has(p.classroomId)) {
-        seenClassrooms.add(p.classroomId);
-        const region = p.region ?? 'inconnue';
-        classroomsByRegion[region] = (classroomsByRegion[region] ?? 0) + 1;
-      }
-    }
-    return { counts, classroomsByRegion, participants };
+    this.#expireRemote();
+    const participants: ConnectedParticipant[] = [];
+    for (const m of this.#members.values()) participants.push(this.#participantOf(m));
+    for (const snap of this.#remote.values()) participants.push(...snap.participants.values());
+    return { ...tally(participants), participants };
   }
 
   /** Whether a socket of this classroom is connected, here or (as presence shows) elsewhere. */
   hasClassroom(classroomId: string): boolean {
-    return this.presence().participants.some((p) => p.classroomId === classroomId);
+    if (this.#classrooms.has(classroomId)) return true;
+    this.#expireRemote();
+    for (const snap of this.#remote.values()) if (snap.classrooms.has(classroomId)) return true;
+    return false;
   }
 
   /** Publishes this instance's participants (called on change and as a heartbeat). */
   publishSnapshot(): void {
     if (this.#closed) return;
+    // The heartbeat is also when instances gone silent drop out of presence.
+    this.#expireRemote();
     this.#bus
       .publish({
         kind: 'presence.snapshot',
         eventId: this.eventId,
         instanceId: this.#bus.instanceId,
-        participants: [...this.#localParticipants()],
+        participants: [...this.#members.values()].map((m) => this.#participantOf(m)),
       })
       .catch((err: unknown) => this.#log.warn({ err }, 'presence publish failed'));
   }
@@ -158,9 +231,7 @@ export class EventRoom extends EventEmitter<EventRoomEvents> {
     if (this.#closed) return;
     switch (msg.kind) {
       case 'presence.snapshot':
-        if (msg.instanceId === this.#bus.instanceId) return;
-        this.#remote.set(msg.instanceId, { participants: msg.participants, at: Date.now() });
-        this.#schedulePresencePush();
+        if (msg.instanceId !== this.#bus.instanceId) this.#remoteSnapshot(msg);
         return;
       case 'participant.remove':
         for (const m of [...this.#members.values()]) {
@@ -173,22 +244,17 @@ export class EventRoom extends EventEmitter<EventRoomEvents> {
             m.close(CloseCode.TOKEN_REVOKED, 'this join link was revoked');
         }
         return;
-      case 'stage.updated':
-        this.#fanOut(msg);
-        for (const m of this.#members.values()) {
-          if (m.classroomId !== null && m.classroomId === msg.previousClassroomId) m.stageEnded();
-        }
+      case 'question.upvoted':
+        this.#counted(msg.question);
+        return;
+      case 'question.created':
+      case 'question.updated':
+        // In bus order with the counts: those gathered before it are superseded.
+        this.#restated(msg.question);
+        this.#enqueue(msg);
         return;
       default:
-        this.#fanOut(msg);
-    }
-  }
-
-  /** Each member gets the change as its role may see it (protocol's live view), or nothing. */
-  #fanOut(change: LiveChange): void {
-    for (const m of this.#members.values()) {
-      const push = viewOfChange(m, change);
-      if (push) pushTo(m, push);
+        this.#enqueue(msg);
     }
   }
 
@@ -197,47 +263,256 @@ export class EventRoom extends EventEmitter<EventRoomEvents> {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#snapshotTimer);
-    clearTimeout(this.#presencePushTimer);
+    clearTimeout(this.#flushTimer);
+    if (this.#drain) clearImmediate(this.#drain);
     for (const m of [...this.#members.values()]) m.close(1001, 'server shutting down');
     this.#members.clear();
+    this.#behind.clear();
     this.emit('close');
   }
 
-  *#localParticipants(): Iterable<ConnectedParticipant> {
-    for (const m of this.#members.values()) {
-      yield {
-        participantId: m.participantId,
-        role: m.role,
-        name: m.name,
-        classroomId: m.classroomId,
-        region: m.region,
-        quality: this.#quality.get(m.participantId) ?? null,
-        path: this.#path.get(m.participantId) ?? null,
+  /** Pushed on a later turn of the event loop: after the answer to the request that caused it. */
+  #enqueue(msg: Pushed): void {
+    const fanOut: FanOut = { change: msg, gathered: false, next: 0, frames: [] };
+    if (msg.kind === 'stage.updated') {
+      // The classroom whose turn ended stops sending its camera.
+      fanOut.done = () => {
+        for (const m of this.#members.values()) {
+          if (m.classroomId !== null && m.classroomId === msg.previousClassroomId) m.stageEnded();
+        }
       };
     }
+    this.#push(fanOut);
   }
 
-  #presenceChanged(): void {
-    if (!this.#snapshotTimer) {
-      this.#snapshotTimer = setTimeout(() => {
-        this.#snapshotTimer = undefined;
-        this.publishSnapshot();
-      }, 200);
+  #push(fanOut: FanOut): void {
+    this.#fanOuts.push(fanOut);
+    this.#drain ??= setImmediate(() => this.#drainFanOuts());
+  }
+
+  /** Sends the queued changes in order, a slice of time at a time. */
+  #drainFanOuts(): void {
+    this.#drain = undefined;
+    const until = performance.now() + FAN_OUT_SLICE_MS;
+    let sent = 0;
+    while (!this.#closed) {
+      const fanOut = this.#fanOuts[0];
+      if (!fanOut) return;
+      fanOut.members ??= [...this.#members.values()];
+      while (fanOut.next < fanOut.members.length) {
+        this.#sendTo(fanOut.members[fanOut.next++] as RoomMember, fanOut);
+        if (++sent % 32 === 0 && performance.now() > until) {
+          this.#drain = setImmediate(() => this.#drainFanOuts());
+          return;
+        }
+      }
+      this.#fanOuts.shift();
+      fanOut.done?.();
     }
-    this.#schedulePresencePush();
   }
 
-  #schedulePresencePush(): void {
-    if (this.#presencePushTimer || this.#closed) return;
-    this.#presencePushTimer = setTimeout(() => {
-      this.#presencePushTimer = undefined;
-      if (this.#closed) return;
-      if (![...this.#members.values()].some((m) => canSeePresence(m))) return;
-      this.#fanOut({ kind: 'presence.updated', presence: this.presence() });
-    }, 300);
+  /**
+   * Sends a member the change as its role may see it (protocol's live view), or
+   * nothing. Members with the same view share one serialization. A gathered
+   * change skips a member whose socket is too slow: it is owed the current state.
+   */
+  #sendTo(m: RoomMember, fanOut: FanOut): void {
+    if (fanOut.gathered && this.#behind.has(m)) return;
+    const push = viewOfChange(m, fanOut.change);
+    if (!push) return;
+    if (fanOut.gathered && m.bufferedAmount > this.#slowBytes) {
+      this.#behind.add(m);
+      return;
+    }
+    let view = fanOut.frames.find(
+      (f) => f.push.event === push.event && sameValue(f.push.data, push.data),
+    );
+    if (!view) {
+      view = { push, frame: Buffer.from(JSON.stringify(push)) };
+      fanOut.frames.push(view);
+    }
+    m.sendFrame(view.frame);
+  }
+
+  // --- gathered changes: upvote counts and presence
+
+  /**
+   * An upvote's count. Between two changes of the question itself counts only
+   * grow: a lower one was read before a higher one already here.
+   */
+  #counted(question: Question): void {
+    const known = this.#upvoted.get(question.id);
+    if (known && known.upvotes >= question.upvotes) return;
+    this.#upvoted.set(question.id, question);
+    this.#countsChanged.add(question.id);
+    this.#scheduleFlush();
+  }
+
+  /**
+   * A question pushed whole (its count included, which a merge or an unmerge
+   * may have lowered): counts gathered before it are superseded, and counting
+   * starts again from it.
+   */
+  #restated(question: Question): void {
+    if (!this.#upvoted.has(question.id)) return;
+    this.#upvoted.set(question.id, question);
+    this.#countsChanged.delete(question.id);
+  }
+
+  #participantChanged(participantId: string): void {
+    this.#snapshotTimer ??= setTimeout(() => {
+      this.#snapshotTimer = undefined;
+      this.publishSnapshot();
+    }, 200);
+    this.#presenceChanged.add(participantId);
+    this.#scheduleFlush();
+  }
+
+  #remoteSnapshot(msg: Extract<BusMessage, { kind: 'presence.snapshot' }>): void {
+    const before = this.#remote.get(msg.instanceId)?.participants;
+    const now = new Map(msg.participants.map((p) => [p.participantId, p]));
+    for (const [id, p] of now) {
+      const old = before?.get(id);
+      if (!old || !sameValue(old, p)) this.#presenceChanged.add(id);
+    }
+    for (const id of before?.keys() ?? []) if (!now.has(id)) this.#presenceChanged.add(id);
+    const classrooms = new Set<string>();
+    for (const p of msg.participants) if (p.classroomId) classrooms.add(p.classroomId);
+    this.#remote.set(msg.instanceId, { participants: now, classrooms, at: Date.now() });
+    if (this.#presenceChanged.size > 0) this.#scheduleFlush();
+  }
+
+  #expireRemote(): void {
+    const now = Date.now();
+    for (const [instanceId, snap] of this.#remote) {
+      if (now - snap.at <= REMOTE_PRESENCE_TTL_MS) continue;
+      this.#remote.delete(instanceId);
+      for (const id of snap.participants.keys()) this.#presenceChanged.add(id);
+      this.#scheduleFlush();
+    }
+  }
+
+  #scheduleFlush(): void {
+    if (this.#closed) return;
+    this.#flushTimer ??= setTimeout(() => this.#flush(), this.#flushMs);
+  }
+
+  /**
+   * One push per member for everything gathered (after the changes queued
+   * before it), and the current state for the members that caught up.
+   */
+  #flush(): void {
+    this.#flushTimer = undefined;
+    if (this.#closed) return;
+    this.#expireRemote();
+    const caughtUp = [...this.#behind].filter((m) => m.bufferedAmount <= this.#slowBytes / 2);
+    if (caughtUp.length > 0) {
+      for (const m of caughtUp) this.#behind.delete(m);
+      const state: LiveChange[] = [
+        { kind: 'presence.updated', presence: this.presence() },
+        { kind: 'questions.upvoted', questions: [...this.#upvoted.values()] },
+      ];
+      for (const change of state) {
+        this.#push({ change, gathered: false, members: caughtUp, next: 0, frames: [] });
+      }
+    }
+    if (this.#countsChanged.size > 0) {
+      const questions = [...this.#countsChanged].map((id) => this.#upvoted.get(id) as Question);
+      this.#countsChanged.clear();
+      this.#push({
+        change: { kind: 'questions.upvoted', questions },
+        gathered: true,
+        next: 0,
+        frames: [],
+      });
+    }
+    if (this.#presenceChanged.size > 0) {
+      const change = [...this.#members.values()].some((m) => canSeePresence(m))
+        ? this.#presenceChange()
+        : null;
+      this.#presenceChanged.clear();
+      if (change) {
+        this.#push({
+          change: { kind: 'presence.changed', change },
+          gathered: true,
+          next: 0,
+          frames: [],
+        });
+      }
+    }
+    // Members still behind are looked at again on the next flush.
+    if (this.#behind.size > 0) this.#scheduleFlush();
+  }
+
+  #presenceChange(): PresenceChange {
+    const participants: ConnectedParticipant[] = [];
+    const left: string[] = [];
+    for (const id of this.#presenceChanged) {
+      const p = this.#participant(id);
+      if (p) participants.push(p);
+      else left.push(id);
+    }
+    const everyone: ConnectedParticipant[] = [];
+    for (const m of this.#members.values()) everyone.push(this.#participantOf(m));
+    for (const snap of this.#remote.values()) everyone.push(...snap.participants.values());
+    return { ...tally(everyone), participants, left };
+  }
+
+  #participant(participantId: string): ConnectedParticipant | undefined {
+    const m = this.#members.get(participantId);
+    if (m) return this.#participantOf(m);
+    for (const snap of this.#remote.values()) {
+      const p = snap.participants.get(participantId);
+      if (p) return p;
+    }
+    return undefined;
+  }
+
+  #participantOf(m: RoomMember): ConnectedParticipant {
+    return {
+      participantId: m.participantId,
+      role: m.role,
+      name: m.name,
+      classroomId: m.classroomId,
+      region: m.region,
+      quality: this.#quality.get(m.participantId) ?? null,
+      path: this.#path.get(m.participantId) ?? null,
+    };
   }
 }
 
-function pushTo(member: RoomMember, push: ServerEvent): void {
-  (member.push as (event: EventName, data: unknown) => void)(push.event, push.data);
+/** Counts per role and connected classrooms per region. */
+function tally(participants: readonly ConnectedParticipant[]): Omit<Presence, 'participants'> {
+  const counts = { speaker: 0, moderator: 0, classroom: 0 };
+  const classroomsByRegion: Record<string, number> = {};
+  const seenClassrooms = new Set<string>();
+  for (const p of participants) {
+    counts[p.role] += 1;
+    if (p.role === 'classroom' && p.classroomId && !seenClassrooms.has(p.classroomId)) {
+      seenClassrooms.add(p.classroomId);
+      const region = p.region ?? 'inconnue';
+      classroomsByRegion[region] = (classroomsByRegion[region] ?? 0) + 1;
+    }
+  }
+  return { counts, classroomsByRegion };
+}
+
+/**
+ * Whether two JSON values are equal: the views of one change are built from
+ * the same objects, so this mostly compares references, and it costs less than
+ * the serialization it saves.
+ */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    return a.every((x, i) => sameValue(x, b[i]));
+  }
+  if (Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  return ka.every((k) =>
+    sameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]),
+  );
 }

@@ -73,14 +73,13 @@ export class QuestionQueue {
     return this.#store.listOfClassroom(eventId, classroomId);
   }
 
+  /**
+   * Only the count changes: rooms gather the counts into one push per interval
+   * (a popular question is upvoted by hundreds of classrooms at once).
+   */
   async upvote(eventId: string, classroomId: string, questionId: string): Promise<Question> {
     const question = await this.#store.upvote(eventId, questionId, classroomId);
-    this.#publish({
-      kind: 'question.updated',
-      eventId,
-      question,
-      previousStatus: question.status,
-    });
+    this.#publish({ kind: 'question.upvoted', eventId, question });
     return question;
   }
 

@@ -45,6 +45,16 @@ export interface Actor {
   classroomId: string | null;
 }
 
+interface UpvoteBatch {
+  eventId: string;
+  questionId: string;
+  waiting: {
+    classroomId: string;
+    resolve: (question: Question | null) => void;
+    reject: (err: unknown) => void;
+  }[];
+}
+
 /** A question as it was before and after a change. */
 export interface QuestionChange {
   question: Question;
@@ -97,6 +107,8 @@ export function toQuestion(row: NamedRow): Question {
 /** The question queue's rows: every write is committed before it returns. */
 export class QuestionStore {
   readonly #sql: Sql;
+  /** Upvotes waiting for their question's next write, by `eventId:questionId`. */
+  readonly #upvoteBatches = new Map<string, UpvoteBatch>();
 
   constructor(sql: Sql) {
     this.#sql = sql;
@@ -189,27 +201,76 @@ export class QuestionStore {
     return rows.map((r) => toQuestion(named(r)));
   }
 
-  /** One upvote per classroom, never on its own question, only on the public queue. */
+  /**
+   * One upvote per classroom, never on its own question, only on the public queue.
+   * Acknowledged once committed, with the count after it.
+   */
   async upvote(eventId: string, questionId: string, classroomId: string): Promise<Question> {
-    const sql = this.#sql;
-    const updated = await sql<{ id: string }[]>`
-      with ins as (
-        insert into question_upvotes (question_id, classroom_id)
-        select q.id, ${classroomId} from questions q
-        where q.id = ${questionId} and q.event_id = ${eventId}
-          and q.classroom_id <> ${classroomId} and q.status = any(${UPVOTABLE_STATUSES as string[]})
-        on conflict do nothing
-        returning question_id)
-      update questions set upvotes = upvotes + 1, updated_at = now()
-      where id in (select question_id from ins) returning id`;
+    const counted = await this.#countUpvote(eventId, questionId, classroomId);
+    if (counted) return counted;
     const question = await this.get(eventId, questionId);
     if (!question || !canSeeQuestion({ role: 'classroom', classroomId }, question)) {
       throw new AppError('NOT_FOUND', 'no such question in the queue');
     }
-    if (updated.length > 0) return question;
     const refusal = mayUpvote(classroomId, question);
     if (refusal) throw refused(refusal);
     throw new AppError('ALREADY_UPVOTED', 'this classroom already upvoted the question');
+  }
+
+  /**
+   * The question after this classroom's upvote, or null when it was not counted.
+   * Upvotes of one question are written together: every upvote on a question
+   * waits for its row, so a storm of them (hundreds of classrooms at once)
+   * would commit one by one; instead those that arrive while a write is under
+   * way go in the next one, one statement and one commit for all of them.
+   */
+  #countUpvote(eventId: string, questionId: string, classroomId: string): Promise<Question | null> {
+    const key = `${eventId}:${questionId}`;
+    let batch = this.#upvoteBatches.get(key);
+    if (!batch) {
+      batch = { eventId, questionId, waiting: [] };
+      this.#upvoteBatches.set(key, batch);
+      void this.#writeUpvotes(key, batch);
+    }
+    const { waiting } = batch;
+    return new Promise((resolve, reject) => waiting.push({ classroomId, resolve, reject }));
+  }
+
+  async #writeUpvotes(key: string, batch: UpvoteBatch): Promise<void> {
+    const sql = this.#sql;
+    const { eventId, questionId } = batch;
+    // Let the upvotes that arrive in the same turn join the first write.
+    await new Promise((r) => setImmediate(r));
+    while (batch.waiting.length > 0) {
+      const voters = batch.waiting.splice(0, 1000);
+      try {
+        const [row] = await sql<(JoinedRow & { counted: string[] })[]>`
+          with ins as (
+            insert into question_upvotes (question_id, classroom_id)
+            select q.id, c.id from questions q
+              cross join unnest(${voters.map((v) => v.classroomId)}::uuid[]) as c(id)
+            where q.id = ${questionId} and q.event_id = ${eventId}
+              and q.classroom_id <> c.id and q.status = any(${UPVOTABLE_STATUSES as string[]})
+            on conflict do nothing
+            returning classroom_id),
+          q as (
+            update questions set upvotes = upvotes + (select count(*) from ins), updated_at = now()
+            where id = ${questionId} and exists (select 1 from ins)
+            returning id, event_id, classroom_id, text, category, status, merged_into_id, pinned,
+                      rank, upvotes, asked_before_event, created_at, updated_at)
+          select ${sql.unsafe(COLUMNS)}, c.label, s.name as school_name, s.town,
+                 (select array_agg(classroom_id) from ins) as counted
+          from q join classrooms c on c.id = q.classroom_id join schools s on s.id = c.school_id`;
+        const counted = new Set(row?.counted ?? []);
+        const question = row ? toQuestion(named(row)) : null;
+        // A classroom twice in one write (two requests at once) is counted once.
+        for (const v of voters)
+          v.resolve(question && counted.delete(v.classroomId) ? question : null);
+      } catch (err) {
+        for (const v of voters) v.reject(err);
+      }
+    }
+    this.#upvoteBatches.delete(key);
   }
 
   /**

@@ -143,7 +143,16 @@ export class ParticipantSession
   }
 
   push<E extends EventName>(event: E, data: EventData<E>): void {
-    this.#send({ event, data });
+    this.#send(JSON.stringify({ event, data }));
+  }
+
+  /** A push serialized once by the room for every member that sees it so. */
+  sendFrame(frame: Buffer): void {
+    this.#send(frame);
+  }
+
+  get bufferedAmount(): number {
+    return this.#socket.bufferedAmount;
   }
 
   stageEnded(): void {
@@ -184,21 +193,22 @@ export class ParticipantSession
     // The 'close' event from the socket finishes the cleanup.
   }
 
-  #send(message: unknown): void {
+  /** One text message: a string, or the UTF-8 bytes of one. */
+  #send(text: string | Buffer): void {
     if (this.#closed || this.#socket.readyState !== this.#socket.OPEN) return;
     if (this.#socket.bufferedAmount > MAX_BUFFERED_BYTES) {
       this.close(4009, 'connection too slow to follow the event');
       return;
     }
-    this.#socket.send(JSON.stringify(message));
+    this.#socket.send(text, { binary: false });
   }
 
   #reply(id: RequestId | null, result: unknown): void {
-    this.#send({ id, ok: true, result });
+    this.#send(JSON.stringify({ id, ok: true, result }));
   }
 
   #fail(id: RequestId | null, error: ErrorBody): void {
-    this.#send({ id, ok: false, error });
+    this.#send(JSON.stringify({ id, ok: false, error }));
   }
 
   /** Counts a bad or excessive message; too many in the window closes the socket. */

@@ -1,12 +1,14 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { WorkerPool } from '@amphi/media-server';
-import type {
-  EventData,
-  EventName,
-  JoinLink,
-  RequestData,
-  RequestResult,
-  RequestType,
+import {
+  applyPresenceChange,
+  type EventData,
+  type EventName,
+  type JoinLink,
+  type Presence,
+  type RequestData,
+  type RequestResult,
+  type RequestType,
 } from '@amphi/protocol';
 import postgres from 'postgres';
 import { afterAll, beforeAll, inject } from 'vitest';
@@ -296,6 +298,12 @@ export type AnyResponse =
 
 type Pushed = { event: string; data: unknown };
 
+const NOBODY: Presence = {
+  counts: { speaker: 0, moderator: 0, classroom: 0 },
+  classroomsByRegion: {},
+  participants: [],
+};
+
 /** A signaling client over a real WebSocket, as the apps would use it. */
 export class TestClient {
   readonly socket: WebSocket;
@@ -416,6 +424,32 @@ export class TestClient {
 
   eventsOf<E extends EventName>(event: E): EventData<E>[] {
     return this.events.filter((e) => e.event === event).map((e) => e.data as EventData<E>);
+  }
+
+  /**
+   * Presence as a moderator's pushes build it: `presence.updated` replaces it,
+   * each `presence.changed` is applied to it, from `base` (its join snapshot;
+   * nobody for a socket that was there before the others came).
+   */
+  presence(base: Presence = NOBODY): Presence {
+    let presence = base;
+    for (const e of this.events) {
+      if (e.event === 'presence.updated') presence = e.data as Presence;
+      if (e.event === 'presence.changed') {
+        presence =
+          applyPresenceChange(presence, e.data as EventData<'presence.changed'>) ?? presence;
+      }
+    }
+    return presence;
+  }
+
+  async waitForPresence(
+    predicate: (presence: Presence) => boolean,
+    timeoutMs = 5000,
+    base: Presence = NOBODY,
+  ): Promise<Presence> {
+    await this.#until(() => predicate(this.presence(base)), timeoutMs, 'presence');
+    return this.presence(base);
   }
 
   #until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
