@@ -87,10 +87,10 @@ export const UpvoteCount = z.object({
 export type UpvoteCount = z.infer<typeof UpvoteCount>;
 
 /**
- * Pushed upvote counts applied to questions: each is the count as of the push
- * (the server pushes them in order with the questions themselves, so a count
- * that went down, after an unmerge, goes down here too). Unknown questions are
- * ignored.
+ * Pushed upvote counts applied to questions: a count pushed alone only raises
+ * one, since it may arrive after the answer to the class's own upvote, which
+ * counted more. (A count that goes down, after an unmerge, comes with the
+ * question pushed whole.) Unknown questions are ignored.
  */
 export function applyUpvotes<Q extends { id: string; upvotes: number }>(
   questions: readonly Q[],
@@ -99,7 +99,7 @@ export function applyUpvotes<Q extends { id: string; upvotes: number }>(
   const byId = new Map(counts.map((c) => [c.questionId, c.upvotes]));
   return questions.map((q) => {
     const upvotes = byId.get(q.id);
-    return upvotes !== undefined && upvotes !== q.upvotes ? { ...q, upvotes } : q;
+    return upvotes !== undefined && upvotes > q.upvotes ? { ...q, upvotes } : q;
   });
 }
 

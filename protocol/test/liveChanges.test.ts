@@ -63,7 +63,7 @@ describe('upvote counts pushed alone', () => {
     expect(viewOfChange(c2, { kind: 'questions.upvoted', questions: [rejected] })).toBeNull();
   });
 
-  it('sets each count, lower ones too (an unmerge takes backers away), and ignores unknown questions', () => {
+  it("raises counts, never lowers one (the answer to a class's own upvote may have counted more), ignores unknown questions", () => {
     const a = question('approved', C1, 10);
     const b = question('approved', C2, 4);
     const unknown = question('approved', C2, 99);
@@ -77,7 +77,7 @@ describe('upvote counts pushed alone', () => {
     );
     expect(next.map((q) => [q.id, q.upvotes])).toEqual([
       [a.id, 12],
-      [b.id, 2],
+      [b.id, 4],
     ]);
     // Questions whose count is unchanged stay the same objects (React keeps their rows).
     const same = applyUpvotes([a, b], [{ questionId: a.id, upvotes: 10 }]);
