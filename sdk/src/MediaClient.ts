@@ -431,6 +431,7 @@ export class MediaClient extends Emitter<MediaClientEvents> {
       if (generation === this.#generation) {
         if (state === 'connected') this.#connected();
         else if (state === 'failed') this.#climbDown();
+        else if (state === 'disconnected') this.#armLost(transport);
       }
       void this.#measure();
     });
@@ -607,6 +608,21 @@ export class MediaClient extends Emitter<MediaClientEvents> {
       }
       if (!stale() && !heardBack(reports)) this.#climbDown();
     }, this.#options.rungSilenceMs ?? DEFAULT_SILENCE_MS);
+  }
+
+  /**
+   * A connected transport lost its path (the school's firewall closed mid-talk):
+   * unless it is back within the rung timeout, the next rung is tried, without
+   * waiting the browser's own ICE failure (about 30 s).
+   */
+  #armLost(transport: types.Transport): void {
+    if (this.#rungTimer) return;
+    const generation = this.#generation;
+    this.#rungTimer = setTimeout(() => {
+      this.#rungTimer = null;
+      if (generation !== this.#generation || this.#closed) return;
+      if (transport.connectionState !== 'connected') this.#climbDown();
+    }, this.#options.rungTimeoutMs ?? DEFAULT_RUNG_TIMEOUT_MS);
   }
 
   #disarm(): void {

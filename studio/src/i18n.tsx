@@ -183,6 +183,13 @@ const fr = {
   'mod.key.search': 'Chercher une question',
   'mod.undo': 'Annuler : {what}',
   'mod.undone': 'Annulé : {what}',
+  'mod.path': 'Chemin',
+  'mod.path.udp': 'Directe (UDP)',
+  'mod.path.tcp': 'Directe (TCP)',
+  'mod.path.turn-udp': 'Relais (UDP)',
+  'mod.path.turn-tcp': 'Relais (TCP)',
+  'mod.path.turn-tls': 'Relais (TLS)',
+  'mod.path.unknown': 'inconnu',
   'mod.undo.approve': 'approbation de la question de {name}',
   'mod.undo.reject': 'rejet de la question de {name}',
   'mod.undo.merge': 'fusion de la question de {name}',
@@ -418,6 +425,13 @@ const en: Table = {
   'mod.removedClassrooms': 'Removed classrooms ({n})',
   'mod.reinstate': 'Let back in',
   'mod.reinstateLabel': 'Let {name} back into the session',
+  'mod.path': 'Path',
+  'mod.path.udp': 'Direct (UDP)',
+  'mod.path.tcp': 'Direct (TCP)',
+  'mod.path.turn-udp': 'Relay (UDP)',
+  'mod.path.turn-tcp': 'Relay (TCP)',
+  'mod.path.turn-tls': 'Relay (TLS)',
+  'mod.path.unknown': 'unknown',
 };
 
 export const TABLES: Record<Lang, Table> = { fr, en };

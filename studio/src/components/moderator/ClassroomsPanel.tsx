@@ -63,6 +63,7 @@ export function ClassroomsPanel({ presence, onRemove }: Props) {
             <th scope="col">{t('mod.classroom')}</th>
             <th scope="col">{t('mod.region')}</th>
             <th scope="col">{t('mod.quality')}</th>
+            <th scope="col">{t('mod.path')}</th>
             <th scope="col">
               <span className="visually-hidden">{t('mod.remove')}</span>
             </th>
@@ -77,12 +78,15 @@ export function ClassroomsPanel({ presence, onRemove }: Props) {
                 data-testid="classroom-row"
                 data-classroom-id={c.classroomId ?? ''}
                 data-quality={q ?? 'unknown'}
+                data-path={c.path ?? 'unknown'}
               >
                 <td>{c.name}</td>
                 <td>{c.region ?? t('mod.region.unknown')}</td>
                 <td className={q ? `quality quality--${q}` : 'quality'}>
                   {q ? t(QUALITY_KEY[q]) : t('mod.quality.unknown')}
                 </td>
+                {/* Direct or through the relay: what to ask the school's IT when a class struggles. */}
+                <td className="path">{t(`mod.path.${c.path ?? 'unknown'}`)}</td>
                 <td>
                   <ConfirmButton
                     label={t('mod.remove')}
