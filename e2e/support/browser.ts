@@ -27,14 +27,22 @@ export interface Browser {
  * Debian's Chromium with a fresh profile and fake devices: one microphone and
  * `cameras` cameras (Chromium's animated test pattern).
  */
-export async function launchChromium(opts: { cameras?: number } = {}): Promise<Browser> {
+export async function launchChromium(
+  opts: {
+    cameras?: number;
+    /** Another way to start it (e.g. a wrapper running it in a network namespace). */
+    executablePath?: string;
+    args?: string[];
+  } = {},
+): Promise<Browser> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'amphi-e2e-'));
   const cameras = opts.cameras ?? 1;
   const context = await chromium.launchPersistentContext(dir, {
-    executablePath: '/usr/bin/chromium',
+    executablePath: opts.executablePath ?? '/usr/bin/chromium',
     headless: true,
     args: [
       ...FLAGS,
+      ...(opts.args ?? []),
       `--use-fake-device-for-media-stream=device-count=${cameras}`,
       ...(process.env.AMPHI_E2E_CHROMIUM_FLAGS?.split(' ').filter(Boolean) ?? []),
     ],

@@ -29,6 +29,8 @@ export interface Coturn {
   readonly settings: TurnSettings;
   /** The test certificate (self-signed, for `listenIp`) its TLS listener presents. */
   readonly certPath: string;
+  /** base64 SHA-256 of the certificate's public key: what a test browser is told to trust. */
+  readonly certSpkiSha256: string;
   /** What coturn has logged so far. */
   log(): Promise<string>;
   close(): Promise<void>;
@@ -65,6 +67,11 @@ export async function startCoturn(opts: CoturnOptions = {}): Promise<Coturn> {
     `/CN=${listenIp}`,
     '-addext',
     `subjectAltName=IP:${listenIp}`,
+  ]);
+  // What a browser trusts this certificate by (Chromium's --ignore-certificate-errors-spki-list).
+  const { stdout: spki } = await run('sh', [
+    '-c',
+    `openssl x509 -pubkey -noout -in '${certPath}' | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64`,
   ]);
   const secret = randomBytes(24).toString('hex');
   const logPath = path.join(dir, 'turn.log');
@@ -120,6 +127,7 @@ export async function startCoturn(opts: CoturnOptions = {}): Promise<Coturn> {
     tlsPort,
     settings: { secret, urls: turnUrls(listenIp, port, tlsPort) },
     certPath,
+    certSpkiSha256: spki.trim(),
     log: () => readFile(logPath, 'utf8').catch(() => ''),
     close,
   };

@@ -1,0 +1,328 @@
+import { writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import type { EventReach, MediaPath } from '@amphi/protocol';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../control-api/src/logger.ts';
+import { DemoTestPattern } from '../../control-api/src/rtc/DemoTestPattern.ts';
+import type { ControlPlane } from '../../control-api/src/server.ts';
+import { type Coturn, startCoturn } from '../../control-api/test/support/coturn.ts';
+import {
+  api,
+  createTestDatabase,
+  type SeededEvent,
+  seedEvent,
+  startInstance,
+  startMediaNode,
+  TestClient,
+} from '../../control-api/test/support/harness.ts';
+import {
+  type Browser,
+  expectDecoding,
+  launchChromium,
+  screenshot,
+  waitForStats,
+} from '../support/browser.ts';
+import { type SchoolFirewall, SchoolNetwork } from '../support/schoolNetwork.ts';
+
+// Every classroom gets in: three schools, each on its own network (a namespace
+// linked to the host) behind its own firewall, Chromium inside each opening its
+// class's link to the same talk. The server, its media worker and coturn
+// listen on the host. What the class notices: the picture decodes, and the
+// screen says which way it came; the moderator and the operators see it too.
+
+let unavailable: string | null = null;
+let serverIp: string | null = null;
+const schools = new Map<string, SchoolNetwork>();
+let turn: Coturn | null = null;
+let plane: ControlPlane | null = null;
+let pattern: DemoTestPattern | null = null;
+let moderator: TestClient | null = null;
+let ev: SeededEvent;
+const browsers: Browser[] = [];
+/** First decoded frame after opening the link, per path (and on the remembered relay). */
+const figures: Record<string, number> = {};
+/** Each scenario's class, still watching. */
+const pages = new Map<string, Page>();
+
+/** 443 on the host's side of the link when nothing holds it, as a school's firewall expects. */
+async function tlsPortOn(host: string): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.once('error', () => resolve(0));
+    s.listen(443, host, () => s.close(() => resolve(443)));
+  });
+}
+
+beforeAll(async () => {
+  unavailable = await SchoolNetwork.probe();
+  if (unavailable) return;
+  serverIp = await SchoolNetwork.addServerAddress();
+  const host = serverIp;
+  for (const [i, sc] of scenarios.entries()) {
+    schools.set(sc.name, await SchoolNetwork.create({ name: sc.school, subnet: i + 1 }));
+  }
+  const tlsPort = await tlsPortOn(host);
+  turn = await startCoturn({ listenIp: host, ...(tlsPort ? { tlsPort } : {}) });
+  const media = await startMediaNode({ workers: 1, listenIp: host });
+  plane = await startInstance({
+    databaseUrl: await createTestDatabase(),
+    media,
+    host,
+    turn: turn.settings,
+  });
+  ev = await seedEvent(plane.url, { classrooms: 3, status: 'live' });
+  pattern = await DemoTestPattern.start({
+    broadcast: await media.broadcast(ev.eventId),
+    log: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
+    runSeconds: 300,
+  });
+  moderator = await TestClient.connect(plane.url, ev.eventId, ev.tokens.moderator);
+});
+
+afterAll(async () => {
+  // Each step on its own: a failure in one still lets the namespace and its rules go.
+  const steps: (() => Promise<unknown> | undefined)[] = [
+    ...browsers.map((b) => () => b.close()),
+    () => moderator?.close(),
+    () => pattern?.close(),
+    () => plane?.close(),
+    () => turn?.close(),
+    ...[...schools.values()].map((school) => () => school.close()),
+    () => (serverIp ? SchoolNetwork.removeServerAddress(serverIp) : undefined),
+  ];
+  for (const step of steps) await Promise.resolve(step()).catch((err) => console.warn(err));
+  if (Object.keys(figures).length > 0) await report();
+});
+
+/** Chromium inside a school, with a fresh profile (no path remembered). */
+async function schoolBrowser(s: SchoolNetwork): Promise<Browser> {
+  const origin = new URL((plane as ControlPlane).url).origin;
+  const browser = await launchChromium({
+    executablePath: s.chromiumPath,
+    args: [
+      // The link is plain http on the school's network: let the page be a secure context.
+      `--unsafely-treat-insecure-origin-as-secure=${origin}`,
+      // Chromium checks the relay's TLS certificate: trust the test's (its key only), as a
+      // school's browser trusts a real one.
+      `--ignore-certificate-errors-spki-list=${(turn as Coturn).certSpkiSha256}`,
+    ],
+  });
+  browsers.push(browser);
+  return browser;
+}
+
+/**
+ * Opens the class's link and returns the first decoded frame's time since the
+ * page was opened (the page's own clock: its navigation start).
+ */
+async function openLink(browser: Browser, token: string): Promise<{ page: Page; ms: number }> {
+  const page = await browser.context.newPage();
+  page.on('console', (m) => {
+    if (m.type() === 'error') console.log(`[viewer] ${m.text().replace(/token=[^&'\s]+/g, '…')}`);
+  });
+  const url = `${(plane as ControlPlane).url}/viewer/?event=${ev.eventId}&token=${encodeURIComponent(token)}`;
+  await page.goto(url);
+  const ms = (await page
+    .evaluate(`new Promise((resolve, reject) => {
+    const until = performance.now() + 60000;
+    const tick = async () => {
+      const s = await window.__amphi?.media?.inboundStats().catch(() => null);
+      if (s && s.video.framesDecoded > 0) return resolve(Math.round(performance.now()));
+      if (performance.now() > until) return reject(new Error('no frame decoded in 60 s'));
+      setTimeout(tick, 20);
+    };
+    tick();
+  })`)
+    .catch(async (err: unknown) => {
+      const client = await page
+        .evaluate(`window.__amphi?.media?.recvTransport?.getStats().then((r) => JSON.stringify({
+          reach: window.__amphi.media.reach,
+          pairs: [...r.values()].filter((s) => s.type === 'candidate-pair' || s.type.endsWith('candidate')),
+        }))`)
+        .catch((e: unknown) => String(e));
+      throw new Error(
+        `${(err as Error).message}\nclient: ${client}\ncoturn: ${(await turn?.log())?.slice(-3000)}`,
+      );
+    })) as number;
+  return { page, ms };
+}
+
+async function pathShown(page: Page): Promise<{ path: string | null; text: string }> {
+  const label = page.getByTestId('reach-path');
+  await expect.poll(() => label.getAttribute('data-status'), { timeout: 20_000 }).toBe('connected');
+  return {
+    path: await label.getAttribute('data-path'),
+    text: ((await label.textContent()) ?? '').trim(),
+  };
+}
+
+async function pathSeenByModerator(classroomId: string): Promise<(MediaPath | null)[]> {
+  const presence = await (moderator as TestClient).request('presence.get', {});
+  return presence.participants.filter((p) => p.classroomId === classroomId).map((p) => p.path);
+}
+
+/** The moderator's console (Chromium on the host) names each class's path. */
+async function expectConsoleShowsPaths(): Promise<void> {
+  const origin = new URL((plane as ControlPlane).url).origin;
+  const browser = await launchChromium({
+    args: [`--unsafely-treat-insecure-origin-as-secure=${origin}`],
+  });
+  browsers.push(browser);
+  const page = await browser.context.newPage();
+  await page.goto(
+    `${origin}/studio/?event=${ev.eventId}&token=${encodeURIComponent(ev.tokens.moderator)}`,
+  );
+  const shown: Record<string, string> = {};
+  for (const [i, words] of ['Directe (UDP)', 'Directe (TCP)', 'Relais (TLS)'].entries()) {
+    const row = page.locator(
+      `[data-testid="classroom-row"][data-classroom-id="${ev.classroomIds[i]}"]`,
+    );
+    await expect
+      .poll(() => row.getAttribute('data-path'), { timeout: 20_000 })
+      .toBe(scenarios[i]?.path);
+    shown[ev.classroomIds[i] as string] = (
+      (await row.locator('td.path').textContent()) ?? ''
+    ).trim();
+    expect(shown[ev.classroomIds[i] as string]).toBe(words);
+  }
+  console.log(`the console shows: ${Object.values(shown).join(', ')}`);
+  await screenshot(page, 'reach-console');
+}
+
+interface Scenario {
+  name: string;
+  /** Its network namespace. */
+  school: string;
+  firewall: () => SchoolFirewall;
+  path: MediaPath;
+  label: string;
+  classroom: number;
+}
+
+/** Only the web server and the relay's TLS port get out (a strict school proxy's rules). */
+function webOnly(): SchoolFirewall {
+  return {
+    kind: 'tcp-only',
+    ports: [Number(new URL((plane as ControlPlane).url).port), (turn as Coturn).tlsPort],
+  };
+}
+
+const scenarios: Scenario[] = [
+  {
+    name: 'udp',
+    school: 'school-udp',
+    firewall: () => ({ kind: 'open' }),
+    path: 'udp',
+    label: 'Connexion directe',
+    classroom: 0,
+  },
+  {
+    name: 'tcp',
+    school: 'school-tcp',
+    firewall: () => ({ kind: 'no-udp' }),
+    path: 'tcp',
+    label: 'Connexion directe (TCP)',
+    classroom: 1,
+  },
+  {
+    name: 'turn_tls',
+    school: 'school-tls',
+    firewall: webOnly,
+    path: 'turn-tls',
+    label: 'Connexion via relais',
+    classroom: 2,
+  },
+];
+
+describe('a classroom behind its school’s firewall', () => {
+  for (const sc of scenarios) {
+    it(`${sc.name}: decodes the talk and says « ${sc.label} »`, async (ctx) => {
+      if (unavailable) {
+        console.log(`skipped: ${unavailable}`);
+        ctx.skip();
+      }
+      const s = schools.get(sc.name) as SchoolNetwork;
+      const fw = sc.firewall();
+      await s.setFirewall(fw);
+      const browser = await schoolBrowser(s);
+      const classroomId = ev.classroomIds[sc.classroom] as string;
+      const { page, ms } = await openLink(browser, ev.tokens.classrooms[sc.classroom] as string);
+      figures[`${sc.name}_ms`] = ms;
+      const shown = await pathShown(page);
+      console.log(
+        `${sc.name}: first frame ${ms} ms after opening the link; shows « ${shown.text} »`,
+      );
+      expect(shown.path).toBe(sc.path);
+      expect(shown.text).toBe(sc.label);
+      console.log(`${sc.name}: ${await expectDecoding(page)}`);
+      await expect
+        .poll(() => pathSeenByModerator(classroomId), { timeout: 10_000 })
+        .toEqual([sc.path]);
+      if (fw.kind !== 'open') expect(await s.dropped()).toBeGreaterThan(0);
+      await screenshot(page, `reach-${sc.name.replace('_', '-')}`);
+      pages.set(sc.name, page);
+
+      if (sc.path === 'turn-tls') {
+        // The operators' count, with all three classes in.
+        const reach = await api<EventReach>(
+          (plane as ControlPlane).url,
+          'GET',
+          `/api/v1/events/${ev.eventId}/reach`,
+        );
+        expect(reach.body).toMatchObject({
+          classrooms: 3,
+          byPath: { udp: 1, tcp: 1, 'turn-tls': 1 },
+          unknown: 0,
+        });
+        await expectConsoleShowsPaths();
+        // The next join from this school starts on the relay it remembered.
+        await page.close();
+        pages.delete(sc.name);
+        const again = await openLink(browser, ev.tokens.classrooms[sc.classroom] as string);
+        figures.turn_tls_remembered_ms = again.ms;
+        expect((await pathShown(again.page)).path).toBe('turn-tls');
+        console.log(`turn_tls: remembered, first frame ${again.ms} ms after opening the link`);
+      }
+    });
+  }
+
+  it('a school that closes its firewall during the talk: the class moves to the relay by itself', async (ctx) => {
+    const page = pages.get('udp');
+    if (unavailable || !page) {
+      console.log(`skipped: ${unavailable ?? 'the open school’s class is not watching'}`);
+      ctx.skip();
+      return;
+    }
+    const cut = Date.now();
+    await (schools.get('udp') as SchoolNetwork).setFirewall(webOnly());
+    const label = page.getByTestId('reach-path');
+    await expect
+      .poll(() => label.getAttribute('data-path'), { timeout: 60_000, interval: 100 })
+      .toBe('turn-tls');
+    // The relay's transport is a new one: its counters start again from zero.
+    await waitForStats(page, (st) => st.video.framesDecoded > 0, 30_000);
+    figures.udp_cut_to_relay_ms = Date.now() - cut;
+    expect(((await label.textContent()) ?? '').trim()).toBe('Connexion via relais');
+    await screenshot(page, 'reach-cut-to-relay');
+    console.log(
+      `udp school closes its firewall: the class decodes again through the relay ${figures.udp_cut_to_relay_ms} ms later; ${await expectDecoding(page)}`,
+    );
+    await expect
+      .poll(() => pathSeenByModerator(ev.classroomIds[0] as string), { timeout: 10_000 })
+      .toEqual(['turn-tls']);
+  });
+});
+
+/**
+ * The figures: a table here; for `npm run bench:reach` (e2e/bench/reach.ts),
+ * JSON to the file it names.
+ */
+async function report(): Promise<void> {
+  const rows = Object.entries(figures).map(
+    ([k, v]) => `| ${k.padEnd(26)} | ${String(v).padStart(7)} |`,
+  );
+  console.log(['| first decoded frame        |      ms |', '|---|---|', ...rows].join('\n'));
+  const out = process.env.AMPHI_REACH_RESULTS;
+  if (out) await writeFile(out, `${JSON.stringify(figures, null, 2)}\n`);
+}
