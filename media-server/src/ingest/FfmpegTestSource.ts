@@ -24,7 +24,7 @@ export const DEFAULT_LAYERS: SimulcastLayer[] = [
  * send it SIGKILL when its parent dies, then execs it. Without setpriv, only
  * stop() and its owner's exit hook end it.
  */
-const PARENT_DEATH_SIGNAL: string[] | null = (() => {
+export const PARENT_DEATH_SIGNAL: string[] | null = (() => {
   try {
     execFileSync('setpriv', ['--version'], { stdio: 'ignore', timeout: 5000 });
     return ['setpriv', '--pdeathsig', 'KILL', '--'];

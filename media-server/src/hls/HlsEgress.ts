@@ -1,0 +1,324 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import dgram from 'node:dgram';
+import { EventEmitter } from 'node:events';
+import { readFile } from 'node:fs/promises';
+import type { types } from 'mediasoup';
+import type { Logger } from 'pino';
+import type { Broadcast } from '../Broadcast.ts';
+import { PARENT_DEATH_SIGNAL } from '../ingest/FfmpegTestSource.ts';
+import { MediaError } from '../MediaError.ts';
+import { Fmp4Fragmenter } from './Fmp4Fragmenter.ts';
+import { LlHlsWindow } from './LlHlsWindow.ts';
+
+export type HlsEgressOptions = {
+  /** Where FFmpeg listens for the broadcast's RTP (the media listen address). */
+  listenIp: string;
+  logger: Logger;
+  /** Key-frame interval: one segment each (default 1 s). */
+  segmentSeconds?: number;
+  /** Fragment duration: one part each (default 0.5 s). */
+  partSeconds?: number;
+  /** Complete segments kept in memory (default 6). */
+  keepSegments?: number;
+};
+
+export type HlsEgressEvents = { close: [] };
+
+/** Ports FFmpeg will bind, free when asked (the OS picks them). */
+async function freeUdpPorts(ip: string, n: number): Promise<number[]> {
+  const sockets = await Promise.all(
+    Array.from({ length: n }, async () => {
+      const s = dgram.createSocket('udp4');
+      await new Promise<void>((resolve) => s.bind(0, ip, resolve));
+      return s;
+    }),
+  );
+  const ports = sockets.map((s) => s.address().port);
+  for (const s of sockets) s.close();
+  return ports;
+}
+
+function sdpFor(ip: string, video: RtpTarget, audio: RtpTarget | undefined): string {
+  const media = (kind: string, t: RtpTarget) => [
+    `m=${kind} ${t.port} RTP/AVP ${t.payloadType}`,
+    `a=rtpmap:${t.payloadType} ${t.rtpmap}`,
+    'a=rtcp-mux',
+    'a=recvonly',
+  ];
+  return [
+    'v=0',
+    `o=- 0 0 IN IP4 ${ip}`,
+    's=amphi-hls',
+    `c=IN IP4 ${ip}`,
+    't=0 0',
+    ...media('video', video),
+    ...(audio ? media('audio', audio) : []),
+    '',
+  ].join('\r\n');
+}
+
+type RtpTarget = { port: number; payloadType: number; rtpmap: string };
+
+function targetOf(port: number, rtp: types.RtpParameters): RtpTarget {
+  const codec = rtp.codecs[0];
+  if (!codec) throw new MediaError('CANNOT_CONSUME', 'consumer without a codec');
+  const name = codec.mimeType.split('/')[1];
+  return {
+    port,
+    payloadType: codec.payloadType,
+    rtpmap: `${name}/${codec.clockRate}${codec.channels ? `/${codec.channels}` : ''}`,
+  };
+}
+
+/**
+ * One broadcast's LL-HLS egress: a classroom-like participant of the
+ * broadcast whose plain transports send the speaker's lowest simulcast layer
+ * and audio to one FFmpeg, which transcodes to H.264 + AAC and writes
+ * fragmented MP4 to its stdout. The fragments become LL-HLS parts in memory
+ * (`window`): nothing touches a disk, FFmpeg reads its SDP from stdin.
+ *
+ * Closes (FFmpeg killed, participant gone, bytes dropped) on close(), when the
+ * broadcast closes, when a producer it carries closes, or when FFmpeg exits.
+ */
+export class HlsEgress extends EventEmitter<HlsEgressEvents> {
+  /** Unguessable path segment of the media URIs: parts are served without a token. */
+  readonly key = randomBytes(16).toString('base64url');
+  readonly window: LlHlsWindow;
+  readonly #broadcast: Broadcast;
+  readonly #participantId: string;
+  readonly #logger: Logger;
+  readonly #fragmenter: Fmp4Fragmenter;
+  #ffmpeg: ChildProcess | undefined;
+  #init: Buffer | undefined;
+  readonly #ready: Promise<boolean>;
+  #markReady: (ok: boolean) => void = () => {};
+  #stderr = '';
+  #closed = false;
+  readonly #onBroadcastClose = () => this.close();
+  #onProducerClose: (p: { id: string }) => void = () => {};
+  #keyFrameTimer: NodeJS.Timeout | undefined;
+
+  static async start(broadcast: Broadcast, options: HlsEgressOptions): Promise<HlsEgress> {
+    const egress = new HlsEgress(broadcast, options);
+    try {
+      await egress.#start(options);
+    } catch (error) {
+      egress.close();
+      throw error;
+    }
+    return egress;
+  }
+
+  private constructor(broadcast: Broadcast, options: HlsEgressOptions) {
+    super();
+    this.#broadcast = broadcast;
+    this.#participantId = `hls-egress-${this.key.slice(0, 8)}`;
+    this.#logger = options.logger.child({ eventId: broadcast.eventId, component: 'hls' });
+    this.window = new LlHlsWindow({
+      segmentSeconds: options.segmentSeconds ?? 1,
+      partSeconds: options.partSeconds ?? 0.5,
+      keepSegments: options.keepSegments ?? 6,
+    });
+    this.#ready = new Promise((resolve) => {
+      this.#markReady = resolve;
+    });
+    this.#fragmenter = new Fmp4Fragmenter({
+      onInit: (init) => {
+        this.#init = init;
+      },
+      onFragment: (fragment) => {
+        this.window.add(fragment);
+        this.#markReady(true);
+      },
+    });
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** ftyp + moov: the playlist's EXT-X-MAP. */
+  get init(): Buffer | undefined {
+    return this.#init;
+  }
+
+  /** FFmpeg's process id while it runs. */
+  get pid(): number | undefined {
+    return this.#ffmpeg?.pid;
+  }
+
+  /** Resolves true once the first part exists, false if the egress closed first or timed out. */
+  ready(timeoutMs: number): Promise<boolean> {
+    return Promise.race([
+      this.#ready,
+      new Promise<boolean>((r) => setTimeout(() => r(false), timeoutMs).unref()),
+    ]);
+  }
+
+  async #start(options: HlsEgressOptions): Promise<void> {
+    const broadcast = this.#broadcast;
+    const ip = options.listenIp;
+    const segmentSeconds = options.segmentSeconds ?? 1;
+    const partSeconds = options.partSeconds ?? 0.5;
+    const producers = broadcast.producers.filter((p) => p.source === 'camera');
+    const videoProducer = producers.find((p) => p.kind === 'video');
+    const audioProducer = producers.find((p) => p.kind === 'audio');
+    if (!videoProducer) throw new MediaError('PRODUCER_NOT_FOUND', 'no speaker video to send');
+    broadcast.once('close', this.#onBroadcastClose);
+    const carried = new Set([videoProducer.id, audioProducer?.id]);
+    this.#onProducerClose = ({ id }) => {
+      if (carried.has(id)) this.close();
+    };
+    broadcast.on('producerclose', this.#onProducerClose);
+
+    const session = await broadcast.join(this.#participantId, 'classroom');
+    session.once('close', () => this.close());
+    // The lowest simulcast layer: the fallback is for classes that get little.
+    await session.setPreferredLayers(0);
+    const [videoPort, audioPort] = (await freeUdpPorts(ip, 2)) as [number, number];
+    const consumeTo = async (port: number, producerId: string) => {
+      const transport = await session.createPlainTransport({ ip, port });
+      const consumer = await broadcast.consume(this.#participantId, {
+        transportId: transport.id,
+        producerId,
+        rtpCapabilities: broadcast.rtpCapabilities,
+      });
+      return consumer;
+    };
+    const video = await consumeTo(videoPort, videoProducer.id);
+    const audio = audioProducer ? await consumeTo(audioPort, audioProducer.id) : undefined;
+    if (this.#closed) return;
+
+    const sdp = sdpFor(
+      ip,
+      targetOf(videoPort, video.rtpParameters),
+      audio ? targetOf(audioPort, audio.rtpParameters) : undefined,
+    );
+    const fps = 30;
+    const args = [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-fflags',
+      'nobuffer',
+      '-protocol_whitelist',
+      'pipe,udp,rtp',
+      '-f',
+      'sdp',
+      '-i',
+      'pipe:0',
+      '-map',
+      '0:v:0',
+      ...(audio ? ['-map', '0:a:0'] : []),
+      '-c:v',
+      'libx264',
+      '-preset',
+      'veryfast',
+      '-tune',
+      'zerolatency',
+      '-pix_fmt',
+      'yuv420p',
+      '-fps_mode',
+      'cfr',
+      '-r',
+      String(fps),
+      // A key frame starts every segment, and only there: parts cut between.
+      '-g',
+      String(Math.round(fps * segmentSeconds)),
+      '-keyint_min',
+      String(Math.round(fps * segmentSeconds)),
+      '-sc_threshold',
+      '0',
+      '-force_key_frames',
+      `expr:gte(t,n_forced*${segmentSeconds})`,
+      '-b:v',
+      '400k',
+      '-maxrate',
+      '500k',
+      '-bufsize',
+      '500k',
+      ...(audio ? ['-c:a', 'aac', '-b:a', '64k', '-ar', '48000', '-ac', '2'] : []),
+      '-f',
+      'mp4',
+      '-movflags',
+      'frag_keyframe+empty_moov+default_base_moof',
+      '-frag_duration',
+      String(Math.round(partSeconds * 1_000_000)),
+      'pipe:1',
+    ];
+    const command = ['ffmpeg', ...args];
+    if (PARENT_DEATH_SIGNAL) command.unshift(...PARENT_DEATH_SIGNAL);
+    const [cmd, ...rest] = command;
+    const ffmpeg = spawn(cmd as string, rest, { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.#ffmpeg = ffmpeg;
+    ffmpeg.stdout?.on('data', (chunk: Buffer) => {
+      try {
+        this.#fragmenter.push(chunk);
+      } catch (error) {
+        this.#logger.error({ err: error }, 'hls egress: unreadable fMP4 from FFmpeg');
+        this.close();
+      }
+    });
+    ffmpeg.stderr?.on('data', (d) => {
+      this.#stderr = (this.#stderr + d).slice(-2000);
+    });
+    ffmpeg.once('exit', (code, signal) => {
+      if (!this.#closed) {
+        this.#logger.warn({ code, signal, stderr: this.#stderr }, 'hls egress: FFmpeg exited');
+      }
+      this.close();
+    });
+    ffmpeg.stdin?.on('error', () => {});
+    ffmpeg.stdin?.end(sdp);
+    // FFmpeg binds its ports once it has read the SDP; media sent before is lost,
+    // and the first thing it needs is a key frame: resuming the consumers asks
+    // the speaker for one (again below until the first part comes out).
+    await waitForUdpPorts([videoPort, ...(audio ? [audioPort] : [])], 5000);
+    await session.resumeConsumer(video.id);
+    if (audio) await session.resumeConsumer(audio.id);
+    this.#keyFrameTimer = setInterval(() => {
+      if (this.window.last || this.#closed) {
+        clearInterval(this.#keyFrameTimer);
+        return;
+      }
+      // Pausing and resuming video is how a plain consumer asks for a key frame.
+      void session
+        .setAudioOnly(true)
+        .then(() => session.setAudioOnly(false))
+        .catch(() => {});
+    }, 1500);
+    this.#logger.info(
+      { pid: ffmpeg.pid, videoProducerId: videoProducer.id, audioProducerId: audioProducer?.id },
+      'hls egress started',
+    );
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#keyFrameTimer);
+    this.#broadcast.off('close', this.#onBroadcastClose);
+    this.#broadcast.off('producerclose', this.#onProducerClose);
+    const ffmpeg = this.#ffmpeg;
+    if (ffmpeg && ffmpeg.exitCode === null && ffmpeg.signalCode === null) ffmpeg.kill('SIGKILL');
+    this.#broadcast.leave(this.#participantId);
+    this.window.close();
+    this.#init = undefined;
+    this.#markReady(false);
+    this.#logger.info('hls egress stopped');
+    this.emit('close');
+  }
+}
+
+/** Waits until something listens on these local UDP ports (FFmpeg has read its SDP). */
+async function waitForUdpPorts(ports: number[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const hex = ports.map((p) => `:${p.toString(16).toUpperCase().padStart(4, '0')} `);
+  while (Date.now() < deadline) {
+    const table = await readFile('/proc/net/udp', 'utf8').catch(() => undefined);
+    if (table === undefined) return; // not Linux: resume now, key frames are asked for again
+    if (hex.every((h) => table.includes(h))) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -1,0 +1,153 @@
+import { execFile } from 'node:child_process';
+import { readdirSync, readlinkSync } from 'node:fs';
+import os from 'node:os';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Broadcast } from '../src/Broadcast.ts';
+import { HlsHub } from '../src/hls/HlsHub.ts';
+import { FfmpegTestSource, ffmpegAvailable } from '../src/ingest/FfmpegTestSource.ts';
+import { RtpIngest } from '../src/ingest/RtpIngest.ts';
+import { WorkerPool } from '../src/WorkerPool.ts';
+
+const IP = '127.0.0.1';
+const logger = pino({ level: 'warn' });
+const LAYERS = [
+  { width: 320, height: 180, kbps: 150 },
+  { width: 640, height: 360, kbps: 400 },
+];
+
+let pool: WorkerPool;
+let broadcast: Broadcast;
+let source: FfmpegTestSource;
+let hub: HlsHub;
+
+/** What FFmpeg has open that is a file on a disk (not a pipe, socket or device). */
+function openFiles(pid: number): string[] {
+  return readdirSync(`/proc/${pid}/fd`)
+    .map((fd) => {
+      try {
+        return readlinkSync(`/proc/${pid}/fd/${fd}`);
+      } catch {
+        return '';
+      }
+    })
+    .filter((target) => target.startsWith('/') && !target.startsWith('/dev/'));
+}
+
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** ffprobe's view of an fMP4 (init + parts) fed on stdin: its streams and decoded frames. */
+function ffprobe(
+  bytes: Buffer,
+): Promise<{ streams: { codec_name: string; nb_read_frames?: string }[] }> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(
+      'ffprobe',
+      [
+        '-v',
+        'error',
+        '-count_frames',
+        '-show_entries',
+        'stream=codec_name,nb_read_frames',
+        '-of',
+        'json',
+        '-i',
+        'pipe:0',
+      ],
+      { encoding: 'utf8' },
+      (err, stdout) => (err ? reject(err) : resolve(JSON.parse(stdout))),
+    );
+    child.stdin?.end(bytes);
+  });
+}
+
+beforeAll(async () => {
+  pool = await WorkerPool.create({
+    size: Math.min(2, os.availableParallelism()),
+    listenIp: IP,
+    logger,
+  });
+  broadcast = await Broadcast.create({
+    eventId: 'event-hls',
+    pool,
+    logger,
+    transportOptions: { listenIp: IP },
+  });
+  const ingest = await RtpIngest.create(broadcast, {
+    participantId: 'speaker-ffmpeg',
+    listenIp: IP,
+    simulcastLayers: 2,
+  });
+  source = await FfmpegTestSource.start({
+    ip: IP,
+    videoPort: ingest.videoPort,
+    audioPort: ingest.audioPort,
+    durationSec: 60,
+    layers: LAYERS,
+  });
+  hub = new HlsHub({ broadcastOf: async () => broadcast, listenIp: IP, logger, idleMs: 60_000 });
+}, 60_000);
+
+afterAll(async () => {
+  hub?.close();
+  await source?.stop();
+  broadcast?.close();
+  pool?.close();
+});
+
+describe.runIf(await ffmpegAvailable())('LL-HLS egress', () => {
+  it('one FFmpeg for the broadcast however many classes ask, writing LL-HLS parts that decode, and no file', async () => {
+    const asks = await Promise.all(Array.from({ length: 5 }, () => hub.egress('event-hls')));
+    const egress = asks[0];
+    if (!egress) throw new Error('no egress');
+    expect(new Set(asks).size).toBe(1);
+    expect(hub.running).toBe(1);
+    expect(await egress.ready(20_000)).toBe(true);
+    // A few parts, then the playlist reads as LL-HLS.
+    expect(await egress.window.waitFor(2, 1, 10_000)).toBe(true);
+    const playlist = egress.window.playlist('k/');
+    expect(playlist).toMatch(/#EXT-X-PART-INF:PART-TARGET=0\.500/);
+    expect(playlist).toMatch(/#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=1\.500/);
+    expect(playlist).toMatch(
+      /#EXT-X-PART:DURATION=[\d.]+,URI="k\/p\/\d+\.\d+\.m4s",INDEPENDENT=YES/,
+    );
+    expect(playlist).toMatch(/#EXT-X-PROGRAM-DATE-TIME:\d{4}-\d\d-\d\dT/);
+    expect(playlist).toMatch(/#EXT-X-MAP:URI="k\/init\.mp4"/);
+
+    // init + a segment + the parts of the next decode as H.264 and AAC.
+    const init = egress.init;
+    const segment = egress.window.segment(1);
+    const parts = [0, 1].map((i) => egress.window.part(2, i)?.bytes);
+    if (!init || !segment || !parts[0] || !parts[1]) throw new Error('missing media');
+    const probe = await ffprobe(Buffer.concat([init, segment, parts[0], parts[1]]));
+    const video = probe.streams.find((s) => s.codec_name === 'h264');
+    expect(video).toBeDefined();
+    expect(Number(video?.nb_read_frames)).toBeGreaterThanOrEqual(20);
+    expect(probe.streams.some((s) => s.codec_name === 'aac')).toBe(true);
+
+    // Nothing on disk: FFmpeg holds no file open, its only input is RTP and SDP on stdin.
+    const pid = egress.pid;
+    if (!pid) throw new Error('no FFmpeg');
+    expect(openFiles(pid)).toEqual([]);
+
+    // The window stays bounded: old segments are dropped as new ones come.
+    await egress.window.waitFor(9, 0, 15_000);
+    expect(egress.window.size.segments).toBeLessThanOrEqual(7);
+    expect(egress.window.part(0, 0)).toBeUndefined();
+
+    // The broadcast ends: FFmpeg goes, and every byte with it.
+    broadcast.close();
+    await expect.poll(() => running(pid), { timeout: 5000 }).toBe(false);
+    expect(egress.closed).toBe(true);
+    expect(egress.window.size).toEqual({ segments: 0, parts: 0, bytes: 0 });
+    expect(egress.init).toBeUndefined();
+    expect(hub.running).toBe(0);
+  }, 60_000);
+});
