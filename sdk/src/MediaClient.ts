@@ -587,6 +587,8 @@ export class MediaClient extends Emitter<MediaClientEvents> {
   #arm(transport: types.Transport | null): void {
     if (!transport || this.#rungTimer || transport.connectionState === 'connected') return;
     if (this.#reach.status !== 'connected') this.#setReach({ status: 'trying' });
+    // One rung (no relay offered): nothing else to try; ICE keeps at it, a failure sets it up again.
+    if (this.#rungs.length < 2) return;
     const generation = this.#generation;
     const stale = () =>
       generation !== this.#generation || this.#closed || transport.connectionState === 'connected';
@@ -616,7 +618,7 @@ export class MediaClient extends Emitter<MediaClientEvents> {
    * waiting the browser's own ICE failure (about 30 s).
    */
   #armLost(transport: types.Transport): void {
-    if (this.#rungTimer) return;
+    if (this.#rungTimer || this.#rungs.length < 2) return;
     const generation = this.#generation;
     this.#rungTimer = setTimeout(() => {
       this.#rungTimer = null;
