@@ -568,8 +568,10 @@ export class MediaClient extends Emitter<MediaClientEvents> {
 
   /** The rungs for this server (the relay only if it offers one), keeping the current one. */
   #chooseRungs(): void {
-    const usable = availableRungs(this.#options.ladder ?? DEFAULT_LADDER, this.#iceServers);
-    if (usable.length === 0) usable.push('direct');
+    const ladder = this.#options.ladder ?? DEFAULT_LADDER;
+    const usable = availableRungs(ladder, this.#iceServers);
+    // A ladder of the relay alone on a server without one: tried as asked (a check fails, honestly).
+    if (usable.length === 0) usable.push(ladder[0] ?? 'direct');
     const current = this.#rungs[this.#rungIndex];
     if (current && usable.includes(current)) {
       this.#rungs = rungOrder(usable, current);
