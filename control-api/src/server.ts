@@ -18,6 +18,7 @@ import { PrivacyStore } from './privacy/PrivacyStore.ts';
 import { RetentionJob } from './privacy/RetentionJob.ts';
 import { QuestionQueue } from './questions/QuestionQueue.ts';
 import { QuestionStore } from './questions/QuestionStore.ts';
+import { announceActiveSpeaker } from './rtc/announceActiveSpeaker.ts';
 import { announceProducers } from './rtc/announceProducers.ts';
 import type { MediaNode, MediaParticipant } from './rtc/MediaNode.ts';
 import type { TurnSettings } from './rtc/turnCredentials.ts';
@@ -131,6 +132,8 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     // Producers are announced from one place: what the media node reports, on the bus.
     const unannounce = announceProducers(media, bus, log);
     closers.push(async () => unannounce());
+    const unannounceSpeaker = announceActiveSpeaker(media, bus, log);
+    closers.push(async () => unannounceSpeaker());
     // An event that is over keeps no media (every instance hears it on the bus).
     const unsubscribeEnded = bus.subscribe((msg) => {
       if (msg.kind !== 'event.updated' || (msg.status !== 'ended' && msg.status !== 'cancelled'))

@@ -397,6 +397,16 @@ export class Broadcast extends EventEmitter<BroadcastEvents> {
    */
   #watchOrigin(): void {
     const origin = this.#origin;
+    // The observer is the origin's: a rebuilt origin has a new one, watched here too.
+    origin.activeSpeaker.on('dominantspeaker', ({ producer }) => {
+      if (this.#closed || this.#origin !== origin) return;
+      const known = this.#producers.get(producer.id);
+      if (!known) return;
+      this.emit('activespeaker', {
+        participantId: known.description.participantId,
+        producerId: producer.id,
+      });
+    });
     origin.router.observer.once('close', () => {
       if (this.#closed || this.#origin !== origin) return;
       this.#logger.error({ workerIndex: origin.poolWorker.index }, 'origin router lost');

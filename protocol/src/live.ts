@@ -132,6 +132,10 @@ export const LiveState = z.object({
     startsAt: IsoDateTime,
     durationMinutes: z.number(),
     ...EventTimes.shape,
+    /** Who speaks, in the catalogue's order: the classroom's waiting screen names them. */
+    speakers: z
+      .array(z.object({ name: z.string(), job: z.string(), organisation: z.string() }))
+      .default([]),
   }),
   /** Moderators: every question. Speakers: the approved queue. Classrooms: the approved queue and their own. */
   questions: z.array(Question),

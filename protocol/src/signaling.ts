@@ -220,6 +220,8 @@ export const Events = {
   'event.updated': z.object({ eventId: Uuid, status: z.string(), ...EventTimes.shape }),
   'media.producerAdded': ProducerInfo,
   'media.producerClosed': z.object({ producerId: MediaId }),
+  /** The speaker talking now (a panel enlarges their tile): the participant id on their producers. */
+  'speaker.active': z.object({ participantId: z.string() }),
   /**
    * This participant's media is gone (the media worker under it stopped) while
    * its socket stays open: drop the local transports, create them again, consume

@@ -280,6 +280,7 @@ function fullState(): LiveState {
       durationMinutes: 45,
       startedAt: '2026-01-01T09:01:00.000Z',
       endedAt: null,
+      speakers: [],
     },
     questions: STATUSES.flatMap((s) => [question(s, C1), question(s, C2)]),
     stage: stageOf(C1),

@@ -22,8 +22,11 @@ import {
 // kept current by pushed events. Who sees what is protocol's rule (rules/),
 // applied here to each push as the server applies it to each snapshot.
 
-/** The event as one participant sees it: the role-filtered live state and who it is. */
-export type LiveView = LiveState & { self: Self };
+/**
+ * The event as one participant sees it: the role-filtered live state, who it
+ * is, and which speaker is talking (pushed only: null until the first push).
+ */
+export type LiveView = LiveState & { self: Self; activeSpeaker: string | null };
 
 /** Who this participant is, as the rules name a viewer. */
 export function viewerOf(self: Self): Viewer {
@@ -32,7 +35,7 @@ export function viewerOf(self: Self): Viewer {
 
 /** The view a `join` answer gives (the server has already filtered it; the rule is the same). */
 export function viewFromJoin(join: JoinResult): LiveView {
-  return { ...viewOfState(viewerOf(join.self), join.state), self: join.self };
+  return { ...viewOfState(viewerOf(join.self), join.state), self: join.self, activeSpeaker: null };
 }
 
 /** Inserts or replaces a question by id; an older `updatedAt` never wins over a newer one. */
@@ -117,6 +120,9 @@ export function reduceLive(view: LiveView, message: ServerEvent): LiveView {
         ...view,
         producers: view.producers.filter((p) => p.producerId !== message.data.producerId),
       };
+    case 'speaker.active':
+      if (view.activeSpeaker === message.data.participantId) return view;
+      return { ...view, activeSpeaker: message.data.participantId };
     default:
       return view;
   }

@@ -70,6 +70,7 @@ function emptyState(): LiveState {
       durationMinutes: 45,
       startedAt: null,
       endedAt: null,
+      speakers: [],
     },
     questions: [],
     stage: null,
@@ -108,6 +109,24 @@ describe('upsert', () => {
     let s = reduceLive(moderator, { event: 'question.updated', data: approved });
     s = reduceLive(s, { event: 'question.updated', data: pending });
     expect(s.questions.map((x) => x.status)).toEqual(['approved']);
+  });
+});
+
+describe('the speaker talking now', () => {
+  it('starts with no one, follows each push, and keeps the same view for a repeat', () => {
+    const classroom = view(self('classroom', CLASS_A));
+    expect(classroom.activeSpeaker).toBeNull();
+    const ines = reduceLive(classroom, {
+      event: 'speaker.active',
+      data: { participantId: 'p-ines' },
+    });
+    expect(ines.activeSpeaker).toBe('p-ines');
+    // A repeat changes nothing: no new snapshot, no re-render.
+    expect(reduceLive(ines, { event: 'speaker.active', data: { participantId: 'p-ines' } })).toBe(
+      ines,
+    );
+    const karim = reduceLive(ines, { event: 'speaker.active', data: { participantId: 'p-karim' } });
+    expect(karim.activeSpeaker).toBe('p-karim');
   });
 });
 
@@ -355,6 +374,9 @@ describe('pushes keep a view equal to a fresh join', () => {
           ...state,
           producers: state.producers.filter((p) => p.producerId !== c.producerId),
         };
+      case 'speaker.active':
+        // Not kept by the server: a snapshot starts with no one talking.
+        return state;
     }
   }
 
@@ -377,7 +399,7 @@ describe('pushes keep a view equal to a fresh join', () => {
         ...s,
         questions: [...s.questions].sort((x, y) => x.id.localeCompare(y.id)),
       });
-      const { self: _self, ...clientState } = client;
+      const { self: _self, activeSpeaker: _active, ...clientState } = client;
       expect(sortById(clientState), change.kind).toEqual(sortById(fresh));
     }
   });

@@ -65,6 +65,8 @@ export const BusMessage = z.discriminatedUnion('kind', [
     producerId: z.string(),
     role: ProducerInfo.shape.role,
   }),
+  /** The speaker who is talking now (`announceActiveSpeaker`). */
+  z.object({ kind: z.literal('speaker.active'), eventId: z.uuid(), participantId: z.string() }),
 ]);
 export type BusMessage = z.infer<typeof BusMessage>;
 export type BusMessageKind = BusMessage['kind'];

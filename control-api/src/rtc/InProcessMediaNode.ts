@@ -318,6 +318,9 @@ export class InProcessMediaNode extends EventEmitter<MediaNodeEvents> implements
       media.announced.delete(id);
       this.emit('producerclosed', { eventId, producer });
     });
+    broadcast.on('activespeaker', ({ participantId }) => {
+      this.emit('activespeaker', { eventId, participantId });
+    });
     broadcast.on('participantlost', ({ participantId }) => {
       const participant = media.participants.get(participantId);
       if (!participant) return; // not one of signaling's (an ingest)

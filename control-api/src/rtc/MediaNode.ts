@@ -51,6 +51,11 @@ export type MediaNodeEvents = {
    * and consumers are gone, and its client must create them again.
    */
   participantlost: [MediaParticipant];
+  /**
+   * The loudest speaker changed (the origin's active-speaker observer): its
+   * participant id, the one on its producers. Published by `announceActiveSpeaker`.
+   */
+  activespeaker: [{ eventId: string; participantId: string }];
 };
 
 /**

@@ -97,7 +97,8 @@ export type LiveChange =
       endedAt: string | null;
     }
   | { kind: 'media.producerAdded'; producer: ProducerInfo }
-  | { kind: 'media.producerClosed'; producerId: string; role: Role };
+  | { kind: 'media.producerClosed'; producerId: string; role: Role }
+  | { kind: 'speaker.active'; participantId: string };
 
 /**
  * What this viewer is pushed for one change, by the same rules as
@@ -167,5 +168,8 @@ export function viewOfChange(viewer: Viewer, change: LiveChange): ServerEvent | 
       return canSeeProducer(viewer, change)
         ? { event: 'media.producerClosed', data: { producerId: change.producerId } }
         : null;
+    case 'speaker.active':
+      // Speakers' media reach everyone: so does who of them is talking.
+      return { event: 'speaker.active', data: { participantId: change.participantId } };
   }
 }

@@ -62,6 +62,7 @@ export class StandInServer {
           durationMinutes: 45,
           startedAt: null,
           endedAt: null,
+          speakers: [],
         },
         questions: [...this.stored.values()],
         stage: null,

@@ -25,7 +25,7 @@ async function producers(ctx: HandlerContext): Promise<ProducerInfo[]> {
  */
 async function liveState(ctx: HandlerContext): Promise<LiveState> {
   const { self, services } = ctx;
-  const event = await services.catalog.getEventRow(self.eventId);
+  const event = await services.catalog.getEvent(self.eventId);
   if (!event) throw new AppError('NOT_FOUND', 'this event no longer exists');
   const [questions, stage, hands, open] = await Promise.all([
     services.questions.list(self.eventId, self),
@@ -38,10 +38,11 @@ async function liveState(ctx: HandlerContext): Promise<LiveState> {
       id: event.id,
       title: event.title,
       status: event.status,
-      startsAt: event.startsAt.toISOString(),
+      startsAt: event.startsAt,
       durationMinutes: event.durationMinutes,
-      startedAt: event.startedAt?.toISOString() ?? null,
-      endedAt: event.endedAt?.toISOString() ?? null,
+      startedAt: event.startedAt,
+      endedAt: event.endedAt,
+      speakers: event.speakers.map(({ name, job, organisation }) => ({ name, job, organisation })),
     },
     questions,
     stage,
