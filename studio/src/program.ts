@@ -12,12 +12,19 @@ export function sourceAt(sources: readonly VideoSource[], index: number): VideoS
 
 /**
  * Which source should be on the program after the sources changed: keep the
- * current one if it is still there, otherwise fall back to the first camera.
+ * current one if it is still there and usable, otherwise fall back to the
+ * first usable camera (a source that encodes nothing would freeze classrooms).
  */
 export function keepProgram(
   sources: readonly VideoSource[],
   current: string | null,
+  unusable: (id: string) => boolean = () => false,
 ): string | null {
-  if (current && sources.some((s) => s.id === current)) return current;
-  return sources.find((s) => s.kind === 'camera')?.id ?? sources[0]?.id ?? null;
+  if (current && !unusable(current) && sources.some((s) => s.id === current)) return current;
+  const usable = sources.filter((s) => !unusable(s.id));
+  return (
+    usable.find((s) => s.kind === 'camera')?.id ??
+    usable[0]?.id ??
+    (current && sources.some((s) => s.id === current) ? current : null)
+  );
 }

@@ -43,6 +43,8 @@ export interface RemoteTrack {
 export interface PublishedTrack {
   /** Sends another track in its place: no renegotiation, no gap for classrooms. */
   replaceTrack(track: MediaStreamTrack): Promise<void>;
+  /** The sender's WebRTC stats (`outbound-rtp`: what classrooms get); null between reconnections. */
+  getStats(): Promise<RTCStatsReport | null>;
   close(): Promise<void>;
 }
 

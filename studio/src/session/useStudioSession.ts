@@ -70,6 +70,7 @@ export function useStudioSession(): SessionPhase {
       const local = await session.produce(track, { source });
       return {
         replaceTrack: (next) => local.replaceTrack(next),
+        getStats: async () => (local.producer ? local.producer.getStats() : null),
         close: () => local.close(),
       };
     },

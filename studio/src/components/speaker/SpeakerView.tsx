@@ -2,6 +2,7 @@ import type { Question } from '@amphi/protocol';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { useI18n } from '../../i18n.tsx';
 import { useLocalMedia } from '../../media/useLocalMedia.ts';
+import { useMicLevel, useOutbound, useSourceChecks } from '../../media/useMediaChecks.ts';
 import { keepProgram, sourceAt } from '../../program.ts';
 import { speakerTurn } from '../../questions.ts';
 import type { PublishedTrack, StudioSession } from '../../session/types.ts';
@@ -14,6 +15,7 @@ import { VideoTile } from '../VideoTile.tsx';
 import { CoSpeakers } from './CoSpeakers.tsx';
 import { DevicePanel } from './DevicePanel.tsx';
 import { QuestionQueue } from './QuestionQueue.tsx';
+import { ReadyCheck } from './ReadyCheck.tsx';
 import { SourcePreviews } from './SourcePreviews.tsx';
 
 type AirState = 'off' | 'starting' | 'live';
@@ -30,17 +32,58 @@ export function SpeakerView({ session }: { session: StudioSession }) {
   const [air, setAir] = useState<AirState>('off');
   const [muted, setMuted] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  /** A source refused or taken off the air because it gave classrooms no picture. */
+  const [warning, setWarning] = useState<string | null>(null);
+  /** The program sender's stats while on the air (null off air). */
+  const [programStats, setProgramStats] = useState<(() => Promise<RTCStatsReport | null>) | null>(
+    null,
+  );
   /** What ending the live did: the session ended, or went on with the other speakers. */
   const [ended, setEnded] = useState<'ended' | 'leftAir' | null>(null);
   const over = state.event.status === 'ended' || state.event.status === 'cancelled';
   const video = useRef<PublishedTrack | null>(null);
   const audio = useRef<PublishedTrack | null>(null);
 
+  const checks = useSourceChecks(media.sources, media.streams);
+  /** Sources seen sending nothing on the air (the test may have passed, the camera froze since). */
+  const [failed, setFailed] = useState<ReadonlySet<string>>(new Set());
+  const unusable = useCallback(
+    (id: string) => failed.has(id) || checks.get(id)?.state === 'unusable',
+    [checks, failed],
+  );
+  const labelOf = useCallback(
+    (id: string | null) => media.sources.find((s) => s.id === id)?.label ?? '',
+    [media.sources],
+  );
+
   const sourceKey = media.sources.map((s) => s.id).join('|');
-  // biome-ignore lint/correctness/useExhaustiveDependencies: keyed on the source ids
+  const unusableKey = media.sources
+    .filter((s) => unusable(s.id))
+    .map((s) => s.id)
+    .join('|');
+  // biome-ignore lint/correctness/useExhaustiveDependencies: keyed on the source ids and verdicts
   useEffect(() => {
-    setProgramId((current) => keepProgram(media.sources, current));
-  }, [sourceKey]);
+    setProgramId((current) => keepProgram(media.sources, current, unusable));
+  }, [sourceKey, unusableKey]);
+
+  /**
+   * Puts a source on the program, once its test showed it encodes: a camera
+   * whose frames no encoder takes would freeze every classroom.
+   */
+  const choose = useCallback(
+    (id: string) => {
+      const check = checks.get(id)?.state;
+      if (unusable(id)) {
+        setWarning(t('speaker.sourceRefused', { label: labelOf(id) }));
+      } else if (check === 'testing' || check === undefined) {
+        setWarning(t('speaker.sourceTesting', { label: labelOf(id) }));
+      } else {
+        setWarning(null);
+        setProgramId(id);
+      }
+    },
+    [checks, unusable, labelOf, t],
+  );
 
   const programTrack = (programId && media.streams.get(programId)?.getVideoTracks()[0]) || null;
 
@@ -52,6 +95,37 @@ export function SpeakerView({ session }: { session: StudioSession }) {
         .catch((err: unknown) => setError(t('speaker.publishError', { reason: errorText(err) })));
     }
   }, [programTrack, t, errorText]);
+
+  // On the air, WebRTC's own stats say whether classrooms get a picture. A
+  // source that encodes nothing for 2 s after a switch is taken back off the
+  // program, and the previous one put back.
+  const outbound = useOutbound(air === 'live' ? programStats : null);
+  const lastGood = useRef<string | null>(null);
+  const switchedAt = useRef(Date.now());
+  // biome-ignore lint/correctness/useExhaustiveDependencies: a switch restarts the watch
+  useEffect(() => {
+    switchedAt.current = Date.now();
+  }, [programId]);
+  useEffect(() => {
+    if (!outbound || !programId) return;
+    if (outbound.frames > 0) {
+      lastGood.current = programId;
+      return;
+    }
+    if (outbound.stalledMs < 2000 || Date.now() - switchedAt.current < 2000) return;
+    const previous = lastGood.current;
+    if (previous && previous !== programId && media.sources.some((s) => s.id === previous)) {
+      setFailed((f) => new Set(f).add(programId));
+      setWarning(
+        t('speaker.sourceReverted', { label: labelOf(programId), previous: labelOf(previous) }),
+      );
+      setProgramId(previous);
+    } else {
+      setWarning(t('speaker.sourceStalled', { label: labelOf(programId) }));
+    }
+  }, [outbound, programId, media.sources, labelOf, t]);
+
+  const micLevel = useMicLevel(media.micTrack);
 
   useEffect(() => {
     if (media.micTrack && audio.current) {
@@ -71,7 +145,9 @@ export function SpeakerView({ session }: { session: StudioSession }) {
     setAir('starting');
     setError(null);
     try {
-      video.current = await publish(programTrack, 'camera');
+      const published = await publish(programTrack, 'camera');
+      video.current = published;
+      setProgramStats(() => () => published.getStats());
       if (media.micTrack) audio.current = await publish(media.micTrack, 'camera');
       // The picture goes out first: classrooms read « En direct » once it is there.
       await request('event.setStatus', { status: 'live' });
@@ -81,6 +157,7 @@ export function SpeakerView({ session }: { session: StudioSession }) {
       const closing = [video.current, audio.current];
       video.current = null;
       audio.current = null;
+      setProgramStats(null);
       await Promise.all(closing.map((p) => p?.close().catch(() => {})));
       setAir('off');
       setError(t('speaker.publishError', { reason: errorText(err) }));
@@ -91,6 +168,7 @@ export function SpeakerView({ session }: { session: StudioSession }) {
     const closing = [video.current, audio.current];
     video.current = null;
     audio.current = null;
+    setProgramStats(null);
     await Promise.all(closing.map((p) => p?.close().catch(() => {})));
     setAir('off');
     try {
@@ -119,7 +197,7 @@ export function SpeakerView({ session }: { session: StudioSession }) {
         const source = sourceAt(media.sources, action.index);
         if (source) {
           e.preventDefault();
-          setProgramId(source.id);
+          choose(source.id);
         }
       } else if (action.kind === 'mute') {
         e.preventDefault();
@@ -135,9 +213,19 @@ export function SpeakerView({ session }: { session: StudioSession }) {
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [media.sources, state.questions, markQuestion]);
+  }, [media.sources, state.questions, markQuestion, choose]);
 
-  const programLabel = media.sources.find((s) => s.id === programId)?.label ?? '';
+  const programLabel = labelOf(programId);
+  const programCheck = programId ? (checks.get(programId) ?? null) : null;
+  const programReady =
+    programCheck?.state === 'ok' || programCheck?.state === 'unknown'
+      ? programId !== null && !unusable(programId)
+      : false;
+  const settings = programTrack?.getSettings();
+  const planned =
+    settings?.width && settings.height
+      ? { width: settings.width, height: settings.height, fps: settings.frameRate ?? null }
+      : null;
 
   return (
     <div className="studio studio--speaker" data-testid="speaker-view">
@@ -157,9 +245,20 @@ export function SpeakerView({ session }: { session: StudioSession }) {
       </Header>
       <main id="main" className="speaker-grid">
         <div className="speaker-grid__main">
-          <section className="panel program" aria-labelledby="program-title">
+          <section
+            className={`panel program ${air === 'live' ? 'program--live' : ''}`}
+            aria-labelledby="program-title"
+            data-testid="program"
+            data-live={air === 'live'}
+          >
             <h2 id="program-title">
-              {t('speaker.program')}
+              {air === 'live' ? (
+                <span className="tag tag--live" data-testid="program-on-air">
+                  {t('speaker.onProgram')}
+                </span>
+              ) : (
+                t('speaker.programOff')
+              )}
               {programLabel && <span className="program__source"> — {programLabel}</span>}
             </h2>
             {programTrack ? (
@@ -186,7 +285,13 @@ export function SpeakerView({ session }: { session: StudioSession }) {
                 <button
                   type="button"
                   className="primary"
-                  disabled={air === 'starting' || over || !programTrack || !network.mediaAvailable}
+                  disabled={
+                    air === 'starting' ||
+                    over ||
+                    !programTrack ||
+                    !programReady ||
+                    !network.mediaAvailable
+                  }
                   onClick={() => void goLive()}
                   data-testid="go-live"
                 >
@@ -216,6 +321,11 @@ export function SpeakerView({ session }: { session: StudioSession }) {
                 {t(ended === 'ended' ? 'speaker.ended' : 'speaker.leftAir')}
               </p>
             )}
+            {warning && (
+              <p className="alert" role="alert" data-testid="source-warning">
+                {warning}
+              </p>
+            )}
             {error && (
               <p className="alert" role="alert" data-testid="speaker-error">
                 {error}
@@ -227,7 +337,10 @@ export function SpeakerView({ session }: { session: StudioSession }) {
             sources={media.sources}
             streams={media.streams}
             programId={programId}
-            onSelect={setProgramId}
+            onAir={air === 'live'}
+            checks={checks}
+            failed={failed}
+            onSelect={choose}
             onShareScreen={media.streams.has('screen') ? null : () => void media.shareScreen()}
             onStopScreen={media.stopScreen}
           />
@@ -237,8 +350,19 @@ export function SpeakerView({ session }: { session: StudioSession }) {
           </details>
         </div>
         <aside className="speaker-grid__side">
-          <QuestionQueue questions={state.questions} onMark={markQuestion} />
+          {/* Checks, then the class on stage: both in view without scrolling on a 1280×800 laptop. */}
+          <ReadyCheck
+            onAir={air === 'live'}
+            micLevel={micLevel}
+            muted={muted}
+            hasMic={media.micTrack !== null}
+            camera={programCheck}
+            planned={planned}
+            outbound={outbound}
+            startsAt={state.event.startsAt}
+          />
           <StagePanel stage={state.stage} remotes={remotes} withAudio />
+          <QuestionQueue questions={state.questions} onMark={markQuestion} />
           <CoSpeakers remotes={remotes} selfId={state.self.participantId} />
         </aside>
       </main>
