@@ -1,3 +1,4 @@
+import { HlsHub } from '@amphi/media-server';
 import { PROTOCOL_VERSION, signalingJsonSchema } from '@amphi/protocol';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyError, type FastifyInstance, LogController } from 'fastify';
@@ -17,10 +18,12 @@ import { type Logger, urlWithoutQuery } from './logger.ts';
 import type { PrivacyStore } from './privacy/PrivacyStore.ts';
 import { appsPlugin } from './routes/apps.ts';
 import { type HealthCheck, healthRoutes } from './routes/health.ts';
+import { hlsRoutes } from './routes/hls.ts';
 import { operatorRoutes } from './routes/operator.ts';
 import { privacyRoutes } from './routes/privacy.ts';
 import { reachRoutes } from './routes/reach.ts';
 import { registrationRoutes } from './routes/registration.ts';
+import { InProcessMediaNode } from './rtc/InProcessMediaNode.ts';
 import type { Services } from './signaling/context.ts';
 import { signalingPlugin } from './signaling/plugin.ts';
 
@@ -56,6 +59,7 @@ export interface AppDeps {
  *   /v1/events/:id/ws    WebSocket signaling (join token)
  *   /api/openapi.json    OpenAPI document generated from the zod schemas
  *   /api/signaling.json  the WebSocket protocol as JSON Schema
+ *   /hls/:eventId/...    the LL-HLS fallback: playlist (join token), parts from memory (routes/hls.ts)
  *   /healthz             database and bus: 200, or 503 naming what is down
  *   /viewer/, /studio/   the built browser apps
  */
@@ -183,6 +187,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     catalog: deps.services.catalog,
     questions: deps.services.questions,
   });
+  // One LL-HLS egress per broadcast, where the broadcasts are: in this process.
+  const media = deps.services.media;
+  const hlsHub =
+    media instanceof InProcessMediaNode
+      ? new HlsHub({
+          broadcastOf: (eventId) => media.broadcast(eventId),
+          listenIp: media.transportOptions.listenIp,
+          logger: deps.log.child({ component: 'hls' }),
+        })
+      : undefined;
+  app.addHook('onClose', async () => hlsHub?.close());
+  await app.register(hlsRoutes, { hub: hlsHub, catalog: deps.services.catalog });
   await app.register(signalingPlugin, {
     services: deps.services,
     revocations: deps.revocations,

@@ -35,6 +35,9 @@ export async function registerHardening(
         // Signaling is a WebSocket to this host ('self' covers ws: only in newer browsers).
         connectSrc: ["'self'", sameHostWebSockets],
         fontSrc: ["'self'"],
+        // The LL-HLS fallback: hls.js feeds the video element a MediaSource (blob:) from a worker.
+        mediaSrc: ["'self'", 'blob:'],
+        workerSrc: ["'self'", 'blob:'],
         objectSrc: ["'none'"],
         baseUri: ["'none'"],
         formAction: ["'self'"],

@@ -1,0 +1,200 @@
+import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { ffmpegAvailable } from '@amphi/media-server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../src/logger.ts';
+import { DemoTestPattern } from '../src/rtc/DemoTestPattern.ts';
+import type { InProcessMediaNode } from '../src/rtc/InProcessMediaNode.ts';
+import type { ControlPlane } from '../src/server.ts';
+import {
+  createTestDatabase,
+  type SeededEvent,
+  seedEvent,
+  startInstance,
+  startMediaNode,
+  TestClient,
+} from './support/harness.ts';
+
+// The LL-HLS fallback as a class's player uses it: the playlist with the join
+// token, blocking reloads, parts from memory; one FFmpeg per broadcast; no
+// media left anywhere once the event ends.
+
+let media: InProcessMediaNode;
+let plane: ControlPlane;
+let ev: SeededEvent;
+let pattern: DemoTestPattern;
+
+beforeAll(async () => {
+  media = await startMediaNode();
+  plane = await startInstance({ databaseUrl: await createTestDatabase(), media });
+  ev = await seedEvent(plane.url, { classrooms: 3, status: 'live' });
+  pattern = await DemoTestPattern.start({
+    broadcast: await media.broadcast(ev.eventId),
+    log: createLogger('silent'),
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await pattern?.close();
+  await plane?.close();
+});
+
+/** The egress FFmpegs this process runs (they read RTP described by an SDP on stdin). */
+function egressFfmpegs(): number[] {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((pid) => {
+      try {
+        const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+        const ppid = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ')[1];
+        return cmd[0]?.endsWith('ffmpeg') && cmd.includes('sdp') && ppid === String(process.pid);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+/** Regular files a process holds open (not pipes, sockets or devices). */
+function openFiles(pid: number): string[] {
+  return readdirSync(`/proc/${pid}/fd`)
+    .map((fd) => {
+      try {
+        return readlinkSync(`/proc/${pid}/fd/${fd}`);
+      } catch {
+        return '';
+      }
+    })
+    .filter((t) => t.startsWith('/') && !t.startsWith('/dev/'));
+}
+
+function ffprobe(
+  bytes: Buffer,
+): Promise<{ streams: { codec_name: string; nb_read_frames?: string }[] }> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(
+      'ffprobe',
+      [
+        '-v',
+        'error',
+        '-count_frames',
+        '-show_entries',
+        'stream=codec_name,nb_read_frames',
+        '-of',
+        'json',
+        '-i',
+        'pipe:0',
+      ],
+      (err, stdout) => (err ? reject(err) : resolve(JSON.parse(stdout))),
+    );
+    child.stdin?.end(bytes);
+  });
+}
+
+const playlistUrl = (token: string, query = '') =>
+  `${plane.url}/hls/${ev.eventId}/playlist.m3u8?token=${encodeURIComponent(token)}${query}`;
+
+/** The last part a playlist lists: `{ msn, part }`. */
+function lastPart(playlist: string): { msn: number; part: number } {
+  const uris = [...playlist.matchAll(/p\/(\d+)\.(\d+)\.m4s/g)];
+  const last = uris.at(-1);
+  if (!last) throw new Error(`no part in\n${playlist}`);
+  return { msn: Number(last[1]), part: Number(last[2]) };
+}
+
+describe.runIf(await ffmpegAvailable())('LL-HLS fallback', () => {
+  it('a class without a token gets nothing; with its link, an LL-HLS playlist whose init and parts decode', async () => {
+    const refused = await fetch(`${plane.url}/hls/${ev.eventId}/playlist.m3u8`);
+    expect(refused.status).toBe(401);
+    const wrong = await fetch(playlistUrl('not-a-token'));
+    expect(wrong.status).toBe(401);
+
+    const tokens = ev.tokens.classrooms;
+    // Three classes ask at once: one egress, one FFmpeg.
+    const responses = await Promise.all(tokens.map((t) => fetch(playlistUrl(t))));
+    expect(responses.map((r) => r.status)).toEqual([200, 200, 200]);
+    expect(egressFfmpegs()).toHaveLength(1);
+    const res = responses[0] as Response;
+    expect(res.headers.get('content-type')).toBe('application/vnd.apple.mpegurl');
+    expect(res.headers.get('cache-control')).toBe('private, max-age=1');
+    const playlist = await res.text();
+    expect(playlist).toContain('#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=');
+    expect(playlist).toMatch(/#EXT-X-PART:DURATION=[\d.]+,URI="[\w-]+\/p\/\d+\.\d+\.m4s"/);
+    expect(playlist).toContain('#EXT-X-PROGRAM-DATE-TIME:');
+    // Media URIs carry no token (a CDN can cache them for every class).
+    expect(playlist).not.toContain('token');
+
+    const base = `${plane.url}/hls/${ev.eventId}/`;
+    const initUri = /#EXT-X-MAP:URI="([^"]+)"/.exec(playlist)?.[1];
+    const init = await fetch(base + initUri);
+    expect(init.status).toBe(200);
+    expect(init.headers.get('cache-control')).toMatch(/^public, max-age=\d+, immutable$/);
+    // An independent part and the ones after it, as a player starting at the live edge reads them.
+    const parts = [...playlist.matchAll(/#EXT-X-PART:[^\n]*URI="([^"]+)"(,INDEPENDENT=YES)?/g)];
+    let from = parts.length - 1;
+    while (from > 0 && !parts[from]?.[2]) from--;
+    const bytes = await Promise.all(
+      parts
+        .slice(from)
+        .map(async (p) => Buffer.from(await (await fetch(base + p[1])).arrayBuffer())),
+    );
+    const probe = await ffprobe(Buffer.concat([Buffer.from(await init.arrayBuffer()), ...bytes]));
+    expect(
+      Number(probe.streams.find((s) => s.codec_name === 'h264')?.nb_read_frames),
+    ).toBeGreaterThan(0);
+    expect(probe.streams.some((s) => s.codec_name === 'aac')).toBe(true);
+
+    // The same playlist asked again by many classes: still one FFmpeg, holding no file.
+    await Promise.all(
+      Array.from({ length: 10 }, (_, i) => fetch(playlistUrl(tokens[i % 3] as string))),
+    );
+    const ffmpegs = egressFfmpegs();
+    expect(ffmpegs).toHaveLength(1);
+    expect(openFiles(ffmpegs[0] as number)).toEqual([]);
+  }, 60_000);
+
+  it('a blocking reload is held until the part it names exists, then lists it', async () => {
+    const token = ev.tokens.classrooms[0] as string;
+    const now = lastPart(await (await fetch(playlistUrl(token))).text());
+    const next = { msn: now.msn, part: now.part + 1 };
+    const started = Date.now();
+    const res = await fetch(playlistUrl(token, `&_HLS_msn=${next.msn}&_HLS_part=${next.part}`));
+    const held = Date.now() - started;
+    expect(res.status).toBe(200);
+    const playlist = await res.text();
+    // The part may open the next segment instead (a key frame came first).
+    const listed =
+      playlist.includes(`p/${next.msn}.${next.part}.m4s`) ||
+      playlist.includes(`p/${next.msn + 1}.0.m4s`);
+    expect(listed).toBe(true);
+    // Held for a part's worth of time rather than answered at once with the old playlist.
+    expect(held).toBeGreaterThan(100);
+    expect(held).toBeLessThan(3000);
+
+    // Too far ahead of the live edge: refused at once.
+    const far = await fetch(playlistUrl(token, `&_HLS_msn=${now.msn + 50}&_HLS_part=0`));
+    expect(far.status).toBe(400);
+  }, 30_000);
+
+  it('when the event ends, FFmpeg is gone and no part is served any more', async () => {
+    const token = ev.tokens.classrooms[0] as string;
+    const playlist = await (await fetch(playlistUrl(token))).text();
+    const partUri = /URI="([^"]+\/p\/[^"]+)"/.exec(playlist)?.[1];
+    const partUrl = `${plane.url}/hls/${ev.eventId}/${partUri}`;
+    expect((await fetch(partUrl)).status).toBe(200);
+    const [pid] = egressFfmpegs();
+    expect(pid).toBeDefined();
+
+    const speaker = await TestClient.connect(plane.url, ev.eventId, ev.tokens.speaker);
+    try {
+      await speaker.request('event.setStatus', { status: 'ended' });
+    } finally {
+      await speaker.close();
+    }
+    await expect.poll(() => egressFfmpegs(), { timeout: 5000 }).toEqual([]);
+    expect((await fetch(partUrl)).status).toBe(404);
+    // And a class asking again starts nothing: the event is over.
+    expect((await fetch(playlistUrl(ev.tokens.classrooms[1] as string))).status).toBe(409);
+    expect(egressFfmpegs()).toEqual([]);
+  }, 30_000);
+});
