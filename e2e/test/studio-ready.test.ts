@@ -14,7 +14,7 @@ let speaker: Page;
 let classroom: Page;
 
 beforeAll(async () => {
-  session = await LiveSession.start({ cameras: 2, classrooms: 1, status: 'scheduled' });
+  session = await LiveSession.start({ cameras: 2, classrooms: 2, status: 'scheduled' });
 });
 
 afterAll(async () => {
@@ -119,5 +119,46 @@ describe('the speaker’s ready check and the camera that cannot be encoded', ()
       `classroom after the refused switch: ${await expectDecoding(classroom, before.video.framesDecoded)}`,
     );
     await speaker.waitForSelector('[data-testid="classes-receive"][data-receiving="true"]');
+  });
+
+  it('the moderator writes to the speaker backstage; a classroom page never receives it', async () => {
+    // Every WebSocket frame a new classroom page receives, from its first.
+    const frames: string[] = [];
+    const watch = (page: Page) =>
+      page.on('websocket', (ws) => ws.on('framereceived', (f) => frames.push(String(f.payload))));
+    session.browser.context.once('page', watch);
+    const watched = await session.open('viewer', session.ev.tokens.classrooms[1] as string);
+    await watched.waitForSelector('[data-testid="speaker-name"]', { timeout: 20_000 });
+    expect(frames.length).toBeGreaterThan(0);
+
+    const moderator = await session.open('studio', session.ev.tokens.moderator);
+    await moderator.fill(
+      '[data-testid="backstage"] [data-testid="backstage-input"]',
+      'Il reste 2 minutes.',
+    );
+    await moderator.press('[data-testid="backstage"] [data-testid="backstage-input"]', 'Enter');
+    const line = await speaker.waitForSelector(
+      '[data-testid="backstage-message"][data-from="moderator"]:has-text("Il reste 2 minutes.")',
+    );
+    expect(await line.textContent()).toContain('(modération)');
+    // The speaker answers; newest first on both screens.
+    await speaker.fill('[data-testid="backstage-input"]', 'Bien reçu.');
+    await speaker.click('[data-testid="backstage-send"]');
+    await moderator.waitForSelector('[data-testid="backstage-message"]:has-text("Bien reçu.")');
+    const order = await moderator.$$eval(
+      '[data-testid="backstage-message"] .backstage__text',
+      (els) => els.map((e) => e.textContent),
+    );
+    expect(order).toEqual(['Bien reçu.', 'Il reste 2 minutes.']);
+    await screenshot(speaker, 'studio-backstage');
+
+    // A push the classroom does get, sent after both lines: it was listening all along.
+    await watched.keyboard.press('h');
+    await moderator.waitForSelector('[data-testid="hand-row"]');
+    await expect.poll(() => frames.some((f) => f.includes('hand.updated'))).toBe(true);
+    expect(
+      frames.filter((f) => f.includes('backstage') || f.includes('Il reste 2 minutes')),
+    ).toEqual([]);
+    expect(await watched.textContent('body')).not.toContain('Il reste 2 minutes');
   });
 });

@@ -1,3 +1,4 @@
+export * from './backstage.ts';
 export * from './catalog.ts';
 export * from './common.ts';
 export * from './errors.ts';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { BackstageMessage, SendBackstage } from './backstage.ts';
 import { EventStatus, IsoDateTime, Uuid } from './common.ts';
 import { ErrorBody } from './errors.ts';
 import {
@@ -108,6 +109,9 @@ export const Requests = {
     data: z.strictObject({ status: z.enum(['live', 'ended']) }),
     result: z.object({ status: EventStatus, ...EventTimes.shape }),
   },
+
+  /** Moderators and speakers only (rules/backstage.ts): a line the classrooms never see. */
+  'backstage.send': { data: SendBackstage, result: z.object({ message: BackstageMessage }) },
 
   // Presence and moderation of participants
   'presence.get': { data: Empty, result: Presence },
@@ -220,6 +224,8 @@ export const Events = {
   'event.updated': z.object({ eventId: Uuid, status: z.string(), ...EventTimes.shape }),
   'media.producerAdded': ProducerInfo,
   'media.producerClosed': z.object({ producerId: MediaId }),
+  /** Moderators and speakers only: a backstage line from one of them (its sender included). */
+  'backstage.message': BackstageMessage,
   /** The speaker talking now (a panel enlarges their tile): the participant id on their producers. */
   'speaker.active': z.object({ participantId: z.string() }),
   /**

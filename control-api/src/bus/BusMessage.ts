@@ -1,4 +1,5 @@
 import {
+  BackstageMessage,
   ConnectedParticipant,
   EventStatus,
   EventTimes,
@@ -65,6 +66,8 @@ export const BusMessage = z.discriminatedUnion('kind', [
     producerId: z.string(),
     role: ProducerInfo.shape.role,
   }),
+  /** A backstage line between moderators and speakers (never to classrooms; not stored). */
+  z.object({ kind: z.literal('backstage.message'), eventId: z.uuid(), message: BackstageMessage }),
   /** The speaker who is talking now (`announceActiveSpeaker`). */
   z.object({ kind: z.literal('speaker.active'), eventId: z.uuid(), participantId: z.string() }),
 ]);

@@ -1,4 +1,5 @@
 // Who may do what, written once: the server, the media plane and the apps call these.
+export * from './backstage.ts';
 export * from './eventStatus.ts';
 export * from './liveView.ts';
 export * from './media.ts';

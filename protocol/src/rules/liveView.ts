@@ -7,7 +7,9 @@ import {
 import type { LiveState, Presence, PresenceChange, RaisedHand, Stage } from '../live.ts';
 import type { ProducerInfo } from '../media.ts';
 import type { Question } from '../questions.ts';
+import type { BackstageMessage } from '../backstage.ts';
 import type { ServerEvent } from '../signaling.ts';
+import { canUseBackstage } from './backstage.ts';
 import { mayConsume } from './media.ts';
 
 /** Who is looking: a role and, for a classroom, which one. */
@@ -98,6 +100,7 @@ export type LiveChange =
     }
   | { kind: 'media.producerAdded'; producer: ProducerInfo }
   | { kind: 'media.producerClosed'; producerId: string; role: Role }
+  | { kind: 'backstage.message'; message: BackstageMessage }
   | { kind: 'speaker.active'; participantId: string };
 
 /**
@@ -168,6 +171,8 @@ export function viewOfChange(viewer: Viewer, change: LiveChange): ServerEvent | 
       return canSeeProducer(viewer, change)
         ? { event: 'media.producerClosed', data: { producerId: change.producerId } }
         : null;
+    case 'backstage.message':
+      return canUseBackstage(viewer) ? { event: 'backstage.message', data: change.message } : null;
     case 'speaker.active':
       // Speakers' media reach everyone: so does who of them is talking.
       return { event: 'speaker.active', data: { participantId: change.participantId } };

@@ -1,4 +1,5 @@
 import type { HandlerTable } from '../context.ts';
+import { backstageHandlers } from './backstage.ts';
 import { eventHandlers } from './event.ts';
 import { mediaHandlers } from './media.ts';
 import { questionHandlers } from './questions.ts';
@@ -12,4 +13,5 @@ export const handlers: HandlerTable = {
   ...questionHandlers,
   ...stageHandlers,
   ...mediaHandlers,
+  ...backstageHandlers,
 };

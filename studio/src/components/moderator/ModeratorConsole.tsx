@@ -10,6 +10,7 @@ import { handsInOrder } from '../../live/liveState.ts';
 import { approvedQueue, doneQuestions, pendingQueue } from '../../questions.ts';
 import type { StudioSession } from '../../session/types.ts';
 import { keyLike, moderatorAction } from '../../shortcuts.ts';
+import { BackstageBox } from '../BackstageBox.tsx';
 import { Header } from '../Header.tsx';
 import { SessionTimer } from '../SessionTimer.tsx';
 import { StagePanel } from '../StagePanel.tsx';
@@ -400,6 +401,7 @@ export function ModeratorConsole({ session }: { session: StudioSession }) {
             lowerHand={lowerHand}
           />
           <StagePanel stage={state.stage} remotes={remotes} withAudio={false} />
+          <BackstageBox />
           {speakerVideo && (
             <section className="panel" aria-labelledby="feed-title">
               <h2 id="feed-title">{t('mod.speakerFeed')}</h2>

@@ -1,12 +1,12 @@
 import { useEffect, useState } from 'react';
 import { useI18n } from '../../i18n.tsx';
 import type { SourceCheck } from '../../media/frameProbe.ts';
-import type { Outbound } from '../../media/useMediaChecks.ts';
+import { type Outbound, useMicLevel } from '../../media/useMediaChecks.ts';
 
 interface Props {
   onAir: boolean;
-  /** 0–1, from the microphone's analyser. */
-  micLevel: number;
+  /** The microphone sent (its level is read here: only this panel redraws ten times a second). */
+  micTrack: MediaStreamTrack | null;
   muted: boolean;
   hasMic: boolean;
   /** The test of the chosen source. */
@@ -29,7 +29,7 @@ const HEARD = 0.02;
  */
 export function ReadyCheck({
   onAir,
-  micLevel,
+  micTrack,
   muted,
   hasMic,
   camera,
@@ -38,6 +38,7 @@ export function ReadyCheck({
   startsAt,
 }: Props) {
   const { t } = useI18n();
+  const micLevel = useMicLevel(micTrack);
   const [now, setNow] = useState(() => Date.now());
   useEffect(() => {
     const id = window.setInterval(() => setNow(Date.now()), 1000);

@@ -2,11 +2,12 @@ import type { Question } from '@amphi/protocol';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { useI18n } from '../../i18n.tsx';
 import { useLocalMedia } from '../../media/useLocalMedia.ts';
-import { useMicLevel, useOutbound, useSourceChecks } from '../../media/useMediaChecks.ts';
+import { useOutbound, useSourceChecks } from '../../media/useMediaChecks.ts';
 import { keepProgram, sourceAt } from '../../program.ts';
 import { speakerTurn } from '../../questions.ts';
 import type { PublishedTrack, StudioSession } from '../../session/types.ts';
 import { keyLike, speakerAction } from '../../shortcuts.ts';
+import { BackstageBox } from '../BackstageBox.tsx';
 import { ConfirmButton } from '../ConfirmButton.tsx';
 import { Header } from '../Header.tsx';
 import { SessionTimer } from '../SessionTimer.tsx';
@@ -124,8 +125,6 @@ export function SpeakerView({ session }: { session: StudioSession }) {
       setWarning(t('speaker.sourceStalled', { label: labelOf(programId) }));
     }
   }, [outbound, programId, media.sources, labelOf, t]);
-
-  const micLevel = useMicLevel(media.micTrack);
 
   useEffect(() => {
     if (media.micTrack && audio.current) {
@@ -353,7 +352,7 @@ export function SpeakerView({ session }: { session: StudioSession }) {
           {/* Checks, then the class on stage: both in view without scrolling on a 1280×800 laptop. */}
           <ReadyCheck
             onAir={air === 'live'}
-            micLevel={micLevel}
+            micTrack={media.micTrack}
             muted={muted}
             hasMic={media.micTrack !== null}
             camera={programCheck}
@@ -362,6 +361,7 @@ export function SpeakerView({ session }: { session: StudioSession }) {
             startsAt={state.event.startsAt}
           />
           <StagePanel stage={state.stage} remotes={remotes} withAudio />
+          <BackstageBox />
           <QuestionQueue questions={state.questions} onMark={markQuestion} />
           <CoSpeakers remotes={remotes} selfId={state.self.participantId} />
         </aside>
