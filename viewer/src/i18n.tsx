@@ -90,6 +90,13 @@ const fr = {
   'stage.decline': 'Refuser',
   'stage.live': 'Votre classe est sur scène : les intervenants vous voient et vous entendent.',
   'stage.leave': 'Quitter la scène',
+  'stage.self': 'Votre classe, telle que les intervenants la voient',
+  'stage.mute': 'Couper notre micro',
+  'stage.muted': 'Micro coupé : les intervenants ne vous entendent plus.',
+
+  'waiting.startsAt': 'Début : {time}',
+  'waiting.role': '{job}, {organisation}',
+  'answering.label': 'Question en cours',
 
   'after.title': 'La séance est terminée — merci !',
   'after.mine': 'Les questions de votre classe',
@@ -110,6 +117,7 @@ const fr = {
   'keys.hand': 'H main',
   'keys.audio': 'A son seul',
   'keys.lang': 'L langue',
+  'keys.mute': 'M micro',
 } as const;
 
 export type MessageKey = keyof typeof fr;
@@ -203,6 +211,13 @@ const en: Record<MessageKey, string> = {
   'stage.decline': 'Decline',
   'stage.live': 'Your class is on stage: the speaker sees and hears you.',
   'stage.leave': 'Leave the stage',
+  'stage.self': 'Your class, as the speaker sees it',
+  'stage.mute': 'Mute our microphone',
+  'stage.muted': 'Microphone muted: the speaker no longer hears you.',
+
+  'waiting.startsAt': 'Starts: {time}',
+  'waiting.role': '{job}, {organisation}',
+  'answering.label': 'Now answering',
 
   'after.title': 'The session has ended — thank you!',
   'after.mine': 'Your class’s questions',
@@ -223,6 +238,7 @@ const en: Record<MessageKey, string> = {
   'keys.hand': 'H hand',
   'keys.audio': 'A audio only',
   'keys.lang': 'L language',
+  'keys.mute': 'M microphone',
 };
 
 export const TABLES: Record<Lang, Record<MessageKey, string>> = { fr, en };

@@ -1,5 +1,12 @@
 import { type SessionOptions, useLiveSession } from '@amphi/app-kit';
-import type { EventStatus, Question, QuestionCategory, Self, Stage } from '@amphi/protocol';
+import type {
+  EventStatus,
+  LiveState,
+  Question,
+  QuestionCategory,
+  Self,
+  Stage,
+} from '@amphi/protocol';
 import {
   type OutgoingQuestion,
   ownHandRaised,
@@ -21,6 +28,10 @@ export interface ClassroomState {
   self: Self | null;
   eventTitle: string;
   eventStatus: EventStatus | null;
+  /** The event as the join snapshot described it (start time, speakers): the waiting screen's. */
+  event: LiveState['event'] | null;
+  /** The speaker talking now (participant id), once the server has said. */
+  activeSpeaker: string | null;
   questions: Question[];
   upvoted: ReadonlySet<string>;
   handRaised: boolean;
@@ -61,6 +72,8 @@ export function useClassroom() {
       self: view?.self ?? null,
       eventTitle: view?.event.title ?? '',
       eventStatus: view?.event.status ?? null,
+      event: view?.event ?? null,
+      activeSpeaker: view?.activeSpeaker ?? null,
       questions: view?.questions ?? [],
       upvoted: snapshot.upvoted,
       handRaised: view ? ownHandRaised(view) : false,

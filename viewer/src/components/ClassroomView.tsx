@@ -1,18 +1,21 @@
 import { useLiveSession } from '@amphi/app-kit';
 import type { JoinParams, RemoteMedia } from '@amphi/sdk';
-import { type ReactNode, useEffect, useRef } from 'react';
+import { type ReactNode, type RefObject, useCallback, useEffect, useRef, useState } from 'react';
 import { useI18n } from '../i18n.tsx';
 import { remembered, useClassroom } from '../useClassroom.ts';
 import { useOwnQuestions } from '../useOwnQuestions.ts';
 import { AfterSession } from './AfterSession.tsx';
+import { AnsweringOverlay } from './AnsweringOverlay.tsx';
 import { AskForm } from './AskForm.tsx';
 import { ConnectionPath } from './ConnectionPath.tsx';
 import { QuestionList } from './QuestionList.tsx';
 import { RemovedNotice } from './RemovedNotice.tsx';
 import { Shortcuts } from './Shortcuts.tsx';
-import { SpeakerTile } from './SpeakerTile.tsx';
+import { SpeakerTile, UNMUTE_ALL } from './SpeakerTile.tsx';
 import { StageConsent } from './StageConsent.tsx';
+import { StageSelf } from './StageSelf.tsx';
 import { StatusBanner } from './StatusBanner.tsx';
+import { WaitingScreen } from './WaitingScreen.tsx';
 
 function bySpeaker(remotes: RemoteMedia[]): RemoteMedia[][] {
   const groups = new Map<string, RemoteMedia[]>();
@@ -23,17 +26,57 @@ function bySpeaker(remotes: RemoteMedia[]): RemoteMedia[][] {
   return [...groups.values()];
 }
 
-function toggleFullScreen(): void {
+/** Full screen is the picture (and the question over it), not the page. */
+function toggleFullScreen(screen: RefObject<HTMLElement | null>): void {
   if (document.fullscreenElement) void document.exitFullscreen();
-  else void document.documentElement.requestFullscreen().catch(() => {});
+  else
+    void (screen.current ?? document.documentElement)
+      .requestFullscreen()
+      .catch((err: unknown) => console.warn(`full screen refused: ${String(err)}`));
 }
 
 export function ClassroomView({ params }: { params: JoinParams }) {
   const { t, toggle, lang, errorText } = useI18n();
   const c = useClassroom();
-  const { state } = c;
   const { session } = useLiveSession();
+  const { state } = c;
   const askInput = useRef<HTMLTextAreaElement>(null);
+  const screen = useRef<HTMLDivElement>(null);
+  // Tiles whose sound the browser holds back until a gesture: one button for all.
+  const [soundBlocked, setSoundBlocked] = useState<ReadonlySet<string>>(new Set());
+  const onSoundBlocked = useCallback((id: string, blocked: boolean) => {
+    setSoundBlocked((prev) => {
+      if (prev.has(id) === blocked) return prev;
+      const next = new Set(prev);
+      if (blocked) next.add(id);
+      else next.delete(id);
+      return next;
+    });
+  }, []);
+  // On stage: the camera and microphone the class accepted to send, and its mute.
+  const [stageStream, setStageStream] = useState<MediaStream | null>(null);
+  const [micMuted, setMicMuted] = useState(false);
+  const onStage = state.stage?.status === 'live';
+  useEffect(() => {
+    if (!onStage) {
+      setStageStream(null);
+      setMicMuted(false);
+    }
+  }, [onStage]);
+  const toggleMic = useCallback(() => {
+    setMicMuted((was) => {
+      // A disabled track sends silence: the speaker stops hearing the class at once.
+      for (const track of stageStream?.getAudioTracks() ?? []) track.enabled = was;
+      return !was;
+    });
+  }, [stageStream]);
+  const respondStage = useCallback(
+    async (accept: boolean, preview: MediaStream | null) => {
+      await c.respondStage(accept, preview);
+      if (accept) setStageStream(preview);
+    },
+    [c.respondStage],
+  );
   const over = state.fatal?.code === 'EVENT_CLOSED' || state.eventStatus === 'ended';
   // The next day the link has expired and the socket says so, not that the event
   // is over; the server still lets the link read the class's questions of an
@@ -41,15 +84,16 @@ export function ClassroomView({ params }: { params: JoinParams }) {
   const expired = state.fatal?.code === 'TOKEN_EXPIRED';
   const own = useOwnQuestions(params.token, over || expired);
 
-  const actions = useRef(c);
-  actions.current = c;
+  const actions = useRef({ ...c, toggleMic, onStage });
+  actions.current = { ...c, toggleMic, onStage };
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       const target = e.target as HTMLElement | null;
       if (target && /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName)) return;
       if (e.ctrlKey || e.metaKey || e.altKey) return;
       const key = e.key.toLowerCase();
-      if (key === 'f') toggleFullScreen();
+      if (key === 'f') toggleFullScreen(screen);
+      else if (key === 'm' && actions.current.onStage) actions.current.toggleMic();
       else if (key === 'q') {
         e.preventDefault();
         askInput.current?.focus();
@@ -103,6 +147,7 @@ export function ClassroomView({ params }: { params: JoinParams }) {
   }
 
   const speakers = bySpeaker(state.remotes);
+  const answering = state.questions.find((q) => q.status === 'answering') ?? null;
   // The link to the server or the media is gone: what is on screen is the last frame.
   const transport = state.quality?.sample.transport;
   const lineLost =
@@ -111,7 +156,7 @@ export function ClassroomView({ params }: { params: JoinParams }) {
     transport === 'disconnected' ||
     transport === 'failed';
   return (
-    <div className="app">
+    <div className="app app--classroom">
       <header className="top">
         <div className="titles">
           <h1>{state.eventTitle || t('app.loading')}</h1>
@@ -126,6 +171,7 @@ export function ClassroomView({ params }: { params: JoinParams }) {
             {t(`event.status.${state.eventStatus}`)}
           </span>
         )}
+        <ConnectionPath media={session?.media ?? null} />
         <button
           type="button"
           onClick={toggle}
@@ -135,12 +181,19 @@ export function ClassroomView({ params }: { params: JoinParams }) {
         >
           {t('lang.switch')}
         </button>
-        <button type="button" onClick={toggleFullScreen} aria-keyshortcuts="F">
+        <button
+          type="button"
+          aria-pressed={state.audioOnly}
+          onClick={() => void c.setAudioOnly(!state.audioOnly).catch(() => {})}
+          aria-keyshortcuts="A"
+        >
+          {state.audioOnly ? t('net.video') : t('net.audioOnly')}
+        </button>
+        <button type="button" onClick={() => toggleFullScreen(screen)} aria-keyshortcuts="F">
           {t('screen.full')}
         </button>
       </header>
       <StatusBanner
-        <ConnectionPath media={session?.media ?? null} />
         status={state.status}
         quality={state.quality}
         onRetry={c.retryNow}
@@ -148,28 +201,52 @@ export function ClassroomView({ params }: { params: JoinParams }) {
       />
       <main className="layout">
         <section className="stage-area">
-          {speakers.length === 0 ? (
-            <div className="tile waiting">
-              <p>
-                {state.mediaError === 'unavailable'
-                  ? t('net.mediaUnavailable')
-                  : t('video.waiting')}
-              </p>
-            </div>
-          ) : (
-            // A panel's speakers side by side: the whole panel fits the big screen.
-            <div className={`speakers ${speakers.length > 1 ? 'speakers--panel' : ''}`}>
-              {speakers.map((group) => (
-                <SpeakerTile
-                  key={group[0]?.producer.producerId}
-                  media={group}
-                  audioOnly={state.audioOnly}
-                  frozen={lineLost}
-                />
-              ))}
-            </div>
-          )}
+          <div className="screen" ref={screen} data-testid="screen">
+            {speakers.length === 0 ? (
+              <WaitingScreen
+                event={state.event}
+                note={
+                  state.mediaError === 'unavailable'
+                    ? t('net.mediaUnavailable')
+                    : t('video.waiting')
+                }
+              />
+            ) : (
+              // A panel's speakers side by side, the one talking enlarged.
+              <div className={`speakers ${speakers.length > 1 ? 'speakers--panel' : ''}`}>
+                {speakers.map((group) => {
+                  const id = group[0]?.producer.producerId ?? '';
+                  return (
+                    <SpeakerTile
+                      key={id}
+                      media={group}
+                      audioOnly={state.audioOnly}
+                      frozen={lineLost}
+                      active={
+                        speakers.length > 1 &&
+                        group[0]?.producer.participantId === state.activeSpeaker
+                      }
+                      onSoundBlocked={(blocked) => onSoundBlocked(id, blocked)}
+                    />
+                  );
+                })}
+              </div>
+            )}
+            {answering && <AnsweringOverlay question={answering} />}
+          </div>
+        </section>
+        <aside className="side">
           <div className="controls">
+            {soundBlocked.size > 0 && (
+              <button
+                type="button"
+                className="big-button accept"
+                onClick={() => window.dispatchEvent(new Event(UNMUTE_ALL))}
+                data-testid="unmute-all"
+              >
+                {t('video.unmute')}
+              </button>
+            )}
             <button
               type="button"
               className={`big-button ${state.handRaised ? 'active' : ''}`}
@@ -180,38 +257,27 @@ export function ClassroomView({ params }: { params: JoinParams }) {
             >
               {state.handRaised ? t('hand.lower') : t('hand.raise')}
             </button>
-            <button
-              type="button"
-              className="big-button secondary"
-              aria-pressed={state.audioOnly}
-              onClick={() => void c.setAudioOnly(!state.audioOnly).catch(() => {})}
-              aria-keyshortcuts="A"
-            >
-              {state.audioOnly ? t('net.video') : t('net.audioOnly')}
-            </button>
           </div>
           {state.handRaised && <p className="note">{t('hand.raised')}</p>}
-          {state.stage?.status === 'live' && (
-            <p className="note live" data-testid="on-stage">
-              {t('stage.live')}{' '}
-              <button type="button" onClick={() => void c.leaveStage().catch(() => {})}>
-                {t('stage.leave')}
-              </button>
-            </p>
+          {onStage && (
+            <StageSelf
+              stream={stageStream}
+              muted={micMuted}
+              onToggleMute={toggleMic}
+              onLeave={() => void c.leaveStage().catch(() => {})}
+            />
           )}
-        </section>
-        <aside className="side">
-          <AskForm onAsk={c.ask} outbox={state.outbox} inputRef={askInput} />
           <QuestionList
             questions={state.questions}
             classroomId={state.self?.classroomId ?? null}
             upvoted={state.upvoted}
             onUpvote={(id) => void c.upvote(id).catch(() => {})}
           />
+          <AskForm onAsk={c.ask} outbox={state.outbox} inputRef={askInput} />
+          <Shortcuts onStage={onStage} />
         </aside>
       </main>
-      <Shortcuts />
-      {state.stage?.status === 'invited' && <StageConsent onRespond={c.respondStage} />}
+      {state.stage?.status === 'invited' && <StageConsent onRespond={respondStage} />}
     </div>
   );
 }

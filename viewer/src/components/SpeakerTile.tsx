@@ -2,19 +2,28 @@ import type { RemoteMedia } from '@amphi/sdk';
 import { useEffect, useRef, useState } from 'react';
 import { useI18n } from '../i18n.tsx';
 
+/** Dispatched on window by the page's one « Activer le son » button: every tile plays its sound. */
+export const UNMUTE_ALL = 'amphi:unmute-all';
+
 /**
  * One speaker: their camera (or screen) and voice in one element, sound on
  * when the browser allows. `frozen`: the line is lost, the picture shows its
- * last frame; said over it, large enough for the back of the room.
+ * last frame; said over it, large enough for the back of the room. `active`:
+ * the one talking in a panel (enlarged). `onSoundBlocked`: the browser holds
+ * the sound back until a gesture; the page offers one button for all tiles.
  */
 export function SpeakerTile({
   media,
   audioOnly,
   frozen = false,
+  active = false,
+  onSoundBlocked,
 }: {
   media: RemoteMedia[];
   audioOnly: boolean;
   frozen?: boolean;
+  active?: boolean;
+  onSoundBlocked?: (blocked: boolean) => void;
 }) {
   const { t } = useI18n();
   const ref = useRef<HTMLVideoElement>(null);
@@ -22,6 +31,12 @@ export function SpeakerTile({
   const name = media[0]?.producer.name ?? '';
   const [blocked, setBlocked] = useState(false);
   const trackIds = media.map((m) => m.track.id).join(',');
+  const reportBlocked = useRef(onSoundBlocked);
+  reportBlocked.current = onSoundBlocked;
+  useEffect(() => {
+    reportBlocked.current?.(blocked);
+  }, [blocked]);
+  useEffect(() => () => reportBlocked.current?.(false), []);
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: the tracks are what trackIds names
   useEffect(() => {
@@ -52,14 +67,20 @@ export function SpeakerTile({
     if (!blocked) return;
     window.addEventListener('pointerdown', unmute);
     window.addEventListener('keydown', unmute);
+    window.addEventListener(UNMUTE_ALL, unmute);
     return () => {
       window.removeEventListener('pointerdown', unmute);
       window.removeEventListener('keydown', unmute);
+      window.removeEventListener(UNMUTE_ALL, unmute);
     };
   }, [blocked]);
 
   return (
-    <div className="tile">
+    <div
+      className={`tile ${active ? 'tile--active' : ''}`}
+      data-testid="speaker-tile"
+      data-active={active}
+    >
       {/* biome-ignore lint/a11y/useMediaCaption: live speech, no captions track exists */}
       <video
         ref={ref}
@@ -79,11 +100,6 @@ export function SpeakerTile({
         <div className="tile-frozen" data-testid="frozen-overlay" aria-hidden="true">
           <p>{t('video.frozen')}</p>
         </div>
-      )}
-      {blocked && (
-        <button type="button" className="big-button unmute" onClick={unmute}>
-          {t('video.unmute')}
-        </button>
       )}
     </div>
   );
