@@ -118,9 +118,24 @@ async function schoolBrowser(s: SchoolNetwork): Promise<Browser> {
  */
 async function openLink(browser: Browser, token: string): Promise<{ page: Page; ms: number }> {
   const page = await browser.context.newPage();
+  await page.addInitScript(`(() => {
+    const log = (window.__reachLog = []);
+    const t0 = performance.now();
+    let amphi;
+    Object.defineProperty(window, '__amphi', {
+      configurable: true,
+      get: () => amphi,
+      set: (v) => {
+        amphi = v;
+        v?.media?.on('reach', (r) => log.push([Math.round(performance.now() - t0), r.rung, r.status, r.path]));
+        v?.media?.on('quality', (q) => log.push([Math.round(performance.now() - t0), 'q', q.quality, q.sample.transport]));
+      },
+    });
+  })()`);
   page.on('console', (m) => {
     if (m.type() === 'error') console.log(`[viewer] ${m.text().replace(/token=[^&'\s]+/g, '…')}`);
   });
+  page.on('pageerror', (err) => console.log(`[viewer page error] ${err.message}`));
   const url = `${(plane as ControlPlane).url}/viewer/?event=${ev.eventId}&token=${encodeURIComponent(token)}`;
   await page.goto(url);
   const ms = (await page
@@ -136,16 +151,34 @@ async function openLink(browser: Browser, token: string): Promise<{ page: Page; 
   })`)
     .catch(async (err: unknown) => {
       const client = await page
-        .evaluate(`window.__amphi?.media?.recvTransport?.getStats().then((r) => JSON.stringify({
-          reach: window.__amphi.media.reach,
-          pairs: [...r.values()].filter((s) => s.type === 'candidate-pair' || s.type.endsWith('candidate')),
-        }))`)
+        .evaluate(`(async () => JSON.stringify({
+          link: window.__amphi?.session?.snapshot.link,
+          media: window.__amphi?.session?.snapshot.media,
+          producers: window.__amphi?.session?.snapshot.view?.producers,
+          reachLog: window.__reachLog,
+          screen: document.body.innerText.slice(0, 400),
+          pairs: window.__amphi?.media?.recvTransport
+            ? [...(await window.__amphi.media.recvTransport.getStats()).values()].filter(
+                (s) => s.type === 'candidate-pair',
+              )
+            : null,
+        }))()`)
         .catch((e: unknown) => String(e));
       throw new Error(
         `${(err as Error).message}\nclient: ${client}\ncoturn: ${(await turn?.log())?.slice(-3000)}`,
       );
     })) as number;
   return { page, ms };
+}
+
+/** `expectDecoding`, saying on failure what the class's media client went through. */
+async function decoding(page: Page): Promise<string> {
+  try {
+    return await expectDecoding(page);
+  } catch (err) {
+    const log = await page.evaluate('JSON.stringify(window.__reachLog)').catch(String);
+    throw new Error(`${(err as Error).message}\nreach and quality: ${log}`);
+  }
 }
 
 async function pathShown(page: Page): Promise<{ path: string | null; text: string }> {
@@ -255,7 +288,7 @@ describe('a classroom behind its school’s firewall', () => {
       );
       expect(shown.path).toBe(sc.path);
       expect(shown.text).toBe(sc.label);
-      console.log(`${sc.name}: ${await expectDecoding(page)}`);
+      console.log(`${sc.name}: ${await decoding(page)}`);
       await expect
         .poll(() => pathSeenByModerator(classroomId), { timeout: 10_000 })
         .toEqual([sc.path]);
@@ -306,7 +339,7 @@ describe('a classroom behind its school’s firewall', () => {
     expect(((await label.textContent()) ?? '').trim()).toBe('Connexion via relais');
     await screenshot(page, 'reach-cut-to-relay');
     console.log(
-      `udp school closes its firewall: the class decodes again through the relay ${figures.udp_cut_to_relay_ms} ms later; ${await expectDecoding(page)}`,
+      `udp school closes its firewall: the class decodes again through the relay ${figures.udp_cut_to_relay_ms} ms later; ${await decoding(page)}`,
     );
     await expect
       .poll(() => pathSeenByModerator(ev.classroomIds[0] as string), { timeout: 10_000 })
