@@ -102,6 +102,8 @@ async function pool<T>(items: T[], concurrency: number, fn: (item: T, i: number)
 }
 
 type Reply = { ok: boolean; result?: unknown; error?: unknown };
+/** Past this a request counts as failed: the storm mode must end even when the server stalls. */
+const REQUEST_TIMEOUT_MS = 90_000;
 
 class Socket {
   readonly ws: WebSocket;
@@ -115,6 +117,12 @@ class Socket {
       const msg = JSON.parse(raw.toString());
       if (msg.event) this.onEvent(msg.event, msg.data);
       else this.#pending.get(msg.id)?.(msg);
+    });
+    // A socket the server cut (too slow, silent) answers nothing more: its requests fail.
+    ws.on('close', (code) => {
+      for (const answer of [...this.#pending.values()]) {
+        answer({ ok: false, error: { code: `CLOSED_${code}` } });
+      }
     });
   }
 
@@ -135,14 +143,21 @@ class Socket {
     });
   }
 
+  /** The answer, or a failure after REQUEST_TIMEOUT_MS or when the socket closes. */
   request(type: string, data: unknown): Promise<Reply> {
     const id = this.#next++;
     return new Promise((resolve) => {
+      const timer = setTimeout(
+        () => this.#pending.get(id)?.({ ok: false, error: { code: 'NO_ANSWER' } }),
+        REQUEST_TIMEOUT_MS,
+      );
       this.#pending.set(id, (msg) => {
+        clearTimeout(timer);
         this.#pending.delete(id);
         resolve(msg);
       });
-      this.ws.send(JSON.stringify({ id, type, data }));
+      if (this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify({ id, type, data }));
+      else this.#pending.get(id)?.({ ok: false, error: { code: 'CLOSED' } });
     });
   }
 }
@@ -528,6 +543,7 @@ async function upvoteStorm(env: Env): Promise<Outcome> {
   const convergedAt = Math.max(...changedAt);
   const convergeMs = behind > 0 ? Number.NaN : Math.max(0, convergedAt - lastSentAt);
   const stored = await storedQuestions(env.pgUrl, questions.acked);
+  const cut = classrooms.filter((s) => s.ws.readyState !== WebSocket.OPEN).length;
   for (const s of classrooms) s.ws.close();
   moderator.ws.close();
 
@@ -537,6 +553,7 @@ async function upvoteStorm(env: Env): Promise<Outcome> {
     `upvotes: sent=${CLIENTS - 1} acked_ok=${upvoted} failures=${JSON.stringify(upvoteFailures)} stored_rows=${row.rows} upvotes_column=${row.upvotes}`,
   );
   log(`upvote ack ms: p50=${ack.p50} p95=${ack.p95} p99=${ack.p99} max=${ack.max}`);
+  if (cut > 0) log(`${cut} classroom sockets were closed by the server during the storm`);
   log(
     `convergence: ${behind} classrooms behind; last one saw ${final} ${convergeMs.toFixed(0)} ms after the last vote was sent (last ack +${(lastAckAt - lastSentAt).toFixed(0)} ms)`,
   );
@@ -562,6 +579,7 @@ async function upvoteStorm(env: Env): Promise<Outcome> {
         ackMs: ack,
       },
       convergence: { final, classroomsBehind: behind, ms: Number(convergeMs.toFixed(0)) },
+      socketsClosedByServer: cut,
       questions: {
         submitted:
           questions.acked.length + Object.values(questions.failures).reduce((a, b) => a + b, 0),
