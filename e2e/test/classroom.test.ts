@@ -15,7 +15,7 @@ let moderator: TestClient;
 const studios: Page[] = [];
 
 beforeAll(async () => {
-  session = await LiveSession.start({ classrooms: 1, speakers: 2, status: 'scheduled' });
+  session = await LiveSession.start({ classrooms: 2, speakers: 2, status: 'scheduled' });
   ev = session.ev;
   moderator = await TestClient.connect(session.plane.url, ev.eventId, ev.tokens.moderator);
   classroom = await session.open('viewer', ev.tokens.classrooms[0] as string);
@@ -267,6 +267,14 @@ describe('the classroom screen in Chromium', () => {
     expect(other).toHaveLength(1);
     expect(active[0]?.area).toBeGreaterThan(3 * (other[0]?.area ?? 0));
     await screenshot(classroom, 'classroom-panel');
+
+    // A class that opens its link now, after the speaker was named, is told too.
+    const late = await session.open('viewer', ev.tokens.classrooms[1] as string);
+    await late.setViewportSize({ width: 1920, height: 1080 });
+    await late.waitForSelector('[data-testid="speaker-tile"][data-active="true"]', {
+      timeout: 15_000,
+    });
+    await late.close();
   });
 
   it('on stage: the class sees itself, mirrored, and mutes its microphone with M', async () => {

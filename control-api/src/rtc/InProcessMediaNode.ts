@@ -357,6 +357,7 @@ export class InProcessMediaNode extends EventEmitter<MediaNodeEvents> implements
       directions: new Map(),
     };
     media.participants.set(who.participantId, participant);
+    this.emit('participantjoined', who);
     participant.session.catch(() => {
       if (media.participants.get(who.participantId) === participant) {
         media.participants.delete(who.participantId);

@@ -56,6 +56,8 @@ export type MediaNodeEvents = {
    * participant id, the one on its producers. Published by `announceActiveSpeaker`.
    */
   activespeaker: [{ eventId: string; participantId: string }];
+  /** A participant joined the event's media (its first transport): a late class learns who talks. */
+  participantjoined: [MediaParticipant];
 };
 
 /**

@@ -28,7 +28,15 @@ function setUp() {
     media.emit('activespeaker', { eventId: EVENT, participantId });
   const said = () =>
     published.flatMap((m) => (m.kind === 'speaker.active' ? [m.participantId] : []));
-  return { talks, said, stop };
+  const classJoins = (n: number) =>
+    media.emit('participantjoined', {
+      eventId: EVENT,
+      participantId: `p-class-${n}`,
+      role: 'classroom',
+      classroomId: null,
+      name: `class ${n}`,
+    });
+  return { talks, said, stop, classJoins };
 }
 
 describe('announceActiveSpeaker', () => {
@@ -62,5 +70,20 @@ describe('announceActiveSpeaker', () => {
     talks('p-karim');
     await vi.advanceTimersByTimeAsync(3000);
     expect(said()).toEqual(['p-karim', 'p-ines']);
+  });
+
+  it('says the current speaker again when classes join (once for a burst), nothing before anyone spoke', async () => {
+    const { talks, said, stop, classJoins } = setUp();
+    classJoins(1);
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(said()).toEqual([]);
+    talks('p-karim');
+    await vi.advanceTimersByTimeAsync(1600);
+    expect(said()).toEqual(['p-karim']);
+    // Thirty classes open the link within half a second: one repeat, for all of them.
+    for (let n = 0; n < 30; n++) classJoins(n);
+    await vi.advanceTimersByTimeAsync(1100);
+    expect(said()).toEqual(['p-karim', 'p-karim']);
+    stop();
   });
 });

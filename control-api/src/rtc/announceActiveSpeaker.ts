@@ -1,6 +1,6 @@
 import type { Bus } from '../bus/Bus.ts';
 import type { Logger } from '../logger.ts';
-import type { MediaNode, MediaNodeEvents } from './MediaNode.ts';
+import type { MediaNode, MediaNodeEvents, MediaParticipant } from './MediaNode.ts';
 
 type Active = MediaNodeEvents['activespeaker'][0];
 
@@ -10,10 +10,16 @@ type Active = MediaNodeEvents['activespeaker'][0];
  */
 export const ACTIVE_SPEAKER_HOLD_MS = 1500;
 
+/** How often a joining class may cause the current speaker to be said again. */
+export const ACTIVE_SPEAKER_REPEAT_MS = 1000;
+
 /**
  * The one publisher of who is talking: what the media node's active-speaker
  * observer reports goes on the bus (`speaker.active`) once it has held for
- * `holdMs`, and every instance's rooms push it to everyone in the event.
+ * `holdMs`, and every instance's rooms push it to everyone in the event. The
+ * observer reports changes only: when a participant joins the event's media,
+ * the current speaker is said again (at most once per
+ * `ACTIVE_SPEAKER_REPEAT_MS`; those who knew keep the same view).
  * Returns the unsubscribe.
  */
 export function announceActiveSpeaker(
@@ -23,7 +29,10 @@ export function announceActiveSpeaker(
   holdMs = ACTIVE_SPEAKER_HOLD_MS,
 ): () => void {
   /** Per event: the participant published last, and the timer of the one holding. */
-  const events = new Map<string, { published: string | null; timer?: NodeJS.Timeout }>();
+  const events = new Map<
+    string,
+    { published: string | null; timer?: NodeJS.Timeout; again?: NodeJS.Timeout }
+  >();
   const publish = (eventId: string, participantId: string) => {
     try {
       bus
@@ -48,10 +57,24 @@ export function announceActiveSpeaker(
     }, holdMs);
     s.timer.unref();
   };
+  const joined = ({ eventId }: MediaParticipant) => {
+    const s = events.get(eventId);
+    if (!s?.published || s.again) return;
+    s.again = setTimeout(() => {
+      s.again = undefined;
+      if (s.published) publish(eventId, s.published);
+    }, ACTIVE_SPEAKER_REPEAT_MS);
+    s.again.unref();
+  };
   media.on('activespeaker', active);
+  media.on('participantjoined', joined);
   return () => {
     media.off('activespeaker', active);
-    for (const s of events.values()) clearTimeout(s.timer);
+    media.off('participantjoined', joined);
+    for (const s of events.values()) {
+      clearTimeout(s.timer);
+      clearTimeout(s.again);
+    }
     events.clear();
   };
 }
