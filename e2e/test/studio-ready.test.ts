@@ -91,8 +91,15 @@ describe('the speaker’s ready check and the camera that cannot be encoded', ()
       timeout: 20_000,
     });
     expect(await speaker.textContent('[data-testid="program-on-air"]')).toBe('À l’antenne');
+    expect(await speaker.textContent('[data-testid="classrooms-watching"]')).toBe(
+      '0 classe regarde',
+    );
     classroom = await session.open('viewer', session.ev.tokens.classrooms[0] as string);
     console.log(`classroom: ${await expectDecoding(classroom)}`);
+    // The speaker sees the class arrive.
+    await expect
+      .poll(() => speaker.textContent('[data-testid="classrooms-watching"]'))
+      .toBe('1 classe regarde');
     // What classrooms receive, from the sender's stats.
     await speaker.waitForSelector('[data-testid="classes-receive"][data-receiving="true"]', {
       timeout: 10_000,

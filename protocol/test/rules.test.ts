@@ -382,10 +382,13 @@ describe('what each role sees of the live state', () => {
     expect([mod, speaker, c1, c2].map((s) => s?.hands.length)).toEqual([2, 0, 1, 1]);
     expect([mod, speaker, c1, c2].map((s) => s?.presence !== null)).toEqual([
       true,
-      false,
+      true,
       false,
       false,
     ]);
+    // A speaker sees how many classes watch, not who: names are the moderators'.
+    expect(speaker?.presence?.participants).toEqual([]);
+    expect(speaker?.presence?.counts).toEqual(mod?.presence?.counts);
     // Privacy: the class on stage is seen by the speaker and the moderator, not by classes.
     expect([mod, speaker, c1, c2].map((s) => s?.producers.map((p) => p.role))).toEqual([
       ['speaker', 'classroom'],

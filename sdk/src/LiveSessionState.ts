@@ -2,13 +2,14 @@ import {
   applyPresenceChange,
   applyUpvotes,
   canSeeHand,
-  canSeePresence,
   canSeeProducer,
   canSeeQuestion,
   type EventData,
   EventStatus,
   type JoinResult,
   type LiveState,
+  presenceChangeFor,
+  presenceFor,
   type Question,
   type RaisedHand,
   type Self,
@@ -93,12 +94,11 @@ export function reduceLive(view: LiveView, message: ServerEvent): LiveView {
     case 'questions.upvoted':
       return { ...view, questions: applyUpvotes(view.questions, message.data.upvotes) };
     case 'presence.updated':
-      return { ...view, presence: canSeePresence(viewer) ? message.data : null };
-    case 'presence.changed':
-      return {
-        ...view,
-        presence: canSeePresence(viewer) ? applyPresenceChange(view.presence, message.data) : null,
-      };
+      return { ...view, presence: presenceFor(viewer, message.data) };
+    case 'presence.changed': {
+      const change = presenceChangeFor(viewer, message.data);
+      return { ...view, presence: change ? applyPresenceChange(view.presence, change) : null };
+    }
     case 'event.updated': {
       // The status, and whatever else the push says of the event (its start and end times).
       const { eventId, status: pushed, ...rest } = message.data;

@@ -201,7 +201,7 @@ describe('per-role view', () => {
     expect(ownHandRaised(a)).toBe(true);
     expect(run(self('classroom', CLASS_B)).stage).toEqual(stage);
     const speaker = run(self('speaker'));
-    expect([speaker.hands, speaker.stage, speaker.presence]).toEqual([[], stage, null]);
+    expect([speaker.hands, speaker.stage, speaker.presence?.participants]).toEqual([[], stage, []]);
     const moderator = run(self('moderator'));
     expect(handsInOrder(moderator.hands)).toHaveLength(2);
     expect(moderator.presence).toEqual(presence);

@@ -1,3 +1,4 @@
+import type { BackstageMessage } from '../backstage.ts';
 import {
   type EventStatus,
   PUBLIC_QUESTION_STATUSES,
@@ -7,7 +8,6 @@ import {
 import type { LiveState, Presence, PresenceChange, RaisedHand, Stage } from '../live.ts';
 import type { ProducerInfo } from '../media.ts';
 import type { Question } from '../questions.ts';
-import type { BackstageMessage } from '../backstage.ts';
 import type { ServerEvent } from '../signaling.ts';
 import { canUseBackstage } from './backstage.ts';
 import { mayConsume } from './media.ts';
@@ -58,9 +58,24 @@ export function stageFor(viewer: Viewer, stage: Stage | null): Stage | null {
   return stage?.classroomId === viewer.classroomId ? stage : null;
 }
 
-/** Who is connected, by name: moderators only. */
+/**
+ * Who hears of presence: moderators and speakers (a speaker sees how many
+ * classes watch); never a classroom.
+ */
 export function canSeePresence(viewer: Viewer): boolean {
-  return viewer.role === 'moderator';
+  return viewer.role !== 'classroom';
+}
+
+/** Who is connected by name, and how each connects: moderators only; speakers get the counts. */
+export function presenceFor(viewer: Viewer, presence: Presence | null): Presence | null {
+  if (!presence || !canSeePresence(viewer)) return null;
+  return viewer.role === 'moderator' ? presence : { ...presence, participants: [] };
+}
+
+/** A presence change as `presenceFor` lets this viewer see it. */
+export function presenceChangeFor(viewer: Viewer, change: PresenceChange): PresenceChange | null {
+  if (!canSeePresence(viewer)) return null;
+  return viewer.role === 'moderator' ? change : { ...change, participants: [], left: [] };
 }
 
 /** A producer is announced to those who may receive it. */
@@ -75,7 +90,7 @@ export function viewOfState(viewer: Viewer, state: LiveState): LiveState {
     questions: state.questions.filter((q) => canSeeQuestion(viewer, q)),
     stage: stageFor(viewer, state.stage),
     hands: state.hands.filter((h) => canSeeHand(viewer, h.classroomId)),
-    presence: canSeePresence(viewer) ? state.presence : null,
+    presence: presenceFor(viewer, state.presence),
     producers: state.producers.filter((p) => canSeeProducer(viewer, p)),
   };
 }
@@ -149,10 +164,14 @@ export function viewOfChange(viewer: Viewer, change: LiveChange): ServerEvent | 
         .map((q) => ({ questionId: q.id, upvotes: q.upvotes }));
       return upvotes.length > 0 ? { event: 'questions.upvoted', data: { upvotes } } : null;
     }
-    case 'presence.updated':
-      return canSeePresence(viewer) ? { event: 'presence.updated', data: change.presence } : null;
-    case 'presence.changed':
-      return canSeePresence(viewer) ? { event: 'presence.changed', data: change.change } : null;
+    case 'presence.updated': {
+      const presence = presenceFor(viewer, change.presence);
+      return presence ? { event: 'presence.updated', data: presence } : null;
+    }
+    case 'presence.changed': {
+      const seen = presenceChangeFor(viewer, change.change);
+      return seen ? { event: 'presence.changed', data: seen } : null;
+    }
     case 'event.updated':
       return {
         event: 'event.updated',

@@ -1,8 +1,8 @@
 import {
-  canSeePresence,
   type LiveState,
   type Presence,
   type ProducerInfo,
+  presenceFor,
   viewOfState,
 } from '@amphi/protocol';
 import { AppError } from '../../errors.ts';
@@ -47,7 +47,7 @@ async function liveState(ctx: HandlerContext): Promise<LiveState> {
     questions,
     stage,
     hands,
-    presence: canSeePresence(self) ? ctx.room.presence() : null,
+    presence: presenceFor(self, ctx.room.presence()),
     producers: open,
   });
 }

@@ -240,6 +240,11 @@ export function SpeakerView({ session }: { session: StudioSession }) {
               ? t('speaker.starting')
               : t('speaker.offAir')}
         </span>
+        {state.presence && (
+          <span className="watching" data-testid="classrooms-watching" role="status">
+            {t('speaker.watching', { count: state.presence.counts.classroom })}
+          </span>
+        )}
         <SessionTimer event={state.event} ping={() => request('ping', {})} />
       </Header>
       <main id="main" className="speaker-grid">
