@@ -28,3 +28,37 @@ export function keepProgram(
     (current && sources.some((s) => s.id === current) ? current : null)
   );
 }
+
+/** How long the program may send nothing, after a switch, before the studio acts. */
+export const STALL_MS = 2000;
+
+export type ProgramVerdict =
+  | { kind: 'sending' }
+  | { kind: 'wait' }
+  /** The source sends nothing: put back the last one that did. */
+  | { kind: 'revert'; to: string }
+  /** Nothing to go back to: tell the speaker. */
+  | { kind: 'stalled' };
+
+/**
+ * What the studio does with the program, from the sender's stats on the air:
+ * frames going out; or nothing for `STALL_MS` since the last frame and since
+ * the last switch, and then back to the last source that sent (if it is still
+ * there), else a warning.
+ */
+export function judgeProgram(p: {
+  framesLastSecond: number;
+  stalledMs: number;
+  sinceSwitchMs: number;
+  programId: string;
+  lastGood: string | null;
+  sources: readonly VideoSource[];
+}): ProgramVerdict {
+  if (p.framesLastSecond > 0) return { kind: 'sending' };
+  if (p.stalledMs < STALL_MS || p.sinceSwitchMs < STALL_MS) return { kind: 'wait' };
+  const back = p.lastGood;
+  if (back && back !== p.programId && p.sources.some((s) => s.id === back)) {
+    return { kind: 'revert', to: back };
+  }
+  return { kind: 'stalled' };
+}

@@ -9,7 +9,7 @@ import { useI18n } from '../i18n.tsx';
  * classrooms never see it. Newest first.
  */
 export function BackstageBox() {
-  const { t, errorText } = useI18n();
+  const { t, errorText, lang } = useI18n();
   const { messages, send } = useBackstage();
   const [text, setText] = useState('');
   const [error, setError] = useState<string | null>(null);
@@ -66,7 +66,7 @@ export function BackstageBox() {
             >
               <span className="backstage__meta">
                 <time dateTime={m.sentAt}>
-                  {new Date(m.sentAt).toLocaleTimeString([], {
+                  {new Date(m.sentAt).toLocaleTimeString(lang === 'fr' ? 'fr-FR' : 'en-GB', {
                     hour: '2-digit',
                     minute: '2-digit',
                   })}

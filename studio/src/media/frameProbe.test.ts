@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { keepProgram, type VideoSource } from '../program.ts';
+import { judgeProgram, keepProgram, STALL_MS, type VideoSource } from '../program.ts';
 import { readOutboundVideo } from './frameProbe.ts';
 
 describe('what classrooms receive, from the sender’s stats', () => {
@@ -60,5 +60,31 @@ describe('the program never falls back to an unusable source', () => {
     expect(keepProgram(sources, null, bad)).toBe('cam:colour');
     expect(keepProgram(sources, 'cam:depth', bad)).toBe('cam:colour');
     expect(keepProgram(sources, 'cam:depth')).toBe('cam:depth');
+  });
+});
+
+describe('on the air, a program that sends nothing is taken back', () => {
+  const sources: VideoSource[] = [
+    { id: 'cam:a', kind: 'camera', label: 'Caméra 1' },
+    { id: 'cam:frozen', kind: 'camera', label: 'Caméra 2' },
+  ];
+  const base = {
+    framesLastSecond: 0,
+    stalledMs: STALL_MS,
+    sinceSwitchMs: STALL_MS,
+    programId: 'cam:frozen',
+    lastGood: 'cam:a',
+    sources,
+  };
+  it('goes back to the last source that sent, once nothing went out for 2 s after the switch', () => {
+    expect(judgeProgram(base)).toEqual({ kind: 'revert', to: 'cam:a' });
+    expect(judgeProgram({ ...base, sinceSwitchMs: 500 })).toEqual({ kind: 'wait' });
+    expect(judgeProgram({ ...base, stalledMs: 1000 })).toEqual({ kind: 'wait' });
+    expect(judgeProgram({ ...base, framesLastSecond: 25 })).toEqual({ kind: 'sending' });
+  });
+  it('warns when there is nothing to go back to', () => {
+    expect(judgeProgram({ ...base, lastGood: null })).toEqual({ kind: 'stalled' });
+    expect(judgeProgram({ ...base, lastGood: 'cam:frozen' })).toEqual({ kind: 'stalled' });
+    expect(judgeProgram({ ...base, lastGood: 'cam:unplugged' })).toEqual({ kind: 'stalled' });
   });
 });

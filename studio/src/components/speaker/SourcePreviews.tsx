@@ -79,15 +79,17 @@ export function SourcePreviews({
                 />
                 <span className="preview__caption">
                   {key && <kbd>{key}</kbd>} {s.label}
-                  <span className={`tag ${onAir ? 'tag--live' : ''}`}>
-                    {onAir
-                      ? t('speaker.onProgram')
-                      : chosen
-                        ? t('speaker.selected')
-                        : check === 'testing'
-                          ? t('speaker.testing')
-                          : t('speaker.standby')}
-                  </span>
+                  {check !== 'unusable' && (
+                    <span className={`tag ${onAir ? 'tag--live' : ''}`}>
+                      {onAir
+                        ? t('speaker.onProgram')
+                        : chosen
+                          ? t('speaker.selected')
+                          : check === 'testing'
+                            ? t('speaker.testing')
+                            : t('speaker.standby')}
+                    </span>
+                  )}
                 </span>
                 {check === 'unusable' && (
                   <span className="preview__unusable" data-testid={`camera-unusable-${i + 1}`}>

@@ -3,7 +3,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { useI18n } from '../../i18n.tsx';
 import { useLocalMedia } from '../../media/useLocalMedia.ts';
 import { useOutbound, useSourceChecks } from '../../media/useMediaChecks.ts';
-import { keepProgram, sourceAt } from '../../program.ts';
+import { judgeProgram, keepProgram, sourceAt } from '../../program.ts';
 import { speakerTurn } from '../../questions.ts';
 import type { PublishedTrack, StudioSession } from '../../session/types.ts';
 import { keyLike, speakerAction } from '../../shortcuts.ts';
@@ -109,19 +109,23 @@ export function SpeakerView({ session }: { session: StudioSession }) {
   }, [programId]);
   useEffect(() => {
     if (!outbound || !programId) return;
-    if (outbound.frames > 0) {
+    const verdict = judgeProgram({
+      framesLastSecond: outbound.frames,
+      stalledMs: outbound.stalledMs,
+      sinceSwitchMs: Date.now() - switchedAt.current,
+      programId,
+      lastGood: lastGood.current,
+      sources: media.sources,
+    });
+    if (verdict.kind === 'sending') {
       lastGood.current = programId;
-      return;
-    }
-    if (outbound.stalledMs < 2000 || Date.now() - switchedAt.current < 2000) return;
-    const previous = lastGood.current;
-    if (previous && previous !== programId && media.sources.some((s) => s.id === previous)) {
+    } else if (verdict.kind === 'revert') {
       setFailed((f) => new Set(f).add(programId));
       setWarning(
-        t('speaker.sourceReverted', { label: labelOf(programId), previous: labelOf(previous) }),
+        t('speaker.sourceReverted', { label: labelOf(programId), previous: labelOf(verdict.to) }),
       );
-      setProgramId(previous);
-    } else {
+      setProgramId(verdict.to);
+    } else if (verdict.kind === 'stalled') {
       setWarning(t('speaker.sourceStalled', { label: labelOf(programId) }));
     }
   }, [outbound, programId, media.sources, labelOf, t]);
