@@ -220,6 +220,7 @@ async function expectConsoleShowsPaths(): Promise<void> {
     expect(shown[ev.classroomIds[i] as string]).toBe(words);
   }
   console.log(`the console shows: ${Object.values(shown).join(', ')}`);
+  await page.locator('section.classrooms').scrollIntoViewIfNeeded();
   await screenshot(page, 'reach-console');
 }
 
