@@ -156,9 +156,10 @@ export type IceServer = z.infer<typeof IceServer>;
 
 /**
  * How a participant's media reaches the media server: straight to the worker
- * over UDP or TCP (ICE-TCP), or through the TURN relay (over UDP, TCP or TLS).
+ * over UDP or TCP (ICE-TCP), or through the TURN relay (over UDP, TCP or TLS);
+ * or, when no WebRTC gets through, the LL-HLS fallback (`hls`: seconds late, no stage).
  */
-export const MediaPath = z.enum(['udp', 'tcp', 'turn-udp', 'turn-tcp', 'turn-tls']);
+export const MediaPath = z.enum(['udp', 'tcp', 'turn-udp', 'turn-tcp', 'turn-tls', 'hls']);
 export type MediaPath = z.infer<typeof MediaPath>;
 
 /** What a client needs to build its side of a WebRTC transport. */

@@ -230,6 +230,7 @@ const fr = {
   'mod.path.turn-udp': 'Relais (UDP)',
   'mod.path.turn-tcp': 'Relais (TCP)',
   'mod.path.turn-tls': 'Relais (TLS)',
+  'mod.path.hls': 'Secours HLS (différé, pas de scène)',
   'mod.path.unknown': 'inconnu',
   'mod.undo.approve': 'approbation de la question de {name}',
   'mod.undo.reject': 'rejet de la question de {name}',
@@ -512,6 +513,7 @@ const en: Table = {
   'mod.path.turn-udp': 'Relay (UDP)',
   'mod.path.turn-tcp': 'Relay (TCP)',
   'mod.path.turn-tls': 'Relay (TLS)',
+  'mod.path.hls': 'HLS fallback (delayed, no stage)',
   'mod.path.unknown': 'unknown',
 };
 

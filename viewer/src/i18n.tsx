@@ -33,6 +33,7 @@ const fr = {
   'reach.udp': 'Connexion directe',
   'reach.tcp': 'Connexion directe (TCP)',
   'reach.relay': 'Connexion via relais',
+  'reach.hls': 'Mode secours : image en léger différé',
   'video.label': 'Vidéo : {name}',
   'video.labelUnnamed': 'Vidéo de l’intervenant ou de l’intervenante',
   'video.unmute': 'Activer le son',
@@ -80,6 +81,8 @@ const fr = {
   'hand.raise': 'Lever la main',
   'hand.lower': 'Baisser la main',
   'hand.raised': 'Main levée : la modération peut vous inviter sur scène.',
+  'hand.hls':
+    'En mode secours, la classe ne peut pas monter sur scène : son image arrive en différé. Posez vos questions par écrit.',
 
   'stage.invited': 'La modération invite votre classe sur scène',
   'stage.explain':
@@ -161,6 +164,7 @@ const en: Record<MessageKey, string> = {
   'reach.udp': 'Direct connection',
   'reach.tcp': 'Direct connection (TCP)',
   'reach.relay': 'Connection via relay',
+  'reach.hls': 'Fallback mode: picture slightly delayed',
 
   'event.status.scheduled': 'Starting soon',
   'event.status.live': 'Live',
@@ -201,6 +205,8 @@ const en: Record<MessageKey, string> = {
   'hand.raise': 'Raise hand',
   'hand.lower': 'Lower hand',
   'hand.raised': 'Hand raised: the moderator may invite you on stage.',
+  'hand.hls':
+    'In fallback mode the class cannot go on stage: its picture arrives late. Ask your questions in writing.',
 
   'stage.invited': 'The moderator invites your class on stage',
   'stage.explain':

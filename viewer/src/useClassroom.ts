@@ -16,10 +16,11 @@ import {
   type StatusInfo,
 } from '@amphi/sdk';
 import { useCallback, useEffect, useMemo } from 'react';
+import { forcedHls } from './useHlsFallback.ts';
 
-/** The classroom's session: it receives the speakers only. */
+/** The classroom's session: it receives the speakers only (over LL-HLS alone with `?path=hls`). */
 export const CLASSROOM_SESSION: SessionOptions = {
-  media: { consume: (p) => p.role === 'speaker' },
+  media: forcedHls() ? false : { consume: (p) => p.role === 'speaker' },
 };
 
 export interface ClassroomState {

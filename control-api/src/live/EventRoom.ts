@@ -195,6 +195,11 @@ export class EventRoom extends EventEmitter<EventRoomEvents> {
     this.#participantChanged(participantId);
   }
 
+  /** The media path a member of this instance last reported (`hls`: the fallback, no stage). */
+  pathOf(participantId: string): MediaPath | undefined {
+    return this.#path.get(participantId);
+  }
+
   /** Who is connected to the event across every instance. */
   presence(): Presence {
     this.#expireRemote();

@@ -202,6 +202,9 @@ export class HlsEgress extends EventEmitter<HlsEgressEvents> {
       'error',
       '-fflags',
       'nobuffer',
+      // Probing holds the first media back (and the first picture with it).
+      '-analyzeduration',
+      '1000000',
       '-protocol_whitelist',
       'pipe,udp,rtp',
       '-f',

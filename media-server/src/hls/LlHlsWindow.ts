@@ -5,8 +5,8 @@ export type LlHlsPart = { bytes: Buffer; durationSeconds: number; independent: b
 type Segment = {
   msn: number;
   parts: LlHlsPart[];
-  /** Wall-clock time of its first frame (ms since epoch): EXT-X-PROGRAM-DATE-TIME. */
-  programDateTime: number;
+  /** Media time of its first frame (s): its EXT-X-PROGRAM-DATE-TIME with the clock anchor. */
+  mediaStart: number;
   complete: boolean;
 };
 
@@ -29,8 +29,12 @@ export class LlHlsWindow {
   readonly #options: LlHlsWindowOptions;
   readonly #segments: Segment[] = [];
   readonly #waiters = new Set<() => void>();
-  /** Wall-clock ms at media time 0, fixed by the first fragment. */
-  #clockAnchor: number | undefined;
+  /**
+   * Wall-clock ms at media time 0: the earliest any fragment says. FFmpeg holds
+   * the first seconds while it probes the streams, then writes them at once:
+   * those fragments come late, the ones after on time.
+   */
+  #clockAnchor = Number.POSITIVE_INFINITY;
   #closed = false;
 
   constructor(options: LlHlsWindowOptions) {
@@ -61,11 +65,11 @@ export class LlHlsWindow {
   /** `receivedAt`: when the fragment's last byte arrived (the media is that old at most). */
   add(fragment: Fmp4Fragment, receivedAt = Date.now()): void {
     if (this.#closed) return;
-    if (this.#clockAnchor === undefined) {
-      // The fragment was complete when its last frame arrived: its first frame
-      // was current one fragment duration earlier.
-      this.#clockAnchor = receivedAt - (fragment.startSeconds + fragment.durationSeconds) * 1000;
-    }
+    // Its last frame was current at the latest when the fragment arrived.
+    this.#clockAnchor = Math.min(
+      this.#clockAnchor,
+      receivedAt - (fragment.startSeconds + fragment.durationSeconds) * 1000,
+    );
     const part: LlHlsPart = {
       bytes: fragment.bytes,
       durationSeconds: fragment.durationSeconds,
@@ -77,7 +81,7 @@ export class LlHlsWindow {
       this.#segments.push({
         msn: current ? current.msn + 1 : 0,
         parts: [part],
-        programDateTime: this.#clockAnchor + fragment.startSeconds * 1000,
+        mediaStart: fragment.startSeconds,
         complete: false,
       });
       while (this.#segments.filter((s) => s.complete).length > this.#options.keepSegments) {
@@ -146,7 +150,8 @@ export class LlHlsWindow {
     ];
     const withParts = this.#segments.slice(-3);
     for (const s of this.#segments) {
-      lines.push(`#EXT-X-PROGRAM-DATE-TIME:${new Date(s.programDateTime).toISOString()}`);
+      const programDateTime = this.#clockAnchor + s.mediaStart * 1000;
+      lines.push(`#EXT-X-PROGRAM-DATE-TIME:${new Date(programDateTime).toISOString()}`);
       if (withParts.includes(s)) {
         s.parts.forEach((p, i) => {
           lines.push(

@@ -3,11 +3,13 @@ import type { JoinParams, RemoteMedia } from '@amphi/sdk';
 import { type ReactNode, type RefObject, useCallback, useEffect, useRef, useState } from 'react';
 import { useI18n } from '../i18n.tsx';
 import { remembered, useClassroom } from '../useClassroom.ts';
+import { useHlsFallback } from '../useHlsFallback.ts';
 import { useOwnQuestions } from '../useOwnQuestions.ts';
 import { AfterSession } from './AfterSession.tsx';
 import { AnsweringOverlay } from './AnsweringOverlay.tsx';
 import { AskForm } from './AskForm.tsx';
 import { ConnectionPath } from './ConnectionPath.tsx';
+import { HlsPlayer } from './HlsPlayer.tsx';
 import { QuestionList } from './QuestionList.tsx';
 import { RemovedNotice } from './RemovedNotice.tsx';
 import { Shortcuts } from './Shortcuts.tsx';
@@ -39,6 +41,8 @@ export function ClassroomView({ params }: { params: JoinParams }) {
   const { t, toggle, lang, errorText } = useI18n();
   const c = useClassroom();
   const { session } = useLiveSession();
+  // The ladder's last rung: no WebRTC got through, the picture comes over LL-HLS.
+  const hls = useHlsFallback(session);
   const { state } = c;
   const askInput = useRef<HTMLTextAreaElement>(null);
   const screen = useRef<HTMLDivElement>(null);
@@ -53,6 +57,10 @@ export function ClassroomView({ params }: { params: JoinParams }) {
       return next;
     });
   }, []);
+  const onHlsSoundBlocked = useCallback(
+    (blocked: boolean) => onSoundBlocked('hls', blocked),
+    [onSoundBlocked],
+  );
   // On stage: the camera and microphone the class accepted to send, and its mute.
   const [stageStream, setStageStream] = useState<MediaStream | null>(null);
   const [micMuted, setMicMuted] = useState(false);
@@ -84,8 +92,8 @@ export function ClassroomView({ params }: { params: JoinParams }) {
   const expired = state.fatal?.code === 'TOKEN_EXPIRED';
   const own = useOwnQuestions(params.token, over || expired);
 
-  const actions = useRef({ ...c, toggleMic, onStage });
-  actions.current = { ...c, toggleMic, onStage };
+  const actions = useRef({ ...c, toggleMic, onStage, hls });
+  actions.current = { ...c, toggleMic, onStage, hls };
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       const target = e.target as HTMLElement | null;
@@ -97,8 +105,9 @@ export function ClassroomView({ params }: { params: JoinParams }) {
       else if (key === 'q') {
         e.preventDefault();
         askInput.current?.focus();
-      } else if (key === 'h') void actions.current.toggleHand().catch(() => {});
-      else if (key === 'a') void actions.current.setAudioOnly(!actions.current.state.audioOnly);
+      } else if (key === 'h') {
+        if (!actions.current.hls) void actions.current.toggleHand().catch(() => {});
+      } else if (key === 'a') void actions.current.setAudioOnly(!actions.current.state.audioOnly);
       else if (key === 'l') toggle();
       else return;
     };
@@ -171,7 +180,7 @@ export function ClassroomView({ params }: { params: JoinParams }) {
             {t(`event.status.${state.eventStatus}`)}
           </span>
         )}
-        <ConnectionPath media={session?.media ?? null} />
+        <ConnectionPath media={session?.media ?? null} hls={hls} />
         <button
           type="button"
           onClick={toggle}
@@ -202,7 +211,13 @@ export function ClassroomView({ params }: { params: JoinParams }) {
       <main className="layout">
         <section className="stage-area">
           <div className="screen" ref={screen} data-testid="screen">
-            {speakers.length === 0 ? (
+            {hls ? (
+              <HlsPlayer
+                eventId={params.eventId}
+                token={params.token}
+                onSoundBlocked={onHlsSoundBlocked}
+              />
+            ) : speakers.length === 0 ? (
               <WaitingScreen
                 event={state.event}
                 note={
@@ -252,6 +267,7 @@ export function ClassroomView({ params }: { params: JoinParams }) {
               className={`big-button ${state.handRaised ? 'active' : ''}`}
               aria-pressed={state.handRaised}
               onClick={() => void c.toggleHand().catch(() => {})}
+              disabled={hls && !state.handRaised}
               aria-keyshortcuts="H"
               data-testid="hand"
             >
@@ -259,6 +275,11 @@ export function ClassroomView({ params }: { params: JoinParams }) {
             </button>
           </div>
           {state.handRaised && <p className="note">{t('hand.raised')}</p>}
+          {hls && (
+            <p className="note" data-testid="hand-hls">
+              {t('hand.hls')}
+            </p>
+          )}
           {onStage && (
             <StageSelf
               stream={stageStream}

@@ -8,6 +8,10 @@ export const stageHandlers: Pick<
   'hand.raise': {
     roles: ['classroom'],
     async handle(ctx) {
+      // The fallback's picture is seconds late and it sends nothing: no stage from there.
+      if (ctx.room.pathOf(ctx.self.participantId) === 'hls') {
+        throw new AppError('INVALID_STATE', 'a class on the HLS fallback cannot go on stage');
+      }
       const hand = await ctx.services.stage.raiseHand(ctx.self.eventId, ownClassroom(ctx).id);
       return { hand };
     },

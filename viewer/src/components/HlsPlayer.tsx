@@ -1,0 +1,119 @@
+import Hls from 'hls.js';
+import { useEffect, useRef, useState } from 'react';
+import { useI18n } from '../i18n.tsx';
+import { UNMUTE_ALL } from './SpeakerTile.tsx';
+
+/** The broadcast's LL-HLS playlist, admitted with the class's join link (control-api routes/hls.ts). */
+export function hlsPlaylistUrl(eventId: string, token: string): string {
+  const path = `/hls/${encodeURIComponent(eventId)}/playlist.m3u8`;
+  return `${new URL(path, location.origin)}?token=${encodeURIComponent(token)}`;
+}
+
+/**
+ * The fallback when no WebRTC gets through: the speaker's picture and voice
+ * over LL-HLS (hls.js, low-latency mode: parts and blocking reloads), a second
+ * or two late, from the web server alone. Sound as SpeakerTile does it: on
+ * when the browser allows, else after the page's one button or any gesture.
+ */
+export function HlsPlayer({
+  eventId,
+  token,
+  onSoundBlocked,
+}: {
+  eventId: string;
+  token: string;
+  onSoundBlocked: (blocked: boolean) => void;
+}) {
+  const { t } = useI18n();
+  const ref = useRef<HTMLVideoElement>(null);
+  const [blocked, setBlocked] = useState(false);
+
+  useEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    const src = hlsPlaylistUrl(eventId, token);
+    const play = () => {
+      el.muted = false;
+      el.play().catch(() => {
+        el.muted = true;
+        setBlocked(true);
+        void el.play().catch(() => {});
+      });
+    };
+    if (!Hls.isSupported()) {
+      // Safari plays LL-HLS itself.
+      el.src = src;
+      play();
+      return () => {
+        el.removeAttribute('src');
+        el.load();
+      };
+    }
+    const hls = new Hls({
+      lowLatencyMode: true,
+      // Nothing is kept behind the picture: the class watches live, never rewinds.
+      backBufferLength: 4,
+      // The egress starts with the first class that asks: its first answer may take seconds.
+      manifestLoadPolicy: {
+        default: {
+          maxTimeToFirstByteMs: 20_000,
+          maxLoadTimeMs: 30_000,
+          timeoutRetry: { maxNumRetry: 10, retryDelayMs: 1000, maxRetryDelayMs: 4000 },
+          errorRetry: { maxNumRetry: 30, retryDelayMs: 1000, maxRetryDelayMs: 4000 },
+        },
+      },
+    });
+    let retry: ReturnType<typeof setTimeout> | undefined;
+    hls.on(Hls.Events.ERROR, (_event, data) => {
+      if (!data.fatal) return;
+      if (data.type === Hls.ErrorTypes.MEDIA_ERROR) hls.recoverMediaError();
+      else {
+        // The egress restarted (a new path) or the line dropped: load the playlist again.
+        clearTimeout(retry);
+        retry = setTimeout(() => hls.loadSource(src), 2000);
+      }
+    });
+    hls.on(Hls.Events.MANIFEST_PARSED, play);
+    hls.loadSource(src);
+    hls.attachMedia(el);
+    // The wall-clock time of the frame on screen (EXT-X-PROGRAM-DATE-TIME): how late the class is.
+    const stamp = () => {
+      const at = hls.playingDate?.getTime();
+      if (at) el.dataset.programTime = String(at);
+    };
+    el.addEventListener('timeupdate', stamp);
+    return () => {
+      clearTimeout(retry);
+      el.removeEventListener('timeupdate', stamp);
+      hls.destroy();
+    };
+  }, [eventId, token]);
+
+  useEffect(() => onSoundBlocked(blocked), [blocked, onSoundBlocked]);
+
+  // Any click or key is the gesture the browser waits for.
+  useEffect(() => {
+    if (!blocked) return;
+    const unmute = () => {
+      const el = ref.current;
+      if (!el) return;
+      el.muted = false;
+      void el.play().then(() => setBlocked(false));
+    };
+    window.addEventListener('pointerdown', unmute);
+    window.addEventListener('keydown', unmute);
+    window.addEventListener(UNMUTE_ALL, unmute);
+    return () => {
+      window.removeEventListener('pointerdown', unmute);
+      window.removeEventListener('keydown', unmute);
+      window.removeEventListener(UNMUTE_ALL, unmute);
+    };
+  }, [blocked]);
+
+  return (
+    <div className="tile" data-testid="hls-tile">
+      {/* biome-ignore lint/a11y/useMediaCaption: live speech, no captions track exists */}
+      <video ref={ref} data-testid="hls-video" autoPlay playsInline aria-label={t('reach.hls')} />
+    </div>
+  );
+}
