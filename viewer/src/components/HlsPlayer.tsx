@@ -51,6 +51,8 @@ export function HlsPlayer({
     }
     const hls = new Hls({
       lowLatencyMode: true,
+      // Behind the target latency (a start on a key frame, a stall): play faster to catch up.
+      maxLiveSyncPlaybackRate: 1.5,
       // Nothing is kept behind the picture: the class watches live, never rewinds.
       backBufferLength: 4,
       // The egress starts with the first class that asks: its first answer may take seconds.
