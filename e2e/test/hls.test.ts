@@ -1,7 +1,16 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestClient } from '../../control-api/test/support/harness.ts';
-import { screenshot } from '../support/browser.ts';
+import { createLogger } from '../../control-api/src/logger.ts';
+import { DemoTestPattern } from '../../control-api/src/rtc/DemoTestPattern.ts';
+import {
+  createTestDatabase,
+  seedEvent,
+  startInstance,
+  startMediaNode,
+  TestClient,
+} from '../../control-api/test/support/harness.ts';
+import { launchChromium, screenshot } from '../support/browser.ts';
+import { SchoolNetwork } from '../support/schoolNetwork.ts';
 import { LiveSession } from '../support/session.ts';
 
 // The ladder's last rung in Chromium: a class on the LL-HLS fallback (the
@@ -115,4 +124,53 @@ describe('a classroom on the LL-HLS fallback', () => {
       await moderator.close();
     }
   }, 30_000);
+});
+
+describe('a school that lets only the web server through', () => {
+  it('the viewer gives up on WebRTC by itself and plays the fallback', async (ctx) => {
+    const unavailable = await SchoolNetwork.probe();
+    if (unavailable) ctx.skip(unavailable);
+    const cleanup: (() => Promise<unknown>)[] = [];
+    try {
+      const host = await SchoolNetwork.addServerAddress();
+      cleanup.push(() => SchoolNetwork.removeServerAddress(host));
+      const school = await SchoolNetwork.create({ name: 'school-hls', subnet: 9 });
+      cleanup.push(() => school.close());
+      const media = await startMediaNode({ workers: 1, listenIp: host });
+      // No TURN relay offered: the ladder has no rung past the worker's own ports.
+      const plane = await startInstance({ databaseUrl: await createTestDatabase(), media, host });
+      cleanup.push(() => plane.close());
+      const ev = await seedEvent(plane.url, { classrooms: 1, status: 'live' });
+      const pattern = await DemoTestPattern.start({
+        broadcast: await media.broadcast(ev.eventId),
+        log: createLogger('silent'),
+      });
+      cleanup.push(() => pattern.close());
+      const web = Number(new URL(plane.url).port);
+      await school.setFirewall({ kind: 'tcp-only', ports: [web] });
+      const browser = await launchChromium({
+        executablePath: school.chromiumPath,
+        args: [`--unsafely-treat-insecure-origin-as-secure=${new URL(plane.url).origin}`],
+      });
+      cleanup.push(() => browser.close());
+      const page = await browser.context.newPage();
+      const opened = Date.now();
+      await page.goto(
+        `${plane.url}/viewer/?event=${ev.eventId}&token=${encodeURIComponent(ev.tokens.classrooms[0] as string)}`,
+      );
+      const label = page.locator('[data-testid="reach-path"][data-path="hls"]');
+      await label.waitFor({ timeout: 40_000 });
+      await expect
+        .poll(async () => (await playback(page)).frames, { timeout: 30_000 })
+        .toBeGreaterThan(10);
+      const first = await playback(page);
+      await new Promise((r) => setTimeout(r, 3000));
+      const later = await playback(page);
+      expect(later.currentTime - first.currentTime).toBeGreaterThan(2);
+      console.log(`hls (web server only) first_frame_ms=${first.now - opened}`);
+      await screenshot(page, 'reach-hls-school');
+    } finally {
+      for (const step of cleanup.reverse()) await step().catch((err) => console.warn(err));
+    }
+  }, 120_000);
 });
