@@ -55,7 +55,7 @@ export type SourceCheck =
 /** How long a connected test may encode nothing before the source is called unusable. */
 export const PROBE_SILENCE_MS = 2000;
 /** Frames encoded that make a source usable at once. */
-const PROBE_FRAMES = 10;
+const PROBE_FRAMES = 5;
 /** The whole test, connection included, never takes longer than this. */
 const PROBE_LIMIT_MS = 8000;
 
@@ -77,7 +77,13 @@ export async function probeEncodable(
     if (e.candidate) void a.addIceCandidate(e.candidate).catch(() => {});
   };
   try {
-    const sender = a.addTrack(track.clone());
+    // A small, slow encode: whether the encoder takes the frames at all does not
+    // depend on their size, and a test run while on the air must not take the
+    // CPU the program's encoder needs (a 720p test stalled classrooms ~1 s).
+    const { sender } = a.addTransceiver(track.clone(), {
+      direction: 'sendonly',
+      sendEncodings: [{ scaleResolutionDownBy: 4, maxFramerate: 10, maxBitrate: 150_000 }],
+    });
     await a.setLocalDescription(await a.createOffer());
     await b.setRemoteDescription(a.localDescription as RTCSessionDescriptionInit);
     await b.setLocalDescription(await b.createAnswer());
