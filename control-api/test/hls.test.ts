@@ -1,12 +1,14 @@
 import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { ffmpegAvailable } from '@amphi/media-server';
+import type { EventReach } from '@amphi/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/logger.ts';
 import { DemoTestPattern } from '../src/rtc/DemoTestPattern.ts';
 import type { InProcessMediaNode } from '../src/rtc/InProcessMediaNode.ts';
 import type { ControlPlane } from '../src/server.ts';
 import {
+  api,
   createTestDatabase,
   type SeededEvent,
   seedEvent,
@@ -175,6 +177,24 @@ describe.runIf(await ffmpegAvailable())('LL-HLS fallback', () => {
     const far = await fetch(playlistUrl(token, `&_HLS_msn=${now.msn + 50}&_HLS_part=0`));
     expect(far.status).toBe(400);
   }, 30_000);
+
+  it('a class on the fallback cannot raise its hand; operators count it on hls; the page may use blob: media', async () => {
+    const c = await TestClient.connect(plane.url, ev.eventId, ev.tokens.classrooms[2] as string);
+    try {
+      await c.request('presence.quality', { quality: 'good', path: 'hls' });
+      expect(await c.errorOf('hand.raise', {})).toBe('INVALID_STATE');
+      const reach = await api<EventReach>(plane.url, 'GET', `/api/v1/events/${ev.eventId}/reach`);
+      expect(reach.body.byPath.hls).toBe(1);
+      // Back on WebRTC (the ladder climbed back up): its hand goes up again.
+      await c.request('presence.quality', { quality: 'good', path: 'udp' });
+      expect(await c.request('hand.raise', {})).toMatchObject({ hand: expect.anything() });
+    } finally {
+      await c.close();
+    }
+    const csp = (await fetch(`${plane.url}/viewer/`)).headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("media-src 'self' blob:");
+    expect(csp).toContain("worker-src 'self' blob:");
+  });
 
   it('when the event ends, FFmpeg is gone and no part is served any more', async () => {
     const token = ev.tokens.classrooms[0] as string;
