@@ -103,6 +103,34 @@ afterAll(async () => {
 });
 
 describe.runIf(await ffmpegAvailable())('LL-HLS egress', () => {
+  it('stops when no class has asked for a while (the last one left), and starts again for the next', async () => {
+    const idle = new HlsHub({
+      broadcastOf: async () => broadcast,
+      listenIp: IP,
+      logger,
+      idleMs: 1500,
+    });
+    try {
+      const egress = await idle.egress('event-hls');
+      const pid = egress.pid;
+      if (!pid) throw new Error('no FFmpeg');
+      // Asked again within the idle time: it keeps running.
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(await idle.egress('event-hls')).toBe(egress);
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(egress.closed).toBe(false);
+      // Nobody asks any more: it stops, FFmpeg with it.
+      await expect.poll(() => egress.closed, { timeout: 5000 }).toBe(true);
+      await expect.poll(() => running(pid), { timeout: 5000 }).toBe(false);
+      expect(idle.running).toBe(0);
+      const next = await idle.egress('event-hls');
+      expect(next).not.toBe(egress);
+      expect(next.closed).toBe(false);
+    } finally {
+      idle.close();
+    }
+  }, 30_000);
+
   it('one FFmpeg for the broadcast however many classes ask, writing LL-HLS parts that decode, and no file', async () => {
     const asks = await Promise.all(Array.from({ length: 5 }, () => hub.egress('event-hls')));
     const egress = asks[0];
