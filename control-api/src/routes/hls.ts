@@ -30,8 +30,8 @@ const MediaParams = z.object({
   eventId: z.string(),
   key: z.string().regex(/^[\w-]{16,64}$/),
 });
-const PartParams = MediaParams.extend({ name: z.string().regex(/^\d{1,9}\.\d{1,4}\.m4s$/) });
-const SegmentParams = MediaParams.extend({ name: z.string().regex(/^\d{1,9}\.m4s$/) });
+const PartParams = MediaParams.extend({ name: z.string().regex(/^\d{1,12}\.\d{1,4}\.m4s$/) });
+const SegmentParams = MediaParams.extend({ name: z.string().regex(/^\d{1,12}\.m4s$/) });
 
 /**
  * The LL-HLS fallback, served from the egress's memory (media-server/src/hls):

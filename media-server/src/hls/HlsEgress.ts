@@ -119,6 +119,10 @@ export class HlsEgress extends EventEmitter<HlsEgressEvents> {
       segmentSeconds: options.segmentSeconds ?? 1,
       partSeconds: options.partSeconds ?? 0.5,
       keepSegments: options.keepSegments ?? 6,
+      // Numbered from the clock (segments last about a second): an egress started
+      // again (the speaker came back) goes on past the last one's numbers, and
+      // players keep reloading rather than wait for a sequence they have seen.
+      firstMsn: Math.floor(Date.now() / 1000),
     });
     this.#ready = new Promise((resolve) => {
       this.#markReady = resolve;

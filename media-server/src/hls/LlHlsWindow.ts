@@ -17,6 +17,8 @@ export type LlHlsWindowOptions = {
   partSeconds: number;
   /** Complete segments kept; older ones are dropped, bytes and all. */
   keepSegments: number;
+  /** The first segment's media sequence number (default 0). */
+  firstMsn?: number;
 };
 
 /**
@@ -56,6 +58,11 @@ export class LlHlsWindow {
     return { segments: this.#segments.length, parts, bytes };
   }
 
+  /** The first segment's media sequence number. */
+  get firstMsn(): number {
+    return this.#options.firstMsn ?? 0;
+  }
+
   /** The last part's position, or undefined before the first. */
   get last(): { msn: number; part: number } | undefined {
     const s = this.#segments.at(-1);
@@ -79,7 +86,7 @@ export class LlHlsWindow {
     if (!current || (fragment.independent && current.parts.length > 0)) {
       if (current) current.complete = true;
       this.#segments.push({
-        msn: current ? current.msn + 1 : 0,
+        msn: current ? current.msn + 1 : (this.#options.firstMsn ?? 0),
         parts: [part],
         mediaStart: fragment.startSeconds,
         complete: false,
