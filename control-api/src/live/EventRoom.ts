@@ -114,6 +114,8 @@ export class EventRoom extends EventEmitter<EventRoomEvents> {
   readonly #classrooms = new Map<string, number>();
   readonly #quality = new Map<string, ConnectionQuality>();
   readonly #path = new Map<string, MediaPath>();
+  /** Each member as presence shows it, made once (every join reads the whole presence). */
+  readonly #participants = new Map<string, ConnectedParticipant>();
   readonly #remote = new Map<string, RemoteSnapshot>();
   /** Changes on their way to the members, in order (bus order, then each flush). */
   readonly #fanOuts: FanOut[] = [];
@@ -179,6 +181,7 @@ export class EventRoom extends EventEmitter<EventRoomEvents> {
     }
     this.#quality.delete(member.participantId);
     this.#path.delete(member.participantId);
+    this.#participants.delete(member.participantId);
     this.#behind.delete(member);
     this.observer.emit('memberremoved', member);
     this.#participantChanged(member.participantId);
@@ -192,6 +195,7 @@ export class EventRoom extends EventEmitter<EventRoomEvents> {
     if (this.#quality.get(participantId) === quality && !pathChanged) return;
     this.#quality.set(participantId, quality);
     if (path !== undefined) this.#path.set(participantId, path);
+    this.#participants.delete(participantId);
     this.#participantChanged(participantId);
   }
 
@@ -203,9 +207,7 @@ export class EventRoom extends EventEmitter<EventRoomEvents> {
   /** Who is connected to the event across every instance. */
   presence(): Presence {
     this.#expireRemote();
-    const participants: ConnectedParticipant[] = [];
-    for (const m of this.#members.values()) participants.push(this.#participantOf(m));
-    for (const snap of this.#remote.values()) participants.push(...snap.participants.values());
+    const participants = [...this.#everyone()];
     return { ...tally(participants), participants };
   }
 
@@ -457,10 +459,7 @@ export class EventRoom extends EventEmitter<EventRoomEvents> {
       if (p) participants.push(p);
       else left.push(id);
     }
-    const everyone: ConnectedParticipant[] = [];
-    for (const m of this.#members.values()) everyone.push(this.#participantOf(m));
-    for (const snap of this.#remote.values()) everyone.push(...snap.participants.values());
-    return { ...tally(everyone), participants, left };
+    return { ...tally(this.#everyone()), participants, left };
   }
 
   #participant(participantId: string): ConnectedParticipant | undefined {
@@ -473,21 +472,32 @@ export class EventRoom extends EventEmitter<EventRoomEvents> {
     return undefined;
   }
 
+  /** Local members, then the other instances' participants. */
+  *#everyone(): Generator<ConnectedParticipant> {
+    for (const m of this.#members.values()) yield this.#participantOf(m);
+    for (const snap of this.#remote.values()) yield* snap.participants.values();
+  }
+
   #participantOf(m: RoomMember): ConnectedParticipant {
-    return {
-      participantId: m.participantId,
-      role: m.role,
-      name: m.name,
-      classroomId: m.classroomId,
-      region: m.region,
-      quality: this.#quality.get(m.participantId) ?? null,
-      path: this.#path.get(m.participantId) ?? null,
-    };
+    let p = this.#participants.get(m.participantId);
+    if (!p) {
+      p = {
+        participantId: m.participantId,
+        role: m.role,
+        name: m.name,
+        classroomId: m.classroomId,
+        region: m.region,
+        quality: this.#quality.get(m.participantId) ?? null,
+        path: this.#path.get(m.participantId) ?? null,
+      };
+      this.#participants.set(m.participantId, p);
+    }
+    return p;
   }
 }
 
 /** Counts per role and connected classrooms per region. */
-function tally(participants: readonly ConnectedParticipant[]): Omit<Presence, 'participants'> {
+function tally(participants: Iterable<ConnectedParticipant>): Omit<Presence, 'participants'> {
   const counts = { speaker: 0, moderator: 0, classroom: 0 };
   const classroomsByRegion: Record<string, number> = {};
   const seenClassrooms = new Set<string>();
