@@ -99,17 +99,21 @@ describe('presence changes', () => {
       ...extra,
     }) satisfies ConnectedParticipant;
 
-  it('go to moderators only', () => {
+  it('go to moderators whole, to speakers as counts, to classrooms not at all', () => {
     const change = {
-      counts: { speaker: 0, moderator: 1, classroom: 0 },
-      classroomsByRegion: {},
-      participants: [],
+      counts: { speaker: 1, moderator: 1, classroom: 1 },
+      classroomsByRegion: { Bretagne: 1 },
+      participants: [participant('a')],
       left: ['x'],
     };
     const pushed = [moderator, speaker, c1].map(
-      (v) => viewOfChange(v, { kind: 'presence.changed', change })?.event ?? null,
+      (v) => viewOfChange(v, { kind: 'presence.changed', change }) ?? null,
     );
-    expect(pushed).toEqual(['presence.changed', null, null]);
+    expect(pushed).toEqual([
+      { event: 'presence.changed', data: change },
+      { event: 'presence.changed', data: { ...change, participants: [], left: [] } },
+      null,
+    ]);
   });
 
   it('applied to the join snapshot give the presence as it is now', () => {
