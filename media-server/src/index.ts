@@ -8,6 +8,10 @@ export {
 } from './Broadcast.ts';
 export { type MediaConfig, mediaConfigFromEnv, mediaConfigSchema } from './config.ts';
 export { EdgeRouter } from './EdgeRouter.ts';
+export { type Fmp4Fragment, Fmp4Fragmenter } from './hls/Fmp4Fragmenter.ts';
+export { HlsEgress, type HlsEgressOptions } from './hls/HlsEgress.ts';
+export { HlsHub, type HlsHubOptions } from './hls/HlsHub.ts';
+export { type LlHlsPart, LlHlsWindow } from './hls/LlHlsWindow.ts';
 export {
   DEFAULT_LAYERS,
   FfmpegTestSource,
@@ -38,7 +42,3 @@ export {
   type WorkerStats,
 } from './WorkerPool.ts';
 export { type WorkerCrypto, workerCrypto } from './workerCrypto.ts';
-export { type Fmp4Fragment, Fmp4Fragmenter } from './hls/Fmp4Fragmenter.ts';
-export { HlsEgress, type HlsEgressOptions } from './hls/HlsEgress.ts';
-export { HlsHub, type HlsHubOptions } from './hls/HlsHub.ts';
-export { type LlHlsPart, LlHlsWindow } from './hls/LlHlsWindow.ts';

@@ -8,5 +8,5 @@ export * from './LiveSessionState.ts';
 export * from './LiveSessionTypes.ts';
 export * from './MediaClient.ts';
 export * from './networkQuality.ts';
-export * from './SignalingClient.ts';
 export * from './reach.ts';
+export * from './SignalingClient.ts';
