@@ -171,10 +171,15 @@ async function openLink(browser: Browser, token: string): Promise<{ page: Page; 
   return { page, ms };
 }
 
-/** `expectDecoding`, saying on failure what the class's media client went through. */
+/**
+ * `expectDecoding` past the join's first frames (see broadcast.test.ts: the
+ * pre-encoded pattern cannot answer key-frame requests, so a class may stall
+ * once its bandwidth estimate settles), saying on failure what the class's
+ * media client went through.
+ */
 async function decoding(page: Page): Promise<string> {
   try {
-    return await expectDecoding(page);
+    return await expectDecoding(page, 60);
   } catch (err) {
     const log = await page.evaluate('JSON.stringify(window.__reachLog)').catch(String);
     throw new Error(`${(err as Error).message}\nreach and quality: ${log}`);
