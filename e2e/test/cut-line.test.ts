@@ -166,7 +166,9 @@ describe('a classroom whose line is cut', () => {
       expect(told).toBeLessThan(6_000);
       // Told from the stalled stream: the socket is open, the transport not failed yet.
       expect(await classroom.getAttribute(banner, 'data-status')).toBe('open');
-      expect(await classroom.getAttribute(banner, 'data-level')).toBe('offline');
+      // On a loaded machine ICE may say 'disconnected' (told as bad) before the
+      // stall is measured; the stalled stream is told as offline either way.
+      await classroom.waitForSelector(`${banner}[data-level="offline"]`, { timeout: 5_000 });
       await console_.waitForSelector(`${row}[data-quality="bad"]`, { timeout: 10_000 });
       console.log(`the console shows the class struggling ${Date.now() - cutAt} ms after the cut`);
 

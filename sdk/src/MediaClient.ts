@@ -508,9 +508,10 @@ export class MediaClient extends Emitter<MediaClientEvents> {
         });
         const reading = readCounters(reports, { uplink: t.direction === 'send' });
         readings.push(reading);
-        if (t === this.#recv && t.connectionState === 'connected') {
-          received = reading.packetsReceived;
-        }
+        // A transport ICE calls disconnected still counts what arrives: its
+        // stream stalls as surely as a connected one's (the line is cut).
+        const carrying = t.connectionState === 'connected' || t.connectionState === 'disconnected';
+        if (t === this.#recv && carrying) received = reading.packetsReceived;
         if (t.connectionState === 'connected') path ??= pathOf(reports);
       } catch {
         // A transport closing under us: the next reading will do.
