@@ -87,7 +87,7 @@ describe('source maps', () => {
     for (const name of APPS) {
       const html = await (await fetch(`${p.url}/${name}/`)).text();
       const script = /<script[^>]+src="([^"]+\.js)"/.exec(html)?.[1];
-      expect(script, name).toBeDefined();
+      expect(script, name).toMatch(new RegExp(`^/${name}/assets/.+\\.js$`));
       const js = await fetch(`${p.url}${script}`);
       expect(js.status).toBe(200);
       expect(await js.text()).not.toMatch(/sourceMappingURL/);

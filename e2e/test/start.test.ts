@@ -82,7 +82,7 @@ describe('npm start: the demo a newcomer sees', () => {
     console.log(`npm start: the demo ready in ${Math.round((Date.now() - started) / 1000)} s`);
     expect(out).toMatch(/Test pattern: FFmpeg plays the demo speaker/);
     const link = /classroom .*?(http\S+\/viewer\/\S+)/.exec(out)?.[1];
-    expect(link).toBeDefined();
+    expect(link).toMatch(/\/viewer\/\?event=[0-9a-f-]{36}&token=/);
 
     browser = await launchChromium();
     const page = await browser.context.newPage();
