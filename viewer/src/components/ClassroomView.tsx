@@ -13,10 +13,11 @@ import { HlsPlayer } from './HlsPlayer.tsx';
 import { QuestionList } from './QuestionList.tsx';
 import { RemovedNotice } from './RemovedNotice.tsx';
 import { Shortcuts } from './Shortcuts.tsx';
-import { SpeakerTile, UNMUTE_ALL } from './SpeakerTile.tsx';
+import { SpeakerTile } from './SpeakerTile.tsx';
 import { StageConsent } from './StageConsent.tsx';
 import { StageSelf } from './StageSelf.tsx';
 import { StatusBanner } from './StatusBanner.tsx';
+import { UNMUTE_ALL } from './useAutoplaySound.ts';
 import { WaitingScreen } from './WaitingScreen.tsx';
 
 function bySpeaker(remotes: RemoteMedia[]): RemoteMedia[][] {

@@ -1,7 +1,7 @@
 import Hls from 'hls.js';
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useRef } from 'react';
 import { useI18n } from '../i18n.tsx';
-import { UNMUTE_ALL } from './SpeakerTile.tsx';
+import { useAutoplaySound } from './useAutoplaySound.ts';
 
 /** The broadcast's LL-HLS playlist, admitted with the class's join link (control-api routes/hls.ts). */
 export function hlsPlaylistUrl(eventId: string, token: string): string {
@@ -26,20 +26,12 @@ export function HlsPlayer({
 }) {
   const { t } = useI18n();
   const ref = useRef<HTMLVideoElement>(null);
-  const [blocked, setBlocked] = useState(false);
+  const play = useAutoplaySound(ref, onSoundBlocked);
 
   useEffect(() => {
     const el = ref.current;
     if (!el) return;
     const src = hlsPlaylistUrl(eventId, token);
-    const play = () => {
-      el.muted = false;
-      el.play().catch(() => {
-        el.muted = true;
-        setBlocked(true);
-        void el.play().catch(() => {});
-      });
-    };
     if (!Hls.isSupported()) {
       // Safari plays LL-HLS itself.
       el.src = src;
@@ -89,28 +81,7 @@ export function HlsPlayer({
       el.removeEventListener('timeupdate', stamp);
       hls.destroy();
     };
-  }, [eventId, token]);
-
-  useEffect(() => onSoundBlocked(blocked), [blocked, onSoundBlocked]);
-
-  // Any click or key is the gesture the browser waits for.
-  useEffect(() => {
-    if (!blocked) return;
-    const unmute = () => {
-      const el = ref.current;
-      if (!el) return;
-      el.muted = false;
-      void el.play().then(() => setBlocked(false));
-    };
-    window.addEventListener('pointerdown', unmute);
-    window.addEventListener('keydown', unmute);
-    window.addEventListener(UNMUTE_ALL, unmute);
-    return () => {
-      window.removeEventListener('pointerdown', unmute);
-      window.removeEventListener('keydown', unmute);
-      window.removeEventListener(UNMUTE_ALL, unmute);
-    };
-  }, [blocked]);
+  }, [eventId, token, play]);
 
   return (
     <div className="tile" data-testid="hls-tile">

@@ -1,9 +1,7 @@
 import type { RemoteMedia } from '@amphi/sdk';
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useRef } from 'react';
 import { useI18n } from '../i18n.tsx';
-
-/** Dispatched on window by the page's one « Activer le son » button: every tile plays its sound. */
-export const UNMUTE_ALL = 'amphi:unmute-all';
+import { useAutoplaySound } from './useAutoplaySound.ts';
 
 /**
  * One speaker: their camera (or screen) and voice in one element, sound on
@@ -29,51 +27,16 @@ export function SpeakerTile({
   const ref = useRef<HTMLVideoElement>(null);
   const hasVideo = media.some((m) => m.track.kind === 'video');
   const name = media[0]?.producer.name ?? '';
-  const [blocked, setBlocked] = useState(false);
   const trackIds = media.map((m) => m.track.id).join(',');
-  const reportBlocked = useRef(onSoundBlocked);
-  reportBlocked.current = onSoundBlocked;
-  useEffect(() => {
-    reportBlocked.current?.(blocked);
-  }, [blocked]);
-  useEffect(() => () => reportBlocked.current?.(false), []);
+  const play = useAutoplaySound(ref, onSoundBlocked);
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: the tracks are what trackIds names
   useEffect(() => {
     const el = ref.current;
     if (!el) return;
-    const stream = new MediaStream(media.map((m) => m.track));
-    el.srcObject = stream;
-    el.muted = false;
-    el.play().catch(() => {
-      // Autoplay with sound refused until someone clicks: play muted, offer the button.
-      el.muted = true;
-      setBlocked(true);
-      void el.play().catch(() => {});
-    });
+    el.srcObject = new MediaStream(media.map((m) => m.track));
+    play();
   }, [trackIds]);
-
-  const unmute = () => {
-    const el = ref.current;
-    if (!el) return;
-    el.muted = false;
-    void el.play().then(() => setBlocked(false));
-  };
-
-  // Any click or key in the page (F for full screen...) is the gesture the
-  // browser waits for: every tile of a panel gets its sound at once.
-  // biome-ignore lint/correctness/useExhaustiveDependencies: unmute reads the ref only
-  useEffect(() => {
-    if (!blocked) return;
-    window.addEventListener('pointerdown', unmute);
-    window.addEventListener('keydown', unmute);
-    window.addEventListener(UNMUTE_ALL, unmute);
-    return () => {
-      window.removeEventListener('pointerdown', unmute);
-      window.removeEventListener('keydown', unmute);
-      window.removeEventListener(UNMUTE_ALL, unmute);
-    };
-  }, [blocked]);
 
   return (
     <div
