@@ -41,7 +41,8 @@ export function keyIdOf(secret: string): string {
  * sharing the secrets accepts them; revocation is kept apart (`Revocations`).
  */
 export class JoinTokens {
-  readonly #keys = new Map<string, Uint8Array>();
+  /** HMAC keys by key id, imported once: jose would import raw bytes again at each check. */
+  readonly #keys = new Map<string, Promise<CryptoKey>>();
   readonly #currentKid: string;
   readonly #now: () => number;
 
@@ -49,7 +50,14 @@ export class JoinTokens {
     const { current, previous = [] } = typeof keys === 'string' ? { current: keys } : keys;
     for (const secret of [current, ...previous]) {
       if (secret.length < 32) throw new Error('join token secrets must be at least 32 characters');
-      this.#keys.set(keyIdOf(secret), new TextEncoder().encode(secret));
+      const key = crypto.subtle.importKey(
+        'raw',
+        new TextEncoder().encode(secret),
+        { name: 'HMAC', hash: 'SHA-256' },
+        false,
+        ['sign', 'verify'],
+      );
+      this.#keys.set(keyIdOf(secret), key);
     }
     this.#currentKid = keyIdOf(current);
     this.#now = now;
@@ -63,7 +71,7 @@ export class JoinTokens {
     const claims: JoinGrant = { jti: randomUUID(), ...grant, iat, exp: iat + ttlSeconds };
     const token = await new SignJWT(claims)
       .setProtectedHeader({ alg: ALGORITHM, typ: JOIN_TOKEN_TYPE, kid: this.#currentKid })
-      .sign(this.#keys.get(this.#currentKid) as Uint8Array);
+      .sign(await (this.#keys.get(this.#currentKid) as Promise<CryptoKey>));
     return { token, claims };
   }
 
