@@ -204,6 +204,11 @@ export class EventRoom extends EventEmitter<EventRoomEvents> {
     return this.#path.get(participantId);
   }
 
+  /** The connection quality a member of this instance last reported. */
+  qualityOf(participantId: string): ConnectionQuality | undefined {
+    return this.#quality.get(participantId);
+  }
+
   /** Who is connected to the event across every instance. */
   presence(): Presence {
     this.#expireRemote();

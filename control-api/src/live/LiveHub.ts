@@ -124,6 +124,16 @@ export class LiveHub {
     return this.#rooms.size;
   }
 
+  /** This instance's rooms, for monitoring (metrics read them; reading never creates one). */
+  rooms(): IterableIterator<EventRoom> {
+    return this.#rooms.values();
+  }
+
+  /** The event's room on this instance, if it has one (never creates it). */
+  existingRoom(eventId: string): EventRoom | undefined {
+    return this.#rooms.get(eventId);
+  }
+
   async #resync(eventId: string): Promise<void> {
     if (!this.#restate) return;
     if (this.#held.has(eventId)) {
