@@ -3,5 +3,6 @@ export * from './backstage.ts';
 export * from './eventStatus.ts';
 export * from './liveView.ts';
 export * from './media.ts';
+export * from './networkCheck.ts';
 export * from './questionTransitions.ts';
 export * from './queueOrder.ts';
