@@ -6,6 +6,7 @@ export * from './joinToken.ts';
 export * from './jsonSchema.ts';
 export * from './live.ts';
 export * from './media.ts';
+export * from './networkCheck.ts';
 export * from './privacy.ts';
 export * from './questions.ts';
 export * from './rules/index.ts';
