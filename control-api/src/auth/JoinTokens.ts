@@ -69,10 +69,19 @@ export class JoinTokens {
   ): Promise<{ token: string; claims: JoinGrant }> {
     const iat = Math.floor(this.#now() / 1000);
     const claims: JoinGrant = { jti: randomUUID(), ...grant, iat, exp: iat + ttlSeconds };
-    const token = await new SignJWT(claims)
+    return { token: await this.sign(claims), claims };
+  }
+
+  /**
+   * The token of these claims, signed with the current key. HS256 is
+   * deterministic: the same claims give the same token while the key is the
+   * same, so a link kept as its claims can be given out again (the console's
+   * link export) without the token itself being stored.
+   */
+  async sign(claims: JoinGrant): Promise<string> {
+    return new SignJWT(claims)
       .setProtectedHeader({ alg: ALGORITHM, typ: JOIN_TOKEN_TYPE, kid: this.#currentKid })
       .sign(await (this.#keys.get(this.#currentKid) as Promise<CryptoKey>));
-    return { token, claims };
   }
 
   /**
