@@ -17,8 +17,22 @@ export const CreateSpeakerBody = z.strictObject({
   job: text(120),
   organisation: text(160),
   bio: text(600).optional(),
+  /** Study path (parcours d'études): « Bac général, licence de biologie, master d'océanographie ». */
+  studyPath: text(600).optional(),
 });
 export type CreateSpeakerBody = z.infer<typeof CreateSpeakerBody>;
+
+/** Edit a speaker: the fields given change; `null` empties an optional one. */
+export const UpdateSpeakerBody = z
+  .strictObject({
+    name: text(120).optional(),
+    job: text(120).optional(),
+    organisation: text(160).optional(),
+    bio: text(600).nullable().optional(),
+    studyPath: text(600).nullable().optional(),
+  })
+  .refine((b) => Object.keys(b).length > 0, { message: 'nothing to change' });
+export type UpdateSpeakerBody = z.infer<typeof UpdateSpeakerBody>;
 
 export const Speaker = z.object({
   id: Uuid,
@@ -26,11 +40,54 @@ export const Speaker = z.object({
   job: z.string(),
   organisation: z.string(),
   bio: z.string().nullable(),
+  studyPath: z.string().nullable(),
   createdAt: IsoDateTime,
 });
 export type Speaker = z.infer<typeof Speaker>;
 
 // --- Events -----------------------------------------------------------------
+
+/** The school levels a talk is meant for: distinct classroom levels. */
+export const EventLevels = z
+  .array(ClassroomLevel)
+  .max(ClassroomLevel.options.length)
+  .refine((levels) => new Set(levels).size === levels.length, {
+    message: 'levels must be distinct',
+  });
+
+/** What the catalogue and the preparation dossier say of a talk. */
+const eventDescriptionFields = {
+  /** School levels it is meant for (empty: not said). */
+  levels: EventLevels.optional(),
+  /** One or two sentences for the catalogue. */
+  summary: text(400).optional(),
+  /** What the talk covers: the preparation dossier's first part. */
+  description: text(4000).optional(),
+  /** Whether teachers may enrol classes from the portal (default: closed). */
+  enrolmentOpen: z.boolean().optional(),
+};
+
+/** The format's speaker count and distinct speakers, for a create or an edit that names both. */
+function checkSpeakers(
+  format: EventFormat,
+  speakerIds: readonly string[],
+  ctx: z.RefinementCtx,
+): void {
+  const { minSpeakers, maxSpeakers } = EVENT_FORMATS[format];
+  if (speakerIds.length < minSpeakers || speakerIds.length > maxSpeakers) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['speakerIds'],
+      message:
+        minSpeakers === maxSpeakers
+          ? `format ${format} takes exactly ${minSpeakers} speaker`
+          : `format ${format} takes ${minSpeakers} to ${maxSpeakers} speakers`,
+    });
+  }
+  if (new Set(speakerIds).size !== speakerIds.length) {
+    ctx.addIssue({ code: 'custom', path: ['speakerIds'], message: 'speakers must be distinct' });
+  }
+}
 
 export const CreateEventBody = z
   .strictObject({
@@ -39,27 +96,55 @@ export const CreateEventBody = z
     format: EventFormat,
     startsAt: IsoDateTime,
     speakerIds: z.array(Uuid).min(1).max(3),
+    ...eventDescriptionFields,
+  })
+  .superRefine((body, ctx) => checkSpeakers(body.format, body.speakerIds, ctx));
+export type CreateEventBody = z.infer<typeof CreateEventBody>;
+
+/**
+ * Edit an event (PATCH): the fields given change, `null` empties an optional
+ * one. A new format or speaker list is checked against the other (the one
+ * given, else the event's own) by the server.
+ */
+export const UpdateEventBody = z
+  .strictObject({
+    title: text(200).optional(),
+    themeWeek: text(120).nullable().optional(),
+    format: EventFormat.optional(),
+    startsAt: IsoDateTime.optional(),
+    speakerIds: z.array(Uuid).min(1).max(3).optional(),
+    levels: EventLevels.optional(),
+    summary: text(400).nullable().optional(),
+    description: text(4000).nullable().optional(),
+    enrolmentOpen: z.boolean().optional(),
   })
   .superRefine((body, ctx) => {
-    const { minSpeakers, maxSpeakers } = EVENT_FORMATS[body.format];
-    if (body.speakerIds.length < minSpeakers || body.speakerIds.length > maxSpeakers) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['speakerIds'],
-        message:
-          minSpeakers === maxSpeakers
-            ? `format ${body.format} takes exactly ${minSpeakers} speaker`
-            : `format ${body.format} takes ${minSpeakers} to ${maxSpeakers} speakers`,
-      });
+    if (Object.keys(body).length === 0) {
+      ctx.addIssue({ code: 'custom', path: [], message: 'nothing to change' });
     }
-    if (new Set(body.speakerIds).size !== body.speakerIds.length) {
+    if (body.format && body.speakerIds) checkSpeakers(body.format, body.speakerIds, ctx);
+    else if (body.speakerIds && new Set(body.speakerIds).size !== body.speakerIds.length) {
       ctx.addIssue({ code: 'custom', path: ['speakerIds'], message: 'speakers must be distinct' });
     }
   });
-export type CreateEventBody = z.infer<typeof CreateEventBody>;
+export type UpdateEventBody = z.infer<typeof UpdateEventBody>;
 
 export const UpdateEventStatusBody = z.strictObject({ status: EventStatus });
 export type UpdateEventStatusBody = z.infer<typeof UpdateEventStatusBody>;
+
+/** Open or close the teachers' enrolment from the portal. */
+export const SetEnrolmentBody = z.strictObject({ open: z.boolean() });
+export type SetEnrolmentBody = z.infer<typeof SetEnrolmentBody>;
+
+/** A speaker as an event lists them (what classes see, and the operators' lists). */
+export const EventSpeaker = Speaker.pick({
+  id: true,
+  name: true,
+  job: true,
+  organisation: true,
+  studyPath: true,
+});
+export type EventSpeaker = z.infer<typeof EventSpeaker>;
 
 export const Event = z.object({
   id: Uuid,
@@ -72,7 +157,12 @@ export const Event = z.object({
   /** When it went live and ended (null: not yet). */
   startedAt: IsoDateTime.nullable(),
   endedAt: IsoDateTime.nullable(),
-  speakers: z.array(Speaker.pick({ id: true, name: true, job: true, organisation: true })),
+  speakers: z.array(EventSpeaker),
+  levels: z.array(ClassroomLevel),
+  summary: z.string().nullable(),
+  description: z.string().nullable(),
+  /** Teachers may enrol classes from the portal. */
+  enrolmentOpen: z.boolean(),
   createdAt: IsoDateTime,
 });
 export type Event = z.infer<typeof Event>;
@@ -141,6 +231,10 @@ export const ClassroomEnrolment = z.object({
   schoolName: School.shape.name,
   ...School.pick({ town: true, region: true }).shape,
   enrolledAt: IsoDateTime,
+  /** An operator (import, API) or a teacher from the portal. */
+  enrolledBy: z.enum(['operator', 'teacher']),
+  /** The teacher's contact e-mail ('' once erased; null when an operator enrolled the class). */
+  contactEmail: z.string().nullable(),
 });
 export type ClassroomEnrolment = z.infer<typeof ClassroomEnrolment>;
 

@@ -16,6 +16,8 @@ import {
   type School,
   type Speaker,
   type StudentEnrolment,
+  type UpdateEventBody,
+  type UpdateSpeakerBody,
 } from '@amphi/protocol';
 import type { Sql } from '../db/Database.ts';
 import { AppError, pgErrorCode } from '../errors.ts';
@@ -42,6 +44,10 @@ export interface EventRow {
   status: EventStatus;
   startedAt: Date | null;
   endedAt: Date | null;
+  levels: ClassroomLevel[];
+  summary: string | null;
+  description: string | null;
+  enrolmentOpen: boolean;
   createdAt: Date;
 }
 
@@ -60,6 +66,7 @@ function speakerOut(r: {
   job: string;
   organisation: string;
   bio: string | null;
+  studyPath: string | null;
   createdAt: Date;
 }): Speaker {
   return {
@@ -68,6 +75,7 @@ function speakerOut(r: {
     job: r.job,
     organisation: r.organisation,
     bio: r.bio,
+    studyPath: r.studyPath,
     createdAt: iso(r.createdAt),
   };
 }
@@ -78,6 +86,25 @@ function schoolOut(r: School & { createdAt: Date | string }): School {
 
 export function classroomDisplayName(c: { label: string; schoolName: string; town: string }) {
   return `${c.label}, ${c.schoolName} (${c.town})`;
+}
+
+/** The columns an edit names (`undefined`: left as is; `null`: emptied), for `sql(changes)`. */
+function definedColumns<T extends Record<string, unknown>>(fields: T): Partial<T> {
+  return Object.fromEntries(
+    Object.entries(fields).filter(([, v]) => v !== undefined),
+  ) as Partial<T>;
+}
+
+/** NOT_FOUND naming the speakers that do not exist. */
+async function requireSpeakers(sql: Sql, speakerIds: readonly string[]): Promise<void> {
+  const found = await sql<{ id: string }[]>`
+    select id from speakers where id = any(${speakerIds as string[]}::uuid[])`;
+  const missing = speakerIds.filter((s) => !found.some((f) => f.id === s));
+  if (missing.length > 0) {
+    throw new AppError('NOT_FOUND', `unknown speaker ${missing[0]}`, [
+      { path: 'body.speakerIds', message: `unknown speakers: ${missing.join(', ')}` },
+    ]);
+  }
 }
 
 /** Events, speakers, schools, classrooms and enrolments: the operators' catalogue. */
@@ -92,10 +119,27 @@ export class CatalogStore {
 
   async createSpeaker(body: CreateSpeakerBody): Promise<Speaker> {
     const rows = await this.#sql<Parameters<typeof speakerOut>[0][]>`
-      insert into speakers (id, name, job, organisation, bio)
-      values (${randomUUID()}, ${body.name}, ${body.job}, ${body.organisation}, ${body.bio ?? null})
+      insert into speakers (id, name, job, organisation, bio, study_path)
+      values (${randomUUID()}, ${body.name}, ${body.job}, ${body.organisation}, ${body.bio ?? null},
+              ${body.studyPath ?? null})
       returning *`;
     return speakerOut(one(rows));
+  }
+
+  /** Changes the fields given (`null` empties bio or study path). */
+  async updateSpeaker(id: string, body: UpdateSpeakerBody): Promise<Speaker> {
+    const changes = definedColumns({
+      name: body.name,
+      job: body.job,
+      organisation: body.organisation,
+      bio: body.bio,
+      studyPath: body.studyPath,
+    });
+    const rows = await this.#sql<Parameters<typeof speakerOut>[0][]>`
+      update speakers set ${this.#sql(changes)} where id = ${id} returning *`;
+    const row = rows[0];
+    if (!row) throw new AppError('NOT_FOUND', `no speaker ${id}`);
+    return speakerOut(row);
   }
 
   async listSpeakers(p: Pagination): Promise<{ items: Speaker[]; total: number }> {
@@ -112,18 +156,14 @@ export class CatalogStore {
     const id = randomUUID();
     const { durationMinutes } = EVENT_FORMATS[body.format];
     return this.#sql.begin(async (tx) => {
-      const found = await tx<{ id: string }[]>`
-        select id from speakers where id = any(${body.speakerIds}::uuid[])`;
-      const missing = body.speakerIds.filter((s) => !found.some((f) => f.id === s));
-      if (missing.length > 0) {
-        throw new AppError('NOT_FOUND', `unknown speaker ${missing[0]}`, [
-          { path: 'body.speakerIds', message: `unknown speakers: ${missing.join(', ')}` },
-        ]);
-      }
+      await requireSpeakers(tx as unknown as Sql, body.speakerIds);
       await tx`
-        insert into events (id, title, theme_week, format, duration_minutes, starts_at)
+        insert into events (id, title, theme_week, format, duration_minutes, starts_at,
+                            levels, summary, description, enrolment_open)
         values (${id}, ${body.title}, ${body.themeWeek ?? null}, ${body.format},
-                ${durationMinutes}, ${body.startsAt})`;
+                ${durationMinutes}, ${body.startsAt}, ${body.levels ?? []}::text[],
+                ${body.summary ?? null}, ${body.description ?? null},
+                ${body.enrolmentOpen ?? false})`;
       for (const [position, speakerId] of body.speakerIds.entries()) {
         await tx`insert into event_speakers (event_id, speaker_id, position)
                  values (${id}, ${speakerId}, ${position})`;
@@ -132,6 +172,81 @@ export class CatalogStore {
       if (!event) throw new AppError('INTERNAL', 'event vanished');
       return event;
     });
+  }
+
+  /**
+   * Edits an event: the fields given change. Its format and speakers must
+   * still agree (the new ones, else the event's own); its time, format and
+   * speakers change only while it is scheduled, and enrolment opens only then.
+   */
+  async updateEvent(id: string, body: UpdateEventBody): Promise<Event> {
+    return this.#sql.begin(async (txn) => {
+      const tx = txn as unknown as Sql;
+      const [current] = await tx<(EventRow & { speakerIds: string[] })[]>`
+        select e.*, coalesce(array(select speaker_id from event_speakers
+                                   where event_id = e.id order by position), '{}') as speaker_ids
+        from events e where e.id = ${id} for update`;
+      if (!current) throw new AppError('NOT_FOUND', `no event ${id}`);
+      const reshapes =
+        body.format !== undefined || body.speakerIds !== undefined || body.startsAt !== undefined;
+      if (reshapes && current.status !== 'scheduled') {
+        throw new AppError(
+          'INVALID_STATE',
+          `the event is ${current.status}: its time, format and speakers no longer change`,
+        );
+      }
+      if (body.enrolmentOpen && current.status !== 'scheduled' && current.status !== 'live') {
+        throw new AppError(
+          'INVALID_STATE',
+          `the event is ${current.status}: enrolment stays closed`,
+        );
+      }
+      const format = body.format ?? current.format;
+      const speakerIds = body.speakerIds ?? current.speakerIds;
+      const { minSpeakers, maxSpeakers, durationMinutes } = EVENT_FORMATS[format];
+      if (speakerIds.length < minSpeakers || speakerIds.length > maxSpeakers) {
+        throw new AppError(
+          'VALIDATION_FAILED',
+          `format ${format} takes ${minSpeakers} to ${maxSpeakers} speakers`,
+          [
+            {
+              path: body.speakerIds ? 'body.speakerIds' : 'body.format',
+              message: `format ${format} takes ${minSpeakers} to ${maxSpeakers} speakers, the event would have ${speakerIds.length}`,
+            },
+          ],
+        );
+      }
+      if (body.speakerIds) await requireSpeakers(tx, body.speakerIds);
+      const changes = definedColumns({
+        title: body.title,
+        themeWeek: body.themeWeek,
+        format: body.format,
+        durationMinutes: body.format ? durationMinutes : undefined,
+        startsAt: body.startsAt,
+        summary: body.summary,
+        description: body.description,
+        enrolmentOpen: body.enrolmentOpen,
+      });
+      if (Object.keys(changes).length > 0) {
+        await tx`update events set ${tx(changes)} where id = ${id}`;
+      }
+      if (body.levels) await tx`update events set levels = ${body.levels}::text[] where id = ${id}`;
+      if (body.speakerIds) {
+        await tx`delete from event_speakers where event_id = ${id}`;
+        for (const [position, speakerId] of body.speakerIds.entries()) {
+          await tx`insert into event_speakers (event_id, speaker_id, position)
+                   values (${id}, ${speakerId}, ${position})`;
+        }
+      }
+      const event = await this.#getEvent(tx, id);
+      if (!event) throw new AppError('INTERNAL', 'event vanished');
+      return event;
+    });
+  }
+
+  /** Opens or closes teachers' enrolment from the portal (opens only a scheduled or live event). */
+  async setEnrolmentOpen(id: string, open: boolean): Promise<Event> {
+    return this.updateEvent(id, { enrolmentOpen: open });
   }
 
   async getEvent(id: string): Promise<Event | null> {
@@ -158,7 +273,8 @@ export class CatalogStore {
       select e.*,
         coalesce((
           select json_agg(json_build_object('id', s.id, 'name', s.name, 'job', s.job,
-                                            'organisation', s.organisation) order by es.position)
+                                            'organisation', s.organisation,
+                                            'studyPath', s.study_path) order by es.position)
           from event_speakers es join speakers s on s.id = es.speaker_id
           where es.event_id = e.id), '[]') as speakers
       from events e where ${where}
@@ -174,6 +290,10 @@ export class CatalogStore {
       startedAt: r.startedAt && iso(r.startedAt),
       endedAt: r.endedAt && iso(r.endedAt),
       speakers: r.speakers,
+      levels: r.levels,
+      summary: r.summary,
+      description: r.description,
+      enrolmentOpen: r.enrolmentOpen,
       createdAt: iso(r.createdAt),
     }));
   }
@@ -328,7 +448,8 @@ export class CatalogStore {
     await this.#requireEvent(eventId);
     const classrooms = await this.#sql<(ClassroomEnrolment & { enrolledAt: Date })[]>`
       select ce.event_id, c.id as classroom_id, c.label, c.level, s.id as school_id,
-             s.name as school_name, s.town, s.region, ce.enrolled_at
+             s.name as school_name, s.town, s.region, ce.enrolled_at, ce.enrolled_by,
+             ce.contact_email
       from classroom_enrolments ce
       join classrooms c on c.id = ce.classroom_id
       join schools s on s.id = c.school_id

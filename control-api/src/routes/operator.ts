@@ -9,6 +9,7 @@ import {
   EnrolStudentBody,
   Event,
   EventIdParams,
+  IdParams,
   IssueJoinLinkBody,
   JoinLink,
   JoinLinkParams,
@@ -17,9 +18,12 @@ import {
   Pagination,
   RestError,
   School,
+  SetEnrolmentBody,
   Speaker,
   StudentEnrolment,
+  UpdateEventBody,
   UpdateEventStatusBody,
+  UpdateSpeakerBody,
 } from '@amphi/protocol';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -68,6 +72,17 @@ export const operatorRoutes: FastifyPluginAsync<OperatorRoutesOptions> = async (
     },
     handler: async (req) => catalog.listSpeakers(req.query),
   });
+  app.patch('/speakers/:id', {
+    schema: {
+      tags: ['catalogue'],
+      summary: 'Edit a speaker (job, organisation, bio, study path...)',
+      security,
+      params: IdParams,
+      body: UpdateSpeakerBody,
+      response: { 200: Speaker, ...errors },
+    },
+    handler: async (req) => catalog.updateSpeaker(req.params.id, req.body),
+  });
 
   // --- events
   app.post('/events', {
@@ -102,6 +117,37 @@ export const operatorRoutes: FastifyPluginAsync<OperatorRoutesOptions> = async (
     handler: async (req) => {
       const event = await catalog.getEvent(req.params.eventId);
       if (!event) throw new AppError('NOT_FOUND', `no event ${req.params.eventId}`);
+      return event;
+    },
+  });
+  app.patch('/events/:eventId', {
+    schema: {
+      tags: ['events'],
+      summary:
+        'Edit an event: title, theme week, levels, summary, description, enrolment; its time, format and speakers while scheduled',
+      security,
+      params: EventIdParams,
+      body: UpdateEventBody,
+      response: { 200: Event, ...errors },
+    },
+    handler: async (req) => {
+      const event = await catalog.updateEvent(req.params.eventId, req.body);
+      log.info({ eventId: event.id, fields: Object.keys(req.body) }, 'event edited');
+      return event;
+    },
+  });
+  app.post('/events/:eventId/enrolment', {
+    schema: {
+      tags: ['events'],
+      summary: "Open or close teachers' enrolment from the portal",
+      security,
+      params: EventIdParams,
+      body: SetEnrolmentBody,
+      response: { 200: Event, ...errors },
+    },
+    handler: async (req) => {
+      const event = await catalog.setEnrolmentOpen(req.params.eventId, req.body.open);
+      log.info({ eventId: event.id, open: event.enrolmentOpen }, 'event enrolment set');
       return event;
     },
   });
