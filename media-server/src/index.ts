@@ -25,6 +25,12 @@ export { RtpRelay } from './ingest/RtpRelay.ts';
 export { MediaError, type MediaErrorCode } from './MediaError.ts';
 export { KEY_FRAME_REQUEST_DELAY_MS, mediaCodecs } from './mediaCodecs.ts';
 export {
+  WorkerMonitor,
+  type WorkerMonitorOptions,
+  type WorkerSample,
+} from './metrics/WorkerMonitor.ts';
+export { registerWorkerMetrics } from './metrics/workerMetrics.ts';
+export {
   type ConsumerInfo,
   type ParticipantRole,
   ParticipantSession,
