@@ -52,6 +52,14 @@ export const ConfigSchema = z.object({
   OPERATOR_TOKEN: z.string().min(16).optional(),
   /** Operator credentials still accepted while scripts move to OPERATOR_TOKEN, comma-separated. */
   OPERATOR_PREVIOUS_TOKENS: secrets(16),
+  /**
+   * The scrape credential for GET /metrics (Prometheus: `authorization` with a
+   * credentials file), read-only and apart from the operator's (docs/metrics.md).
+   * Default: generated once under DATA_DIR.
+   */
+  METRICS_TOKEN: z.string().min(16).optional(),
+  /** Scrape credentials still accepted while Prometheus moves to METRICS_TOKEN, comma-separated. */
+  METRICS_PREVIOUS_TOKENS: secrets(16),
   INSTANCE_ID: z.string().min(1).max(64).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SEED_DEMO: bool.default(true),
