@@ -16,13 +16,18 @@ import { AppError } from './errors.ts';
 import { registerHardening } from './hardening.ts';
 import { type Logger, urlWithoutQuery } from './logger.ts';
 import type { PrivacyStore } from './privacy/PrivacyStore.ts';
+import { NetworkCheckSessions } from './reach/NetworkCheckSessions.ts';
+import type { NetworkCheckStore } from './reach/NetworkCheckStore.ts';
+import { relayOpenings, webOpenings } from './reach/networkEndpoints.ts';
 import { appsPlugin } from './routes/apps.ts';
 import { type HealthCheck, healthRoutes } from './routes/health.ts';
 import { hlsRoutes } from './routes/hls.ts';
+import { networkCheckRoutes } from './routes/networkChecks.ts';
 import { operatorRoutes } from './routes/operator.ts';
 import { privacyRoutes } from './routes/privacy.ts';
 import { reachRoutes } from './routes/reach.ts';
 import { registrationRoutes } from './routes/registration.ts';
+import { DemoTestPattern } from './rtc/DemoTestPattern.ts';
 import { InProcessMediaNode } from './rtc/InProcessMediaNode.ts';
 import type { Services } from './signaling/context.ts';
 import { signalingPlugin } from './signaling/plugin.ts';
@@ -34,6 +39,8 @@ export interface AppDeps {
   revocations: Revocations;
   /** Erasure of personal data on request (operators). */
   privacy: PrivacyStore;
+  /** The classrooms' latest network checks. */
+  networkChecks: NetworkCheckStore;
   /** The operator credential, then previous ones still accepted during a rotation. */
   operatorTokens: readonly string[];
   publicUrl: string;
@@ -60,6 +67,8 @@ export interface AppDeps {
  *   /api/openapi.json    OpenAPI document generated from the zod schemas
  *   /api/signaling.json  the WebSocket protocol as JSON Schema
  *   /hls/:eventId/...    the LL-HLS fallback: playlist (join token), parts from memory (routes/hls.ts)
+ *   /api/v1/network-check/..., /hls/network-check/probe  a classroom's network check before the event (classroom join token);
+ *                        /api/v1/events/:id/network-checks its results (operator) (routes/networkChecks.ts)
  *   /healthz             database and bus: 200, or 503 naming what is down
  *   /viewer/, /studio/   the built browser apps
  */
@@ -199,6 +208,30 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       : undefined;
   app.addHook('onClose', async () => hlsHub?.close());
   await app.register(hlsRoutes, { hub: hlsHub, catalog: deps.services.catalog });
+  // Network checks consume a test pattern of their own, where the media is: in this process.
+  const checkSessions = new NetworkCheckSessions({
+    media,
+    turn: deps.services.turn,
+    startPattern:
+      media instanceof InProcessMediaNode
+        ? async (id) =>
+            DemoTestPattern.start({
+              broadcast: await media.broadcast(id),
+              log: deps.log.child({ component: 'network-check' }),
+            })
+        : undefined,
+    endpoints: {
+      relay: relayOpenings(deps.services.turn?.urls ?? []),
+      web: webOpenings(deps.publicUrl),
+    },
+    log: deps.log,
+  });
+  app.addHook('onClose', async () => checkSessions.close());
+  await app.register(networkCheckRoutes, {
+    catalog: deps.services.catalog,
+    store: deps.networkChecks,
+    sessions: checkSessions,
+  });
   await app.register(signalingPlugin, {
     services: deps.services,
     revocations: deps.revocations,

@@ -18,6 +18,7 @@ import { PrivacyStore } from './privacy/PrivacyStore.ts';
 import { RetentionJob } from './privacy/RetentionJob.ts';
 import { QuestionQueue } from './questions/QuestionQueue.ts';
 import { QuestionStore } from './questions/QuestionStore.ts';
+import { NetworkCheckStore } from './reach/NetworkCheckStore.ts';
 import { announceActiveSpeaker } from './rtc/announceActiveSpeaker.ts';
 import { announceProducers } from './rtc/announceProducers.ts';
 import type { MediaNode, MediaParticipant } from './rtc/MediaNode.ts';
@@ -182,6 +183,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       tokens,
       revocations,
       privacy,
+      networkChecks: new NetworkCheckStore(sql, defaultRetention(opts.retention).RETENTION_DAYS),
       operatorTokens: [opts.operatorToken, ...(opts.operatorPreviousTokens ?? [])],
       publicUrl: opts.publicUrl ?? `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`,
       log,

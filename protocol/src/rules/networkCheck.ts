@@ -71,7 +71,6 @@ export function networkVerdict(
       wanted = endpoints.direct.filter(udp);
       break;
     case 'turn-udp':
-    case 'turn-tcp':
       wanted = [...endpoints.direct.filter(udp), ...endpoints.direct.filter((o) => !udp(o))];
       break;
     case 'turn-tls':
@@ -102,9 +101,7 @@ function dedupe(openings: FirewallOpening[]): FirewallOpening[] {
  * Openings grouped the way a person says them: per host and purpose, the
  * protocols with their ports (« UDP 3478 et TCP 443 vers turn.example.org »).
  */
-export function openingsByHost(
-  openings: readonly FirewallOpening[],
-): {
+export function openingsByHost(openings: readonly FirewallOpening[]): {
   host: string;
   purpose: FirewallOpening['purpose'];
   ports: { protocol: 'udp' | 'tcp'; port: number }[];
