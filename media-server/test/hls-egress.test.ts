@@ -172,6 +172,13 @@ describe.runIf(await ffmpegAvailable())('LL-HLS egress', () => {
     expect(egress.window.size.segments).toBeLessThanOrEqual(7);
     expect(egress.window.part(m, 0)).toBeUndefined();
 
+    // Dated by the source's clock (the RTP the media server forwarded), FFmpeg's
+    // output trails it: by its decode, encode and a part's worth of frames, not seconds.
+    const trail = egress.window.pipelineDelayMs;
+    console.log(`FFmpeg's output trails the source by ${trail} ms`);
+    expect(trail).toBeGreaterThan(0);
+    expect(trail).toBeLessThan(2000);
+
     // The broadcast ends: FFmpeg goes, and every byte with it.
     broadcast.close();
     await expect.poll(() => running(pid), { timeout: 5000 }).toBe(false);

@@ -10,6 +10,7 @@ import { PARENT_DEATH_SIGNAL } from '../ingest/FfmpegTestSource.ts';
 import { MediaError } from '../MediaError.ts';
 import { Fmp4Fragmenter } from './Fmp4Fragmenter.ts';
 import { LlHlsWindow } from './LlHlsWindow.ts';
+import { RtpSourceClock } from './RtpSourceClock.ts';
 
 export type HlsEgressOptions = {
   /** Where FFmpeg listens for the broadcast's RTP (the media listen address). */
@@ -58,6 +59,9 @@ function sdpFor(ip: string, video: RtpTarget, audio: RtpTarget | undefined): str
   ].join('\r\n');
 }
 
+/** Every video codec's RTP clock (RFC 7741 for VP8, RFC 6184 for H.264). */
+const VIDEO_CLOCK_RATE = 90_000;
+
 type RtpTarget = { port: number; payloadType: number; rtpmap: string };
 
 function targetOf(port: number, rtp: types.RtpParameters): RtpTarget {
@@ -98,6 +102,8 @@ export class HlsEgress extends EventEmitter<HlsEgressEvents> {
   readonly #onBroadcastClose = () => this.close();
   #onProducerClose: (p: { id: string }) => void = () => {};
   #keyFrameTimer: NodeJS.Timeout | undefined;
+  #sourceClock: RtpSourceClock | undefined;
+  #fragments = 0;
 
   static async start(broadcast: Broadcast, options: HlsEgressOptions): Promise<HlsEgress> {
     const egress = new HlsEgress(broadcast, options);
@@ -132,7 +138,14 @@ export class HlsEgress extends EventEmitter<HlsEgressEvents> {
         this.#init = init;
       },
       onFragment: (fragment) => {
+        this.window.sourceClock(this.#sourceClock?.anchor);
         this.window.add(fragment);
+        if (++this.#fragments === 10) {
+          this.#logger.info(
+            { ffmpegDelayMs: this.window.pipelineDelayMs },
+            'hls egress: dated by the source clock',
+          );
+        }
         this.#markReady(true);
       },
     });
@@ -190,7 +203,9 @@ export class HlsEgress extends EventEmitter<HlsEgressEvents> {
       });
       return consumer;
     };
-    const video = await consumeTo(videoPort, videoProducer.id);
+    // Video through the relay that reads the source's clock (the playlist's dates).
+    this.#sourceClock = await RtpSourceClock.start(ip, videoPort, VIDEO_CLOCK_RATE);
+    const video = await consumeTo(this.#sourceClock.port, videoProducer.id);
     const audio = audioProducer ? await consumeTo(audioPort, audioProducer.id) : undefined;
     if (this.#closed) return;
 
@@ -215,6 +230,9 @@ export class HlsEgress extends EventEmitter<HlsEgressEvents> {
       'sdp',
       '-i',
       'pipe:0',
+      // The input's timestamps (each stream's RTP clock from its first packet):
+      // the playlist is dated by the source's clock (RtpSourceClock).
+      '-copyts',
       '-map',
       '0:v:0',
       ...(audio ? ['-map', '0:a:0'] : []),
@@ -305,6 +323,7 @@ export class HlsEgress extends EventEmitter<HlsEgressEvents> {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#keyFrameTimer);
+    this.#sourceClock?.close();
     this.#broadcast.off('close', this.#onBroadcastClose);
     this.#broadcast.off('producerclose', this.#onProducerClose);
     const ffmpeg = this.#ffmpeg;

@@ -37,6 +37,8 @@ export class LlHlsWindow {
    * those fragments come late, the ones after on time.
    */
   #clockAnchor = Number.POSITIVE_INFINITY;
+  /** Wall-clock ms at media time 0 by the source's own clock (RtpSourceClock), once known. */
+  #sourceAnchor: number | undefined;
   #closed = false;
 
   constructor(options: LlHlsWindowOptions) {
@@ -67,6 +69,20 @@ export class LlHlsWindow {
   get last(): { msn: number; part: number } | undefined {
     const s = this.#segments.at(-1);
     return s ? { msn: s.msn, part: s.parts.length - 1 } : undefined;
+  }
+
+  /**
+   * Dates the playlist by the source's clock: the wall time its media time 0
+   * was sent (see RtpSourceClock). Without it, by FFmpeg's output.
+   */
+  sourceClock(anchorMs: number | undefined): void {
+    if (anchorMs !== undefined) this.#sourceAnchor = anchorMs;
+  }
+
+  /** How far FFmpeg's output trails the source (ms): its decode, encode and fragmenting. */
+  get pipelineDelayMs(): number | undefined {
+    if (this.#sourceAnchor === undefined || !Number.isFinite(this.#clockAnchor)) return undefined;
+    return Math.round(this.#clockAnchor - this.#sourceAnchor);
   }
 
   /** `receivedAt`: when the fragment's last byte arrived (the media is that old at most). */
@@ -157,7 +173,7 @@ export class LlHlsWindow {
     ];
     const withParts = this.#segments.slice(-3);
     for (const s of this.#segments) {
-      const programDateTime = this.#clockAnchor + s.mediaStart * 1000;
+      const programDateTime = (this.#sourceAnchor ?? this.#clockAnchor) + s.mediaStart * 1000;
       lines.push(`#EXT-X-PROGRAM-DATE-TIME:${new Date(programDateTime).toISOString()}`);
       if (withParts.includes(s)) {
         s.parts.forEach((p, i) => {
