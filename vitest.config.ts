@@ -14,6 +14,7 @@ export default defineConfig({
       'control-api',
       'studio',
       'viewer',
+      'portal',
       'loadtest',
       'e2e',
     ],
