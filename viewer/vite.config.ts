@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vite';
 
@@ -16,5 +17,16 @@ export default defineConfig({
   },
   // Source maps stay beside the build, unlinked ('hidden'): browsers never ask for them
   // and the control-api does not serve them (they hold the sources).
-  build: { outDir: 'dist', sourcemap: 'hidden' },
+  // Two pages: the classroom (index.html) and the network check before the event
+  // (check/index.html, served at /viewer/check/).
+  build: {
+    outDir: 'dist',
+    sourcemap: 'hidden',
+    rolldownOptions: {
+      input: {
+        main: fileURLToPath(new URL('index.html', import.meta.url)),
+        check: fileURLToPath(new URL('check/index.html', import.meta.url)),
+      },
+    },
+  },
 });

@@ -7,6 +7,7 @@ export * from './LiveSession.ts';
 export * from './LiveSessionState.ts';
 export * from './LiveSessionTypes.ts';
 export * from './MediaClient.ts';
+export * from './networkCheck.ts';
 export * from './networkQuality.ts';
 export * from './reach.ts';
 export * from './SignalingClient.ts';
