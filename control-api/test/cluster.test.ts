@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ControlPlane } from '../src/server.ts';
-import { key, seedEvent, TestClient, useControlPlane } from './support/harness.ts';
+import { key, refusal, seedEvent, TestClient, useControlPlane } from './support/harness.ts';
 
 // Two control-api instances sharing one PostgreSQL and one Redis, as behind a load balancer.
 const env = useControlPlane({ instances: 2, seed: { classrooms: 2, status: 'live' } });
@@ -98,5 +98,37 @@ describe('two instances over Redis', () => {
     );
     await moderator.request('participant.remove', { classroomId: fresh.classroomIds[0] as string });
     expect((await victim.closed).code).toBe(4003);
+  });
+
+  it('a classroom gets its question quota once, not once per instance', async () => {
+    // Default limits: a burst of 3 questions. Alternating instances must not make it 6.
+    const fresh = await seedEvent(a.url, { classrooms: 1, status: 'live' });
+    const token = fresh.tokens.classrooms[0] as string;
+    const onA = await TestClient.connect(a.url, fresh.eventId, token);
+    const onB = await TestClient.connect(b.url, fresh.eventId, token);
+    env.clients.push(onA, onB);
+    const ask = async (client: TestClient, n: number) => {
+      const r = await client.send('question.submit', {
+        idempotencyKey: key(),
+        text: `Question numéro ${n} : comment êtes-vous arrivé à ce métier ?`,
+        category: 'training_path',
+      });
+      return r.ok ? 'stored' : r.error.code;
+    };
+    const outcomes = [];
+    for (let n = 0; n < 4; n++) outcomes.push(await ask(n % 2 === 0 ? onA : onB, n));
+    expect(outcomes).toEqual(['stored', 'stored', 'stored', 'RATE_LIMITED']);
+    const rows = await env.db`select id from questions where event_id = ${fresh.eventId}`;
+    expect(rows).toHaveLength(3);
+  });
+
+  it('a link gets its join quota once, not once per instance', async () => {
+    // Default limits: a burst of 10 joins per link.
+    const fresh = await seedEvent(a.url, { classrooms: 1 });
+    const token = fresh.tokens.classrooms[0] as string;
+    for (let i = 0; i < 10; i++)
+      await (await TestClient.connect((i % 2 === 0 ? a : b).url, fresh.eventId, token)).close();
+    const err = await refusal(TestClient.connect(b.url, fresh.eventId, token));
+    expect([err.status, err.code]).toEqual([429, 'RATE_LIMITED']);
   });
 });

@@ -1,54 +1,56 @@
+import type { Redis } from 'ioredis';
+import {
+  type RateLimiterAbstract,
+  RateLimiterMemory,
+  RateLimiterRedis,
+  RateLimiterRes,
+} from 'rate-limiter-flexible';
+
+export interface RateLimiterOptions {
+  /** What is limited (a Redis key prefix): `questions`, `joins`, `connections`. */
+  name: string;
+  ratePerSecond: number;
+  burst: number;
+  /** Counters shared by every instance on this Redis; in this process when absent. */
+  redis?: Redis | undefined;
+  namespace?: string | undefined;
+}
+
 /**
- * Token buckets by key: `ratePerSecond` tokens refill continuously up to
- * `burst`. Keys idle long enough to be full again are forgotten.
+ * A quota per key: `burst` actions per window of `burst / rate` seconds, the
+ * same long-run rate as a token bucket refilling at `rate`. Behind a load
+ * balancer the counters live in Redis, so that N control-api instances give a
+ * classroom its quota once, not N times. While Redis is away each instance
+ * counts in its own memory (rate-limiter-flexible's insurance limiter): a
+ * Redis outage loosens the limits, it does not refuse everyone.
  */
 export class RateLimiter {
-  readonly #rate: number;
-  readonly #burst: number;
-  readonly #now: () => number;
-  readonly #buckets = new Map<string, { tokens: number; at: number }>();
-  #lastSweep = 0;
+  readonly #limiter: RateLimiterAbstract;
 
-  constructor(ratePerSecond: number, burst: number, now: () => number = Date.now) {
-    this.#rate = ratePerSecond;
-    this.#burst = burst;
-    this.#now = now;
+  constructor(opts: RateLimiterOptions) {
+    const window = {
+      points: opts.burst,
+      duration: Math.max(1, Math.round(opts.burst / opts.ratePerSecond)),
+    };
+    const memory = new RateLimiterMemory(window);
+    this.#limiter = opts.redis
+      ? new RateLimiterRedis({
+          ...window,
+          storeClient: opts.redis,
+          keyPrefix: `${opts.namespace ?? 'amphi'}:limit:${opts.name}`,
+          insuranceLimiter: memory,
+        })
+      : memory;
   }
 
-  static perMinute(perMinute: number, burst: number, now?: () => number): RateLimiter {
-    return new RateLimiter(perMinute / 60, burst, now);
-  }
-
-  /** Takes one token for `key`; false when the bucket is empty. */
-  take(key: string, cost = 1): boolean {
-    const now = this.#now();
-    this.#sweep(now);
-    const b = this.#buckets.get(key);
-    const tokens = b
-      ? Math.min(this.#burst, b.tokens + ((now - b.at) / 1000) * this.#rate)
-      : this.#burst;
-    if (tokens < cost) {
-      this.#buckets.set(key, { tokens, at: now });
-      return false;
-    }
-    this.#buckets.set(key, { tokens: tokens - cost, at: now });
-    return true;
-  }
-
-  /** Seconds until `key` has a token again (0 when it has one). */
-  retryAfter(key: string): number {
-    const b = this.#buckets.get(key);
-    if (!b) return 0;
-    const tokens = Math.min(this.#burst, b.tokens + ((this.#now() - b.at) / 1000) * this.#rate);
-    return tokens >= 1 ? 0 : Math.ceil((1 - tokens) / this.#rate);
-  }
-
-  #sweep(now: number): void {
-    if (now - this.#lastSweep < 60_000) return;
-    this.#lastSweep = now;
-    const fullAfterMs = (this.#burst / this.#rate) * 1000;
-    for (const [key, b] of this.#buckets) {
-      if (now - b.at > fullAfterMs) this.#buckets.delete(key);
+  /** Takes one action for `key`; false when its quota is spent. */
+  async take(key: string): Promise<boolean> {
+    try {
+      await this.#limiter.consume(key);
+      return true;
+    } catch (refusal) {
+      if (refusal instanceof RateLimiterRes) return false;
+      throw refusal;
     }
   }
 }
