@@ -19,6 +19,8 @@ export type PlainTransportInfo = {
   localPort: number;
   /** Keys the receiver decrypts with, when SRTP is on. */
   srtpParameters?: types.SrtpParameters;
+  /** Keys the receiver encrypts its RTCP (reports, feedback) with, when SRTP is on. */
+  remoteSrtpParameters?: types.SrtpParameters;
 };
 
 export type ConsumerInfo = {
@@ -52,8 +54,8 @@ export class ParticipantSession extends EventEmitter<ParticipantSessionEvents> {
   readonly router: types.Router;
   readonly poolWorker: PoolWorker;
   readonly #transports = new Map<string, types.Transport>();
-  /** Plain transports: their receivers send no bandwidth feedback. */
-  readonly #plainTransportIds = new Set<string>();
+  /** Plain transports whose receivers send no bandwidth feedback. */
+  readonly #noFeedbackTransportIds = new Set<string>();
   readonly #consumers = new Map<string, types.Consumer>();
   readonly #producers = new Map<string, types.Producer>();
   readonly #transportOptions: TransportOptions;
@@ -124,6 +126,13 @@ export class ParticipantSession extends EventEmitter<ParticipantSessionEvents> {
     port: number;
     /** SRTP suite, or none for clear RTP. */
     srtp?: types.SrtpCryptoSuite;
+    /**
+     * The receiver answers transport-cc with transport-wide feedback, as a
+     * browser does: its consumers keep transport-cc (and REMB) and the worker
+     * runs send-side bandwidth estimation for it. Off by default: a receiver
+     * that never answers would be estimated from silence.
+     */
+    bandwidthFeedback?: boolean;
   }): Promise<PlainTransportInfo> {
     this.#assertOpen();
     const o = this.#transportOptions;
@@ -142,23 +151,23 @@ export class ParticipantSession extends EventEmitter<ParticipantSessionEvents> {
       appData: { participantId: this.participantId },
     });
     this.#track(transport);
-    this.#plainTransportIds.add(transport.id);
+    if (!remote.bandwidthFeedback) this.#noFeedbackTransportIds.add(transport.id);
+    const remoteSrtpParameters: types.SrtpParameters | undefined = remote.srtp
+      ? {
+          cryptoSuite: remote.srtp,
+          keyBase64: randomBytes(SRTP_KEY_LENGTH[remote.srtp]).toString('base64'),
+        }
+      : undefined;
     await transport.connect({
       ip: remote.ip,
       port: remote.port,
-      ...(remote.srtp
-        ? {
-            srtpParameters: {
-              cryptoSuite: remote.srtp,
-              keyBase64: randomBytes(SRTP_KEY_LENGTH[remote.srtp]).toString('base64'),
-            },
-          }
-        : {}),
+      ...(remoteSrtpParameters ? { srtpParameters: remoteSrtpParameters } : {}),
     });
     return {
       id: transport.id,
       localPort: transport.tuple.localPort,
       ...(transport.srtpParameters ? { srtpParameters: transport.srtpParameters } : {}),
+      ...(remoteSrtpParameters ? { remoteSrtpParameters } : {}),
     };
   }
 
@@ -211,7 +220,7 @@ export class ParticipantSession extends EventEmitter<ParticipantSessionEvents> {
     }
     const consumer = await transport.consume({
       producerId: args.producerId,
-      rtpCapabilities: this.#plainTransportIds.has(transport.id)
+      rtpCapabilities: this.#noFeedbackTransportIds.has(transport.id)
         ? withoutBandwidthFeedback(args.rtpCapabilities)
         : args.rtpCapabilities,
       paused: true,
@@ -292,7 +301,7 @@ export class ParticipantSession extends EventEmitter<ParticipantSessionEvents> {
     this.#transports.set(transport.id, transport);
     transport.observer.once('close', () => {
       this.#transports.delete(transport.id);
-      this.#plainTransportIds.delete(transport.id);
+      this.#noFeedbackTransportIds.delete(transport.id);
     });
   }
 

@@ -2,7 +2,9 @@
 // counts RTP/RTCP datagrams per (source port, SSRC) on a range of UDP ports of
 // 127.0.0.1. Used by the fan-out benchmark as the receiving end of the
 // consumers' PlainTransports; it only reads the clear RTP header, so SRTP needs
-// no decryption.
+// no decryption. A classroom it is told to answer() gets what a browser sends
+// back (transport-wide feedback, receiver reports; see browser-peer.c), over
+// SRTCP with libsrtp.
 import { type ChildProcessWithoutNullStreams, execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { access, mkdir, readFile, rename, rm } from 'node:fs/promises';
@@ -10,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { ensureDebianPackages } from '../../../scripts/debian-packages.mjs';
 
 const execFileAsync = promisify(execFile);
 
@@ -40,8 +43,44 @@ export interface SinkStream {
   highestSeq: number;
 }
 
+/** What the sink sent back as browsers, counters since the last reset. */
+export interface SinkAnswering {
+  /** Classrooms answered (not reset). */
+  peers: number;
+  /** Transport-wide feedback packets (RTPFB FMT 15) sent. */
+  feedback: number;
+  /** Packet statuses they carried. */
+  feedbackStatuses: number;
+  /** Of which reported not received. */
+  feedbackLost: number;
+  receiverReports: number;
+  /** SFU sender reports decrypted (for LSR/DLSR). */
+  senderReports: number;
+  srtcpErrors: number;
+  sendErrors: number;
+  /** Summed lateness of feedback against each classroom's schedule, microseconds. */
+  feedbackLateUs: number;
+}
+
+/** A classroom to answer as a browser would: its SFU transport and its streams. */
+export interface BrowserPeer {
+  /** Sink port the transport sends to (the peer's RTCP leaves from it). */
+  dstPort: number;
+  /** Port the transport sends from. */
+  srcPort: number;
+  /** Header extension id of transport-wide-cc-01 in the consumers' RTP parameters. */
+  twccExtId: number;
+  suite: string;
+  /** Master key + salt the peer protects its RTCP with (the transport's remote SRTP key). */
+  txKeyBase64: string;
+  /** Master key + salt the transport protects with (to read its sender reports). */
+  rxKeyBase64: string;
+  media: { ssrc: number; clockRate: number }[];
+}
+
 export interface SinkStats {
   streams: SinkStream[];
+  answering: SinkAnswering;
   /** RTCP datagrams (rtcp-mux), not tracked per stream. */
   rtcp: number;
   /** All datagrams read: RTP + RTCP + invalid + untracked. */
@@ -72,13 +111,16 @@ export interface RtpSinkOptions {
   readyTimeoutMs?: number;
 }
 
-const SOURCE = fileURLToPath(new URL('./rtp-sink.c', import.meta.url));
+const SOURCES = ['rtp-sink.c', 'browser-peer.c', 'browser-peer.h'].map((f) =>
+  fileURLToPath(new URL(`./${f}`, import.meta.url)),
+);
 const STDERR_KEEP = 8192;
 
-/** Compiles rtp-sink.c into <binDir>/<sha1 of source>/rtp-sink unless already there. */
+/** Compiles rtp-sink.c into <binDir>/<sha1 of the sources>/rtp-sink unless already there. */
 export async function buildRtpSink(binDir = join(tmpdir(), 'amphi-rtp-sink')): Promise<string> {
-  const source = await readFile(SOURCE);
-  const digest = createHash('sha1').update(source).digest('hex');
+  const hash = createHash('sha1');
+  for (const f of SOURCES) hash.update(await readFile(f));
+  const digest = hash.digest('hex');
   const dir = join(binDir, digest);
   const bin = join(dir, 'rtp-sink');
   try {
@@ -90,7 +132,10 @@ export async function buildRtpSink(binDir = join(tmpdir(), 'amphi-rtp-sink')): P
   await mkdir(dir, { recursive: true });
   const tmp = `${bin}.${process.pid}.${Date.now()}.tmp`;
   try {
-    await execFileAsync('gcc', ['-O2', '-Wall', '-Wextra', '-o', tmp, SOURCE]);
+    // libsrtp protects what the sink sends back as a browser; its speed hardly matters (RTCP only).
+    ensureDebianPackages(['libsrtp2-dev']);
+    const cFiles = SOURCES.filter((f) => f.endsWith('.c'));
+    await execFileAsync('gcc', ['-O2', '-Wall', '-Wextra', '-o', tmp, ...cFiles, '-lsrtp2']);
     await rename(tmp, bin); // atomic: concurrent builders never see a partial binary
   } catch (err) {
     await rm(tmp, { force: true });
@@ -191,6 +236,25 @@ export class RtpSink {
   async reset(): Promise<void> {
     const line = await this.command('reset');
     if (line !== 'ok') throw new Error(`rtp-sink: unexpected reply to reset: ${line}`);
+  }
+
+  /**
+   * From now on, answers this classroom as a browser does: transport-wide
+   * feedback and receiver reports, over SRTCP, at the configured cadence.
+   */
+  async answer(peer: BrowserPeer): Promise<void> {
+    const hex = (b64: string) => Buffer.from(b64, 'base64').toString('hex');
+    const media = peer.media.map((m) => `${m.ssrc}:${m.clockRate}`).join(',');
+    const line = await this.command(
+      `add ${peer.dstPort} ${peer.srcPort} ${peer.twccExtId} ${peer.suite} ${hex(peer.txKeyBase64)} ${hex(peer.rxKeyBase64)} ${media}`,
+    );
+    if (line !== 'ok') throw new Error(`rtp-sink: unexpected reply to add: ${line}`);
+  }
+
+  /** How often each answered classroom sends transport-wide feedback and receiver reports. */
+  async setFeedbackIntervals(twccMs: number, rrMs: number): Promise<void> {
+    const line = await this.command(`feedback ${Math.round(twccMs)} ${Math.round(rrMs)}`);
+    if (line !== 'ok') throw new Error(`rtp-sink: unexpected reply to feedback: ${line}`);
   }
 
   /** Lets queued commands finish, asks the sink to quit, kills it after timeoutMs. Idempotent. */

@@ -14,6 +14,11 @@
  *   on start   -> "ready"
  *   "stats"    -> one line of JSON (all sockets are drained first)
  *   "reset"    -> forget all streams, zero the counters -> "ok"
+ *   "add <dst_port> <src_port> <twcc_ext_id> <suite> <tx_key_hex> <rx_key_hex> <ssrc>:<clock>[,...]"
+ *              -> "ok": from now on the classroom whose SFU transport sends from
+ *              src_port to dst_port is answered as a browser answers (transport-wide
+ *              feedback and receiver reports over SRTCP, see browser-peer.c)
+ *   "feedback <twcc_ms> <rr_ms>" -> "ok": how often each such classroom reports
  *   "quit"/EOF -> exit 0
  *
  * max_coalesce_us (default 50000, 0 disables): with thousands of sockets each
@@ -27,7 +32,11 @@
  * the command. "kernelDrops" (SO_MEMINFO) counts datagrams the kernel dropped
  * because a sink socket's receive buffer was full.
  *
- * Build: gcc -O2 -Wall -Wextra -o rtp-sink rtp-sink.c
+ * Once a classroom is added, every socket records the kernel's receive time of
+ * each datagram (SO_TIMESTAMPNS), reads up to CAP_BYTES of it (the RTP header
+ * extensions, whole RTCP packets), and the nap never outlasts the next report due.
+ *
+ * Build: gcc -O2 -Wall -Wextra -o rtp-sink rtp-sink.c browser-peer.c -lsrtp2
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -46,8 +55,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "browser-peer.h"
+
 #define BATCH 256
-#define HDR_BYTES 16
+#define HDR_BYTES 16   /* what counting needs: the fixed RTP header */
+#define CAP_BYTES 1500 /* what answering as a browser needs: extensions, whole RTCP */
 #define MAX_EVENTS 8192
 #define RCVBUF_BYTES (64 * 1024 * 1024)
 #define DRAIN_MAX_BATCHES 64 /* per socket and command: bounds a reply under overload */
@@ -101,8 +113,11 @@ static uint32_t *sock_drops_base; /* kernel drop counter of each socket at the l
 
 static struct mmsghdr msgs[BATCH];
 static struct iovec iovs[BATCH];
-static uint8_t bufs[BATCH][HDR_BYTES];
+static uint8_t bufs[BATCH][CAP_BYTES];
 static struct sockaddr_in addrs[BATCH];
+static char ctrl[BATCH][CMSG_SPACE(sizeof(struct timespec))];
+/* Set once a classroom is answered as a browser: timestamps, longer reads. */
+static int answering;
 
 static struct timespec start_ts;
 
@@ -196,18 +211,34 @@ static inline void on_rtp(const uint8_t *h, uint32_t len, uint16_t src_port, uin
   }
 }
 
-static inline void on_datagram(const uint8_t *h, uint32_t len, uint16_t src_port, uint16_t dst_port) {
+/* The kernel's receive time of a datagram, or now when it gave none. */
+static int64_t arrival_of(struct msghdr *m) {
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+      struct timespec ts;
+      memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+      return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    }
+  }
+  return peer_now_us();
+}
+
+static inline void on_datagram(uint8_t *h, uint32_t len, uint16_t src_port, uint16_t dst_port,
+                               struct msghdr *m) {
   total_packets++;
   if (len < 12 || (h[0] >> 6) != 2) {
     invalid_packets++;
     return;
   }
   uint8_t pt = h[1] & 0x7f;
+  uint32_t cap = len < CAP_BYTES ? len : CAP_BYTES;
   if (pt >= 64 && pt <= 95) {
     rtcp_packets++;
+    if (answering) peer_on_rtcp(src_port, h, cap, len, arrival_of(m));
     return;
   }
   on_rtp(h, len, src_port, dst_port);
+  if (answering) peer_on_rtp(src_port, h, cap, len, arrival_of(m));
 }
 
 /* Reads one batch from socket idx. Returns the number of datagrams, 0 when none. */
@@ -215,6 +246,7 @@ static int read_batch(int idx) {
   for (int i = 0; i < BATCH; i++) {
     msgs[i].msg_hdr.msg_namelen = sizeof(addrs[i]);
     msgs[i].msg_hdr.msg_flags = 0;
+    msgs[i].msg_hdr.msg_controllen = answering ? sizeof(ctrl[i]) : 0;
   }
   int n = recvmmsg(socks[idx], msgs, BATCH, MSG_DONTWAIT | MSG_TRUNC, NULL);
   if (n < 0) {
@@ -223,7 +255,7 @@ static int read_batch(int idx) {
   }
   uint16_t dst_port = sock_port[idx];
   for (int i = 0; i < n; i++) {
-    on_datagram(bufs[i], msgs[i].msg_len, ntohs(addrs[i].sin_port), dst_port);
+    on_datagram(bufs[i], msgs[i].msg_len, ntohs(addrs[i].sin_port), dst_port, &msgs[i].msg_hdr);
   }
   return n;
 }
@@ -315,7 +347,17 @@ static void print_stats(void) {
   clock_gettime(CLOCK_MONOTONIC, &now);
   uint64_t wall = (uint64_t)(now.tv_sec - start_ts.tv_sec) * 1000000u +
                   (uint64_t)((now.tv_nsec - start_ts.tv_nsec) / 1000);
-  out_fmt("],\"rtcp\":%llu,\"totalPackets\":%llu,\"invalid\":%llu,\"untracked\":%llu,"
+  out_fmt("],\"answering\":{\"peers\":%llu,\"feedback\":%llu,\"feedbackStatuses\":%llu,\"feedbackLost\":%llu,"
+          "\"receiverReports\":%llu,\"senderReports\":%llu,\"srtcpErrors\":%llu,"
+          "\"sendErrors\":%llu,\"feedbackLateUs\":%llu}",
+          (unsigned long long)peer_counters.peers, (unsigned long long)peer_counters.feedback_sent,
+          (unsigned long long)peer_counters.feedback_statuses,
+          (unsigned long long)peer_counters.feedback_lost,
+          (unsigned long long)peer_counters.rr_sent, (unsigned long long)peer_counters.sr_received,
+          (unsigned long long)peer_counters.srtcp_errors,
+          (unsigned long long)peer_counters.send_errors,
+          (unsigned long long)peer_counters.late_feedback_us);
+  out_fmt(",\"rtcp\":%llu,\"totalPackets\":%llu,\"invalid\":%llu,\"untracked\":%llu,"
           "\"kernelDrops\":%llu,\"cpuUserUs\":%llu,\"cpuSysUs\":%llu,\"wallUs\":%llu}\n",
           (unsigned long long)rtcp_packets, (unsigned long long)total_packets,
           (unsigned long long)invalid_packets, (unsigned long long)untracked_packets,
@@ -338,6 +380,42 @@ static void reset_all(void) {
   n_streams = 0;
   total_packets = rtcp_packets = invalid_packets = untracked_packets = 0;
   for (int i = 0; i < n_socks; i++) sock_drops_base[i] = socket_drops(i);
+  uint64_t peers_now = peer_counters.peers;
+  memset(&peer_counters, 0, sizeof(peer_counters));
+  peer_counters.peers = peers_now;
+}
+
+/* From the first classroom answered on: kernel receive times, reads long enough for RTCP. */
+static void start_answering(void) {
+  if (answering) return;
+  answering = 1;
+  for (int i = 0; i < n_socks; i++) {
+    int on = 1;
+    if (setsockopt(socks[i], SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on)) != 0)
+      die(errno, "SO_TIMESTAMPNS on port %u", sock_port[i]);
+  }
+  for (int i = 0; i < BATCH; i++) iovs[i].iov_len = CAP_BYTES;
+}
+
+static void add_peer(const char *args) {
+  unsigned dst_port;
+  int used = 0;
+  if (sscanf(args, "%u %n", &dst_port, &used) != 1) {
+    out_fmt("error usage: add <dst_port> <src_port> ...\n");
+    return;
+  }
+  int fd = -1;
+  for (int i = 0; i < n_socks; i++) {
+    if (sock_port[i] == dst_port) fd = socks[i];
+  }
+  if (fd < 0) {
+    out_fmt("error no sink socket on port %u\n", dst_port);
+    return;
+  }
+  start_answering();
+  const char *err = peer_add(args + used, fd);
+  if (err) out_fmt("error %s\n", err);
+  else out_fmt("ok\n");
 }
 
 /* ---- control ---- */
@@ -353,6 +431,18 @@ static void handle_command(const char *line) {
     drain_all();
     reset_all();
     out_fmt("ok\n");
+    out_flush();
+  } else if (strncmp(line, "add ", 4) == 0) {
+    add_peer(line + 4);
+    out_flush();
+  } else if (strncmp(line, "feedback ", 9) == 0) {
+    long twcc_ms, rr_ms;
+    if (sscanf(line + 9, "%ld %ld", &twcc_ms, &rr_ms) == 2 && twcc_ms > 0 && rr_ms > 0) {
+      peers_configure(twcc_ms * 1000, rr_ms * 1000);
+      out_fmt("ok\n");
+    } else {
+      out_fmt("error usage: feedback <twcc_ms> <rr_ms>\n");
+    }
     out_flush();
   } else if (strcmp(line, "quit") == 0) {
     exit(0);
@@ -426,6 +516,7 @@ int main(int argc, char **argv) {
     msgs[i].msg_hdr.msg_iov = &iovs[i];
     msgs[i].msg_hdr.msg_iovlen = 1;
     msgs[i].msg_hdr.msg_name = &addrs[i];
+    msgs[i].msg_hdr.msg_control = ctrl[i];
   }
 
   int ep = epoll_create1(EPOLL_CLOEXEC);
@@ -479,8 +570,19 @@ int main(int argc, char **argv) {
 
   static struct epoll_event events[MAX_EVENTS];
   long nap_us = 0;
+  int64_t next_due_us = INT64_MAX; /* the next report a classroom owes */
   for (;;) {
-    int ne = epoll_wait(ep, events, MAX_EVENTS, -1);
+    int timeout_ms = -1;
+    if (answering) {
+      int64_t now = peer_now_us();
+      if (now >= next_due_us) {
+        next_due_us = peers_service(now);
+        now = peer_now_us();
+      }
+      if (next_due_us != INT64_MAX) timeout_ms = (int)((next_due_us - now + 999) / 1000);
+      if (timeout_ms < 0) timeout_ms = 0;
+    }
+    int ne = epoll_wait(ep, events, MAX_EVENTS, timeout_ms);
     if (ne < 0) {
       if (errno == EINTR) continue;
       die(errno, "epoll_wait");
@@ -504,7 +606,10 @@ int main(int argc, char **argv) {
         if (got < BATCH) break;
       }
     }
-    if (stdin_ready) on_stdin();
+    if (stdin_ready) {
+      on_stdin();
+      if (answering) next_due_us = 0; /* a classroom may have been added: look again */
+    }
     if (max_nap_us > 0 && ready_socks > 0) {
       if (pkts < 8 * ready_socks) {
         nap_us = nap_us ? nap_us * 2 : 250;
@@ -513,8 +618,13 @@ int main(int argc, char **argv) {
         nap_us /= 2;
         if (nap_us < 50) nap_us = 0;
       }
-      if (nap_us > 0 && !stdin_ready) {
-        struct timespec nap = {.tv_sec = nap_us / 1000000, .tv_nsec = (nap_us % 1000000) * 1000};
+      long this_nap = nap_us;
+      if (answering && next_due_us != INT64_MAX) {
+        int64_t until = next_due_us - peer_now_us();
+        if (until < this_nap) this_nap = until > 0 ? (long)until : 0;
+      }
+      if (this_nap > 0 && !stdin_ready) {
+        struct timespec nap = {.tv_sec = this_nap / 1000000, .tv_nsec = (this_nap % 1000000) * 1000};
         nanosleep(&nap, NULL);
       }
     }

@@ -1,0 +1,116 @@
+import type { types } from 'mediasoup';
+import * as mediasoup from 'mediasoup';
+import { pino } from 'pino';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { joinSinkClassroom } from '../bench/joinSinkClassroom.ts';
+import { RtpSink } from '../bench/sink/RtpSink.ts';
+import { Broadcast } from '../src/Broadcast.ts';
+import { DEFAULT_LAYERS, FfmpegTestSource, prepareClip } from '../src/ingest/FfmpegTestSource.ts';
+import { RtpIngest } from '../src/ingest/RtpIngest.ts';
+import { WorkerPool } from '../src/WorkerPool.ts';
+
+// The fan-out bench's browser-like classrooms: a real worker sends SRTP with
+// transport-cc to the sink, and the sink's transport-wide feedback and
+// receiver reports (SRTCP) must reach the worker's bandwidth estimation and
+// RTT as a browser's do; else the bench would cost something else.
+
+const IP = '127.0.0.1';
+const CLASSROOMS = 4; // two per SRTP suite
+const logger = pino({ level: 'warn' });
+
+// mediasoup has no lookup by id: keep what the worker creates.
+const transportOf = new Map<string, types.Transport>();
+const consumersById = new Map<string, types.Consumer>();
+mediasoup.observer.on('newworker', (worker) =>
+  worker.observer.on('newrouter', (router) =>
+    router.observer.on('newtransport', (t) => {
+      transportOf.set(String(t.appData.participantId), t);
+      t.observer.on('newconsumer', (c) => consumersById.set(c.id, c));
+    }),
+  ),
+);
+
+let pool: WorkerPool;
+let broadcast: Broadcast;
+let source: FfmpegTestSource;
+let sink: RtpSink;
+
+beforeAll(async () => {
+  await prepareClip(DEFAULT_LAYERS);
+  pool = await WorkerPool.create({ size: 1, listenIp: IP, logger });
+  broadcast = await Broadcast.create({
+    eventId: 'browser-like',
+    pool,
+    logger,
+    transportOptions: { listenIp: IP },
+  });
+  const ingest = await RtpIngest.create(broadcast, { participantId: 'speaker', listenIp: IP });
+  source = await FfmpegTestSource.start({
+    ip: IP,
+    videoPort: ingest.videoPort,
+    audioPort: ingest.audioPort,
+    durationSec: 60,
+    layers: DEFAULT_LAYERS,
+  });
+  sink = await RtpSink.start({ firstPort: 22000 + Math.floor(Math.random() * 20000), sockets: 2 });
+}, 60_000);
+
+afterAll(async () => {
+  await source?.stop();
+  await sink?.close();
+  broadcast?.close();
+  pool?.close();
+});
+
+it('answers as browsers do: the worker estimates bandwidth from the feedback and measures RTT', async () => {
+  const top = DEFAULT_LAYERS.length - 1;
+  for (const [i, suite] of (['AEAD_AES_256_GCM', 'AES_CM_128_HMAC_SHA1_80'] as const).entries()) {
+    for (let n = 0; n < 2; n++) {
+      await joinSinkClassroom(broadcast, sink, `classroom-${i}-${n}`, {
+        kind: 'browser',
+        ip: IP,
+        port: sink.ports[n % sink.ports.length] as number,
+        srtp: suite,
+      });
+    }
+  }
+  // Mediasoup starts each transport at 600 kbps: the top layer (1 Mbps) needs
+  // the estimate to climb, which only the feedback can make it do.
+  const ids = [0, 1].flatMap((i) => [0, 1].map((n) => `classroom-${i}-${n}`));
+  const onTop = () =>
+    ids.every((id) =>
+      broadcast.session(id)?.consumers.some((c) => c.kind === 'video' && c.spatialLayer === top),
+    );
+  for (let t = 0; t < 100 && !onTop(); t++) await new Promise((r) => setTimeout(r, 200));
+  expect(onTop(), 'every classroom climbed to the top layer').toBe(true);
+  await sink.reset();
+  await new Promise((r) => setTimeout(r, 4000));
+  const stats = await sink.stats();
+  expect(stats.answering.peers).toBe(CLASSROOMS);
+  expect(stats.answering.srtcpErrors).toBe(0);
+  expect(stats.answering.sendErrors).toBe(0);
+  // 20 per second per classroom (every 50 ms), over ~4 s.
+  expect(stats.answering.feedback).toBeGreaterThan(CLASSROOMS * 60);
+  expect(stats.answering.receiverReports).toBeGreaterThanOrEqual(CLASSROOMS * 3);
+  expect(stats.answering.senderReports).toBeGreaterThan(0);
+
+  const rtts: number[] = [];
+  for (const id of ids) {
+    const transport = transportOf.get(id);
+    expect(transport, `${id} has a transport`).toBeDefined();
+    const [tstats] = (await transport?.getStats()) ?? [];
+    // Above mediasoup's 600 kbps start: only the feedback moves it.
+    expect(tstats?.availableOutgoingBitrate ?? 0).toBeGreaterThan(700_000);
+    for (const c of broadcast.session(id)?.consumers ?? []) {
+      const consumer = consumersById.get(c.id);
+      const outbound = ((await consumer?.getStats()) ?? []).find((s) => s.type === 'outbound-rtp');
+      rtts.push(outbound?.roundTripTime ?? -1);
+    }
+  }
+  // The worker took the receiver reports: RTT from their LSR/DLSR. On loopback
+  // it is well under the worker's 1 ms clock, so some read 0; most must not.
+  expect(rtts.filter((r) => r > 0).length, `RTTs ${rtts.join(', ')}`).toBeGreaterThanOrEqual(
+    rtts.length / 2,
+  );
+  for (const r of rtts) expect(r).toBeLessThan(100);
+}, 60_000);
