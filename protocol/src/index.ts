@@ -1,6 +1,8 @@
 export * from './backstage.ts';
+export * from './board.ts';
 export * from './catalog.ts';
 export * from './common.ts';
+export * from './console.ts';
 export * from './errors.ts';
 export * from './joinToken.ts';
 export * from './jsonSchema.ts';
@@ -8,6 +10,7 @@ export * from './live.ts';
 export * from './media.ts';
 export * from './networkCheck.ts';
 export * from './privacy.ts';
+export * from './programme.ts';
 export * from './questions.ts';
 export * from './rules/index.ts';
 export * from './signaling.ts';

@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Role } from '@amphi/protocol';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import type { OperatorAccess } from '../accounts/OperatorAccess.ts';
 import type { CatalogStore, ClassroomInfo } from '../catalog/CatalogStore.ts';
 import { AppError } from '../errors.ts';
 import type { JoinGrant, JoinTokens } from './JoinTokens.ts';
@@ -26,7 +27,11 @@ export type AuthHook = (req: FastifyRequest) => Promise<void>;
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** Hook: an operator credential (`Authorization: Bearer …`), else 401 UNAUTHORIZED. */
+    /**
+     * Hook: the automation credential (`Authorization: Bearer …`) or a console
+     * session cookie (a write with it also needs its CSRF token, else 403
+     * FORBIDDEN); else 401 UNAUTHORIZED. Sets `req.operator`.
+     */
     requireOperator: AuthHook;
     /**
      * Hook: a valid, unrevoked join token for the route's `:eventId` (if it has
@@ -48,6 +53,8 @@ export interface AuthPluginOptions {
   /** The operator credential first, then previous ones still accepted while they are rotated out. */
   operatorTokens: readonly string[];
   catalog: CatalogStore;
+  /** Console sessions (cookies); without it, only the Bearer credential is accepted. */
+  access?: OperatorAccess | undefined;
 }
 
 const BEARER = /^Bearer (.+)$/;
@@ -73,12 +80,21 @@ const authPluginImpl: FastifyPluginAsync<AuthPluginOptions> = async (app, opts) 
 
   app.decorate('requireOperator', async (req: FastifyRequest) => {
     const given = BEARER.exec(req.headers.authorization ?? '')?.[1];
-    if (!given) throw new AppError('UNAUTHORIZED', 'operator credential required (Bearer token)');
+    if (!given) {
+      // A person signed in to the console (the Bearer credential is for automation).
+      const person = await opts.access?.fromCookie(req);
+      if (person) {
+        req.operator = person;
+        return;
+      }
+      throw new AppError('UNAUTHORIZED', 'operator credential required (Bearer token)');
+    }
     // Compared with every accepted credential, in constant time: no early exit.
     const d = digest(given);
     let ok = false;
     for (const expected of operatorDigests) ok = timingSafeEqual(expected, d) || ok;
     if (!ok) throw new AppError('UNAUTHORIZED', 'operator credential is not valid');
+    req.operator = { kind: 'automation' };
   });
 
   app.decorate('requireJoinToken', (need: JoinTokenNeed = {}): AuthHook => {
