@@ -15,6 +15,9 @@ import type { Revocations } from './auth/Revocations.ts';
 import { AppError } from './errors.ts';
 import { registerHardening } from './hardening.ts';
 import { type Logger, urlWithoutQuery } from './logger.ts';
+import type { ControlMetrics } from './metrics/ControlMetrics.ts';
+import type { BoardSources } from './metrics/readBoard.ts';
+import { boardRoutes, metricsRoute } from './metrics/routes.ts';
 import type { PrivacyStore } from './privacy/PrivacyStore.ts';
 import { NetworkCheckSessions } from './reach/NetworkCheckSessions.ts';
 import type { NetworkCheckStore } from './reach/NetworkCheckStore.ts';
@@ -41,6 +44,16 @@ export interface AppDeps {
   privacy: PrivacyStore;
   /** The classrooms' latest network checks. */
   networkChecks: NetworkCheckStore;
+  /**
+   * GET /metrics (served only with a scrape credential) and the operators' live
+   * board: the same figures, from the same sources.
+   */
+  observability?: {
+    metrics: ControlMetrics;
+    /** The scrape credential, then previous ones; none: /metrics is not served. */
+    metricsTokens: readonly string[];
+    board: BoardSources;
+  };
   /** The operator credential, then previous ones still accepted during a rotation. */
   operatorTokens: readonly string[];
   publicUrl: string;
@@ -62,6 +75,7 @@ export interface AppDeps {
  *   /api/v1/...          operator REST (Bearer operator credential)
  *   /api/v1/.../personal-data, /api/v1/.../enrolments/students/:id  erasure on request (operator)
  *   /api/v1/events/:id/reach  connected classrooms by media path: UDP, TCP, TURN relay (operator)
+ *   /api/v1/events/:id/board  the live board: classrooms by region, path, quality; queue; stage; workers (operator)
  *   /api/v1/registration a classroom's questions: asked before the event, read back after it (Bearer classroom join token)
  *   /v1/events/:id/ws    WebSocket signaling (join token)
  *   /api/openapi.json    OpenAPI document generated from the zod schemas
@@ -70,6 +84,7 @@ export interface AppDeps {
  *   /api/v1/network-check/..., /hls/network-check/probe  a classroom's network check before the event (classroom join token);
  *                        /api/v1/events/:id/network-checks its results (operator) (routes/networkChecks.ts)
  *   /healthz             database and bus: 200, or 503 naming what is down
+ *   /metrics             Prometheus exposition (Bearer METRICS_TOKEN; docs/metrics.md)
  *   /viewer/, /studio/   the built browser apps
  */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -172,6 +187,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     operatorTokens: deps.operatorTokens,
     catalog: deps.services.catalog,
   });
+  if (deps.observability) {
+    const { metrics, metricsTokens, board } = deps.observability;
+    await app.register(boardRoutes, { prefix: '/api/v1', ...board });
+    if (metricsTokens.length > 0) {
+      await app.register(metricsRoute, { metrics, tokens: metricsTokens });
+    }
+  }
   await app.register(reachRoutes, {
     prefix: '/api/v1',
     catalog: deps.services.catalog,

@@ -93,6 +93,7 @@ async function main(): Promise<void> {
     config.JOIN_TOKEN_SECRET ?? (await persistentSecret(dataDir, 'join-token-secret'));
   const operatorToken =
     config.OPERATOR_TOKEN ?? (await persistentSecret(dataDir, 'operator-token'));
+  const metricsToken = config.METRICS_TOKEN ?? (await persistentSecret(dataDir, 'metrics-token'));
   const publicUrl = config.PUBLIC_URL ?? `http://localhost:${config.PORT}`;
   const media = await createMediaNode(config, log);
 
@@ -103,6 +104,8 @@ async function main(): Promise<void> {
     joinTokenPreviousSecrets: config.JOIN_TOKEN_PREVIOUS_SECRETS,
     operatorToken,
     operatorPreviousTokens: config.OPERATOR_PREVIOUS_TOKENS,
+    metricsToken,
+    metricsPreviousTokens: config.METRICS_PREVIOUS_TOKENS,
     publicUrl,
     host: config.HOST,
     port: config.PORT,
@@ -125,6 +128,7 @@ async function main(): Promise<void> {
     `  ${mediaLine(media)}`,
     `  Relay:     ${turn ? turn.urls.join(', ') : 'none (TURN_SECRET unset: classrooms reach the media workers directly)'}`,
     `  Operator:  Authorization: Bearer <${config.OPERATOR_TOKEN ? 'OPERATOR_TOKEN' : path.join(config.DATA_DIR, 'operator-token')}>`,
+    `  Metrics:   ${publicUrl}/metrics, Authorization: Bearer <${config.METRICS_TOKEN ? 'METRICS_TOKEN' : path.join(config.DATA_DIR, 'metrics-token')}> (docs/metrics.md)`,
   ];
   if (config.SEED_DEMO) {
     const demo = await seedDemo(plane.sql, plane.services.catalog);

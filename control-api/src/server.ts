@@ -1,3 +1,4 @@
+import { WorkerMonitor } from '@amphi/media-server';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { buildApp } from './app.ts';
@@ -13,6 +14,8 @@ import { LiveHub } from './live/LiveHub.ts';
 import { RateLimiter } from './live/RateLimiter.ts';
 import { StageService } from './live/StageService.ts';
 import type { Logger } from './logger.ts';
+import { ControlMetrics } from './metrics/ControlMetrics.ts';
+import { QuestionFigures } from './metrics/QuestionFigures.ts';
 import { getFreePort } from './ports.ts';
 import { PrivacyStore } from './privacy/PrivacyStore.ts';
 import { RetentionJob } from './privacy/RetentionJob.ts';
@@ -21,6 +24,7 @@ import { QuestionStore } from './questions/QuestionStore.ts';
 import { NetworkCheckStore } from './reach/NetworkCheckStore.ts';
 import { announceActiveSpeaker } from './rtc/announceActiveSpeaker.ts';
 import { announceProducers } from './rtc/announceProducers.ts';
+import { InProcessMediaNode } from './rtc/InProcessMediaNode.ts';
 import type { MediaNode, MediaParticipant } from './rtc/MediaNode.ts';
 import type { TurnSettings } from './rtc/turnCredentials.ts';
 import { UnavailableMediaNode } from './rtc/UnavailableMediaNode.ts';
@@ -38,6 +42,10 @@ export interface ControlPlaneOptions {
   operatorToken: string;
   /** Operator credentials still accepted while they are rotated out (config `OPERATOR_PREVIOUS_TOKENS`). */
   operatorPreviousTokens?: readonly string[] | undefined;
+  /** The scrape credential of GET /metrics (config `METRICS_TOKEN`); /metrics is not served without one. */
+  metricsToken?: string | undefined;
+  /** Scrape credentials still accepted while they are rotated out (config `METRICS_PREVIOUS_TOKENS`). */
+  metricsPreviousTokens?: readonly string[] | undefined;
   publicUrl?: string;
   host?: string;
   /** 0 picks a free port. */
@@ -104,6 +112,21 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     const hub = new LiveHub({ bus, log, restate: (eventId) => questions.restate(eventId) });
     closers.push(async () => hub.close());
     const catalog = new CatalogStore(sql);
+    // GET /metrics and the operators' live board read the same sources: the hub's rooms,
+    // the queue in PostgreSQL, and the media workers of this process (watched from now,
+    // before their first router).
+    const workers = media instanceof InProcessMediaNode ? new WorkerMonitor(media.pool) : undefined;
+    closers.push(async () => workers?.close());
+    const figures = new QuestionFigures(sql);
+    const metrics = new ControlMetrics({
+      hub,
+      bus,
+      figures,
+      questions: questions.observer,
+      media: workers,
+      log,
+    });
+    closers.push(async () => metrics.close());
     const stage = new StageService({
       sql,
       bus,
@@ -122,6 +145,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       bus,
       limits,
       turn: opts.turn ?? null,
+      metrics,
     };
     // A worker died under a participant: its client sets its media up again.
     const onMediaLost = (who: MediaParticipant) =>
@@ -185,6 +209,13 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       privacy,
       networkChecks: new NetworkCheckStore(sql, defaultRetention(opts.retention).RETENTION_DAYS),
       operatorTokens: [opts.operatorToken, ...(opts.operatorPreviousTokens ?? [])],
+      observability: {
+        metrics,
+        metricsTokens: opts.metricsToken
+          ? [opts.metricsToken, ...(opts.metricsPreviousTokens ?? [])]
+          : [],
+        board: { catalog, hub, stage, figures, media: workers, instanceId: bus.instanceId },
+      },
       publicUrl: opts.publicUrl ?? `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`,
       log,
       health: {

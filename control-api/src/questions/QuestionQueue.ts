@@ -1,7 +1,9 @@
+import { EventEmitter } from 'node:events';
 import {
   type ModerateQuestion,
   QUEUE_STATUSES,
   type Question,
+  type QuestionStatus,
   questionScope,
   type SubmitQuestion,
   type SubmitQuestionResult,
@@ -26,6 +28,11 @@ export class QuestionQueue {
   readonly #bus: Bus;
   readonly #limiter: RateLimiter;
   readonly #log: Logger;
+  /** Lets monitoring (the metrics) watch questions come and get moderated, without interfering. */
+  readonly observer = new EventEmitter<{
+    submitted: [Question];
+    moderated: [{ question: Question; previousStatus: QuestionStatus }];
+  }>();
 
   constructor(deps: { store: QuestionStore; bus: Bus; limiter: RateLimiter; log: Logger }) {
     this.#store = deps.store;
@@ -59,7 +66,10 @@ export class QuestionQueue {
       'question submitted',
     );
     this.#log.debug({ questionId: question.id, text: question.text }, 'question text');
-    if (!result.duplicate) this.#publish({ kind: 'question.created', eventId, question });
+    if (!result.duplicate) {
+      this.#publish({ kind: 'question.created', eventId, question });
+      this.observer.emit('submitted', question);
+    }
     return result;
   }
 
@@ -91,6 +101,7 @@ export class QuestionQueue {
     );
     for (const change of changes) {
       this.#publish({ kind: 'question.updated', eventId, ...change });
+      this.observer.emit('moderated', change);
     }
     const own = changes.find((c) => c.question.id === input.questionId);
     if (!own) throw new AppError('INTERNAL', 'moderated question vanished');

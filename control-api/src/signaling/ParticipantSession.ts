@@ -55,6 +55,9 @@ export class ParticipantSession
   readonly #strikes: number[] = [];
   readonly #ctx: HandlerContext;
   #closed = false;
+  /** When its upgrade request arrived (performance.now()): a join's latency counts from there. */
+  readonly #acceptedAt: number;
+  #joined = false;
   /** The server sent its close frame; set until the socket is gone. */
   #closing: { dropped: number; cut: ReturnType<typeof setTimeout> } | null = null;
 
@@ -64,8 +67,11 @@ export class ParticipantSession
     services: Services;
     room: EventRoom;
     log: Logger;
+    /** When the upgrade request arrived (performance.now()); the session's creation when absent. */
+    acceptedAt?: number | undefined;
   }) {
     super();
+    this.#acceptedAt = deps.acceptedAt ?? performance.now();
     this.self = deps.self;
     this.#socket = deps.socket;
     this.#services = deps.services;
@@ -208,6 +214,7 @@ export class ParticipantSession
   }
 
   #fail(id: RequestId | null, error: ErrorBody): void {
+    this.#services.metrics?.rejected(error.code);
     this.#send(JSON.stringify({ id, ok: false, error }));
   }
 
@@ -317,6 +324,13 @@ export class ParticipantSession
     try {
       const result = await handler.handle(this.#ctx, parsed.data as never);
       this.#reply(id, result);
+      if (type === 'join' && !this.#joined) {
+        this.#joined = true;
+        this.#services.metrics?.joined(
+          this.self.role,
+          (performance.now() - this.#acceptedAt) / 1000,
+        );
+      }
       this.#log.debug({ type, ms: Math.round(performance.now() - started) }, 'request done');
     } catch (err) {
       if (err instanceof AppError) {

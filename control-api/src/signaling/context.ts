@@ -7,6 +7,7 @@ import type { EventRoom } from '../live/EventRoom.ts';
 import type { LiveHub } from '../live/LiveHub.ts';
 import type { StageService } from '../live/StageService.ts';
 import type { Logger } from '../logger.ts';
+import type { SignalingObserver } from '../metrics/ControlMetrics.ts';
 import type { QuestionQueue } from '../questions/QuestionQueue.ts';
 import type { MediaNode, MediaParticipant } from '../rtc/MediaNode.ts';
 import type { TurnSettings } from '../rtc/turnCredentials.ts';
@@ -22,6 +23,8 @@ export interface Services {
   limits: Limits;
   /** The TURN relay offered with each join; null when there is none. */
   turn: TurnSettings | null;
+  /** Told of each join and each rejected message (the metrics); none in some tests. */
+  metrics?: SignalingObserver | undefined;
 }
 
 /** Who is on the other end of a socket, established from the join token at connect. */

@@ -59,6 +59,8 @@ export const signalingPlugin: FastifyPluginAsync<SignalingPluginOptions> = async
   );
   const perParticipant = RateLimiter.perMinute(limits.JOIN_RATE_PER_MINUTE, limits.JOIN_BURST);
   const identities = new WeakMap<FastifyRequest, Identity>();
+  /** When each upgrade request arrived: a join's latency counts from there (metrics). */
+  const arrivals = new WeakMap<FastifyRequest, number>();
   const sessions = new Set<ParticipantSession>();
 
   await app.register(websocket, {
@@ -123,6 +125,7 @@ export const signalingPlugin: FastifyPluginAsync<SignalingPluginOptions> = async
     schema: { params: WsParams, querystring: WsQuery, hide: true },
     // The per-address limit comes first: a flood of bad upgrades costs a counter, not a parse.
     onRequest: async (req) => {
+      arrivals.set(req, performance.now());
       if (!perAddress.take(req.ip)) {
         throw new AppError('RATE_LIMITED', 'too many connections from this address');
       }
@@ -150,6 +153,7 @@ export const signalingPlugin: FastifyPluginAsync<SignalingPluginOptions> = async
         services,
         room: services.hub.room(self.eventId),
         log: opts.log,
+        acceptedAt: arrivals.get(req),
       });
       sessions.add(session);
       // A cut line is silent: ended after the timeout, it leaves presence like a closed one.
