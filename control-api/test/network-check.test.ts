@@ -1,5 +1,6 @@
 import type {
   EventNetworkChecks,
+  JoinLink,
   NetworkCheckReport,
   NetworkCheckResult,
   NetworkCheckSession,
@@ -270,6 +271,25 @@ describe('a classroom checks its network before the event', () => {
 function everything(): Partial<NetworkCheckReport['probes']> {
   return { udp: ok(), tcp: ok(), 'turn-udp': ok(), 'turn-tls': ok(), hls: ok() };
 }
+
+describe('where a teacher finds the check', () => {
+  it('an operator’s classroom link comes with its check page, on the same token; other roles’ do not', async () => {
+    const path = `/api/v1/events/${ev.eventId}/join-links`;
+    const link = await call<JoinLink>('POST', path, OPERATOR_TOKEN, {
+      role: 'classroom',
+      classroomId: ev.classroomIds[2],
+    });
+    expect(link.status).toBe(201);
+    expect(link.body.checkUrl).toBe(
+      `${plane.url}/viewer/check/?event=${ev.eventId}&token=${encodeURIComponent(link.body.token)}`,
+    );
+    const moderator = await call<JoinLink>('POST', path, OPERATOR_TOKEN, {
+      role: 'moderator',
+      name: 'Nadia',
+    });
+    expect(moderator.body.checkUrl).toBeUndefined();
+  });
+});
 
 describe('the check refuses what it must', () => {
   it('no token, a bad token, another role’s link: precise codes', async () => {

@@ -295,6 +295,11 @@ export const JoinLink = z.object({
   token: z.string(),
   /** Page a person opens (studio or viewer). */
   url: z.string(),
+  /**
+   * Classroom links: the network check page, to open days before the talk
+   * (`/viewer/check/?event=…&token=…`, the same token: no other credential).
+   */
+  checkUrl: z.string().optional(),
   /** WebSocket URL for signaling (the token goes in the `token` query parameter). */
   wsUrl: z.string(),
   expiresAt: IsoDateTime,

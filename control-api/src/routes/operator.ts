@@ -339,6 +339,9 @@ export async function issueJoinLink(
     tokenId: claims.jti,
     token,
     url: `${base}/${app}/?event=${eventId}&token=${encodeURIComponent(token)}`,
+    ...(body.role === 'classroom'
+      ? { checkUrl: `${base}/viewer/check/?event=${eventId}&token=${encodeURIComponent(token)}` }
+      : {}),
     wsUrl: `${wsBase}/v1/events/${eventId}/ws?v=1&token=${encodeURIComponent(token)}`,
     expiresAt: new Date(claims.exp * 1000).toISOString(),
   };

@@ -66,6 +66,8 @@ function CheckPage({ token }: { token: string }) {
           {running ? t('check.running') : result || error ? t('check.again') : t('check.start')}
         </button>
       </div>
+      {/* The verdict first, where the room looks; how each way in fared below it. */}
+      {result && <VerdictPanel result={result} />}
       <div aria-live="polite" className="check-progress">
         {progress && (
           <>
@@ -82,7 +84,6 @@ function CheckPage({ token }: { token: string }) {
           </p>
         ) : null}
       </div>
-      {result && <VerdictPanel result={result} />}
     </main>
   );
 }
