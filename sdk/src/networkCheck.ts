@@ -232,7 +232,11 @@ export async function runNetworkCheck(opts: NetworkCheckOptions): Promise<Networ
       }),
       ...WEBRTC_PROBES.map((p) =>
         tryWebRtc(p)
-          .catch((): Tried => ({ result: failed('failed'), transport: null, path: null }))
+          .catch((err: unknown): Tried => {
+            // The server refusing (the check ended, another instance): no verdict rather than a wrong one.
+            if (err instanceof SignalingError) throw err;
+            return { result: failed('failed'), transport: null, path: null };
+          })
           .then((t) => {
             tried.set(p, t);
             probes[p] = t.result;
