@@ -25,7 +25,14 @@ const accountsPluginImpl: FastifyPluginAsync<AccountsPluginOptions> = async (app
     const who = req.operator;
     if (!who || !isWrite(req.method) || !req.routeOptions.url) return payload;
     const params = (req.params ?? {}) as Record<string, unknown>;
-    const eventId = typeof params.eventId === 'string' ? params.eventId : null;
+    const query = (req.query ?? {}) as Record<string, unknown>;
+    // The event a write is about: in the path, or in the query (an import that also enrols).
+    const eventId =
+      typeof params.eventId === 'string'
+        ? params.eventId
+        : typeof query.eventId === 'string'
+          ? query.eventId
+          : null;
     try {
       await opts.audit.record({
         actorAccountId: who.kind === 'account' ? who.accountId : null,

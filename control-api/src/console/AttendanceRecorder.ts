@@ -86,6 +86,7 @@ export class AttendanceRecorder {
   async flush(): Promise<void> {
     if (this.#pending.size === 0) return;
     const rows = [...this.#pending.values()];
+    // Arrays go as text (postgres.js would serialise JS booleans and dates in an array wrongly).
     this.#pending = new Map();
     try {
       await this.#sql`
@@ -93,14 +94,14 @@ export class AttendanceRecorder {
           (event_id, classroom_id, first_seen_at, last_seen_at, reconnects,
            degraded_seen, bad_seen, paths)
         select w.event_id, w.classroom_id, w.first_seen, w.last_seen, w.reconnects,
-               w.degraded, w.bad, string_to_array(w.paths, ',')
+               w.degraded = 't', w.bad = 't', string_to_array(w.paths, ',')
         from unnest(${rows.map((r) => r.eventId)}::uuid[],
                     ${rows.map((r) => r.classroomId)}::uuid[],
-                    ${rows.map((r) => r.firstSeen)}::timestamptz[],
-                    ${rows.map((r) => r.lastSeen)}::timestamptz[],
-                    ${rows.map((r) => r.reconnects)}::int[],
-                    ${rows.map((r) => r.degraded)}::boolean[],
-                    ${rows.map((r) => r.bad)}::boolean[],
+                    ${rows.map((r) => r.firstSeen.toISOString())}::timestamptz[],
+                    ${rows.map((r) => r.lastSeen.toISOString())}::timestamptz[],
+                    ${rows.map((r) => String(r.reconnects))}::int[],
+                    ${rows.map((r) => (r.degraded ? 't' : 'f'))}::text[],
+                    ${rows.map((r) => (r.bad ? 't' : 'f'))}::text[],
                     ${rows.map((r) => [...r.paths].join(','))}::text[])
           as w(event_id, classroom_id, first_seen, last_seen, reconnects, degraded, bad, paths)
         -- Only classrooms and events that exist (a deleted event's last snapshot).
