@@ -22,6 +22,8 @@ export const ErasureReport = z.object({
   studentEnrolments: z.number().int().min(0),
   /** Moderation-log entries whose actor name and details were emptied. */
   moderationActions: z.number().int().min(0),
+  /** Classes' enrolments whose teacher's contact e-mail (given on the portal) was emptied. */
+  teacherContacts: z.number().int().min(0),
   erasedAt: IsoDateTime,
 });
 export type ErasureReport = z.infer<typeof ErasureReport>;

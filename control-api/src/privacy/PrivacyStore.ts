@@ -14,7 +14,7 @@ const PURGE_BATCH = 100;
 
 export type ErasureCounts = Pick<
   ErasureReport,
-  'questions' | 'studentEnrolments' | 'moderationActions'
+  'questions' | 'studentEnrolments' | 'moderationActions' | 'teacherContacts'
 >;
 
 export interface PurgeResult extends ErasureCounts {
@@ -53,6 +53,7 @@ export class PrivacyStore {
       questions: 0,
       studentEnrolments: 0,
       moderationActions: 0,
+      teacherContacts: 0,
     };
     for (let first = true; ; first = false) {
       const batch = await this.#sql.begin(async (txn) => {
@@ -82,6 +83,7 @@ export class PrivacyStore {
       total.questions += batch.questions;
       total.studentEnrolments += batch.studentEnrolments;
       total.moderationActions += batch.moderationActions;
+      total.teacherContacts += batch.teacherContacts;
       if (batch.events < PURGE_BATCH) return total;
     }
   }
@@ -136,7 +138,12 @@ export class PrivacyStore {
   }
 }
 
-const NOTHING: ErasureCounts = { questions: 0, studentEnrolments: 0, moderationActions: 0 };
+const NOTHING: ErasureCounts = {
+  questions: 0,
+  studentEnrolments: 0,
+  moderationActions: 0,
+  teacherContacts: 0,
+};
 
 function report(eventId: string, counts: ErasureCounts): ErasureReport {
   return { eventId, ...counts, erasedAt: new Date().toISOString() };
@@ -183,6 +190,11 @@ async function erase(tx: Sql, scope: Scope): Promise<ErasureCounts> {
   counts.studentEnrolments = (
     await tx`update student_enrolments set display_name = '', erased_at = now()
              where ${where} and display_name <> ''`
+  ).count;
+  // The e-mail a teacher gave when enrolling the class from the portal.
+  counts.teacherContacts = (
+    await tx`update classroom_enrolments set contact_email = '', erased_at = now()
+             where ${where} and contact_email <> ''`
   ).count;
   // The log names the moderators and speakers who acted, not the class: a class's
   // erasure leaves it, an event's empties it.
