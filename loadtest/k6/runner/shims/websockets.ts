@@ -62,6 +62,8 @@ export class WebSocket {
       this.#emit('ws_connecting', performance.now() - this.#started, {
         status: String(res.statusCode),
       });
+      // As k6: a refused handshake is a session too, tagged with its status.
+      this.#emit('ws_sessions', 1, { status: String(res.statusCode) });
       this.#dispatch('error', {
         type: 'error',
         error: `websocket: bad handshake (HTTP ${res.statusCode})`,
