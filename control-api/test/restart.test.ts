@@ -1,97 +1,16 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getFreePort } from '../src/ports.ts';
+import { ControlApiProcess } from './support/ControlApiProcess.ts';
 
 // The control-api as an operator runs it (`npm start`: embedded PostgreSQL
 // under DATA_DIR), crashed with kill -9 and started again.
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-
-/** One `node control-api/src/main.ts` process, its output kept. */
-class Server {
-  out = '';
-  readonly exited: Promise<number | null>;
-  private constructor(
-    readonly child: ChildProcess,
-    readonly url: string,
-  ) {
-    const keep = (chunk: Buffer) => {
-      this.out += chunk.toString();
-    };
-    child.stdout?.on('data', keep);
-    child.stderr?.on('data', keep);
-    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-  }
-
-  static async start(dataDir: string, args: string[] = []): Promise<Server> {
-    const port = await getFreePort();
-    const child = spawn(process.execPath, ['--import', 'tsx', 'control-api/src/main.ts', ...args], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        DATA_DIR: dataDir,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        DEMO_TEST_PATTERN: 'false',
-        MEDIA_WORKERS: '1',
-        LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      // Its own process group, so the tests can kill it with its children.
-      detached: true,
-    });
-    return new Server(child, `http://127.0.0.1:${port}`);
-  }
-
-  get running(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
-  }
-
-  /** Ms until /healthz answers 200; throws with the output if it exits or times out. */
-  async healthyWithin(timeoutMs: number): Promise<number> {
-    const started = Date.now();
-    while (Date.now() - started < timeoutMs) {
-      if (!this.running) throw new Error(`exited (${this.child.exitCode}):\n${this.out}`);
-      try {
-        if ((await fetch(`${this.url}/healthz`)).status === 200) return Date.now() - started;
-      } catch {}
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`no healthy /healthz after ${timeoutMs} ms:\n${this.out}`);
-  }
-
-  /** Resolves once the start-up banner (it ends with a blank line) is printed. */
-  async banner(): Promise<string> {
-    const deadline = Date.now() + 10_000;
-    while (!/Amphi control-api on [^\n]*\n[\s\S]*\n\n/.test(this.out) && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 50));
-    return this.out;
-  }
-
-  /** kill -9 of the control-api process alone, as a crash or the OOM killer would. */
-  async crash(): Promise<void> {
-    this.child.kill('SIGKILL');
-    await this.exited;
-  }
-
-  async stop(): Promise<void> {
-    if (!this.running) return;
-    this.child.kill('SIGTERM');
-    await this.exited;
-  }
-
-  /** Whatever is left of its process group. */
-  killGroup(): void {
-    try {
-      process.kill(-(this.child.pid as number), 'SIGKILL');
-    } catch {}
-  }
-}
 
 function alive(pid: number): boolean {
   try {
@@ -109,9 +28,9 @@ function alive(pid: number): boolean {
 
 describe('the control-api process, crashed and started again', () => {
   let dataDir: string;
-  const servers: Server[] = [];
+  const servers: ControlApiProcess[] = [];
   const start = async (args: string[] = []) => {
-    const s = await Server.start(dataDir, args);
+    const s = await ControlApiProcess.start({ DATA_DIR: dataDir }, args);
     servers.push(s);
     return s;
   };
@@ -216,7 +135,7 @@ describe('the control-api process, crashed and started again', () => {
     const fresh = await mkdtemp(path.join(os.tmpdir(), 'amphi-links-'));
     try {
       const banner = async (args: string[] = []) => {
-        const s = await Server.start(fresh, args);
+        const s = await ControlApiProcess.start({ DATA_DIR: fresh }, args);
         servers.push(s);
         await s.healthyWithin(60_000);
         const out = await s.banner();
