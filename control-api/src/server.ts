@@ -100,12 +100,38 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
         })
       : new LocalBus(opts.instanceId);
     closers.push(() => bus.close());
+    // The rate limits' counters (REST, questions, joins, connections), shared by instances.
+    // Its own connection, failing fast (no offline queue): while Redis is away requests are
+    // served, not held.
+    let rateLimitRedis: Redis | undefined;
+    if (opts.redisUrl) {
+      const counters = new Redis(opts.redisUrl, {
+        lazyConnect: true,
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 1,
+        connectionName: `${opts.redisNamespace ?? 'amphi'}:${bus.instanceId}:ratelimit`,
+      });
+      counters.on('error', () => {}); // the bus logs Redis outages
+      await counters.connect();
+      closers.push(async () => {
+        counters.disconnect();
+      });
+      rateLimitRedis = counters;
+    }
+    const limiter = (name: string, ratePerSecond: number, burst: number) =>
+      new RateLimiter({
+        name,
+        ratePerSecond,
+        burst,
+        redis: rateLimitRedis,
+        namespace: opts.redisNamespace,
+      });
     const media = opts.media ?? new UnavailableMediaNode();
     closers.push(() => media.close());
     const questions = new QuestionQueue({
       store: new QuestionStore(sql),
       bus,
-      limiter: RateLimiter.perMinute(limits.QUESTION_RATE_PER_MINUTE, limits.QUESTION_BURST),
+      limiter: limiter('questions', limits.QUESTION_RATE_PER_MINUTE / 60, limits.QUESTION_BURST),
       log,
     });
     // After a bus gap (Redis was away), rooms re-read the question queue from PostgreSQL.
@@ -146,6 +172,14 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       limits,
       turn: opts.turn ?? null,
       metrics,
+      joinLimits: {
+        perParticipant: limiter('joins', limits.JOIN_RATE_PER_MINUTE / 60, limits.JOIN_BURST),
+        perAddress: limiter(
+          'connections',
+          limits.CONNECT_RATE_PER_IP_PER_SECOND,
+          limits.CONNECT_BURST_PER_IP,
+        ),
+      },
     };
     // A worker died under a participant: its client sets its media up again.
     const onMediaLost = (who: MediaParticipant) =>
@@ -177,23 +211,6 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     });
     retention.start();
     closers.push(() => retention.close());
-    // The REST rate limit's counters, shared by instances. Its own connection, failing fast
-    // (no offline queue): while Redis is away requests are served, not held.
-    let rateLimitRedis: Redis | undefined;
-    if (opts.redisUrl) {
-      const counters = new Redis(opts.redisUrl, {
-        lazyConnect: true,
-        enableOfflineQueue: false,
-        maxRetriesPerRequest: 1,
-        connectionName: `${opts.redisNamespace ?? 'amphi'}:${bus.instanceId}:ratelimit`,
-      });
-      counters.on('error', () => {}); // the bus logs Redis outages
-      await counters.connect();
-      closers.push(async () => {
-        counters.disconnect();
-      });
-      rateLimitRedis = counters;
-    }
     const tokens = new JoinTokens({
       current: opts.joinTokenSecret,
       previous: opts.joinTokenPreviousSecrets ?? [],
@@ -204,6 +221,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     const port = opts.port || (await getFreePort());
     const app = await buildApp({
       services,
+      sql,
       tokens,
       revocations,
       privacy,

@@ -46,7 +46,7 @@ export class QuestionQueue {
     classroom: ClassroomInfo,
     input: SubmitQuestion,
   ): Promise<SubmitQuestionResult> {
-    if (!this.#limiter.take(`${eventId}:${classroom.id}`)) {
+    if (!(await this.#limiter.take(`${eventId}:${classroom.id}`))) {
       // A retry of a stored question is still answered; a new one waits.
       const existing = await this.#store.findByIdempotencyKey(
         eventId,

@@ -16,7 +16,7 @@ import {
 import type { WebSocket } from 'ws';
 import { AppError, validationError } from '../errors.ts';
 import type { EventRoom, RoomMember } from '../live/EventRoom.ts';
-import { RateLimiter } from '../live/RateLimiter.ts';
+import { TokenBucket } from '../live/TokenBucket.ts';
 import type { Logger } from '../logger.ts';
 import type { MediaParticipant } from '../rtc/MediaNode.ts';
 import type { Handler, HandlerContext, Identity, Services } from './context.ts';
@@ -51,7 +51,7 @@ export class ParticipantSession
   readonly #services: Services;
   readonly #room: EventRoom;
   readonly #log: Logger;
-  readonly #messages: RateLimiter;
+  readonly #messages: TokenBucket;
   readonly #strikes: number[] = [];
   readonly #ctx: HandlerContext;
   #closed = false;
@@ -77,7 +77,7 @@ export class ParticipantSession
     this.#services = deps.services;
     this.#room = deps.room;
     const { limits } = deps.services;
-    this.#messages = new RateLimiter(limits.WS_MESSAGES_PER_SECOND, limits.WS_MESSAGE_BURST);
+    this.#messages = new TokenBucket(limits.WS_MESSAGES_PER_SECOND, limits.WS_MESSAGE_BURST);
     this.#log = deps.log.child({
       eventId: this.self.eventId,
       participantId: this.self.participantId,

@@ -5,6 +5,7 @@ import type { Limits } from '../config.ts';
 import { AppError } from '../errors.ts';
 import type { EventRoom } from '../live/EventRoom.ts';
 import type { LiveHub } from '../live/LiveHub.ts';
+import type { RateLimiter } from '../live/RateLimiter.ts';
 import type { StageService } from '../live/StageService.ts';
 import type { Logger } from '../logger.ts';
 import type { SignalingObserver } from '../metrics/ControlMetrics.ts';
@@ -25,6 +26,8 @@ export interface Services {
   turn: TurnSettings | null;
   /** Told of each join and each rejected message (the metrics); none in some tests. */
   metrics?: SignalingObserver | undefined;
+  /** Joins per link and WebSocket connections per address, shared by every instance. */
+  joinLimits: { perParticipant: RateLimiter; perAddress: RateLimiter };
 }
 
 /** Who is on the other end of a socket, established from the join token at connect. */

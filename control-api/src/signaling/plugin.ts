@@ -7,7 +7,6 @@ import { z } from 'zod';
 import { enrolledClassroom, joinGrantOf } from '../auth/plugin.ts';
 import type { Revocations } from '../auth/Revocations.ts';
 import { AppError, validationError } from '../errors.ts';
-import { RateLimiter } from '../live/RateLimiter.ts';
 import type { Logger } from '../logger.ts';
 import type { Identity, Services } from './context.ts';
 import { ParticipantSession } from './ParticipantSession.ts';
@@ -53,11 +52,7 @@ export const signalingPlugin: FastifyPluginAsync<SignalingPluginOptions> = async
   // The token: signature, expiry, revocation and this event, as for every route (auth/plugin.ts).
   const admitJoinToken = app.requireJoinToken({ fromQuery: true });
   const { limits } = services;
-  const perAddress = new RateLimiter(
-    limits.CONNECT_RATE_PER_IP_PER_SECOND,
-    limits.CONNECT_BURST_PER_IP,
-  );
-  const perParticipant = RateLimiter.perMinute(limits.JOIN_RATE_PER_MINUTE, limits.JOIN_BURST);
+  const { perAddress, perParticipant } = services.joinLimits;
   const identities = new WeakMap<FastifyRequest, Identity>();
   /** When each upgrade request arrived: a join's latency counts from there (metrics). */
   const arrivals = new WeakMap<FastifyRequest, number>();
@@ -82,7 +77,7 @@ export const signalingPlugin: FastifyPluginAsync<SignalingPluginOptions> = async
     }
     await admitJoinToken(req);
     const grant = joinGrantOf(req);
-    if (!perParticipant.take(`${grant.eventId}:${grant.classroomId ?? grant.jti}`)) {
+    if (!(await perParticipant.take(`${grant.eventId}:${grant.classroomId ?? grant.jti}`))) {
       throw new AppError('RATE_LIMITED', 'too many joins with this link: wait a moment');
     }
     const event = await services.catalog.getEventRow(eventId);
@@ -126,7 +121,7 @@ export const signalingPlugin: FastifyPluginAsync<SignalingPluginOptions> = async
     // The per-address limit comes first: a flood of bad upgrades costs a counter, not a parse.
     onRequest: async (req) => {
       arrivals.set(req, performance.now());
-      if (!perAddress.take(req.ip)) {
+      if (!(await perAddress.take(req.ip))) {
         throw new AppError('RATE_LIMITED', 'too many connections from this address');
       }
     },
