@@ -5,6 +5,8 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureDebianPackages } from '../../scripts/debian-packages.mjs';
+import { joinSinkClassroom } from '../bench/joinSinkClassroom.ts';
+import { RtpSink } from '../bench/sink/RtpSink.ts';
 import { Broadcast } from '../src/Broadcast.ts';
 import { FfmpegTestSource } from '../src/ingest/FfmpegTestSource.ts';
 import { RtpIngest } from '../src/ingest/RtpIngest.ts';
@@ -15,8 +17,9 @@ import { WorkerPool } from '../src/WorkerPool.ts';
 
 // The media plane's figures per worker, read off real mediasoup workers
 // carrying a real FFmpeg stream to four classrooms: consumers, bitrate in and
-// out, CPU, and a restart after a worker is killed; the exposition passes
-// promtool's checks.
+// out, CPU, packet loss (a browser-like classroom whose packets the firewall
+// drops one in five), and a restart after a worker is killed; the exposition
+// passes promtool's checks.
 
 const IP = '127.0.0.1';
 const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
@@ -118,6 +121,48 @@ describe('media worker metrics', () => {
         .filter((l) => l.startsWith('amphi_media'))
         .join('\n'),
     );
+  });
+
+  it('measures the loss a classroom reports: one packet in five dropped on its way', async () => {
+    // A classroom that answers as a browser (transport-wide feedback, SRTCP);
+    // nftables drops 20 % of what is sent to it, in a table of this test's own.
+    const sink = await RtpSink.start({
+      firstPort: 23000 + Math.floor(Math.random() * 20000),
+      sockets: 1,
+    });
+    const port = sink.ports[0] as number;
+    const table = `amphi_loss_${process.pid}`;
+    const nft = (script: string) =>
+      spawnSync('nft', ['-f', '-'], { input: script, encoding: 'utf8' });
+    const added = nft(
+      `table inet ${table} {\n chain out {\n  type filter hook output priority 0; policy accept;\n  udp dport ${port} numgen random mod 100 < 20 drop\n }\n}\n`,
+    );
+    expect(added.status, added.stderr).toBe(0);
+    try {
+      await joinSinkClassroom(broadcast, sink, 'classroom-lossy', {
+        kind: 'browser',
+        ip: IP,
+        port,
+        srtp: 'AEAD_AES_256_GCM',
+      });
+      const worker = broadcast.session('classroom-lossy')?.poolWorker.index;
+      const lossOut = async () =>
+        (await monitor.sample()).find((s) => s.index === worker)?.lossOut ?? null;
+      await expect.poll(lossOut, { timeout: 15_000, interval: 500 }).toBeGreaterThan(0.15);
+      expect(await lossOut()).toBeLessThan(0.4);
+      const text = await registry.metrics();
+      const exposed = seriesValue(
+        text,
+        `amphi_media_worker_packet_loss_ratio{worker="${worker}",direction="out"}`,
+      );
+      expect(exposed).toBeGreaterThan(0.1);
+      expect(exposed).toBeLessThan(0.4);
+      console.log(`packet loss measured with 20 % dropped: ${exposed}`);
+    } finally {
+      nft(`delete table inet ${table}\n`);
+      broadcast.leave('classroom-lossy');
+      await sink.close();
+    }
   });
 
   it('counts a restart when a worker dies and comes back', async () => {
