@@ -1,6 +1,7 @@
 import type {
   EventNetworkChecks,
   JoinLink,
+  NetworkCheckOverview,
   NetworkCheckReport,
   NetworkCheckResult,
   NetworkCheckSession,
@@ -192,19 +193,20 @@ describe('a classroom checks its network before the event', () => {
       report(null, { hls: ok() }),
     );
     expect(again.body.verdict.level).toBe('fallback');
-    const latest = await call<NetworkCheckResult>(
-      'GET',
-      '/api/v1/network-check/results/latest',
-      classroom(0),
-    );
-    expect(latest.status).toBe(200);
-    expect(latest.body.verdict.level).toBe('fallback');
+    const overview = await call<NetworkCheckOverview>('GET', '/api/v1/network-check', classroom(0));
+    expect(overview.status).toBe(200);
+    expect(overview.body).toMatchObject({
+      classroomId: ev.classroomIds[0],
+      classroomName: '4e A, Collège 0 (Ville 0)',
+      eventTitle: expect.stringMatching(/^Métiers du son/),
+    });
+    expect(overview.body.latest?.verdict.level).toBe('fallback');
     const [count] = await plane.sql<{ n: number }[]>`
       select count(*)::int as n from network_checks where classroom_id = ${ev.classroomIds[0] as string}`;
     expect(count?.n).toBe(1);
 
-    const none = await call<RestError>('GET', '/api/v1/network-check/results/latest', classroom(2));
-    expect(none.status).toBe(404);
+    const none = await call<NetworkCheckOverview>('GET', '/api/v1/network-check', classroom(2));
+    expect(none.body.latest).toBeNull();
   });
 
   it('operators read each class’s latest verdict and the counts, « not checked » included', async () => {
@@ -323,8 +325,8 @@ describe('the check refuses what it must', () => {
       classroom(2),
     );
     expect([notUuid.status, notUuid.body.error.code]).toEqual([400, 'VALIDATION_FAILED']);
-    const none = await call('GET', '/api/v1/network-check/results/latest', classroom(2));
-    expect(none.status).toBe(404);
+    const none = await call<NetworkCheckOverview>('GET', '/api/v1/network-check', classroom(2));
+    expect(none.body.latest).toBeNull();
   });
 
   it('the web path’s probe: the bytes with the link in the query, never cached; nothing without it', async () => {

@@ -190,6 +190,13 @@ describe('the network check page, in the four shapes of a school’s network', (
       const page = await browser.context.newPage();
       const ms = await runCheck(page, ev.tokens.classrooms[i] as string);
 
+      // The teacher sees the link is their class's.
+      const letter = String.fromCharCode(65 + i);
+      expect(plain(await page.getByTestId('check-for').textContent())).toMatch(
+        new RegExp(
+          `^Classe : 4e ${letter}, Collège ${i} \\(Ville ${i}\\) — séance « Métiers du son`,
+        ),
+      );
       const verdict = page.getByTestId('check-verdict');
       expect(await verdict.getAttribute('data-level')).toBe(sc.level);
       expect(await verdict.getAttribute('data-path')).toBe(sc.path);

@@ -136,6 +136,18 @@ export const NetworkCheckResult = z.strictObject({
 });
 export type NetworkCheckResult = z.infer<typeof NetworkCheckResult>;
 
+/** `GET /api/v1/network-check`: whose link this is, and its latest check, for the page's first screen. */
+export const NetworkCheckOverview = z.strictObject({
+  classroomId: Uuid,
+  /** The class as the catalogue names it (« 4e B, Collège Jean Moulin (Albi) »): the teacher sees the link is theirs. */
+  classroomName: z.string(),
+  eventTitle: z.string(),
+  eventStartsAt: IsoDateTime,
+  /** Its latest check within the retention period, from any of its links. */
+  latest: NetworkCheckResult.nullable(),
+});
+export type NetworkCheckOverview = z.infer<typeof NetworkCheckOverview>;
+
 /** `POST /api/v1/network-check/sessions`: what the browser needs to try each way in. */
 export const NetworkCheckSession = z.strictObject({
   checkId: Uuid,

@@ -29,6 +29,8 @@ type WebRtcProbe = (typeof WEBRTC_PROBES)[number];
 export const PROBE_TIMEOUT_MS = 10_000;
 /** How long the downlink is measured over the best way in. */
 export const DOWNLINK_MEASURE_MS = 4000;
+/** Skipped before measuring: the server's bandwidth estimate starts low and grows. */
+export const DOWNLINK_WARMUP_MS = 1500;
 
 /** Where the check is, for the page to show. */
 export interface NetworkCheckProgress {
@@ -331,6 +333,8 @@ async function measureDownlink(
     });
     return { bytes, frames, at: performance.now() };
   };
+  // The video's first second is the bandwidth estimate ramping up, not the line: skipped.
+  await new Promise((r) => setTimeout(r, DOWNLINK_WARMUP_MS));
   const first = await sample();
   await new Promise((r) => setTimeout(r, ms));
   const last = await sample();

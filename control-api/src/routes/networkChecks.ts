@@ -7,6 +7,7 @@ import {
   NetworkCheckConsumer,
   NetworkCheckConsumerParams,
   NetworkCheckIdParams,
+  NetworkCheckOverview,
   NetworkCheckReport,
   NetworkCheckResult,
   NetworkCheckSession,
@@ -44,7 +45,7 @@ const errors = { 400: RestError, 401: RestError, 403: RestError, 404: RestError,
  *   POST   …/transports/:transportId/connect, …/consumers, …/consumers/:consumerId/resume
  *   DELETE /api/v1/network-check/sessions/:checkId                the check is over
  *   POST   /api/v1/network-check/results                         what the browser measured -> the verdict, stored
- *   GET    /api/v1/network-check/results/latest                  the classroom's latest check
+ *   GET    /api/v1/network-check                                 whose link, and the classroom's latest check
  *   GET    /hls/network-check/probe?token=…                      the web path the LL-HLS fallback takes
  * each with the classroom join token (Bearer; the probe in the query, as hls.js
  * sends it); and for operators:
@@ -201,19 +202,29 @@ export const networkCheckRoutes: FastifyPluginAsync<NetworkCheckRoutesOptions> =
     },
   });
 
-  app.get('/api/v1/network-check/results/latest', {
+  app.get('/api/v1/network-check', {
     schema: {
       tags,
-      description: "The link's classroom's latest network check (within the retention period).",
+      description:
+        "Whose link this is (the classroom, the event) and the classroom's latest network check (within the retention period).",
       security,
-      response: { 200: NetworkCheckResult, ...errors },
+      response: { 200: NetworkCheckOverview, ...errors },
     },
     onRequest: classroomLink,
     handler: async (req, reply) => {
-      const { classroom } = await classroomOf(req);
-      const latest = await store.latest(classroom.id);
-      if (!latest) throw new AppError('NOT_FOUND', 'this classroom has not checked its network');
-      return reply.header('cache-control', 'no-store').send(latest);
+      const { grant, classroom } = await classroomOf(req);
+      const [event, latest] = await Promise.all([
+        catalog.getEventRow(grant.eventId),
+        store.latest(classroom.id),
+      ]);
+      if (!event) throw new AppError('NOT_FOUND', `no event ${grant.eventId}`);
+      return reply.header('cache-control', 'no-store').send({
+        classroomId: classroom.id,
+        classroomName: classroom.displayName,
+        eventTitle: event.title,
+        eventStartsAt: event.startsAt.toISOString(),
+        latest,
+      });
     },
   });
 

@@ -30,7 +30,10 @@ function Refused({ text }: { text: string }) {
 function CheckPage({ token }: { token: string }) {
   const { t, lang, toggle, errorText } = useCheckI18n();
   const { state, start } = useNetworkCheck(token);
-  const { progress, result, previous, running, error } = state;
+  const { progress, result, overview, running, error } = state;
+  const previous = overview?.latest ?? null;
+  const date = (iso: string) =>
+    new Intl.DateTimeFormat(lang, { dateStyle: 'long', timeStyle: 'short' }).format(new Date(iso));
   return (
     <main className="check">
       <header className="check-top">
@@ -44,13 +47,20 @@ function CheckPage({ token }: { token: string }) {
           {t('check.lang')}
         </button>
       </header>
+      {overview && (
+        <p className="check-for" data-testid="check-for">
+          {t('check.for', {
+            classroom: overview.classroomName,
+            title: overview.eventTitle,
+            date: date(overview.eventStartsAt),
+          })}
+        </p>
+      )}
       <p className="check-intro">{t('check.intro')}</p>
       {previous && !result && (
         <p className="muted" data-testid="check-previous">
           {t('check.previous', {
-            date: new Intl.DateTimeFormat(lang, { dateStyle: 'long', timeStyle: 'short' }).format(
-              new Date(previous.checkedAt),
-            ),
+            date: date(previous.checkedAt),
             verdict: t(`verdict.${previous.verdict.level}`),
           })}
         </p>

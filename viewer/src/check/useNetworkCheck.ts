@@ -1,4 +1,4 @@
-import type { NetworkCheckResult } from '@amphi/protocol';
+import { NetworkCheckOverview, type NetworkCheckResult } from '@amphi/protocol';
 import { type NetworkCheckProgress, runNetworkCheck } from '@amphi/sdk';
 import { useCallback, useEffect, useRef, useState } from 'react';
 
@@ -6,8 +6,8 @@ export interface NetworkCheckState {
   running: boolean;
   progress: NetworkCheckProgress | null;
   result: NetworkCheckResult | null;
-  /** The classroom's check saved before this visit (the page says when, and what it found). */
-  previous: NetworkCheckResult | null;
+  /** Whose link (the class, the talk) and its check saved before this visit. */
+  overview: NetworkCheckOverview | null;
   error: unknown;
 }
 
@@ -17,19 +17,17 @@ export function useNetworkCheck(token: string) {
     running: false,
     progress: null,
     result: null,
-    previous: null,
+    overview: null,
     error: null,
   });
   const running = useRef(false);
 
   useEffect(() => {
     let gone = false;
-    fetch('/api/v1/network-check/results/latest', {
-      headers: { authorization: `Bearer ${token}` },
-    })
-      .then(async (res) => (res.ok ? ((await res.json()) as NetworkCheckResult) : null))
-      .then((previous) => {
-        if (!gone && previous) setState((s) => ({ ...s, previous }));
+    fetch('/api/v1/network-check', { headers: { authorization: `Bearer ${token}` } })
+      .then(async (res) => (res.ok ? NetworkCheckOverview.parse(await res.json()) : null))
+      .then((overview) => {
+        if (!gone && overview) setState((s) => ({ ...s, overview }));
       })
       .catch(() => {});
     return () => {
