@@ -212,6 +212,23 @@ describe('GET /api/v1/events/:eventId/board', () => {
     expect(board.media[0]?.workers.every((w) => w.pid > 0 && w.restarts === 0)).toBe(true);
   });
 
+  it('shows the hand raised, then the class on stage', async () => {
+    const [moderator, classroom] = clients as [TestClient, TestClient];
+    const read = async () =>
+      EventBoard.parse(
+        (await api<unknown>(plane.url, 'GET', `/api/v1/events/${ev.eventId}/board`)).body,
+      );
+    await classroom.request('hand.raise', {});
+    expect((await read()).hands).toBe(1);
+    const classroomId = ev.classroomIds[0] as string;
+    await moderator.request('stage.invite', { classroomId });
+    expect((await read()).stage).toMatchObject({ classroomId, status: 'invited' });
+    await classroom.request('stage.respond', { accept: true });
+    const board = await read();
+    expect(board.stage).toMatchObject({ classroomId, status: 'live' });
+    expect(board.stage?.classroomName).toContain('4e A');
+  });
+
   it('follows the class as it changes path and leaves', async () => {
     const second = await connect(ev.tokens.classrooms[1] as string);
     await second.request('join', {});
