@@ -10,6 +10,7 @@ import type {
   TransportOptions,
 } from '@amphi/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_CHECKS_PER_CLASSROOM } from '../src/reach/NetworkCheckSessions.ts';
 import { HLS_PROBE_BYTES } from '../src/routes/networkChecks.ts';
 import type { ControlPlane } from '../src/server.ts';
 import { allocates, type Coturn, startCoturn } from './support/coturn.ts';
@@ -42,7 +43,7 @@ beforeAll(async () => {
     turn: turn.settings,
   });
   // Scheduled an hour ahead, not live: the check is run before the talk.
-  ev = await seedEvent(plane.url, { classrooms: 3 });
+  ev = await seedEvent(plane.url, { classrooms: 5 });
 });
 
 afterAll(async () => {
@@ -222,7 +223,7 @@ describe('a classroom checks its network before the event', () => {
       relay: 0,
       fallback: 1,
       impossible: 0,
-      unchecked: 1,
+      unchecked: 3,
     });
     expect(res.body.byPath).toMatchObject({ udp: 1, hls: 1, 'turn-tls': 0, none: 0 });
     expect(res.body.probesOk).toEqual({ udp: 1, tcp: 1, 'turn-udp': 1, 'turn-tls': 1, hls: 2 });
@@ -263,7 +264,7 @@ describe('a classroom checks its network before the event', () => {
       `/api/v1/events/${ev.eventId}/network-checks`,
       OPERATOR_TOKEN,
     );
-    expect(res.body.byLevel.unchecked).toBe(2);
+    expect(res.body.byLevel.unchecked).toBe(4);
     await call('POST', '/api/v1/network-check/results', classroom(0), report(null, { hls: ok() }));
     const [count] = await plane.sql<{ n: number }[]>`select count(*)::int as n from network_checks`;
     expect(count?.n).toBe(1);
@@ -305,6 +306,71 @@ describe('the check refuses what it must', () => {
       ev.tokens.speaker,
     );
     expect([speaker.status, speaker.body.error.code]).toEqual([403, 'FORBIDDEN']);
+  });
+
+  it('a class opens a few checks at once, not more (each holds media for two minutes)', async () => {
+    const opened: NetworkCheckSession[] = [];
+    for (let i = 0; i < MAX_CHECKS_PER_CLASSROOM; i++) {
+      const res = await call<NetworkCheckSession>(
+        'POST',
+        '/api/v1/network-check/sessions',
+        classroom(3),
+      );
+      expect(res.status).toBe(201);
+      opened.push(res.body);
+    }
+    const more = await call<RestError>('POST', '/api/v1/network-check/sessions', classroom(3));
+    expect([more.status, more.body.error.code]).toEqual([429, 'RATE_LIMITED']);
+    for (const c of opened) {
+      const gone = await call(
+        'DELETE',
+        `/api/v1/network-check/sessions/${c.checkId}`,
+        classroom(3),
+      );
+      expect(gone.status).toBe(204);
+    }
+    const again = await call<NetworkCheckSession>(
+      'POST',
+      '/api/v1/network-check/sessions',
+      classroom(3),
+    );
+    expect(again.status).toBe(201);
+    await call('DELETE', `/api/v1/network-check/sessions/${again.body.checkId}`, classroom(3));
+  });
+
+  it('takes a link days before the talk', async () => {
+    const later = await call<{ id: string }>('POST', '/api/v1/events', OPERATOR_TOKEN, {
+      title: 'Métiers de la forêt',
+      format: 'solo_45',
+      startsAt: new Date(Date.now() + 5 * 86400_000).toISOString(),
+      speakerIds: [ev.speakerId],
+    });
+    expect(later.status).toBe(201);
+    await call('POST', `/api/v1/events/${later.body.id}/enrolments/classrooms`, OPERATOR_TOKEN, {
+      classroomIds: [ev.classroomIds[4]],
+    });
+    const link = await call<JoinLink>(
+      'POST',
+      `/api/v1/events/${later.body.id}/join-links`,
+      OPERATOR_TOKEN,
+      {
+        role: 'classroom',
+        classroomId: ev.classroomIds[4],
+      },
+    );
+    const check = await call<NetworkCheckSession>(
+      'POST',
+      '/api/v1/network-check/sessions',
+      link.body.token,
+    );
+    expect(check.status).toBe(201);
+    const overview = await call<NetworkCheckOverview>(
+      'GET',
+      '/api/v1/network-check',
+      link.body.token,
+    );
+    expect(overview.body.eventTitle).toBe('Métiers de la forêt');
+    await call('DELETE', `/api/v1/network-check/sessions/${check.body.checkId}`, link.body.token);
   });
 
   it('a malformed report: 400 naming the field, nothing stored', async () => {

@@ -20,6 +20,9 @@ import { iceServersFor, type TurnSettings } from '../rtc/turnCredentials.ts';
  */
 export const NETWORK_CHECK_BROADCAST_ID = '00000000-0000-4000-8000-00000000c4ec';
 
+/** Checks of one classroom open at once. */
+export const MAX_CHECKS_PER_CLASSROOM = 3;
+
 /** A test pattern sending on the check broadcast (the demo's: DemoTestPattern). */
 export interface CheckPattern {
   readonly producers: readonly { producerId: string; kind: 'audio' | 'video' }[];
@@ -90,6 +93,15 @@ export class NetworkCheckSessions {
     if (this.#closed) throw new AppError('MEDIA_UNAVAILABLE', 'the server is shutting down');
     if (this.#sessions.size >= (this.#opts.maxSessions ?? 200)) {
       throw new AppError('RATE_LIMITED', 'too many network checks at once: try again in a minute');
+    }
+    // A class runs one check at a time; a few for reloads and a second computer.
+    let ofClassroom = 0;
+    for (const s of this.#sessions.values()) if (s.classroomId === classroom.id) ofClassroom += 1;
+    if (ofClassroom >= MAX_CHECKS_PER_CLASSROOM) {
+      throw new AppError(
+        'RATE_LIMITED',
+        'this class is already checking: wait for the check to end',
+      );
     }
     const checkId = randomUUID();
     const ttl = this.#opts.sessionTtlMs ?? 120_000;
