@@ -1,5 +1,5 @@
 import { defineProject } from 'vitest/config';
 
 export default defineProject({
-  test: { include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'k6/**/*.test.ts'] },
+  test: { name: 'loadtest', include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'k6/**/*.test.ts'] },
 });
