@@ -3,9 +3,18 @@
 // classrooms over SRTP plain transports; the source and the sink run on core 1
 // so they don't steal the worker's CPU. Ramps N, measures loss, worker CPU and
 // CPU time per forwarded packet, for a tuned worker and a stock one in the
-// same run.
+// same run, and for two kinds of classroom:
+// - plain: the sink sends nothing back; consumers drop transport-cc and REMB.
+// - browser: consumers negotiate transport-cc as a browser does and the sink
+//   answers as one (transport-wide feedback every 50 ms, receiver reports
+//   every second, over SRTCP): the worker stamps every packet and runs
+//   send-side bandwidth estimation per classroom. The layer each classroom
+//   gets is the estimate's choice; a step holds only if all stay on the top.
+// Beside them, the per-packet floor: SRTP-like encryption + one loopback
+// send per packet with no SFU (sink/send-floor.c), on the worker's core.
 //
 //   npm run bench:fanout [-- --quick] [-- --steps 200,400,800] [-- --profiles tuned,stock|all]
+//     [-- --kinds plain,browser] [-- --twcc-ms 50] [-- --rr-ms 1000] [-- --no-floor]
 
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -27,9 +36,10 @@ import {
   prepareClip,
 } from '../src/ingest/FfmpegTestSource.ts';
 import { INGEST_RTP, RtpIngest } from '../src/ingest/RtpIngest.ts';
-import { joinPlainReceiver } from '../src/PlainReceiver.ts';
 import { WorkerPool } from '../src/WorkerPool.ts';
+import { type ConsumerKind, joinSinkClassroom } from './joinSinkClassroom.ts';
 import { RtpSink } from './sink/RtpSink.ts';
+import { type Floor, type FloorCipher, measureFloor } from './sink/sendFloor.ts';
 
 const IP = '127.0.0.1';
 const WORKER_CPU = 0;
@@ -75,7 +85,12 @@ const PROFILES = {
 
 type Profile = keyof typeof PROFILES;
 
+const KINDS = ['plain', 'browser'] as const satisfies readonly ConsumerKind[];
+/** Whole-run share of classrooms whose video must be on the top layer for a step to hold. */
+const TOP_LAYER_MIN_PCT = 99;
+
 type StepResult = {
+  kind: ConsumerKind;
   classrooms: number;
   consumers: number;
   windowSec: number;
@@ -94,15 +109,36 @@ type StepResult = {
   sinkCpuPct: number;
   rtpMbpsOut: number;
   usPerPacket: number;
+  /** Classrooms whose video is on the top simulcast layer at the end of the window. */
+  topLayerPct: number;
+  /** Bandwidth probation packets (pt 127) per second, all classrooms. */
+  probationPerSec: number;
+  /** Transport-wide feedback packets the sink sent the worker per second (browser kind). */
+  feedbackPerSec: number;
+  /** Share of the reported packets the feedback said were lost. */
+  feedbackLostPct: number;
+  workerRssMb: number;
 };
 
-type ProfileResult = { profile: Profile; workerBin: string; steps: StepResult[] };
+type RunResult = {
+  profile: Profile;
+  kind: ConsumerKind;
+  workerBin: string;
+  steps: StepResult[];
+};
 
 function profileList(arg: string | undefined): Profile[] {
   if (arg === 'all') return Object.keys(PROFILES) as Profile[];
   const names = arg?.split(',') ?? ['tuned', 'stock'];
   for (const n of names) if (!(n in PROFILES)) throw new Error(`unknown profile ${n}`);
   return names as Profile[];
+}
+
+function kindList(arg: string | undefined): ConsumerKind[] {
+  const names = arg?.split(',') ?? [...KINDS];
+  for (const n of names)
+    if (!(KINDS as readonly string[]).includes(n)) throw new Error(`unknown kind ${n}`);
+  return names as ConsumerKind[];
 }
 
 function parseArgs(argv: string[]) {
@@ -117,7 +153,12 @@ function parseArgs(argv: string[]) {
   return {
     quick,
     child: value('--child') as Profile | undefined,
+    kind: (value('--kind') ?? 'plain') as ConsumerKind,
     profiles: profileList(value('--profiles')),
+    kinds: kindList(value('--kinds')),
+    twccMs: Number(value('--twcc-ms') ?? 50),
+    rrMs: Number(value('--rr-ms') ?? 1000),
+    floor: !argv.includes('--no-floor'),
     steps:
       steps ??
       (quick
@@ -140,6 +181,11 @@ function ingestBacklogBytes(ports: number[]): number {
   return total;
 }
 
+function rssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : 0;
+}
+
 /** utime + stime of a process, in microseconds. */
 function cpuUs(pid: number): number {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -154,12 +200,35 @@ function pin(pid: number, cpu: number): void {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** A sink on a random port range (another process may hold one: try a few). */
+async function startSink(): Promise<RtpSink> {
+  for (let attempt = 1; ; attempt++) {
+    const firstPort = 30000 + Math.floor(Math.random() * 20000);
+    try {
+      return await RtpSink.start({ firstPort, sockets: SINK_SOCKETS, cpu: HELPER_CPU });
+    } catch (err) {
+      if (attempt === 5 || !String(err).includes('Address already in use')) throw err;
+    }
+  }
+}
+
 // ---------------------------------------------------------------- child ---
 
-async function runProfile(profile: Profile, steps: number[], windowSec: number, quick: boolean) {
+type RunOptions = {
+  steps: number[];
+  windowSec: number;
+  quick: boolean;
+  twccMs: number;
+  rrMs: number;
+};
+
+async function runProfile(profile: Profile, kind: ConsumerKind, o: RunOptions) {
+  const { steps, windowSec, quick } = o;
   const started = Date.now();
   const log = (msg: string) =>
-    process.stderr.write(`[${profile} +${((Date.now() - started) / 1000).toFixed(1)} s] ${msg}\n`);
+    process.stderr.write(
+      `[${profile} ${kind} +${((Date.now() - started) / 1000).toFixed(1)} s] ${msg}\n`,
+    );
   pin(process.pid, HELPER_CPU);
   const logger = pino({ level: 'warn' });
   const setup: Setup = PROFILES[profile];
@@ -193,8 +262,8 @@ async function runProfile(profile: Profile, steps: number[], windowSec: number, 
     durationSec,
     cpu: HELPER_CPU,
   });
-  const firstPort = 30000 + Math.floor(Math.random() * 20000);
-  const sink = await RtpSink.start({ firstPort, sockets: SINK_SOCKETS, cpu: HELPER_CPU });
+  const sink = await startSink();
+  if (kind === 'browser') await sink.setFeedbackIntervals(o.twccMs, o.rrMs);
 
   const results: StepResult[] = [];
   const classrooms: string[] = [];
@@ -202,11 +271,18 @@ async function runProfile(profile: Profile, steps: number[], windowSec: number, 
   const sourceSent = () =>
     source.packetsSent(topLayerSsrc) + source.packetsSent(INGEST_RTP.audioSsrc);
   const joinClassroom = (n: number) =>
-    joinPlainReceiver(broadcast, `classroom-${n}`, {
+    joinSinkClassroom(broadcast, sink, `classroom-${n}`, {
+      kind,
       ip: IP,
       port: sink.ports[n % SINK_SOCKETS] as number,
       srtp: setup.srtp,
     });
+  const onTopLayer = () =>
+    classrooms.filter((id) =>
+      broadcast
+        .session(id)
+        ?.consumers.some((c) => c.kind === 'video' && c.spatialLayer === DEFAULT_LAYERS.length - 1),
+    ).length;
   try {
     for (;;) {
       const video = (await broadcast.stats()).producers.find((p) => p.kind === 'video');
@@ -223,19 +299,10 @@ async function runProfile(profile: Profile, steps: number[], windowSec: number, 
         await Promise.all(batch.map((n) => joinClassroom(n)));
         classrooms.push(...batch.map((n) => `classroom-${n}`));
       }
-      // Settle: every classroom on the top layer, then let queues drain.
-      const deadline = Date.now() + 10_000;
-      while (Date.now() < deadline) {
-        const behind = classrooms.some((id) =>
-          broadcast
-            .session(id)
-            ?.consumers.some(
-              (c) => c.kind === 'video' && c.spatialLayer !== DEFAULT_LAYERS.length - 1,
-            ),
-        );
-        if (!behind) break;
-        await sleep(200);
-      }
+      // Settle: every classroom on the top layer (a browser-like one once its
+      // estimate has climbed from mediasoup's 600 kbps start), then let queues drain.
+      const deadline = Date.now() + (kind === 'browser' ? 20_000 : 10_000);
+      while (Date.now() < deadline && onTopLayer() < classrooms.length) await sleep(200);
       await sleep(quick ? 300 : 1000);
 
       const sentBefore = sourceSent();
@@ -253,9 +320,13 @@ async function runProfile(profile: Profile, steps: number[], windowSec: number, 
       let received = 0;
       let forwarded = 0;
       let bytes = 0;
+      let probation = 0;
       const perClassroom = new Map<number, { received: number; forwarded: number }>();
       for (const s of stats.streams) {
-        if (s.pt === 127) continue; // bandwidth probation, not media
+        if (s.pt === 127) {
+          probation += s.received; // bandwidth probation, not media
+          continue;
+        }
         const n = Math.max(s.expected, s.received);
         received += s.received;
         forwarded += n;
@@ -272,7 +343,9 @@ async function runProfile(profile: Profile, steps: number[], windowSec: number, 
       const workerCpuUs = cpuAfter - cpuBefore;
       const sinkCpuUs =
         stats.cpuUserUs + stats.cpuSysUs - (sinkBefore.cpuUserUs + sinkBefore.cpuSysUs);
+      const answered = stats.answering;
       const step: StepResult = {
+        kind,
         classrooms: classrooms.length,
         consumers: classrooms.length * 2,
         windowSec: wallUs / 1e6,
@@ -285,11 +358,18 @@ async function runProfile(profile: Profile, steps: number[], windowSec: number, 
         sinkCpuPct: (100 * sinkCpuUs) / wallUs,
         rtpMbpsOut: (bytes * 8) / wallUs,
         usPerPacket: forwarded ? workerCpuUs / forwarded : 0,
+        topLayerPct: (100 * onTopLayer()) / classrooms.length,
+        probationPerSec: probation / (wallUs / 1e6),
+        feedbackPerSec: answered.feedback / (wallUs / 1e6),
+        feedbackLostPct: answered.feedbackStatuses
+          ? (100 * answered.feedbackLost) / answered.feedbackStatuses
+          : 0,
+        workerRssMb: rssMb(worker.pid),
       };
       results.push(step);
       log(
         `${step.classrooms} classrooms: loss ${step.lossPct.toFixed(2)} %, backlog ${step.backlogKb.toFixed(0)} KB, worker ${step.workerCpuPct.toFixed(0)} %, ` +
-          `${step.usPerPacket.toFixed(2)} us/packet, sink ${step.sinkCpuPct.toFixed(0)} %`,
+          `${step.usPerPacket.toFixed(2)} us/packet, top layer ${step.topLayerPct.toFixed(0)} %, sink ${step.sinkCpuPct.toFixed(0)} %`,
       );
       // Past the first step that doesn't hold the worker is saturated: joining
       // more through its busy channel only takes minutes and teaches nothing.
@@ -306,11 +386,25 @@ async function runProfile(profile: Profile, steps: number[], windowSec: number, 
 
 // --------------------------------------------------------------- parent ---
 
-function runChild(profile: Profile, workerBin: string, argv: string[]): Promise<StepResult[]> {
+function runChild(
+  profile: Profile,
+  kind: ConsumerKind,
+  workerBin: string,
+  argv: string[],
+): Promise<StepResult[]> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', fileURLToPath(import.meta.url), ...argv, '--child', profile],
+      [
+        '--import',
+        'tsx',
+        fileURLToPath(import.meta.url),
+        ...argv,
+        '--child',
+        profile,
+        '--kind',
+        kind,
+      ],
       {
         env: { ...process.env, MEDIASOUP_WORKER_BIN: workerBin },
         stdio: ['ignore', 'pipe', 'inherit'],
@@ -322,46 +416,65 @@ function runChild(profile: Profile, workerBin: string, argv: string[]): Promise<
     });
     child.on('exit', (code) => {
       const last = out.trim().split('\n').pop() ?? '';
-      if (code !== 0) return reject(new Error(`${profile} run failed (exit ${code})`));
+      if (code !== 0) return reject(new Error(`${profile} ${kind} run failed (exit ${code})`));
       resolve(JSON.parse(last) as StepResult[]);
     });
   });
 }
 
-/** A step held if nothing was lost and the worker kept up with the source. */
-const held = (s: StepResult) => s.lossPct < LOSS_LIMIT_PCT && s.backlogKb < BACKLOG_LIMIT_KB;
+/**
+ * A step held if nothing was lost, the worker kept up with the source, and
+ * every classroom got the top layer (for a browser-like one, the estimate
+ * allowed it).
+ */
+const held = (s: StepResult) =>
+  s.lossPct < LOSS_LIMIT_PCT &&
+  s.backlogKb < BACKLOG_LIMIT_KB &&
+  s.topLayerPct >= TOP_LAYER_MIN_PCT;
 
 /** The largest step that held. */
 function capacity(steps: StepResult[]): StepResult | undefined {
   return steps.filter(held).at(-1);
 }
 
-function printTable(results: ProfileResult[]): void {
+function printTable(results: RunResult[]): void {
   const header = [
     'profile',
+    'kind',
     'classrooms',
+    'held',
     'sent/s',
     'recv/s',
+    'top %',
     'loss %',
     'worst %',
     'backlog KB',
     'worker %',
     'us/pkt',
     'Mbps out',
+    'fb/s',
+    'probe/s',
+    'RSS MB',
     'sink %',
   ];
   const rows = results.flatMap((r) =>
     r.steps.map((s) => [
       r.profile,
+      r.kind,
       String(s.classrooms),
+      held(s) ? 'yes' : 'no',
       s.sentPerClassroomPerSec.toFixed(1),
       s.receivedPerClassroomPerSec.toFixed(1),
+      s.topLayerPct.toFixed(0),
       s.lossPct.toFixed(2),
       s.worstClassroomLossPct.toFixed(2),
       s.backlogKb.toFixed(0),
       s.workerCpuPct.toFixed(0),
       s.usPerPacket.toFixed(2),
       s.rtpMbpsOut.toFixed(0),
+      s.feedbackPerSec.toFixed(0),
+      s.probationPerSec.toFixed(0),
+      s.workerRssMb.toFixed(0),
       s.sinkCpuPct.toFixed(0),
     ]),
   );
@@ -373,10 +486,37 @@ function printTable(results: ProfileResult[]): void {
   for (const r of rows) console.log(line(r));
 }
 
+/** The floor for each suite the profiles use, measured on the worker's core. */
+async function floors(ciphers: FloorCipher[], quick: boolean): Promise<Floor[]> {
+  const sink = await startSink();
+  try {
+    const result: Floor[] = [];
+    for (const cipher of ciphers) {
+      result.push(
+        await measureFloor({
+          firstPort: sink.ports[0] as number,
+          ports: SINK_SOCKETS,
+          cpu: WORKER_CPU,
+          // About 800 classrooms' packets: a loaded worker's rate, kept below the sink's limit.
+          packetsPerSec: 140_000,
+          seconds: quick ? 2 : 4,
+          cipher,
+        }),
+      );
+    }
+    return result;
+  } finally {
+    await sink.close();
+  }
+}
+
+const cipherOf = (suite: types.SrtpCryptoSuite): FloorCipher =>
+  suite.startsWith('AEAD') ? 'gcm' : 'cm';
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   if (args.child) {
-    const steps = await runProfile(args.child, args.steps, args.windowSec, args.quick);
+    const steps = await runProfile(args.child, args.kind, args);
     process.stdout.write(`${JSON.stringify(steps)}\n`);
     return;
   }
@@ -389,35 +529,97 @@ async function main(): Promise<void> {
   }
   await prepareClip(DEFAULT_LAYERS);
   const argv = process.argv.slice(2);
-  const results: ProfileResult[] = [];
+  const floor = args.floor
+    ? await floors([...new Set(args.profiles.map((p) => cipherOf(PROFILES[p].srtp)))], args.quick)
+    : [];
+  const results: RunResult[] = [];
   for (const profile of args.profiles) {
     const workerBin = await ensureWorker(PROFILES[profile].build).catch((err: unknown) => {
       throw err instanceof WorkerBuildError ? new BenchUnavailable(err.message) : err;
     });
-    results.push({ profile, workerBin, steps: await runChild(profile, workerBin, argv) });
+    for (const kind of args.kinds) {
+      results.push({
+        profile,
+        kind,
+        workerBin,
+        steps: await runChild(profile, kind, workerBin, argv),
+      });
+    }
   }
   printTable(results);
 
-  const summary = Object.fromEntries(results.map((r) => [r.profile, capacity(r.steps)]));
-  const tuned = summary.tuned ?? summary[args.profiles[0] as Profile];
-  const stock = summary.stock;
-  if (tuned && stock) {
+  const summary = Object.fromEntries(
+    results.map((r) => [`${r.profile}-${r.kind}`, capacity(r.steps)]),
+  );
+  const first = args.profiles[0] as Profile;
+  const figure = (kind: ConsumerKind, profile: Profile = first) => summary[`${profile}-${kind}`];
+  const pps =
+    results.flatMap((r) => r.steps).find((s) => s.sentPerClassroomPerSec > 0)
+      ?.sentPerClassroomPerSec ?? 171;
+  for (const f of floor) {
     console.log(
-      `tuned / stock: consumers ${(tuned.classrooms / stock.classrooms).toFixed(2)}x, ` +
-        `us/packet ${(stock.usPerPacket / tuned.usPerPacket).toFixed(2)}x less`,
+      `floor (${f.cipher === 'gcm' ? 'AES-256-GCM' : 'AES-CM-128 + HMAC-SHA1-80'} + one loopback sendto per packet, no SFU, ` +
+        `worker's core): ${f.usPerPacket.toFixed(2)} us/packet => at most ${Math.round(1e6 / (f.usPerPacket * pps))} classrooms per core at ${pps.toFixed(0)} packets/s each`,
     );
   }
+  const ratio = (a?: StepResult, b?: StepResult) =>
+    a && b
+      ? `${(a.classrooms / b.classrooms).toFixed(2)}x classrooms, ${(b.usPerPacket / a.usPerPacket).toFixed(2)}x less us/packet`
+      : 'n/a';
+  for (const kind of args.kinds) {
+    if (args.profiles.includes('stock') && first !== 'stock') {
+      console.log(`${kind}: ${first} / stock: ${ratio(figure(kind), figure(kind, 'stock'))}`);
+    }
+  }
+  if (args.kinds.length === 2) {
+    for (const profile of args.profiles) {
+      const b = figure('browser', profile);
+      const p = figure('plain', profile);
+      console.log(
+        `${profile}: browser-like / plain: ${b && p ? `${(b.classrooms / p.classrooms).toFixed(2)}x classrooms, ${(b.usPerPacket / p.usPerPacket).toFixed(2)}x us/packet` : 'n/a'}`,
+      );
+    }
+  }
+  const floorOfFirst = floor.find((f) => f.cipher === cipherOf(PROFILES[first].srtp));
+  const perCore = {
+    browser: figure('browser')?.classrooms ?? 0,
+    plain: figure('plain')?.classrooms ?? 0,
+    browserStock: figure('browser', 'stock')?.classrooms ?? 0,
+    plainStock: figure('plain', 'stock')?.classrooms ?? 0,
+    floor: floorOfFirst ? Math.round(1e6 / (floorOfFirst.usPerPacket * pps)) : 0,
+  };
   const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bench/results');
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `fanout-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   fs.writeFileSync(
     file,
-    `${JSON.stringify({ date: new Date().toISOString(), quick: args.quick, lossLimitPct: LOSS_LIMIT_PCT, backlogLimitKb: BACKLOG_LIMIT_KB, profiles: PROFILES, results, summary }, null, 2)}\n`,
+    `${JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        quick: args.quick,
+        lossLimitPct: LOSS_LIMIT_PCT,
+        backlogLimitKb: BACKLOG_LIMIT_KB,
+        topLayerMinPct: TOP_LAYER_MIN_PCT,
+        feedback: { twccMs: args.twccMs, rrMs: args.rrMs },
+        profiles: PROFILES,
+        perCore,
+        floor,
+        results,
+        summary,
+      },
+      null,
+      2,
+    )}\n`,
   );
   console.log(`results: ${path.relative(process.cwd(), file)}`);
+  const main = args.kinds.includes('browser') ? 'browser' : 'plain';
+  const best = figure(main);
+  const stock = figure(main, 'stock');
   console.log(
-    `fanout consumers_per_core=${tuned?.classrooms ?? 0} loss_pct=${(tuned?.lossPct ?? 100).toFixed(2)} ` +
-      `cpu_pct=${(tuned?.workerCpuPct ?? 0).toFixed(0)} us_per_packet=${(tuned?.usPerPacket ?? 0).toFixed(2)}`,
+    `fanout kind=${main} classrooms_per_core=${best?.classrooms ?? 0} ` +
+      `stock=${stock?.classrooms ?? 0} ratio_to_stock=${best && stock ? (best.classrooms / stock.classrooms).toFixed(2) : 'n/a'} ` +
+      `plain=${perCore.plain} floor=${perCore.floor} loss_pct=${(best?.lossPct ?? 100).toFixed(2)} ` +
+      `cpu_pct=${(best?.workerCpuPct ?? 0).toFixed(0)} us_per_packet=${(best?.usPerPacket ?? 0).toFixed(2)}`,
   );
 }
 

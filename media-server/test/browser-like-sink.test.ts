@@ -77,12 +77,17 @@ it('answers as browsers do: the worker estimates bandwidth from the feedback and
   // Mediasoup starts each transport at 600 kbps: the top layer (1 Mbps) needs
   // the estimate to climb, which only the feedback can make it do.
   const ids = [0, 1].flatMap((i) => [0, 1].map((n) => `classroom-${i}-${n}`));
-  const onTop = () =>
-    ids.every((id) =>
-      broadcast.session(id)?.consumers.some((c) => c.kind === 'video' && c.spatialLayer === top),
-    );
-  for (let t = 0; t < 100 && !onTop(); t++) await new Promise((r) => setTimeout(r, 200));
-  expect(onTop(), 'every classroom climbed to the top layer').toBe(true);
+  // The estimate moves with the delays it sees (a busy machine's too), so a
+  // classroom may step down again: each must reach the top at least once.
+  const reached = new Set<string>();
+  for (let t = 0; t < 150 && reached.size < ids.length; t++) {
+    for (const id of ids) {
+      const video = broadcast.session(id)?.consumers.find((c) => c.kind === 'video');
+      if (video?.spatialLayer === top) reached.add(id);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  expect([...reached].sort(), 'classrooms that climbed to the top layer').toEqual(ids);
   await sink.reset();
   await new Promise((r) => setTimeout(r, 4000));
   const stats = await sink.stats();
@@ -113,4 +118,4 @@ it('answers as browsers do: the worker estimates bandwidth from the feedback and
     rtts.length / 2,
   );
   for (const r of rtts) expect(r).toBeLessThan(100);
-}, 60_000);
+}, 90_000);
