@@ -68,6 +68,8 @@ export interface InstanceOptions {
   host?: string;
   /** The TURN relay offered with each join (default none). */
   turn?: TurnSettings;
+  /** The scrape credential of GET /metrics (default none: /metrics is not served). */
+  metricsToken?: string;
 }
 
 export async function startInstance(opts: InstanceOptions): Promise<ControlPlane> {
@@ -82,6 +84,7 @@ export async function startInstance(opts: InstanceOptions): Promise<ControlPlane
     limits: opts.limits ?? {},
     ...(opts.host ? { host: opts.host } : {}),
     ...(opts.turn ? { turn: opts.turn } : {}),
+    ...(opts.metricsToken ? { metricsToken: opts.metricsToken } : {}),
     log: opts.log ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
   });
 }
