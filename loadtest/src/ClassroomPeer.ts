@@ -1,0 +1,218 @@
+import type { ProducerInfo, TransportOptions } from '@amphi/protocol';
+import { LiveSession } from '@amphi/sdk';
+import type { PeerConnection, Track } from 'node-datachannel';
+import WebSocket from 'ws';
+import { monoMs } from './clock.ts';
+import { CLASSROOM_RTP_CAPABILITIES } from './media/capabilities.ts';
+import { isRtcp, readRtcp, readRtpHeader } from './media/rtp.ts';
+import { localDtls, type MediaSection, recvOffer } from './media/sdp.ts';
+import { newPeerConnection } from './peerConnection.ts';
+import { type CaptureClock, type StreamFigures, StreamMeter } from './StreamMeter.ts';
+import { withTimeout } from './SyntheticSpeaker.ts';
+
+export interface ClassroomPeerOptions {
+  index: number;
+  baseUrl: string;
+  eventId: string;
+  token: string;
+  capture: CaptureClock;
+}
+
+export interface ClassroomFigures {
+  index: number;
+  /** When it started joining, on the simulator's clock (ms). */
+  startedAt: number;
+  /** Join → signaling joined, → media connected (ms after startedAt). */
+  joinedMs: number | null;
+  connectedMs: number | null;
+  /** Join → first RTP packet, → first complete key frame (ms after startedAt). */
+  firstRtpMs: number | null;
+  firstFrameMs: number | null;
+  audioPackets: number;
+  video: StreamFigures;
+  error: string | null;
+  questions: number;
+  upvotes: number;
+  hands: number;
+}
+
+/**
+ * One simulated classroom: the sdk's LiveSession for signaling and the live
+ * state (questions, hands), and a real WebRTC receive transport over
+ * libdatachannel (ICE, DTLS, SRTP) for the broadcast, set up from the server's
+ * transport and consumer parameters as mediasoup-client would. Every video
+ * packet goes through a StreamMeter.
+ */
+export class ClassroomPeer {
+  readonly session: LiveSession;
+  readonly options: ClassroomPeerOptions;
+  readonly meter: StreamMeter;
+  readonly figures: ClassroomFigures;
+  #pc: PeerConnection | null = null;
+  #videoTrack: Track | null = null;
+  #lastKeyFrameRequest = 0;
+  #closed = false;
+
+  constructor(options: ClassroomPeerOptions) {
+    this.options = options;
+    this.meter = new StreamMeter(90_000, options.capture);
+    this.figures = {
+      index: options.index,
+      startedAt: 0,
+      joinedMs: null,
+      connectedMs: null,
+      firstRtpMs: null,
+      firstFrameMs: null,
+      audioPackets: 0,
+      video: this.meter.figures,
+      error: null,
+      questions: 0,
+      upvotes: 0,
+      hands: 0,
+    };
+    this.session = new LiveSession({
+      baseUrl: options.baseUrl,
+      eventId: options.eventId,
+      token: options.token,
+      media: false,
+      signaling: { WebSocket: WebSocket as unknown as typeof globalThis.WebSocket },
+    });
+  }
+
+  /** Joins and receives the speakers' media; resolves once media is connected. */
+  async join(): Promise<void> {
+    const f = this.figures;
+    f.startedAt = monoMs();
+    try {
+      const view = await this.session.connect();
+      f.joinedMs = monoMs() - f.startedAt;
+      await withTimeout(this.#receive(view.producers ?? []), 20_000, 'media did not connect');
+      f.connectedMs = monoMs() - f.startedAt;
+    } catch (err) {
+      f.error = err instanceof Error ? err.message : String(err);
+    }
+  }
+
+  async #receive(producers: ProducerInfo[]): Promise<void> {
+    const s = this.session.signaling;
+    const wanted = producers.filter((p) => p.role === 'speaker');
+    if (wanted.length === 0) throw new Error('no speaker media to receive');
+    const t: TransportOptions = await s.request('media.createTransport', { direction: 'recv' });
+    const sections: (MediaSection & { consumerId: string })[] = [];
+    for (const p of wanted) {
+      const c = await s.request('media.consume', {
+        transportId: t.transportId,
+        producerId: p.producerId,
+        rtpCapabilities: CLASSROOM_RTP_CAPABILITIES,
+      });
+      sections.push({
+        mid: c.rtpParameters.mid ?? String(sections.length),
+        kind: c.kind,
+        rtpParameters: c.rtpParameters,
+        consumerId: c.consumerId,
+      });
+    }
+    const pc = newPeerConnection(`classroom${this.options.index}`);
+    this.#pc = pc;
+    const connected = new Promise<void>((resolve, reject) => {
+      pc.onStateChange((state) => {
+        if (state === 'connected') resolve();
+        else if (state === 'failed') reject(new Error('the peer connection failed'));
+      });
+    });
+    pc.onTrack((track) => this.#onTrack(track, sections));
+    const answer = await new Promise<string>((resolve) => {
+      pc.onLocalDescription((sdp, type) => {
+        if (type === 'answer') resolve(sdp);
+      });
+      pc.setRemoteDescription(
+        recvOffer(
+          {
+            iceParameters: t.iceParameters,
+            iceCandidates: t.iceCandidates,
+            dtlsParameters: t.dtlsParameters,
+          },
+          sections,
+        ),
+        'offer',
+      );
+    });
+    await s.request('media.connectTransport', {
+      transportId: t.transportId,
+      dtlsParameters: localDtls(answer),
+    });
+    for (const c of sections) await s.request('media.resumeConsumer', { consumerId: c.consumerId });
+    await connected;
+  }
+
+  #onTrack(track: Track, sections: MediaSection[]): void {
+    const kind = sections.find((s) => s.mid === track.mid())?.kind;
+    const f = this.figures;
+    if (kind === 'audio') {
+      track.onMessage((msg) => {
+        if (!isRtcp(msg)) f.audioPackets++;
+      });
+      return;
+    }
+    this.#videoTrack = track;
+    track.onMessage((msg) => {
+      const at = monoMs();
+      if (isRtcp(msg)) {
+        for (const item of readRtcp(msg)) {
+          if (item.type === 'sr')
+            this.meter.onSenderReport(item.ssrc, item.ntpMs, item.rtpTimestamp);
+        }
+        return;
+      }
+      const h = readRtpHeader(msg);
+      if (!h) return;
+      const lostBefore = this.meter.figures.lost;
+      this.meter.onPacket(msg, h, at);
+      const v = this.meter.figures;
+      if (f.firstRtpMs === null && v.firstRtpMs !== null) f.firstRtpMs = v.firstRtpMs - f.startedAt;
+      if (f.firstFrameMs === null && v.firstKeyFrameMs !== null) {
+        f.firstFrameMs = v.firstKeyFrameMs - f.startedAt;
+      }
+      // A browser without the lost packet asks for a key frame (at most once a second).
+      if (
+        (v.lost > lostBefore || v.firstKeyFrameMs === null) &&
+        at - this.#lastKeyFrameRequest > 1000
+      ) {
+        if (v.lost > lostBefore || at - f.startedAt > 3000) {
+          this.#lastKeyFrameRequest = at;
+          this.#videoTrack?.requestKeyframe();
+        }
+      }
+    });
+  }
+
+  /** Asks a question (as a class does, through the sdk's outbox). */
+  async ask(text: string): Promise<void> {
+    const entry = await this.session.ask(text, 'job_reality');
+    if (entry.status !== 'failed') this.figures.questions++;
+  }
+
+  /** Upvotes one question of the queue it sees, not its own. */
+  async upvoteOne(): Promise<void> {
+    const view = this.session.view;
+    const self = view?.self.classroomId;
+    const q = view?.questions.find(
+      (q) => q.classroomId !== self && !this.session.snapshot.upvoted.has(q.id),
+    );
+    if (!q) return;
+    await this.session.upvote(q.id);
+    this.figures.upvotes++;
+  }
+
+  async raiseHand(): Promise<void> {
+    await this.session.setHand(true);
+    this.figures.hands++;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#pc?.close();
+    this.session.close();
+  }
+}

@@ -1,0 +1,124 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { monoMs } from './clock.ts';
+
+/** One reading of the server's processes, taken once a second. */
+export interface ServerSample {
+  /** Seconds since the run started. */
+  t: number;
+  /** mediasoup workers together: CPU in % of one core since the last reading, resident memory. */
+  mediaCpuPct: number;
+  mediaRssMb: number;
+  /** The control-api's Node process. */
+  apiCpuPct: number;
+  apiRssMb: number;
+  /** This simulator (its libdatachannel threads included), % of one core. */
+  simulatorCpuPct: number;
+}
+
+const TICKS_PER_SECOND = 100;
+
+interface ProcReading {
+  ticks: number;
+  rssKb: number;
+  name: string;
+  ppid: number;
+}
+
+async function readProc(pid: number): Promise<ProcReading | null> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    // The name is in parentheses and may hold spaces: fields count from after it.
+    const close = stat.lastIndexOf(')');
+    const name = stat.slice(stat.indexOf('(') + 1, close);
+    const fields = stat.slice(close + 2).split(' ');
+    const ppid = Number(fields[1]);
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    const rssPages = Number(fields[21]);
+    return { ticks, rssKb: rssPages * 4, name, ppid };
+  } catch {
+    return null; // gone
+  }
+}
+
+/** The process and all its descendants, by pid. */
+async function tree(root: number): Promise<Map<number, ProcReading>> {
+  const all = new Map<number, ProcReading>();
+  for (const entry of await readdir('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid)) continue;
+    const r = await readProc(pid);
+    if (r) all.set(pid, r);
+  }
+  const out = new Map<number, ProcReading>();
+  const keep = (pid: number) => {
+    const r = all.get(pid);
+    if (!r || out.has(pid)) return;
+    out.set(pid, r);
+    for (const [child, c] of all) if (c.ppid === pid) keep(child);
+  };
+  keep(root);
+  return out;
+}
+
+/**
+ * Samples the server's processes through /proc once a second: the
+ * control-api's Node process and its mediasoup workers (CPU and memory over
+ * time), and this simulator's own CPU beside them. Local servers only: a remote
+ * one is watched through its own metrics.
+ */
+export class ServerSampler {
+  readonly samples: ServerSample[] = [];
+  readonly #pid: number;
+  readonly #t0: number;
+  #last: { at: number; ticks: Map<number, number>; sim: NodeJS.CpuUsage } | null = null;
+  #timer: NodeJS.Timeout | null = null;
+
+  constructor(serverPid: number, t0: number) {
+    this.#pid = serverPid;
+    this.#t0 = t0;
+  }
+
+  start(): void {
+    void this.#sample();
+    this.#timer = setInterval(() => void this.#sample(), 1000);
+  }
+
+  stop(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
+  }
+
+  async #sample(): Promise<void> {
+    const at = monoMs();
+    const procs = await tree(this.#pid);
+    const sim = process.cpuUsage();
+    const ticks = new Map<number, number>();
+    for (const [pid, r] of procs) ticks.set(pid, r.ticks);
+    const last = this.#last;
+    this.#last = { at, ticks, sim };
+    if (!last) return;
+    const seconds = (at - last.at) / 1000;
+    const pct = (pid: number) =>
+      (((ticks.get(pid) ?? 0) - (last.ticks.get(pid) ?? ticks.get(pid) ?? 0)) /
+        TICKS_PER_SECOND /
+        seconds) *
+      100;
+    let mediaCpuPct = 0;
+    let mediaRssKb = 0;
+    for (const [pid, r] of procs) {
+      if (!r.name.startsWith('mediasoup-work')) continue;
+      mediaCpuPct += pct(pid);
+      mediaRssKb += r.rssKb;
+    }
+    const api = procs.get(this.#pid);
+    const simUs = sim.user + sim.system - (last.sim.user + last.sim.system);
+    this.samples.push({
+      t: Math.round((at - this.#t0) / 100) / 10,
+      mediaCpuPct,
+      mediaRssMb: mediaRssKb / 1024,
+      apiCpuPct: pct(this.#pid),
+      apiRssMb: (api?.rssKb ?? 0) / 1024,
+      simulatorCpuPct: (simUs / 1e6 / seconds) * 100,
+    });
+  }
+}

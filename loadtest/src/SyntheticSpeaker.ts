@@ -1,0 +1,289 @@
+import type { TransportOptions } from '@amphi/protocol';
+import { LiveSession } from '@amphi/sdk';
+import { Audio, type PeerConnection, type Track, Video } from 'node-datachannel';
+import WebSocket from 'ws';
+import { monoMs } from './clock.ts';
+import { OPUS_SILENCE } from './media/capabilities.ts';
+import { packetizeVp8, readRtcp, writeRtp, writeSenderReport } from './media/rtp.ts';
+import { localDtls, type MediaSection, sendAnswer } from './media/sdp.ts';
+import type { Vp8Clip } from './media/vp8Clip.ts';
+import { newPeerConnection } from './peerConnection.ts';
+import type { CaptureClock } from './StreamMeter.ts';
+
+const VIDEO_PT = 96;
+const AUDIO_PT = 111;
+/** Key-frame requests closer than this are answered by one key frame. */
+const KEY_FRAME_MIN_INTERVAL_MS = 100;
+
+export interface SyntheticSpeakerOptions {
+  baseUrl: string;
+  eventId: string;
+  token: string;
+  clip: Vp8Clip;
+}
+
+interface Outgoing {
+  track: Track;
+  ssrc: number;
+  clockRate: number;
+  /** RTP timestamp = capture time × clock rate + this offset (random, as senders do). */
+  offset: number;
+  seq: number;
+  packets: number;
+  octets: number;
+}
+
+/**
+ * A speaker that publishes over real WebRTC (node-datachannel) through the
+ * sdk's signaling: the pre-encoded VP8 clip at its frame rate and Opus silence
+ * every 20 ms, with RTP timestamps taken from the simulator's clock at
+ * "capture" and sender reports that say so. It answers key-frame requests as
+ * an encoder would, by sending a key frame next (the clip from its start).
+ * `captureClock` maps a timestamp back to its capture time, from the last
+ * sender report: what a receiver on the same clock could compute.
+ */
+export class SyntheticSpeaker {
+  readonly session: LiveSession;
+  readonly #clip: Vp8Clip;
+  #pc: PeerConnection | null = null;
+  #video: Outgoing | null = null;
+  #audio: Outgoing | null = null;
+  #timers: NodeJS.Timeout[] = [];
+  #frame = 0;
+  #pictureId = 0;
+  #keyFrameAt = 0;
+  #keyFrameRequests = 0;
+  #videoSr: { ntpMs: number; rtpTimestamp: number } | null = null;
+  #closed = false;
+
+  constructor(options: SyntheticSpeakerOptions) {
+    this.#clip = options.clip;
+    this.session = new LiveSession({
+      baseUrl: options.baseUrl,
+      eventId: options.eventId,
+      token: options.token,
+      media: false,
+      signaling: { WebSocket: WebSocket as unknown as typeof globalThis.WebSocket },
+    });
+  }
+
+  get keyFrameRequests(): number {
+    return this.#keyFrameRequests;
+  }
+
+  /** The video's capture time of an RTP timestamp, from the last sender report sent. */
+  readonly captureClock: CaptureClock = (ts) => {
+    const sr = this.#videoSr;
+    if (!sr) return null;
+    return sr.ntpMs + (((ts - sr.rtpTimestamp) | 0) / 90_000) * 1000;
+  };
+
+  /** Joins, publishes, and resolves once both tracks are open. */
+  async start(): Promise<void> {
+    await this.session.connect();
+    const s = this.session.signaling;
+    const t: TransportOptions = await s.request('media.createTransport', { direction: 'send' });
+    const pc = newPeerConnection('speaker');
+    this.#pc = pc;
+    const videoSsrc = randomSsrc();
+    const audioSsrc = randomSsrc();
+    const video = new Video('0', 'SendOnly');
+    video.addVideoCodec(VIDEO_PT, 'VP8');
+    video.addSSRC(videoSsrc, 'amphi-speaker');
+    const audio = new Audio('1', 'SendOnly');
+    audio.addOpusCodec(AUDIO_PT);
+    audio.addSSRC(audioSsrc, 'amphi-speaker');
+    const videoTrack = pc.addTrack(video);
+    const audioTrack = pc.addTrack(audio);
+    const offer = await new Promise<string>((resolve) => {
+      pc.onLocalDescription((sdp, type) => {
+        if (type === 'offer') resolve(sdp);
+      });
+      pc.setLocalDescription();
+    });
+    await s.request('media.connectTransport', {
+      transportId: t.transportId,
+      dtlsParameters: localDtls(offer),
+    });
+    const sections: MediaSection[] = [
+      {
+        mid: '0',
+        kind: 'video',
+        rtpParameters: {
+          mid: '0',
+          codecs: [
+            {
+              mimeType: 'video/VP8',
+              payloadType: VIDEO_PT,
+              clockRate: 90000,
+              rtcpFeedback: [
+                { type: 'nack', parameter: 'pli' },
+                { type: 'ccm', parameter: 'fir' },
+              ],
+            },
+          ],
+          encodings: [{ ssrc: videoSsrc }],
+          rtcp: { cname: 'amphi-speaker', reducedSize: true },
+        },
+      },
+      {
+        mid: '1',
+        kind: 'audio',
+        rtpParameters: {
+          mid: '1',
+          codecs: [
+            { mimeType: 'audio/opus', payloadType: AUDIO_PT, clockRate: 48000, channels: 2 },
+          ],
+          encodings: [{ ssrc: audioSsrc }],
+          rtcp: { cname: 'amphi-speaker', reducedSize: true },
+        },
+      },
+    ];
+    for (const m of sections) {
+      await s.request('media.produce', {
+        transportId: t.transportId,
+        kind: m.kind,
+        rtpParameters: m.rtpParameters,
+        source: 'camera',
+      });
+    }
+    const opened = Promise.all(
+      [videoTrack, audioTrack].map(
+        (track) => new Promise<void>((resolve) => track.onOpen(() => resolve())),
+      ),
+    );
+    pc.setRemoteDescription(
+      sendAnswer(
+        {
+          iceParameters: t.iceParameters,
+          iceCandidates: t.iceCandidates,
+          dtlsParameters: t.dtlsParameters,
+        },
+        sections,
+      ),
+      'answer',
+    );
+    videoTrack.onMessage((msg) => {
+      for (const item of readRtcp(msg)) {
+        if (item.type === 'keyFrameRequest') this.#onKeyFrameRequest();
+      }
+    });
+    await withTimeout(opened, 10_000, 'the speaker media did not connect');
+    this.#video = outgoing(videoTrack, videoSsrc, 90_000);
+    this.#audio = outgoing(audioTrack, audioSsrc, 48_000);
+    this.#sendVideoFrame();
+    this.#timers.push(
+      setInterval(() => this.#sendVideoFrame(), 1000 / this.#clip.fps),
+      setInterval(() => this.#sendAudio(), 20),
+      setInterval(() => this.#sendReports(), 500),
+    );
+    this.#sendReports();
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const t of this.#timers) clearInterval(t);
+    this.#pc?.close();
+    this.session.close();
+  }
+
+  #onKeyFrameRequest(): void {
+    this.#keyFrameRequests++;
+    const now = monoMs();
+    if (now - this.#keyFrameAt < KEY_FRAME_MIN_INTERVAL_MS) return;
+    // The clip's first frame is a key frame: start it again.
+    this.#frame = 0;
+  }
+
+  #sendVideoFrame(): void {
+    const v = this.#video;
+    if (!v?.track.isOpen()) return;
+    const clip = this.#clip;
+    const index = this.#frame % clip.frames.length;
+    const frame = clip.frames[index] as { data: Buffer; keyFrame: boolean };
+    if (frame.keyFrame) this.#keyFrameAt = monoMs();
+    this.#frame = index + 1;
+    const timestamp = rtpNow(v);
+    const parts = packetizeVp8(frame.data, this.#pictureId);
+    this.#pictureId = (this.#pictureId + 1) & 0x7fff;
+    parts.forEach((payload, i) => {
+      send(v, VIDEO_PT, i === parts.length - 1, timestamp, payload);
+    });
+  }
+
+  #sendAudio(): void {
+    const a = this.#audio;
+    if (!a?.track.isOpen()) return;
+    send(a, AUDIO_PT, false, rtpNow(a), OPUS_SILENCE);
+  }
+
+  #sendReports(): void {
+    for (const o of [this.#video, this.#audio]) {
+      if (!o?.track.isOpen()) continue;
+      const ntpMs = monoMs();
+      const rtpTimestamp = (Math.round(ntpMs * (o.clockRate / 1000)) + o.offset) >>> 0;
+      o.track.sendMessageBinary(
+        writeSenderReport({
+          ssrc: o.ssrc,
+          ntpMs,
+          rtpTimestamp,
+          packets: o.packets,
+          octets: o.octets,
+        }),
+      );
+      if (o === this.#video) this.#videoSr = { ntpMs, rtpTimestamp };
+    }
+  }
+}
+
+function outgoing(track: Track, ssrc: number, clockRate: number): Outgoing {
+  return {
+    track,
+    ssrc,
+    clockRate,
+    offset: randomSsrc(),
+    seq: randomSsrc() & 0xffff,
+    packets: 0,
+    octets: 0,
+  };
+}
+
+function rtpNow(o: Outgoing): number {
+  return (Math.round(monoMs() * (o.clockRate / 1000)) + o.offset) >>> 0;
+}
+
+function send(
+  o: Outgoing,
+  payloadType: number,
+  marker: boolean,
+  timestamp: number,
+  payload: Buffer,
+) {
+  const packet = writeRtp({
+    payloadType,
+    marker,
+    sequenceNumber: o.seq,
+    timestamp,
+    ssrc: o.ssrc,
+    payload,
+  });
+  o.seq = (o.seq + 1) & 0xffff;
+  o.packets++;
+  o.octets += payload.length;
+  o.track.sendMessageBinary(packet);
+}
+
+function randomSsrc(): number {
+  return Math.floor(Math.random() * 0xffffffff) >>> 0;
+}
+
+export function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(message)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}

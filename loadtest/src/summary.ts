@@ -1,0 +1,149 @@
+import type { SimulationResult } from './Simulation.ts';
+import { percentile, round } from './stats.ts';
+
+export interface Summary {
+  classrooms: number;
+  /** Classrooms whose media connected and that received complete frames. */
+  joined: number;
+  errors: { message: string; count: number }[];
+  signalingJoinMs: { p50: number | null; p95: number | null };
+  firstRtpMs: { p50: number | null; p95: number | null };
+  firstFrameMs: { p50: number | null; p95: number | null; max: number | null };
+  /** Capture → complete frame, every frame of every classroom. */
+  delayMs: { p50: number | null; p95: number | null; p99: number | null; max: number | null };
+  /** Server's sender reports → complete frame (same clock only when the server is local). */
+  serverHopMs: { p50: number | null; p95: number | null };
+  lossPct: number | null;
+  jitterMs: { mean: number | null; p95: number | null };
+  freezes: number;
+  freezeS: number;
+  framesPerClassroomPerS: number | null;
+  questions: number;
+  upvotes: number;
+  hands: number;
+  moderatorApprovals: number;
+  speakerKeyFrameRequests: number;
+  server: {
+    mediaCpuMeanPct: number | null;
+    mediaCpuMaxPct: number | null;
+    mediaRssMaxMb: number | null;
+    apiCpuMeanPct: number | null;
+    simulatorCpuMeanPct: number | null;
+  };
+}
+
+const mean = (v: number[]) => (v.length ? v.reduce((a, b) => a + b, 0) / v.length : null);
+
+export function summarize(r: SimulationResult): Summary {
+  const c = r.classrooms;
+  const joined = c.filter((x) => x.connectedMs !== null && x.video.frames > 0);
+  const nums = (f: (x: (typeof c)[number]) => number | null) =>
+    c.map(f).filter((v): v is number => v !== null);
+  const delays = c.flatMap((x) => x.video.delays);
+  const hops = c.flatMap((x) => x.video.serverDelays);
+  const expected = c.reduce((s, x) => s + x.video.expected, 0);
+  const lost = c.reduce((s, x) => s + x.video.lost, 0);
+  const errors = new Map<string, number>();
+  for (const x of c) if (x.error) errors.set(x.error, (errors.get(x.error) ?? 0) + 1);
+  const s = r.server;
+  return {
+    classrooms: c.length,
+    joined: joined.length,
+    errors: [...errors].map(([message, count]) => ({ message, count })),
+    signalingJoinMs: {
+      p50: round(
+        percentile(
+          nums((x) => x.joinedMs),
+          50,
+        ),
+      ),
+      p95: round(
+        percentile(
+          nums((x) => x.joinedMs),
+          95,
+        ),
+      ),
+    },
+    firstRtpMs: {
+      p50: round(
+        percentile(
+          nums((x) => x.firstRtpMs),
+          50,
+        ),
+      ),
+      p95: round(
+        percentile(
+          nums((x) => x.firstRtpMs),
+          95,
+        ),
+      ),
+    },
+    firstFrameMs: {
+      p50: round(
+        percentile(
+          nums((x) => x.firstFrameMs),
+          50,
+        ),
+      ),
+      p95: round(
+        percentile(
+          nums((x) => x.firstFrameMs),
+          95,
+        ),
+      ),
+      max: round(
+        percentile(
+          nums((x) => x.firstFrameMs),
+          100,
+        ),
+      ),
+    },
+    delayMs: {
+      p50: round(percentile(delays, 50)),
+      p95: round(percentile(delays, 95)),
+      p99: round(percentile(delays, 99)),
+      max: round(percentile(delays, 100)),
+    },
+    serverHopMs: { p50: round(percentile(hops, 50)), p95: round(percentile(hops, 95)) },
+    lossPct: expected > 0 ? round((lost / expected) * 100, 3) : null,
+    jitterMs: {
+      mean: round(mean(joined.map((x) => x.video.jitterMs)), 2),
+      p95: round(
+        percentile(
+          joined.map((x) => x.video.jitterMs),
+          95,
+        ),
+        2,
+      ),
+    },
+    freezes: c.reduce((a, x) => a + x.video.freezes, 0),
+    freezeS: round(c.reduce((a, x) => a + x.video.freezeMs, 0) / 1000, 1) ?? 0,
+    framesPerClassroomPerS: round(
+      mean(
+        joined.map((x) => {
+          const watched = ((x.video.lastFrameMs ?? 0) - (x.video.firstKeyFrameMs ?? 0)) / 1000;
+          return watched > 0 ? (x.video.frames - 1) / watched : 0;
+        }),
+      ),
+      1,
+    ),
+    questions: c.reduce((a, x) => a + x.questions, 0),
+    upvotes: c.reduce((a, x) => a + x.upvotes, 0),
+    hands: c.reduce((a, x) => a + x.hands, 0),
+    moderatorApprovals: r.moderatorApprovals,
+    speakerKeyFrameRequests: r.speakerKeyFrameRequests,
+    server: {
+      mediaCpuMeanPct: round(mean(s.map((x) => x.mediaCpuPct))),
+      mediaCpuMaxPct: round(s.length ? Math.max(...s.map((x) => x.mediaCpuPct)) : null),
+      mediaRssMaxMb: round(s.length ? Math.max(...s.map((x) => x.mediaRssMb)) : null),
+      apiCpuMeanPct: round(mean(s.map((x) => x.apiCpuPct))),
+      simulatorCpuMeanPct: round(mean(s.map((x) => x.simulatorCpuPct))),
+    },
+  };
+}
+
+/** The run's one last line. */
+export function lastLine(s: Summary): string {
+  const v = (x: number | null, d = 0) => (x === null ? 'na' : x.toFixed(d));
+  return `loadtest classrooms=${s.classrooms} joined=${s.joined} first_frame_p95_ms=${v(s.firstFrameMs.p95)} delay_p95_ms=${v(s.delayMs.p95)} loss_pct=${v(s.lossPct, 2)}`;
+}
