@@ -15,6 +15,7 @@ export default defineConfig({
       'studio',
       'viewer',
       'portal',
+      'console',
       'loadtest',
       'e2e',
     ],

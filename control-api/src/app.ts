@@ -9,24 +9,31 @@ import {
   validatorCompiler,
 } from 'fastify-type-provider-zod';
 import type { Redis } from 'ioredis';
+import { accountsPlugin } from './accounts/plugin.ts';
 import type { JoinTokens } from './auth/JoinTokens.ts';
 import { authPlugin } from './auth/plugin.ts';
 import type { Revocations } from './auth/Revocations.ts';
+import { OperatorConsole } from './console/OperatorConsole.ts';
+import type { Sql } from './db/Database.ts';
 import { AppError } from './errors.ts';
 import { registerHardening } from './hardening.ts';
 import { type Logger, urlWithoutQuery } from './logger.ts';
 import type { ControlMetrics } from './metrics/ControlMetrics.ts';
 import type { BoardSources } from './metrics/readBoard.ts';
 import { boardRoutes, metricsRoute } from './metrics/routes.ts';
+import { PortalStore } from './portal/PortalStore.ts';
 import type { PrivacyStore } from './privacy/PrivacyStore.ts';
 import { NetworkCheckSessions } from './reach/NetworkCheckSessions.ts';
 import type { NetworkCheckStore } from './reach/NetworkCheckStore.ts';
 import { relayOpenings, webOpenings } from './reach/networkEndpoints.ts';
 import { appsPlugin } from './routes/apps.ts';
+import { consoleAccountRoutes } from './routes/consoleAccounts.ts';
+import { consoleCatalogRoutes } from './routes/consoleCatalog.ts';
 import { type HealthCheck, healthRoutes } from './routes/health.ts';
 import { hlsRoutes } from './routes/hls.ts';
 import { networkCheckRoutes } from './routes/networkChecks.ts';
 import { operatorRoutes } from './routes/operator.ts';
+import { portalRoutes } from './routes/portal.ts';
 import { privacyRoutes } from './routes/privacy.ts';
 import { reachRoutes } from './routes/reach.ts';
 import { registrationRoutes } from './routes/registration.ts';
@@ -37,6 +44,8 @@ import { signalingPlugin } from './signaling/plugin.ts';
 
 export interface AppDeps {
   services: Services;
+  /** The database, for the operator console's accounts, sessions, audit log and imports. */
+  sql: Sql;
   tokens: JoinTokens;
   /** Join links operators revoked. */
   revocations: Revocations;
@@ -72,10 +81,12 @@ export interface AppDeps {
 /**
  * The HTTP face of the control plane. Every concern is a plugin registered
  * here, in one visible place:
- *   /api/v1/...          operator REST (Bearer operator credential)
+ *   /api/v1/...          operator REST (Bearer automation credential, or a console session cookie + CSRF header)
+ *   /api/v1/console/...  the operator console: sign-in, accounts, audit log, CSV import, links, summary
  *   /api/v1/.../personal-data, /api/v1/.../enrolments/students/:id  erasure on request (operator)
  *   /api/v1/events/:id/reach  connected classrooms by media path: UDP, TCP, TURN relay (operator)
  *   /api/v1/events/:id/board  the live board: classrooms by region, path, quality; queue; stage; workers (operator)
+ *   /api/v1/catalogue, /api/v1/schools/search, /api/v1/portal/class  the teachers' portal: public catalogue, enrolment (rate-limited), the class's page (its link)
  *   /api/v1/registration a classroom's questions: asked before the event, read back after it (Bearer classroom join token)
  *   /v1/events/:id/ws    WebSocket signaling (join token)
  *   /api/openapi.json    OpenAPI document generated from the zod schemas
@@ -180,8 +191,22 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     transform: jsonSchemaTransform,
   });
 
+  // The operator console's people: accounts, cookie sessions, and the audit of every operator write.
+  const operatorConsole = new OperatorConsole({
+    sql: deps.sql,
+    bus: deps.services.bus,
+    tokens: deps.tokens,
+    revocations: deps.revocations,
+    publicUrl: deps.publicUrl,
+    log: deps.log,
+    redis: deps.rateLimitRedis,
+    redisNamespace: deps.redisNamespace,
+  });
+  app.addHook('onClose', async () => operatorConsole.close());
+  await app.register(accountsPlugin, { audit: operatorConsole.audit, log: deps.log });
   // Who may call what: `requireOperator` and `requireJoinToken(...)`, the hooks every route names.
   await app.register(authPlugin, {
+    access: operatorConsole.access,
     tokens: deps.tokens,
     revocations: deps.revocations,
     operatorTokens: deps.operatorTokens,
@@ -208,9 +233,31 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     publicUrl: deps.publicUrl,
     log: deps.log,
   });
+  await app.register(consoleAccountRoutes, {
+    prefix: '/api/v1',
+    ...operatorConsole,
+    log: deps.log,
+  });
+  await app.register(consoleCatalogRoutes, {
+    prefix: '/api/v1',
+    sql: deps.sql,
+    links: operatorConsole.links,
+    summaries: operatorConsole.summaries,
+    audit: operatorConsole.audit,
+    log: deps.log,
+  });
   await app.register(privacyRoutes, {
     prefix: '/api/v1',
     privacy: deps.privacy,
+    log: deps.log,
+  });
+  await app.register(portalRoutes, {
+    prefix: '/api/v1',
+    portal: new PortalStore(deps.sql),
+    catalog: deps.services.catalog,
+    questions: deps.services.questions,
+    tokens: deps.tokens,
+    publicUrl: deps.publicUrl,
     log: deps.log,
   });
   await app.register(registrationRoutes, {

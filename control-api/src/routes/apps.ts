@@ -5,12 +5,12 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync } from 'fastify';
 
 export interface AppsPluginOptions {
-  /** Folder holding `viewer/dist`, `studio/dist` and `portal/dist` (default: the repository root). */
+  /** Folder holding `viewer/dist`, `studio/dist`, `portal/dist` and `console/dist` (default: the repository root). */
   root?: string;
 }
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const APPS = ['viewer', 'studio', 'portal'] as const;
+const APPS = ['viewer', 'studio', 'portal', 'console'] as const;
 
 /*
  * `/` for someone who opened the bare address: what Amphi is and which link
@@ -34,10 +34,11 @@ const HOME_HTML = `<!doctype html>
 <li>Ouvrez un <strong>lien de classe</strong>&#8239;: l’écran de la classe (<a href="/viewer/">/viewer/</a>), à projeter au tableau.</li>
 </ol>
 <p>Vous enseignez&#8239;? Le <a href="/portal/">portail des enseignants</a> présente les séances à venir et inscrit une classe.</p>
+<p>Vous organisez les séances&#8239;? La <a href="/console/">console des opérateurs</a> (compte personnel).</p>
 <p>Chaque lien contient une clé d’accès&#8239;: cette page ne les affiche pas. Le terminal les a écrits au premier démarrage&#8239;; <code>npm start -- --links</code> en écrit de nouveaux.</p>
 <section lang="en">
 <h2>In English</h2>
-<p>Amphi broadcasts live career talks to classrooms. Open the speaker’s link printed by the terminal that started Amphi (the studio, <a href="/studio/">/studio/</a>), then the moderator’s link (the console), then a classroom link (<a href="/viewer/">/viewer/</a>). Links carry access keys, so this page does not show them: <code>npm start -- --links</code> prints new ones. Teachers find the upcoming talks and enrol a class on the <a href="/portal/">teachers’ portal</a>.</p>
+<p>Amphi broadcasts live career talks to classrooms. Open the speaker’s link printed by the terminal that started Amphi (the studio, <a href="/studio/">/studio/</a>), then the moderator’s link (the console), then a classroom link (<a href="/viewer/">/viewer/</a>). Links carry access keys, so this page does not show them: <code>npm start -- --links</code> prints new ones. Teachers find the upcoming talks and enrol a class on the <a href="/portal/">teachers’ portal</a>. Operators sign in to the <a href="/console/">operator console</a>.</p>
 </section>
 </main>
 </body>
@@ -46,7 +47,7 @@ const HOME_HTML = `<!doctype html>
 
 /**
  * The built browser apps, one URL with the API: `/viewer/` (classrooms),
- * `/studio/` (speakers, moderators), `/portal/` (teachers), from each workspace's `dist/`
+ * `/studio/` (speakers, moderators), `/portal/` (teachers), `/console/` (operators), from each workspace's `dist/`
  * (`npm start` builds them first). A missing build answers 503 with how to make it;
  * a source map answers 404.
  */
