@@ -246,7 +246,7 @@ describe('after the event', () => {
     await classroom.request('presence.quality', { quality: 'bad', path: 'turn-tls' });
     // Attendance is written every 2 s from presence.
     const deadline = Date.now() + 10_000;
-    let rows: unknown[] = [];
+    let rows: readonly unknown[] = [];
     while (Date.now() < deadline && rows.length === 0) {
       rows = await env.plane.sql`select 1 from classroom_attendance where event_id = ${eventId}`;
       if (rows.length === 0) await new Promise((r) => setTimeout(r, 250));
