@@ -13,6 +13,8 @@ export interface ServerSample {
   apiRssMb: number;
   /** This simulator (its libdatachannel threads included), % of one core. */
   simulatorCpuPct: number;
+  /** The whole machine: busy share of all its cores (steal included), %; what else ran beside the test. */
+  machineBusyPct: number;
 }
 
 const TICKS_PER_SECOND = 100;
@@ -22,6 +24,15 @@ interface ProcReading {
   rssKb: number;
   name: string;
   ppid: number;
+}
+
+/** Busy and total jiffies of all cores (/proc/stat's first line). */
+async function machineJiffies(): Promise<{ busy: number; total: number }> {
+  const line = (await readFile('/proc/stat', 'utf8')).split('\n')[0] ?? '';
+  const v = line.trim().split(/\s+/).slice(1).map(Number);
+  const total = v.slice(0, 8).reduce((a, b) => a + b, 0);
+  const idle = (v[3] ?? 0) + (v[4] ?? 0);
+  return { busy: total - idle, total };
 }
 
 async function readProc(pid: number): Promise<ProcReading | null> {
@@ -70,7 +81,12 @@ export class ServerSampler {
   readonly samples: ServerSample[] = [];
   readonly #pid: number;
   readonly #t0: number;
-  #last: { at: number; ticks: Map<number, number>; sim: NodeJS.CpuUsage } | null = null;
+  #last: {
+    at: number;
+    ticks: Map<number, number>;
+    sim: NodeJS.CpuUsage;
+    machine: { busy: number; total: number };
+  } | null = null;
   #timer: NodeJS.Timeout | null = null;
 
   constructor(serverPid: number, t0: number) {
@@ -92,10 +108,11 @@ export class ServerSampler {
     const at = monoMs();
     const procs = await tree(this.#pid);
     const sim = process.cpuUsage();
+    const machine = await machineJiffies();
     const ticks = new Map<number, number>();
     for (const [pid, r] of procs) ticks.set(pid, r.ticks);
     const last = this.#last;
-    this.#last = { at, ticks, sim };
+    this.#last = { at, ticks, sim, machine };
     if (!last) return;
     const seconds = (at - last.at) / 1000;
     const pct = (pid: number) =>
@@ -119,6 +136,9 @@ export class ServerSampler {
       apiCpuPct: pct(this.#pid),
       apiRssMb: (api?.rssKb ?? 0) / 1024,
       simulatorCpuPct: (simUs / 1e6 / seconds) * 100,
+      machineBusyPct:
+        ((machine.busy - last.machine.busy) / Math.max(1, machine.total - last.machine.total)) *
+        100,
     });
   }
 }

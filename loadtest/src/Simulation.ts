@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { LiveSession } from '@amphi/sdk';
 import WebSocket from 'ws';
 import { type ClassroomFigures, ClassroomPeer } from './ClassroomPeer.ts';
@@ -35,6 +36,8 @@ export interface TimelinePoint {
   framesPerSecond: number;
   lossPct: number | null;
   delayP95Ms: number | null;
+  /** The simulator's longest event-loop stall this second (ms): frames it saw late were late here, not on the server. */
+  loopLagMaxMs: number;
 }
 
 export interface SimulationResult {
@@ -136,6 +139,8 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
     activities(o.handShare, (p) => p.raiseHand());
     // One point a second over all classrooms.
     const seen = peers.map(() => ({ expected: 0, lost: 0, frames: 0, delays: 0 }));
+    const lag = monitorEventLoopDelay({ resolution: 10 });
+    lag.enable();
     const tick = () => {
       let expected = 0;
       let lost = 0;
@@ -158,7 +163,9 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
         framesPerSecond: frames,
         lossPct: expected > 0 ? (Math.max(0, lost) / expected) * 100 : null,
         delayP95Ms: percentile(delays, 95),
+        loopLagMaxMs: Math.round(lag.max / 1e6),
       });
+      lag.reset();
     };
     timers.push(setInterval(tick, 1000));
     const progress = setInterval(() => {

@@ -12,7 +12,7 @@ import { htmlReport } from './htmlReport.ts';
 import { LocalServer } from './LocalServer.ts';
 import { loadVp8Clip } from './media/vp8Clip.ts';
 import { runSimulation } from './Simulation.ts';
-import { lastLine, summarize } from './summary.ts';
+import { lastLine, resultJson, summarize } from './summary.ts';
 
 const USAGE = `usage: npm run loadtest -- --classrooms N --duration S [options]
   --classrooms N         classrooms joining (default 10)
@@ -125,7 +125,7 @@ async function main(): Promise<void> {
         fileURLToPath(new URL(`../bench/results/loadtest-${classrooms}.json`, import.meta.url)),
     );
     await mkdir(dirname(out), { recursive: true });
-    await writeFile(out, `${JSON.stringify({ summary, ...result }, null, 1)}\n`);
+    await writeFile(out, `${JSON.stringify(resultJson(result, summary))}\n`);
     const html = `${out.replace(/\.json$/, '')}.html`;
     await writeFile(html, await htmlReport(result, summary, line));
     const s = summary;
@@ -134,7 +134,7 @@ async function main(): Promise<void> {
         `| classrooms | joined | join→first RTP p95 | join→first frame p50/p95 | delay p50/p95/p99 | server hop p95 | loss % | jitter mean | freezes | fps/class | media CPU mean/max % | media RSS MB |`,
         '|---|---|---|---|---|---|---|---|---|---|---|---|',
         `| ${s.classrooms} | ${s.joined} | ${s.firstRtpMs.p95} | ${s.firstFrameMs.p50}/${s.firstFrameMs.p95} | ${s.delayMs.p50}/${s.delayMs.p95}/${s.delayMs.p99} | ${s.serverHopMs.p95} | ${s.lossPct} | ${s.jitterMs.mean} | ${s.freezes} (${s.freezeS} s) | ${s.framesPerClassroomPerS} | ${s.server.mediaCpuMeanPct}/${s.server.mediaCpuMaxPct} | ${s.server.mediaRssMaxMb} |`,
-        `questions=${s.questions} upvotes=${s.upvotes} hands=${s.hands} approvals=${s.moderatorApprovals} errors=${s.errors.map((e) => `${e.count}x ${e.message}`).join('; ') || 'none'} cleanup=${JSON.stringify(result.cleanUp)}${interrupted ? ' (interrupted)' : ''}`,
+        `machine_busy=${s.server.machineBusyMeanPct}% simulator_stalls_over_100ms=${s.simulatorStalls.over100ms}s questions=${s.questions} upvotes=${s.upvotes} hands=${s.hands} approvals=${s.moderatorApprovals} errors=${s.errors.map((e) => `${e.count}x ${e.message}`).join('; ') || 'none'} cleanup=${JSON.stringify(result.cleanUp)}${interrupted ? ' (interrupted)' : ''}`,
         `json: ${out}`,
         `html: ${html}`,
         line,

@@ -78,6 +78,10 @@ export async function htmlReport(r: SimulationResult, s: Summary, last: string):
       'control-api CPU mean; simulator CPU mean',
       `${s.server.apiCpuMeanPct} %; ${s.server.simulatorCpuMeanPct} %`,
     ],
+    [
+      'Whole machine busy (mean); simulator event-loop stalls > 100 ms',
+      `${s.server.machineBusyMeanPct} % of all cores; ${s.simulatorStalls.over100ms} s (longest ${s.simulatorStalls.maxMs} ms)`,
+    ],
     ['Errors', s.errors.map((e) => `${e.count} × ${e.message}`).join('; ') || 'none'],
   ];
   return `<!doctype html>
@@ -98,7 +102,7 @@ td:first-child{color:#5a6576} code{background:#f2f4f7;padding:4px 8px;display:in
 <div class="grid">
 <div class="card"><h2>Join times per classroom (ms after it started joining)</h2><canvas id="joins"></canvas></div>
 <div class="card"><h2>Delay, capture → complete frame (all frames, ${DELAY_BUCKET_MS} ms buckets)</h2><canvas id="delay"></canvas></div>
-<div class="card"><h2>Video loss and classrooms joined over time</h2><canvas id="loss"></canvas></div>
+<div class="card"><h2>Loss, delay p95, classrooms joined and the simulator's own stalls over time</h2><canvas id="loss"></canvas></div>
 <div class="card"><h2>Server CPU and memory over time</h2><canvas id="cpu"></canvas></div>
 </div>
 <script>${chartJs}</script>
@@ -118,6 +122,7 @@ const tl = data.timeline.map((p) => p.t);
 new Chart(document.getElementById('loss'), { type: 'line', data: { labels: tl, datasets: [
   { label: 'loss %', data: data.timeline.map((p) => p.lossPct), yAxisID: 'y', pointRadius: 0 },
   { label: 'delay p95 ms', data: data.timeline.map((p) => p.delayP95Ms), yAxisID: 'y2', pointRadius: 0 },
+  { label: 'simulator event-loop stall ms', data: data.timeline.map((p) => p.loopLagMaxMs), yAxisID: 'y2', pointRadius: 0, borderDash: [4, 3] },
   { label: 'classrooms joined', data: data.timeline.map((p) => p.joined), yAxisID: 'y1', pointRadius: 0 } ] },
   options: { scales: { x: { title: { display: true, text: 's' } }, y: { min: 0, title: { display: true, text: 'loss %' } },
     y1: { position: 'right', min: 0, title: { display: true, text: 'classrooms' } },
@@ -126,8 +131,9 @@ new Chart(document.getElementById('cpu'), { type: 'line', data: { labels: data.s
   { label: 'mediasoup workers CPU %', data: data.server.map((p) => p.mediaCpuPct), pointRadius: 0 },
   { label: 'control-api CPU %', data: data.server.map((p) => p.apiCpuPct), pointRadius: 0 },
   { label: 'simulator CPU %', data: data.server.map((p) => p.simulatorCpuPct), pointRadius: 0 },
+  { label: 'whole machine busy % (all cores)', data: data.server.map((p) => p.machineBusyPct), pointRadius: 0, borderDash: [4, 3] },
   { label: 'workers RSS MB', data: data.server.map((p) => p.mediaRssMb), yAxisID: 'y1', pointRadius: 0 } ] },
-  options: { scales: { x: { title: { display: true, text: 's' } }, y: { min: 0, title: { display: true, text: '% of one core' } },
+  options: { scales: { x: { title: { display: true, text: 's' } }, y: { min: 0, title: { display: true, text: '% of one core (machine: of all)' } },
     y1: { position: 'right', min: 0, title: { display: true, text: 'MB' } } } } });
 </script></body></html>
 `;

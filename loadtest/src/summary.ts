@@ -29,7 +29,10 @@ export interface Summary {
     mediaRssMaxMb: number | null;
     apiCpuMeanPct: number | null;
     simulatorCpuMeanPct: number | null;
+    machineBusyMeanPct: number | null;
   };
+  /** The simulator's event loop: seconds in which it stalled over 100 ms (its figures are late then). */
+  simulatorStalls: { over100ms: number; maxMs: number | null };
 }
 
 const mean = (v: number[]) => (v.length ? v.reduce((a, b) => a + b, 0) / v.length : null);
@@ -138,6 +141,11 @@ export function summarize(r: SimulationResult): Summary {
       mediaRssMaxMb: round(s.length ? Math.max(...s.map((x) => x.mediaRssMb)) : null),
       apiCpuMeanPct: round(mean(s.map((x) => x.apiCpuPct))),
       simulatorCpuMeanPct: round(mean(s.map((x) => x.simulatorCpuPct))),
+      machineBusyMeanPct: round(mean(s.map((x) => x.machineBusyPct))),
+    },
+    simulatorStalls: {
+      over100ms: r.timeline.filter((p) => p.loopLagMaxMs > 100).length,
+      maxMs: r.timeline.length ? Math.max(...r.timeline.map((p) => p.loopLagMaxMs)) : null,
     },
   };
 }
@@ -146,4 +154,34 @@ export function summarize(r: SimulationResult): Summary {
 export function lastLine(s: Summary): string {
   const v = (x: number | null, d = 0) => (x === null ? 'na' : x.toFixed(d));
   return `loadtest classrooms=${s.classrooms} joined=${s.joined} first_frame_p95_ms=${v(s.firstFrameMs.p95)} delay_p95_ms=${v(s.delayMs.p95)} loss_pct=${v(s.lossPct, 2)}`;
+}
+
+/**
+ * The run as JSON: the summary, the timelines, and each classroom's figures
+ * with its delays summed up (the raw per-frame delays are in the HTML's
+ * histogram; 300 classrooms make a few hundred thousand of them).
+ */
+export function resultJson(r: SimulationResult, summary: Summary): unknown {
+  return {
+    summary,
+    ...r,
+    classrooms: r.classrooms.map(({ video, ...c }) => {
+      const { delays, serverDelays, ...v } = video;
+      return {
+        ...c,
+        video: {
+          ...v,
+          delayMs: {
+            p50: round(percentile(delays, 50)),
+            p95: round(percentile(delays, 95)),
+            max: round(percentile(delays, 100)),
+          },
+          serverHopMs: {
+            p50: round(percentile(serverDelays, 50)),
+            p95: round(percentile(serverDelays, 95)),
+          },
+        },
+      };
+    }),
+  };
 }
