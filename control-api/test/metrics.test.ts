@@ -11,6 +11,7 @@ import {
   JOIN_SECRET,
   key,
   OPERATOR_TOKEN,
+  refusal,
   type SeededEvent,
   seedEvent,
   startMediaNode,
@@ -89,6 +90,8 @@ describe('GET /metrics', () => {
     const classroom = await connect(ev.tokens.classrooms[0] as string);
     await classroom.request('join', {});
     await classroom.request('presence.quality', { quality: 'good', path: 'turn-tls' });
+    const refused = await refusal(TestClient.connect(plane.url, ev.eventId, 'not-a-join-token'));
+    expect(refused.code).toBe('TOKEN_INVALID');
     const unknown = await classroom.sendLoose({ id: 99, type: 'no.such.request', data: {} });
     expect(unknown.ok ? null : unknown.error.code).toBe('UNKNOWN_TYPE');
     const { question } = await classroom.request('question.submit', {
@@ -116,6 +119,7 @@ describe('GET /metrics', () => {
     expect(series(text, 'amphi_join_duration_seconds_count{role="classroom"}')).toBe(1);
     expect(series(text, 'amphi_join_duration_seconds_count{role="moderator"}')).toBe(1);
     expect(series(text, 'amphi_signaling_rejected_total{code="UNKNOWN_TYPE"}')).toBe(1);
+    expect(series(text, 'amphi_joins_refused_total{code="TOKEN_INVALID"}')).toBe(1);
     expect(series(text, 'amphi_questions{status="approved"}')).toBe(1);
     expect(series(text, 'amphi_questions{status="pending"}')).toBe(0);
     expect(series(text, 'amphi_questions_submitted_total')).toBe(1);

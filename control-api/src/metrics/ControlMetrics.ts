@@ -13,6 +13,8 @@ export interface SignalingObserver {
   joined(role: Role, seconds: number): void;
   /** A message was answered with an error (or dropped with one): its code. */
   rejected(code: ErrorCode): void;
+  /** A WebSocket upgrade was refused (token, rate limit, closed event...): its code. */
+  refused(code: ErrorCode): void;
 }
 
 /** What the question queue tells the metrics (QuestionQueue's observer). */
@@ -60,6 +62,7 @@ export class ControlMetrics implements SignalingObserver {
   readonly registry = new Registry();
   readonly #joins: Histogram<'role'>;
   readonly #rejected: Counter<'code'>;
+  readonly #refused: Counter<'code'>;
   readonly #stops: (() => void)[] = [];
 
   constructor(deps: ControlMetricsDeps) {
@@ -101,6 +104,13 @@ export class ControlMetrics implements SignalingObserver {
     this.#rejected = new Counter({
       name: 'amphi_signaling_rejected_total',
       help: 'Signaling messages answered with an error, by error code.',
+      labelNames: ['code'],
+      registers: [registry],
+    });
+
+    this.#refused = new Counter({
+      name: 'amphi_joins_refused_total',
+      help: 'WebSocket upgrades refused before any join, by error code (TOKEN_INVALID, TOKEN_REVOKED, RATE_LIMITED, EVENT_CLOSED...).',
       labelNames: ['code'],
       registers: [registry],
     });
@@ -176,6 +186,10 @@ export class ControlMetrics implements SignalingObserver {
 
   rejected(code: ErrorCode): void {
     this.#rejected.inc({ code });
+  }
+
+  refused(code: ErrorCode): void {
+    this.#refused.inc({ code });
   }
 
   /** The exposition text and its content type. */

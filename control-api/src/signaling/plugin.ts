@@ -125,6 +125,13 @@ export const signalingPlugin: FastifyPluginAsync<SignalingPluginOptions> = async
         throw new AppError('RATE_LIMITED', 'too many connections from this address');
       }
     },
+    // A refused upgrade, counted by the code its client gets (metrics).
+    onError: async (_req, _reply, err) => {
+      const status = (err as { statusCode?: number }).statusCode ?? 500;
+      services.metrics?.refused(
+        err instanceof AppError ? err.code : status < 500 ? 'VALIDATION_FAILED' : 'INTERNAL',
+      );
+    },
     preValidation: async (req) => {
       const params = WsParams.safeParse(req.params);
       if (!params.success) throw new AppError('NOT_FOUND', 'no such event');
