@@ -7,6 +7,7 @@ import type {
   TransportOptions,
 } from '@amphi/protocol';
 import { Device, type types } from 'mediasoup-client';
+import { backoffDelay } from './backoff.ts';
 import { Emitter } from './Emitter.ts';
 import { SignalingError } from './errors.ts';
 import {
@@ -22,6 +23,7 @@ import {
 } from './networkQuality.ts';
 import {
   availableRungs,
+  CLIMB_BACK_MS,
   DEFAULT_LADDER,
   DEFAULT_RUNG_TIMEOUT_MS,
   DEFAULT_SILENCE_MS,
@@ -30,6 +32,7 @@ import {
   type ReachMemory,
   type ReachRung,
   type ReachState,
+  rungFor,
   rungOrder,
   storedReachMemory,
   transportSettings,
@@ -81,7 +84,18 @@ export interface MediaClientOptions {
   rungSilenceMs?: number;
   /** Where the rung that worked is kept for the next join (default the browser's localStorage; null: nowhere). */
   reachMemory?: ReachMemory | null;
+  /**
+   * A class on the relay tries the worker's own ports again after this long,
+   * then twice as long each time up to 5 min (default 15 s; 0: never).
+   */
+  climbBackMs?: number;
 }
+
+/** How long a climb back up may take to connect, then to decode, before it is given up. */
+const PROBE_CONNECT_MS = 4_000;
+const PROBE_DECODE_MS = 4_000;
+/** Both paths play this long at a climb back up, while the app swaps the tracks. */
+const SWITCH_OVERLAP_MS = 1_000;
 
 export interface ProduceOptions {
   source: ProducerSource;
@@ -192,6 +206,9 @@ export class MediaClient extends Emitter<MediaClientEvents> {
   #reach: ReachState = { rung: 'direct', status: 'idle', path: null, failed: [] };
   #rungTimer: ReturnType<typeof setTimeout> | null = null;
   #silenceTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The next try of the worker's own ports while on the relay, and how many were tried. */
+  #climbTimer: ReturnType<typeof setTimeout> | null = null;
+  #climbAttempts = 0;
   readonly #memory: ReachMemory | null;
   readonly #unsubscribe: (() => void)[] = [];
 
@@ -388,13 +405,16 @@ export class MediaClient extends Emitter<MediaClientEvents> {
     void this.#measure();
   }
 
-  async #createTransport(direction: 'send' | 'recv'): Promise<types.Transport> {
+  async #createTransport(
+    direction: 'send' | 'recv',
+    rung: ReachRung = this.#reach.rung,
+    watch = true,
+  ): Promise<types.Transport> {
     const device = this.#device;
     if (!device) throw new SignalingError('NOT_JOINED', 'media is not set up yet');
     const opts: TransportOptions = await this.#signaling.request('media.createTransport', {
       direction,
     });
-    const rung = this.#reach.rung;
     const ice = transportSettings(rung, opts.iceCandidates, this.#iceServers);
     const params = {
       id: opts.transportId,
@@ -426,16 +446,22 @@ export class MediaClient extends Emitter<MediaClientEvents> {
         })
         .then(({ producerId }) => callback({ id: producerId }), errback);
     });
+    if (watch) this.#watch(transport);
+    return transport;
+  }
+
+  /** Follows a transport in use: connected, lost, failed (the ladder moves). */
+  #watch(transport: types.Transport): void {
     const generation = this.#generation;
     transport.on('connectionstatechange', (state) => {
-      if (generation === this.#generation) {
+      const inUse = transport === this.#recv || transport === this.#send;
+      if (generation === this.#generation && inUse) {
         if (state === 'connected') this.#connected();
         else if (state === 'failed') this.#climbDown();
         else if (state === 'disconnected') this.#armLost(transport);
       }
       void this.#measure();
     });
-    return transport;
   }
 
   async #consume(p: ProducerInfo, generation: number): Promise<void> {
@@ -529,7 +555,10 @@ export class MediaClient extends Emitter<MediaClientEvents> {
     this.#lastCounters = counters;
     this.#quality = { quality: classifyQuality(sample), sample };
     if (path && path !== this.#reach.path && this.#reach.status === 'connected') {
+      // A first join's `any`: what worked is known now, and kept for the next one.
+      if (this.#reach.rung === 'any') this.#memory?.save(rungFor(path));
       this.#setReach({ path });
+      this.#planClimb();
     }
     this.emit('quality', this.#quality);
     this.#report(this.#quality.quality);
@@ -590,28 +619,29 @@ export class MediaClient extends Emitter<MediaClientEvents> {
   #arm(transport: types.Transport | null): void {
     if (!transport || this.#rungTimer || transport.connectionState === 'connected') return;
     if (this.#reach.status !== 'connected') this.#setReach({ status: 'trying' });
-    // One rung (no relay offered): nothing else to try; ICE keeps at it, a failure sets it up again.
-    if (this.#rungs.length < 2) return;
     const generation = this.#generation;
     const stale = () =>
       generation !== this.#generation || this.#closed || transport.connectionState === 'connected';
+    // One rung (no relay offered): nothing else to try; ICE keeps at it, a failure sets it up
+    // again. Its silence says only that every way failed, for the app's fallback.
+    if (this.#rungs.length < 2) {
+      this.#silenceTimer = setTimeout(async () => {
+        this.#silenceTimer = null;
+        const reports = await statsOf(transport);
+        if (reports && !stale() && !heardBack(reports)) this.#setReach({ exhausted: true });
+      }, this.#options.rungSilenceMs ?? DEFAULT_SILENCE_MS);
+      return;
+    }
     this.#rungTimer = setTimeout(() => {
       this.#rungTimer = null;
       if (!stale()) this.#climbDown();
     }, this.#options.rungTimeoutMs ?? DEFAULT_RUNG_TIMEOUT_MS);
     // The relay's own set-up (TLS, allocation) takes round trips before any check: timeout only.
-    if (this.#reach.rung === 'relay') return;
+    if (this.#reach.rung === 'relay' || this.#reach.rung === 'any') return;
     this.#silenceTimer = setTimeout(async () => {
       this.#silenceTimer = null;
-      const reports: Record<string, unknown>[] = [];
-      try {
-        (await transport.getStats()).forEach((r: Record<string, unknown>) => {
-          reports.push(r);
-        });
-      } catch {
-        return;
-      }
-      if (!stale() && !heardBack(reports)) this.#climbDown();
+      const reports = await statsOf(transport);
+      if (reports && !stale() && !heardBack(reports)) this.#climbDown();
     }, this.#options.rungSilenceMs ?? DEFAULT_SILENCE_MS);
   }
 
@@ -633,15 +663,135 @@ export class MediaClient extends Emitter<MediaClientEvents> {
   #disarm(): void {
     if (this.#rungTimer) clearTimeout(this.#rungTimer);
     if (this.#silenceTimer) clearTimeout(this.#silenceTimer);
+    if (this.#climbTimer) clearTimeout(this.#climbTimer);
     this.#rungTimer = null;
     this.#silenceTimer = null;
+    this.#climbTimer = null;
   }
 
   #connected(): void {
     this.#disarm();
     if (this.#reach.status === 'connected') return;
-    this.#memory?.save(this.#reach.rung);
-    this.#setReach({ status: 'connected', failed: [] });
+    if (this.#reach.rung !== 'any') this.#memory?.save(this.#reach.rung);
+    this.#setReach({ status: 'connected', failed: [], exhausted: false });
+    // The selected pair is in the stats a moment later: the path shown without waiting a period.
+    setTimeout(() => void this.#measure(), 250);
+  }
+
+  /**
+   * Connected through the relay: plan the next try of the worker's own ports
+   * (climbing back up), later each time. A class on stage (sending) stays put.
+   */
+  #planClimb(): void {
+    const first = this.#options.climbBackMs ?? CLIMB_BACK_MS.initialMs;
+    const path = this.#reach.path;
+    if (this.#climbTimer || first <= 0 || !path?.startsWith('turn-')) return;
+    if (!this.#rungs.includes('direct')) return;
+    const delay = backoffDelay(this.#climbAttempts, { ...CLIMB_BACK_MS, initialMs: first });
+    const generation = this.#generation;
+    this.#climbTimer = setTimeout(() => {
+      this.#climbTimer = null;
+      if (generation !== this.#generation || this.#closed) return;
+      this.#climbAttempts++;
+      void this.#enqueue(async () => {
+        const climbed = generation === this.#generation && (await this.#climbBack());
+        if (!climbed && generation === this.#generation) this.#planClimb();
+      });
+    }, delay);
+  }
+
+  /**
+   * Make before break: a second receive transport on the worker's own ports
+   * while the relay's still plays. It proves the path first (an audio
+   * consumer, paused: nothing flows), then receives everything, and only once
+   * its picture decodes does it replace the relay's transport, whose tracks
+   * the app drops for the new ones: no gap on screen. A try that fails leaves
+   * the relay as it was (and, on the server, the try's idle transport and its
+   * paused consumer, until the next media set-up).
+   */
+  async #climbBack(): Promise<boolean> {
+    const old = this.#recv;
+    const device = this.#device;
+    if (!old || !device || this.#send || this.#reach.status !== 'connected') return false;
+    const generation = this.#generation;
+    const producers = [...this.#consumers.values()].map((c) => c.producer);
+    const first = producers.find((p) => p.kind === 'audio') ?? producers[0];
+    if (!first) return false;
+    const probe = await this.#createTransport('recv', 'direct', false);
+    const fresh = new Map<string, { consumer: types.Consumer; producer: ProducerInfo }>();
+    const give = () => {
+      for (const { consumer } of fresh.values()) consumer.close();
+      probe.close();
+      return false;
+    };
+    try {
+      const consume = async (p: ProducerInfo) => {
+        const opts = await this.#signaling.request('media.consume', {
+          transportId: probe.id,
+          producerId: p.producerId,
+          rtpCapabilities: device.rtpCapabilities as never,
+        });
+        const consumer = await probe.consume({
+          id: opts.consumerId,
+          producerId: opts.producerId,
+          kind: opts.kind,
+          rtpParameters: opts.rtpParameters as types.RtpParameters,
+        });
+        fresh.set(p.producerId, { consumer, producer: p });
+        return consumer;
+      };
+      await consume(first);
+      if (!(await until(() => probe.connectionState === 'connected', PROBE_CONNECT_MS))) {
+        return give();
+      }
+      for (const p of producers) if (!fresh.has(p.producerId)) await consume(p);
+      for (const { consumer } of fresh.values()) {
+        if (consumer.kind === 'video' && this.#layers) {
+          await this.#signaling.request('media.setPreferredLayers', {
+            consumerId: consumer.id,
+            ...this.#layers,
+          });
+        }
+        await this.#signaling.request('media.resumeConsumer', { consumerId: consumer.id });
+      }
+      const video = [...fresh.values()].some((c) => c.consumer.kind === 'video');
+      const decoding = async () => !video || this.#audioOnly || (await framesDecoded(probe)) > 0;
+      if (!(await until(decoding, PROBE_DECODE_MS))) return give();
+    } catch (err) {
+      give();
+      throw err;
+    }
+    if (generation !== this.#generation || this.#recv !== old || this.#closed) return give();
+    // The switch: the new transport's tracks to the app, the relay's closed.
+    const previous = [...this.#consumers.values()];
+    this.#recv = probe;
+    this.#consumers.clear();
+    for (const [id, c] of fresh) this.#consumers.set(id, c);
+    this.#watch(probe);
+    this.#lastCounters = null;
+    this.#packetsSeen = -1;
+    this.#climbAttempts = 0;
+    this.#rungs = rungOrder(
+      availableRungs(this.#options.ladder ?? DEFAULT_LADDER, this.#iceServers),
+      'direct',
+    );
+    this.#rungIndex = 0;
+    this.#memory?.save('direct');
+    this.#setReach({
+      rung: 'direct',
+      status: 'connected',
+      path: null,
+      failed: [],
+      exhausted: false,
+    });
+    this.emit('remotes', this.remotes);
+    // The relay's tracks live on a moment, while the app moves to the new ones.
+    setTimeout(() => {
+      for (const { consumer } of previous) consumer.close();
+      old.close();
+    }, SWITCH_OVERLAP_MS);
+    void this.#measure();
+    return true;
   }
 
   /**
@@ -653,7 +803,15 @@ export class MediaClient extends Emitter<MediaClientEvents> {
     const given = this.#reach.rung;
     if (this.#rungs.length > 1) this.#rungIndex = (this.#rungIndex + 1) % this.#rungs.length;
     const rung = this.#rungs[this.#rungIndex] ?? given;
-    this.#setReach({ rung, status: 'trying', path: null, failed: [...this.#reach.failed, given] });
+    // `any` was every way at once; otherwise the ladder has come round.
+    const exhausted = this.#reach.exhausted || given === 'any' || this.#rungIndex === 0;
+    this.#setReach({
+      rung,
+      status: 'trying',
+      path: null,
+      failed: [...this.#reach.failed, given],
+      exhausted,
+    });
     this.#teardown();
     this.emit('remotes', this.remotes);
     const s = this.#signaling;
@@ -668,4 +826,38 @@ export class MediaClient extends Emitter<MediaClientEvents> {
     this.#reach = { ...this.#reach, ...patch };
     this.emit('reach', this.#reach);
   }
+}
+
+/** Whether `test` turned true within `ms` (checked every 100 ms). */
+async function until(test: () => boolean | Promise<boolean>, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    if (await test()) return true;
+    if (Date.now() >= deadline) return false;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** A transport's `getStats()` reports; null when it closed under us. */
+async function statsOf(transport: types.Transport): Promise<Record<string, unknown>[] | null> {
+  const reports: Record<string, unknown>[] = [];
+  try {
+    (await transport.getStats()).forEach((r: Record<string, unknown>) => {
+      reports.push(r);
+    });
+    return reports;
+  } catch {
+    return null;
+  }
+}
+
+/** Video frames a transport has decoded (its `getStats()`). */
+async function framesDecoded(transport: types.Transport): Promise<number> {
+  let frames = 0;
+  (await transport.getStats()).forEach((r: Record<string, unknown>) => {
+    if (r.type === 'inbound-rtp' && (r.kind ?? r.mediaType) === 'video') {
+      frames += Number(r.framesDecoded ?? 0);
+    }
+  });
+  return frames;
 }

@@ -6,6 +6,13 @@ import type { IceCandidate, IceServer, MediaPath } from '@amphi/protocol';
 // transport does not connect in time.
 
 /**
+ * - `any`: a first join's rung (no path remembered): the worker's ports and
+ *   the relay at once, in one ICE session. UDP wins where it gets through (its
+ *   pairs rank first), the relay's TLS where nothing else does, in the time
+ *   the relay alone takes (≈ 1.5 s) rather than a direct attempt's silence
+ *   (2 s) plus a new join and the relay's set-up. It costs one relay
+ *   allocation on that join only: the path found is remembered, and the next
+ *   joins start on `direct` or `relay`.
  * - `direct`: the worker's own ports, UDP and TCP candidates both. ICE checks
  *   UDP first (its candidate has the higher priority) and falls to ICE-TCP in
  *   the same attempt, within a second, when UDP is blocked.
@@ -13,7 +20,7 @@ import type { IceCandidate, IceServer, MediaPath } from '@amphi/protocol';
  * - `relay`: through the TURN relay only (`iceTransportPolicy: 'relay'`): TURN
  *   over UDP 3478, or over TLS on 443 when only the web gets out.
  */
-export type ReachRung = 'direct' | 'udp' | 'tcp' | 'relay';
+export type ReachRung = 'any' | 'direct' | 'udp' | 'tcp' | 'relay';
 
 /** The rungs in the order a client climbs down them. */
 export const DEFAULT_LADDER: readonly ReachRung[] = ['direct', 'relay'];
@@ -38,6 +45,12 @@ export interface ReachState {
   path: MediaPath | null;
   /** Rungs given up on since the last success, in this session. */
   failed: readonly ReachRung[];
+  /**
+   * Every way was tried without success since the last connection (`any`
+   * tries them all at once; a lone rung's silence counts): the app may fall
+   * back to what WebRTC cannot give (LL-HLS) while the client keeps trying.
+   */
+  exhausted?: boolean;
 }
 
 /** What a rung gives the browser: the server's candidates to try, and the relay or not. */
@@ -50,11 +63,11 @@ export function transportSettings(
   iceServers: RTCIceServer[];
   iceTransportPolicy: RTCIceTransportPolicy;
 } {
-  if (rung === 'relay') {
+  if (rung === 'relay' || rung === 'any') {
     return {
       iceCandidates: [...candidates],
       iceServers: iceServers.map((s) => ({ ...s, urls: [...s.urls] })),
-      iceTransportPolicy: 'relay',
+      iceTransportPolicy: rung === 'relay' ? 'relay' : 'all',
     };
   }
   // No relay on the direct rungs: no TURN allocation for classes that do not need one.
@@ -74,11 +87,33 @@ export function availableRungs(
   return ladder.filter((r) => r !== 'relay' || iceServers.length > 0);
 }
 
-/** The order to try the rungs in: the remembered one first, then the ladder's order. */
+/**
+ * The order to try the rungs in: the remembered one first, then the ladder's
+ * order. With nothing remembered and both the worker's ports and the relay on
+ * the ladder, every way at once first (`any`), then each alone.
+ */
 export function rungOrder(ladder: readonly ReachRung[], remembered: ReachRung | null): ReachRung[] {
-  if (!remembered || !ladder.includes(remembered)) return [...ladder];
-  return [remembered, ...ladder.filter((r) => r !== remembered)];
+  if (remembered && ladder.includes(remembered)) {
+    return [remembered, ...ladder.filter((r) => r !== remembered)];
+  }
+  if (ladder.includes('direct') && ladder.includes('relay') && !ladder.includes('any')) {
+    return ['any', ...ladder];
+  }
+  return [...ladder];
 }
+
+/** The rung to remember for a path that worked: the relay's, or the worker's own ports. */
+export function rungFor(path: MediaPath): ReachRung {
+  return path.startsWith('turn-') ? 'relay' : 'direct';
+}
+
+/**
+ * A class that connected through the relay tries the worker's own ports again
+ * after these delays (then every last one): the school's firewall may open
+ * mid-morning, and the relay costs the programme bandwidth. Spread with
+ * jitter (see backoff.ts) so classes moved together do not probe together.
+ */
+export const CLIMB_BACK_MS = { initialMs: 15_000, maxMs: 300_000, factor: 2, jitter: 0.3 };
 
 /**
  * The path a connected transport takes, from its `getStats()` report: the
@@ -125,7 +160,7 @@ export interface ReachMemory {
  */
 export const REMEMBER_PATH_MS = 24 * 3600 * 1000;
 const KEY = 'amphi.reach';
-const RUNGS: readonly ReachRung[] = ['direct', 'udp', 'tcp', 'relay'];
+const RUNGS: readonly ReachRung[] = ['any', 'direct', 'udp', 'tcp', 'relay'];
 
 /** The browser's localStorage; null in Node, or where reading it throws (storage disabled). */
 function browserStorage(): Pick<Storage, 'getItem' | 'setItem'> | null {

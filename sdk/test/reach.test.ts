@@ -6,6 +6,7 @@ import {
   heardBack,
   pathOf,
   REMEMBER_PATH_MS,
+  rungFor,
   rungOrder,
   storedReachMemory,
   transportSettings,
@@ -57,7 +58,9 @@ describe('the rungs of the ladder', () => {
 
   it('start on the remembered rung, then the others in order', () => {
     expect(rungOrder(['direct', 'relay'], 'relay')).toEqual(['relay', 'direct']);
-    expect(rungOrder(['direct', 'relay'], null)).toEqual(['direct', 'relay']);
+    // A first join: every way at once, then each alone.
+    expect(rungOrder(['direct', 'relay'], null)).toEqual(['any', 'direct', 'relay']);
+    expect(rungOrder(['direct'], null)).toEqual(['direct']);
     // A remembered relay on a server without one: from the top.
     expect(rungOrder(['direct'], 'relay')).toEqual(['direct']);
   });
@@ -75,6 +78,21 @@ describe('the rungs of the ladder', () => {
       iceServers: [relay],
       iceTransportPolicy: 'relay',
     });
+  });
+
+  it('try the worker’s ports and the relay in one ICE session on a first join', () => {
+    expect(transportSettings('any', [udp, tcp], [relay])).toEqual({
+      iceCandidates: [udp, tcp],
+      iceServers: [relay],
+      iceTransportPolicy: 'all',
+    });
+  });
+
+  it('remember the relay for a relayed path, the worker’s ports otherwise', () => {
+    expect(rungFor('turn-tls')).toBe('relay');
+    expect(rungFor('turn-udp')).toBe('relay');
+    expect(rungFor('udp')).toBe('direct');
+    expect(rungFor('tcp')).toBe('direct');
   });
 });
 
