@@ -1,10 +1,11 @@
-import type { LiveSession } from '@amphi/sdk';
+import { type LiveSession, REMEMBER_PATH_MS } from '@amphi/sdk';
 import { useEffect, useState } from 'react';
 import { useReach } from './useReach.ts';
 
 /**
- * How long the ladder may try WebRTC (every rung: direct, then the relay,
- * 5 s each) without connecting before the class falls back to LL-HLS.
+ * How long the ladder may try WebRTC without connecting before the class
+ * falls back to LL-HLS, at the latest: sooner when the media client says
+ * every way failed (`exhausted`: about 2 s without a relay, 5 s with one).
  */
 export const HLS_AFTER_MS = 12_000;
 
@@ -13,25 +14,68 @@ export function forcedHls(): boolean {
   return new URLSearchParams(location.search).get('path') === 'hls';
 }
 
+const KEY = 'amphi.hls';
+
+/**
+ * Whether this browser's last join ended on the fallback (within a day, as
+ * the WebRTC path is remembered): the next one starts on it at once instead
+ * of waiting HLS_AFTER_MS for WebRTC, which keeps being tried behind it.
+ */
+export const hlsMemory = {
+  load(now = Date.now()): boolean {
+    try {
+      const at = Number(JSON.parse(localStorage.getItem(KEY) ?? 'null')?.at);
+      return Number.isFinite(at) && now - at <= REMEMBER_PATH_MS;
+    } catch {
+      return false;
+    }
+  },
+  save(on: boolean): void {
+    try {
+      if (on) localStorage.setItem(KEY, JSON.stringify({ at: Date.now() }));
+      else localStorage.removeItem(KEY);
+    } catch {
+      // Storage refused (private mode): the next join waits for WebRTC first.
+    }
+  },
+};
+
 /**
  * The ladder's last rung, after the media client's: when no WebRTC rung has
- * connected for HLS_AFTER_MS, the class watches over LL-HLS. The media client
- * keeps climbing meanwhile; once a transport connects the class goes back to
- * WebRTC (climbing back up). While on HLS it says so to the moderators
+ * connected for HLS_AFTER_MS (or at once when the last join ended there), the
+ * class watches over LL-HLS. The media client keeps trying WebRTC meanwhile;
+ * once a transport connects the class goes back to it (climbing back up), and
+ * the fallback is forgotten. While on HLS it says so to the moderators
  * (presence path `hls`: no stage from there).
  */
 export function useHlsFallback(session: LiveSession | null): boolean {
   const reach = useReach(session?.media ?? null);
   const [forced] = useState(forcedHls);
-  const [late, setLate] = useState(false);
+  // Remembered from the last join: on the fallback from the start.
+  const [late, setLate] = useState(() => hlsMemory.load());
   const status = reach?.status ?? 'idle';
 
   useEffect(() => {
-    if (status === 'connected') setLate(false);
+    if (status === 'connected') {
+      setLate(false);
+      hlsMemory.save(false);
+    }
     if (status !== 'trying') return;
-    const timer = setTimeout(() => setLate(true), HLS_AFTER_MS);
+    const timer = setTimeout(() => {
+      setLate(true);
+      hlsMemory.save(true);
+    }, HLS_AFTER_MS);
     return () => clearTimeout(timer);
   }, [status]);
+
+  // Every WebRTC way already failed (a lone direct rung unanswered, or all at once): no need to wait.
+  const exhausted = reach?.exhausted === true;
+  useEffect(() => {
+    if (exhausted && status !== 'connected') {
+      setLate(true);
+      hlsMemory.save(true);
+    }
+  }, [exhausted, status]);
 
   const hls = forced || (late && status !== 'connected');
   useEffect(() => {

@@ -34,7 +34,19 @@ export function SpeakerTile({
   useEffect(() => {
     const el = ref.current;
     if (!el) return;
-    el.srcObject = new MediaStream(media.map((m) => m.track));
+    const tracks = media.map((m) => m.track);
+    const stream = el.srcObject;
+    if (stream instanceof MediaStream && stream.active && tracks.length > 0) {
+      // The same speaker on new tracks (the class climbed back up to a better
+      // path): swapped inside the stream the element plays, which keeps the
+      // last frame on screen until the new track's first, where a new
+      // srcObject would reload the element and show black in between. A stream
+      // whose tracks all ended (the line was cut) starts anew.
+      for (const old of stream.getTracks()) if (!tracks.includes(old)) stream.removeTrack(old);
+      for (const track of tracks) if (!stream.getTracks().includes(track)) stream.addTrack(track);
+    } else {
+      el.srcObject = new MediaStream(tracks);
+    }
     play();
   }, [trackIds]);
 
