@@ -8,6 +8,7 @@ export * from './joinToken.ts';
 export * from './jsonSchema.ts';
 export * from './live.ts';
 export * from './media.ts';
+export * from './mediaNode.ts';
 export * from './networkCheck.ts';
 export * from './privacy.ts';
 export * from './programme.ts';

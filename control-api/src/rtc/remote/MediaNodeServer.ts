@@ -1,0 +1,284 @@
+import { timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  type ErrorCode,
+  type MediaNodeArgs,
+  MediaNodeCalls,
+  type MediaNodeEvent,
+  type MediaNodeMessage,
+  type MediaNodeMethod,
+  MediaNodeRequest,
+} from '@amphi/protocol';
+import { type WebSocket, WebSocketServer } from 'ws';
+import { z } from 'zod';
+import { AppError } from '../../errors.ts';
+import type { Logger } from '../../logger.ts';
+import type { MediaNode, MediaParticipant } from '../MediaNode.ts';
+
+export interface MediaNodeServerOptions {
+  /** The media plane it serves (the in-process node over this host's workers). */
+  media: MediaNode;
+  /** The cluster's shared secret: control-api instances present it as a Bearer credential. */
+  secret: string;
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  log: Logger;
+}
+
+/** A control-api instance's channel, and the participants it brought. */
+interface Channel {
+  socket: WebSocket;
+  participants: Map<string, MediaParticipant>;
+  events: Set<string>;
+}
+
+/**
+ * A media node's control endpoint: one WebSocket per control-api instance,
+ * each call of the `MediaNode` interface parsed by its schema and run on the
+ * local media plane, and the plane's events sent back to the instance that
+ * owns the participant concerned (an event's own news, such as its active
+ * speaker, to one instance only: the bus tells the others). A channel that
+ * closes takes its participants' media with it: their clients, reconnecting
+ * through another instance, set it up again.
+ */
+export class MediaNodeServer {
+  readonly #opts: MediaNodeServerOptions;
+  readonly #http: Server;
+  readonly #wss: WebSocketServer;
+  readonly #channels = new Set<Channel>();
+  readonly #detach: () => void;
+  #closed = false;
+
+  private constructor(opts: MediaNodeServerOptions) {
+    this.#opts = opts;
+    this.#http = createServer((_req, res) => {
+      res.writeHead(426, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { code: 'INVALID_MESSAGE', message: 'WebSocket only' } }));
+    });
+    this.#wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
+    this.#http.on('upgrade', (req, socket, head) => {
+      if (!this.#authorized(req)) {
+        socket.end('HTTP/1.1 401 Unauthorized\r\nconnection: close\r\n\r\n');
+        return;
+      }
+      this.#wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws));
+    });
+    const { media } = opts;
+    const forward = {
+      produceradded: (data: { eventId: string; producer: { participantId: string } }) =>
+        this.#send(
+          { event: 'produceradded', data } as MediaNodeEvent,
+          data.eventId,
+          data.producer.participantId,
+        ),
+      producerclosed: (data: { eventId: string; producer: { participantId: string } }) =>
+        this.#send(
+          { event: 'producerclosed', data } as MediaNodeEvent,
+          data.eventId,
+          data.producer.participantId,
+        ),
+      participantlost: (who: MediaParticipant) =>
+        this.#send({ event: 'participantlost', data: who }, who.eventId, who.participantId),
+      participantjoined: (who: MediaParticipant) =>
+        this.#send({ event: 'participantjoined', data: who }, who.eventId, who.participantId),
+      activespeaker: (data: { eventId: string; participantId: string }) =>
+        this.#send({ event: 'activespeaker', data }, data.eventId, null),
+    };
+    media.on('produceradded', forward.produceradded);
+    media.on('producerclosed', forward.producerclosed);
+    media.on('participantlost', forward.participantlost);
+    media.on('participantjoined', forward.participantjoined);
+    media.on('activespeaker', forward.activespeaker);
+    this.#detach = () => {
+      media.off('produceradded', forward.produceradded);
+      media.off('producerclosed', forward.producerclosed);
+      media.off('participantlost', forward.participantlost);
+      media.off('participantjoined', forward.participantjoined);
+      media.off('activespeaker', forward.activespeaker);
+    };
+  }
+
+  static async start(opts: MediaNodeServerOptions): Promise<MediaNodeServer> {
+    const server = new MediaNodeServer(opts);
+    await new Promise<void>((resolve, reject) => {
+      server.#http.once('error', reject);
+      server.#http.listen(opts.port, opts.host, () => resolve());
+    });
+    return server;
+  }
+
+  get port(): number {
+    return (this.#http.address() as AddressInfo).port;
+  }
+
+  /** Participants with media on this node, over every channel. */
+  get load(): number {
+    let n = 0;
+    for (const c of this.#channels) n += c.participants.size;
+    return n;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#detach();
+    for (const c of this.#channels) c.socket.terminate();
+    this.#wss.close();
+    await new Promise<void>((resolve) => this.#http.close(() => resolve()));
+  }
+
+  #authorized(req: IncomingMessage): boolean {
+    const given = Buffer.from(req.headers.authorization ?? '');
+    const expected = Buffer.from(`Bearer ${this.#opts.secret}`);
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  }
+
+  #accept(socket: WebSocket): void {
+    const channel: Channel = { socket, participants: new Map(), events: new Set() };
+    this.#channels.add(channel);
+    const log = this.#opts.log;
+    log.info({ channels: this.#channels.size }, 'control-api instance connected');
+    socket.on('message', (raw) => {
+      void this.#handle(channel, raw.toString());
+    });
+    socket.on('close', () => {
+      this.#channels.delete(channel);
+      log.info({ participants: channel.participants.size }, 'control-api instance gone');
+      for (const who of channel.participants.values()) {
+        this.#opts.media
+          .closeParticipant(who)
+          .catch((err: unknown) => log.warn({ err }, 'closing a gone instance participant failed'));
+      }
+    });
+    socket.on('error', () => {});
+  }
+
+  async #handle(channel: Channel, text: string): Promise<void> {
+    let id = 0;
+    try {
+      const request = MediaNodeRequest.parse(JSON.parse(text));
+      id = request.id;
+      const result = await this.#call(channel, request.method, request.args);
+      this.#reply(channel, { id, ok: true, result });
+    } catch (err) {
+      const known = err instanceof AppError;
+      if (!known) this.#opts.log.warn({ err }, 'media node call failed');
+      const code: ErrorCode = known
+        ? err.code
+        : err instanceof SyntaxError || err instanceof z.ZodError
+          ? 'INVALID_MESSAGE'
+          : 'MEDIA_ERROR';
+      this.#reply(channel, {
+        id,
+        ok: false,
+        error: { code, message: err instanceof Error ? err.message : String(err) },
+      });
+    }
+  }
+
+  async #call(channel: Channel, method: MediaNodeMethod, raw: unknown): Promise<unknown> {
+    const media = this.#opts.media;
+    const parsed: unknown = MediaNodeCalls[method].args.parse(raw);
+    const args = <M extends MediaNodeMethod>(_m: M) => parsed as MediaNodeArgs<M>;
+    if (typeof parsed === 'object' && parsed !== null && 'who' in parsed) {
+      const { who } = parsed as { who: MediaParticipant };
+      channel.participants.set(who.participantId, who);
+      channel.events.add(who.eventId);
+    }
+    switch (method) {
+      case 'getRouterRtpCapabilities': {
+        const { eventId } = args(method);
+        channel.events.add(eventId);
+        return media.getRouterRtpCapabilities(eventId);
+      }
+      case 'createWebRtcTransport': {
+        const { who, direction } = args(method);
+        return media.createWebRtcTransport(who, direction);
+      }
+      case 'connectTransport': {
+        const { who, transportId, dtlsParameters } = args(method);
+        await media.connectTransport(who, transportId, dtlsParameters);
+        return {};
+      }
+      case 'produce': {
+        const { who, ...params } = args(method);
+        return media.produce(who, params);
+      }
+      case 'consume': {
+        const { who, ...params } = args(method);
+        return media.consume(who, params);
+      }
+      case 'resumeConsumer': {
+        const { who, consumerId } = args(method);
+        await media.resumeConsumer(who, consumerId);
+        return {};
+      }
+      case 'setPreferredLayers': {
+        const { who, consumerId, layers } = args(method);
+        await media.setPreferredLayers(who, consumerId, layers);
+        return {};
+      }
+      case 'setAudioOnly': {
+        const { who, audioOnly } = args(method);
+        await media.setAudioOnly(who, audioOnly);
+        return {};
+      }
+      case 'closeProducer': {
+        const { who, producerId } = args(method);
+        await media.closeProducer(who, producerId);
+        return {};
+      }
+      case 'closeParticipant': {
+        const { who } = args(method);
+        channel.participants.delete(who.participantId);
+        await media.closeParticipant(who);
+        return {};
+      }
+      case 'listProducers': {
+        const { eventId } = args(method);
+        channel.events.add(eventId);
+        return { producers: await media.listProducers(eventId) };
+      }
+      case 'closeEvent': {
+        const { eventId } = args(method);
+        for (const c of this.#channels) {
+          for (const [id, who] of c.participants) {
+            if (who.eventId === eventId) c.participants.delete(id);
+          }
+          c.events.delete(eventId);
+        }
+        await media.closeEvent(eventId);
+        return {};
+      }
+    }
+  }
+
+  /**
+   * To the instance that owns `participantId`; an event's own news (or a
+   * participant no instance claims, such as an ingest) to one instance of those
+   * serving the event.
+   */
+  #send(message: MediaNodeEvent, eventId: string, participantId: string | null): void {
+    let target: Channel | undefined;
+    for (const c of this.#channels) {
+      if (participantId !== null && c.participants.has(participantId)) {
+        target = c;
+        break;
+      }
+    }
+    if (!target)
+      for (const c of this.#channels)
+        if (c.events.has(eventId)) {
+          target = c;
+          break;
+        }
+    if (target) this.#reply(target, message);
+  }
+
+  #reply(channel: Channel, message: MediaNodeMessage): void {
+    if (channel.socket.readyState === channel.socket.OPEN)
+      channel.socket.send(JSON.stringify(message));
+  }
+}

@@ -1,0 +1,154 @@
+import { z } from 'zod';
+import { Role } from './common.ts';
+import { ErrorCode } from './errors.ts';
+import {
+  ConsumerOptions,
+  DtlsParameters,
+  MediaId,
+  MediaKind,
+  ProducerInfo,
+  ProducerSource,
+  RtpCapabilities,
+  RtpParameters,
+  TransportDirection,
+  TransportOptions,
+} from './media.ts';
+
+/**
+ * The media node's control channel: what a control-api instance asks a media
+ * node (`npm run media-node`, one per host) over a WebSocket authenticated by
+ * the cluster's shared secret, and what the node reports without being asked.
+ * The calls are the control-api's `MediaNode` interface, one for one.
+ */
+export const MEDIA_NODE_PROTOCOL_VERSION = 1;
+
+const EventKey = z.string().min(1).max(100);
+
+/** A participant as signaling authenticated it: media objects are owned per participant. */
+export const MediaNodeParticipant = z.object({
+  eventId: EventKey,
+  participantId: z.string().min(1).max(100),
+  role: Role,
+  classroomId: z.uuid().nullable(),
+  name: z.string().max(200),
+});
+export type MediaNodeParticipant = z.infer<typeof MediaNodeParticipant>;
+
+const Who = { who: MediaNodeParticipant };
+const Ok = z.object({});
+
+/** Each call: its arguments and what it answers. */
+export const MediaNodeCalls = {
+  getRouterRtpCapabilities: { args: z.object({ eventId: EventKey }), result: RtpCapabilities },
+  createWebRtcTransport: {
+    args: z.object({ ...Who, direction: TransportDirection }),
+    result: TransportOptions,
+  },
+  connectTransport: {
+    args: z.object({ ...Who, transportId: MediaId, dtlsParameters: DtlsParameters }),
+    result: Ok,
+  },
+  produce: {
+    args: z.object({
+      ...Who,
+      transportId: MediaId,
+      kind: MediaKind,
+      rtpParameters: RtpParameters,
+      appData: z.object({ source: ProducerSource }),
+    }),
+    result: z.object({ producerId: MediaId }),
+  },
+  consume: {
+    args: z.object({
+      ...Who,
+      transportId: MediaId,
+      producerId: MediaId,
+      rtpCapabilities: RtpCapabilities,
+    }),
+    result: ConsumerOptions,
+  },
+  resumeConsumer: { args: z.object({ ...Who, consumerId: MediaId }), result: Ok },
+  setPreferredLayers: {
+    args: z.object({
+      ...Who,
+      consumerId: MediaId,
+      layers: z.object({
+        spatialLayer: z.number().int().min(0).max(3),
+        temporalLayer: z.number().int().min(0).max(3).optional(),
+      }),
+    }),
+    result: Ok,
+  },
+  setAudioOnly: { args: z.object({ ...Who, audioOnly: z.boolean() }), result: Ok },
+  closeProducer: { args: z.object({ ...Who, producerId: MediaId }), result: Ok },
+  closeParticipant: { args: z.object(Who), result: Ok },
+  listProducers: {
+    args: z.object({ eventId: EventKey }),
+    result: z.object({ producers: z.array(ProducerInfo) }),
+  },
+  closeEvent: { args: z.object({ eventId: EventKey }), result: Ok },
+} as const;
+export type MediaNodeMethod = keyof typeof MediaNodeCalls;
+export type MediaNodeArgs<M extends MediaNodeMethod> = z.infer<(typeof MediaNodeCalls)[M]['args']>;
+export type MediaNodeResult<M extends MediaNodeMethod> = z.infer<
+  (typeof MediaNodeCalls)[M]['result']
+>;
+
+const methods = Object.keys(MediaNodeCalls) as [MediaNodeMethod, ...MediaNodeMethod[]];
+
+/** control-api → media node. */
+export const MediaNodeRequest = z.object({
+  id: z.number().int().nonnegative(),
+  method: z.enum(methods),
+  args: z.unknown(),
+});
+export type MediaNodeRequest = z.infer<typeof MediaNodeRequest>;
+
+/** What the node reports without being asked (the `MediaNode` interface's events). */
+export const MediaNodeEvent = z.discriminatedUnion('event', [
+  z.object({
+    event: z.literal('produceradded'),
+    data: z.object({ eventId: EventKey, producer: ProducerInfo }),
+  }),
+  z.object({
+    event: z.literal('producerclosed'),
+    data: z.object({ eventId: EventKey, producer: ProducerInfo }),
+  }),
+  z.object({ event: z.literal('participantlost'), data: MediaNodeParticipant }),
+  z.object({ event: z.literal('participantjoined'), data: MediaNodeParticipant }),
+  z.object({
+    event: z.literal('activespeaker'),
+    data: z.object({ eventId: EventKey, participantId: z.string() }),
+  }),
+]);
+export type MediaNodeEvent = z.infer<typeof MediaNodeEvent>;
+
+/** media node → control-api: an answer to a request, or an event. */
+export const MediaNodeMessage = z.union([
+  z.object({ id: z.number().int().nonnegative(), ok: z.literal(true), result: z.unknown() }),
+  z.object({
+    id: z.number().int().nonnegative(),
+    ok: z.literal(false),
+    error: z.object({ code: ErrorCode, message: z.string() }),
+  }),
+  MediaNodeEvent,
+]);
+export type MediaNodeMessage = z.infer<typeof MediaNodeMessage>;
+
+/** A media node as it registers itself in Redis, refreshed by its heartbeat. */
+export const MediaNodeRegistration = z.object({
+  nodeId: z.string().min(1).max(64),
+  /** Where control-api instances reach its control channel (ws://host:port). */
+  url: z.string().url(),
+  /** Operators' region tag (an overseas académie): classrooms prefer their region's node. */
+  region: z.string().max(64).nullable(),
+  /** Classrooms it may carry (its workers × classrooms per worker). */
+  capacity: z.number().int().nonnegative(),
+  /** Participants with media on it now. */
+  load: z.number().int().nonnegative(),
+  /** No new events or classrooms while draining. */
+  draining: z.boolean(),
+  /** When it last heart-beat (ms since the epoch). */
+  at: z.number().int(),
+});
+export type MediaNodeRegistration = z.infer<typeof MediaNodeRegistration>;
