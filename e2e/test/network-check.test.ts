@@ -55,6 +55,8 @@ interface Scenario {
   /** Ways in that must show as getting through, and as blocked. */
   through: string[];
   blocked: string[];
+  /** The notes beside the verdict that the shape must bring. */
+  notes: string[];
   /** The first thing to ask the school's IT (null: nothing). */
   ask: () => RegExp | null;
 }
@@ -69,6 +71,7 @@ const scenarios: Scenario[] = [
     words: 'Tout est prêt : connexion directe',
     through: ['udp', 'tcp', 'turn-udp', 'turn-tls', 'hls'],
     blocked: [],
+    notes: [],
     ask: () => null,
   },
   {
@@ -80,6 +83,7 @@ const scenarios: Scenario[] = [
     words: 'Tout est prêt : connexion directe',
     through: ['tcp', 'turn-tls', 'hls'],
     blocked: ['udp', 'turn-udp'],
+    notes: ['UDP est bloqué : la connexion passe par TCP, un peu moins fluide.'],
     // Optional: UDP to the media worker would be smoother than TCP.
     ask: () => /^ouvrir UDP \d+ vers 10\.200\.0\.1 \(serveur vidéo, connexion directe\)$/,
   },
@@ -93,6 +97,7 @@ const scenarios: Scenario[] = [
     words: 'Connexion via relais',
     through: ['turn-tls', 'hls'],
     blocked: ['udp', 'tcp', 'turn-udp'],
+    notes: ['Le relais n’est joignable que par TLS : UDP vers le relais serait plus fluide.'],
     ask: () =>
       new RegExp(`^ouvrir UDP ${(turn as Coturn).port} vers 10\\.200\\.0\\.1 \\(relais\\)$`),
   },
@@ -105,6 +110,7 @@ const scenarios: Scenario[] = [
     words: 'Mode secours : image en léger différé',
     through: ['hls'],
     blocked: ['udp', 'tcp', 'turn-udp', 'turn-tls'],
+    notes: [],
     ask: () =>
       new RegExp(
         `^ouvrir UDP ${(turn as Coturn).port} et TCP ${(turn as Coturn).tlsPort} vers 10\\.200\\.0\\.1 \\(relais\\)$`,
@@ -209,6 +215,8 @@ describe('the network check page, in the four shapes of a school’s network', (
       for (const p of sc.blocked) {
         expect(await page.getByTestId(`probe-${p}`).getAttribute('data-state'), p).toBe('blocked');
       }
+      const notes = (await verdict.locator('.check-notes li').allTextContents()).map(plain);
+      for (const note of sc.notes) expect(notes).toContain(note);
       const asks = (await page.getByTestId('check-it').locator('li').allTextContents()).map(plain);
       const first = sc.ask();
       if (first) expect(asks[0]).toMatch(first);
@@ -230,6 +238,20 @@ describe('the network check page, in the four shapes of a school’s network', (
         path: path.join(ARTIFACTS, `network-check-${sc.name}.png`),
         fullPage: true,
       });
+      if (sc.name === 'web-only') {
+        // English on demand: the same verdict, in the other language.
+        await page.getByRole('button', { name: 'Switch to English' }).press('Enter');
+        expect(plain(await verdict.locator('h2').textContent())).toBe(
+          'Fallback mode: picture slightly delayed',
+        );
+        expect(
+          plain(await page.getByTestId('check-it').locator('li').first().textContent()),
+        ).toMatch(/^open UDP \d+ and TCP \d+ to 10\.200\.0\.1 \(relay\)$/);
+        await page.screenshot({
+          path: path.join(ARTIFACTS, 'network-check-web-only-en.png'),
+          fullPage: true,
+        });
+      }
       console.log(
         `${sc.name}: « ${sc.words} » (${sc.path}) in ${ms} ms; downlink ${kbps} kbit/s; IT: ${asks.join(' / ') || '—'}`,
       );

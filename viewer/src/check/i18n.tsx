@@ -52,7 +52,7 @@ const fr = {
 
   'note.udp-blocked': 'UDP est bloqué : la connexion passe par TCP, un peu moins fluide.',
   'note.relay-tls-only':
-    'Le relais n’est joignable que par TLS (port 443) : UDP vers le relais serait plus fluide.',
+    'Le relais n’est joignable que par TLS : UDP vers le relais serait plus fluide.',
   'note.slow-downlink': 'Débit faible : le son passera en priorité, l’image sera réduite.',
   'note.no-picture': 'Des données arrivent mais aucune image n’a été décodée pendant la mesure.',
   'note.browser-unsupported':
@@ -128,7 +128,7 @@ const en: Record<CheckMessageKey, string> = {
 
   'note.udp-blocked': 'UDP is blocked: the connection goes over TCP, a little less smooth.',
   'note.relay-tls-only':
-    'The relay can only be reached over TLS (port 443): UDP to the relay would be smoother.',
+    'The relay can only be reached over TLS: UDP to the relay would be smoother.',
   'note.slow-downlink': 'Slow downlink: the sound comes first, the picture will be smaller.',
   'note.no-picture': 'Data arrives but no picture was decoded during the measurement.',
   'note.browser-unsupported':
