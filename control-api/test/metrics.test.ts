@@ -128,6 +128,7 @@ describe('GET /metrics', () => {
     // The media plane of this process: its two workers.
     expect(series(text, 'amphi_media_workers_running')).toBe(2);
     expect(series(text, 'amphi_media_worker_restarts_total{worker="0"}')).toBe(0);
+    if (process.env.SHOW_METRICS) console.log(text);
     // Counts, never who: no classroom, school, event title or person.
     for (const name of [title, 'Collège', '4e A', 'Nadia', 'Inès', ev.eventId, question.id]) {
       expect(text).not.toContain(name);
