@@ -16,6 +16,8 @@ export interface ClassroomPeerOptions {
   eventId: string;
   token: string;
   capture: CaptureClock;
+  /** Whether the server's sender reports are on this machine's clock (a local server). */
+  serverSharesClock: boolean;
 }
 
 export interface ClassroomFigures {
@@ -158,6 +160,7 @@ export class ClassroomPeer {
     track.onMessage((msg) => {
       const at = monoMs();
       if (isRtcp(msg)) {
+        if (!this.options.serverSharesClock) return;
         for (const item of readRtcp(msg)) {
           if (item.type === 'sr')
             this.meter.onSenderReport(item.ssrc, item.ntpMs, item.rtpTimestamp);

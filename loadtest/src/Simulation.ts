@@ -6,7 +6,7 @@ import { monoMs } from './clock.ts';
 import { Deployment, type TestEvent } from './Deployment.ts';
 import type { Vp8Clip } from './media/vp8Clip.ts';
 import { type ServerSample, ServerSampler } from './ServerSampler.ts';
-import { SyntheticSpeaker } from './SyntheticSpeaker.ts';
+import { SpeakerProcess } from './SpeakerProcess.ts';
 import { percentile } from './stats.ts';
 
 export interface SimulationOptions {
@@ -69,7 +69,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
   o.log(`creating a test event with ${o.classrooms} classrooms on ${o.baseUrl}`);
   const ev: TestEvent = await deployment.createTestEvent(o.classrooms, startedAt.slice(0, 19));
   const peers: ClassroomPeer[] = [];
-  let speaker: SyntheticSpeaker | null = null;
+  let speaker: SpeakerProcess | null = null;
   let moderator: LiveSession | null = null;
   let sampler: ServerSampler | null = null;
   const timeline: TimelinePoint[] = [];
@@ -77,13 +77,11 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
   const timers: NodeJS.Timeout[] = [];
   let cleanUp: SimulationResult['cleanUp'] = { revoked: 0 };
   try {
-    speaker = new SyntheticSpeaker({
+    speaker = await SpeakerProcess.start({
       baseUrl: o.baseUrl,
       eventId: ev.eventId,
       token: ev.speakerToken,
-      clip: o.clip,
     });
-    await speaker.start();
     o.log('speaker publishing');
     moderator = new LiveSession({
       baseUrl: o.baseUrl,
@@ -120,6 +118,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
         eventId: ev.eventId,
         token: ev.classroomTokens[i] as string,
         capture,
+        serverSharesClock: o.serverPid !== undefined,
       });
       peers.push(peer);
       joins.push(sleep((i / o.joinRate) * 1000).then(() => peer.join()));

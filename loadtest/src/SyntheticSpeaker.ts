@@ -20,6 +20,8 @@ export interface SyntheticSpeakerOptions {
   eventId: string;
   token: string;
   clip: Vp8Clip;
+  /** Told each video sender report sent (the speaker process passes them on). */
+  onSenderReport?: (sr: { ntpMs: number; rtpTimestamp: number }) => void;
 }
 
 interface Outgoing {
@@ -45,6 +47,7 @@ interface Outgoing {
 export class SyntheticSpeaker {
   readonly session: LiveSession;
   readonly #clip: Vp8Clip;
+  readonly #onSenderReport: SyntheticSpeakerOptions['onSenderReport'];
   #pc: PeerConnection | null = null;
   #video: Outgoing | null = null;
   #audio: Outgoing | null = null;
@@ -58,6 +61,7 @@ export class SyntheticSpeaker {
 
   constructor(options: SyntheticSpeakerOptions) {
     this.#clip = options.clip;
+    this.#onSenderReport = options.onSenderReport;
     this.session = new LiveSession({
       baseUrl: options.baseUrl,
       eventId: options.eventId,
@@ -232,7 +236,10 @@ export class SyntheticSpeaker {
           octets: o.octets,
         }),
       );
-      if (o === this.#video) this.#videoSr = { ntpMs, rtpTimestamp };
+      if (o === this.#video) {
+        this.#videoSr = { ntpMs, rtpTimestamp };
+        this.#onSenderReport?.(this.#videoSr);
+      }
     }
   }
 }

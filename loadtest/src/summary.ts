@@ -11,7 +11,7 @@ export interface Summary {
   firstFrameMs: { p50: number | null; p95: number | null; max: number | null };
   /** Capture → complete frame, every frame of every classroom. */
   delayMs: { p50: number | null; p95: number | null; p99: number | null; max: number | null };
-  /** Server's sender reports → complete frame (same clock only when the server is local). */
+  /** Server's sender reports → complete frame (a local server only: its clock is this machine's). */
   serverHopMs: { p50: number | null; p95: number | null };
   lossPct: number | null;
   jitterMs: { mean: number | null; p95: number | null };
