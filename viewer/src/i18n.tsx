@@ -99,6 +99,7 @@ const fr = {
 
   'waiting.startsAt': 'Début : {time}',
   'waiting.role': '{job}, {organisation}',
+  'waiting.check': 'Tester le réseau de la classe avant la séance',
   'answering.label': 'Question en cours',
 
   'after.title': 'La séance est terminée — merci !',
@@ -223,6 +224,7 @@ const en: Record<MessageKey, string> = {
 
   'waiting.startsAt': 'Starts: {time}',
   'waiting.role': '{job}, {organisation}',
+  'waiting.check': 'Check the classroom’s network before the session',
   'answering.label': 'Now answering',
 
   'after.title': 'The session has ended — thank you!',

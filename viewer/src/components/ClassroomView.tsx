@@ -221,6 +221,7 @@ export function ClassroomView({ params }: { params: JoinParams }) {
             ) : speakers.length === 0 ? (
               <WaitingScreen
                 event={state.event}
+                checkLink={state.eventStatus === 'scheduled'}
                 note={
                   state.mediaError === 'unavailable'
                     ? t('net.mediaUnavailable')

@@ -10,7 +10,16 @@ export interface WaitingEvent {
  * Before the talk, on the big screen: what it is, when it starts and who
  * speaks, large enough to read from the back of the room.
  */
-export function WaitingScreen({ event, note }: { event: WaitingEvent | null; note: string }) {
+export function WaitingScreen({
+  event,
+  note,
+  checkLink = false,
+}: {
+  event: WaitingEvent | null;
+  note: string;
+  /** Before the talk: a link to the network check page, on the same link. */
+  checkLink?: boolean;
+}) {
   const { t, lang } = useI18n();
   const starts = event ? new Date(event.startsAt) : null;
   const when =
@@ -43,6 +52,14 @@ export function WaitingScreen({ event, note }: { event: WaitingEvent | null; not
           </ul>
         )}
         <p className="waiting-note">{note}</p>
+        {checkLink && (
+          // Days ahead, the teacher can try the school's network from here (the same link).
+          <p className="waiting-check">
+            <a href={`check/${location.search}`} data-testid="waiting-check">
+              {t('waiting.check')}
+            </a>
+          </p>
+        )}
       </div>
     </div>
   );
