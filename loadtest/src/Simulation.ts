@@ -38,6 +38,8 @@ export interface TimelinePoint {
   delayP95Ms: number | null;
   /** The simulator's longest event-loop stall this second (ms): frames it saw late were late here, not on the server. */
   loopLagMaxMs: number;
+  /** Freezes that ended this second, over all classrooms. */
+  freezes: number;
 }
 
 export interface SimulationResult {
@@ -137,13 +139,14 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
     activities(o.upvoteShare, (p) => p.upvoteOne());
     activities(o.handShare, (p) => p.raiseHand());
     // One point a second over all classrooms.
-    const seen = peers.map(() => ({ expected: 0, lost: 0, frames: 0, delays: 0 }));
+    const seen = peers.map(() => ({ expected: 0, lost: 0, frames: 0, delays: 0, freezes: 0 }));
     const lag = monitorEventLoopDelay({ resolution: 10 });
     lag.enable();
     const tick = () => {
       let expected = 0;
       let lost = 0;
       let frames = 0;
+      let freezes = 0;
       const delays: number[] = [];
       let joined = 0;
       peers.forEach((p, i) => {
@@ -153,8 +156,15 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
         expected += v.expected - s.expected;
         lost += v.lost - s.lost;
         frames += v.frames - s.frames;
+        freezes += v.freezes - s.freezes;
         for (let k = s.delays; k < v.delays.length; k++) delays.push(v.delays[k] as number);
-        seen[i] = { expected: v.expected, lost: v.lost, frames: v.frames, delays: v.delays.length };
+        seen[i] = {
+          expected: v.expected,
+          lost: v.lost,
+          frames: v.frames,
+          delays: v.delays.length,
+          freezes: v.freezes,
+        };
       });
       timeline.push({
         t: Math.round((monoMs() - t0) / 100) / 10,
@@ -163,6 +173,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
         lossPct: expected > 0 ? (Math.max(0, lost) / expected) * 100 : null,
         delayP95Ms: percentile(delays, 95),
         loopLagMaxMs: Math.round(lag.max / 1e6),
+        freezes,
       });
       lag.reset();
     };

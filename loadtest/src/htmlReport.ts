@@ -80,7 +80,7 @@ export async function htmlReport(r: SimulationResult, s: Summary, last: string):
     ],
     [
       'Whole machine busy (mean); simulator event-loop stalls > 100 ms',
-      `${s.server.machineBusyMeanPct} % of all cores; ${s.simulatorStalls.over100ms} s (longest ${s.simulatorStalls.maxMs} ms)`,
+      `${s.server.machineBusyMeanPct} % of all cores; ${s.simulatorStalls.over100ms} s (longest ${s.simulatorStalls.maxMs} ms), ${s.simulatorStalls.freezesInThem} of the ${s.freezes} freezes in or just after them`,
     ],
     ['Errors', s.errors.map((e) => `${e.count} × ${e.message}`).join('; ') || 'none'],
   ];
@@ -123,9 +123,10 @@ new Chart(document.getElementById('loss'), { type: 'line', data: { labels: tl, d
   { label: 'loss %', data: data.timeline.map((p) => p.lossPct), yAxisID: 'y', pointRadius: 0 },
   { label: 'delay p95 ms', data: data.timeline.map((p) => p.delayP95Ms), yAxisID: 'y2', pointRadius: 0 },
   { label: 'simulator event-loop stall ms', data: data.timeline.map((p) => p.loopLagMaxMs), yAxisID: 'y2', pointRadius: 0, borderDash: [4, 3] },
+  { label: 'freezes', data: data.timeline.map((p) => p.freezes), yAxisID: 'y1', pointRadius: 0, borderDash: [2, 2] },
   { label: 'classrooms joined', data: data.timeline.map((p) => p.joined), yAxisID: 'y1', pointRadius: 0 } ] },
   options: { scales: { x: { title: { display: true, text: 's' } }, y: { min: 0, title: { display: true, text: 'loss %' } },
-    y1: { position: 'right', min: 0, title: { display: true, text: 'classrooms' } },
+    y1: { position: 'right', min: 0, title: { display: true, text: 'classrooms, freezes' } },
     y2: { position: 'right', min: 0, title: { display: true, text: 'ms' }, grid: { display: false } } } } });
 new Chart(document.getElementById('cpu'), { type: 'line', data: { labels: data.server.map((p) => p.t), datasets: [
   { label: 'mediasoup workers CPU %', data: data.server.map((p) => p.mediaCpuPct), pointRadius: 0 },

@@ -32,7 +32,7 @@ export interface Summary {
     machineBusyMeanPct: number | null;
   };
   /** The simulator's event loop: seconds in which it stalled over 100 ms (its figures are late then). */
-  simulatorStalls: { over100ms: number; maxMs: number | null };
+  simulatorStalls: { over100ms: number; maxMs: number | null; freezesInThem: number };
 }
 
 const mean = (v: number[]) => (v.length ? v.reduce((a, b) => a + b, 0) / v.length : null);
@@ -146,6 +146,13 @@ export function summarize(r: SimulationResult): Summary {
     simulatorStalls: {
       over100ms: r.timeline.filter((p) => p.loopLagMaxMs > 100).length,
       maxMs: r.timeline.length ? Math.max(...r.timeline.map((p) => p.loopLagMaxMs)) : null,
+      // A freeze is counted when it ends: in the stalled second or the next.
+      freezesInThem: r.timeline.reduce(
+        (n, p, i) =>
+          n +
+          (p.loopLagMaxMs > 100 || (r.timeline[i - 1]?.loopLagMaxMs ?? 0) > 100 ? p.freezes : 0),
+        0,
+      ),
     },
   };
 }
