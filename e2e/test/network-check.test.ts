@@ -14,7 +14,7 @@ import {
   startMediaNode,
   TestClient,
 } from '../../control-api/test/support/harness.ts';
-import { ARTIFACTS, type Browser, launchChromium } from '../support/browser.ts';
+import { ARTIFACTS, type Browser, launchChromium, screenshot } from '../support/browser.ts';
 import { type SchoolFirewall, SchoolNetwork } from '../support/schoolNetwork.ts';
 
 // The network check before the event, in the four shapes a school's network
@@ -291,5 +291,29 @@ describe('the network check page, in the four shapes of a school’s network', (
     } finally {
       await moderator.close();
     }
+  });
+
+  it('a teacher who opens the class link before the talk finds the check there', async (ctx) => {
+    if (unavailable) {
+      console.log(`skipped: ${unavailable}`);
+      ctx.skip();
+    }
+    const origin = new URL((plane as ControlPlane).url).origin;
+    const browser = await launchChromium({
+      args: [`--unsafely-treat-insecure-origin-as-secure=${origin}`],
+    });
+    browsers.push(browser);
+    const page = await browser.context.newPage();
+    const token = ev.tokens.classrooms[scenarios.length] as string;
+    await page.goto(`${origin}/viewer/?event=${ev.eventId}&token=${encodeURIComponent(token)}`);
+    const link = page.getByTestId('waiting-check');
+    await link.waitFor({ timeout: 30_000 });
+    expect(plain(await link.textContent())).toBe('Tester le réseau de la classe avant la séance');
+    await screenshot(page, 'network-check-from-waiting-screen');
+    await link.press('Enter');
+    await page.waitForURL(/\/viewer\/check\/\?event=/);
+    expect(new URL(page.url()).searchParams.get('token')).toBe(token);
+    await expect.poll(() => page.getByTestId('check-start').textContent()).toBe('Lancer le test');
+    expect(plain(await page.getByTestId('check-for').textContent())).toMatch(/^Classe : 4e E, /);
   });
 });
