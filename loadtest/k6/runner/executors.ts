@@ -186,7 +186,7 @@ export class ScenarioRun {
         }
       }
     });
-    await finished;
+    await Promise.race([finished, it.whenInterrupted]);
     await it.idle();
     vu.current = null;
     this.#ctx.active--;

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -156,4 +157,32 @@ describe('the k6 scripts stay k6 scripts', () => {
       );
     }
   });
+});
+
+describe('the Node runner, end to end', () => {
+  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+  const run = (script: string) =>
+    spawnSync(process.execPath, ['--import', 'tsx', 'loadtest/k6/runner/main.ts', script], {
+      cwd: root,
+      encoding: 'utf8',
+    });
+
+  it('runs each executor for exactly its iterations, each waiting for its timers', () => {
+    const r = run('loadtest/k6/runner/fixtures/executors.js');
+    expect(r.stdout).toContain("✓ iterations{scenario:arrivals} 'count==20' count=20");
+    expect(r.stdout).toContain("✓ iterations{scenario:shared} 'count==7' count=7");
+    expect(r.stdout).toContain("✓ timers_fired{scenario:pervu} 'count==6' count=6");
+    expect(r.stdout.trim().split('\n').at(-1)).toBe(
+      'k6-node script=executors.js thresholds_passed=9/9 exit=0',
+    );
+    expect(r.status).toBe(0);
+  }, 30_000);
+
+  it('stops a 30 s test at once when an abortOnFail threshold is crossed', () => {
+    const started = Date.now();
+    const r = run('loadtest/k6/runner/fixtures/abort.js');
+    expect(r.status).toBe(99);
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(r.stdout).toContain("thresholds on metrics 'errors' have been crossed");
+  }, 30_000);
 });

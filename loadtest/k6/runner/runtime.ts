@@ -18,6 +18,14 @@ export class Iteration {
   readonly #pending = new Set<Pending>();
   #idle: (() => void) | null = null;
   #interrupted = false;
+  #onInterrupt: () => void = () => {};
+  /**
+   * Settles when the iteration is interrupted: its function may be awaiting
+   * something that will never come (a timer cleared, a socket cut).
+   */
+  readonly whenInterrupted = new Promise<void>((resolve) => {
+    this.#onInterrupt = resolve;
+  });
 
   constructor(
     readonly vu: VuState,
@@ -49,6 +57,7 @@ export class Iteration {
   /** Ends everything pending: closes its sockets, clears its timers. */
   interrupt(): void {
     this.#interrupted = true;
+    this.#onInterrupt();
     for (const p of [...this.#pending]) p.interrupt();
     this.#pending.clear();
     this.#idle?.();
