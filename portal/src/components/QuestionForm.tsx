@@ -1,0 +1,91 @@
+import { QuestionCategory } from '@amphi/protocol';
+import { type FormEvent, useId, useRef, useState } from 'react';
+import { submitQuestion } from '../api.ts';
+import { type MessageKey, useI18n } from '../i18n.tsx';
+
+/** A new submission's idempotency key: a retry of the same question sends the same one. */
+const newKey = () => crypto.randomUUID().replaceAll('-', '');
+
+/** The class sends a question before the talk, into the moderated queue. */
+export function QuestionForm({ token, onSent }: { token: string; onSent: () => void }) {
+  const { t, errorText } = useI18n();
+  const ids = useId();
+  const [category, setCategory] = useState<QuestionCategory>('job_reality');
+  const [text, setText] = useState('');
+  const [state, setState] = useState<'idle' | 'sending' | 'sent' | 'short' | { error: unknown }>(
+    'idle',
+  );
+  const key = useRef(newKey());
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    const question = text.trim();
+    if (question.length < 3) {
+      setState('short');
+      return;
+    }
+    setState('sending');
+    try {
+      await submitQuestion(token, { idempotencyKey: key.current, text: question, category });
+      key.current = newKey();
+      setText('');
+      setState('sent');
+      onSent();
+    } catch (error) {
+      setState({ error });
+    }
+  };
+
+  return (
+    <form className="ask" onSubmit={(e) => void submit(e)} aria-labelledby={`${ids}-title`}>
+      <h2 id={`${ids}-title`}>{t('class.ask')}</h2>
+      <p>{t('class.askIntro')}</p>
+      <div className="field">
+        <label htmlFor={`${ids}-category`}>{t('class.category')}</label>
+        <select
+          id={`${ids}-category`}
+          value={category}
+          onChange={(e) => setCategory(QuestionCategory.parse(e.target.value))}
+        >
+          {QuestionCategory.options.map((c) => (
+            <option key={c} value={c}>
+              {t(`class.category.${c}` as MessageKey)}
+            </option>
+          ))}
+        </select>
+      </div>
+      <div className="field">
+        <label htmlFor={`${ids}-text`}>{t('class.text')}</label>
+        <textarea
+          id={`${ids}-text`}
+          rows={3}
+          maxLength={500}
+          required
+          value={text}
+          aria-describedby={`${ids}-hint`}
+          aria-invalid={state === 'short'}
+          onChange={(e) => {
+            setText(e.target.value);
+            // Another text is another question: a new key.
+            key.current = newKey();
+          }}
+        />
+        <span className="hint" id={`${ids}-hint`}>
+          {t('class.textHint')}
+        </span>
+      </div>
+      <p className="status" aria-live="polite">
+        {state === 'sent' && t('class.sent')}
+        {state === 'short' && t('class.tooShort')}
+      </p>
+      {typeof state === 'object' && (
+        <p className="error" role="alert">
+          {t('class.sendError', { reason: errorText(state.error) })}
+        </p>
+      )}
+      <button type="submit" className="primary" disabled={state === 'sending'}>
+        {state === 'sending' ? t('class.sending') : t('class.send')}
+      </button>
+    </form>
+  );
+}
