@@ -142,6 +142,7 @@ describe('the k6 scripts stay k6 scripts', () => {
     const files = [
       ...fs.readdirSync(dir).filter((f) => f.endsWith('.js')),
       ...fs.readdirSync(path.join(dir, 'lib')).map((f) => `lib/${f}`),
+      ...fs.readdirSync(path.join(dir, 'runner/fixtures')).map((f) => `runner/fixtures/${f}`),
     ];
     expect(files).toContain('classrooms.js');
     for (const file of files) {
