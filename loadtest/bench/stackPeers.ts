@@ -25,7 +25,12 @@ async function receiverFactory(stack: StackName): Promise<() => Receiver> {
     return () => {
       const pc = new PeerConnection(`peer${n++}`, { iceServers: [] });
       let count = 0;
-      pc.onTrack((track) => track.onMessage(() => count++));
+      // Held: a Track nothing refers to is collected, and its callback with it.
+      const tracks: unknown[] = [];
+      pc.onTrack((track) => {
+        tracks.push(track);
+        track.onMessage(() => count++);
+      });
       return {
         answer: (offer) =>
           new Promise((resolve) => {
@@ -35,7 +40,10 @@ async function receiverFactory(stack: StackName): Promise<() => Receiver> {
             pc.setRemoteDescription(offer, 'offer');
           }),
         packets: async () => count,
-        close: () => pc.close(),
+        close: () => {
+          tracks.length = 0;
+          pc.close();
+        },
       };
     };
   }

@@ -52,6 +52,7 @@ export class ClassroomPeer {
   readonly figures: ClassroomFigures;
   #pc: PeerConnection | null = null;
   #videoTrack: Track | null = null;
+  readonly #tracks: Track[] = [];
   #lastKeyFrameRequest = 0;
   #closed = false;
 
@@ -148,6 +149,8 @@ export class ClassroomPeer {
   }
 
   #onTrack(track: Track, sections: MediaSection[]): void {
+    // Held: a Track nothing refers to is collected, and its callback with it.
+    this.#tracks.push(track);
     const kind = sections.find((s) => s.mid === track.mid())?.kind;
     const f = this.figures;
     if (kind === 'audio') {
