@@ -15,8 +15,9 @@
 // keyed by mediasoup version, profile, the sources' sha256 and the build
 // recipe, so a re-install is instant; build.json beside it says what went in.
 //
-// Usage: node scripts/mediasoup-worker.mjs [--profile tuned|stock|debian-srtp] [--print-path] [--no-link]
+// Usage: node scripts/mediasoup-worker.mjs [--profile tuned|tuned-tcc|stock|debian-srtp] [--print-path] [--no-link]
 //   tuned (default): -O3, LTO, io_uring; what Amphi runs.
+//   tuned-tcc: tuned + the transport-cc patches (TCC_PATCHES), while they are measured.
 //   stock: mediasoup's default build options (release); the benchmark baseline.
 //   debian-srtp: stock, linked against Debian's libsrtp2 (NSS crypto).
 
@@ -54,11 +55,63 @@ const BUILD_PACKAGES = [
 
 const STOCK_OPTIONS = ['--buildtype', 'release', '-Db_ndebug=true'];
 
-/** Build profiles: meson options, and which libsrtp the worker links. */
+/**
+ * Source patches for the worker's transport-cc path, found by profiling the
+ * fan-out bench's browser-like classrooms (media-server/bench/fanout.ts). Each
+ * replaces text that must occur exactly `count` times in mediasoup 3.14's
+ * worker/ sources, so an upgrade that moves the code fails the build loudly.
+ */
+const TCC_PATCHES = [
+  {
+    // mediasoup's pacer only paces probes, yet every transport with
+    // transport-cc woke every 5 ms (and ran GoogCC's 25 ms process step each
+    // time): 200 timer calls a second per classroom. Woken every 25 ms (GoogCC's
+    // own interval) when no probe is due; a probe cluster still runs at its pace.
+    file: 'deps/libwebrtc/libwebrtc/modules/pacing/paced_sender.cc',
+    find: 'const int64_t kDefaultMinPacketLimitMs = 5;',
+    replace: 'const int64_t kDefaultMinPacketLimitMs = 25;',
+    count: 1,
+  },
+  {
+    // Each packet's send time went through a heap-allocated std::function
+    // holding a weak_ptr, run when io_uring reaped the send (zero copy: its
+    // second completion). The send time is taken as the packet is handed to
+    // the socket, with no allocation.
+    file: 'src/RTC/Transport.cpp',
+    find: [
+      "\t\t\tconst auto* cb = new onSendCallback(\n",
+      "\t\t\t  [tccClientWeakPtr, packetInfo](bool sent)\n",
+      "\t\t\t  {\n",
+      "\t\t\t\t  if (sent)\n",
+      "\t\t\t\t  {\n",
+      "\t\t\t\t\t  auto tccClient = tccClientWeakPtr.lock();\n",
+      "\n",
+      "\t\t\t\t\t  if (tccClient)\n",
+      "\t\t\t\t\t  {\n",
+      "\t\t\t\t\t\t  tccClient->PacketSent(packetInfo, DepLibUV::GetTimeMsInt64());\n",
+      "\t\t\t\t\t  }\n",
+      "\t\t\t\t  }\n",
+      "\t\t\t  });\n",
+    ].join(''),
+    replace:
+      '\t\t\tconst onSendCallback* cb{ nullptr };\n\n' +
+      '\t\t\tthis->tccClient->PacketSent(packetInfo, DepLibUV::GetTimeMsInt64());\n',
+    count: 3,
+  },
+];
+
+/** Build profiles: meson options, which libsrtp the worker links, source patches. */
 const PROFILES = {
   tuned: {
     meson: [...STOCK_OPTIONS, '-Doptimization=3', '-Db_lto=true'],
     srtp: 'openssl',
+  },
+  // tuned + the transport-cc patches, built under its own cache key while
+  // they are measured (the tuned binary others run stays as it is).
+  'tuned-tcc': {
+    meson: [...STOCK_OPTIONS, '-Doptimization=3', '-Db_lto=true'],
+    srtp: 'openssl',
+    patches: TCC_PATCHES,
   },
   stock: { meson: STOCK_OPTIONS, srtp: 'openssl' },
   // Debian's own libsrtp2 (NSS crypto): what a plain Debian build gets.
@@ -275,8 +328,24 @@ static inline void io_uring_prep_sendto(struct io_uring_sqe* sqe, int sockfd, co
 #endif
 `;
 
-function prepareSources(msDir, srcDir, prefixes, srtp) {
+/** Applies a profile's source patches to the copied worker/ sources. */
+function applyPatches(srcDir, patches) {
+  for (const { file, find, replace, count } of patches) {
+    const target = path.join(srcDir, file);
+    const text = fs.readFileSync(target, 'utf8');
+    const found = text.split(find).length - 1;
+    if (found !== count) {
+      throw new Error(
+        `patch for ${file} expects its text ${count} times, found ${found}: mediasoup changed?`,
+      );
+    }
+    fs.writeFileSync(target, text.split(find).join(replace));
+  }
+}
+
+function prepareSources(msDir, srcDir, prefixes, srtp, patches = []) {
   fs.cpSync(path.join(msDir, 'worker'), srcDir, { recursive: true });
+  applyPatches(srcDir, patches);
   const sub = path.join(srcDir, 'subprojects');
   for (const f of fs.readdirSync(sub)) {
     if (f.endsWith('.wrap')) fs.rmSync(path.join(sub, f));
@@ -326,6 +395,8 @@ function cachePathFor(profile, sources) {
     STUB_OPTIONS,
     SRTP_COMPAT_H,
     LIBURING_COMPAT_H,
+    // Only profiles with patches add them: the others keep the keys they had.
+    ...(PROFILES[profile].patches ? [PROFILES[profile].patches] : []),
   ]);
   const inputsHash = createHash('sha1').update(buildInputs).digest('hex').slice(0, 10);
   return path.join(cacheRoot(), `${version}-${profile}-${inputsHash}`, 'mediasoup-worker');
@@ -367,12 +438,12 @@ async function build(profile, sources, workDir, outDir) {
   };
   const srcDir = path.join(workDir, 'worker');
   const buildDir = path.join(workDir, 'build');
-  const { meson, srtp } = PROFILES[profile];
+  const { meson, srtp, patches } = PROFILES[profile];
   await buildOpenssl(sources.openssl, workDir, prefixes.openssl);
   if (srtp === 'openssl') {
     await buildLibsrtp(sources.libsrtp, workDir, prefixes.srtp, prefixes.openssl);
   }
-  prepareSources(msDir, srcDir, prefixes, srtp);
+  prepareSources(msDir, srcDir, prefixes, srtp, patches);
   log(`configuring (${profile}: ${meson.join(' ')}, ${srtp} libsrtp)`);
   await run('meson', ['setup', '--wrap-mode=nodownload', ...meson, buildDir, srcDir], {});
   log(`compiling mediasoup-worker on ${os.availableParallelism()} cores; this takes minutes`);

@@ -8,13 +8,19 @@
 // - browser: consumers negotiate transport-cc as a browser does and the sink
 //   answers as one (transport-wide feedback every 50 ms, receiver reports
 //   every second, over SRTCP): the worker stamps every packet and runs
-//   send-side bandwidth estimation per classroom. The layer each classroom
-//   gets is the estimate's choice; a step holds only if all stay on the top.
+//   send-side bandwidth estimation per classroom. The estimate runs on every
+//   feedback, but a floor under it (the top layer's need) keeps each
+//   classroom on the top layer: on a shared machine the worker's and the
+//   sink's scheduling delays read as network queuing and would move
+//   classrooms to lower layers at random, and a step would no longer compare
+//   with the plain kind packet for packet. --natural-bwe removes the floor.
+//   A step holds only if every classroom is on the top layer.
 // Beside them, the per-packet floor: SRTP-like encryption + one loopback
 // send per packet with no SFU (sink/send-floor.c), on the worker's core.
 //
 //   npm run bench:fanout [-- --quick] [-- --steps 200,400,800] [-- --profiles tuned,stock|all]
-//     [-- --kinds plain,browser] [-- --twcc-ms 50] [-- --rr-ms 1000] [-- --no-floor]
+//     [-- --kinds plain,browser] [-- --twcc-ms 50] [-- --rr-ms 1000] [-- --natural-bwe] [-- --no-floor]
+//     [-- --parallel]   (all runs at once on the worker core: compare costs per packet, not capacities)
 
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -56,7 +62,21 @@ type Setup = {
   disableLiburing: boolean;
   /** What the consumers' transports encrypt with. */
   srtp: types.SrtpCryptoSuite;
+  /** libwebrtc field trials of the worker (mediasoup's default when unset). */
+  fieldTrials?: string;
+  /**
+   * io_uring zero-copy sends (mediasoup's default where it can register its
+   * send buffers). Off: the worker runs under a locked-memory limit too low
+   * to register them, which is how mediasoup decides.
+   */
+  zeroCopy?: false;
 };
+
+/** Below the 6 MB of send buffers mediasoup registers for io_uring zero copy. */
+const NO_ZERO_COPY_MEMLOCK = 1024 * 1024;
+
+/** mediasoup's own default field trials: any setting replaces them, so keep them. */
+const MEDIASOUP_TRIALS = 'WebRTC-Bwe-AlrLimitedBackoff/Enabled/';
 
 const TUNED: Setup = {
   build: 'tuned',
@@ -81,11 +101,25 @@ const PROFILES = {
   'tuned-no-io-uring': { ...TUNED, disableLiburing: true },
   'tuned-hmac-sha1': { ...TUNED, srtp: 'AES_CM_128_HMAC_SHA1_80' },
   'tuned-kernel-buffers': { build: 'tuned', disableLiburing: false, srtp: 'AEAD_AES_256_GCM' },
+  // Transport-cc: the pacer only paces probes in mediasoup, yet wakes every
+  // 5 ms per transport (and runs GoogCC's 25 ms process step each time).
+  'tuned-pacer-25ms': {
+    ...TUNED,
+    fieldTrials: `${MEDIASOUP_TRIALS}WebRTC-Pacer-MinPacketLimitMs/25/`,
+  },
+  // Zero-copy sends pin pages and post a second completion per packet: for
+  // ~1 KB datagrams copying is cheaper (and loopback copies anyway).
+  'tuned-no-zerocopy': { ...TUNED, zeroCopy: false },
+  // The transport-cc patches of scripts/mediasoup-worker.mjs (TCC_PATCHES).
+  'tuned-tcc': { ...TUNED, build: 'tuned-tcc' },
+  'tuned-tcc-no-zerocopy': { ...TUNED, build: 'tuned-tcc', zeroCopy: false },
 } satisfies Record<string, Setup>;
 
 type Profile = keyof typeof PROFILES;
 
 const KINDS = ['plain', 'browser'] as const satisfies readonly ConsumerKind[];
+/** The browser kind's floor under the estimate: the top layer (1 Mbps) + audio, with headroom. */
+const TOP_LAYER_NEED_BPS = 1_300_000;
 /** Whole-run share of classrooms whose video must be on the top layer for a step to hold. */
 const TOP_LAYER_MIN_PCT = 99;
 
@@ -118,6 +152,8 @@ type StepResult = {
   /** Share of the reported packets the feedback said were lost. */
   feedbackLostPct: number;
   workerRssMb: number;
+  /** Classrooms a whole core would serve at this cost per packet: 1e6 / (us/packet x packets/s per classroom). */
+  projectedPerCore: number;
 };
 
 type RunResult = {
@@ -159,6 +195,8 @@ function parseArgs(argv: string[]) {
     twccMs: Number(value('--twcc-ms') ?? 50),
     rrMs: Number(value('--rr-ms') ?? 1000),
     floor: !argv.includes('--no-floor'),
+    naturalBwe: argv.includes('--natural-bwe'),
+    parallel: argv.includes('--parallel'),
     steps:
       steps ??
       (quick
@@ -220,6 +258,7 @@ type RunOptions = {
   quick: boolean;
   twccMs: number;
   rrMs: number;
+  naturalBwe: boolean;
 };
 
 async function runProfile(profile: Profile, kind: ConsumerKind, o: RunOptions) {
@@ -237,6 +276,7 @@ async function runProfile(profile: Profile, kind: ConsumerKind, o: RunOptions) {
     listenIp: IP,
     logger,
     disableLiburing: setup.disableLiburing,
+    ...(setup.fieldTrials ? { libwebrtcFieldTrials: setup.fieldTrials } : {}),
   });
   const worker = pool.leastLoaded().worker;
   pin(worker.pid, WORKER_CPU);
@@ -276,6 +316,7 @@ async function runProfile(profile: Profile, kind: ConsumerKind, o: RunOptions) {
       ip: IP,
       port: sink.ports[n % SINK_SOCKETS] as number,
       srtp: setup.srtp,
+      ...(o.naturalBwe ? {} : { minOutgoingBitrate: TOP_LAYER_NEED_BPS }),
     });
   const onTopLayer = () =>
     classrooms.filter((id) =>
@@ -365,7 +406,11 @@ async function runProfile(profile: Profile, kind: ConsumerKind, o: RunOptions) {
           ? (100 * answered.feedbackLost) / answered.feedbackStatuses
           : 0,
         workerRssMb: rssMb(worker.pid),
+        projectedPerCore: 0,
       };
+      step.projectedPerCore = step.usPerPacket
+        ? 1e6 / (step.usPerPacket * step.sentPerClassroomPerSec)
+        : 0;
       results.push(step);
       log(
         `${step.classrooms} classrooms: loss ${step.lossPct.toFixed(2)} %, backlog ${step.backlogKb.toFixed(0)} KB, worker ${step.workerCpuPct.toFixed(0)} %, ` +
@@ -393,9 +438,11 @@ function runChild(
   argv: string[],
 ): Promise<StepResult[]> {
   return new Promise((resolve, reject) => {
+    const zeroCopy = (PROFILES[profile] as Setup).zeroCopy !== false;
     const child = spawn(
-      process.execPath,
+      zeroCopy ? process.execPath : 'prlimit',
       [
+        ...(zeroCopy ? [] : [`--memlock=${NO_ZERO_COPY_MEMLOCK}`, '--', process.execPath]),
         '--import',
         'tsx',
         fileURLToPath(import.meta.url),
@@ -451,6 +498,7 @@ function printTable(results: RunResult[]): void {
     'backlog KB',
     'worker %',
     'us/pkt',
+    '1e6/cost',
     'Mbps out',
     'fb/s',
     'probe/s',
@@ -471,6 +519,7 @@ function printTable(results: RunResult[]): void {
       s.backlogKb.toFixed(0),
       s.workerCpuPct.toFixed(0),
       s.usPerPacket.toFixed(2),
+      s.projectedPerCore.toFixed(0),
       s.rtpMbpsOut.toFixed(0),
       s.feedbackPerSec.toFixed(0),
       s.probationPerSec.toFixed(0),
@@ -533,17 +582,23 @@ async function main(): Promise<void> {
     ? await floors([...new Set(args.profiles.map((p) => cipherOf(PROFILES[p].srtp)))], args.quick)
     : [];
   const results: RunResult[] = [];
+  const runs: { profile: Profile; kind: ConsumerKind; workerBin: string }[] = [];
   for (const profile of args.profiles) {
     const workerBin = await ensureWorker(PROFILES[profile].build).catch((err: unknown) => {
       throw err instanceof WorkerBuildError ? new BenchUnavailable(err.message) : err;
     });
-    for (const kind of args.kinds) {
-      results.push({
-        profile,
-        kind,
-        workerBin,
-        steps: await runChild(profile, kind, workerBin, argv),
-      });
+    for (const kind of args.kinds) runs.push({ profile, kind, workerBin });
+  }
+  if (args.parallel) {
+    // Every worker on the same core at once: each sees the same interference,
+    // so their costs per packet compare even on a busy machine (capacities don't).
+    const steps = await Promise.all(
+      runs.map((r) => runChild(r.profile, r.kind, r.workerBin, argv)),
+    );
+    results.push(...runs.map((r, i) => ({ ...r, steps: steps[i] as StepResult[] })));
+  } else {
+    for (const r of runs) {
+      results.push({ ...r, steps: await runChild(r.profile, r.kind, r.workerBin, argv) });
     }
   }
   printTable(results);
@@ -600,7 +655,11 @@ async function main(): Promise<void> {
         lossLimitPct: LOSS_LIMIT_PCT,
         backlogLimitKb: BACKLOG_LIMIT_KB,
         topLayerMinPct: TOP_LAYER_MIN_PCT,
-        feedback: { twccMs: args.twccMs, rrMs: args.rrMs },
+        feedback: {
+          twccMs: args.twccMs,
+          rrMs: args.rrMs,
+          estimateFloorBps: args.naturalBwe ? 0 : TOP_LAYER_NEED_BPS,
+        },
         profiles: PROFILES,
         perCore,
         floor,

@@ -21,7 +21,14 @@ export async function joinSinkClassroom(
   broadcast: Broadcast,
   sink: RtpSink,
   classroomId: string,
-  opts: { kind: ConsumerKind; ip: string; port: number; srtp: types.SrtpCryptoSuite },
+  opts: {
+    kind: ConsumerKind;
+    ip: string;
+    port: number;
+    srtp: types.SrtpCryptoSuite;
+    /** Browser kind: a floor under the transport's bandwidth estimate, bits/s. */
+    minOutgoingBitrate?: number;
+  },
 ): Promise<void> {
   const session = await broadcast.join(classroomId, 'classroom');
   const transport = await session.createPlainTransport({
@@ -29,6 +36,9 @@ export async function joinSinkClassroom(
     port: opts.port,
     srtp: opts.srtp,
     bandwidthFeedback: opts.kind === 'browser',
+    ...(opts.kind === 'browser' && opts.minOutgoingBitrate
+      ? { minOutgoingBitrate: opts.minOutgoingBitrate }
+      : {}),
   });
   const consumers = [];
   for (const producer of broadcast.producersFor(classroomId)) {

@@ -133,6 +133,12 @@ export class ParticipantSession extends EventEmitter<ParticipantSessionEvents> {
      * that never answers would be estimated from silence.
      */
     bandwidthFeedback?: boolean;
+    /**
+     * Floor of the bandwidth estimate, bits/s: what the receiver is known to
+     * take whatever the estimate says (benchmarks keep every classroom on the
+     * top layer while the estimation still runs on every feedback).
+     */
+    minOutgoingBitrate?: number;
   }): Promise<PlainTransportInfo> {
     this.#assertOpen();
     const o = this.#transportOptions;
@@ -163,6 +169,7 @@ export class ParticipantSession extends EventEmitter<ParticipantSessionEvents> {
       port: remote.port,
       ...(remoteSrtpParameters ? { srtpParameters: remoteSrtpParameters } : {}),
     });
+    if (remote.minOutgoingBitrate) await transport.setMinOutgoingBitrate(remote.minOutgoingBitrate);
     return {
       id: transport.id,
       localPort: transport.tuple.localPort,

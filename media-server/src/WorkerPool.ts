@@ -16,6 +16,8 @@ export type WorkerPoolOptions = {
   socketBufferSize?: number;
   /** io_uring sending (mediasoup's default is on where the kernel supports it). */
   disableLiburing?: boolean;
+  /** libwebrtc field trials for the workers' bandwidth estimation; mediasoup's own when unset. */
+  libwebrtcFieldTrials?: string;
   logger: Logger;
   /** First restart delay after a worker dies; doubles on each crash in a row. */
   restartDelayMs?: number;
@@ -191,6 +193,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     const worker = await mediasoup.createWorker({
       logLevel: o.logLevel ?? 'warn',
       disableLiburing: o.disableLiburing ?? false,
+      ...(o.libwebrtcFieldTrials ? { libwebrtcFieldTrials: o.libwebrtcFieldTrials } : {}),
       appData: { index },
     });
     const port = o.rtcPortBase === undefined ? undefined : o.rtcPortBase + index;
