@@ -43,6 +43,8 @@ export class SchoolNetwork {
   readonly schoolIp: string;
   readonly #dir: string;
   readonly #hostIf: string;
+  #firewall: SchoolFirewall = { kind: 'open' };
+  #lossPct = 0;
   #closed = false;
 
   private constructor(name: string, subnet: number, serverIp: string, dir: string) {
@@ -121,10 +123,60 @@ export class SchoolNetwork {
 
   /** Replaces the school's firewall: what may leave the school towards the host. */
   async setFirewall(fw: SchoolFirewall): Promise<void> {
+    this.#firewall = fw;
+    await this.#applyRules();
+  }
+
+  /**
+   * Random loss on the school's downlink: this share of the packets from the
+   * server dropped as they come in (nftables' numgen; this kernel has no netem).
+   */
+  async setDownlinkLoss(percent: number): Promise<void> {
+    this.#lossPct = percent;
+    await this.#applyRules();
+  }
+
+  /** Packets the downlink's random loss dropped. */
+  async lost(): Promise<number> {
+    const { stdout } = await run('ip', ['netns', 'exec', this.name, 'nft', 'list', 'ruleset']);
+    const m = /counter packets (\d+) bytes \d+ drop comment "loss"/.exec(stdout);
+    return Number(m?.[1] ?? 0);
+  }
+
+  /**
+   * The school's downlink at `kbit` (a token bucket on the host's end of the
+   * link, with a queue of about 200 ms, then drops), or unlimited with null.
+   */
+  async limitDownlink(kbit: number | null): Promise<void> {
+    if (kbit === null) {
+      await run('tc', ['qdisc', 'del', 'dev', this.#hostIf, 'root']).catch(() => {});
+      return;
+    }
+    const burst = Math.max(3000, Math.round((kbit * 1000) / 8 / 50));
+    await run('tc', [
+      ...['qdisc', 'replace', 'dev', this.#hostIf, 'root', 'tbf'],
+      ...['rate', `${kbit}kbit`, 'burst', String(burst), 'latency', '200ms'],
+    ]);
+  }
+
+  /** What the shaped downlink sent and dropped since it was limited. */
+  async downlinkStats(): Promise<{ sentBytes: number; dropped: number }> {
+    const { stdout } = await run('tc', ['-s', 'qdisc', 'show', 'dev', this.#hostIf]);
+    const m = /Sent (\d+) bytes \d+ pkt \(dropped (\d+)/.exec(stdout);
+    return { sentBytes: Number(m?.[1] ?? 0), dropped: Number(m?.[2] ?? 0) };
+  }
+
+  async #applyRules(): Promise<void> {
+    const fw = this.#firewall;
     // Both ways, as a school's stateful firewall does: what may not go out gets no
     // answer in, and a flow that was open before the rule changed stops too.
     const out = ['oifname "lo" accept'];
     const into = ['iifname "lo" accept'];
+    if (this.#lossPct > 0) {
+      into.push(
+        `ip saddr ${this.serverIp} numgen random mod 100 < ${this.#lossPct} counter drop comment "loss"`,
+      );
+    }
     if (fw.kind === 'no-udp') {
       out.push('meta l4proto udp counter drop');
       into.push('meta l4proto udp counter drop');
@@ -158,7 +210,10 @@ export class SchoolNetwork {
   async dropped(): Promise<number> {
     const { stdout } = await run('ip', ['netns', 'exec', this.name, 'nft', 'list', 'ruleset']);
     let total = 0;
-    for (const m of stdout.matchAll(/counter packets (\d+) bytes \d+ drop/g)) total += Number(m[1]);
+    // The firewall's drops, not the downlink's random loss (its rule has a comment).
+    for (const m of stdout.matchAll(/counter packets (\d+) bytes \d+ drop$/gm)) {
+      total += Number(m[1]);
+    }
     return total;
   }
 

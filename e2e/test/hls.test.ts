@@ -10,6 +10,7 @@ import {
   TestClient,
 } from '../../control-api/test/support/harness.ts';
 import { launchChromium, screenshot } from '../support/browser.ts';
+import { recordReachFigures } from '../support/reachFigures.ts';
 import { SchoolNetwork } from '../support/schoolNetwork.ts';
 import { LiveSession } from '../support/session.ts';
 
@@ -21,6 +22,8 @@ import { LiveSession } from '../support/session.ts';
 
 let session: LiveSession;
 let page: Page;
+/** For `npm run bench:reach`. */
+const figures: Record<string, number> = {};
 
 beforeAll(async () => {
   session = await LiveSession.start({ testPattern: true });
@@ -28,6 +31,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await session?.close();
+  await recordReachFigures(figures);
 });
 
 type Playback = { currentTime: number; frames: number; programTime: number | null; now: number };
@@ -71,8 +75,9 @@ describe('a classroom on the LL-HLS fallback', () => {
     expect(later.currentTime - first.currentTime).toBeGreaterThan(2.5);
     expect(later.frames - first.frames).toBeGreaterThan(40);
 
-    // Glass to glass on one clock: the frame on screen was current on the
-    // server at its EXT-X-PROGRAM-DATE-TIME; the page reads both on this host.
+    // Glass to glass on one clock: the frame on screen was sent by the source
+    // at its EXT-X-PROGRAM-DATE-TIME (dated by the RTP the media server
+    // forwarded, see RtpSourceClock); the page reads both on this host.
     const delays: number[] = [];
     for (let i = 0; i < 10; i++) {
       const p = await playback(page);
@@ -82,8 +87,11 @@ describe('a classroom on the LL-HLS fallback', () => {
     delays.sort((a, b) => a - b);
     const delay = delays[Math.floor(delays.length / 2)] ?? Number.NaN;
     console.log(`hls first_frame_ms=${firstFrameMs} hls_delay_ms=${Math.round(delay)}`);
+    figures.hls_delay_ms = Math.round(delay);
+    figures.hls_forced_first_frame_ms = firstFrameMs;
     expect(delay).toBeGreaterThan(0);
-    expect(delay).toBeLessThan(5000);
+    // The goal (OvenMediaEngine's LL-HLS runs 2–5 s).
+    expect(delay).toBeLessThan(3000);
     await screenshot(page, 'reach-hls');
   }, 90_000);
 
@@ -161,14 +169,36 @@ describe('a school that lets only the web server through', () => {
       const label = page.locator('[data-testid="reach-path"][data-path="hls"]');
       await label.waitFor({ timeout: 40_000 });
       await expect
+        .poll(async () => (await playback(page)).frames, { timeout: 30_000, interval: 50 })
+        .toBeGreaterThan(0);
+      figures.hls_ms = (await playback(page)).now - opened;
+      await expect
         .poll(async () => (await playback(page)).frames, { timeout: 30_000 })
         .toBeGreaterThan(10);
       const first = await playback(page);
       await new Promise((r) => setTimeout(r, 3000));
       const later = await playback(page);
       expect(later.currentTime - first.currentTime).toBeGreaterThan(2);
-      console.log(`hls (web server only) first_frame_ms=${first.now - opened}`);
+      console.log(`hls (web server only) first_frame_ms=${figures.hls_ms}`);
       await screenshot(page, 'reach-hls-school');
+
+      // The next join from this school starts on the fallback it remembered,
+      // while WebRTC is tried again behind it.
+      await page.close();
+      const again = await browser.context.newPage();
+      const reopened = Date.now();
+      await again.goto(
+        `${plane.url}/viewer/?event=${ev.eventId}&token=${encodeURIComponent(ev.tokens.classrooms[0] as string)}`,
+      );
+      await again
+        .locator('[data-testid="reach-path"][data-path="hls"]')
+        .waitFor({ timeout: 10_000 });
+      await expect
+        .poll(async () => (await playback(again)).frames, { timeout: 30_000, interval: 50 })
+        .toBeGreaterThan(0);
+      figures.hls_remembered_ms = (await playback(again)).now - reopened;
+      console.log(`hls (web server only) remembered: first frame ${figures.hls_remembered_ms} ms`);
+      expect(figures.hls_remembered_ms).toBeLessThan(figures.hls_ms as number);
     } finally {
       for (const step of cleanup.reverse()) await step().catch((err) => console.warn(err));
     }

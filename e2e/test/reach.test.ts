@@ -1,4 +1,3 @@
-import { writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import type { EventReach, MediaPath } from '@amphi/protocol';
 import type { Page } from 'playwright-core';
@@ -23,6 +22,7 @@ import {
   screenshot,
   waitForStats,
 } from '../support/browser.ts';
+import { recordReachFigures } from '../support/reachFigures.ts';
 import { type SchoolFirewall, SchoolNetwork } from '../support/schoolNetwork.ts';
 
 // Every classroom gets in: three schools, each on its own network (a namespace
@@ -290,7 +290,7 @@ describe('a classroom behind its school’s firewall', () => {
       figures[`${sc.name}_ms`] = ms;
       const shown = await pathShown(page);
       console.log(
-        `${sc.name}: first frame ${ms} ms after opening the link; shows « ${shown.text} »`,
+        `${sc.name}: first frame ${ms} ms after opening the link; shows « ${shown.text} »; the ladder: ${await page.evaluate('JSON.stringify(window.__reachLog.filter((e) => e[1] !== "q"))')}`,
       );
       expect(shown.path).toBe(sc.path);
       expect(shown.text).toBe(sc.label);
@@ -362,6 +362,5 @@ async function report(): Promise<void> {
     ([k, v]) => `| ${k.padEnd(26)} | ${String(v).padStart(7)} |`,
   );
   console.log(['| first decoded frame        |      ms |', '|---|---|', ...rows].join('\n'));
-  const out = process.env.AMPHI_REACH_RESULTS;
-  if (out) await writeFile(out, `${JSON.stringify(figures, null, 2)}\n`);
+  await recordReachFigures(figures);
 }

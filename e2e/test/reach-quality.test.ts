@@ -1,0 +1,396 @@
+import net from 'node:net';
+import type { MediaPath } from '@amphi/protocol';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../control-api/src/logger.ts';
+import { DemoTestPattern } from '../../control-api/src/rtc/DemoTestPattern.ts';
+import type { ControlPlane } from '../../control-api/src/server.ts';
+import { type Coturn, startCoturn } from '../../control-api/test/support/coturn.ts';
+import {
+  createTestDatabase,
+  type SeededEvent,
+  seedEvent,
+  startInstance,
+  startMediaNode,
+  TestClient,
+} from '../../control-api/test/support/harness.ts';
+import { type Browser, launchChromium, screenshot, waitForStats } from '../support/browser.ts';
+import {
+  longestStill,
+  type PictureSample,
+  readPicture,
+  watchPicture,
+} from '../support/pictureWatch.ts';
+import { recordReachFigures } from '../support/reachFigures.ts';
+import { type SchoolFirewall, SchoolNetwork } from '../support/schoolNetwork.ts';
+
+// The ladder's quality on a simulated school network (see reach.test.ts for
+// the rig): a lossy line, a thin line, and a school that opens its firewall
+// during the talk. Each asserts what the class notices: the picture keeps
+// moving (frames presented on screen), the sound keeps coming, the path shown.
+
+let unavailable: string | null = null;
+let serverIp: string | null = null;
+const schools = new Map<string, SchoolNetwork>();
+let turn: Coturn | null = null;
+let plane: ControlPlane | null = null;
+let pattern: DemoTestPattern | null = null;
+let moderator: TestClient | null = null;
+let ev: SeededEvent;
+const browsers: Browser[] = [];
+const figures: Record<string, number> = {};
+
+const SCHOOLS = { loss: 'school-loss', slow: 'school-slow', climb: 'school-climb' } as const;
+
+async function tlsPortOn(host: string): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.once('error', () => resolve(0));
+    s.listen(443, host, () => s.close(() => resolve(443)));
+  });
+}
+
+beforeAll(async () => {
+  unavailable = await SchoolNetwork.probe();
+  if (unavailable) return;
+  serverIp = await SchoolNetwork.addServerAddress();
+  const host = serverIp;
+  for (const [i, name] of Object.values(SCHOOLS).entries()) {
+    schools.set(name, await SchoolNetwork.create({ name, subnet: 20 + i }));
+  }
+  const tlsPort = await tlsPortOn(host);
+  turn = await startCoturn({ listenIp: host, ...(tlsPort ? { tlsPort } : {}) });
+  const media = await startMediaNode({ workers: 1, listenIp: host });
+  plane = await startInstance({
+    databaseUrl: await createTestDatabase(),
+    media,
+    host,
+    turn: turn.settings,
+  });
+  ev = await seedEvent(plane.url, { classrooms: 3, status: 'live' });
+  pattern = await DemoTestPattern.start({
+    broadcast: await media.broadcast(ev.eventId),
+    log: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
+    runSeconds: 600,
+  });
+  moderator = await TestClient.connect(plane.url, ev.eventId, ev.tokens.moderator);
+});
+
+afterAll(async () => {
+  const steps: (() => Promise<unknown> | undefined)[] = [
+    ...browsers.map((b) => () => b.close()),
+    () => moderator?.close(),
+    () => pattern?.close(),
+    () => plane?.close(),
+    () => turn?.close(),
+    ...[...schools.values()].map((school) => () => school.close()),
+    () => (serverIp ? SchoolNetwork.removeServerAddress(serverIp) : undefined),
+  ];
+  for (const step of steps) await Promise.resolve(step()).catch((err) => console.warn(err));
+  if (Object.keys(figures).length > 0) {
+    console.log(
+      [
+        '| reach quality              |   value |',
+        '|---|---|',
+        ...Object.entries(figures).map(
+          ([k, v]) => `| ${k.padEnd(26)} | ${String(v).padStart(7)} |`,
+        ),
+      ].join('\n'),
+    );
+    await recordReachFigures(figures);
+  }
+});
+
+function webOnly(): SchoolFirewall {
+  return {
+    kind: 'tcp-only',
+    ports: [Number(new URL((plane as ControlPlane).url).port), (turn as Coturn).tlsPort],
+  };
+}
+
+/** Chromium in a school, a fresh profile, the class's link opened; resolves once a frame decoded. */
+async function openClass(
+  school: SchoolNetwork,
+  classroom: number,
+  /** The same browser again (what it remembered); default a fresh one. */
+  reuse?: Browser,
+): Promise<{ page: Page; firstFrameMs: number; browser: Browser }> {
+  const origin = new URL((plane as ControlPlane).url).origin;
+  const browser =
+    reuse ??
+    (await launchChromium({
+      executablePath: school.chromiumPath,
+      args: [
+        `--unsafely-treat-insecure-origin-as-secure=${origin}`,
+        `--ignore-certificate-errors-spki-list=${(turn as Coturn).certSpkiSha256}`,
+      ],
+    }));
+  if (!reuse) browsers.push(browser);
+  const page = await browser.context.newPage();
+  await page.addInitScript(TIMELINE);
+  page.on('pageerror', (err) => console.log(`[viewer page error] ${err.message}`));
+  const token = ev.tokens.classrooms[classroom] as string;
+  await page.goto(`${origin}/viewer/?event=${ev.eventId}&token=${encodeURIComponent(token)}`);
+  const firstFrameMs = (await page.evaluate(`new Promise((resolve, reject) => {
+    const until = performance.now() + 60000;
+    const tick = async () => {
+      const s = await window.__amphi?.media?.inboundStats().catch(() => null);
+      if (s && s.video.framesDecoded > 0) return resolve(Math.round(performance.now()));
+      if (performance.now() > until) return reject(new Error('no frame decoded in 60 s'));
+      setTimeout(tick, 20);
+    };
+    tick();
+  })`)) as number;
+  return { page, firstFrameMs, browser };
+}
+
+/**
+ * Where a join's time goes, from the page's start: its peer connections' ICE
+ * candidates, states and the reach ladder's moves (printed with a first join).
+ */
+const TIMELINE = `(() => {
+  const log = (window.__timeline = []);
+  const at = () => Math.round(performance.now());
+  const Native = window.RTCPeerConnection;
+  window.RTCPeerConnection = function (config, ...rest) {
+    const pc = new Native(config, ...rest);
+    const id = log.filter((e) => e[1] === 'pc').length;
+    log.push([at(), 'pc', id, config?.iceTransportPolicy, (config?.iceServers ?? []).length]);
+    pc.addEventListener('icecandidate', (e) =>
+      log.push([at(), 'cand', id, e.candidate ? e.candidate.type + '/' + e.candidate.protocol + (e.candidate.relayProtocol ? '/' + e.candidate.relayProtocol : '') : 'end']));
+    pc.addEventListener('iceconnectionstatechange', () => log.push([at(), 'ice', id, pc.iceConnectionState]));
+    pc.addEventListener('connectionstatechange', () => log.push([at(), 'conn', id, pc.connectionState]));
+    return pc;
+  };
+  window.RTCPeerConnection.prototype = Native.prototype;
+  Object.setPrototypeOf(window.RTCPeerConnection, Native);
+  let amphi;
+  Object.defineProperty(window, '__amphi', {
+    configurable: true,
+    get: () => amphi,
+    set: (v) => {
+      amphi = v;
+      log.push([at(), 'app']);
+      v?.media?.on('reach', (r) => log.push([at(), 'reach', r.rung, r.status, r.path]));
+    },
+  });
+})()`;
+
+async function timeline(page: Page): Promise<string> {
+  const nav = (await page.evaluate(
+    `JSON.stringify(performance.getEntriesByType('navigation').map((n) => ({ response: Math.round(n.responseEnd), dom: Math.round(n.domContentLoadedEventEnd) }))[0])`,
+  )) as string;
+  const log = (await page.evaluate('JSON.stringify(window.__timeline)')) as string;
+  return `navigation ${nav}; ${log}`;
+}
+
+function shownPath(page: Page): Promise<string | null> {
+  return page.getByTestId('reach-path').getAttribute('data-path');
+}
+
+async function pathSeenByModerator(classroom: number): Promise<(MediaPath | null)[]> {
+  const presence = await (moderator as TestClient).request('presence.get', {});
+  return presence.participants
+    .filter((p) => p.classroomId === ev.classroomIds[classroom])
+    .map((p) => p.path);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Between two samples of the same transport: frames, freezes, NACKs, sound. */
+function between(a: PictureSample, b: PictureSample) {
+  const seconds = (b.at - a.at) / 1000;
+  const samples = b.audio.totalSamplesReceived - a.audio.totalSamplesReceived;
+  return {
+    seconds,
+    fps: (b.video.framesDecoded - a.video.framesDecoded) / seconds,
+    freezePct: ((b.video.totalFreezesDuration - a.video.totalFreezesDuration) / seconds) * 100,
+    freezes: b.video.freezeCount - a.video.freezeCount,
+    nacks: b.video.nackCount - a.video.nackCount,
+    lost: b.video.packetsLost - a.video.packetsLost,
+    retransmitted: b.video.retransmitted - a.video.retransmitted,
+    audioPackets: b.audio.packetsReceived - a.audio.packetsReceived,
+    concealedPct:
+      samples > 0 ? ((b.audio.concealedSamples - a.audio.concealedSamples) / samples) * 100 : 100,
+  };
+}
+
+/** The longest run (ms) of samples in which no audio packet arrived. */
+function longestSilence(samples: PictureSample[]): number {
+  let longest = 0;
+  let since = samples[0]?.at ?? 0;
+  for (let i = 1; i < samples.length; i++) {
+    const [a, b] = [samples[i - 1] as PictureSample, samples[i] as PictureSample];
+    if (b.audio.packetsReceived > a.audio.packetsReceived || b.transportId !== a.transportId) {
+      since = b.at;
+    }
+    longest = Math.max(longest, b.at - since);
+  }
+  return longest;
+}
+
+const round1 = (n: number) => Math.round(n * 10) / 10;
+
+describe('a classroom on a poor school line', () => {
+  it('5 % random loss on the downlink: the picture keeps moving (NACK/RTX), frozen under 2 % of the time, the sound continuous', async (ctx) => {
+    if (unavailable) ctx.skip(unavailable);
+    const school = schools.get(SCHOOLS.loss) as SchoolNetwork;
+    const { page } = await openClass(school, 0);
+    // The full 1 Mbps layer first (the bandwidth estimate climbs to it).
+    await waitForStats(page, (s) => s.video.frameWidth >= 1280, 40_000).catch(() => {});
+    await watchPicture(page);
+    await sleep(1000);
+    await school.setDownlinkLoss(5);
+    const from = Date.now();
+    await sleep(30_000);
+    const to = Date.now();
+    const watch = await readPicture(page);
+    const lost = await school.lost();
+    await school.setDownlinkLoss(0);
+    const window = watch.samples.filter((s) => s.at >= from - 250 && s.at <= to);
+    const first = window[0] as PictureSample;
+    const last = window.at(-1) as PictureSample;
+    expect(last.transportId).toBe(first.transportId);
+    const d = between(first, last);
+    const still = longestStill(watch.frames, from, to);
+    const line = {
+      fps: round1(d.fps),
+      width: last.video.frameWidth,
+      freeze_pct: round1(d.freezePct),
+      freezes: d.freezes,
+      longest_still_ms: still,
+      video_lost: d.lost,
+      nacks: d.nacks,
+      retransmitted: d.retransmitted,
+      audio_packets_per_s: round1(d.audioPackets / d.seconds),
+      audio_concealed_pct: round1(d.concealedPct),
+      longest_audio_gap_ms: longestSilence(window),
+      dropped_by_the_line: lost,
+    };
+    console.log(`5 % loss, 30 s: ${JSON.stringify(line)}`);
+    figures.loss5_freeze_pct = line.freeze_pct;
+    figures.loss5_fps = line.fps;
+    figures.loss5_longest_still_ms = still;
+    figures.loss5_audio_concealed_pct = line.audio_concealed_pct;
+    await screenshot(page, 'reach-loss5');
+    // The line really lost packets, and the class got most of them back.
+    expect(lost).toBeGreaterThan(100);
+    expect(d.nacks).toBeGreaterThan(0);
+    expect(d.retransmitted).toBeGreaterThan(0);
+    // What the class notices: a moving picture, no long freeze, the voice throughout.
+    expect(d.fps).toBeGreaterThan(20);
+    expect(d.freezePct).toBeLessThan(2);
+    expect(still).toBeLessThan(1000);
+    expect(line.longest_audio_gap_ms).toBeLessThan(1000);
+    expect(d.concealedPct).toBeLessThan(10);
+    await page.close();
+  });
+
+  it('500 kbit/s downlink: a lower layer without stalling, and the voice alone when the page offers it', async (ctx) => {
+    if (unavailable) ctx.skip(unavailable);
+    const school = schools.get(SCHOOLS.slow) as SchoolNetwork;
+    const { page } = await openClass(school, 1);
+    const before = await waitForStats(page, (s) => s.video.frameWidth >= 1280, 40_000).catch(
+      () => null,
+    );
+    await watchPicture(page);
+    await sleep(1000);
+    await school.limitDownlink(500);
+    const from = Date.now();
+    const levels = new Set<string>();
+    let offered = false;
+    while (Date.now() - from < 30_000) {
+      levels.add((await page.getAttribute('[data-testid="net-banner"]', 'data-level')) ?? '');
+      offered ||= await page.getByTestId('suggest-audio-only').isVisible();
+      await sleep(500);
+    }
+    const to = Date.now();
+    const watch = await readPicture(page);
+    const samples = watch.samples.filter((s) => s.at >= from && s.at <= to);
+    const widths = samples.map((s) => s.video.frameWidth);
+    const lowest = Math.min(...widths.filter((w) => w > 0));
+    const lastTen = samples.filter((s) => s.at >= to - 10_000);
+    const settled = between(lastTen[0] as PictureSample, lastTen.at(-1) as PictureSample);
+    const shaped = await school.downlinkStats();
+    const still = longestStill(watch.frames, from, to);
+    const line = {
+      width_before: before?.video.frameWidth ?? null,
+      lowest_width: lowest,
+      width_at_end: widths.at(-1),
+      fps_last_10s: round1(settled.fps),
+      longest_still_ms: still,
+      longest_audio_gap_ms: longestSilence(samples),
+      banner: [...levels].filter(Boolean),
+      audio_only_offered: offered,
+      shaped_dropped: shaped.dropped,
+    };
+    console.log(`500 kbit/s, 30 s: ${JSON.stringify(line)}`);
+    figures.kbit500_lowest_width = lowest;
+    figures.kbit500_longest_still_ms = still;
+    figures.kbit500_fps = line.fps_last_10s;
+    await screenshot(page, 'reach-500kbit');
+    expect(lowest).toBeLessThanOrEqual(640);
+    expect(settled.fps).toBeGreaterThan(10);
+    expect(line.longest_audio_gap_ms).toBeLessThan(2000);
+    expect(levels.has('offline')).toBe(false);
+    if (offered) {
+      await page.getByTestId('suggest-audio-only').click();
+      const at = (await waitForStats(page, () => true)).audio.packetsReceived;
+      await sleep(3000);
+      const after = await waitForStats(page, () => true);
+      console.log(
+        `audio only: +${after.audio.packetsReceived - at} audio packets in 3 s, ${after.video.framesDecoded} frames`,
+      );
+      expect(after.audio.packetsReceived - at).toBeGreaterThan(50);
+    }
+    await school.limitDownlink(null);
+    await page.close();
+  });
+});
+
+describe('a class that fell to the relay', () => {
+  it('climbs back up to the worker’s own port once the school opens its firewall, with no gap on screen', async (ctx) => {
+    if (unavailable) ctx.skip(unavailable);
+    const school = schools.get(SCHOOLS.climb) as SchoolNetwork;
+    await school.setFirewall(webOnly());
+    // A first join tries every way at once, and gets through the relay's TLS.
+    const first = await openClass(school, 2);
+    await expect.poll(() => shownPath(first.page), { timeout: 20_000 }).toBe('turn-tls');
+    console.log(
+      `web only, first join: through the relay, first frame ${first.firstFrameMs} ms after opening the link; ${await timeline(first.page)}`,
+    );
+    figures.climb_first_join_turn_tls_ms = first.firstFrameMs;
+    await first.page.close();
+    // The next join starts on the relay it remembered (the relay alone: only
+    // the climb back up can bring it to the worker's ports).
+    const { page, firstFrameMs } = await openClass(school, 2, first.browser);
+    await expect.poll(() => shownPath(page), { timeout: 20_000 }).toBe('turn-tls');
+    console.log(`web only, remembered relay: first frame ${firstFrameMs} ms`);
+    figures.turn_tls_remembered_ms ??= firstFrameMs;
+    await watchPicture(page);
+    await sleep(1000);
+    const opened = Date.now();
+    await school.setFirewall({ kind: 'open' });
+    await expect.poll(() => shownPath(page), { timeout: 60_000, interval: 100 }).toBe('udp');
+    const climbed = Date.now();
+    await sleep(4000);
+    const watch = await readPicture(page);
+    const still = longestStill(watch.frames, opened, Date.now());
+    const label = ((await page.getByTestId('reach-path').textContent()) ?? '').trim();
+    console.log(
+      `firewall opened: back on UDP ${climbed - opened} ms later; the picture stood still at most ${still} ms; shows « ${label} »; ${await timeline(page)}`,
+    );
+    figures.climb_back_ms = climbed - opened;
+    figures.climb_back_longest_still_ms = still;
+    await screenshot(page, 'reach-climb-back');
+    expect(label).toBe('Connexion directe');
+    // Two transports at once, then the tracks swapped inside the playing stream.
+    expect(await page.evaluate('window.__timeline.filter((e) => e[1] === "pc").length')).toBe(4);
+    expect(still).toBeLessThan(500);
+    await expect.poll(() => pathSeenByModerator(2), { timeout: 10_000 }).toEqual(['udp']);
+    // The next join starts straight on the worker's ports: remembered.
+    expect(await page.evaluate(`JSON.parse(localStorage.getItem('amphi.reach')).rung`)).toBe(
+      'direct',
+    );
+  });
+});
