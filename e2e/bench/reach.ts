@@ -1,13 +1,20 @@
-// npm run bench:reach: a classroom in Chromium on a simulated school network
-// (e2e/test/reach.test.ts: a network namespace, nftables as the school's
-// firewall, coturn on the host) reaching the talk each way, and the first
-// decoded frame after opening the link for each path. Needs root. Prints a
-// table, writes JSON to bench/results/, and ends with one line:
+// npm run bench:reach: classrooms in Chromium on a simulated school network
+// (network namespaces, nftables as the school's firewall, tc for a thin line,
+// coturn on the host) reaching the talk each way, and how well they watch.
+// Needs root. Runs, in one vitest run:
+//   e2e/test/reach.test.ts          UDP, ICE-TCP, TURN/TLS (first join and remembered)
+//   e2e/test/hls.test.ts            LL-HLS: first frame, glass-to-glass delay, remembered
+//   e2e/test/reach-quality.test.ts  5 % loss, 500 kbit/s, climbing back up from the relay
+// Prints a table, writes JSON to bench/results/, and ends with one line:
 //
-//   reach udp_ms=A tcp_ms=B turn_tls_ms=C turn_tls_remembered_ms=D
+//   reach udp_ms=A tcp_ms=B turn_tls_ms=C hls_ms=D hls_delay_ms=E loss5_freeze_pct=F
 //
-// turn_tls_ms is a school's first join (the direct rung given up first);
-// turn_tls_remembered_ms the next one, which starts on the relay it remembered.
+// *_ms: first decoded frame after opening the class's link (a first join: a
+// fresh browser profile, nothing remembered); hls_ms on a school that lets
+// only the web server through. hls_delay_ms: the frame on screen against its
+// EXT-X-PROGRAM-DATE-TIME, dated by the source's RTP clock, both read on this
+// host. loss5_freeze_pct: share of 30 s frozen (Chromium's totalFreezesDuration)
+// with 5 % of the downlink's packets dropped.
 
 import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -16,12 +23,27 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const PATHS = ['udp_ms', 'tcp_ms', 'turn_tls_ms', 'turn_tls_remembered_ms'] as const;
+const LINE = [
+  'udp_ms',
+  'tcp_ms',
+  'turn_tls_ms',
+  'hls_ms',
+  'hls_delay_ms',
+  'loss5_freeze_pct',
+] as const;
+/** The issue's goals: what each figure must stay under. */
+const GOALS: Record<string, number> = {
+  turn_tls_ms: 2000,
+  hls_delay_ms: 3000,
+  loss5_freeze_pct: 2,
+};
+const FILES = ['e2e/test/reach.test.ts', 'e2e/test/hls.test.ts', 'e2e/test/reach-quality.test.ts'];
 
 const tmp = await mkdtemp(path.join(os.tmpdir(), 'amphi-reach-'));
 const out = path.join(tmp, 'figures.json');
 try {
-  const run = spawnSync('npx', ['vitest', 'run', '--project', 'e2e', 'test/reach.test.ts'], {
+  const started = Date.now();
+  const run = spawnSync('npx', ['vitest', 'run', '--project', 'e2e', ...FILES], {
     cwd: ROOT,
     stdio: 'inherit',
     env: { ...process.env, AMPHI_REACH_RESULTS: out },
@@ -30,13 +52,36 @@ try {
     string,
     number
   >;
+  const rows = Object.entries(figures).map(([k, v]) => {
+    const goal = GOALS[k];
+    const verdict = goal === undefined ? '' : v <= goal ? `≤ ${goal} ok` : `> ${goal} MISSED`;
+    return `| ${k.padEnd(32)} | ${String(v).padStart(8)} | ${verdict.padEnd(14)} |`;
+  });
+  console.log(
+    [
+      '',
+      `| figure                           |    value | goal           |`,
+      '|---|---|---|',
+      ...rows,
+    ].join('\n'),
+  );
   const dir = path.join(ROOT, 'bench/results');
   await mkdir(dir, { recursive: true });
   const file = path.join(dir, `reach-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  const line = `reach ${PATHS.map((k) => `${k}=${figures[k] ?? 'NA'}`).join(' ')}`;
+  const line = `reach ${LINE.map((k) => `${k}=${figures[k] ?? 'NA'}`).join(' ')}`;
   await writeFile(
     file,
-    `${JSON.stringify({ figures, testsPassed: run.status === 0, line }, null, 2)}\n`,
+    `${JSON.stringify(
+      {
+        figures,
+        goals: GOALS,
+        testsPassed: run.status === 0,
+        seconds: Math.round((Date.now() - started) / 1000),
+        line,
+      },
+      null,
+      2,
+    )}\n`,
   );
   console.log(`\nwritten: ${path.relative(ROOT, file)}`);
   console.log(line);
