@@ -124,6 +124,15 @@ export const ConfigSchema = z.object({
   TURN_HOST: z.string().min(1).optional(),
   TURN_PORT: int(3478, 1),
   TURN_TLS_PORT: int(443, 1),
+
+  /**
+   * Where the media plane runs: `in-process` (this process's mediasoup workers,
+   * one host) or `remote` (media nodes, `npm run media-node` on each host, found
+   * in Redis: REDIS_URL and MEDIA_NODE_SECRET needed; docs/deployment.md).
+   */
+  MEDIA_PLANE: z.enum(['in-process', 'remote']).default('in-process'),
+  /** The cluster's shared secret: control-api instances present it to media nodes. */
+  MEDIA_NODE_SECRET: z.string().min(32).optional(),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 

@@ -12,6 +12,7 @@ import { createMediaNode } from './rtc/createMediaNode.ts';
 import { DemoTestPattern } from './rtc/DemoTestPattern.ts';
 import { InProcessMediaNode } from './rtc/InProcessMediaNode.ts';
 import type { MediaNode } from './rtc/MediaNode.ts';
+import { ClusterMediaNode } from './rtc/remote/ClusterMediaNode.ts';
 import { demoLinks, seedDemo } from './seed.ts';
 import { startControlPlane } from './server.ts';
 
@@ -56,6 +57,9 @@ async function startDemoTestPattern(
 
 /** The start-up line about media: where it listens, and what to set for other machines. */
 function mediaLine(media: MediaNode): string {
+  if (media instanceof ClusterMediaNode) {
+    return 'Media:     the media nodes registered in Redis (MEDIA_PLANE=remote; npm run media-node on each host)';
+  }
   if (!(media instanceof InProcessMediaNode)) {
     return 'Media:     unavailable (see the log): media requests answer MEDIA_UNAVAILABLE';
   }

@@ -1,8 +1,11 @@
 import { mediaConfigFromEnv } from '@amphi/media-server';
+import { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import { InProcessMediaNode } from './InProcessMediaNode.ts';
 import type { MediaNode } from './MediaNode.ts';
+import { ClusterMediaNode } from './remote/ClusterMediaNode.ts';
+import { MediaNodeRegistry } from './remote/MediaNodeRegistry.ts';
 import { UnavailableMediaNode } from './UnavailableMediaNode.ts';
 
 /**
@@ -10,14 +13,16 @@ import { UnavailableMediaNode } from './UnavailableMediaNode.ts';
  * process, set by media-server's variables (MEDIA_WORKERS, MEDIA_LISTEN_IP,
  * MEDIA_ANNOUNCED_ADDRESS, MEDIA_RTC_PORT_BASE, MEDIA_LOG_LEVEL). If the workers
  * cannot start, the rest of the event still runs and media requests answer
- * MEDIA_UNAVAILABLE. A remote node, chosen by config, will sit here too.
+ * MEDIA_UNAVAILABLE. With MEDIA_PLANE=remote, media nodes on other hosts
+ * instead (`npm run media-node`), found in Redis.
  */
 export async function createMediaNode(
-  _config: Config,
+  config: Config,
   log: Logger,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<MediaNode> {
   const mediaLog = log.child({ component: 'media' });
+  if (config.MEDIA_PLANE === 'remote') return clusterMediaNode(config, mediaLog);
   const mediaConfig = mediaConfigFromEnv(env);
   try {
     const node = await InProcessMediaNode.create(mediaConfig, mediaLog);
@@ -38,4 +43,25 @@ export async function createMediaNode(
     );
     return new UnavailableMediaNode();
   }
+}
+
+/** The media nodes of a cluster, through the registry in Redis. */
+async function clusterMediaNode(config: Config, log: Logger): Promise<MediaNode> {
+  if (!config.REDIS_URL || !config.MEDIA_NODE_SECRET) {
+    throw new Error(
+      'Invalid configuration:\n  MEDIA_PLANE=remote: set REDIS_URL and MEDIA_NODE_SECRET too',
+    );
+  }
+  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1 });
+  redis.on('error', () => {}); // the bus logs Redis outages
+  const node = new ClusterMediaNode({
+    registry: new MediaNodeRegistry({ redis }),
+    secret: config.MEDIA_NODE_SECRET,
+    log,
+    release: async () => {
+      redis.disconnect();
+    },
+  });
+  log.info('media plane: the media nodes registered in Redis');
+  return node;
 }

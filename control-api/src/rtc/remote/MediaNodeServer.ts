@@ -158,8 +158,11 @@ export class MediaNodeServer {
   async #handle(channel: Channel, text: string): Promise<void> {
     let id = 0;
     try {
-      const request = MediaNodeRequest.parse(JSON.parse(text));
-      id = request.id;
+      const json: unknown = JSON.parse(text);
+      // Answered under its id even when the rest is wrong, so the caller's wait ends.
+      const rough = (json as { id?: unknown } | null)?.id;
+      if (typeof rough === 'number' && Number.isSafeInteger(rough) && rough >= 0) id = rough;
+      const request = MediaNodeRequest.parse(json);
       const result = await this.#call(channel, request.method, request.args);
       this.#reply(channel, { id, ok: true, result });
     } catch (err) {

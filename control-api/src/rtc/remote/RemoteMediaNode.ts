@@ -30,8 +30,13 @@ export interface RemoteMediaNodeOptions {
   secret: string;
   /** A call with no answer after this long fails with MEDIA_UNAVAILABLE (default 10 s). */
   timeoutMs?: number;
+  /** Told first when the channel is lost (before its participants are reported lost). */
+  onLost?: () => void;
   log: Logger;
 }
+
+/** The channel pings the node this often; silence for three periods counts as lost. */
+const PING_MS = 1_000;
 
 interface Pending {
   resolve: (value: unknown) => void;
@@ -60,6 +65,8 @@ export class RemoteMediaNode extends EventEmitter<MediaNodeEvents> implements Me
   readonly #opened: Promise<void>;
   #nextId = 1;
   #closed = false;
+  #heardAt = Date.now();
+  readonly #pinger: ReturnType<typeof setInterval>;
 
   constructor(opts: RemoteMediaNodeOptions) {
     super();
@@ -77,9 +84,22 @@ export class RemoteMediaNode extends EventEmitter<MediaNodeEvents> implements Me
       );
     });
     this.#opened.catch(() => {});
-    this.#socket.on('message', (raw) => this.#onMessage(raw.toString()));
+    this.#socket.on('message', (raw) => {
+      this.#heardAt = Date.now();
+      this.#onMessage(raw.toString());
+    });
     this.#socket.on('close', () => this.#lost());
     this.#socket.on('error', () => {});
+    // A node cut off the network sends no close: only its silence tells.
+    this.#socket.on('pong', () => {
+      this.#heardAt = Date.now();
+    });
+    this.#pinger = setInterval(() => {
+      if (this.#socket.readyState !== WebSocket.OPEN) return;
+      if (Date.now() - this.#heardAt > 3 * PING_MS) this.#socket.terminate();
+      else this.#socket.ping();
+    }, PING_MS);
+    this.#pinger.unref();
   }
 
   /** Resolves once the channel is open; rejects with MEDIA_UNAVAILABLE otherwise. */
@@ -215,6 +235,8 @@ export class RemoteMediaNode extends EventEmitter<MediaNodeEvents> implements Me
   #lost(): void {
     if (this.#closed) return;
     this.#closed = true;
+    clearInterval(this.#pinger);
+    this.#opts.onLost?.();
     for (const p of this.#pending.values()) {
       clearTimeout(p.timer);
       p.reject(unavailable('the channel closed'));

@@ -1,0 +1,67 @@
+import { mediaConfigFromEnv } from '@amphi/media-server';
+import { Redis } from 'ioredis';
+import { createLogger } from './logger.ts';
+import { InProcessMediaNode } from './rtc/InProcessMediaNode.ts';
+import { MEDIA_NODE_HEARTBEAT_MS, MediaNodeRegistry } from './rtc/remote/MediaNodeRegistry.ts';
+import { MediaNodeServer } from './rtc/remote/MediaNodeServer.ts';
+import { defaultNodeId, loadMediaNodeConfig } from './rtc/remote/mediaNodeConfig.ts';
+
+/**
+ * `npm run media-node`: one per host. This host's mediasoup workers (set by
+ * media-server's MEDIA_* variables), a control channel for the control-api
+ * instances, and a registration in Redis refreshed every second: a node that
+ * stops heart-beating is dead within 3 s.
+ */
+const config = loadMediaNodeConfig();
+const mediaConfig = mediaConfigFromEnv();
+const rootLog = createLogger(config.LOG_LEVEL);
+const media = await InProcessMediaNode.create(mediaConfig, rootLog.child({ component: 'media' }));
+const server = await MediaNodeServer.start({
+  media,
+  secret: config.MEDIA_NODE_SECRET,
+  host: config.MEDIA_NODE_HOST,
+  port: config.MEDIA_NODE_PORT,
+  log: rootLog.child({ component: 'media-node' }),
+});
+const nodeId = defaultNodeId(config, server.port);
+const url = config.MEDIA_NODE_URL ?? `ws://${config.MEDIA_NODE_HOST}:${server.port}`;
+const log = rootLog.child({ component: 'media-node', nodeId });
+const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1 });
+redis.on('error', (err) => log.warn({ err: err.message }, 'registry unreachable'));
+const registry = new MediaNodeRegistry({ redis });
+const capacity = config.MEDIA_NODE_CAPACITY ?? mediaConfig.MEDIA_WORKERS * 500;
+
+const heartbeat = async () => {
+  await registry
+    .announce({
+      nodeId,
+      url,
+      region: config.MEDIA_NODE_REGION ?? null,
+      capacity,
+      load: server.load,
+      draining: false,
+      at: Date.now(),
+    })
+    .catch((err: unknown) => log.warn({ err }, 'heartbeat failed'));
+};
+await heartbeat();
+const beating = setInterval(heartbeat, MEDIA_NODE_HEARTBEAT_MS);
+
+process.stdout.write(
+  `Amphi media node ${nodeId} on ${url}: ${media.pool.workers.length} mediasoup worker(s), media on ${mediaConfig.MEDIA_ANNOUNCED_ADDRESS ?? mediaConfig.MEDIA_LISTEN_IP}, capacity ${capacity} classrooms\n`,
+);
+
+let stopping = false;
+async function stop(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  log.info({ signal }, 'stopping');
+  clearInterval(beating);
+  await registry.withdraw(nodeId).catch(() => {});
+  await server.close();
+  await media.close();
+  redis.disconnect();
+  process.exit(0);
+}
+process.on('SIGTERM', () => void stop('SIGTERM'));
+process.on('SIGINT', () => void stop('SIGINT'));
