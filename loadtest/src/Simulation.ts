@@ -129,7 +129,11 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
     const activities = (share: number, act: (p: ClassroomPeer) => Promise<void>) => {
       for (const p of peers) {
         if (Math.random() >= share) continue;
-        const at = (p.options.index / o.joinRate) * 1000 + 2000 + Math.random() * o.durationS * 800;
+        // Between 2 s after its join and 2 s before the end (its answer and the moderator's come back in time).
+        const at =
+          (p.options.index / o.joinRate) * 1000 +
+          2000 +
+          Math.random() * Math.max(0, o.durationS - 4) * 1000;
         timers.push(setTimeout(() => void act(p).catch(() => {}), at));
       }
     };
