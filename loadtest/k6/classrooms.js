@@ -151,6 +151,8 @@ export async function classroom(data) {
   }
   joinLatency.add(joined.ms);
   check(joined.join, { 'join sees the event live': (j) => j.result.state.event.status === 'live' });
+  // The queue as the classroom finds it on joining: it upvotes from it too.
+  for (const q of joined.join.result.state.questions) onEvent('question.updated', q);
 
   if (asks(n)) {
     // Somewhere in the first half of what is left of the session.

@@ -119,9 +119,25 @@ describe('k6 classrooms script under the Node runner', () => {
 
   it('classrooms join at a ramp, ask, upvote, get approved, are enrolled live: thresholds pass', async () => {
     const classrooms = 30;
+    // Limits a loaded CI machine meets (the test suite runs beside this server);
+    // the defaults are for a deployment (loadtest/k6/README.md).
+    const limits = {
+      JOIN_P95_MS: 5000,
+      QUESTION_P95_MS: 3000,
+      UPVOTE_P95_MS: 3000,
+      MODERATION_P95_MS: 3000,
+      ENROL_P95_MS: 5000,
+    };
     const run = await runK6(
       base,
-      { CLASSROOMS: classrooms, RAMP_SECONDS: 5, HOLD_SECONDS: 5, ASK_SHARE: 0.5, ENROL_RATE: 2 },
+      {
+        CLASSROOMS: classrooms,
+        RAMP_SECONDS: 5,
+        HOLD_SECONDS: 5,
+        ASK_SHARE: 0.5,
+        ENROL_RATE: 2,
+        ...limits,
+      },
       dataDir,
     );
     console.log(run.output);
@@ -139,6 +155,9 @@ describe('k6 classrooms script under the Node runner', () => {
     expect(m('enrol_ok')).toMatchObject({ rate: 1, passes: 20 });
     expect(run.summary.thresholds.length).toBeGreaterThanOrEqual(8);
     expect(run.summary.thresholds.every((t) => t.ok)).toBe(true);
+    expect(run.summary.thresholds).toContainEqual(
+      expect.objectContaining({ metric: 'join_latency', threshold: 'p(95)<5000', ok: true }),
+    );
     expect(run.output.trim().split('\n').at(-1)).toMatch(
       /^k6-node script=classrooms\.js thresholds_passed=(\d+)\/\1 exit=0$/,
     );
