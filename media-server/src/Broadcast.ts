@@ -1,5 +1,11 @@
 import { EventEmitter } from 'node:events';
-import { mayConsume, mayProduce, producerRoleOf } from '@amphi/protocol';
+import {
+  mayConsume,
+  mayProduce,
+  type PipeAnswer,
+  type PipeOffer,
+  producerRoleOf,
+} from '@amphi/protocol';
 import type { types } from 'mediasoup';
 import type { Logger } from 'pino';
 import { EdgeRouter } from './EdgeRouter.ts';
@@ -10,6 +16,7 @@ import {
   ParticipantSession,
   type TransportOptions,
 } from './ParticipantSession.ts';
+import { BroadcastPipe, type BroadcastPipeOptions, type PipeHost } from './pipe/BroadcastPipe.ts';
 import type { PoolWorker, WorkerPool } from './WorkerPool.ts';
 
 /** What a producer carries: a speaker's camera or screen, or the classroom on stage. */
@@ -279,6 +286,31 @@ export class Broadcast extends EventEmitter<BroadcastEvents> {
     return producers.map((p) => this.#publish(p, participantId, 'camera'));
   }
 
+  /**
+   * Offers this broadcast's media to another media node (an edge), which
+   * accepts the offer with its own broadcast's acceptPipe (pipe/BroadcastPipe.ts).
+   */
+  async offerPipe(
+    options: BroadcastPipeOptions,
+  ): Promise<{ pipe: BroadcastPipe; offer: PipeOffer }> {
+    if (this.#rebuilding) await this.#rebuilding;
+    this.#assertOpen();
+    return BroadcastPipe.offer(this.#pipeHost(), options);
+  }
+
+  /**
+   * Makes this broadcast an edge of another node's: what the offer sends is
+   * produced on this origin router and published here, as a speaker's would be.
+   */
+  async acceptPipe(
+    offer: PipeOffer,
+    options: BroadcastPipeOptions,
+  ): Promise<{ pipe: BroadcastPipe; answer: PipeAnswer }> {
+    if (this.#rebuilding) await this.#rebuilding;
+    this.#assertOpen();
+    return BroadcastPipe.accept(this.#pipeHost(), offer, options);
+  }
+
   async stats(): Promise<BroadcastStats> {
     const producers = await Promise.all(
       [...this.#producers.values()].map(async ({ description, producer }) => {
@@ -346,6 +378,19 @@ export class Broadcast extends EventEmitter<BroadcastEvents> {
     }
     this.emit('newproducer', description);
     return description;
+  }
+
+  /** What a pipe to another node attaches to: the origin router of now (a rebuilt origin needs new pipes). */
+  #pipeHost(): PipeHost {
+    return {
+      eventId: this.eventId,
+      router: this.#origin.router,
+      broadcast: this,
+      publish: (producer, participantId, source) => {
+        this.#publish(producer, participantId, source);
+      },
+      logger: this.#logger,
+    };
   }
 
   /** protocol's rule: a classroom's camera goes only to speakers and moderators. */

@@ -40,6 +40,14 @@ export {
 } from './ParticipantSession.ts';
 export { joinPlainReceiver } from './PlainReceiver.ts';
 export {
+  BroadcastPipe,
+  type BroadcastPipeEvents,
+  type BroadcastPipeOptions,
+  type BroadcastPipeStats,
+  type PipeSide,
+} from './pipe/BroadcastPipe.ts';
+export { PipeLink, type PipeLinkEvents, type PipeOptions } from './pipe/PipeLink.ts';
+export {
   type PoolWorker,
   type WorkerLoss,
   WorkerPool,

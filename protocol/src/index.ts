@@ -10,6 +10,7 @@ export * from './live.ts';
 export * from './media.ts';
 export * from './mediaNode.ts';
 export * from './networkCheck.ts';
+export * from './pipe.ts';
 export * from './privacy.ts';
 export * from './programme.ts';
 export * from './questions.ts';

@@ -1,0 +1,396 @@
+import { randomBytes } from 'node:crypto';
+import dgram from 'node:dgram';
+import type { PipeOffer, PipeUpdate } from '@amphi/protocol';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Broadcast, type ProducerDescription } from '../src/Broadcast.ts';
+import { INGEST_RTP, RtpIngest } from '../src/ingest/RtpIngest.ts';
+import type { BroadcastPipe } from '../src/pipe/BroadcastPipe.ts';
+import { WorkerPool } from '../src/WorkerPool.ts';
+import { RtpTestSender, RtpTestSink, rtpHeader } from './support/rtpPeers.ts';
+
+// Three media nodes in one process, each a WorkerPool on its own loopback
+// address: the origin (127.0.0.1), an edge fed by it (127.0.0.2) and an edge
+// of that edge (127.0.0.3). Plain RTP goes in at the origin, the pipes between
+// nodes are real mediasoup PipeTransports with SRTP, and classrooms on the
+// edges are plain transports read off the wire. The control plane between
+// nodes is stood in for by a queue that carries each message as JSON, in order.
+
+const logger = pino({ level: 'warn' });
+const EVENT = 'event-pipe';
+const HOSTS = { origin: '127.0.0.1', edge: '127.0.0.2', edge2: '127.0.0.3' } as const;
+const DEAD_AFTER_MS = 1500;
+
+type Node = { pool: WorkerPool; broadcast: Broadcast; ip: string };
+type Link = {
+  up: BroadcastPipe;
+  down: BroadcastPipe;
+  offer: PipeOffer;
+  /** Updates carried so far, each way. */
+  carried: { down: PipeUpdate[]; up: PipeUpdate[] };
+  /** The control channel between the two nodes goes (a host lost with its channel). */
+  cut(): void;
+};
+
+const nodes = {} as Record<keyof typeof HOSTS, Node>;
+let ingest: RtpIngest;
+let sender: RtpTestSender;
+const sinks: RtpTestSink[] = [];
+
+async function startNode(ip: string): Promise<Node> {
+  const pool = await WorkerPool.create({ size: 1, listenIp: ip, logger, restartDelayMs: 200 });
+  const broadcast = await Broadcast.create({
+    eventId: EVENT,
+    pool,
+    logger,
+    transportOptions: { listenIp: ip },
+  });
+  return { pool, broadcast, ip };
+}
+
+/** What a JSON channel does to a message. */
+const overTheWire = <T>(message: T): T => JSON.parse(JSON.stringify(message)) as T;
+
+/** Pipes `from`'s broadcast to `to`'s, the control plane's way: offer, accept, connect. */
+async function pipe(
+  from: Node,
+  to: Node,
+  tamper: (offer: PipeOffer) => PipeOffer = (o) => o,
+): Promise<Link> {
+  let up: BroadcastPipe | undefined;
+  let down: BroadcastPipe | undefined;
+  let channelUp = true;
+  const carried = { down: [] as PipeUpdate[], up: [] as PipeUpdate[] };
+  const carry = (target: () => BroadcastPipe | undefined, log: PipeUpdate[]) => (u: PipeUpdate) => {
+    if (!channelUp) return;
+    const message = overTheWire(u);
+    log.push(message);
+    setImmediate(
+      () =>
+        void target()
+          ?.apply(message)
+          .catch(() => {}),
+    );
+  };
+  const offered = await from.broadcast.offerPipe({
+    listenIp: from.ip,
+    deadAfterMs: DEAD_AFTER_MS,
+    send: carry(() => down, carried.down),
+  });
+  up = offered.pipe;
+  const offer = tamper(overTheWire(offered.offer));
+  const accepted = await to.broadcast.acceptPipe(offer, {
+    listenIp: to.ip,
+    deadAfterMs: DEAD_AFTER_MS,
+    send: carry(() => up, carried.up),
+  });
+  down = accepted.pipe;
+  await up.connect(overTheWire(accepted.answer));
+  return {
+    up,
+    down,
+    offer,
+    carried,
+    cut: () => {
+      channelUp = false;
+    },
+  };
+}
+
+type Classroom = {
+  id: string;
+  sink: RtpTestSink;
+  ssrcOf: Map<string, number>;
+  transportId: string;
+};
+
+/** A classroom on `node`: a plain transport to its own sink, every producer it may receive consumed and resumed. */
+async function joinClassroom(node: Node, id: string): Promise<Classroom> {
+  const sink = await RtpTestSink.start(node.ip);
+  sinks.push(sink);
+  const session = await node.broadcast.join(id, 'classroom');
+  const transport = await session.createPlainTransport({ ip: node.ip, port: sink.port });
+  const classroom = { id, sink, ssrcOf: new Map<string, number>(), transportId: transport.id };
+  for (const producer of node.broadcast.producersFor(id)) await consume(node, classroom, producer);
+  return classroom;
+}
+
+async function consume(node: Node, classroom: Classroom, producer: ProducerDescription) {
+  const consumer = await node.broadcast.consume(classroom.id, {
+    transportId: classroom.transportId,
+    producerId: producer.id,
+    rtpCapabilities: node.broadcast.rtpCapabilities,
+  });
+  classroom.ssrcOf.set(producer.id, consumer.rtpParameters.encodings?.[0]?.ssrc ?? 0);
+  await node.broadcast.session(classroom.id)?.resumeConsumer(consumer.id);
+}
+
+const received = (c: Classroom, producerId: string) =>
+  c.sink.packets(c.ssrcOf.get(producerId) ?? -1);
+const keyFrames = (c: Classroom, producerId: string) =>
+  c.sink.keyFrames(c.ssrcOf.get(producerId) ?? -1);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Waits until the origin's pipes stop asking for key frames (links just connected ask once). */
+async function keyFramesSettled(): Promise<void> {
+  for (let last = -1; last !== sender.keyFrameRequests; ) {
+    last = sender.keyFrameRequests;
+    await sleep(1500);
+  }
+}
+
+beforeAll(async () => {
+  nodes.origin = await startNode(HOSTS.origin);
+  nodes.edge = await startNode(HOSTS.edge);
+  nodes.edge2 = await startNode(HOSTS.edge2);
+  ingest = await RtpIngest.create(nodes.origin.broadcast, {
+    participantId: 'speaker-1',
+    listenIp: HOSTS.origin,
+    simulcastLayers: 1,
+  });
+  sender = await RtpTestSender.start({
+    ip: HOSTS.origin,
+    videoPort: ingest.videoPort,
+    audioPort: ingest.audioPort,
+  });
+});
+
+afterAll(() => {
+  sender?.close();
+  for (const s of sinks) s.close();
+  for (const n of Object.values(nodes)) {
+    n.broadcast.close();
+    n.pool.close();
+  }
+});
+
+describe('a broadcast across media nodes', () => {
+  let originToEdge: Link;
+  let edgeToEdge2: Link;
+  let onEdge: Classroom;
+  let onEdge2: Classroom;
+
+  it('feeds a classroom on another host through an SRTP pipe, its key-frame request reaching the speaker', async () => {
+    originToEdge = await pipe(nodes.origin, nodes.edge);
+    const { offer } = originToEdge;
+    // The offer is what the edge's node needs, and nothing it cannot check.
+    expect(offer.endpoint.ip).toBe(HOSTS.origin);
+    expect(offer.endpoint.srtpParameters.cryptoSuite).toBeTruthy();
+    expect(offer.producers.map((p) => p.id).sort()).toEqual(
+      [ingest.videoProducerId, ingest.audioProducerId].sort(),
+    );
+    const [upStats, downStats] = await Promise.all([
+      originToEdge.up.stats(),
+      originToEdge.down.stats(),
+    ]);
+    expect(upStats).toMatchObject({ srtp: true, connected: true, sent: 2, received: 0 });
+    expect(downStats).toMatchObject({ srtp: true, connected: true, sent: 0, received: 2 });
+    expect(upStats.remote).toEqual({ ip: HOSTS.edge, port: downStats.localPort });
+    expect(downStats.remote).toEqual({ ip: HOSTS.origin, port: upStats.localPort });
+    // The edge's broadcast offers the speaker as its own, with the same ids.
+    expect(nodes.edge.broadcast.producers).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ id: ingest.videoProducerId, participantId: 'speaker-1' }),
+        expect.objectContaining({ id: ingest.audioProducerId, source: 'camera' }),
+      ]),
+    );
+
+    await keyFramesSettled();
+    const requestsBefore = sender.keyFrameRequests;
+    onEdge = await joinClassroom(nodes.edge, 'classroom-edge');
+    // The sender makes a key frame only when asked: video that decodes on the
+    // edge proves the classroom's request crossed the pipe to the speaker.
+    await expect
+      .poll(() => keyFrames(onEdge, ingest.videoProducerId), { timeout: 5000 })
+      .toBeGreaterThan(0);
+    expect(sender.keyFrameRequests).toBeGreaterThan(requestsBefore);
+    const start = {
+      video: received(onEdge, ingest.videoProducerId),
+      audio: received(onEdge, ingest.audioProducerId),
+    };
+    await sleep(1000);
+    // About 30 video and 50 audio packets a second, all of them through the pipe.
+    expect(received(onEdge, ingest.videoProducerId) - start.video).toBeGreaterThan(20);
+    expect(received(onEdge, ingest.audioProducerId) - start.audio).toBeGreaterThan(35);
+  });
+
+  it('feeds an edge of the edge (a tree), key frames included', async () => {
+    edgeToEdge2 = await pipe(nodes.edge, nodes.edge2);
+    expect(edgeToEdge2.offer.endpoint.ip).toBe(HOSTS.edge);
+    expect(edgeToEdge2.offer.producers.map((p) => p.id).sort()).toEqual(
+      [ingest.videoProducerId, ingest.audioProducerId].sort(),
+    );
+    await keyFramesSettled();
+    const requestsBefore = sender.keyFrameRequests;
+    onEdge2 = await joinClassroom(nodes.edge2, 'classroom-edge2');
+    await expect
+      .poll(() => keyFrames(onEdge2, ingest.videoProducerId), { timeout: 5000 })
+      .toBeGreaterThan(0);
+    expect(sender.keyFrameRequests).toBeGreaterThan(requestsBefore);
+    await expect
+      .poll(() => received(onEdge2, ingest.audioProducerId), { timeout: 3000 })
+      .toBeGreaterThan(35);
+  });
+
+  it('sends a producer that appears after the link is up, and its close', async () => {
+    const screen = await RtpIngest.create(nodes.origin.broadcast, {
+      participantId: 'speaker-2',
+      listenIp: HOSTS.origin,
+      simulcastLayers: 1,
+    });
+    const second = await RtpTestSender.start({
+      ip: HOSTS.origin,
+      videoPort: screen.videoPort,
+      audioPort: screen.audioPort,
+    });
+    try {
+      // Down the tree, each edge learns of it from an update, not from the offer.
+      for (const node of [nodes.edge, nodes.edge2]) {
+        await expect
+          .poll(() => node.broadcast.producers.map((p) => p.id), { timeout: 5000 })
+          .toContain(screen.videoProducerId);
+      }
+      expect(originToEdge.carried.down).toContainEqual(
+        expect.objectContaining({
+          type: 'producer',
+          producer: expect.objectContaining({
+            id: screen.videoProducerId,
+            participantId: 'speaker-2',
+          }),
+        }),
+      );
+      const [video] = nodes.edge2.broadcast.producers.filter(
+        (p) => p.id === screen.videoProducerId,
+      );
+      await consume(nodes.edge2, onEdge2, video as ProducerDescription);
+      await expect
+        .poll(() => keyFrames(onEdge2, screen.videoProducerId), { timeout: 5000 })
+        .toBeGreaterThan(0);
+      await expect
+        .poll(() => received(onEdge2, screen.videoProducerId), { timeout: 3000 })
+        .toBeGreaterThan(20);
+
+      // The speaker stops: the producers close on the origin, then on every edge.
+      const closedOnEdge2: string[] = [];
+      nodes.edge2.broadcast.on('producerclose', ({ id }) => closedOnEdge2.push(id));
+      const consumersBefore = nodes.edge2.broadcast.session(onEdge2.id)?.consumerCount ?? 0;
+      screen.close();
+      await expect
+        .poll(() => closedOnEdge2.sort(), { timeout: 5000 })
+        .toEqual([screen.videoProducerId, screen.audioProducerId].sort());
+      expect(nodes.edge.broadcast.producers.map((p) => p.id)).not.toContain(screen.videoProducerId);
+      // Its consumer on the classroom's transport went with it (producerclose).
+      expect(nodes.edge2.broadcast.session(onEdge2.id)?.consumerCount).toBe(consumersBefore - 1);
+    } finally {
+      second.close();
+    }
+  });
+
+  it('ignores plain RTP sent to a pipe port: only the other end, with the key, gets in', async () => {
+    const stats = async () => (await originToEdge.down.link.transport.getStats())[0];
+    // The speaker goes quiet: only the heartbeat (a few bytes, twice a second) crosses now.
+    sender.pause(true);
+    await sleep(500);
+    const before = await stats();
+    const stranger = dgram.createSocket('udp4');
+    await new Promise<void>((r) => stranger.bind(0, HOSTS.origin, r));
+    const { localPort } = await originToEdge.down.stats();
+    // The speaker's own SSRC and payload type, in the clear, 200 packets of 1 kB.
+    for (let i = 0; i < 200; i++) {
+      const packet = Buffer.concat([
+        rtpHeader(
+          INGEST_RTP.videoPayloadType,
+          40_000 + i,
+          i * 3000,
+          INGEST_RTP.videoSsrcs[0],
+          true,
+        ),
+        randomBytes(1000),
+      ]);
+      stranger.send(packet, localPort, HOSTS.edge);
+      // Paced, so the socket's buffer takes them all.
+      if (i % 20 === 19) await sleep(10);
+    }
+    await sleep(1000);
+    stranger.close();
+    const after = await stats();
+    sender.pause(false);
+    expect((after?.bytesReceived ?? 0) - (before?.bytesReceived ?? 0)).toBeGreaterThan(150_000);
+    // What the pipe accepted as RTP in that second and a half: the heartbeat, no more.
+    expect((after?.rtpBytesReceived ?? 0) - (before?.rtpBytesReceived ?? 0)).toBeLessThan(1000);
+  });
+
+  it('refuses a pipe whose key is wrong: nothing crosses and the edge reports the link dead', async () => {
+    const edge3 = await startNode('127.0.0.4');
+    try {
+      const events: string[] = [];
+      const link = await pipe(nodes.origin, edge3, (offer) => ({
+        ...offer,
+        endpoint: {
+          ...offer.endpoint,
+          srtpParameters: {
+            ...offer.endpoint.srtpParameters,
+            keyBase64: randomBytes(
+              Buffer.from(offer.endpoint.srtpParameters.keyBase64, 'base64').length,
+            ).toString('base64'),
+          },
+        },
+      }));
+      link.down.on('dead', () => events.push('dead'));
+      const classroom = await joinClassroom(edge3, 'classroom-wrong-key');
+      await expect.poll(() => events, { timeout: DEAD_AFTER_MS * 3 }).toContain('dead');
+      const [stats] = await link.down.link.transport.getStats();
+      expect(stats?.bytesReceived).toBeGreaterThan(10_000);
+      expect(stats?.rtpBytesReceived).toBe(0);
+      expect(received(classroom, ingest.videoProducerId)).toBe(0);
+      // The origin's end gets the edge's heartbeat: that direction's key is right.
+      expect(link.up.link.dead).toBe(false);
+      link.up.close();
+    } finally {
+      edge3.broadcast.close();
+      edge3.pool.close();
+    }
+  });
+
+  it("closing the origin end closes the edges' producers: their consumers get producerclose", async () => {
+    const closed: { edge: string[]; edge2: string[] } = { edge: [], edge2: [] };
+    nodes.edge.broadcast.on('producerclose', ({ id }) => closed.edge.push(id));
+    nodes.edge2.broadcast.on('producerclose', ({ id }) => closed.edge2.push(id));
+    const downClosed = new Promise((r) => originToEdge.down.once('close', r));
+    originToEdge.up.close('origin moved');
+    await expect(downClosed).resolves.toEqual({ reason: 'origin moved', remote: true });
+    const ids = [ingest.videoProducerId, ingest.audioProducerId].sort();
+    await expect.poll(() => closed.edge.sort(), { timeout: 3000 }).toEqual(ids);
+    // Down the tree too: the edge's own pipe tells its edge.
+    await expect.poll(() => closed.edge2.sort(), { timeout: 3000 }).toEqual(ids);
+    expect(nodes.edge.broadcast.session(onEdge.id)?.consumerCount).toBe(0);
+    expect(nodes.edge2.broadcast.session(onEdge2.id)?.consumerCount).toBe(0);
+    // The edge -> edge2 link itself stays, ready to carry a re-piped origin.
+    expect(edgeToEdge2.up.closed).toBe(false);
+  });
+
+  it('reports a link dead when the host at either end goes silent', async () => {
+    originToEdge = await pipe(nodes.origin, nodes.edge);
+    // The new link carries the speaker to both edges again (edge2 through the kept link).
+    await expect
+      .poll(() => nodes.edge2.broadcast.producers.map((p) => p.id), { timeout: 5000 })
+      .toContain(ingest.videoProducerId);
+    // The origin's host is lost with its control channel: its end goes without a word.
+    const edgeSees = new Promise<{ silentMs: number }>((r) => originToEdge.down.once('dead', r));
+    originToEdge.cut();
+    originToEdge.up.close('host lost', true);
+    let started = Date.now();
+    expect((await edgeSees).silentMs).toBeGreaterThanOrEqual(DEAD_AFTER_MS);
+    expect(Date.now() - started).toBeLessThan(DEAD_AFTER_MS + 2000);
+    // The edge's producers stay until the control plane decides (re-pipe or close).
+    expect(originToEdge.down.closed).toBe(false);
+
+    // An edge's host lost: the end that feeds it sees the silence too.
+    const feederSees = new Promise<{ silentMs: number }>((r) => edgeToEdge2.up.once('dead', r));
+    edgeToEdge2.cut();
+    edgeToEdge2.down.close('host lost', true);
+    started = Date.now();
+    expect((await feederSees).silentMs).toBeGreaterThanOrEqual(DEAD_AFTER_MS);
+    expect(Date.now() - started).toBeLessThan(DEAD_AFTER_MS + 2000);
+  });
+});
