@@ -144,4 +144,22 @@ describe('media nodes on two hosts', () => {
     console.info(`media node failover: classrooms set up again after ${recoveredMs.join(', ')} ms`);
     for (const p of [speaker, ...classes]) await p.client.close();
   });
+
+  it('Redis forgets the placements (a restart): they are written back, and a second instance follows', async () => {
+    const ev = await seedEvent(plane.url, { classrooms: 1, status: 'live' });
+    const cls = await joined(ev, ev.tokens.classrooms[0] as string);
+    const holder = await registry.nodeOf(ev.eventId);
+    expect(holder).not.toBeNull();
+    const keys = await redis.keys('amphi:media:event:*');
+    await redis.del(...keys);
+    await expect.poll(() => registry.nodeOf(ev.eventId), { timeout: 3_000 }).toBe(holder);
+    const other = new ClusterMediaNode({ registry, secret: SECRET, log });
+    try {
+      await other.getRouterRtpCapabilities(ev.eventId);
+      expect(await registry.nodeOf(ev.eventId)).toBe(holder);
+    } finally {
+      await other.close();
+    }
+    await cls.client.close();
+  });
 });

@@ -17,7 +17,7 @@ import type {
   MediaParticipant,
   ProduceParams,
 } from '../MediaNode.ts';
-import type { MediaNodeRegistry } from './MediaNodeRegistry.ts';
+import { MEDIA_NODE_HEARTBEAT_MS, type MediaNodeRegistry } from './MediaNodeRegistry.ts';
 import { RemoteMediaNode } from './RemoteMediaNode.ts';
 
 export interface ClusterMediaNodeOptions {
@@ -29,6 +29,11 @@ export interface ClusterMediaNodeOptions {
   avoidFailedMs?: number;
   /** What close() releases after the channels (the registry's Redis connection, when owned). */
   release?: () => Promise<void>;
+}
+
+interface Placement {
+  nodeId: string;
+  url: string;
 }
 
 const EVENTS: (keyof MediaNodeEvents)[] = [
@@ -53,17 +58,22 @@ export class ClusterMediaNode extends EventEmitter<MediaNodeEvents> implements M
   readonly #opts: ClusterMediaNodeOptions;
   readonly #channels = new Map<string, RemoteMediaNode>();
   /** Where each event is, as last read or decided. */
-  readonly #placed = new Map<string, Promise<string>>();
+  readonly #placed = new Map<string, Promise<Placement>>();
   /** Where each participant has media: its close goes there. */
   readonly #participantNode = new Map<string, string>();
   /** Events placed by this instance and not yet counted in the node's heartbeat. */
   readonly #reserved = new Map<string, number>();
   readonly #failed = new Map<string, number>();
   #closed = false;
+  readonly #reasserting: ReturnType<typeof setInterval>;
 
   constructor(opts: ClusterMediaNodeOptions) {
     super();
     this.#opts = opts;
+    // Redis keeps no placement across a restart: every instance writes back
+    // those it uses, so that another one does not put the event elsewhere.
+    this.#reasserting = setInterval(() => void this.#reassert(), MEDIA_NODE_HEARTBEAT_MS);
+    this.#reasserting.unref();
   }
 
   get closed(): boolean {
@@ -141,6 +151,7 @@ export class ClusterMediaNode extends EventEmitter<MediaNodeEvents> implements M
 
   async close(): Promise<void> {
     this.#closed = true;
+    clearInterval(this.#reasserting);
     const channels = [...this.#channels.values()];
     this.#channels.clear();
     await Promise.all(channels.map((c) => c.close()));
@@ -156,7 +167,7 @@ export class ClusterMediaNode extends EventEmitter<MediaNodeEvents> implements M
       this.#placed.set(eventId, placing);
       placing.catch(() => this.#placed.delete(eventId));
     }
-    const url = await placing;
+    const { url } = await placing;
     const channel = this.#channels.get(url);
     if (channel && !channel.closed) return channel;
     // The node went away since: place the event again.
@@ -164,7 +175,7 @@ export class ClusterMediaNode extends EventEmitter<MediaNodeEvents> implements M
     return this.#nodeFor(eventId);
   }
 
-  async #place(eventId: string): Promise<string> {
+  async #place(eventId: string): Promise<Placement> {
     const { registry, log } = this.#opts;
     const nodes = await registry.nodes();
     const alive = nodes.filter((n) => (this.#failed.get(n.nodeId) ?? 0) < Date.now());
@@ -197,7 +208,7 @@ export class ClusterMediaNode extends EventEmitter<MediaNodeEvents> implements M
     else this.#reserved.delete(nodeId);
   }
 
-  async #open(node: MediaNodeRegistration): Promise<string> {
+  async #open(node: MediaNodeRegistration): Promise<Placement> {
     const channel = this.#channel(node);
     try {
       await channel.ready();
@@ -205,7 +216,24 @@ export class ClusterMediaNode extends EventEmitter<MediaNodeEvents> implements M
       this.#failed.set(node.nodeId, Date.now() + (this.#opts.avoidFailedMs ?? 10_000));
       throw err;
     }
-    return node.url;
+    return { nodeId: node.nodeId, url: node.url };
+  }
+
+  async #reassert(): Promise<void> {
+    for (const [eventId, placing] of this.#placed) {
+      const placed = await placing.catch(() => null);
+      if (!placed) continue;
+      const now = await this.#opts.registry
+        .place(eventId, placed.nodeId, null)
+        .catch(() => placed.nodeId);
+      if (now !== placed.nodeId) {
+        this.#opts.log.warn(
+          { eventId, was: placed.nodeId, now },
+          'event placed elsewhere meanwhile',
+        );
+        this.#placed.delete(eventId);
+      }
+    }
   }
 
   #channel(node: MediaNodeRegistration): RemoteMediaNode {
