@@ -35,6 +35,8 @@ export interface ConsoleAccountRoutesOptions {
 
 const errors = { 400: RestError, 401: RestError, 403: RestError, 404: RestError, 409: RestError };
 const tags = ['console'];
+/** The automation credential or a console session (cookie + CSRF header on writes). */
+const security = [{ operator: [] }];
 
 /** The signed-in person (a console session), else UNAUTHORIZED; an admin where asked. */
 function person(
@@ -110,7 +112,12 @@ export const consoleAccountRoutes: FastifyPluginAsync<ConsoleAccountRoutesOption
   });
 
   app.get('/console/session', {
-    schema: { tags, summary: 'Who is signed in', response: { 200: ConsoleSession, ...errors } },
+    schema: {
+      tags,
+      security,
+      summary: 'Who is signed in',
+      response: { 200: ConsoleSession, ...errors },
+    },
     onRequest: fastify.requireOperator,
     handler: async (req) => {
       const who = person(req);
@@ -124,6 +131,7 @@ export const consoleAccountRoutes: FastifyPluginAsync<ConsoleAccountRoutesOption
   app.delete('/console/session', {
     schema: {
       tags,
+      security,
       summary: 'Sign out: the session ends on every instance',
       response: { 204: z.null(), ...errors },
     },
@@ -138,7 +146,11 @@ export const consoleAccountRoutes: FastifyPluginAsync<ConsoleAccountRoutesOption
   });
 
   app.get('/console/accounts', {
-    schema: { tags, response: { 200: z.object({ items: z.array(OperatorAccount) }), ...errors } },
+    schema: {
+      tags,
+      security,
+      response: { 200: z.object({ items: z.array(OperatorAccount) }), ...errors },
+    },
     onRequest: fastify.requireOperator,
     handler: async (req) => {
       person(req, true);
@@ -147,7 +159,12 @@ export const consoleAccountRoutes: FastifyPluginAsync<ConsoleAccountRoutesOption
   });
 
   app.post('/console/accounts', {
-    schema: { tags, body: CreateAccountBody, response: { 201: OperatorAccount, ...errors } },
+    schema: {
+      tags,
+      security,
+      body: CreateAccountBody,
+      response: { 201: OperatorAccount, ...errors },
+    },
     onRequest: fastify.requireOperator,
     handler: async (req, reply) => {
       person(req, true);
@@ -160,6 +177,7 @@ export const consoleAccountRoutes: FastifyPluginAsync<ConsoleAccountRoutesOption
   app.patch('/console/accounts/:id', {
     schema: {
       tags,
+      security,
       params: IdParams,
       body: UpdateAccountBody,
       response: { 200: OperatorAccount, ...errors },
@@ -177,6 +195,7 @@ export const consoleAccountRoutes: FastifyPluginAsync<ConsoleAccountRoutesOption
   app.get('/console/audit', {
     schema: {
       tags,
+      security,
       summary: 'Who did what, newest first',
       querystring: Pagination.extend({ eventId: z.uuid().optional() }),
       response: { 200: listOf(AuditEntry), ...errors },

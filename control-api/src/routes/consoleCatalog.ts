@@ -37,6 +37,8 @@ export interface ConsoleCatalogRoutesOptions {
 
 const errors = { 400: RestError, 401: RestError, 403: RestError, 404: RestError, 409: RestError };
 const tags = ['console'];
+/** The automation credential or a console session (cookie + CSRF header on writes). */
+const security = [{ operator: [] }];
 /** A CSV of a few thousand classes. */
 const IMPORT_BODY_LIMIT = 4 * 1024 * 1024;
 
@@ -70,6 +72,7 @@ export const consoleCatalogRoutes: FastifyPluginAsync<ConsoleCatalogRoutesOption
     r.post('/console/import/classrooms', {
       schema: {
         tags,
+        security,
         summary:
           'Import schools and classes from a CSV: every line is checked first; any bad line, and nothing is written',
         querystring: ImportQuery,
@@ -97,7 +100,12 @@ export const consoleCatalogRoutes: FastifyPluginAsync<ConsoleCatalogRoutesOption
     });
 
     r.get('/console/classrooms', {
-      schema: { tags, querystring: ClassroomSearchQuery, response: { 200: ClassroomSearchResult } },
+      schema: {
+        tags,
+        security,
+        querystring: ClassroomSearchQuery,
+        response: { 200: ClassroomSearchResult },
+      },
       handler: async (req) => {
         const { q, limit, offset } = req.query;
         const like = `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
@@ -118,13 +126,19 @@ export const consoleCatalogRoutes: FastifyPluginAsync<ConsoleCatalogRoutesOption
     });
 
     r.get('/console/events/:eventId/links', {
-      schema: { tags, params: EventIdParams, response: { 200: ConsoleLinkList, ...errors } },
+      schema: {
+        tags,
+        security,
+        params: EventIdParams,
+        response: { 200: ConsoleLinkList, ...errors },
+      },
       handler: async (req) => ({ items: await links.list(req.params.eventId) }),
     });
 
     r.post('/console/events/:eventId/links', {
       schema: {
         tags,
+        security,
         summary:
           'Issue classroom links: to the classes named, or to every enrolled class without one',
         params: EventIdParams,
@@ -145,13 +159,14 @@ export const consoleCatalogRoutes: FastifyPluginAsync<ConsoleCatalogRoutesOption
     });
 
     r.post('/console/events/:eventId/links/:tokenId/revoke', {
-      schema: { tags, params: JoinLinkParams, response: { 200: ConsoleLink, ...errors } },
+      schema: { tags, security, params: JoinLinkParams, response: { 200: ConsoleLink, ...errors } },
       handler: async (req) => links.revoke(req.params.eventId, req.params.tokenId),
     });
 
     r.get('/console/events/:eventId/links.csv', {
       schema: {
         tags,
+        security,
         summary: 'The live links as CSV (a credential per class: handle with care)',
         params: EventIdParams,
       },
@@ -169,6 +184,7 @@ export const consoleCatalogRoutes: FastifyPluginAsync<ConsoleCatalogRoutesOption
     r.get('/console/events/:eventId/links/sheet', {
       schema: {
         tags,
+        security,
         summary: 'A printable sheet of one school’s live links (HTML, one page per class)',
         params: EventIdParams,
         querystring: z.strictObject({
@@ -206,6 +222,7 @@ export const consoleCatalogRoutes: FastifyPluginAsync<ConsoleCatalogRoutesOption
     r.get('/console/events/:eventId/summary', {
       schema: {
         tags,
+        security,
         summary:
           'After the event: attendance, questions, network problems per school (numbers only)',
         params: EventIdParams,
