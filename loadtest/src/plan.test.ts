@@ -88,12 +88,17 @@ describe('the per-core figure from bench results', () => {
     expect(perCoreFromFanout({ summary: {} })).toBeNull();
   });
 
-  it('reads the newest full run, a quick one only when alone, else the assumed figure', () => {
+  it('reads the newest full run, never a --quick one, else the assumed figure', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'plan-'));
     try {
       expect(latestPerCore(dir)).toMatchObject({ perCore: ASSUMED_PER_CORE, kind: 'assumed' });
       const write = (name: string, json: unknown) =>
         fs.writeFileSync(path.join(dir, name), JSON.stringify(json));
+      write('fanout-2026-11-29T09-00-00-000Z.json', { quick: true, perCore: { plain: 100 } });
+      expect(latestPerCore(dir)).toMatchObject({
+        perCore: ASSUMED_PER_CORE,
+        source: expect.stringContaining('1 --quick ignored'),
+      });
       write('fanout-2026-11-29T10-00-00-000Z.json', { summary: { tuned: { classrooms: 600 } } });
       write('fanout-2026-11-29T12-00-00-000Z.json', {
         quick: true,
@@ -105,7 +110,7 @@ describe('the per-core figure from bench results', () => {
         kind: 'plain',
         source: 'bench/results/fanout-2026-11-29T10-00-00-000Z.json',
       });
-      write('fanout-2026-11-29T14-00-00-000Z.json', { perCore: { browser: 1_010 } });
+      write('fanout-2026-11-29T14-00-00-000Z.json', { perCore: { browser: 1_010, plain: 1_300 } });
       expect(latestPerCore(dir)).toMatchObject({ perCore: 1_010, kind: 'browser-like' });
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
@@ -135,5 +140,5 @@ describe('npm run plan', () => {
     const out = run('--classrooms', '300', '--kbps', '800', '--per-core', '500');
     expect(out.trim().split('\n').at(-1)).toMatch(/^plan classrooms=300 kbps=800 per_core=500 /);
     expect(() => run('--classrooms', 'many')).toThrow(/--classrooms takes a number/);
-  });
+  }, 30_000);
 });

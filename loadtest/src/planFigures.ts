@@ -46,8 +46,9 @@ export function perCoreFromFanout(json: unknown): Omit<PerCoreFigure, 'source'> 
 }
 
 /**
- * The newest bench:fanout result under `dir` that states a figure (file names
- * carry the ISO date, so the last in name order is the newest), or the assumed one.
+ * The newest full bench:fanout result under `dir` that states a figure (file
+ * names carry the ISO date, so the last in name order is the newest), or the
+ * assumed one.
  */
 export function latestPerCore(dir: string): PerCoreFigure {
   let files: string[] = [];
@@ -60,8 +61,9 @@ export function latestPerCore(dir: string): PerCoreFigure {
   } catch {
     // No results directory: nothing measured here yet.
   }
-  // A full run first; a --quick one (short windows) only when there is nothing else.
-  let quick: PerCoreFigure | null = null;
+  // A --quick run stops at small steps (it checks the bench, not the machine): its
+  // largest held step is no capacity. Only full runs count.
+  let quickRuns = 0;
   for (const file of files) {
     let json: unknown;
     try {
@@ -69,16 +71,18 @@ export function latestPerCore(dir: string): PerCoreFigure {
     } catch {
       continue;
     }
+    if (isObject(json) && json.quick === true) {
+      quickRuns++;
+      continue;
+    }
     const figure = perCoreFromFanout(json);
-    if (!figure) continue;
-    const source = `bench/results/${file}`;
-    if (!(isObject(json) && json.quick === true)) return { ...figure, source };
-    quick ??= { ...figure, source: `${source} (--quick run)` };
+    if (figure) return { ...figure, source: `bench/results/${file}` };
   }
-  if (quick) return quick;
   return {
     perCore: ASSUMED_PER_CORE,
     kind: 'assumed',
-    source: 'no bench:fanout result here: browser-like figure measured before tuning',
+    source:
+      `no full bench:fanout result here${quickRuns ? ` (${quickRuns} --quick ignored)` : ''}: ` +
+      'browser-like figure measured before tuning',
   };
 }
