@@ -1,11 +1,15 @@
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { type ConsoleSession, CSRF_HEADER, SESSION_COOKIE } from '@amphi/protocol';
 import type { FastifyRequest } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { AccountStore } from '../src/accounts/AccountStore.ts';
 import { OperatorAccess } from '../src/accounts/OperatorAccess.ts';
 import { SessionStore } from '../src/accounts/SessionStore.ts';
-import { api, OPERATOR_TOKEN, useControlPlane } from './support/harness.ts';
+import { api, createTestDatabase, OPERATOR_TOKEN, useControlPlane } from './support/harness.ts';
 
 const env = useControlPlane();
 type Err = { error: { code: string; message: string; details?: { path: string }[] } };
@@ -248,7 +252,7 @@ describe('operator accounts and console sessions', () => {
     expect(JSON.stringify(audit.body.items)).not.toContain(body.password);
   });
 
-  it('has a CLI-free way in for tests too: the automation credential is refused on session routes', async () => {
+  it('refuses the automation credential on the console's own session routes', async () => {
     const r = await api<Err>(
       env.plane.url,
       'GET',
@@ -258,4 +262,53 @@ describe('operator accounts and console sessions', () => {
     );
     expect([r.status, r.body.error.code]).toEqual([401, 'UNAUTHORIZED']);
   });
+
+  it('creates the first admin from the command line (npm run operator -- create-admin)', async () => {
+    const databaseUrl = await createTestDatabase();
+    const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+    const run = promisify(execFile);
+    const env = {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      OPERATOR_PASSWORD: 'the very first admin',
+    };
+    const { stdout } = await run(
+      'node',
+      [
+        '--import',
+        'tsx',
+        'control-api/src/accounts/cli.ts',
+        'create-admin',
+        '--email',
+        'First@Amphi.test',
+        '--name',
+        'Première Admin',
+      ],
+      { cwd: root, env },
+    );
+    expect(stdout).toContain('Created admin first@amphi.test');
+    const short = await run(
+      'node',
+      [
+        '--import',
+        'tsx',
+        'control-api/src/accounts/cli.ts',
+        'create-admin',
+        '--email',
+        'x@amphi.test',
+      ],
+      { cwd: root, env: { ...env, OPERATOR_PASSWORD: 'short' } },
+    ).catch((err: { code: number; stderr: string }) => err);
+    expect(short).toMatchObject({ code: 2 });
+    expect((short as { stderr: string }).stderr).toContain('password');
+    const listed = await run(
+      'node',
+      ['--import', 'tsx', 'control-api/src/accounts/cli.ts', 'list'],
+      {
+        cwd: root,
+        env,
+      },
+    );
+    expect(listed.stdout).toMatch(/^admin\s+enabled\s+first@amphi\.test \(Première Admin\)$/m);
+  }, 60_000);
 });
