@@ -252,7 +252,7 @@ describe('operator accounts and console sessions', () => {
     expect(JSON.stringify(audit.body.items)).not.toContain(body.password);
   });
 
-  it('refuses the automation credential on the console's own session routes', async () => {
+  it('refuses the automation credential on the console’s own session routes', async () => {
     const r = await api<Err>(
       env.plane.url,
       'GET',
