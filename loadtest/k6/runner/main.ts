@@ -136,11 +136,19 @@ export async function runScript(
   }
   const started = performance.now();
   let thresholdAbort = false;
+  let ticks = 0;
   const tick = setInterval(() => {
     emit('vus', ctx.active);
     emit('vus_max', ctx.allocated);
     // abortOnFail thresholds are judged while the test runs, as k6 does every 2 s.
     const elapsed = performance.now() - started;
+    // k6's progress line, every 10 s (a log, not a bar: CI reads it).
+    if (++ticks % 10 === 0) {
+      const done = rt.registry.get('iterations')?.samples.length ?? 0;
+      console.log(
+        `running (${formatDuration(elapsed)}), ${ctx.active}/${ctx.allocated} VUs, ${done} complete iterations`,
+      );
+    }
     const live = sets
       .map((set) => ({
         ...set,
