@@ -83,6 +83,8 @@ export class Broadcast extends EventEmitter<BroadcastEvents> {
   >();
   readonly #onWorkerRestarted = (poolWorker: PoolWorker) => this.#rebuildEdge(poolWorker);
   readonly #originRebuildTimeoutMs: number;
+  /** The pipe from another node's broadcast, when this one is its edge. */
+  #upstream: BroadcastPipe | undefined;
   /** Set while a lost origin is being rebuilt: joins wait for it. */
   #rebuilding: Promise<void> | undefined;
   #closed = false;
@@ -301,6 +303,7 @@ export class Broadcast extends EventEmitter<BroadcastEvents> {
   /**
    * Makes this broadcast an edge of another node's: what the offer sends is
    * produced on this origin router and published here, as a speaker's would be.
+   * A new offer replaces the pipe accepted before (a re-pipe after a lost link).
    */
   async acceptPipe(
     offer: PipeOffer,
@@ -308,7 +311,11 @@ export class Broadcast extends EventEmitter<BroadcastEvents> {
   ): Promise<{ pipe: BroadcastPipe; answer: PipeAnswer }> {
     if (this.#rebuilding) await this.#rebuilding;
     this.#assertOpen();
-    return BroadcastPipe.accept(this.#pipeHost(), offer, options);
+    // Fed by one pipe at a time: a re-pipe replaces the lost link (same producer ids).
+    this.#upstream?.close('replaced');
+    const accepted = await BroadcastPipe.accept(this.#pipeHost(), offer, options);
+    this.#upstream = accepted.pipe;
+    return accepted;
   }
 
   async stats(): Promise<BroadcastStats> {

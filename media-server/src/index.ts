@@ -6,7 +6,12 @@ export {
   type ProducerDescription,
   type ProducerSource,
 } from './Broadcast.ts';
-export { type MediaConfig, mediaConfigFromEnv, mediaConfigSchema } from './config.ts';
+export {
+  type MediaConfig,
+  mediaConfigFromEnv,
+  mediaConfigSchema,
+  pipeOptionsFromConfig,
+} from './config.ts';
 export { EdgeRouter } from './EdgeRouter.ts';
 export { type Fmp4Fragment, Fmp4Fragmenter } from './hls/Fmp4Fragmenter.ts';
 export { HlsEgress, type HlsEgressOptions } from './hls/HlsEgress.ts';

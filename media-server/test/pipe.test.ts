@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
 import type { PipeOffer, PipeUpdate } from '@amphi/protocol';
@@ -5,7 +6,9 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Broadcast, type ProducerDescription } from '../src/Broadcast.ts';
 import { INGEST_RTP, RtpIngest } from '../src/ingest/RtpIngest.ts';
+import type { ParticipantRole } from '../src/ParticipantSession.ts';
 import type { BroadcastPipe } from '../src/pipe/BroadcastPipe.ts';
+import type { PipeOptions } from '../src/pipe/PipeLink.ts';
 import { WorkerPool } from '../src/WorkerPool.ts';
 import { RtpTestSender, RtpTestSink, rtpHeader } from './support/rtpPeers.ts';
 
@@ -55,8 +58,9 @@ const overTheWire = <T>(message: T): T => JSON.parse(JSON.stringify(message)) as
 async function pipe(
   from: Node,
   to: Node,
-  tamper: (offer: PipeOffer) => PipeOffer = (o) => o,
+  options: { tamper?: (offer: PipeOffer) => PipeOffer; up?: Partial<PipeOptions> } = {},
 ): Promise<Link> {
+  const tamper = options.tamper ?? ((o: PipeOffer) => o);
   let up: BroadcastPipe | undefined;
   let down: BroadcastPipe | undefined;
   let channelUp = true;
@@ -75,6 +79,7 @@ async function pipe(
   const offered = await from.broadcast.offerPipe({
     listenIp: from.ip,
     deadAfterMs: DEAD_AFTER_MS,
+    ...options.up,
     send: carry(() => down, carried.down),
   });
   up = offered.pipe;
@@ -104,11 +109,15 @@ type Classroom = {
   transportId: string;
 };
 
-/** A classroom on `node`: a plain transport to its own sink, every producer it may receive consumed and resumed. */
-async function joinClassroom(node: Node, id: string): Promise<Classroom> {
+/** A participant on `node`: a plain transport to its own sink, every producer it may receive consumed and resumed. */
+async function joinClassroom(
+  node: Node,
+  id: string,
+  role: ParticipantRole = 'classroom',
+): Promise<Classroom> {
   const sink = await RtpTestSink.start(node.ip);
   sinks.push(sink);
-  const session = await node.broadcast.join(id, 'classroom');
+  const session = await node.broadcast.join(id, role);
   const transport = await session.createPlainTransport({ ip: node.ip, port: sink.port });
   const classroom = { id, sink, ssrcOf: new Map<string, number>(), transportId: transport.id };
   for (const producer of node.broadcast.producersFor(id)) await consume(node, classroom, producer);
@@ -139,6 +148,32 @@ async function keyFramesSettled(): Promise<void> {
   }
 }
 
+// A path between hosts that fails: an nftables rule of the test's own table
+// drops UDP to one port (root only; the test is skipped elsewhere).
+const NFT_TABLE = `amphi_pipe_test_${process.pid}`;
+
+function canFilter(): boolean {
+  try {
+    execFileSync('nft', ['list', 'tables'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function dropUdp(ip: string, port: number): void {
+  execFileSync('nft', ['-f', '-'], {
+    input: `table ip ${NFT_TABLE} {
+  chain input { type filter hook input priority 0; policy accept; ip daddr ${ip} udp dport ${port} drop; }
+}
+`,
+  });
+}
+
+function undropUdp(): void {
+  execFileSync('nft', ['delete', 'table', 'ip', NFT_TABLE], { stdio: 'ignore' });
+}
+
 beforeAll(async () => {
   nodes.origin = await startNode(HOSTS.origin);
   nodes.edge = await startNode(HOSTS.edge);
@@ -156,6 +191,11 @@ beforeAll(async () => {
 });
 
 afterAll(() => {
+  try {
+    undropUdp();
+  } catch {
+    // Not there: the test removed it.
+  }
   sender?.close();
   for (const s of sinks) s.close();
   for (const n of Object.values(nodes)) {
@@ -171,8 +211,13 @@ describe('a broadcast across media nodes', () => {
   let onEdge2: Classroom;
 
   it('feeds a classroom on another host through an SRTP pipe, its key-frame request reaching the speaker', async () => {
-    originToEdge = await pipe(nodes.origin, nodes.edge);
+    const portRange = { min: 30_000 + Math.floor(Math.random() * 20_000), max: 0 };
+    portRange.max = portRange.min + 99;
+    originToEdge = await pipe(nodes.origin, nodes.edge, { up: { portRange } });
     const { offer } = originToEdge;
+    // The origin's pipe listens in the range the operator opened.
+    expect(offer.endpoint.port).toBeGreaterThanOrEqual(portRange.min);
+    expect(offer.endpoint.port).toBeLessThanOrEqual(portRange.max);
     // The offer is what the edge's node needs, and nothing it cannot check.
     expect(offer.endpoint.ip).toBe(HOSTS.origin);
     expect(offer.endpoint.srtpParameters.cryptoSuite).toBeTruthy();
@@ -215,8 +260,9 @@ describe('a broadcast across media nodes', () => {
   });
 
   it('feeds an edge of the edge (a tree), key frames included', async () => {
-    edgeToEdge2 = await pipe(nodes.edge, nodes.edge2);
-    expect(edgeToEdge2.offer.endpoint.ip).toBe(HOSTS.edge);
+    const port = 30_000 + Math.floor(Math.random() * 20_000);
+    edgeToEdge2 = await pipe(nodes.edge, nodes.edge2, { up: { port } });
+    expect(edgeToEdge2.offer.endpoint).toMatchObject({ ip: HOSTS.edge, port });
     expect(edgeToEdge2.offer.producers.map((p) => p.id).sort()).toEqual(
       [ingest.videoProducerId, ingest.audioProducerId].sort(),
     );
@@ -286,6 +332,74 @@ describe('a broadcast across media nodes', () => {
     }
   });
 
+  it('sends a classroom on stage on the edge of the edge up to the origin, to the moderator only', async () => {
+    const STAGE_SSRC = 0x5a5a0001;
+    const stageSession = await nodes.edge2.broadcast.join('classroom-stage', 'classroom');
+    const camera = await RtpTestSender.open(HOSTS.edge2);
+    try {
+      const transport = await stageSession.createPlainTransport({
+        ip: HOSTS.edge2,
+        port: camera.videoLocalPort,
+      });
+      const stage = await nodes.edge2.broadcast.produce('classroom-stage', {
+        transportId: transport.id,
+        kind: 'video',
+        source: 'stage',
+        rtpParameters: {
+          codecs: [
+            {
+              mimeType: 'video/VP8',
+              payloadType: INGEST_RTP.videoPayloadType,
+              clockRate: 90000,
+              rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }],
+            },
+          ],
+          encodings: [{ ssrc: STAGE_SSRC }],
+        },
+      });
+      camera.sendTo({
+        ip: HOSTS.edge2,
+        videoPort: transport.localPort,
+        audioPort: 0,
+        videoSsrc: STAGE_SSRC,
+      });
+      // Up two pipes, published on the origin as the stage classroom's camera.
+      await expect
+        .poll(() => nodes.origin.broadcast.producers.find((p) => p.id === stage.id), {
+          timeout: 5000,
+        })
+        .toMatchObject({ participantId: 'classroom-stage', source: 'stage' });
+      expect(edgeToEdge2.carried.up).toContainEqual(
+        expect.objectContaining({
+          type: 'producer',
+          producer: expect.objectContaining({ id: stage.id }),
+        }),
+      );
+      // Never down to other classrooms: the edge pipes send speakers' media only.
+      expect(nodes.edge.broadcast.producersFor(onEdge.id).map((p) => p.id)).not.toContain(stage.id);
+      expect(
+        originToEdge.carried.down.filter(
+          (u) => u.type === 'producer' && u.producer.id === stage.id,
+        ),
+      ).toEqual([]);
+
+      const moderator = await joinClassroom(nodes.origin, 'moderator-1', 'moderator');
+      await expect.poll(() => keyFrames(moderator, stage.id), { timeout: 5000 }).toBeGreaterThan(0);
+      expect(camera.keyFrameRequests).toBeGreaterThan(0);
+      await expect.poll(() => received(moderator, stage.id), { timeout: 3000 }).toBeGreaterThan(20);
+
+      // Off stage: the producer closes up the tree.
+      stageSession.closeProducer(stage.id);
+      await expect
+        .poll(() => nodes.origin.broadcast.producers.map((p) => p.id), { timeout: 5000 })
+        .not.toContain(stage.id);
+      nodes.origin.broadcast.leave('moderator-1');
+    } finally {
+      camera.close();
+      nodes.edge2.broadcast.leave('classroom-stage');
+    }
+  });
+
   it('ignores plain RTP sent to a pipe port: only the other end, with the key, gets in', async () => {
     const stats = async () => (await originToEdge.down.link.transport.getStats())[0];
     // The speaker goes quiet: only the heartbeat (a few bytes, twice a second) crosses now.
@@ -324,18 +438,20 @@ describe('a broadcast across media nodes', () => {
     const edge3 = await startNode('127.0.0.4');
     try {
       const events: string[] = [];
-      const link = await pipe(nodes.origin, edge3, (offer) => ({
-        ...offer,
-        endpoint: {
-          ...offer.endpoint,
-          srtpParameters: {
-            ...offer.endpoint.srtpParameters,
-            keyBase64: randomBytes(
-              Buffer.from(offer.endpoint.srtpParameters.keyBase64, 'base64').length,
-            ).toString('base64'),
+      const link = await pipe(nodes.origin, edge3, {
+        tamper: (offer) => ({
+          ...offer,
+          endpoint: {
+            ...offer.endpoint,
+            srtpParameters: {
+              ...offer.endpoint.srtpParameters,
+              keyBase64: randomBytes(
+                Buffer.from(offer.endpoint.srtpParameters.keyBase64, 'base64').length,
+              ).toString('base64'),
+            },
           },
-        },
-      }));
+        }),
+      });
       link.down.on('dead', () => events.push('dead'));
       const classroom = await joinClassroom(edge3, 'classroom-wrong-key');
       await expect.poll(() => events, { timeout: DEAD_AFTER_MS * 3 }).toContain('dead');
@@ -352,7 +468,32 @@ describe('a broadcast across media nodes', () => {
     }
   });
 
-  it("closing the origin end closes the edges' producers: their consumers get producerclose", async () => {
+  it.skipIf(!canFilter())(
+    'reports a link that goes silent dead, then alive when the path is back, its classrooms fed again',
+    async () => {
+      const events: string[] = [];
+      originToEdge.down.on('dead', () => events.push('dead'));
+      originToEdge.down.on('alive', () => events.push('alive'));
+      const { localPort } = await originToEdge.down.stats();
+      // The path to the edge's pipe drops everything (a router between hosts failing).
+      dropUdp(HOSTS.edge, localPort);
+      try {
+        await expect.poll(() => events, { timeout: DEAD_AFTER_MS * 3 }).toEqual(['dead']);
+      } finally {
+        undropUdp();
+      }
+      await expect.poll(() => events, { timeout: 3000 }).toEqual(['dead', 'alive']);
+      // The edge's producers and consumers stayed: its classroom receives again.
+      const before = received(onEdge, ingest.audioProducerId);
+      await expect
+        .poll(() => received(onEdge, ingest.audioProducerId) - before, { timeout: 3000 })
+        .toBeGreaterThan(25);
+      // Only the edge's side went silent: the origin still heard the edge's heartbeat.
+      expect(originToEdge.up.link.dead).toBe(false);
+    },
+  );
+
+  it('closing the origin end closes the producers on every edge below: their consumers get producerclose', async () => {
     const closed: { edge: string[]; edge2: string[] } = { edge: [], edge2: [] };
     nodes.edge.broadcast.on('producerclose', ({ id }) => closed.edge.push(id));
     nodes.edge2.broadcast.on('producerclose', ({ id }) => closed.edge2.push(id));

@@ -30,9 +30,16 @@ export class RtpTestSender {
     videoSsrc?: number;
     audioSsrc?: number;
   }): Promise<RtpTestSender> {
+    const sender = await RtpTestSender.open(options.ip);
+    sender.sendTo(options);
+    return sender;
+  }
+
+  /** Sockets bound, nothing sent yet: a transport that must know its sender's ports first. */
+  static async open(ip: string): Promise<RtpTestSender> {
     const sender = new RtpTestSender();
     await Promise.all(
-      [sender.#video, sender.#audio].map((s) => new Promise<void>((r) => s.bind(0, options.ip, r))),
+      [sender.#video, sender.#audio].map((s) => new Promise<void>((r) => s.bind(0, ip, r))),
     );
     sender.#video.on('message', (msg) => {
       const requests = countKeyFrameRequests(msg);
@@ -41,48 +48,61 @@ export class RtpTestSender {
         sender.#keyFrameDue = true;
       }
     });
+    return sender;
+  }
+
+  get videoLocalPort(): number {
+    return this.#video.address().port;
+  }
+
+  sendTo(options: {
+    ip: string;
+    videoPort: number;
+    audioPort: number;
+    videoSsrc?: number;
+    audioSsrc?: number;
+  }): void {
     const videoSsrc = options.videoSsrc ?? INGEST_RTP.videoSsrcs[0];
     const audioSsrc = options.audioSsrc ?? INGEST_RTP.audioSsrc;
-    sender.#timers.push(
+    this.#timers.push(
       setInterval(() => {
-        if (sender.#paused) return;
-        const key = sender.#keyFrameDue;
-        sender.#keyFrameDue = false;
-        if (key) sender.keyFramesSent++;
-        sender.#videoSeq = (sender.#videoSeq + 1) & 0xffff;
-        sender.#pictureId = (sender.#pictureId + 1) & 0x7fff;
+        if (this.#paused) return;
+        const key = this.#keyFrameDue;
+        this.#keyFrameDue = false;
+        if (key) this.keyFramesSent++;
+        this.#videoSeq = (this.#videoSeq + 1) & 0xffff;
+        this.#pictureId = (this.#pictureId + 1) & 0x7fff;
         const packet = rtpHeader(
           INGEST_RTP.videoPayloadType,
-          sender.#videoSeq,
-          sender.#videoSeq * (90000 / VIDEO_FPS),
+          this.#videoSeq,
+          this.#videoSeq * (90000 / VIDEO_FPS),
           videoSsrc,
           true,
         );
-        sender.#video.send(
-          Buffer.concat([packet, vp8Payload(sender.#pictureId, key)]),
+        this.#video.send(
+          Buffer.concat([packet, vp8Payload(this.#pictureId, key)]),
           options.videoPort,
           options.ip,
         );
       }, 1000 / VIDEO_FPS),
       setInterval(() => {
-        if (sender.#paused) return;
-        sender.#audioSeq = (sender.#audioSeq + 1) & 0xffff;
+        if (this.#paused || !options.audioPort) return;
+        this.#audioSeq = (this.#audioSeq + 1) & 0xffff;
         const packet = rtpHeader(
           INGEST_RTP.audioPayloadType,
-          sender.#audioSeq,
-          sender.#audioSeq * (48000 / AUDIO_PPS),
+          this.#audioSeq,
+          this.#audioSeq * (48000 / AUDIO_PPS),
           audioSsrc,
           false,
         );
         // An Opus TOC byte (SILK, 20 ms) and some payload.
-        sender.#audio.send(
+        this.#audio.send(
           Buffer.concat([packet, Buffer.from([0x08]), Buffer.alloc(60, 0x55)]),
           options.audioPort,
           options.ip,
         );
       }, 1000 / AUDIO_PPS),
     );
-    return sender;
   }
 
   /** Stops sending (a speaker's network gone quiet) without closing anything. */
