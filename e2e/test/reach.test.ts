@@ -288,6 +288,13 @@ describe('a classroom behind its school’s firewall', () => {
       const classroomId = ev.classroomIds[sc.classroom] as string;
       const { page, ms } = await openLink(browser, ev.tokens.classrooms[sc.classroom] as string);
       figures[`${sc.name}_ms`] = ms;
+      // The ladder's own share: from the media set-up to a connected transport.
+      const ladder = (await page.evaluate('window.__reachLog')) as [number, string, string][];
+      const setUp = ladder.find((e) => e[2] === 'idle')?.[0];
+      const connected = ladder.find((e) => e[2] === 'connected')?.[0];
+      if (setUp !== undefined && connected !== undefined) {
+        figures[`${sc.name}_connect_ms`] = connected - setUp;
+      }
       const shown = await pathShown(page);
       console.log(
         `${sc.name}: first frame ${ms} ms after opening the link; shows « ${shown.text} »; the ladder: ${await page.evaluate('JSON.stringify(window.__reachLog.filter((e) => e[1] !== "q"))')}`,
