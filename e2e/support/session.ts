@@ -1,6 +1,8 @@
 import type { Page } from 'playwright-core';
 import { createLogger } from '../../control-api/src/logger.ts';
 import { DemoTestPattern } from '../../control-api/src/rtc/DemoTestPattern.ts';
+import { InProcessMediaNode } from '../../control-api/src/rtc/InProcessMediaNode.ts';
+import type { MediaNode } from '../../control-api/src/rtc/MediaNode.ts';
 import type { ControlPlane } from '../../control-api/src/server.ts';
 import {
   createTestDatabase,
@@ -26,6 +28,8 @@ export interface LiveSessionOptions {
   testPattern?: boolean | { runSeconds: number };
   /** The event's status when the session starts (default live; scheduled: a studio takes it live). */
   status?: 'scheduled' | 'live';
+  /** Another media plane (a cluster of media nodes); default: `workers` in this process. */
+  media?: MediaNode;
 }
 
 export interface OpenOptions {
@@ -56,7 +60,7 @@ export class LiveSession {
   }
 
   static async start(opts: LiveSessionOptions = {}): Promise<LiveSession> {
-    const media = await startMediaNode({ workers: opts.workers ?? 2 });
+    const media = opts.media ?? (await startMediaNode({ workers: opts.workers ?? 2 }));
     const plane = await startInstance({ databaseUrl: await createTestDatabase(), media });
     const ev = await seedEvent(plane.url, {
       classrooms: opts.classrooms ?? 2,
@@ -65,6 +69,8 @@ export class LiveSession {
     });
     let pattern: DemoTestPattern | null = null;
     if (opts.testPattern) {
+      if (!(media instanceof InProcessMediaNode))
+        throw new Error('the test pattern runs in process');
       const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
       pattern = await DemoTestPattern.start({
         broadcast: await media.broadcast(ev.eventId),
