@@ -5,6 +5,7 @@ const SHIMS = new URL('./shims/', import.meta.url);
 const MODULES = {
   k6: 'k6.ts',
   'k6/execution': 'execution.ts',
+  'k6/experimental/timers': 'timers.ts',
   'k6/experimental/websockets': 'websockets.ts',
   'k6/http': 'http.ts',
   'k6/metrics': 'metrics.ts',
