@@ -33,6 +33,9 @@ export interface ClassroomFigures {
   audioPackets: number;
   video: StreamFigures;
   error: string | null;
+  /** Media set up again (reconnection, speaker back) and what failed on the way. */
+  mediaSetups: number;
+  mediaErrors: string[];
   questions: number;
   upvotes: number;
   hands: number;
@@ -52,6 +55,14 @@ export class ClassroomPeer {
   readonly figures: ClassroomFigures;
   #pc: PeerConnection | null = null;
   #videoTrack: Track | null = null;
+  #generation = 0;
+  #setups: Promise<void> = Promise.resolve();
+  #setupTimer: NodeJS.Timeout | null = null;
+  readonly #unsubscribe: (() => void)[] = [];
+  #connected: () => void = () => {};
+  readonly #firstConnection = new Promise<void>((resolve) => {
+    this.#connected = resolve;
+  });
   readonly #tracks: Track[] = [];
   #lastKeyFrameRequest = 0;
   #closed = false;
@@ -69,6 +80,8 @@ export class ClassroomPeer {
       audioPackets: 0,
       video: this.meter.figures,
       error: null,
+      mediaSetups: 0,
+      mediaErrors: [],
       questions: 0,
       upvotes: 0,
       hands: 0,
@@ -82,24 +95,70 @@ export class ClassroomPeer {
     });
   }
 
-  /** Joins and receives the speakers' media; resolves once media is connected. */
+  /**
+   * Joins and receives the speakers' media; resolves once media is connected
+   * (or failed to within 20 s). Like the viewer, it sets its media up again
+   * after a reconnection, a `media.reconnect`, or when the speaker publishes
+   * again (a new producer).
+   */
   async join(): Promise<void> {
     const f = this.figures;
     f.startedAt = monoMs();
     try {
-      const view = await this.session.connect();
+      await this.session.connect();
       f.joinedMs = monoMs() - f.startedAt;
-      await withTimeout(this.#receive(view.producers ?? []), 20_000, 'media did not connect');
+      const s = this.session.signaling;
+      this.#unsubscribe.push(
+        s.on('joined', (_join, reconnected) => {
+          if (reconnected) this.#setUpAgain();
+        }),
+        s.onEvent('media.reconnect', () => this.#setUpAgain()),
+        s.onEvent('media.producerAdded', (p) => {
+          if (p.role === 'speaker') this.#setUpAgain();
+        }),
+      );
+      this.#setUpAgain(0);
+      await withTimeout(this.#firstConnection, 20_000, 'media did not connect');
       f.connectedMs = monoMs() - f.startedAt;
     } catch (err) {
       f.error = err instanceof Error ? err.message : String(err);
     }
   }
 
+  /** Sets media up (again) after `delayMs`, once: a speaker's audio and video come as two events. */
+  #setUpAgain(delayMs = 300): void {
+    if (this.#closed) return;
+    if (this.#setupTimer) clearTimeout(this.#setupTimer);
+    this.#setupTimer = setTimeout(() => {
+      this.#setupTimer = null;
+      this.#setups = this.#setups
+        .then(() => this.#setUp())
+        .catch((err: unknown) => {
+          this.figures.mediaErrors.push(err instanceof Error ? err.message : String(err));
+        });
+    }, delayMs);
+  }
+
+  async #setUp(): Promise<void> {
+    if (this.#closed || this.session.signaling.status !== 'open') return;
+    const producers = (this.session.view?.producers ?? []).filter((p) => p.role === 'speaker');
+    // No speaker yet (or gone): its producerAdded sets media up.
+    if (producers.length === 0) return;
+    if (this.#pc) {
+      this.#generation++;
+      this.#pc.close();
+      this.#pc = null;
+      this.#tracks.length = 0;
+      this.figures.mediaSetups++;
+      this.meter.newStream();
+      await this.session.signaling.request('media.close', {}).catch(() => {});
+    }
+    await this.#receive(producers);
+  }
+
   async #receive(producers: ProducerInfo[]): Promise<void> {
     const s = this.session.signaling;
-    const wanted = producers.filter((p) => p.role === 'speaker');
-    if (wanted.length === 0) throw new Error('no speaker media to receive');
+    const wanted = producers;
     const t: TransportOptions = await s.request('media.createTransport', { direction: 'recv' });
     const sections: (MediaSection & { consumerId: string })[] = [];
     for (const p of wanted) {
@@ -117,13 +176,16 @@ export class ClassroomPeer {
     }
     const pc = newPeerConnection(`classroom${this.options.index}`);
     this.#pc = pc;
+    const generation = this.#generation;
     const connected = new Promise<void>((resolve, reject) => {
       pc.onStateChange((state) => {
         if (state === 'connected') resolve();
         else if (state === 'failed') reject(new Error('the peer connection failed'));
       });
     });
-    pc.onTrack((track) => this.#onTrack(track, sections));
+    pc.onTrack((track) => {
+      if (generation === this.#generation) this.#onTrack(track, sections);
+    });
     const answer = await new Promise<string>((resolve) => {
       pc.onLocalDescription((sdp, type) => {
         if (type === 'answer') resolve(sdp);
@@ -146,6 +208,7 @@ export class ClassroomPeer {
     });
     for (const c of sections) await s.request('media.resumeConsumer', { consumerId: c.consumerId });
     await connected;
+    this.#connected();
   }
 
   #onTrack(track: Track, sections: MediaSection[]): void {
@@ -218,6 +281,9 @@ export class ClassroomPeer {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    if (this.#setupTimer) clearTimeout(this.#setupTimer);
+    for (const u of this.#unsubscribe.splice(0)) u();
+    this.#generation++;
     this.#pc?.close();
     this.session.close();
   }

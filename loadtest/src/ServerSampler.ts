@@ -88,6 +88,7 @@ export class ServerSampler {
     machine: { busy: number; total: number };
   } | null = null;
   #timer: NodeJS.Timeout | null = null;
+  #busy = false;
 
   constructor(serverPid: number, t0: number) {
     this.#pid = serverPid;
@@ -105,6 +106,17 @@ export class ServerSampler {
   }
 
   async #sample(): Promise<void> {
+    // On a starved machine a reading can outlast the second: never two at once.
+    if (this.#busy) return;
+    this.#busy = true;
+    try {
+      await this.#read();
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  async #read(): Promise<void> {
     const at = monoMs();
     const procs = await tree(this.#pid);
     const sim = process.cpuUsage();

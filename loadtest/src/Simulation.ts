@@ -26,6 +26,8 @@ export interface SimulationOptions {
   serverPid?: number;
   /** Whatever happens, the run stops after this long (s). */
   maxDurationS: number;
+  /** Aborted (Ctrl-C): the run stops waiting, closes everything and cleans up. */
+  signal?: AbortSignal;
   log: (line: string) => void;
 }
 
@@ -191,9 +193,13 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
       }
     }, 10_000);
     timers.push(progress);
-    await Promise.race([Promise.all(joins), sleep(Math.max(0, hardStop - monoMs()))]);
+    const aborted = new Promise<void>((resolve) => {
+      if (o.signal?.aborted) resolve();
+      o.signal?.addEventListener('abort', () => resolve(), { once: true });
+    });
+    await Promise.race([Promise.all(joins), sleep(Math.max(0, hardStop - monoMs())), aborted]);
     const until = Math.min(endAt, hardStop);
-    if (until > monoMs()) await sleep(until - monoMs());
+    if (until > monoMs()) await Promise.race([sleep(until - monoMs()), aborted]);
     tick();
   } finally {
     for (const t of timers) clearTimeout(t);
@@ -207,7 +213,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
       cleanUp = { error: (err as Error).message };
     }
   }
-  const { clip, log, operatorToken, ...rest } = o;
+  const { clip, log, operatorToken, signal, ...rest } = o;
   return {
     options: { ...rest, clipFps: clip.fps },
     startedAt,

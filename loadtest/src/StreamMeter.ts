@@ -48,6 +48,8 @@ export class StreamMeter {
   readonly #clockRate: number;
   readonly #capture: CaptureClock;
   #ssrc = -1;
+  /** Packets expected of the streams before the current one. */
+  #expectedBefore = 0;
   #baseSeq = -1;
   #highestSeq = -1;
   #lastTransit: number | null = null;
@@ -61,6 +63,20 @@ export class StreamMeter {
   constructor(clockRate: number, capture: CaptureClock) {
     this.#clockRate = clockRate;
     this.#capture = capture;
+  }
+
+  /**
+   * Media set up again (a new consumer: new SSRC and sequence numbers): the
+   * counts go on, the stream's own state starts afresh.
+   */
+  newStream(): void {
+    if (this.#highestSeq >= 0) this.#expectedBefore += this.#highestSeq - this.#baseSeq + 1;
+    this.#ssrc = -1;
+    this.#baseSeq = -1;
+    this.#highestSeq = -1;
+    this.#lastTransit = null;
+    this.#frame = null;
+    this.#serverSr = null;
   }
 
   /** A sender report of the server (a compound packet carries every consumer's: only this stream's count). */
@@ -86,7 +102,7 @@ export class StreamMeter {
       else if (seq > this.#highestSeq + 0x8000) seq -= 0x10000;
       if (seq > this.#highestSeq) this.#highestSeq = seq;
     }
-    f.expected = this.#highestSeq - this.#baseSeq + 1;
+    f.expected = this.#expectedBefore + this.#highestSeq - this.#baseSeq + 1;
     f.lost = Math.max(0, f.expected - f.packets);
     // Jitter (RFC 3550 §6.4.1), in ms.
     const transit = at - (h.timestamp * 1000) / this.#clockRate;

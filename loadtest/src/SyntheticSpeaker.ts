@@ -58,6 +58,10 @@ export class SyntheticSpeaker {
   #keyFrameRequests = 0;
   #videoSr: { ntpMs: number; rtpTimestamp: number } | null = null;
   #closed = false;
+  #publishing: Promise<void> = Promise.resolve();
+  #republishes = 0;
+  /** Kept across republishing: one capture clock for the whole run. */
+  readonly #offsets = { video: randomSsrc(), audio: randomSsrc() };
 
   constructor(options: SyntheticSpeakerOptions) {
     this.#clip = options.clip;
@@ -82,10 +86,42 @@ export class SyntheticSpeaker {
     return sr.ntpMs + (((ts - sr.rtpTimestamp) | 0) / 90_000) * 1000;
   };
 
-  /** Joins, publishes, and resolves once both tracks are open. */
+  /**
+   * Joins, publishes, and resolves once both tracks are open. After a
+   * reconnection (its producers were closed with its old socket) it publishes
+   * again, as the studio does.
+   */
   async start(): Promise<void> {
     await this.session.connect();
+    this.session.signaling.on('joined', (_join, reconnected) => {
+      if (!reconnected || this.#closed) return;
+      this.#republishes++;
+      this.#publishing = this.#publishing
+        .then(() => this.#publish())
+        .catch(() => {
+          // The next reconnection tries again.
+        });
+    });
+    this.#publishing = this.#publish();
+    await this.#publishing;
+    this.#sendVideoFrame();
+    this.#timers.push(
+      setInterval(() => this.#sendVideoFrame(), 1000 / this.#clip.fps),
+      setInterval(() => this.#sendAudio(), 20),
+      setInterval(() => this.#sendReports(), 500),
+    );
+    this.#sendReports();
+  }
+
+  get republishes(): number {
+    return this.#republishes;
+  }
+
+  async #publish(): Promise<void> {
     const s = this.session.signaling;
+    this.#video = null;
+    this.#audio = null;
+    this.#pc?.close();
     const t: TransportOptions = await s.request('media.createTransport', { direction: 'send' });
     const pc = newPeerConnection('speaker');
     this.#pc = pc;
@@ -173,15 +209,10 @@ export class SyntheticSpeaker {
       }
     });
     await withTimeout(opened, 10_000, 'the speaker media did not connect');
-    this.#video = outgoing(videoTrack, videoSsrc, 90_000);
-    this.#audio = outgoing(audioTrack, audioSsrc, 48_000);
-    this.#sendVideoFrame();
-    this.#timers.push(
-      setInterval(() => this.#sendVideoFrame(), 1000 / this.#clip.fps),
-      setInterval(() => this.#sendAudio(), 20),
-      setInterval(() => this.#sendReports(), 500),
-    );
-    this.#sendReports();
+    this.#video = outgoing(videoTrack, videoSsrc, 90_000, this.#offsets.video);
+    this.#audio = outgoing(audioTrack, audioSsrc, 48_000, this.#offsets.audio);
+    // A new stream starts on a key frame.
+    this.#frame = 0;
   }
 
   close(): void {
@@ -244,12 +275,12 @@ export class SyntheticSpeaker {
   }
 }
 
-function outgoing(track: Track, ssrc: number, clockRate: number): Outgoing {
+function outgoing(track: Track, ssrc: number, clockRate: number, offset: number): Outgoing {
   return {
     track,
     ssrc,
     clockRate,
-    offset: randomSsrc(),
+    offset,
     seq: randomSsrc() & 0xffff,
     packets: 0,
     octets: 0,

@@ -82,6 +82,10 @@ export async function htmlReport(r: SimulationResult, s: Summary, last: string):
       'Whole machine busy (mean); simulator event-loop stalls > 100 ms',
       `${s.server.machineBusyMeanPct} % of all cores; ${s.simulatorStalls.over100ms} s (longest ${s.simulatorStalls.maxMs} ms), ${s.simulatorStalls.freezesInThem} of the ${s.freezes} freezes in or just after them`,
     ],
+    [
+      'Media set up again (reconnections, speaker back); failed set-ups',
+      `${s.mediaSetupsAgain}; ${s.mediaErrors}`,
+    ],
     ['Errors', s.errors.map((e) => `${e.count} × ${e.message}`).join('; ') || 'none'],
   ];
   return `<!doctype html>

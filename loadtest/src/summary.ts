@@ -6,6 +6,9 @@ export interface Summary {
   /** Classrooms whose media connected and that received complete frames. */
   joined: number;
   errors: { message: string; count: number }[];
+  /** Media set up again after a reconnection or the speaker's return, and media set-ups that failed. */
+  mediaSetupsAgain: number;
+  mediaErrors: number;
   signalingJoinMs: { p50: number | null; p95: number | null };
   firstRtpMs: { p50: number | null; p95: number | null };
   firstFrameMs: { p50: number | null; p95: number | null; max: number | null };
@@ -53,6 +56,8 @@ export function summarize(r: SimulationResult): Summary {
     classrooms: c.length,
     joined: joined.length,
     errors: [...errors].map(([message, count]) => ({ message, count })),
+    mediaSetupsAgain: c.reduce((a, x) => a + x.mediaSetups, 0),
+    mediaErrors: c.reduce((a, x) => a + x.mediaErrors.length, 0),
     signalingJoinMs: {
       p50: round(
         percentile(
