@@ -59,6 +59,11 @@ export class SpeakerProcess {
     return sr.ntpMs + (((ts - sr.rtpTimestamp) | 0) / 90_000) * 1000;
   };
 
+  /** Drops the speaker's signaling socket as a cut line would; it comes back and publishes again. */
+  dropConnection(): void {
+    this.#child.send({ type: 'drop' } satisfies ToSpeaker);
+  }
+
   close(): void {
     if (this.#child.exitCode !== null || !this.#child.connected) return;
     this.#child.send({ type: 'close' } satisfies ToSpeaker);

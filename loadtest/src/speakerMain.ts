@@ -6,7 +6,9 @@ import { SyntheticSpeaker } from './SyntheticSpeaker.ts';
 
 export type ToSpeaker =
   | { type: 'start'; baseUrl: string; eventId: string; token: string }
-  | { type: 'close' };
+  | { type: 'close' }
+  /** Drops its signaling socket as a cut line would (tests of the recovery). */
+  | { type: 'drop' };
 export type FromSpeaker =
   | { type: 'ready' }
   | { type: 'failed'; message: string }
@@ -19,6 +21,10 @@ process.on('message', (m: ToSpeaker) => {
   if (m.type === 'close') {
     speaker?.close();
     process.exit(0);
+  }
+  if (m.type === 'drop') {
+    speaker?.session.signaling.dropConnection();
+    return;
   }
   void (async () => {
     try {
