@@ -3,8 +3,15 @@ import { type FormEvent, useId, useRef, useState } from 'react';
 import { submitQuestion } from '../api.ts';
 import { type MessageKey, useI18n } from '../i18n.tsx';
 
-/** A new submission's idempotency key: a retry of the same question sends the same one. */
-const newKey = () => crypto.randomUUID().replaceAll('-', '');
+/**
+ * A new submission's idempotency key: a retry of the same question sends the
+ * same one. 128 random bits from getRandomValues, which, unlike randomUUID,
+ * a page served over plain HTTP has too.
+ */
+const newKey = () =>
+  Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) =>
+    b.toString(16).padStart(2, '0'),
+  ).join('');
 
 /** The class sends a question before the talk, into the moderated queue. */
 export function QuestionForm({ token, onSent }: { token: string; onSent: () => void }) {
