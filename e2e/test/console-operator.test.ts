@@ -109,8 +109,9 @@ describe('an operator in the console', () => {
     await page.getByLabel('Mot de passe').fill('pas le bon mot de passe');
     await page.getByRole('button', { name: 'Se connecter' }).click();
     await page.getByText('L’adresse ou le mot de passe n’est pas le bon.').waitFor();
+    // The keyboard alone: Enter in the password field signs in.
     await page.getByLabel('Mot de passe').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Se connecter' }).click();
+    await page.getByLabel('Mot de passe').press('Enter');
     await page.getByRole('heading', { name: 'Séances', level: 1 }).waitFor();
     expect(await page.textContent('.who')).toContain('Claire Opératrice (administration)');
     // The session is an HttpOnly cookie: the page's script cannot read it.
@@ -299,6 +300,14 @@ describe('an operator in the console', () => {
     // Numbers, not personal data: no question text.
     expect(text).not.toContain('Comment devient-on');
     await screenshot(page, 'console-summary');
+    // English on demand, the same numbers.
+    await page.getByRole('button', { name: 'English' }).click();
+    await page.getByRole('link', { name: 'Summary' }).waitFor();
+    expect(await attended.locator('.value').textContent()).toBe('1 of 50');
+    expect(await attended.locator('.label').textContent()).toBe('enrolled classes present');
+    await screenshot(page, 'console-summary-en');
+    await page.getByRole('button', { name: 'Français' }).click();
+    await page.getByRole('link', { name: 'Bilan' }).waitFor();
   });
 
   it('keeps the audit log of who did what, then signs out', async () => {
