@@ -2,6 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
 import type { PipeOffer, PipeUpdate } from '@amphi/protocol';
+import type { types } from 'mediasoup';
+import * as mediasoup from 'mediasoup';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Broadcast, type ProducerDescription } from '../src/Broadcast.ts';
@@ -36,6 +38,18 @@ type Link = {
 };
 
 const nodes = {} as Record<keyof typeof HOSTS, Node>;
+/** Producers made on any worker, by id: the test pauses the speaker's as a browser would. */
+const originProducers = new Map<string, types.Producer>();
+mediasoup.observer.on('newworker', (worker) =>
+  worker.observer.on('newrouter', (router) =>
+    router.observer.on('newtransport', (transport) =>
+      transport.observer.on('newproducer', (producer) => {
+        if (transport.constructor.name === 'PlainTransport')
+          originProducers.set(producer.id, producer);
+      }),
+    ),
+  ),
+);
 let ingest: RtpIngest;
 let sender: RtpTestSender;
 const sinks: RtpTestSink[] = [];
@@ -252,11 +266,24 @@ describe('a broadcast across media nodes', () => {
     const start = {
       video: received(onEdge, ingest.videoProducerId),
       audio: received(onEdge, ingest.audioProducerId),
+      sent: { ...sender.sent },
     };
-    await sleep(1000);
-    // About 30 video and 50 audio packets a second, all of them through the pipe.
-    expect(received(onEdge, ingest.videoProducerId) - start.video).toBeGreaterThan(20);
-    expect(received(onEdge, ingest.audioProducerId) - start.audio).toBeGreaterThan(35);
+    await sleep(2000);
+    // Every packet the speaker sent in those 2 s reached the classroom on the
+    // other host (a few in flight at either end of the window), 30 video and
+    // 50 audio a second when the machine keeps up.
+    const video = received(onEdge, ingest.videoProducerId) - start.video;
+    const audio = received(onEdge, ingest.audioProducerId) - start.audio;
+    expect(video).toBeGreaterThan(sender.sent.video - start.sent.video - 4);
+    expect(audio).toBeGreaterThan(sender.sent.audio - start.sent.audio - 4);
+    expect(video).toBeGreaterThan(20);
+    expect(audio).toBeGreaterThan(40);
+  });
+
+  it('refuses a pipe on every address without the address to announce', async () => {
+    await expect(
+      nodes.origin.broadcast.offerPipe({ listenIp: '0.0.0.0', send: () => {} }),
+    ).rejects.toThrow(/announcedAddress/);
   });
 
   it('feeds an edge of the edge (a tree), key frames included', async () => {
@@ -330,6 +357,30 @@ describe('a broadcast across media nodes', () => {
     } finally {
       second.close();
     }
+  });
+
+  it('pauses and resumes a producer on every edge as the origin does', async () => {
+    const producer = originProducers.get(ingest.videoProducerId);
+    if (!producer) throw new Error("the speaker's video producer is not on the origin");
+    const video = () => received(onEdge2, ingest.videoProducerId);
+    await producer.pause();
+    for (const link of [originToEdge, edgeToEdge2]) {
+      await expect
+        .poll(() => link.carried.down.map((u) => u.type), { timeout: 3000 })
+        .toContain('producerpause');
+    }
+    await sleep(300);
+    const paused = video();
+    await sleep(700);
+    // Nothing reaches the classroom two pipes down while the speaker's camera is paused.
+    expect(video() - paused).toBe(0);
+    await producer.resume();
+    // Its consumer asks for a key frame again, and the video comes back.
+    const keys = keyFrames(onEdge2, ingest.videoProducerId);
+    await expect
+      .poll(() => keyFrames(onEdge2, ingest.videoProducerId), { timeout: 5000 })
+      .toBeGreaterThan(keys);
+    expect(edgeToEdge2.carried.down.map((u) => u.type)).toContain('producerresume');
   });
 
   it('sends a classroom on stage on the edge of the edge up to the origin, to the moderator only', async () => {
@@ -533,5 +584,50 @@ describe('a broadcast across media nodes', () => {
     started = Date.now();
     expect((await feederSees).silentMs).toBeGreaterThanOrEqual(DEAD_AFTER_MS);
     expect(Date.now() - started).toBeLessThan(DEAD_AFTER_MS + 2000);
+  });
+
+  it('re-pipes an edge whose link died: the new pipe replaces the old, classrooms consume again', async () => {
+    const dead = originToEdge.down;
+    originToEdge = await pipe(nodes.origin, nodes.edge);
+    expect(dead.closed).toBe(true);
+    expect(nodes.edge.broadcast.producers.map((p) => p.id).sort()).toEqual(
+      [ingest.videoProducerId, ingest.audioProducerId].sort(),
+    );
+    for (const producer of nodes.edge.broadcast.producersFor(onEdge.id)) {
+      await consume(nodes.edge, onEdge, producer);
+    }
+    // New consumers (new SSRCs): what they count came through the new pipe.
+    await expect
+      .poll(() => keyFrames(onEdge, ingest.videoProducerId), { timeout: 5000 })
+      .toBeGreaterThan(0);
+    await expect
+      .poll(() => received(onEdge, ingest.audioProducerId), { timeout: 3000 })
+      .toBeGreaterThan(25);
+  });
+
+  it('a broadcast closed on a node closes its pipes up and down', async () => {
+    const middle = await startNode('127.0.0.5');
+    const below = await startNode('127.0.0.6');
+    try {
+      const up = await pipe(nodes.origin, middle);
+      const down = await pipe(middle, below);
+      await expect.poll(() => below.broadcast.producers.length, { timeout: 5000 }).toBe(2);
+      const closes = Promise.all([
+        new Promise((r) => up.up.once('close', r)),
+        new Promise((r) => down.down.once('close', r)),
+      ]);
+      middle.broadcast.close();
+      const [origin, edge] = await closes;
+      // Both neighbours were told (remote), and the node below lost what it received.
+      expect(origin).toMatchObject({ remote: true });
+      expect(edge).toMatchObject({ remote: true });
+      expect(below.broadcast.producers).toEqual([]);
+      expect((await nodes.origin.broadcast.stats()).producers.length).toBe(2);
+    } finally {
+      for (const n of [middle, below]) {
+        n.broadcast.close();
+        n.pool.close();
+      }
+    }
   });
 });

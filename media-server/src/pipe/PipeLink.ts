@@ -54,6 +54,13 @@ export class PipeLink extends EventEmitter<PipeLinkEvents> {
   #closed = false;
 
   static async open(router: types.Router, options: PipeOptions): Promise<PipeLink> {
+    if (
+      !options.announcedAddress &&
+      (options.listenIp === '0.0.0.0' || options.listenIp === '::')
+    ) {
+      // The other node would be told to send to "any address".
+      throw new Error('a pipe listening on every address needs an announcedAddress');
+    }
     const transport = await router.createPipeTransport({
       listenInfo: {
         protocol: 'udp',

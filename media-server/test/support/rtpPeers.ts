@@ -16,6 +16,8 @@ export class RtpTestSender {
   /** PLI and FIR packets the server sent back on the video socket. */
   keyFrameRequests = 0;
   keyFramesSent = 0;
+  /** RTP packets sent, per kind. */
+  readonly sent = { video: 0, audio: 0 };
   #keyFrameDue = false;
   #paused = false;
   #videoSeq = 0;
@@ -79,6 +81,7 @@ export class RtpTestSender {
           videoSsrc,
           true,
         );
+        this.sent.video++;
         this.#video.send(
           Buffer.concat([packet, vp8Payload(this.#pictureId, key)]),
           options.videoPort,
@@ -96,6 +99,7 @@ export class RtpTestSender {
           false,
         );
         // An Opus TOC byte (SILK, 20 ms) and some payload.
+        this.sent.audio++;
         this.#audio.send(
           Buffer.concat([packet, Buffer.from([0x08]), Buffer.alloc(60, 0x55)]),
           options.audioPort,
