@@ -630,4 +630,45 @@ describe('a broadcast across media nodes', () => {
       }
     }
   });
+
+  it('an origin rebuilt after its worker died closes its pipes, and is offered again', async () => {
+    const origin = await startNode('127.0.0.7');
+    const edge = await startNode('127.0.0.8');
+    try {
+      const speaker = await RtpIngest.create(origin.broadcast, {
+        participantId: 'speaker-far',
+        listenIp: origin.ip,
+        simulcastLayers: 1,
+      });
+      const link = await pipe(origin, edge);
+      expect(edge.broadcast.producers).toHaveLength(2);
+      const closes = Promise.all([
+        new Promise((r) => link.up.once('close', r)),
+        new Promise((r) => link.down.once('close', r)),
+      ]);
+      process.kill(origin.pool.workers[0]?.worker.pid ?? 0, 'SIGKILL');
+      // The origin's end went with its router; it told the edge, whose producers closed.
+      const [up, down] = await closes;
+      expect(up).toMatchObject({ remote: false });
+      expect(down).toMatchObject({ remote: true });
+      expect(edge.broadcast.producers).toEqual([]);
+      // The speaker publishes again on the rebuilt origin, and the control plane
+      // offers the edge a new pipe: offerPipe waits for the rebuild.
+      speaker.close();
+      const again = await RtpIngest.create(origin.broadcast, {
+        participantId: 'speaker-far',
+        listenIp: origin.ip,
+        simulcastLayers: 1,
+      });
+      await pipe(origin, edge);
+      expect(edge.broadcast.producers.map((p) => p.id).sort()).toEqual(
+        [again.videoProducerId, again.audioProducerId].sort(),
+      );
+    } finally {
+      for (const n of [origin, edge]) {
+        n.broadcast.close();
+        n.pool.close();
+      }
+    }
+  });
 });
