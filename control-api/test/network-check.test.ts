@@ -211,7 +211,10 @@ describe('a classroom checks its network before the event', () => {
   });
 
   it('operators read each class’s latest verdict and the counts, « not checked » included', async () => {
-    await call('POST', '/api/v1/network-check/results', classroom(1), report(null, everything()));
+    await call('POST', '/api/v1/network-check/results', classroom(1), {
+      ...report(null, everything()),
+      downlinkKbps: 120,
+    });
     const res = await call<EventNetworkChecks>(
       'GET',
       `/api/v1/events/${ev.eventId}/network-checks`,
@@ -227,6 +230,11 @@ describe('a classroom checks its network before the event', () => {
     });
     expect(res.body.byPath).toMatchObject({ udp: 1, hls: 1, 'turn-tls': 0, none: 0 });
     expect(res.body.probesOk).toEqual({ udp: 1, tcp: 1, 'turn-udp': 1, 'turn-tls': 1, hls: 2 });
+    // Classroom 1 connects directly but reads 120 kbit/s: ready, and counted as slow.
+    expect(res.body.slowDownlink).toBe(1);
+    expect(res.body.classrooms.find((c) => c.classroomId === ev.classroomIds[1])?.notes).toEqual([
+      'slow-downlink',
+    ]);
     const byId = new Map(res.body.classrooms.map((c) => [c.classroomId, c]));
     expect(byId.get(ev.classroomIds[0] as string)).toMatchObject({
       level: 'fallback',

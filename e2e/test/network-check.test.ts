@@ -1,6 +1,12 @@
+import { execFile } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
-import type { EventNetworkChecks, NetworkVerdictLevel } from '@amphi/protocol';
+import { promisify } from 'node:util';
+import {
+  type EventNetworkChecks,
+  type NetworkVerdictLevel,
+  SLOW_DOWNLINK_KBPS,
+} from '@amphi/protocol';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ControlPlane } from '../../control-api/src/server.ts';
@@ -24,6 +30,7 @@ import { type SchoolFirewall, SchoolNetwork } from '../support/schoolNetwork.ts'
 // The server, its media worker and coturn listen on the host. What the
 // teacher notices: the one verdict, and what to ask the school's IT.
 
+const run = promisify(execFile);
 let unavailable: string | null = null;
 let serverIp: string | null = null;
 const schools = new Map<string, SchoolNetwork>();
@@ -48,6 +55,8 @@ interface Scenario {
   /** Its network namespace. */
   school: string;
   firewall: () => SchoolFirewall;
+  /** The school's downlink, kbit/s (tc on the host's side of its link); unlimited when absent. */
+  downlinkKbit?: number;
   level: NetworkVerdictLevel;
   path: string;
   /** The verdict's words on the screen. */
@@ -116,6 +125,20 @@ const scenarios: Scenario[] = [
         `^ouvrir UDP ${(turn as Coturn).port} et TCP ${(turn as Coturn).tlsPort} vers 10\\.200\\.0\\.1 \\(relais\\)$`,
       ),
   },
+  {
+    name: 'slow-line',
+    school: 'chk-slow',
+    // Open, but a line too thin for the lowest layer and its sound (150 + 64 kbit/s).
+    firewall: () => ({ kind: 'open' }),
+    downlinkKbit: 160,
+    level: 'ready',
+    path: 'udp',
+    words: 'Connexion directe, mais débit faible',
+    through: ['udp', 'tcp', 'turn-udp', 'turn-tls'],
+    blocked: [],
+    notes: ['Débit faible : le son passera en priorité, l’image sera réduite.'],
+    ask: () => null,
+  },
 ];
 
 beforeAll(async () => {
@@ -165,16 +188,43 @@ async function schoolBrowser(s: SchoolNetwork): Promise<Browser> {
   return browser;
 }
 
+/**
+ * The school's downlink: a token bucket on the host's end of its link (what
+ * leaves the host towards the school). The namespace's deletion removes it.
+ */
+async function limitDownlink(school: string, kbit: number): Promise<void> {
+  const dev = `${school.slice(0, 10)}-h`;
+  await run('tc', [
+    'qdisc',
+    'replace',
+    'dev',
+    dev,
+    'root',
+    'tbf',
+    'rate',
+    `${kbit}kbit`,
+    'burst',
+    '4kb',
+    'latency',
+    '300ms',
+  ]);
+}
+
 /** The page's text with its no-break spaces as plain ones. */
 const plain = (s: string | null) => (s ?? '').replace(/\u00a0/g, ' ').trim();
 
-async function runCheck(page: Page, token: string): Promise<number> {
+async function runCheck(
+  page: Page,
+  token: string,
+  beforeStart: () => Promise<void> = async () => {},
+): Promise<number> {
   page.on('pageerror', (err) => console.log(`[check page error] ${err.message}`));
   await page.goto(
     `${(plane as ControlPlane).url}/viewer/check/?event=${ev.eventId}&token=${encodeURIComponent(token)}`,
   );
   const start = page.getByTestId('check-start');
   await expect.poll(() => start.textContent()).toBe('Lancer le test');
+  await beforeStart();
   // Keyboard only: Tab to the button, Enter.
   await start.focus();
   const t0 = Date.now();
@@ -194,13 +244,16 @@ describe('the network check page, in the four shapes of a school’s network', (
       await s.setFirewall(sc.firewall());
       const browser = await schoolBrowser(s);
       const page = await browser.context.newPage();
-      const ms = await runCheck(page, ev.tokens.classrooms[i] as string);
+      // A thin line is set once the page is in (its scripts would take a minute at 160 kbit/s).
+      const ms = await runCheck(page, ev.tokens.classrooms[i] as string, async () => {
+        if (sc.downlinkKbit) await limitDownlink(sc.school, sc.downlinkKbit);
+      });
 
       // The teacher sees the link is their class's.
       const letter = String.fromCharCode(65 + i);
       expect(plain(await page.getByTestId('check-for').textContent())).toMatch(
         new RegExp(
-          `^Classe : 4e ${letter}, Collège ${i} \\(Ville ${i}\\) — séance « Métiers du son`,
+          `^Classe : 4e ${letter}, Collège ${i % 4} \\(Ville ${i % 4}\\) — séance « Métiers du son`,
         ),
       );
       const verdict = page.getByTestId('check-verdict');
@@ -229,6 +282,7 @@ describe('the network check page, in the four shapes of a school’s network', (
       const downlink = plain(await page.getByTestId('check-downlink').textContent());
       const kbps = Number(/(\d+) kbit\/s/.exec(downlink)?.[1]);
       expect(kbps).toBeGreaterThan(0);
+      if (sc.downlinkKbit) expect(kbps).toBeLessThan(SLOW_DOWNLINK_KBPS);
       const browserLine = page.getByTestId('check-browser');
       expect(await browserLine.getAttribute('data-supported')).toBe('true');
       expect(plain(await browserLine.textContent())).toMatch(/^Navigateur : Chrom\w* \d+/);
@@ -270,13 +324,15 @@ describe('the network check page, in the four shapes of a school’s network', (
     );
     expect(res.status).toBe(200);
     expect(res.body.byLevel).toEqual({
-      ready: 2,
+      ready: 3,
       relay: 1,
       fallback: 1,
       impossible: 0,
       unchecked: 1,
     });
-    expect(res.body.byPath).toMatchObject({ udp: 1, tcp: 1, 'turn-tls': 1, hls: 1, none: 0 });
+    expect(res.body.byPath).toMatchObject({ udp: 2, tcp: 1, 'turn-tls': 1, hls: 1, none: 0 });
+    // The thin line is told apart: ready, but too slow for the picture.
+    expect(res.body.slowDownlink).toBe(1);
     console.log(
       `operators: ${JSON.stringify(res.body.byLevel)} ${JSON.stringify(res.body.byPath)}`,
     );
@@ -314,6 +370,6 @@ describe('the network check page, in the four shapes of a school’s network', (
     await page.waitForURL(/\/viewer\/check\/\?event=/);
     expect(new URL(page.url()).searchParams.get('token')).toBe(token);
     await expect.poll(() => page.getByTestId('check-start').textContent()).toBe('Lancer le test');
-    expect(plain(await page.getByTestId('check-for').textContent())).toMatch(/^Classe : 4e E, /);
+    expect(plain(await page.getByTestId('check-for').textContent())).toMatch(/^Classe : 4e F, /);
   });
 });

@@ -183,6 +183,8 @@ export const ClassroomNetworkCheck = z.strictObject({
   checkedAt: IsoDateTime.nullable(),
   level: NetworkVerdictLevel.nullable(),
   path: MediaPath.nullable(),
+  /** The verdict's notes (slow line, UDP blocked…); empty when not checked. */
+  notes: z.array(VerdictNote),
   downlinkKbps: z.number().nullable(),
   browser: z.string().nullable(),
 });
@@ -198,5 +200,7 @@ export const EventNetworkChecks = z.strictObject({
   byPath: z.record(z.enum([...MediaPath.options, 'none']), z.number().int()),
   /** Checked classrooms for which each way in worked. */
   probesOk: z.record(NetworkProbe, z.number().int()),
+  /** Checked classrooms whose line is too thin for the picture (the `slow-downlink` note). */
+  slowDownlink: z.number().int(),
 });
 export type EventNetworkChecks = z.infer<typeof EventNetworkChecks>;

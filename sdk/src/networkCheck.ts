@@ -89,6 +89,8 @@ interface Tried {
   result: ProbeResult;
   transport: types.Transport | null;
   path: MediaPath | null;
+  /** The pattern's sound on it, left paused: no way in carries media while the others are tried. */
+  audioConsumerId?: string;
 }
 
 const failed = (failure: ProbeResult['failure']): ProbeResult => ({ ok: false, ms: null, failure });
@@ -188,13 +190,14 @@ export async function runNetworkCheck(opts: NetworkCheckOptions): Promise<Networ
         }),
       );
       // Consuming is what starts ICE (mediasoup-client connects on the first consume).
+      // The consumer stays paused: ICE and DTLS need no media, and on a thin school
+      // line four ways in each carrying sound would crowd out each other's handshakes.
       await transport.consume({
         id: c.consumerId,
         producerId: c.producerId,
         kind: c.kind,
         rtpParameters: c.rtpParameters as types.RtpParameters,
       });
-      await rest('POST', `${sessionPath}/consumers/${c.consumerId}/resume`);
       const end = await outcome;
       if (end !== 'connected') {
         transport.close();
@@ -205,7 +208,12 @@ export async function runNetworkCheck(opts: NetworkCheckOptions): Promise<Networ
       (await transport.getStats()).forEach((r: Record<string, unknown>) => {
         reports.push(r);
       });
-      return { result: { ok: true, ms, failure: null }, transport, path: pathOf(reports) };
+      return {
+        result: { ok: true, ms, failure: null },
+        transport,
+        path: pathOf(reports),
+        audioConsumerId: c.consumerId,
+      };
     };
 
     const tryHls = async (): Promise<{ result: ProbeResult; kbps: number | null }> => {
@@ -253,11 +261,13 @@ export async function runNetworkCheck(opts: NetworkCheckOptions): Promise<Networ
     let downlinkPath: MediaPath | null = null;
     let framesDecoded: number | null = null;
     const best = WEBRTC_PROBES.map((p) => tried.get(p)).find((t) => t?.transport);
+    // The other ways in are done with: only the best one carries the measurement.
+    for (const t of tried.values()) if (t !== best) t.transport?.close();
     if (best?.transport && device) {
       const measured = await measureDownlink(
         best.transport,
         device,
-        session.producers.video,
+        { audio: best.audioConsumerId ?? null, video: session.producers.video },
         opts.downlinkMs ?? DOWNLINK_MEASURE_MS,
         (path, body) => rest('POST', `${sessionPath}${path}`, body),
       );
@@ -298,18 +308,19 @@ export async function runNetworkCheck(opts: NetworkCheckOptions): Promise<Networ
 }
 
 /**
- * The downlink over a connected transport: the test pattern's video consumed
- * beside its sound, the best rate of bytes received (inbound RTP, both kinds)
+ * The downlink over a connected transport: its sound consumer resumed, the
+ * test pattern's video consumed beside it, the best rate of bytes received (inbound RTP, both kinds)
  * over 2 s within `ms`: at most the pattern's top layer and its sound (~1.1
  * Mbit/s), less when the line cannot carry that.
  */
 async function measureDownlink(
   transport: types.Transport,
   device: Device,
-  video: string | null,
+  { audio, video }: { audio: string | null; video: string | null },
   ms: number,
   post: (path: string, body?: unknown) => Promise<unknown>,
 ): Promise<{ kbps: number; framesDecoded: number }> {
+  if (audio) await post(`/consumers/${audio}/resume`);
   if (video) {
     const c = ConsumerOptions.parse(
       await post('/consumers', {

@@ -88,10 +88,11 @@ export class NetworkCheckStore {
         path: MediaPath | null;
         downlinkKbps: number | null;
         report: NetworkCheckReport | null;
+        verdict: NetworkVerdict | null;
       }[]
     >`
       select c.id as classroom_id, c.label, s.name as school_name, s.town,
-             n.checked_at, n.level, n.path, n.downlink_kbps, n.report
+             n.checked_at, n.level, n.path, n.downlink_kbps, n.report, n.verdict
       from classroom_enrolments e
       join classrooms c on c.id = e.classroom_id
       join schools s on s.id = c.school_id
@@ -108,8 +109,11 @@ export class NetworkCheckStore {
     const probesOk = Object.fromEntries(
       NetworkProbe.options.map((k) => [k, 0]),
     ) as EventNetworkChecks['probesOk'];
+    let slowDownlink = 0;
     const classrooms: ClassroomNetworkCheck[] = rows.map((r) => {
       byLevel[r.level ?? 'unchecked'] += 1;
+      const notes = r.verdict?.notes ?? [];
+      if (notes.includes('slow-downlink')) slowDownlink += 1;
       if (r.level) byPath[r.path ?? 'none'] += 1;
       for (const p of NetworkProbe.options) if (r.report?.probes[p].ok) probesOk[p] += 1;
       const browser = r.report?.browser;
@@ -120,11 +124,12 @@ export class NetworkCheckStore {
         checkedAt: r.checkedAt?.toISOString() ?? null,
         level: r.level,
         path: r.level ? r.path : null,
+        notes,
         downlinkKbps: r.downlinkKbps === null ? null : Math.round(r.downlinkKbps),
         browser: browser ? `${browser.name} ${browser.version}`.trim() : null,
       };
     });
-    return { eventId, classrooms, byLevel, byPath, probesOk };
+    return { eventId, classrooms, byLevel, byPath, probesOk, slowDownlink };
   }
 }
 

@@ -12,10 +12,16 @@ export function VerdictPanel({ result }: { result: NetworkCheckResult }) {
   useEffect(() => heading.current?.focus(), []);
 
   const unsupported = !report.browser.supported;
+  // A way in that works on a line too thin for the picture is not « Tout est prêt ».
+  const slow =
+    verdict.notes.includes('slow-downlink') &&
+    (verdict.level === 'ready' || verdict.level === 'relay');
   const title =
     verdict.level === 'impossible' && unsupported
       ? t('verdict.impossibleBrowser')
-      : t(`verdict.${verdict.level}`);
+      : slow
+        ? t(verdict.level === 'ready' ? 'verdict.readySlow' : 'verdict.relaySlow')
+        : t(`verdict.${verdict.level}`);
   const lines = itRequestLines(verdict.openings, t, lang);
   const when = new Intl.DateTimeFormat(lang, { dateStyle: 'long', timeStyle: 'short' }).format(
     new Date(result.checkedAt),
@@ -23,7 +29,7 @@ export function VerdictPanel({ result }: { result: NetworkCheckResult }) {
   const { browser } = report;
   return (
     <section
-      className={`check-verdict level-${verdict.level}`}
+      className={`check-verdict level-${verdict.level}${slow ? ' slow' : ''}`}
       data-testid="check-verdict"
       data-level={verdict.level}
       data-path={verdict.path ?? ''}
@@ -31,7 +37,7 @@ export function VerdictPanel({ result }: { result: NetworkCheckResult }) {
       <h2 ref={heading} tabIndex={-1}>
         {title}
       </h2>
-      <p className="check-explain">{t(`explain.${verdict.level}`)}</p>
+      <p className="check-explain">{slow ? t('explain.slow') : t(`explain.${verdict.level}`)}</p>
       {verdict.notes.length > 0 && (
         <ul className="check-notes">
           {verdict.notes.map((n) => (

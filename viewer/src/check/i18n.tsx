@@ -43,6 +43,10 @@ const fr = {
   'verdict.fallback': 'Mode secours : image en léger différé',
   'verdict.impossible': 'Impossible : le réseau de l’établissement bloque Amphi',
   'verdict.impossibleBrowser': 'Impossible : ce navigateur ne peut pas recevoir la séance',
+  'verdict.readySlow': 'Connexion directe, mais débit faible',
+  'verdict.relaySlow': 'Connexion via relais, mais débit faible',
+  'explain.slow':
+    'La ligne est lente : la classe entendra la séance, l’image sera réduite ou pourra se figer. Pendant la séance, évitez les autres usages du réseau (vidéos, mises à jour).',
   'explain.ready': 'La classe recevra la séance en direct, sans délai.',
   'explain.relay':
     'La classe recevra la séance en direct en passant par le relais d’Amphi : l’image peut être un peu moins fluide.',
@@ -119,6 +123,10 @@ const en: Record<CheckMessageKey, string> = {
   'verdict.fallback': 'Fallback mode: picture slightly delayed',
   'verdict.impossible': 'Not possible: the school’s network blocks Amphi',
   'verdict.impossibleBrowser': 'Not possible: this browser cannot receive the session',
+  'verdict.readySlow': 'Direct connection, but a slow line',
+  'verdict.relaySlow': 'Connection via relay, but a slow line',
+  'explain.slow':
+    'The line is slow: the class will hear the session, the picture will be small or may freeze. During the session, avoid other uses of the network (videos, updates).',
   'explain.ready': 'The class will receive the session live, without delay.',
   'explain.relay':
     'The class will receive the session live through Amphi’s relay: the picture may be a little less smooth.',
