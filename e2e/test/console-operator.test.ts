@@ -215,6 +215,20 @@ describe('an operator in the console', () => {
       }),
     ]);
     await screenshot(page, 'console-event');
+
+    // An edit: the summary and a second level, saved in place.
+    await page
+      .getByLabel('Résumé pour le catalogue')
+      .fill('Une journée de reportage en Guadeloupe.');
+    await page.getByLabel('2nde', { exact: true }).check();
+    await page.getByRole('button', { name: 'Enregistrer les modifications' }).click();
+    await page.getByText('Modifications enregistrées.').waitFor();
+    const edited = await api<Event>(plane.url, 'GET', `/api/v1/events/${eventId}`);
+    expect(edited.body).toMatchObject({
+      summary: 'Une journée de reportage en Guadeloupe.',
+      levels: ['4e', '3e', '2nde'],
+      enrolmentOpen: true,
+    });
   });
 
   it('enrols the Guadeloupe classes and issues their links (CSV export, printable sheet)', async () => {
@@ -323,6 +337,7 @@ describe('an operator in the console', () => {
         'POST /api/v1/console/import/classrooms',
         'POST /api/v1/events',
         'POST /api/v1/events/:eventId/enrolment',
+        'PATCH /api/v1/events/:eventId',
         'POST /api/v1/events/:eventId/enrolments/classrooms',
         'POST /api/v1/console/events/:eventId/links',
         'links exported (CSV)',

@@ -92,7 +92,9 @@ export function EnrolClasses({ eventId, onEnrolled }: { eventId: string; onEnrol
                   disabled={busy || ticked.size === 0}
                   onClick={() => enrol([...ticked])}
                 >
-                  {t('enrol.ticked', { count: ticked.size })}
+                  {ticked.size === 0
+                    ? t('enrol.tickedNone')
+                    : t('enrol.ticked', { count: ticked.size })}
                 </button>
                 <button
                   type="button"
