@@ -39,6 +39,12 @@ export class AttendanceRecorder {
     this.#log = opts.log;
     this.#instanceId = opts.bus.instanceId;
     this.#unsubscribe = opts.bus.subscribe((msg) => {
+      if (msg.kind === 'event.updated' && (msg.status === 'ended' || msg.status === 'cancelled')) {
+        // Over: nothing more to compare with (what was gathered is still written).
+        this.#present.delete(msg.eventId);
+        this.#seen.delete(msg.eventId);
+        return;
+      }
       if (msg.kind !== 'presence.snapshot' || msg.instanceId !== this.#instanceId) return;
       this.#heard(msg.eventId, msg.participants);
     });
