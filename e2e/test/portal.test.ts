@@ -137,6 +137,29 @@ describe('a teacher on the portal', () => {
     await page.fill('input[type="search"]', '');
     await page.waitForFunction(() => document.querySelector('.count')?.textContent === '2 séances');
     await screenshot(page, 'portal-catalogue');
+
+    // From the keyboard: the first Tab shows « Aller au contenu », with a visible focus ring.
+    await page.goto('about:blank');
+    await page.goto(`${base}/portal/`);
+    await page.waitForSelector('.talks article');
+    await page.keyboard.press('Tab');
+    const skip = await page.evaluate(() => {
+      const el = document.activeElement as HTMLElement;
+      const s = getComputedStyle(el);
+      const box = el.getBoundingClientRect();
+      return {
+        text: el.textContent,
+        focusVisible: el.matches(':focus-visible'),
+        outline: `${s.outlineStyle} ${Number.parseFloat(s.outlineWidth)}`,
+        onScreen: box.left >= 0 && box.width > 0,
+      };
+    });
+    expect(skip).toEqual({
+      text: 'Aller au contenu',
+      focusVisible: true,
+      outline: 'solid 3',
+      onScreen: true,
+    });
   });
 
   it('enrols a class: school searched and chosen with the keyboard, then the links, calendar file and dossier', async () => {

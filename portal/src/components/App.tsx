@@ -11,14 +11,11 @@ export function App() {
   const route = useRoute();
   const main = useRef<HTMLElement>(null);
   const key = route.name === 'talk' ? route.eventId : route.name;
-  // A new screen: its content is read from the top, and the keyboard starts there.
-  const first = useRef(true);
-  // biome-ignore lint/correctness/useExhaustiveDependencies: runs for each new screen, which `key` names
+  // A new screen (not the first one): its content is read from the top, and the keyboard starts there.
+  const shown = useRef(key);
   useEffect(() => {
-    if (first.current) {
-      first.current = false;
-      return;
-    }
+    if (shown.current === key) return;
+    shown.current = key;
     window.scrollTo(0, 0);
     main.current?.focus();
   }, [key]);
