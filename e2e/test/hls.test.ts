@@ -9,7 +9,7 @@ import {
   startMediaNode,
   TestClient,
 } from '../../control-api/test/support/harness.ts';
-import { launchChromium, screenshot } from '../support/browser.ts';
+import { inboundStats, launchChromium, screenshot } from '../support/browser.ts';
 import { recordReachFigures } from '../support/reachFigures.ts';
 import { SchoolNetwork } from '../support/schoolNetwork.ts';
 import { LiveSession } from '../support/session.ts';
@@ -199,8 +199,28 @@ describe('a school that lets only the web server through', () => {
       figures.hls_remembered_ms = (await playback(again)).now - reopened;
       console.log(`hls (web server only) remembered: first frame ${figures.hls_remembered_ms} ms`);
       expect(figures.hls_remembered_ms).toBeLessThan(figures.hls_ms as number);
+
+      // The school opens its firewall: WebRTC, tried all along behind the
+      // fallback, gets through, and the class climbs back to it by itself.
+      const unblocked = Date.now();
+      await school.setFirewall({ kind: 'open' });
+      await expect
+        .poll(() => again.getByTestId('reach-path').getAttribute('data-path'), {
+          timeout: 60_000,
+          interval: 200,
+        })
+        .toBe('udp');
+      figures.hls_climb_back_ms = Date.now() - unblocked;
+      await expect
+        .poll(async () => (await inboundStats(again)).video.framesDecoded, { timeout: 10_000 })
+        .toBeGreaterThan(0);
+      expect(await again.locator('[data-testid="hls-video"]').count()).toBe(0);
+      // Forgotten: the next join tries WebRTC first again.
+      expect(await again.evaluate(`localStorage.getItem('amphi.hls')`)).toBeNull();
+      console.log(`hls -> WebRTC once the firewall opened: ${figures.hls_climb_back_ms} ms`);
+      await screenshot(again, 'reach-hls-climb-back');
     } finally {
       for (const step of cleanup.reverse()) await step().catch((err) => console.warn(err));
     }
-  }, 120_000);
+  }, 180_000);
 });
