@@ -107,9 +107,10 @@ function asks(n) {
 export async function classroom(data) {
   const n = exec.scenario.iterationInTest;
   const end = sessionEnd(exec.scenario.startTime);
-  // One session per classroom: a VU that comes back after its session just waits for the end.
+  // One session per classroom: a VU that comes back after its session waits for the
+  // scenario to stop it (a second past the end: it is stopped before).
   if (n >= data.classrooms.length || Date.now() > end - 500) {
-    await delay(Math.min(1000, Math.max(0, end - Date.now()) + 100));
+    await delay(Math.max(0, end - Date.now()) + 1000);
     return;
   }
   const me = data.classrooms[n];

@@ -34,8 +34,13 @@ export interface ScenarioOptions {
 /** What every scenario of a run shares: VU ids, the setup data, the abort signal. */
 export interface RunContext {
   nextVuId(): number;
-  /** The setup() result as JSON: each VU gets its own copy, as in k6. */
-  dataJson: string;
+  /**
+   * The setup() result, through JSON as in k6, and frozen: k6 gives each VU its
+   * own copy; here VUs share one (a copy each costs the whole data per VU, which
+   * at a thousand classrooms' tokens held the start for seconds), and a VU that
+   * writes to it gets a TypeError instead of changing the others' copy.
+   */
+  data: unknown;
   /** Set when the test is being aborted (exec.test.abort, a threshold's abortOnFail). */
   aborted: { reason: string | null };
   onAbort(reason: string): void;
@@ -92,15 +97,17 @@ export class ScenarioRun {
   async run(): Promise<void> {
     await wait(parseDuration(this.#opts.startTime, 0));
     if (this.#ctx.aborted.reason) return;
+    // VUs exist before the scenario starts, as k6 initializes them first.
+    for (let i = 0; i < initialVus(this.#opts); i++) this.#newVu();
     this.#started = performance.now();
     this.state.startTime = Date.now();
     const o = this.#opts;
     switch (o.executor) {
       case 'shared-iterations':
-        await this.#iterationsBased(o.vus ?? 1, o.iterations ?? 1, true);
+        await this.#iterationsBased(o.iterations ?? 1, true);
         break;
       case 'per-vu-iterations':
-        await this.#iterationsBased(o.vus ?? 1, o.iterations ?? 1, false);
+        await this.#iterationsBased(o.iterations ?? 1, false);
         break;
       case 'constant-vus':
         await this.#rampingVus(o.vus ?? 1, [
@@ -155,7 +162,7 @@ export class ScenarioRun {
       idInTest: this.#ctx.nextVuId(),
       iterationInInstance: 0,
       tags: {},
-      data: JSON.parse(this.#ctx.dataJson),
+      data: this.#ctx.data,
       current: null,
       stopping: false,
       loop: null,
@@ -210,7 +217,7 @@ export class ScenarioRun {
     clearTimeout(timer);
   }
 
-  async #iterationsBased(vus: number, iterations: number, shared: boolean): Promise<void> {
+  async #iterationsBased(iterations: number, shared: boolean): Promise<void> {
     const maxMs = parseDuration(this.#opts.maxDuration, 600_000);
     let left = iterations;
     const take = () => {
@@ -218,8 +225,7 @@ export class ScenarioRun {
       left--;
       return true;
     };
-    for (let i = 0; i < vus; i++) {
-      const vu = this.#newVu();
+    for (const vu of this.#vus) {
       let own = iterations;
       vu.loop = (async () => {
         while (!vu.stopping && !this.#ctx.aborted.reason && (shared ? take() : own-- > 0)) {
@@ -238,8 +244,6 @@ export class ScenarioRun {
   ): Promise<void> {
     const totalMs = stages.reduce((a, s) => a + s.durationMs, 0);
     const rampDownMs = parseDuration(this.#opts.gracefulRampDown, 30_000);
-    const maxVus = Math.max(startVUs, ...stages.map((s) => s.target));
-    for (let i = 0; i < maxVus; i++) this.#newVu();
     const startVu = (vu: Vu) => {
       vu.stopping = false;
       if (vu.loop) return;
@@ -275,7 +279,6 @@ export class ScenarioRun {
     const unitMs = parseDuration(this.#opts.timeUnit, 1000);
     const pre = this.#opts.preAllocatedVUs ?? required(this.#opts, 'preAllocatedVUs');
     const max = Math.max(pre, this.#opts.maxVUs ?? pre);
-    for (let i = 0; i < pre; i++) this.#newVu();
     const totalMs = stages.reduce((a, s) => a + s.durationMs, 0);
     const running = new Set<Promise<void>>();
     const t0 = performance.now();
@@ -384,6 +387,19 @@ export function integrateRate(
     from = s.target;
   }
   return total;
+}
+
+/** VUs a scenario starts with (arrival-rate executors may add up to maxVUs). */
+export function initialVus(o: ScenarioOptions): number {
+  switch (o.executor) {
+    case 'ramping-vus':
+      return Math.max(o.startVUs ?? 1, ...(o.stages ?? []).map((s) => s.target));
+    case 'constant-arrival-rate':
+    case 'ramping-arrival-rate':
+      return o.preAllocatedVUs ?? 0;
+    default:
+      return o.vus ?? 1;
+  }
 }
 
 /** The scenario's planned length, without its graceful stop (maxDuration for iteration-based ones). */

@@ -120,7 +120,7 @@ export async function runScript(
   const runs: ScenarioRun[] = [];
   const ctx: RunContext = {
     nextVuId: () => ++vuIds,
-    dataJson: JSON.stringify(data ?? null),
+    data: deepFreeze(JSON.parse(JSON.stringify(data ?? null))),
     aborted: { reason: null },
     onAbort: (reason) => {
       if (ctx.aborted.reason) return;
@@ -166,7 +166,7 @@ export async function runScript(
 
   rt.phase = 'teardown';
   if (typeof mod.teardown === 'function')
-    await (mod.teardown as (d: unknown) => unknown)(JSON.parse(ctx.dataJson));
+    await (mod.teardown as (d: unknown) => unknown)(JSON.parse(JSON.stringify(data ?? null)));
   rt.phase = 'done';
   await closeSyncHttp();
 
@@ -191,6 +191,14 @@ export async function runScript(
   );
   const exitCode = failed.length ? THRESHOLDS_FAILED_EXIT : abortReason ? SCRIPT_ABORTED_EXIT : 0;
   return { exitCode, lines, json: summaryJson(input) };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
 }
 
 function describeScenarios(script: string, scenarios: Record<string, ScenarioOptions>): string[] {
