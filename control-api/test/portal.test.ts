@@ -53,7 +53,7 @@ beforeAll(async () => {
   ).body;
   other = (
     await api<School>(base, 'POST', '/api/v1/schools', {
-      name: 'Lycée Victor Hugo',
+      name: 'Lycée Victor Hugo Schœlcher',
       town: 'Besançon',
       academie: 'Besançon',
       region: 'Bourgogne-Franche-Comté',
@@ -163,7 +163,9 @@ describe('the school search', () => {
       ).body.items.map((s) => s.name);
     expect(await names('emile zola')).toEqual(['Collège Émile Zola']);
     expect(await names('POINTE-A')).toEqual(['Collège Émile Zola']);
-    expect(await names('besancon hugo')).toEqual(['Lycée Victor Hugo']);
+    expect(await names('besancon hugo')).toEqual(['Lycée Victor Hugo Schœlcher']);
+    expect(await names('SCHOELCHER')).toEqual(['Lycée Victor Hugo Schœlcher']);
+    expect(await names('schœl')).toEqual(['Lycée Victor Hugo Schœlcher']);
     expect(await names('%%')).toEqual([]);
     const short = await pub<Err>('GET', '/api/v1/schools/search?q=a');
     expect([short.status, short.body.error.code]).toEqual([400, 'VALIDATION_FAILED']);

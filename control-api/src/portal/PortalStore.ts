@@ -27,15 +27,18 @@ export interface PortalClassroom {
 const ACCENTED = 'àâäáãåçéèêëíìîïñóòôöõúùûüýÿ';
 const PLAIN = 'aaaaaaceeeeiiiinooooouuuuyy';
 
-/** What a search compares: lower case, accents off (the same on both sides). */
+/**
+ * What a search compares: lower case, accents off, « œ » and « æ » spelt out
+ * (« Schœlcher » is found from « schoelcher »); the same on both sides.
+ */
 const folded = (sql: Sql, column: ReturnType<Sql>) =>
-  sql`translate(lower(${column}), ${ACCENTED}, ${PLAIN})`;
+  sql`replace(replace(translate(lower(${column}), ${ACCENTED}, ${PLAIN}), 'œ', 'oe'), 'æ', 'ae')`;
 
 export function foldText(s: string): string {
   let out = '';
   for (const ch of s.toLowerCase()) {
     const i = ACCENTED.indexOf(ch);
-    out += i >= 0 ? PLAIN[i] : ch;
+    out += i >= 0 ? PLAIN[i] : ch === 'œ' ? 'oe' : ch === 'æ' ? 'ae' : ch;
   }
   return out;
 }
