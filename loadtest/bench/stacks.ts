@@ -7,6 +7,7 @@
 //   npm run bench:stacks -w loadtest -- --peers 40 --seconds 10
 import { execFile } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import type { StackName } from './stackPeers.ts';
@@ -89,7 +90,7 @@ async function main(): Promise<void> {
     ].join('\n'),
   );
   const out = values.out ?? fileURLToPath(new URL('./results/stacks.json', import.meta.url));
-  await mkdir(new URL('./results/', `file://${out}`), { recursive: true });
+  await mkdir(dirname(out), { recursive: true });
   await writeFile(out, `${JSON.stringify({ peers, seconds, results }, null, 2)}\n`);
   process.stdout.write(
     `stacks best=${best?.stack ?? 'none'} peers_per_core=${best?.peersPerCore ? Math.round(best.peersPerCore) : 0} ${ok
