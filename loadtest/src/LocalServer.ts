@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,8 +22,8 @@ async function freePort(): Promise<number> {
 /**
  * Amphi as `npm start` runs it (control-api, embedded PostgreSQL, mediasoup
  * workers), in its own process so that /proc tells its CPU apart from the
- * simulator's. Its data folder is kept between runs (the database is made
- * once); the demo is off and the REST rate limit raised, the simulator being
+ * simulator's, with a database of its own in a fresh folder (removed at
+ * stop); the demo is off and the REST rate limit raised, the simulator being
  * one address that issues hundreds of links.
  */
 export class LocalServer {
@@ -32,8 +32,11 @@ export class LocalServer {
   readonly #child: ChildProcess;
   #output = '';
 
-  private constructor(child: ChildProcess, url: string, operatorToken: string) {
+  readonly #dataDir: string;
+
+  private constructor(child: ChildProcess, url: string, operatorToken: string, dataDir: string) {
     this.#child = child;
+    this.#dataDir = dataDir;
     this.url = url;
     this.operatorToken = operatorToken;
   }
@@ -44,8 +47,9 @@ export class LocalServer {
 
   static async start(opts: { workers?: number } = {}): Promise<LocalServer> {
     const port = await freePort();
-    const dataDir = join(tmpdir(), 'amphi-loadtest', 'server-data');
-    await mkdir(dataDir, { recursive: true });
+    // Its own folder (two runs, or two test files, never share a database), removed at stop.
+    await mkdir(join(tmpdir(), 'amphi-loadtest'), { recursive: true });
+    const dataDir = await mkdtemp(join(tmpdir(), 'amphi-loadtest', 'server-'));
     const operatorToken = randomBytes(24).toString('base64url');
     const child = spawn(process.execPath, ['--import', 'tsx', 'control-api/src/main.ts'], {
       cwd: REPO_ROOT,
@@ -62,7 +66,7 @@ export class LocalServer {
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const server = new LocalServer(child, `http://127.0.0.1:${port}`, operatorToken);
+    const server = new LocalServer(child, `http://127.0.0.1:${port}`, operatorToken, dataDir);
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
         () =>
@@ -88,11 +92,13 @@ export class LocalServer {
 
   /** Stops it as Ctrl-C would (the database is shut down cleanly). */
   async stop(): Promise<void> {
-    if (this.#child.exitCode !== null) return;
-    const exited = new Promise((r) => this.#child.once('exit', r));
-    this.#child.kill('SIGTERM');
-    const timer = setTimeout(() => this.#child.kill('SIGKILL'), 20_000);
-    await exited;
-    clearTimeout(timer);
+    if (this.#child.exitCode === null) {
+      const exited = new Promise((r) => this.#child.once('exit', r));
+      this.#child.kill('SIGTERM');
+      const timer = setTimeout(() => this.#child.kill('SIGKILL'), 20_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    await rm(this.#dataDir, { recursive: true, force: true });
   }
 }
