@@ -343,10 +343,27 @@ static void send_rtcp(struct peer *p, uint8_t *buf, int len) {
     peer_counters.send_errors++;
 }
 
-/* One transport-wide feedback for what arrived since the last one. */
-static void send_feedback(struct peer *p) {
+/*
+ * One transport-wide feedback for what arrived since the last one and by
+ * `upto_us`: a sink that runs late (a busy machine) still sends the feedback
+ * a browser would have sent at each due time, each with what had arrived then.
+ */
+static void send_feedback(struct peer *p, int64_t upto_us) {
   if (!p->twcc_started || (int16_t)(p->twcc_max - p->twcc_base) < 0) return;
-  uint16_t count = (uint16_t)(p->twcc_max - p->twcc_base + 1);
+  /* The last packet that had arrived by upto_us (arrival order is sequence order). */
+  uint16_t last = p->twcc_base;
+  int any = 0;
+  for (uint16_t seq = p->twcc_base;; seq++) {
+    uint32_t i = seq % TWCC_RING;
+    if (p->got[i] && p->got_seq[i] == seq) {
+      if (p->arrival_us[i] > upto_us) break;
+      last = seq;
+      any = 1;
+    }
+    if (seq == p->twcc_max) break;
+  }
+  if (!any) return;
+  uint16_t count = (uint16_t)(last - p->twcc_base + 1);
   if (count > TWCC_MAX_STATUSES) {
     p->twcc_base = (uint16_t)(p->twcc_max - TWCC_MAX_STATUSES + 1);
     count = TWCC_MAX_STATUSES;
@@ -429,7 +446,7 @@ static void send_feedback(struct peer *p) {
   put16(b + 2, (uint16_t)(off / 4 - 1));
   peer_counters.feedback_sent++;
   peer_counters.feedback_statuses += count;
-  p->twcc_base = (uint16_t)(p->twcc_max + 1);
+  p->twcc_base = (uint16_t)(last + 1);
   send_rtcp(p, buf, off);
 }
 
@@ -493,11 +510,15 @@ int64_t peers_service(int64_t now_us) {
   int64_t next = INT64_MAX;
   for (size_t k = 0; k < n_peers; k++) {
     struct peer *p = peers[k];
-    if (p->next_fb_us <= now_us) {
+    /* Each feedback owed since the last service (a few at most; beyond, the sink stalled). */
+    for (int owed = 0; p->next_fb_us <= now_us; owed++) {
+      if (owed == 8) {
+        p->next_fb_us = now_us + twcc_interval_us;
+        break;
+      }
       peer_counters.late_feedback_us += (uint64_t)(now_us - p->next_fb_us);
-      send_feedback(p);
+      send_feedback(p, p->next_fb_us);
       p->next_fb_us += twcc_interval_us;
-      if (p->next_fb_us <= now_us) p->next_fb_us = now_us + twcc_interval_us;
     }
     if (p->next_rr_us <= now_us) {
       send_rr(p, now_us);

@@ -576,6 +576,8 @@ int main(int argc, char **argv) {
     if (answering) {
       int64_t now = peer_now_us();
       if (now >= next_due_us) {
+        /* What has arrived goes into the reports due: read it first. */
+        drain_all();
         next_due_us = peers_service(now);
         now = peer_now_us();
       }
