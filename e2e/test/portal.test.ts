@@ -160,6 +160,24 @@ describe('a teacher on the portal', () => {
       outline: 'solid 3',
       onScreen: true,
     });
+
+    // In English on demand: the same talks, counted and described in English.
+    await page.getByRole('button', { name: 'Switch to English' }).click();
+    await page.waitForFunction(
+      () => document.querySelector('h1')?.textContent === 'Upcoming talks',
+    );
+    expect(await page.textContent('.count')).toBe('2 talks');
+    const english = await page
+      .locator('article', { hasText: 'Faire la radio en direct' })
+      .textContent();
+    expect(english).toContain('55 minutes, usually for ages 15–18');
+    expect(english).toContain('Levels: 3e (ages 14–15) and 2de (ages 15–16)');
+    expect(english).toContain('Study path: Bac L, puis IUT de journalisme');
+    await screenshot(page, 'portal-catalogue-english');
+    await page.getByRole('button', { name: 'Passer en français' }).click();
+    await page.waitForFunction(
+      () => document.querySelector('h1')?.textContent === 'Les séances à venir',
+    );
   });
 
   it('enrols a class: school searched and chosen with the keyboard, then the links, calendar file and dossier', async () => {

@@ -74,7 +74,7 @@ export function TalkPage({ eventId }: { eventId: string }) {
             setFormKey((k) => k + 1);
           }}
         />
-      ) : talk.enrolmentOpen ? (
+      ) : talk.enrolmentOpen && (talk.status === 'scheduled' || talk.status === 'live') ? (
         <EnrolForm key={formKey} talk={talk} onEnrolled={setEnrolment} />
       ) : (
         <p className="note">{t('enrol.closed')}</p>
