@@ -251,11 +251,27 @@ describe('an operator in the console', () => {
     expect(classLink).toMatch(new RegExp(`/viewer/\\?event=${eventId}&token=`));
     await screenshot(page, 'console-enrolments');
 
+    // A link handed to the wrong class is revoked: it admits nobody any more.
+    const last = page.locator('tbody tr', { has: page.locator('input.url') }).last();
+    const revokedLink = await last.locator('input.url').inputValue();
+    await last.getByRole('button', { name: /^Révoquer le lien de / }).click();
+    await page.getByText(/est révoqué\u00a0: il n’ouvre plus la séance\./).waitFor();
+    await page.getByRole('heading', { name: '49 liens de classe actifs' }).waitFor();
+    const revokedToken = decodeURIComponent(new URL(revokedLink).searchParams.get('token') ?? '');
+    const refused = await api<{ error: { code: string } }>(
+      plane.url,
+      'GET',
+      '/api/v1/registration/questions',
+      undefined,
+      revokedToken,
+    );
+    expect([refused.status, refused.body.error.code]).toEqual([401, 'TOKEN_REVOKED']);
+
     const csv = await page.evaluate(
       async (url) => (await fetch(url)).text(),
       `/api/v1/console/events/${eventId}/links.csv`,
     );
-    expect(csv.trim().split('\n')).toHaveLength(51);
+    expect(csv.trim().split('\n')).toHaveLength(50);
     expect(csv).toContain(classLink);
 
     const sheetLink = page.getByRole('link', { name: /^Collège .* \(Pointe-à-Pitre\)/ }).first();
@@ -340,6 +356,7 @@ describe('an operator in the console', () => {
         'PATCH /api/v1/events/:eventId',
         'POST /api/v1/events/:eventId/enrolments/classrooms',
         'POST /api/v1/console/events/:eventId/links',
+        'POST /api/v1/console/events/:eventId/links/:tokenId/revoke',
         'links exported (CSV)',
         'links exported (sheet)',
         'POST /api/v1/events/:eventId/status',
