@@ -39,7 +39,7 @@ export function Dossier({ talk }: { talk: CatalogueEvent }) {
   );
 }
 
-/** How to follow up after the talk (the dossier, and the class sheet). */
+/** How to follow up after the talk: in the dossier (level 3), and on the class sheet (level 2). */
 export function FollowUp({ headingLevel }: { headingLevel: 2 | 3 }) {
   const { t } = useI18n();
   const Heading = headingLevel === 2 ? 'h2' : 'h3';
@@ -47,7 +47,8 @@ export function FollowUp({ headingLevel }: { headingLevel: 2 | 3 }) {
     <>
       <Heading>{t(headingLevel === 2 ? 'class.followUp' : 'dossier.after')}</Heading>
       <ol>
-        <li>{t('dossier.after.1')}</li>
+        {/* On the class sheet itself, « open the class page » goes without saying. */}
+        {headingLevel === 3 && <li>{t('dossier.after.1')}</li>}
         <li>{t('dossier.after.2')}</li>
         <li>{t('dossier.after.3')}</li>
       </ol>
