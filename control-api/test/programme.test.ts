@@ -119,7 +119,7 @@ describe('the programme: what teachers choose a talk by', () => {
     expect([nowhere.status, nowhere.body.error.code]).toEqual([404, 'NOT_FOUND']);
   });
 
-  it('opens and closes enrolment; an event over keeps its time and stays closed', async () => {
+  it('opens and closes enrolment; an event that ends closes it, keeps its time and stays closed', async () => {
     const s = await speaker('Ouverture');
     const ev = await event([s.id]);
     const open = await api<Event>(env.plane.url, 'POST', `/api/v1/events/${ev.id}/enrolment`, {
@@ -130,7 +130,11 @@ describe('the programme: what teachers choose a talk by', () => {
       open: false,
     });
     expect(closed.body.enrolmentOpen).toBe(false);
-    await api(env.plane.url, 'POST', `/api/v1/events/${ev.id}/status`, { status: 'ended' });
+    await api(env.plane.url, 'POST', `/api/v1/events/${ev.id}/enrolment`, { open: true });
+    const ended = await api<Event>(env.plane.url, 'POST', `/api/v1/events/${ev.id}/status`, {
+      status: 'ended',
+    });
+    expect([ended.body.status, ended.body.enrolmentOpen]).toEqual(['ended', false]);
     const late = await api<Err>(env.plane.url, 'POST', `/api/v1/events/${ev.id}/enrolment`, {
       open: true,
     });

@@ -205,16 +205,16 @@ export class CatalogStore {
       const speakerIds = body.speakerIds ?? current.speakerIds;
       const { minSpeakers, maxSpeakers, durationMinutes } = EVENT_FORMATS[format];
       if (speakerIds.length < minSpeakers || speakerIds.length > maxSpeakers) {
-        throw new AppError(
-          'VALIDATION_FAILED',
-          `format ${format} takes ${minSpeakers} to ${maxSpeakers} speakers`,
-          [
-            {
-              path: body.speakerIds ? 'body.speakerIds' : 'body.format',
-              message: `format ${format} takes ${minSpeakers} to ${maxSpeakers} speakers, the event would have ${speakerIds.length}`,
-            },
-          ],
-        );
+        const takes =
+          minSpeakers === maxSpeakers
+            ? `format ${format} takes exactly ${minSpeakers} speaker`
+            : `format ${format} takes ${minSpeakers} to ${maxSpeakers} speakers`;
+        throw new AppError('VALIDATION_FAILED', takes, [
+          {
+            path: body.speakerIds ? 'body.speakerIds' : 'body.format',
+            message: `${takes}; the event would have ${speakerIds.length}`,
+          },
+        ]);
       }
       if (body.speakerIds) await requireSpeakers(tx, body.speakerIds);
       const changes = definedColumns({
@@ -331,7 +331,9 @@ export class CatalogStore {
         started_at = case when ${status} = 'scheduled' then null
                           when ${status} = 'live' then coalesce(started_at, now())
                           else started_at end,
-        ended_at = ${over ? this.#sql`coalesce(ended_at, now())` : null}
+        ended_at = ${over ? this.#sql`coalesce(ended_at, now())` : null},
+        -- A talk over takes no more classes.
+        enrolment_open = ${over ? false : this.#sql`enrolment_open`}
       where id = ${id} ${from ? this.#sql`and status = ${from}` : this.#sql``}
       returning *`;
     return row ?? null;
