@@ -191,7 +191,11 @@ describe('CSV import of schools and classes', () => {
     expect(csvRes.headers.get('content-type')).toMatch(/^text\/csv/);
     const text = await csvRes.text();
     const rows = text.trim().split('\n');
-    expect(rows[0]).toContain('etablissement;ville;classe;niveau;lien;expire;id_lien');
+    expect(rows[0]).toContain(
+      'etablissement;ville;classe;niveau;lien;verification_reseau;page_classe;expire;id_lien',
+    );
+    expect(first.checkUrl).toBe(first.url.replace('/viewer/?', '/viewer/check/?'));
+    expect(first.classPageUrl).toBe(`${env.plane.url}/portal/#/classe/${token}`);
     expect(rows).toHaveLength(23);
     expect(text).toContain(first.url);
 

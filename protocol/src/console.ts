@@ -181,6 +181,10 @@ export const ConsoleLink = z.object({
   revokedAt: IsoDateTime.nullable(),
   /** The page the class opens (null once revoked). */
   url: z.string().nullable(),
+  /** The network check page, with the same token, to try the school's network before the talk. */
+  checkUrl: z.string().nullable(),
+  /** The class's portal page (questions before the talk, the class sheet after), same token. */
+  classPageUrl: z.string().nullable(),
 });
 export type ConsoleLink = z.infer<typeof ConsoleLink>;
 

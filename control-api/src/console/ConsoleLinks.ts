@@ -148,6 +148,8 @@ export class ConsoleLinks {
   async #out(r: LinkRow): Promise<ConsoleLink> {
     const live = r.revokedAt === null && r.expiresAt.getTime() > Date.now();
     let url: string | null = null;
+    let checkUrl: string | null = null;
+    let classPageUrl: string | null = null;
     if (live) {
       const token = await this.#d.tokens.sign({
         jti: r.tokenId,
@@ -160,7 +162,11 @@ export class ConsoleLinks {
         exp: Math.floor(r.expiresAt.getTime() / 1000),
       });
       const base = this.#d.publicUrl.replace(/\/$/, '');
-      url = `${base}/viewer/?event=${r.eventId}&token=${encodeURIComponent(token)}`;
+      const t = encodeURIComponent(token);
+      url = `${base}/viewer/?event=${r.eventId}&token=${t}`;
+      checkUrl = `${base}/viewer/check/?event=${r.eventId}&token=${t}`;
+      // In the fragment: the token never reaches a server log from there.
+      classPageUrl = `${base}/portal/#/classe/${token}`;
     }
     return {
       tokenId: r.tokenId,
@@ -176,6 +182,8 @@ export class ConsoleLinks {
       issuedBy: r.issuedBy,
       revokedAt: r.revokedAt?.toISOString() ?? null,
       url,
+      checkUrl,
+      classPageUrl,
     };
   }
 }

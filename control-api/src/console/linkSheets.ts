@@ -12,6 +12,8 @@ const STRINGS = {
     class: 'Classe',
     level: 'Niveau',
     link: 'Lien à ouvrir sur l’ordinateur relié au tableau',
+    check: 'Avant la séance, vérifier le réseau de l’établissement depuis cet ordinateur',
+    classPage: 'Page de la classe (questions avant la séance, fiche de la classe après)',
     expires: 'Valable jusqu’au',
     keep: 'Ce lien donne accès à la séance pour cette classe\u00a0: ne le diffusez pas en dehors de l’établissement.',
     print: 'Imprimer',
@@ -26,6 +28,8 @@ const STRINGS = {
     class: 'Class',
     level: 'Level',
     link: 'Link to open on the computer connected to the board',
+    check: 'Before the talk, check the school’s network from that computer',
+    classPage: 'The class’s page (questions before the talk, the class sheet after)',
     expires: 'Valid until',
     keep: 'This link lets this class into the session: do not share it outside the school.',
     print: 'Print',
@@ -47,12 +51,32 @@ const when = (iso: string, lang: SheetLang) =>
 export function linksCsv(links: readonly ConsoleLink[]): string {
   const rows = links
     .filter((l) => l.url)
-    .map((l) => [l.schoolName, l.town, l.classroomLabel, l.level, l.url, l.expiresAt, l.tokenId]);
+    .map((l) => [
+      l.schoolName,
+      l.town,
+      l.classroomLabel,
+      l.level,
+      l.url,
+      l.checkUrl,
+      l.classPageUrl,
+      l.expiresAt,
+      l.tokenId,
+    ]);
   return stringify(rows, {
     delimiter: ';',
     bom: true,
     header: true,
-    columns: ['etablissement', 'ville', 'classe', 'niveau', 'lien', 'expire', 'id_lien'],
+    columns: [
+      'etablissement',
+      'ville',
+      'classe',
+      'niveau',
+      'lien',
+      'verification_reseau',
+      'page_classe',
+      'expire',
+      'id_lien',
+    ],
   });
 }
 
@@ -83,6 +107,10 @@ export function linkSheetHtml(opts: {
 <p>${s.event}${s.colon}<strong>${esc(opts.eventTitle)}</strong><br>${s.starts}${s.colon}${esc(when(opts.startsAt, opts.lang))}</p>
 <p>${s.link}${s.colon.trimEnd()}</p>
 <p class="url">${esc(l.url ?? '')}</p>
+<p>${s.check}${s.colon.trimEnd()}</p>
+<p class="url">${esc(l.checkUrl ?? '')}</p>
+<p>${s.classPage}${s.colon.trimEnd()}</p>
+<p class="url">${esc(l.classPageUrl ?? '')}</p>
 <p class="note">${s.level}${s.colon}${esc(l.level)}. ${s.expires} ${esc(when(l.expiresAt, opts.lang))}</p>
 <p class="note">${s.keep}</p>
 </section>`,
