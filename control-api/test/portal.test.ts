@@ -350,6 +350,63 @@ describe('a teacher enrols a class', () => {
   });
 });
 
+describe('which talks the catalogue shows, and on which day', () => {
+  it('shows a talk under way only while it takes classes, and never one over', async () => {
+    const speakerId = await speaker('Léo', 'Météorologue', 'Bac S, école de la météo');
+    const week = 'Semaine du climat';
+    const talk = async (title: string, startsAt: Date, open: boolean) =>
+      event({
+        title,
+        themeWeek: week,
+        format: 'solo_45',
+        startsAt: startsAt.toISOString(),
+        speakerIds: [speakerId],
+        enrolmentOpen: open,
+      });
+    const openLive = await talk('En cours, ouverte', new Date(Date.now() - 600_000), true);
+    const closedLive = await talk('En cours, fermée', new Date(Date.now() - 600_000), false);
+    for (const e of [openLive, closedLive]) {
+      await api(env.plane.url, 'POST', `/api/v1/events/${e.id}/status`, { status: 'live' });
+    }
+    const titles = async () =>
+      (
+        await pub<CatalogueList>('GET', `/api/v1/catalogue?themeWeek=${encodeURIComponent(week)}`)
+      ).body.items.map((e) => [e.title, e.status]);
+    expect(await titles()).toEqual([['En cours, ouverte', 'live']]);
+    await api(env.plane.url, 'POST', `/api/v1/events/${openLive.id}/status`, { status: 'ended' });
+    expect(await titles()).toEqual([]);
+  });
+
+  it('counts a late-evening talk on the day of the school that watches it', async () => {
+    const speakerId = await speaker('Mia', 'Astronome', 'Bac S, doctorat d’astrophysique');
+    // 23:30 UTC: the next day in Paris (00:30), the same day in Guadeloupe (19:30).
+    const day = new Date(Date.now() + 30 * DAY);
+    const at = new Date(`${day.toISOString().slice(0, 10)}T23:30:00.000Z`);
+    const next = new Date(at.getTime() + DAY).toISOString().slice(0, 10);
+    const same = at.toISOString().slice(0, 10);
+    await event({
+      title: 'La nuit des étoiles',
+      themeWeek: 'Nuit des étoiles',
+      format: 'solo_45',
+      startsAt: at.toISOString(),
+      speakerIds: [speakerId],
+    });
+    const on = async (date: string, timeZone?: string) =>
+      (
+        await pub<CatalogueList>(
+          'GET',
+          `/api/v1/catalogue?themeWeek=Nuit%20des%20%C3%A9toiles&from=${date}&to=${date}${
+            timeZone ? `&timeZone=${timeZone}` : ''
+          }`,
+        )
+      ).body.total;
+    expect([await on(same), await on(next)]).toEqual([0, 1]);
+    expect([await on(same, 'America/Guadeloupe'), await on(next, 'America/Guadeloupe')]).toEqual([
+      1, 0,
+    ]);
+  });
+});
+
 describe('enrolment is rate-limited per address', () => {
   it('answers 429 RATE_LIMITED past the hourly allowance', async () => {
     let last = 0;
