@@ -40,11 +40,40 @@ const STRINGS = {
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-const when = (iso: string, lang: SheetLang) =>
+/** The school's own clock: overseas académies are hours away from Paris. */
+const TIME_ZONES: Record<string, string> = {
+  guadeloupe: 'America/Guadeloupe',
+  martinique: 'America/Martinique',
+  guyane: 'America/Cayenne',
+  lareunion: 'Indian/Reunion',
+  reunion: 'Indian/Reunion',
+  mayotte: 'Indian/Mayotte',
+  nouvellecaledonie: 'Pacific/Noumea',
+  polynesiefrancaise: 'Pacific/Tahiti',
+  wallisetfutuna: 'Pacific/Wallis',
+  saintpierreetmiquelon: 'America/Miquelon',
+};
+
+export function timeZoneOf(academie: string): string {
+  const key = academie
+    .normalize('NFD')
+    .replace(/\p{Diacritic}/gu, '')
+    .toLowerCase()
+    .replace(/[^a-z]/g, '');
+  return TIME_ZONES[key] ?? 'Europe/Paris';
+}
+
+/** « mardi 1 décembre 2026 à 06:00 UTC−4 », in the school's time zone, named. */
+const when = (iso: string, lang: SheetLang, timeZone: string) =>
   new Intl.DateTimeFormat(lang === 'fr' ? 'fr-FR' : 'en-GB', {
-    dateStyle: 'full',
-    timeStyle: 'short',
-    timeZone: 'Europe/Paris',
+    weekday: 'long',
+    day: 'numeric',
+    month: 'long',
+    year: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    timeZone,
+    timeZoneName: 'short',
   }).format(new Date(iso));
 
 /** The links as CSV (`;`, as spreadsheets in French expect), live links only. */
@@ -95,23 +124,26 @@ export function linkSheetHtml(opts: {
   startsAt: string;
   schoolName: string;
   town: string;
+  /** The school's académie: its time zone for the start time. */
+  academie: string;
   links: readonly ConsoleLink[];
   cssHref: string;
 }): string {
   const s = STRINGS[opts.lang];
+  const zone = timeZoneOf(opts.academie);
   const live = opts.links.filter((l) => l.url);
   const cards = live
     .map(
       (l) => `<section class="card">
 <h2>${esc(l.classroomLabel)}, ${esc(opts.schoolName)}</h2>
-<p>${s.event}${s.colon}<strong>${esc(opts.eventTitle)}</strong><br>${s.starts}${s.colon}${esc(when(opts.startsAt, opts.lang))}</p>
+<p>${s.event}${s.colon}<strong>${esc(opts.eventTitle)}</strong><br>${s.starts}${s.colon}${esc(when(opts.startsAt, opts.lang, zone))}</p>
 <p>${s.link}${s.colon.trimEnd()}</p>
 <p class="url">${esc(l.url ?? '')}</p>
 <p>${s.check}${s.colon.trimEnd()}</p>
 <p class="url">${esc(l.checkUrl ?? '')}</p>
 <p>${s.classPage}${s.colon.trimEnd()}</p>
 <p class="url">${esc(l.classPageUrl ?? '')}</p>
-<p class="note">${s.level}${s.colon}${esc(l.level)}. ${s.expires} ${esc(when(l.expiresAt, opts.lang))}</p>
+<p class="note">${s.level}${s.colon}${esc(l.level)}. ${s.expires} ${esc(when(l.expiresAt, opts.lang, zone))}</p>
 <p class="note">${s.keep}</p>
 </section>`,
     )

@@ -197,8 +197,8 @@ export const consoleCatalogRoutes: FastifyPluginAsync<ConsoleCatalogRoutesOption
         const [event] = await sql<{ title: string; startsAt: Date }[]>`
           select title, starts_at from events where id = ${eventId}`;
         if (!event) throw new AppError('NOT_FOUND', `no event ${eventId}`);
-        const [school] = await sql<{ name: string; town: string }[]>`
-          select name, town from schools where id = ${req.query.schoolId}`;
+        const [school] = await sql<{ name: string; town: string; academie: string }[]>`
+          select name, town, academie from schools where id = ${req.query.schoolId}`;
         if (!school) throw new AppError('NOT_FOUND', `no school ${req.query.schoolId}`);
         const list = await links.list(eventId, req.query.schoolId);
         await auditExport(req.operator, 'links exported (sheet)', eventId, list.length);
@@ -212,6 +212,7 @@ export const consoleCatalogRoutes: FastifyPluginAsync<ConsoleCatalogRoutesOption
               startsAt: event.startsAt.toISOString(),
               schoolName: school.name,
               town: school.town,
+              academie: school.academie,
               links: list,
               cssHref: '/api/v1/console/sheet.css',
             }),
