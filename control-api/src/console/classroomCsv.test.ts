@@ -71,20 +71,3 @@ describe('readClassroomCsv', () => {
     expect(readClassroomCsv('')).toMatchObject({ ok: false });
   });
 });
-
-describe('the printable sheet', () => {
-  it('gives the start in the school’s own time zone, named', async () => {
-    const { timeZoneOf } = await import('./linkSheets.ts');
-    expect(
-      ['Guadeloupe', 'La Réunion', 'Nouvelle-Calédonie', 'Lyon', 'Polynésie française'].map(
-        timeZoneOf,
-      ),
-    ).toEqual([
-      'America/Guadeloupe',
-      'Indian/Reunion',
-      'Pacific/Noumea',
-      'Europe/Paris',
-      'Pacific/Tahiti',
-    ]);
-  });
-});
