@@ -1,6 +1,7 @@
 import type { ImportProblem, ImportResult } from '@amphi/protocol';
 import { type FormEvent, useRef, useState } from 'react';
 import { ImportRefused, importClassrooms, listEvents } from '../api.ts';
+import { csvText } from '../csvText.ts';
 import { useI18n } from '../i18n.tsx';
 import { useLoad } from '../useLoad.ts';
 
@@ -29,7 +30,7 @@ export function ImportPage() {
     setProblems(null);
     setError(null);
     try {
-      setResult(await importClassrooms(await chosen.text(), eventId || undefined));
+      setResult(await importClassrooms(csvText(await chosen.arrayBuffer()), eventId || undefined));
     } catch (err) {
       if (err instanceof ImportRefused) setProblems(err.problems);
       else setError(errorText(err));
