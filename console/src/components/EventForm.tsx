@@ -213,7 +213,9 @@ export function EventForm({ event, onSaved }: { event?: Event; onSaved?: (e: Eve
       <fieldset disabled={!editable}>
         <legend>{t('event.speakers', { count: speakers.length })}</legend>
         <p className="hint">
-          {t('eventForm.speakerCount', { min: minSpeakers, max: maxSpeakers })}
+          {minSpeakers === maxSpeakers
+            ? t('eventForm.speakerExactly', { count: minSpeakers })
+            : t('eventForm.speakerCount', { min: minSpeakers, max: maxSpeakers })}
         </p>
         {speakers.map((s, i) => (
           <SpeakerFields
