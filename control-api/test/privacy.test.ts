@@ -211,6 +211,12 @@ describe('retention', () => {
     const streamKey = `${namespace}:bus:stream`;
     await redis.xadd(streamKey, `${Date.now() - 2 * 3600_000}-0`, 'm', '{"old":true}');
     await redis.xadd(streamKey, '*', 'm', '{"new":true}');
+    // The operators' audit log: who signed in from where, 91 and 89 days ago.
+    for (const days of [91, 89]) {
+      await db`insert into operator_audit (actor_label, action, details, created_at)
+               values (${`op${days}@example.org`}, 'sign_in', ${db.json({ ip: '192.0.2.7' })},
+                       now() - ${days} * interval '1 day')`;
+    }
 
     await start({
       retention: { RETENTION_DAYS: 90, BUS_STREAM_RETENTION_MINUTES: 60 },
@@ -225,6 +231,8 @@ describe('retention', () => {
     expectErased(await personalData(old.eventId));
     expectErased(await personalData(oldNeverEnded.eventId));
     expectIntact(await personalData(recent.eventId));
+    const audit = await db`select actor_label from operator_audit where action = 'sign_in'`;
+    expect(audit.map((r) => r.actor_label)).toEqual(['op89@example.org']);
     const entries = await redis.xrange(streamKey, '-', '+');
     expect(entries.map(([, fields]) => fields[1])).toEqual(['{"new":true}']);
     redis.disconnect();

@@ -20,6 +20,8 @@ export type ErasureCounts = Pick<
 export interface PurgeResult extends ErasureCounts {
   /** Events whose personal data this run erased. */
   events: number;
+  /** Rows of the operators' audit log (e-mail and sign-in addresses) past the retention, deleted. */
+  auditEntries: number;
 }
 
 /** Which rows one erasure touches. */
@@ -54,6 +56,7 @@ export class PrivacyStore {
       studentEnrolments: 0,
       moderationActions: 0,
       teacherContacts: 0,
+      auditEntries: 0,
     };
     for (let first = true; ; first = false) {
       const batch = await this.#sql.begin(async (txn) => {
@@ -78,14 +81,22 @@ export class PrivacyStore {
         await tx`update events set personal_data_erased_at = now() where id = any(${eventIds}::uuid[])`;
         return { events: eventIds.length, ...counts };
       });
-      if (!batch) return first ? null : total;
+      if (!batch) {
+        if (first) return null;
+        break;
+      }
       total.events += batch.events;
       total.questions += batch.questions;
       total.studentEnrolments += batch.studentEnrolments;
       total.moderationActions += batch.moderationActions;
       total.teacherContacts += batch.teacherContacts;
-      if (batch.events < PURGE_BATCH) return total;
+      if (batch.events < PURGE_BATCH) break;
     }
+    // The operators' audit log names them (e-mail) and where they signed in from.
+    const audit = await this.#sql`delete from operator_audit
+      where created_at < now() - ${retentionDays} * interval '1 day'`;
+    total.auditEntries = audit.count;
+    return total;
   }
 
   /** Every piece of personal data of one event (refused while it is live). */
