@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Event } from '@amphi/protocol';
@@ -13,6 +13,7 @@ import {
   TestClient,
 } from '../../control-api/test/support/harness.ts';
 import { type Browser, launchChromium, localhost, screenshot } from '../support/browser.ts';
+import { classesCsv, schoolAndClassCounts } from '../support/classesCsv.ts';
 
 // An operator, in Chromium against a real control-api and PostgreSQL: signs in
 // with their own account, imports 300 classes from a CSV whose two bad lines
@@ -25,16 +26,6 @@ import { type Browser, launchChromium, localhost, screenshot } from '../support/
 const NBSP = '\u00a0';
 const EMAIL = 'claire.operatrice@amphi.test';
 const PASSWORD = 'une phrase de passe assez longue';
-const PLACES = [
-  ['Pointe-à-Pitre', 'Guadeloupe', 'Guadeloupe'],
-  ['Lyon', 'Lyon', 'Auvergne-Rhône-Alpes'],
-  ['Saint-Denis', 'La Réunion', 'La Réunion'],
-  ['Brest', 'Rennes', 'Bretagne'],
-  ['Cayenne', 'Guyane', 'Guyane'],
-  ['Nancy', 'Nancy-Metz', 'Grand Est'],
-] as const;
-const LEVELS = ['6e', '5e', '4e', '3e', '2nde', '1re', 'Terminale'];
-
 let plane: ControlPlane;
 let browser: Browser;
 let page: Page;
@@ -43,38 +34,6 @@ let base = '';
 let eventId = '';
 let classroom: TestClient | undefined;
 let classLink = '';
-
-/** 300 classes in 30 schools; `bad` lines (as the file counts them, header = 1) spoilt. */
-async function csvFile(name: string, spoil: boolean): Promise<string> {
-  const lines = ['Établissement;Ville;Académie;Région;Outre-mer;Classe;Niveau'];
-  for (let i = 0; i < 300; i++) {
-    const school = Math.floor(i / 10);
-    const [town, academie, region] = PLACES[school % PLACES.length] as readonly string[];
-    const cells = [
-      `Collège ${['Victor Hugo', 'Louise Michel', 'Aimé Césaire'][school % 3]} ${school + 1}`,
-      town as string,
-      academie as string,
-      region as string,
-      '',
-      `${LEVELS[i % LEVELS.length]} ${String.fromCharCode(65 + (i % 10))}`,
-      LEVELS[i % LEVELS.length] as string,
-    ];
-    const line = i + 2;
-    if (spoil && line === 58) cells[6] = 'CM2';
-    if (spoil && line === 211) cells[2] = '';
-    lines.push(cells.join(';'));
-  }
-  const file = path.join(dir, name);
-  await writeFile(file, `${lines.join('\r\n')}\r\n`);
-  return file;
-}
-
-async function counts(): Promise<{ schools: number; classrooms: number }> {
-  const [row] = await plane.sql<{ schools: number; classrooms: number }[]>`
-    select (select count(*)::int from schools) as schools,
-           (select count(*)::int from classrooms) as classrooms`;
-  return row ?? { schools: -1, classrooms: -1 };
-}
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'amphi-console-'));
@@ -124,14 +83,14 @@ describe('an operator in the console', () => {
   });
 
   it('imports 300 classes: two bad lines are reported and nothing changes, then the fixed file goes in', async () => {
-    const before = await counts();
+    const before = await schoolAndClassCounts(plane.sql);
     await page.getByRole('link', { name: 'Importer des classes' }).click();
     await page
       .getByRole('heading', { name: 'Importer des établissements et des classes' })
       .waitFor();
     await page
       .getByLabel('Fichier CSV')
-      .setInputFiles(await csvFile('classes-a-corriger.csv', true));
+      .setInputFiles(await classesCsv(dir, 'classes-a-corriger.csv', true));
     await page.getByRole('button', { name: 'Vérifier et importer' }).click();
     const refused = page.getByRole('alert');
     await refused.getByText('2 problèmes dans le fichier').waitFor();
@@ -145,10 +104,10 @@ describe('an operator in the console', () => {
       ['211', 'Académie', `case vide${NBSP}: elle est obligatoire`],
     ]);
     expect(await refused.textContent()).toContain('Rien n’a été importé.');
-    expect(await counts()).toEqual(before);
+    expect(await schoolAndClassCounts(plane.sql)).toEqual(before);
     await screenshot(page, 'console-import-refused');
 
-    await page.getByLabel('Fichier CSV').setInputFiles(await csvFile('classes.csv', false));
+    await page.getByLabel('Fichier CSV').setInputFiles(await classesCsv(dir, 'classes.csv', false));
     await page.getByRole('button', { name: 'Vérifier et importer' }).click();
     const done = page.getByRole('status').filter({ hasText: 'Import terminé' });
     await done.waitFor();
@@ -158,7 +117,7 @@ describe('an operator in the console', () => {
       '30 établissements créés',
       '0 établissement déjà connu',
     ]);
-    expect(await counts()).toEqual({
+    expect(await schoolAndClassCounts(plane.sql)).toEqual({
       schools: before.schools + 30,
       classrooms: before.classrooms + 300,
     });
