@@ -17,6 +17,9 @@ export interface PictureSample {
     nackCount: number;
     packetsLost: number;
     retransmitted: number;
+    /** Key frames asked for (the decoder could not go on) and decoded. */
+    pliCount: number;
+    keyFramesDecoded: number;
   };
   audio: { packetsReceived: number; concealedSamples: number; totalSamplesReceived: number };
   transportId: string | null;
@@ -49,7 +52,7 @@ export async function watchPicture(page: Page): Promise<void> {
       if (v && v !== el) { el = v; follow(v); }
       const t = window.__amphi?.media?.recvTransport;
       const s = { at: Date.now(), transportId: t?.id ?? null,
-        video: { framesDecoded: 0, frameWidth: 0, freezeCount: 0, totalFreezesDuration: 0, nackCount: 0, packetsLost: 0, retransmitted: 0 },
+        video: { framesDecoded: 0, frameWidth: 0, freezeCount: 0, totalFreezesDuration: 0, nackCount: 0, packetsLost: 0, retransmitted: 0, pliCount: 0, keyFramesDecoded: 0 },
         audio: { packetsReceived: 0, concealedSamples: 0, totalSamplesReceived: 0 } };
       if (t && !t.closed) {
         try {
@@ -63,6 +66,8 @@ export async function watchPicture(page: Page): Promise<void> {
               s.video.nackCount += r.nackCount ?? 0;
               s.video.packetsLost += r.packetsLost ?? 0;
               s.video.retransmitted += r.retransmittedPacketsReceived ?? 0;
+              s.video.pliCount += r.pliCount ?? 0;
+              s.video.keyFramesDecoded += r.keyFramesDecoded ?? 0;
             } else if (r.kind === 'audio') {
               s.audio.packetsReceived += r.packetsReceived ?? 0;
               s.audio.concealedSamples += r.concealedSamples ?? 0;

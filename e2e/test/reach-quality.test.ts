@@ -209,6 +209,8 @@ function between(a: PictureSample, b: PictureSample) {
     nacks: b.video.nackCount - a.video.nackCount,
     lost: b.video.packetsLost - a.video.packetsLost,
     retransmitted: b.video.retransmitted - a.video.retransmitted,
+    plis: b.video.pliCount - a.video.pliCount,
+    keyFrames: b.video.keyFramesDecoded - a.video.keyFramesDecoded,
     audioPackets: b.audio.packetsReceived - a.audio.packetsReceived,
     concealedPct:
       samples > 0 ? ((b.audio.concealedSamples - a.audio.concealedSamples) / samples) * 100 : 100,
@@ -262,6 +264,9 @@ describe('a classroom on a poor school line', () => {
       video_lost: d.lost,
       nacks: d.nacks,
       retransmitted: d.retransmitted,
+      plis: d.plis,
+      key_frames: d.keyFrames,
+      widths: [...new Set(window.map((x) => x.video.frameWidth))],
       audio_packets_per_s: round1(d.audioPackets / d.seconds),
       audio_concealed_pct: round1(d.concealedPct),
       longest_audio_gap_ms: longestSilence(window),
