@@ -73,14 +73,25 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
+/**
+ * The person's screen comes to the front: Chromium throttles the animation
+ * frames of a tab in the background, and every click waits for them.
+ */
+async function show(page: Page): Promise<Page> {
+  await page.bringToFront();
+  return page;
+}
+
 /** The console's event page, with its status badge and its buttons. */
 async function openEventInConsole(): Promise<void> {
+  await show(operator);
   await operator.goto(`${base}/console/#/seances/${eventId}`);
   await operator.getByRole('heading', { name: TITLE, level: 1 }).waitFor();
 }
 
 describe('a talk, from the operator’s import to the class sheet', () => {
   it('1. the operator signs in, imports 300 classes (two bad lines first), creates the talk and opens enrolment', async () => {
+    await show(operator);
     await operator.goto(`${base}/console/`);
     await operator.getByRole('heading', { name: 'Connexion à la console' }).waitFor();
     await operator.getByLabel('Adresse e-mail').fill(EMAIL);
@@ -145,6 +156,7 @@ describe('a talk, from the operator’s import to the class sheet', () => {
   });
 
   it('2. a teacher finds the talk in the catalogue, enrols an imported class and sends a question that waits for moderation', async () => {
+    await show(teacher);
     await teacher.goto(`${base}/portal/`);
     await teacher.waitForSelector('.talks article');
     await teacher.getByLabel('Niveau de la classe').selectOption('4e');
@@ -224,6 +236,7 @@ describe('a talk, from the operator’s import to the class sheet', () => {
     expect(await mine.getAttribute('data-status')).toBe('pending');
     await screenshot(page, 'journey-3-viewer');
 
+    await show(operator);
     await operator.getByRole('link', { name: 'Tableau en direct' }).click();
     const connected = operator.getByTestId('board-connected');
     await connected.locator('.value', { hasText: /^1$/ }).waitFor({ timeout: 15_000 });
@@ -256,6 +269,7 @@ describe('a talk, from the operator’s import to the class sheet', () => {
     await screenshot(page, 'journey-4-approved');
 
     // The class sees it kept on its screen, for everyone.
+    await show(classroom as Page);
     await classroom
       ?.locator('[data-testid="questions"] ol li', { hasText: QUESTION })
       .waitFor({ timeout: 10_000 });
@@ -265,6 +279,7 @@ describe('a talk, from the operator’s import to the class sheet', () => {
     const pending = operator.locator('.tile', { hasText: 'en attente de modération' });
     await expect.poll(() => pending.locator('.value').textContent(), { timeout: 10_000 }).toBe('0');
 
+    await show(teacher);
     await teacher.getByRole('button', { name: 'Actualiser' }).click();
     await teacher.waitForFunction(
       () => document.querySelector('.question .status')?.textContent === 'Retenue pour la séance',
@@ -283,9 +298,11 @@ describe('a talk, from the operator’s import to the class sheet', () => {
     operator.once('dialog', (d) => void d.accept());
     await operator.getByRole('button', { name: 'Terminer la séance' }).click();
     await operator.locator('.facts .badge', { hasText: 'Terminée' }).waitFor();
+    await show(classroom as Page);
     await classroom?.waitForSelector('[data-testid="after-session"]', { timeout: 20_000 });
     await screenshot(classroom as Page, 'journey-5-viewer-after');
 
+    await show(teacher);
     await teacher.reload();
     await teacher.waitForSelector('#sheet-title');
     expect(await teacher.textContent('#sheet-title')).toBe('Fiche de la classe');
@@ -300,6 +317,7 @@ describe('a talk, from the operator’s import to the class sheet', () => {
     );
     await screenshot(teacher, 'journey-5-class-sheet');
 
+    await show(operator);
     await operator.getByRole('link', { name: 'Bilan' }).click();
     const attended = operator.getByTestId('summary-attended');
     await attended.waitFor();
