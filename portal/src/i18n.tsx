@@ -190,6 +190,7 @@ const fr = {
   'class.sheet': 'Fiche de la classe',
   'class.sheetIntro':
     'Pour la séance de reprise en classe : rien n’a été enregistré, voici ce qu’il en reste.',
+  'class.sheetNoneAnswered': 'Aucune question de la classe n’a reçu de réponse.',
   'class.sheetAnswered_one': '{count} question de la classe a reçu une réponse.',
   'class.sheetAnswered_other': '{count} questions de la classe ont reçu une réponse.',
   'class.sheetSpeakers': 'Les personnes invitées et leur parcours',
@@ -384,6 +385,7 @@ const en: Record<MessageKey, string> = {
   'class.erased': 'Text erased (retention period over)',
   'class.sheet': 'Class sheet',
   'class.sheetIntro': 'For the follow-up lesson: nothing was recorded, this is what remains.',
+  'class.sheetNoneAnswered': 'None of the class’s questions was answered.',
   'class.sheetAnswered_one': '{count} of the class’s questions was answered.',
   'class.sheetAnswered_other': '{count} of the class’s questions were answered.',
   'class.sheetSpeakers': 'The guests and their study paths',

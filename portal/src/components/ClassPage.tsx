@@ -66,6 +66,9 @@ export function ClassPage({ token }: { token: string }) {
     );
   }
   const { event, classroom, questions } = load.sheet;
+  const answered = questions.filter(
+    (q) => q.status === 'answered' || q.status === 'answering',
+  ).length;
   return (
     <article className="class-page" aria-labelledby="class-title">
       <h1 id="class-title">{t('class.title', { label: classroom.label })}</h1>
@@ -79,10 +82,9 @@ export function ClassPage({ token }: { token: string }) {
           <h2 id="sheet-title">{t('class.sheet')}</h2>
           <p>{t('class.sheetIntro')}</p>
           <p className="answered">
-            {t('class.sheetAnswered', {
-              count: questions.filter((q) => q.status === 'answered' || q.status === 'answering')
-                .length,
-            })}
+            {answered === 0
+              ? t('class.sheetNoneAnswered')
+              : t('class.sheetAnswered', { count: answered })}
           </p>
           <Questions questions={questions} after />
           <Speakers speakers={event.speakers} headingLevel={2} title={t('class.sheetSpeakers')} />
