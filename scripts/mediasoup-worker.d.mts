@@ -1,4 +1,4 @@
-export type WorkerProfile = 'tuned' | 'tuned-tcc' | 'stock' | 'debian-srtp';
+export type WorkerProfile = 'tuned' | 'tuned-tcc' | 'tuned-unpatched' | 'stock' | 'debian-srtp';
 /** Where the worker binary for a profile is cached (built or not). */
 export function cachedWorkerPath(profile: WorkerProfile): string;
 /** The cached worker binary for a profile, built first when missing. */
