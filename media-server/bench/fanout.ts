@@ -64,16 +64,7 @@ type Setup = {
   srtp: types.SrtpCryptoSuite;
   /** libwebrtc field trials of the worker (mediasoup's default when unset). */
   fieldTrials?: string;
-  /**
-   * io_uring zero-copy sends (mediasoup's default where it can register its
-   * send buffers). Off: the worker runs under a locked-memory limit too low
-   * to register them, which is how mediasoup decides.
-   */
-  zeroCopy?: false;
 };
-
-/** Below the 6 MB of send buffers mediasoup registers for io_uring zero copy. */
-const NO_ZERO_COPY_MEMLOCK = 1024 * 1024;
 
 /** mediasoup's own default field trials: any setting replaces them, so keep them. */
 const MEDIASOUP_TRIALS = 'WebRTC-Bwe-AlrLimitedBackoff/Enabled/';
@@ -91,7 +82,11 @@ const TUNED: Setup = {
 /**
  * tuned: what Amphi runs. stock: mediasoup's defaults throughout (build
  * options, kernel socket buffers, io_uring where supported, its plain-transport
- * SRTP suite). The others change one lever of tuned, to show what it buys.
+ * SRTP suite). The others change one lever of tuned, to show what it buys;
+ * the worker's source patches (scripts/mediasoup-worker.mjs) one at a time:
+ * tuned-unpatched (none), tuned-unpatched-pacer-25ms (the pacer's wake-up
+ * alone, through libwebrtc's field trial), tuned-tcc (the transport-cc
+ * patches), tuned (those + io_uring zero copy off).
  */
 const PROFILES = {
   tuned: TUNED,
@@ -101,18 +96,15 @@ const PROFILES = {
   'tuned-no-io-uring': { ...TUNED, disableLiburing: true },
   'tuned-hmac-sha1': { ...TUNED, srtp: 'AES_CM_128_HMAC_SHA1_80' },
   'tuned-kernel-buffers': { build: 'tuned', disableLiburing: false, srtp: 'AEAD_AES_256_GCM' },
-  // Transport-cc: the pacer only paces probes in mediasoup, yet wakes every
-  // 5 ms per transport (and runs GoogCC's 25 ms process step each time).
-  'tuned-pacer-25ms': {
+  'tuned-unpatched': { ...TUNED, build: 'tuned-unpatched' },
+  // The pacer only paces probes in mediasoup, yet woke every 5 ms per
+  // transport-cc transport (running GoogCC's 25 ms process step each time).
+  'tuned-unpatched-pacer-25ms': {
     ...TUNED,
+    build: 'tuned-unpatched',
     fieldTrials: `${MEDIASOUP_TRIALS}WebRTC-Pacer-MinPacketLimitMs/25/`,
   },
-  // Zero-copy sends pin pages and post a second completion per packet: for
-  // ~1 KB datagrams copying is cheaper (and loopback copies anyway).
-  'tuned-no-zerocopy': { ...TUNED, zeroCopy: false },
-  // The transport-cc patches of scripts/mediasoup-worker.mjs (TCC_PATCHES).
   'tuned-tcc': { ...TUNED, build: 'tuned-tcc' },
-  'tuned-tcc-no-zerocopy': { ...TUNED, build: 'tuned-tcc', zeroCopy: false },
 } satisfies Record<string, Setup>;
 
 type Profile = keyof typeof PROFILES;
@@ -232,7 +224,7 @@ function cpuUs(pid: number): number {
   return (ticks * 1e6) / 100;
 }
 
-function pin(pid: number, cpu: number): void {
+function pin(pid: number, cpu: number | string): void {
   execFileSync('taskset', ['-apc', String(cpu), String(pid)], { stdio: 'ignore' });
 }
 
@@ -325,13 +317,19 @@ async function runProfile(profile: Profile, kind: ConsumerKind, o: RunOptions) {
         ?.consumers.some((c) => c.kind === 'video' && c.spatialLayer === DEFAULT_LAYERS.length - 1),
     ).length;
   try {
-    for (;;) {
+    for (const giveUp = Date.now() + 60_000; ; ) {
       const video = (await broadcast.stats()).producers.find((p) => p.kind === 'video');
       if (video?.activeLayers === DEFAULT_LAYERS.length) break;
+      if (Date.now() > giveUp) {
+        throw new Error(`the source's ${DEFAULT_LAYERS.length} layers never all arrived`);
+      }
       await sleep(200);
     }
     for (const target of steps) {
       // Join in batches, as a wave of classrooms would: the worker's channel pipelines them.
+      // Joining is this process's work, not the worker's: on a busy machine
+      // it takes minutes on one core, so it may use both (no window runs meanwhile).
+      pin(process.pid, `0-${os.availableParallelism() - 1}`);
       while (classrooms.length < target) {
         const batch = Array.from(
           { length: Math.min(50, target - classrooms.length) },
@@ -344,6 +342,8 @@ async function runProfile(profile: Profile, kind: ConsumerKind, o: RunOptions) {
       // estimate has climbed from mediasoup's 600 kbps start), then let queues drain.
       const deadline = Date.now() + (kind === 'browser' ? 20_000 : 10_000);
       while (Date.now() < deadline && onTopLayer() < classrooms.length) await sleep(200);
+      pin(process.pid, HELPER_CPU);
+      log(`${classrooms.length} joined, ${onTopLayer()} on the top layer`);
       await sleep(quick ? 300 : 1000);
 
       const sentBefore = sourceSent();
@@ -438,11 +438,9 @@ function runChild(
   argv: string[],
 ): Promise<StepResult[]> {
   return new Promise((resolve, reject) => {
-    const zeroCopy = (PROFILES[profile] as Setup).zeroCopy !== false;
     const child = spawn(
-      zeroCopy ? process.execPath : 'prlimit',
+      process.execPath,
       [
-        ...(zeroCopy ? [] : [`--memlock=${NO_ZERO_COPY_MEMLOCK}`, '--', process.execPath]),
         '--import',
         'tsx',
         fileURLToPath(import.meta.url),
@@ -608,6 +606,15 @@ async function main(): Promise<void> {
   );
   const first = args.profiles[0] as Profile;
   const figure = (kind: ConsumerKind, profile: Profile = first) => summary[`${profile}-${kind}`];
+  /**
+   * The step whose cost per packet stands for a run: the largest that held,
+   * else the first (on a shared machine the worker may be starved of its core
+   * before its cost per packet says it is full).
+   */
+  const costStep = (profile: Profile, kind: ConsumerKind) => {
+    const steps = results.find((r) => r.profile === profile && r.kind === kind)?.steps ?? [];
+    return capacity(steps) ?? steps[0];
+  };
   const pps =
     results.flatMap((r) => r.steps).find((s) => s.sentPerClassroomPerSec > 0)
       ?.sentPerClassroomPerSec ?? 171;
@@ -642,6 +649,9 @@ async function main(): Promise<void> {
     browserStock: figure('browser', 'stock')?.classrooms ?? 0,
     plainStock: figure('plain', 'stock')?.classrooms ?? 0,
     floor: floorOfFirst ? Math.round(1e6 / (floorOfFirst.usPerPacket * pps)) : 0,
+    /** 1e6 / (us/packet x packets/s per classroom): what a whole core would serve at the measured cost. */
+    browserProjected: Math.round(costStep(first, 'browser')?.projectedPerCore ?? 0),
+    plainProjected: Math.round(costStep(first, 'plain')?.projectedPerCore ?? 0),
   };
   const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bench/results');
   fs.mkdirSync(dir, { recursive: true });
@@ -674,11 +684,14 @@ async function main(): Promise<void> {
   const main = args.kinds.includes('browser') ? 'browser' : 'plain';
   const best = figure(main);
   const stock = figure(main, 'stock');
+  const projected = (p: Profile) => Math.round(costStep(p, main)?.projectedPerCore ?? 0);
   console.log(
     `fanout kind=${main} classrooms_per_core=${best?.classrooms ?? 0} ` +
       `stock=${stock?.classrooms ?? 0} ratio_to_stock=${best && stock ? (best.classrooms / stock.classrooms).toFixed(2) : 'n/a'} ` +
-      `plain=${perCore.plain} floor=${perCore.floor} loss_pct=${(best?.lossPct ?? 100).toFixed(2)} ` +
-      `cpu_pct=${(best?.workerCpuPct ?? 0).toFixed(0)} us_per_packet=${(best?.usPerPacket ?? 0).toFixed(2)}`,
+      `plain=${perCore.plain} floor=${perCore.floor} ` +
+      `projected=${projected(first)} projected_stock=${args.profiles.includes('stock') ? projected('stock') : 'n/a'} ` +
+      `loss_pct=${(best?.lossPct ?? 100).toFixed(2)} cpu_pct=${(best?.workerCpuPct ?? 0).toFixed(0)} ` +
+      `us_per_packet=${(costStep(first, main)?.usPerPacket ?? 0).toFixed(2)}`,
   );
 }
 
