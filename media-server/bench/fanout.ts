@@ -608,12 +608,12 @@ async function main(): Promise<void> {
   const figure = (kind: ConsumerKind, profile: Profile = first) => summary[`${profile}-${kind}`];
   /**
    * The step whose cost per packet stands for a run: the largest that held,
-   * else the first (on a shared machine the worker may be starved of its core
-   * before its cost per packet says it is full).
+   * else the largest that lost nothing (on a shared machine the worker may be
+   * starved of its core, and queue, before its cost per packet says it is full).
    */
   const costStep = (profile: Profile, kind: ConsumerKind) => {
     const steps = results.find((r) => r.profile === profile && r.kind === kind)?.steps ?? [];
-    return capacity(steps) ?? steps[0];
+    return capacity(steps) ?? steps.filter((s) => s.lossPct < LOSS_LIMIT_PCT).at(-1);
   };
   const pps =
     results.flatMap((r) => r.steps).find((s) => s.sentPerClassroomPerSec > 0)
