@@ -91,6 +91,9 @@ export interface MediaClientOptions {
   climbBackMs?: number;
 }
 
+/** After a first join that raced every way and landed on the relay: when to try the direct ports. */
+const CLIMB_AFTER_RACE_MS = 2_000;
+
 /** How long a climb back up may take to connect, then to decode, before it is given up. */
 const PROBE_CONNECT_MS = 4_000;
 const PROBE_DECODE_MS = 4_000;
@@ -687,7 +690,13 @@ export class MediaClient extends Emitter<MediaClientEvents> {
     const path = this.#reach.path;
     if (this.#climbTimer || first <= 0 || !path?.startsWith('turn-')) return;
     if (!this.#rungs.includes('direct')) return;
-    const delay = backoffDelay(this.#climbAttempts, { ...CLIMB_BACK_MS, initialMs: first });
+    // A first join races every way at once, and the relay may win the race while
+    // the worker's own ports (ICE-TCP through a school's firewall) work too: try
+    // them again at once, not a quarter of a minute later.
+    const raced = this.#reach.rung === 'any' && this.#climbAttempts === 0;
+    const delay = raced
+      ? CLIMB_AFTER_RACE_MS
+      : backoffDelay(this.#climbAttempts, { ...CLIMB_BACK_MS, initialMs: first });
     const generation = this.#generation;
     this.#climbTimer = setTimeout(() => {
       this.#climbTimer = null;
