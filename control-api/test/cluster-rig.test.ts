@@ -1,0 +1,169 @@
+import { Redis } from 'ioredis';
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { monoMs } from '../../loadtest/src/clock.ts';
+import type { SyntheticSpeaker } from '../../loadtest/src/SyntheticSpeaker.ts';
+import { MediaNodeRegistry } from '../src/rtc/remote/MediaNodeRegistry.ts';
+import { JOIN_SECRET, OPERATOR_TOKEN, type SeededEvent, seedEvent } from './support/harness.ts';
+import { HostsRig, type RigHostName } from './support/hostsRig.ts';
+import { RigClassroom, recoveries, startRigSpeaker, storedOf } from './support/hostsRigAudience.ts';
+
+// The cluster as hosts (support/hostsRig.ts): PostgreSQL, Redis, two media
+// nodes, two control-api instances and HAProxy, each in its own network
+// namespace with its own address. Two talks, each fed by the synthetic
+// speaker (the VP8 test pattern over real WebRTC), watched by simulated
+// classrooms (real WebRTC receivers) from outside, through HAProxy, asking
+// questions all along. Then kill -9 of the media node holding a talk, and of
+// a control-api instance.
+
+const PER_TALK = 5;
+const SECRET = 'cluster-rig-media-node-secret-0123456789';
+const unavailable = await HostsRig.probe();
+
+describe.skipIf(unavailable !== null)(
+  'the cluster on hosts of its own (network namespaces)',
+  () => {
+    let rig: HostsRig;
+    let redis: Redis;
+    let registry: MediaNodeRegistry;
+    const talks: SeededEvent[] = [];
+    const speakers: SyntheticSpeaker[] = [];
+    const classrooms: { c: RigClassroom; eventId: string }[] = [];
+    let asking: Promise<void>[] = [];
+    let running = true;
+
+    beforeAll(async () => {
+      rig = await HostsRig.start({
+        mediaNodeSecret: SECRET,
+        apiEnv: {
+          JOIN_TOKEN_SECRET: JOIN_SECRET,
+          OPERATOR_TOKEN,
+          // A question every second or so per classroom: the quota is not under test.
+          QUESTION_RATE_PER_MINUTE: '600',
+          QUESTION_BURST: '100',
+        },
+      });
+      redis = new Redis(rig.redisUrl);
+      registry = new MediaNodeRegistry({ redis });
+      for (let t = 0; t < 2; t++) {
+        const talk = await seedEvent(rig.balancerUrl, { classrooms: PER_TALK, status: 'live' });
+        talks.push(talk);
+        const { eventId } = talk;
+        speakers.push(
+          await startRigSpeaker({ baseUrl: rig.balancerUrl, eventId, token: talk.tokens.speaker }),
+        );
+        for (const token of talk.tokens.classrooms) {
+          const c = new RigClassroom({
+            index: classrooms.length,
+            baseUrl: rig.balancerUrl,
+            eventId,
+            token,
+          });
+          classrooms.push({ c, eventId });
+        }
+      }
+      await Promise.all(classrooms.map(({ c }) => c.join()));
+      const deadline = Date.now() + 20_000;
+      while (classrooms.some(({ c }) => !c.decoding()) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      asking = classrooms.map(({ c }) => c.ask(() => running, 1_000));
+    }, 240_000);
+
+    afterAll(async () => {
+      running = false;
+      await Promise.all(asking);
+      for (const { c } of classrooms) c.close();
+      for (const s of speakers) s.close();
+      redis?.disconnect();
+      await rig?.close();
+    }, 120_000);
+
+    it('every classroom decodes the test pattern, its talk on a node of its own', async () => {
+      const undecoded = classrooms.filter(({ c }) => !c.decoding()).map(({ c }) => c.peer.figures);
+      expect(undecoded, rig.output()).toEqual([]);
+      const nodes = await registry.nodes();
+      expect(nodes.map((n) => n.nodeId).sort()).toEqual(['media-1', 'media-2']);
+      // Both nodes carry participants (placement spread the talks over the hosts).
+      for (const n of nodes) expect(n.load, n.nodeId).toBeGreaterThan(0);
+    });
+
+    it('kill -9 of a media node: each of its classrooms decodes again on the other one within 5 s', async () => {
+      const holder = ((await registry.nodeOf(talks[0]?.eventId as string)) ??
+        'media-1') as RigHostName;
+      for (const { c } of classrooms) c.watchFrom(monoMs());
+      const killedAt = monoMs();
+      for (const { c } of classrooms) c.watchFrom(killedAt);
+      await rig.crash(holder);
+      const seen = await recoveries(
+        classrooms.map(({ c }) => c),
+        killedAt,
+        { settleMs: 6_000, timeoutMs: 20_000 },
+      );
+      const affected = seen.filter((r) => r.affected);
+      console.log(
+        `media node ${holder} killed: ${affected.length} of ${seen.length} classrooms set up again, decoding again after ${affected.map((r) => r.recoveredMs?.toFixed(0)).join(', ')} ms; longest gap of the others ${Math.max(0, ...seen.filter((r) => !r.affected).map((r) => r.longestGapMs)).toFixed(0)} ms`,
+      );
+      expect(affected.length).toBeGreaterThan(0);
+      for (const r of affected) {
+        expect(r.recoveredMs, rig.output()).not.toBeNull();
+        expect(r.recoveredMs as number).toBeLessThan(5_000);
+      }
+      // Every classroom decodes now; the talk moved off the dead node.
+      for (const { c } of classrooms)
+        expect(c.decoding(), `classroom ${c.peer.figures.index}`).toBe(true);
+      expect(await registry.nodeOf(talks[0]?.eventId as string)).not.toBe(holder);
+    }, 60_000);
+
+    it('kill -9 of a control-api instance: every client comes back through HAProxy, no acknowledged question lost', async () => {
+      const everyone = [
+        ...speakers.map((s) => s.session.signaling),
+        ...classrooms.map(({ c }) => c.signaling),
+      ];
+      const cut = new Set<number>();
+      const back = new Map<number, number>();
+      // Cut: its socket left 'open'; back: joined again (through HAProxy, on the other instance).
+      const unwatch = everyone.flatMap((s, i) => [
+        s.on('status', (info) => {
+          if (info.status !== 'open') cut.add(i);
+        }),
+        s.on('joined', (_join, reconnected) => {
+          if (reconnected && cut.has(i) && !back.has(i)) back.set(i, monoMs());
+        }),
+      ]);
+      const killedAt = monoMs();
+      await rig.crash('api-1');
+      const deadline = killedAt + 20_000;
+      while (monoMs() < deadline && (cut.size === 0 || [...cut].some((i) => !back.has(i)))) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      for (const u of unwatch) u();
+      const backMs = [...back.values()].map((t) => t - killedAt);
+      console.log(
+        `control-api api-1 killed: ${back.size} of ${cut.size} cut clients back through HAProxy (of ${everyone.length}), within ${Math.max(0, ...backMs).toFixed(0)} ms`,
+      );
+      expect(cut.size).toBeGreaterThan(0);
+      expect(back.size).toBe(cut.size);
+      expect(everyone.every((s) => s.status === 'open')).toBe(true);
+      // Media comes back too (their media went with the instance's control channels).
+      const mediaDeadline = Date.now() + 10_000;
+      while (classrooms.some(({ c }) => !c.decoding()) && Date.now() < mediaDeadline) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      for (const { c } of classrooms)
+        expect(c.decoding(), `classroom ${c.peer.figures.index}`).toBe(true);
+
+      // Questions go on a moment, then every acknowledged one is looked up.
+      await new Promise((r) => setTimeout(r, 2_000));
+      running = false;
+      await Promise.all(asking);
+      const acked = new Map<string, string>();
+      for (const { c } of classrooms) for (const [k, id] of c.acked) acked.set(k, id);
+      const sql = postgres(rig.databaseUrl, { max: 1, onnotice: () => {} });
+      const stored = await storedOf(sql, acked).finally(() => sql.end());
+      console.log(`questions: ${acked.size} acknowledged, ${stored} of them in PostgreSQL`);
+      expect(acked.size).toBeGreaterThan(classrooms.length);
+      expect(stored).toBe(acked.size);
+    }, 90_000);
+  },
+);
