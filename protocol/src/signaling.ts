@@ -232,8 +232,13 @@ export const Events = {
    * This participant's media is gone (the media worker under it stopped) while
    * its socket stays open: drop the local transports, create them again, consume
    * the producers anew and, for a sender, produce again. Nothing else changes.
+   * `media_ready`: its join found no media (no media node reachable then), and
+   * there is now: set it up the same way (`join` again gives the capabilities).
    */
-  'media.reconnect': z.object({ reason: z.enum(['media_lost']), message: z.string() }),
+  'media.reconnect': z.object({
+    reason: z.enum(['media_lost', 'media_ready']),
+    message: z.string(),
+  }),
   /** A problem not tied to a request (the request was unreadable, the socket is about to close). */
   error: ErrorBody,
 } as const satisfies Record<string, z.ZodType>;

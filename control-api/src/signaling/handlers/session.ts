@@ -7,6 +7,7 @@ import {
 } from '@amphi/protocol';
 import { AppError } from '../../errors.ts';
 import { iceServersFor } from '../../rtc/turnCredentials.ts';
+import { awaitMedia } from '../awaitMedia.ts';
 import type { HandlerContext, HandlerTable } from '../context.ts';
 import { ALL_ROLES } from '../context.ts';
 
@@ -71,6 +72,7 @@ export const sessionHandlers: Pick<
         routerRtpCapabilities = await ctx.services.media.getRouterRtpCapabilities(ctx.self.eventId);
       } catch (err) {
         ctx.log.debug({ err }, 'media unavailable at join');
+        awaitMedia(ctx);
       }
       const { self } = ctx;
       return {

@@ -1,0 +1,304 @@
+import type { JoinResult, RtpCapabilities, RtpParameters } from '@amphi/protocol';
+import { SignalingClient } from '@amphi/sdk';
+import { Redis } from 'ioredis';
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { MediaNodeRegistry } from '../src/rtc/remote/MediaNodeRegistry.ts';
+import { ControlApiProcess } from './support/ControlApiProcess.ts';
+import {
+  createTestDatabase,
+  JOIN_SECRET,
+  key,
+  OPERATOR_TOKEN,
+  type SeededEvent,
+  seedEvent,
+} from './support/harness.ts';
+import { MediaNodeProcess } from './support/MediaNodeProcess.ts';
+import { RedisProcess } from './support/RedisProcess.ts';
+
+// The cluster as deployed, over a Redis of this file's own: two control-api
+// processes and two media nodes (`npm run media-node`). Classrooms on both
+// instances ask questions without pause, a speaker publishes, a moderator on
+// the second instance triages. Redis is killed with -9 mid-flow and started
+// again on the same port, empty (no persistence). What a user would notice:
+// nobody is cut off, every question the class was told was received is
+// stored once and reaches the moderator, and the media plane keeps placing
+// classrooms (the nodes re-register, the placements are written back).
+
+const SECRET = 'test-media-node-redis-restart-0123456789';
+const CLASSROOMS = 8;
+const OUTAGE_MS = 3_000;
+
+let redis: RedisProcess;
+let databaseUrl: string;
+const nodes: MediaNodeProcess[] = [];
+let apis: [ControlApiProcess, ControlApiProcess];
+let registryRedis: Redis;
+let registry: MediaNodeRegistry;
+let ev: SeededEvent;
+const clients: SignalingClient[] = [];
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+beforeAll(async () => {
+  redis = await RedisProcess.start();
+  databaseUrl = await createTestDatabase();
+  for (const id of ['node-a', 'node-b']) {
+    nodes.push(
+      await MediaNodeProcess.start({
+        MEDIA_NODE_SECRET: SECRET,
+        REDIS_URL: redis.url,
+        MEDIA_NODE_ID: id,
+      }),
+    );
+  }
+  const env = {
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: redis.url,
+    JOIN_TOKEN_SECRET: JOIN_SECRET,
+    OPERATOR_TOKEN,
+    SEED_DEMO: 'false',
+    MEDIA_PLANE: 'remote',
+    MEDIA_NODE_SECRET: SECRET,
+    // Every classroom asks several questions a second: the quota is not under test.
+    QUESTION_RATE_PER_MINUTE: '60000',
+    QUESTION_BURST: '1000',
+  };
+  apis = [
+    await ControlApiProcess.start({ ...env, INSTANCE_ID: 'api1' }),
+    await ControlApiProcess.start({ ...env, INSTANCE_ID: 'api2' }),
+  ];
+  await Promise.all(apis.map((a) => a.healthyWithin(60_000)));
+  registryRedis = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+  registryRedis.on('error', () => {});
+  registry = new MediaNodeRegistry({ redis: registryRedis });
+  // One classroom more than ask: it arrives after the restart.
+  ev = await seedEvent(apis[0].url, { classrooms: CLASSROOMS + 1, status: 'live' });
+}, 120_000);
+
+afterAll(async () => {
+  for (const c of clients) c.close();
+  for (const a of apis ?? []) await a?.stop().catch(() => {});
+  for (const a of apis ?? []) a?.killGroup();
+  for (const n of nodes) await n.stop();
+  registryRedis?.disconnect();
+  await redis?.kill();
+});
+
+/** A participant on one instance, with the sdk's reconnection; its joins counted. */
+async function participant(base: string, eventId: string, token: string) {
+  const client = new SignalingClient({
+    baseUrl: base,
+    eventId,
+    token,
+    WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
+  });
+  clients.push(client);
+  const joins: JoinResult[] = [];
+  client.on('joined', (join) => joins.push(join));
+  await client.connect();
+  return { client, joins, caps: (client.lastJoin as JoinResult).routerRtpCapabilities };
+}
+type Participant = Awaited<ReturnType<typeof participant>>;
+
+/**
+ * A classroom asking a question every `everyMs`, as the viewer's outbox does:
+ * one not acknowledged is sent again with the same key until it is.
+ */
+function askWhile(client: SignalingClient, running: () => boolean, everyMs: number) {
+  const acked = new Map<string, string>(); // idempotency key -> question id
+  let failures = 0;
+  const done = (async () => {
+    let n = 0;
+    while (running()) {
+      const idempotencyKey = key();
+      n += 1;
+      for (;;) {
+        try {
+          const { question } = await client.request('question.submit', {
+            idempotencyKey,
+            text: `Question ${n} : est-ce qu'on travaille le week-end dans ce métier ?`,
+            category: 'job_reality',
+          });
+          acked.set(idempotencyKey, question.id);
+          break;
+        } catch {
+          failures += 1;
+          await sleep(200);
+        }
+      }
+      await sleep(everyMs);
+    }
+  })();
+  return { acked, done, failures: () => failures };
+}
+
+function vp8(ssrc: number): RtpParameters {
+  return {
+    mid: '0',
+    codecs: [{ mimeType: 'video/VP8', payloadType: 96, clockRate: 90000, rtcpFeedback: [] }],
+    headerExtensions: [{ uri: 'urn:ietf:params:rtp-hdrext:sdes:mid', id: 1 }],
+    encodings: [{ ssrc }],
+    rtcp: { cname: `cam-${ssrc}`, reducedSize: true },
+  };
+}
+const dtlsParameters = {
+  role: 'client' as const,
+  fingerprints: [
+    { algorithm: 'sha-256' as const, value: Array.from({ length: 32 }, () => '5A').join(':') },
+  ],
+};
+
+/** A transport on the participant's media node (signaling places it there first). */
+async function transport(p: Participant, direction: 'send' | 'recv'): Promise<string> {
+  const t = await p.client.request('media.createTransport', { direction });
+  await p.client.request('media.connectTransport', { transportId: t.transportId, dtlsParameters });
+  return t.transportId;
+}
+
+async function consume(p: Participant, producerId: string): Promise<string> {
+  const c = await p.client.request('media.consume', {
+    transportId: await transport(p, 'recv'),
+    producerId,
+    rtpCapabilities: p.caps as RtpCapabilities,
+  });
+  await p.client.request('media.resumeConsumer', { consumerId: c.consumerId });
+  return c.consumerId;
+}
+
+async function within<T>(ms: number, probe: () => Promise<T | null>): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const got = await probe().catch(() => null);
+    if (got !== null) return got;
+    if (Date.now() > deadline) throw new Error(`not within ${ms} ms`);
+    await sleep(100);
+  }
+}
+
+describe('Redis restarts (kill -9, empty) under load, two control-api instances, two media nodes', () => {
+  it('nobody is cut off, every acknowledged question is stored once and reaches the moderator, the media plane places again', async () => {
+    const [api1, api2] = apis;
+    const moderator = await participant(api2.url, ev.eventId, ev.tokens.moderator);
+    const speaker = await participant(api1.url, ev.eventId, ev.tokens.speaker);
+    const classrooms: Participant[] = [];
+    for (const [i, token] of ev.tokens.classrooms.slice(0, CLASSROOMS).entries()) {
+      classrooms.push(await participant((i % 2 ? api2 : api1).url, ev.eventId, token));
+    }
+    const seen = new Set<string>();
+    moderator.client.onEvent('question.created', (q) => seen.add(q.id));
+    moderator.client.onEvent('question.updated', (q) => seen.add(q.id));
+
+    // The speaker's camera, watched by every classroom (each instance's).
+    const { producerId } = await speaker.client.request('media.produce', {
+      transportId: await transport(speaker, 'send'),
+      kind: 'video',
+      rtpParameters: vp8(4242),
+      source: 'camera',
+    });
+    for (const c of classrooms) await consume(c, producerId);
+    const holder = await registry.nodeOf(ev.eventId);
+    expect(holder).not.toBeNull();
+
+    let running = true;
+    const askers = classrooms.map((c) => askWhile(c.client, () => running, 150));
+    await sleep(2_000);
+
+    // An event nobody has joined yet: its first classroom arrives while Redis is down.
+    const during = await seedEvent(api1.url, { classrooms: 1, status: 'live' });
+
+    const killedAt = Date.now();
+    await redis.kill();
+    await sleep(500);
+    const early = await participant(
+      api1.url,
+      during.eventId,
+      during.tokens.classrooms[0] as string,
+    );
+    await sleep(Math.max(0, killedAt + OUTAGE_MS - Date.now()));
+    await redis.start();
+    const restartedAt = Date.now();
+    const earlyTold = new Promise<number>((resolve) =>
+      early.client.onEvent('media.reconnect', () => resolve(Date.now() - restartedAt)),
+    );
+
+    // The media nodes heart-beat into the empty Redis again.
+    const nodesBackMs = await within(10_000, async () => {
+      const ids = (await registry.nodes()).map((n) => n.nodeId).sort();
+      return ids.join() === 'node-a,node-b' ? Date.now() - restartedAt : null;
+    });
+    // The live event's placement is written back by the instances that use it.
+    const placementBackMs = await within(10_000, async () =>
+      (await registry.nodeOf(ev.eventId)) === holder ? Date.now() - restartedAt : null,
+    );
+
+    // Questions go on being asked a while on a Redis that is back.
+    await sleep(3_000);
+    running = false;
+    await Promise.all(askers.map((a) => a.done));
+
+    // Cross-instance delivery: the moderator (on api2) hears of every acknowledged question,
+    // those asked on api1 during the outage included.
+    const acked = new Map<string, string>();
+    for (const a of askers) for (const [k, id] of a.acked) acked.set(k, id);
+    const unseen = () => [...acked.values()].filter((id) => !seen.has(id));
+    const deadline = Date.now() + 15_000;
+    while (unseen().length > 0 && Date.now() < deadline) await sleep(100);
+    const fresh = await (classrooms[0] as Participant).client.request('question.submit', {
+      idempotencyKey: key(),
+      text: 'Et après la panne, vous nous entendez toujours ?',
+      category: 'job_reality',
+    });
+    const liveAfter = await within(5_000, async () =>
+      seen.has(fresh.question.id) ? true : null,
+    ).catch(() => false);
+
+    // The class that joined during the outage had no media node to go to: it is told to set
+    // its media up once there is one, as after a lost node, and then can.
+    expect(early.caps).toBeNull();
+    const earlyMediaMs = await Promise.race([earlyTold, sleep(10_000).then(() => null)]);
+    const rejoin = await early.client.request('join', {});
+    expect(rejoin.routerRtpCapabilities).not.toBeNull();
+    await transport({ ...early, caps: rejoin.routerRtpCapabilities }, 'recv');
+
+    // A classroom arriving now, on the other instance, watches the same camera.
+    const late = await participant(
+      api2.url,
+      ev.eventId,
+      ev.tokens.classrooms[CLASSROOMS] as string,
+    );
+    await consume(late, producerId);
+    // A new event is placed on a node, and its classroom gets media there.
+    const next = await seedEvent(api2.url, { classrooms: 1, status: 'live' });
+    const newcomer = await participant(api1.url, next.eventId, next.tokens.classrooms[0] as string);
+    expect(newcomer.caps).not.toBeNull();
+    await transport(newcomer, 'recv');
+    expect(['node-a', 'node-b']).toContain(await registry.nodeOf(next.eventId));
+
+    // Every acknowledged question is in PostgreSQL, once.
+    const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+    let rows: { id: string; idempotency_key: string }[];
+    try {
+      rows = await sql<{ id: string; idempotency_key: string }[]>`
+        select id, idempotency_key from questions where event_id = ${ev.eventId}`;
+    } finally {
+      await sql.end();
+    }
+    const stored = new Map(rows.map((r) => [r.idempotency_key, r.id]));
+    const lost = [...acked].filter(([k, id]) => stored.get(k) !== id);
+    const retries = askers.reduce((n, a) => n + a.failures(), 0);
+    const reconnected = [moderator, speaker, ...classrooms].filter((p) => p.joins.length > 1);
+    console.info(
+      `redis restart: down ${restartedAt - killedAt} ms; nodes back ${nodesBackMs} ms, placement back ${placementBackMs} ms after restart; questions acked ${acked.size} stored ${stored.size} (rows ${rows.length}), ${unseen().length} unseen by the moderator, ${retries} submits retried; ${reconnected.length} clients reconnected; a class joined during the outage told to set media up ${earlyMediaMs} ms after restart`,
+    );
+    expect(lost).toEqual([]);
+    expect(rows.length).toBe(acked.size + 1);
+    expect(acked.size).toBeGreaterThan(CLASSROOMS * 10);
+    expect(unseen()).toEqual([]);
+    expect(liveAfter).toBe(true);
+    expect(reconnected).toEqual([]);
+    expect(earlyMediaMs).not.toBeNull();
+    expect(earlyMediaMs).toBeLessThan(5_000);
+  }, 120_000);
+});
