@@ -9,6 +9,7 @@ export * from './jsonSchema.ts';
 export * from './live.ts';
 export * from './media.ts';
 export * from './mediaNode.ts';
+export * from './mediaNodeDrain.ts';
 export * from './networkCheck.ts';
 export * from './pipe.ts';
 export * from './privacy.ts';

@@ -239,6 +239,14 @@ export const Events = {
     reason: z.enum(['media_lost', 'media_ready']),
     message: z.string(),
   }),
+  /**
+   * Classrooms: the media node under this one is drained for maintenance.
+   * Make before break: create a new receive transport (the server places it
+   * on another node), consume the producers there, and once its picture
+   * decodes swap the tracks and close the old transport (`media.closeTransport`).
+   * A client that has not moved within 10 s gets `media.reconnect`.
+   */
+  'media.move': z.object({ reason: z.enum(['drain']), message: z.string() }),
   /** A problem not tied to a request (the request was unreadable, the socket is about to close). */
   error: ErrorBody,
 } as const satisfies Record<string, z.ZodType>;
