@@ -5,6 +5,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+// The constant alone (its module imports nothing at run time), not the media server.
+import { KEY_FRAME_REQUEST_DELAY_MS } from '../../media-server/src/mediaCodecs.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -29,28 +31,42 @@ async function freePort(): Promise<number> {
 export class LocalServer {
   readonly url: string;
   readonly operatorToken: string;
+  /** The speakers' producers' key-frame request delay it runs with. */
+  readonly keyFrameRequestDelayMs: number;
   readonly #child: ChildProcess;
   #output = '';
 
   readonly #dataDir: string;
 
-  private constructor(child: ChildProcess, url: string, operatorToken: string, dataDir: string) {
+  private constructor(
+    child: ChildProcess,
+    url: string,
+    operatorToken: string,
+    dataDir: string,
+    keyFrameRequestDelayMs: number,
+  ) {
     this.#child = child;
     this.#dataDir = dataDir;
     this.url = url;
     this.operatorToken = operatorToken;
+    this.keyFrameRequestDelayMs = keyFrameRequestDelayMs;
   }
 
   get pid(): number {
     return this.#child.pid as number;
   }
 
-  static async start(opts: { workers?: number } = {}): Promise<LocalServer> {
+  static async start(
+    opts: { workers?: number; keyFrameRequestDelayMs?: number } = {},
+  ): Promise<LocalServer> {
     const port = await freePort();
     // Its own folder (two runs, or two test files, never share a database), removed at stop.
     await mkdir(join(tmpdir(), 'amphi-loadtest'), { recursive: true });
     const dataDir = await mkdtemp(join(tmpdir(), 'amphi-loadtest', 'server-'));
     const operatorToken = randomBytes(24).toString('base64url');
+    const keyFrameRequestDelayMs =
+      opts.keyFrameRequestDelayMs ??
+      Number(process.env.MEDIA_KEY_FRAME_REQUEST_DELAY_MS ?? KEY_FRAME_REQUEST_DELAY_MS);
     const child = spawn(process.execPath, ['--import', 'tsx', 'control-api/src/main.ts'], {
       cwd: REPO_ROOT,
       env: {
@@ -63,10 +79,17 @@ export class LocalServer {
         LOG_LEVEL: process.env.LOADTEST_SERVER_LOG_LEVEL ?? 'warn',
         API_RATE_PER_MINUTE: '100000',
         ...(opts.workers ? { MEDIA_WORKERS: String(opts.workers) } : {}),
+        MEDIA_KEY_FRAME_REQUEST_DELAY_MS: String(keyFrameRequestDelayMs),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const server = new LocalServer(child, `http://127.0.0.1:${port}`, operatorToken, dataDir);
+    const server = new LocalServer(
+      child,
+      `http://127.0.0.1:${port}`,
+      operatorToken,
+      dataDir,
+      keyFrameRequestDelayMs,
+    );
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
         () =>

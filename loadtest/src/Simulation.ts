@@ -7,6 +7,7 @@ import { Deployment, type TestEvent } from './Deployment.ts';
 import type { Vp8Clip } from './media/vp8Clip.ts';
 import { type ServerSample, ServerSampler } from './ServerSampler.ts';
 import { SpeakerProcess } from './SpeakerProcess.ts';
+import type { SpeakerUplink } from './SyntheticSpeaker.ts';
 import { percentile } from './stats.ts';
 
 export interface SimulationOptions {
@@ -24,6 +25,8 @@ export interface SimulationOptions {
   clip: Vp8Clip;
   /** The server's pid, to sample its processes (local server only). */
   serverPid?: number;
+  /** The server's key-frame request delay, when known (a local server): reported, not applied here. */
+  keyFrameRequestDelayMs?: number;
   /** Whatever happens, the run stops after this long (s). */
   maxDurationS: number;
   /** Aborted (Ctrl-C): the run stops waiting, closes everything and cleans up. */
@@ -42,17 +45,27 @@ export interface TimelinePoint {
   loopLagMaxMs: number;
   /** Freezes that ended this second, over all classrooms. */
   freezes: number;
+  /** The speaker's key frames this second (requested or the clip's own) and its video bitrate. */
+  speakerKeyFrames: number;
+  speakerVideoKbps: number;
+  /** The part of it that went on key frames. */
+  speakerKeyFrameKbps: number;
 }
 
 export interface SimulationResult {
-  options: Omit<SimulationOptions, 'clip' | 'log' | 'operatorToken'> & { clipFps: number };
+  options: Omit<SimulationOptions, 'clip' | 'log' | 'operatorToken'> & {
+    clipFps: number;
+    /** The clip's own mean video bitrate (its periodic key frames included). */
+    clipKbps: number;
+  };
   startedAt: string;
   eventId: string;
   classrooms: ClassroomFigures[];
   timeline: TimelinePoint[];
   server: ServerSample[];
   moderatorApprovals: number;
-  speakerKeyFrameRequests: number;
+  /** What the speaker sent over the whole run. */
+  speaker: SpeakerUplink;
   cleanUp: { revoked: number } | { error: string };
   wallS: number;
 }
@@ -146,6 +159,8 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
     activities(o.handShare, (p) => p.raiseHand());
     // One point a second over all classrooms.
     const seen = peers.map(() => ({ expected: 0, lost: 0, frames: 0, delays: 0, freezes: 0 }));
+    const sp = speaker;
+    let spSeen = sp.uplink;
     const lag = monitorEventLoopDelay({ resolution: 10 });
     lag.enable();
     const tick = () => {
@@ -172,15 +187,23 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
           freezes: v.freezes,
         };
       });
+      const now = monoMs();
+      const up = sp.uplink;
+      // Counted between the speaker's own reports (every 500 ms), on its clock.
+      const spS = (up.at - spSeen.at) / 1000;
       timeline.push({
-        t: Math.round((monoMs() - t0) / 100) / 10,
+        t: Math.round((now - t0) / 100) / 10,
         joined,
         framesPerSecond: frames,
         lossPct: expected > 0 ? (Math.max(0, lost) / expected) * 100 : null,
         delayP95Ms: percentile(delays, 95),
         loopLagMaxMs: Math.round(lag.max / 1e6),
         freezes,
+        speakerKeyFrames: up.keyFrames - spSeen.keyFrames,
+        speakerVideoKbps: spS > 0 ? kbps(up.videoOctets - spSeen.videoOctets, spS) : 0,
+        speakerKeyFrameKbps: spS > 0 ? kbps(up.keyFrameOctets - spSeen.keyFrameOctets, spS) : 0,
       });
+      spSeen = up;
       lag.reset();
     };
     timers.push(setInterval(tick, 1000));
@@ -215,15 +238,32 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
   }
   const { clip, log, operatorToken, signal, ...rest } = o;
   return {
-    options: { ...rest, clipFps: clip.fps },
+    options: { ...rest, clipFps: clip.fps, clipKbps: clipKbps(clip) },
     startedAt,
     eventId: ev.eventId,
     classrooms: peers.map((p) => p.figures),
     timeline,
     server: sampler?.samples ?? [],
     moderatorApprovals: approvals,
-    speakerKeyFrameRequests: speaker?.keyFrameRequests ?? 0,
+    speaker: speaker
+      ? (({ at, ...u }) => u)(speaker.uplink)
+      : {
+          keyFrameRequests: 0,
+          keyFramesOnRequest: 0,
+          keyFrames: 0,
+          videoFrames: 0,
+          videoOctets: 0,
+          keyFrameOctets: 0,
+        },
     cleanUp,
     wallS: (monoMs() - wall0) / 1000,
   };
+}
+
+const kbps = (octets: number, seconds: number) => Math.round((octets * 8) / seconds / 1000);
+
+/** A clip's mean bitrate as it loops, kb/s. */
+function clipKbps(clip: Vp8Clip): number {
+  const octets = clip.frames.reduce((a, f) => a + f.data.length, 0);
+  return Math.round((octets * 8 * clip.fps) / clip.frames.length / 1000);
 }

@@ -1,6 +1,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { CaptureClock } from './StreamMeter.ts';
+import type { SpeakerUplink } from './SyntheticSpeaker.ts';
 import type { FromSpeaker, ToSpeaker } from './speakerMain.ts';
 
 /**
@@ -12,14 +13,22 @@ import type { FromSpeaker, ToSpeaker } from './speakerMain.ts';
 export class SpeakerProcess {
   readonly #child: ChildProcess;
   #sr: { ntpMs: number; rtpTimestamp: number } | null = null;
-  #keyFrameRequests = 0;
+  #uplink: SpeakerUplink & { at: number } = {
+    at: 0,
+    keyFrameRequests: 0,
+    keyFramesOnRequest: 0,
+    keyFrames: 0,
+    videoFrames: 0,
+    videoOctets: 0,
+    keyFrameOctets: 0,
+  };
 
   private constructor(child: ChildProcess) {
     this.#child = child;
     child.on('message', (m: FromSpeaker) => {
       if (m.type === 'sr') {
         this.#sr = { ntpMs: m.ntpMs, rtpTimestamp: m.rtpTimestamp };
-        this.#keyFrameRequests = m.keyFrameRequests;
+        this.#uplink = { ...m.uplink, at: m.ntpMs };
       }
     });
   }
@@ -48,8 +57,9 @@ export class SpeakerProcess {
     return speaker;
   }
 
-  get keyFrameRequests(): number {
-    return this.#keyFrameRequests;
+  /** What the speaker sent so far, as of its last sender report (every 500 ms; `at` its time). */
+  get uplink(): SpeakerUplink & { at: number } {
+    return this.#uplink;
   }
 
   /** The video's capture time of an RTP timestamp, from the last sender report sent. */

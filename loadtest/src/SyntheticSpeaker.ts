@@ -12,8 +12,25 @@ import type { CaptureClock } from './StreamMeter.ts';
 
 const VIDEO_PT = 96;
 const AUDIO_PT = 111;
-/** Key-frame requests closer than this are answered by one key frame. */
-const KEY_FRAME_MIN_INTERVAL_MS = 100;
+/**
+ * A key-frame request within this long of the last one answered is dropped:
+ * libwebrtc's sender does the same (EncoderRtcpFeedback, kMinKeyframeSendIntervalMs
+ * = 300), so a browser speaker answers at most one request per 300 ms.
+ */
+export const KEY_FRAME_MIN_INTERVAL_MS = 300;
+
+/** What the speaker sent so far (cumulative over the run, republishing included). */
+export interface SpeakerUplink {
+  /** Key-frame requests (PLI, FIR) received, and those answered by a key frame. */
+  keyFrameRequests: number;
+  keyFramesOnRequest: number;
+  /** Key frames sent, requested or the clip's own. */
+  keyFrames: number;
+  videoFrames: number;
+  /** Video payload bytes sent, and those of key frames. */
+  videoOctets: number;
+  keyFrameOctets: number;
+}
 
 export interface SyntheticSpeakerOptions {
   baseUrl: string;
@@ -54,8 +71,17 @@ export class SyntheticSpeaker {
   #timers: NodeJS.Timeout[] = [];
   #frame = 0;
   #pictureId = 0;
-  #keyFrameAt = 0;
-  #keyFrameRequests = 0;
+  #answeredAt = Number.NEGATIVE_INFINITY;
+  /** A request was answered: the next frame sent is the clip's first (a key frame). */
+  #keyFramePending = false;
+  readonly #uplink: SpeakerUplink = {
+    keyFrameRequests: 0,
+    keyFramesOnRequest: 0,
+    keyFrames: 0,
+    videoFrames: 0,
+    videoOctets: 0,
+    keyFrameOctets: 0,
+  };
   #videoSr: { ntpMs: number; rtpTimestamp: number } | null = null;
   #closed = false;
   #publishing: Promise<void> = Promise.resolve();
@@ -75,8 +101,8 @@ export class SyntheticSpeaker {
     });
   }
 
-  get keyFrameRequests(): number {
-    return this.#keyFrameRequests;
+  get uplink(): SpeakerUplink {
+    return { ...this.#uplink };
   }
 
   /** The video's capture time of an RTP timestamp, from the last sender report sent. */
@@ -223,11 +249,17 @@ export class SyntheticSpeaker {
     this.session.close();
   }
 
+  /**
+   * As a browser's encoder: the next frame (within one frame interval) is a
+   * key frame, unless a request was answered less than 300 ms ago. The clip
+   * starts again from its first frame, a key frame whose deltas follow.
+   */
   #onKeyFrameRequest(): void {
-    this.#keyFrameRequests++;
+    this.#uplink.keyFrameRequests++;
     const now = monoMs();
-    if (now - this.#keyFrameAt < KEY_FRAME_MIN_INTERVAL_MS) return;
-    // The clip's first frame is a key frame: start it again.
+    if (now - this.#answeredAt < KEY_FRAME_MIN_INTERVAL_MS) return;
+    this.#answeredAt = now;
+    this.#keyFramePending = true;
     this.#frame = 0;
   }
 
@@ -237,8 +269,16 @@ export class SyntheticSpeaker {
     const clip = this.#clip;
     const index = this.#frame % clip.frames.length;
     const frame = clip.frames[index] as { data: Buffer; keyFrame: boolean };
-    if (frame.keyFrame) this.#keyFrameAt = monoMs();
     this.#frame = index + 1;
+    const u = this.#uplink;
+    u.videoFrames++;
+    u.videoOctets += frame.data.length;
+    if (frame.keyFrame) {
+      u.keyFrames++;
+      u.keyFrameOctets += frame.data.length;
+      if (this.#keyFramePending) u.keyFramesOnRequest++;
+      this.#keyFramePending = false;
+    }
     const timestamp = rtpNow(v);
     const parts = packetizeVp8(frame.data, this.#pictureId);
     this.#pictureId = (this.#pictureId + 1) & 0x7fff;

@@ -25,6 +25,7 @@ const USAGE = `usage: npm run loadtest -- --classrooms N --duration S [options]
   --operator-token T     its operator token (or AMPHI_OPERATOR_TOKEN)
   --max-duration S       hard bound of the whole run (default ramp + duration + 120, at most 3600)
   --workers N            mediasoup workers of the local server (default one per core)
+  --key-frame-delay MS   the local server's key-frame request delay (default media-server's)
   --out FILE.json        where the JSON goes (the HTML beside it, .html)`;
 
 function fail(message: string): never {
@@ -46,6 +47,12 @@ function num(
   return n;
 }
 
+/** The speaker's uplink while classrooms join, against the watching that follows. */
+function speakerLine(s: ReturnType<typeof summarize>): string {
+  const u = s.speaker;
+  return `speaker key_frame_request_delay_ms=${u.keyFrameRequestDelayMs ?? 'unknown'} requests=${u.keyFrameRequests} answered=${u.keyFramesOnRequest} joining: key_frames_per_s=${u.joining.keyFramesPerS} key_frame_share_pct=${u.joining.keyFrameSharePct} video_kbps=${u.joining.videoKbps} (clip ${u.clipKbps}, ${u.joiningOvershootPct === null ? 'na' : `${u.joiningOvershootPct >= 0 ? '+' : ''}${u.joiningOvershootPct}`} %) watching: key_frames_per_s=${u.watching.keyFramesPerS} key_frame_share_pct=${u.watching.keyFrameSharePct} video_kbps=${u.watching.videoKbps}`;
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -59,6 +66,7 @@ async function main(): Promise<void> {
       'operator-token': { type: 'string' },
       'max-duration': { type: 'string' },
       workers: { type: 'string' },
+      'key-frame-delay': { type: 'string' },
       out: { type: 'string' },
       help: { type: 'boolean' },
     },
@@ -91,7 +99,13 @@ async function main(): Promise<void> {
   } else {
     log('starting a local Amphi server (control-api, embedded PostgreSQL, mediasoup workers)');
     const workers = values.workers ? num(values.workers, 2, 'workers', 1, 64) : undefined;
-    server = await LocalServer.start(workers ? { workers } : {});
+    const keyFrameDelay = values['key-frame-delay']
+      ? num(values['key-frame-delay'], 0, 'key-frame-delay', 0, 10_000)
+      : undefined;
+    server = await LocalServer.start({
+      ...(workers ? { workers } : {}),
+      ...(keyFrameDelay === undefined ? {} : { keyFrameRequestDelayMs: keyFrameDelay }),
+    });
     baseUrl = server.url;
     operatorToken = server.operatorToken;
   }
@@ -118,7 +132,9 @@ async function main(): Promise<void> {
       upvoteShare: num(values['upvote-share'], 0.3, 'upvote-share', 0, 1),
       handShare: num(values['hand-share'], 0.1, 'hand-share', 0, 1),
       clip,
-      ...(server ? { serverPid: server.pid } : {}),
+      ...(server
+        ? { serverPid: server.pid, keyFrameRequestDelayMs: server.keyFrameRequestDelayMs }
+        : {}),
       maxDurationS,
       signal: abort.signal,
       log,
@@ -140,6 +156,7 @@ async function main(): Promise<void> {
         '|---|---|---|---|---|---|---|---|---|---|---|---|',
         `| ${s.classrooms} | ${s.joined} | ${s.firstRtpMs.p95} | ${s.firstFrameMs.p50}/${s.firstFrameMs.p95} | ${s.delayMs.p50}/${s.delayMs.p95}/${s.delayMs.p99} | ${s.serverHopMs.p95} | ${s.lossPct} | ${s.jitterMs.mean} | ${s.freezes} (${s.freezeS} s) | ${s.framesPerClassroomPerS} | ${s.server.mediaCpuMeanPct}/${s.server.mediaCpuMaxPct} | ${s.server.mediaRssMaxMb} |`,
         `machine_busy=${s.server.machineBusyMeanPct}% simulator_stalls_over_100ms=${s.simulatorStalls.over100ms}s freezes_in_stalls=${s.simulatorStalls.freezesInThem}/${s.freezes} media_set_up_again=${s.mediaSetupsAgain} media_errors=${s.mediaErrors} questions=${s.questions} upvotes=${s.upvotes} hands=${s.hands} approvals=${s.moderatorApprovals} errors=${s.errors.map((e) => `${e.count}x ${e.message}`).join('; ') || 'none'} cleanup=${JSON.stringify(result.cleanUp)}${interrupted ? ' (interrupted)' : ''}`,
+        speakerLine(s),
         `json: ${out}`,
         `html: ${html}`,
         line,

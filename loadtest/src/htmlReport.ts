@@ -21,7 +21,8 @@ const esc = (s: string) =>
 /**
  * One self-contained HTML page (Chart.js inlined, no network): the summary
  * table, join times per classroom, the delay distribution, loss and joins over
- * time, and the server's CPU and memory over time.
+ * time, the server's CPU and memory over time, and the speaker's uplink (key
+ * frames, bitrate) over time.
  */
 export async function htmlReport(r: SimulationResult, s: Summary, last: string): Promise<string> {
   // The UMD build sits beside the package's main entry (dist/), which is all `exports` lets resolve.
@@ -47,6 +48,7 @@ export async function htmlReport(r: SimulationResult, s: Summary, last: string):
     ),
     timeline: r.timeline,
     server: r.server,
+    clipKbps: r.options.clipKbps,
   };
   const rows: [string, string][] = [
     ['Classrooms / joined (media + frames)', `${s.classrooms} / ${s.joined}`],
@@ -62,6 +64,10 @@ export async function htmlReport(r: SimulationResult, s: Summary, last: string):
       `${s.delayMs.p50} / ${s.delayMs.p95} / ${s.delayMs.p99} / ${s.delayMs.max} ms`,
     ],
     ['Server SR → frame complete p50 / p95', `${s.serverHopMs.p50} / ${s.serverHopMs.p95} ms`],
+    [
+      "Speaker's key frames per second / video kb/s / key frames' share, joining → watching",
+      `${s.speaker.joining.keyFramesPerS} / ${s.speaker.joining.videoKbps} / ${s.speaker.joining.keyFrameSharePct} % → ${s.speaker.watching.keyFramesPerS} / ${s.speaker.watching.videoKbps} / ${s.speaker.watching.keyFrameSharePct} % (the clip alone ${s.speaker.clipKbps} kb/s; key-frame request delay ${s.speaker.keyFrameRequestDelayMs ?? 'unknown'} ms; ${s.speaker.keyFramesOnRequest} of ${s.speaker.keyFrameRequests} requests answered)`,
+    ],
     ['Video loss', `${s.lossPct} %`],
     ['Jitter mean / p95', `${s.jitterMs.mean} / ${s.jitterMs.p95} ms`],
     ['Freezes (count, total)', `${s.freezes}, ${s.freezeS} s`],
@@ -108,6 +114,7 @@ td:first-child{color:#5a6576} code{background:#f2f4f7;padding:4px 8px;display:in
 <div class="card"><h2>Delay, capture → complete frame (all frames, ${DELAY_BUCKET_MS} ms buckets)</h2><canvas id="delay"></canvas></div>
 <div class="card"><h2>Loss, delay p95, classrooms joined and the simulator's own stalls over time</h2><canvas id="loss"></canvas></div>
 <div class="card"><h2>Server CPU and memory over time</h2><canvas id="cpu"></canvas></div>
+<div class="card"><h2>The speaker's uplink: key frames and video bitrate over time</h2><canvas id="uplink"></canvas></div>
 </div>
 <script>${chartJs}</script>
 <script>
@@ -140,6 +147,15 @@ new Chart(document.getElementById('cpu'), { type: 'line', data: { labels: data.s
   { label: 'workers RSS MB', data: data.server.map((p) => p.mediaRssMb), yAxisID: 'y1', pointRadius: 0 } ] },
   options: { scales: { x: { title: { display: true, text: 's' } }, y: { min: 0, title: { display: true, text: '% of one core (machine: of all)' } },
     y1: { position: 'right', min: 0, title: { display: true, text: 'MB' } } } } });
+new Chart(document.getElementById('uplink'), { type: 'line', data: { labels: tl, datasets: [
+  { label: 'video kb/s', data: data.timeline.map((p) => p.speakerVideoKbps), pointRadius: 0 },
+  { label: 'of which key frames, kb/s', data: data.timeline.map((p) => p.speakerKeyFrameKbps), pointRadius: 0 },
+  { label: 'the clip alone, kb/s', data: data.timeline.map(() => data.clipKbps), pointRadius: 0, borderDash: [4, 3] },
+  { label: 'key frames per second', data: data.timeline.map((p) => p.speakerKeyFrames), yAxisID: 'y1', pointRadius: 0, stepped: true },
+  { label: 'classrooms joined', data: data.timeline.map((p) => p.joined), yAxisID: 'y2', pointRadius: 0 } ] },
+  options: { scales: { x: { title: { display: true, text: 's' } }, y: { min: 0, title: { display: true, text: 'kb/s' } },
+    y1: { position: 'right', min: 0, title: { display: true, text: 'key frames/s' } },
+    y2: { display: false, min: 0 } } } });
 </script></body></html>
 `;
 }

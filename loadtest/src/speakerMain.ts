@@ -2,7 +2,7 @@
 // its pace whatever the classrooms cost the simulator's event loop, as a real
 // speaker's browser would. Talks to its parent over IPC.
 import { loadVp8Clip } from './media/vp8Clip.ts';
-import { SyntheticSpeaker } from './SyntheticSpeaker.ts';
+import { type SpeakerUplink, SyntheticSpeaker } from './SyntheticSpeaker.ts';
 
 export type ToSpeaker =
   | { type: 'start'; baseUrl: string; eventId: string; token: string }
@@ -12,7 +12,7 @@ export type ToSpeaker =
 export type FromSpeaker =
   | { type: 'ready' }
   | { type: 'failed'; message: string }
-  | { type: 'sr'; ntpMs: number; rtpTimestamp: number; keyFrameRequests: number };
+  | { type: 'sr'; ntpMs: number; rtpTimestamp: number; uplink: SpeakerUplink };
 
 const send = (m: FromSpeaker) => process.send?.(m);
 let speaker: SyntheticSpeaker | null = null;
@@ -33,7 +33,7 @@ process.on('message', (m: ToSpeaker) => {
         eventId: m.eventId,
         token: m.token,
         clip: await loadVp8Clip(),
-        onSenderReport: (sr) => send({ type: 'sr', ...sr, keyFrameRequests: s.keyFrameRequests }),
+        onSenderReport: (sr) => send({ type: 'sr', ...sr, uplink: s.uplink }),
       });
       speaker = s;
       await s.start();

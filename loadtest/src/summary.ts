@@ -25,7 +25,21 @@ export interface Summary {
   upvotes: number;
   hands: number;
   moderatorApprovals: number;
-  speakerKeyFrameRequests: number;
+  /**
+   * The speaker's uplink: key-frame requests received and answered, key frames
+   * and video bitrate while classrooms join (the first join to a second after
+   * the last) and while they only watch, and the storm's bitrate over the
+   * clip's own (its periodic key frames included).
+   */
+  speaker: {
+    keyFrameRequestDelayMs: number | null;
+    keyFrameRequests: number;
+    keyFramesOnRequest: number;
+    joining: UplinkFigures;
+    watching: UplinkFigures;
+    clipKbps: number;
+    joiningOvershootPct: number | null;
+  };
   server: {
     mediaCpuMeanPct: number | null;
     mediaCpuMaxPct: number | null;
@@ -39,6 +53,27 @@ export interface Summary {
 }
 
 const mean = (v: number[]) => (v.length ? v.reduce((a, b) => a + b, 0) / v.length : null);
+
+interface UplinkFigures {
+  seconds: number;
+  keyFramesPerS: number | null;
+  videoKbps: number | null;
+  /** The share of the video's bytes that went on key frames. */
+  keyFrameSharePct: number | null;
+}
+
+/** The speaker's key frames per second and video bitrate over the timeline's points in (from, to]. */
+function uplinkBetween(r: SimulationResult, from: number, to: number): UplinkFigures {
+  const pts = r.timeline.filter((p) => p.t > from && p.t <= to);
+  const video = pts.reduce((a, p) => a + p.speakerVideoKbps, 0);
+  const key = pts.reduce((a, p) => a + p.speakerKeyFrameKbps, 0);
+  return {
+    seconds: pts.length,
+    keyFramesPerS: round(mean(pts.map((p) => p.speakerKeyFrames)), 2),
+    videoKbps: round(mean(pts.map((p) => p.speakerVideoKbps))),
+    keyFrameSharePct: video > 0 ? round((key / video) * 100) : null,
+  };
+}
 
 export function summarize(r: SimulationResult): Summary {
   const c = r.classrooms;
@@ -139,7 +174,23 @@ export function summarize(r: SimulationResult): Summary {
     upvotes: c.reduce((a, x) => a + x.upvotes, 0),
     hands: c.reduce((a, x) => a + x.hands, 0),
     moderatorApprovals: r.moderatorApprovals,
-    speakerKeyFrameRequests: r.speakerKeyFrameRequests,
+    speaker: (() => {
+      const lastJoinS = (r.classrooms.length - 1) / r.options.joinRate;
+      const joining = uplinkBetween(r, 0, lastJoinS + 1);
+      const watching = uplinkBetween(r, lastJoinS + 2, Number.POSITIVE_INFINITY);
+      return {
+        keyFrameRequestDelayMs: r.options.keyFrameRequestDelayMs ?? null,
+        keyFrameRequests: r.speaker.keyFrameRequests,
+        keyFramesOnRequest: r.speaker.keyFramesOnRequest,
+        joining,
+        watching,
+        clipKbps: r.options.clipKbps,
+        joiningOvershootPct:
+          joining.videoKbps === null
+            ? null
+            : round((joining.videoKbps / r.options.clipKbps - 1) * 100),
+      };
+    })(),
     server: {
       mediaCpuMeanPct: round(mean(s.map((x) => x.mediaCpuPct))),
       mediaCpuMaxPct: round(s.length ? Math.max(...s.map((x) => x.mediaCpuPct)) : null),

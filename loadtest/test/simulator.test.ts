@@ -26,6 +26,7 @@ beforeAll(async () => {
     handShare: 1,
     clip: await loadVp8Clip(),
     serverPid: server.pid,
+    keyFrameRequestDelayMs: server.keyFrameRequestDelayMs,
     maxDurationS: 90,
     log: () => {},
   });
@@ -77,6 +78,21 @@ test('classes ask, upvote and raise hands; the moderator approves; the server is
   expect(Math.max(...result.server.map((x) => x.mediaRssMb))).toBeGreaterThan(10);
 });
 
+test("the speaker answers the classrooms' key-frame requests with key frames, and its uplink is counted", () => {
+  const s = summarize(result);
+  // Joining classrooms' consumers ask; the producer forwards; the speaker answers as an encoder would.
+  expect(s.speaker.keyFrameRequestDelayMs).toBe(server.keyFrameRequestDelayMs);
+  expect(s.speaker.keyFrameRequests).toBeGreaterThan(0);
+  expect(s.speaker.keyFramesOnRequest).toBeGreaterThan(0);
+  expect(s.speaker.keyFramesOnRequest).toBeLessThanOrEqual(s.speaker.keyFrameRequests);
+  // Every second of the run has the speaker's bitrate, about the clip's once everyone watches.
+  expect(result.timeline.filter((p) => p.speakerVideoKbps > 0).length).toBeGreaterThan(
+    DURATION_S / 2,
+  );
+  expect(s.speaker.watching.videoKbps as number).toBeGreaterThan(s.speaker.clipKbps * 0.5);
+  expect(s.speaker.watching.videoKbps as number).toBeLessThan(s.speaker.clipKbps * 2);
+});
+
 test('the test event is cancelled and every link it issued revoked', async () => {
   expect(result.cleanUp).toEqual({ revoked: CLASSROOMS + 2 });
   const res = await fetch(`${server.url}/api/v1/events/${result.eventId}`, {
@@ -95,6 +111,6 @@ test('the report is one self-contained page with its charts and the last line', 
   );
   const html = await htmlReport(result, s, line);
   expect(html).toContain('new Chart(');
-  expect(html.match(/<canvas id=/g)).toHaveLength(4);
+  expect(html.match(/<canvas id=/g)).toHaveLength(5);
   expect(html).not.toMatch(/<script[^>]+src=/);
 });

@@ -49,6 +49,8 @@ export type BroadcastOptions = {
    * the pool's back-off) before the broadcast gives up and closes.
    */
   originRebuildTimeoutMs?: number;
+  /** Speakers' producers forward at most one key-frame request per this long (KEY_FRAME_REQUEST_DELAY_MS). */
+  keyFrameRequestDelayMs?: number;
 };
 
 type Origin = {
@@ -83,6 +85,7 @@ export class Broadcast extends EventEmitter<BroadcastEvents> {
   >();
   readonly #onWorkerRestarted = (poolWorker: PoolWorker) => this.#rebuildEdge(poolWorker);
   readonly #originRebuildTimeoutMs: number;
+  readonly #keyFrameRequestDelayMs: number;
   /** The pipe from another node's broadcast, when this one is its edge. */
   #upstream: BroadcastPipe | undefined;
   /** Set while a lost origin is being rebuilt: joins wait for it. */
@@ -110,6 +113,7 @@ export class Broadcast extends EventEmitter<BroadcastEvents> {
     this.#logger = options.logger.child({ eventId: options.eventId });
     this.#transportOptions = options.transportOptions;
     this.#originRebuildTimeoutMs = options.originRebuildTimeoutMs ?? 20_000;
+    this.#keyFrameRequestDelayMs = options.keyFrameRequestDelayMs ?? KEY_FRAME_REQUEST_DELAY_MS;
     this.#origin = origin;
     this.#watchOrigin();
     this.#pool.on('workerrestarted', this.#onWorkerRestarted);
@@ -242,7 +246,7 @@ export class Broadcast extends EventEmitter<BroadcastEvents> {
       transportId: args.transportId,
       kind: args.kind,
       rtpParameters: args.rtpParameters,
-      keyFrameRequestDelay: KEY_FRAME_REQUEST_DELAY_MS,
+      keyFrameRequestDelay: this.#keyFrameRequestDelayMs,
       appData: { source: args.source },
     });
     if (session.router === this.#origin.router) {

@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { z } from 'zod';
+import { KEY_FRAME_REQUEST_DELAY_MS } from './mediaCodecs.ts';
 import type { PipeOptions } from './pipe/PipeLink.ts';
 
 const optionalPort = z.coerce.number().int().min(1).max(65535).optional();
@@ -19,6 +20,13 @@ export const mediaConfigSchema = z
     /** Worker i's WebRtcServer uses this port + i for UDP and for TCP; random when unset. */
     MEDIA_RTC_PORT_BASE: optionalPort,
     MEDIA_LOG_LEVEL: z.enum(['debug', 'warn', 'error', 'none']).default('warn'),
+    /** Key-frame requests a speaker's producer forwards: at most one per this long (see mediaCodecs.ts). */
+    MEDIA_KEY_FRAME_REQUEST_DELAY_MS: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(10_000)
+      .default(KEY_FRAME_REQUEST_DELAY_MS),
     /** Address the pipes to other media nodes listen on; MEDIA_LISTEN_IP when unset. */
     MEDIA_PIPE_LISTEN_IP: z.string().optional(),
     /** Address other media nodes send pipe traffic to (NAT, or listening on 0.0.0.0). */

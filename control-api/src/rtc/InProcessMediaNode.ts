@@ -82,6 +82,8 @@ export type InProcessMediaNodeOptions = {
   transportOptions: MediaTransportOptions;
   /** close() also closes the pool (the node created it). */
   ownsPool?: boolean;
+  /** Speakers' producers forward at most one key-frame request per this long (media-server's default when unset). */
+  keyFrameRequestDelayMs?: number;
 };
 
 /**
@@ -95,6 +97,7 @@ export class InProcessMediaNode extends EventEmitter<MediaNodeEvents> implements
   readonly #log: Logger;
   readonly #transportOptions: MediaTransportOptions;
   readonly #ownsPool: boolean;
+  readonly #keyFrameRequestDelayMs: number | undefined;
   readonly #events = new Map<string, Promise<EventMedia>>();
   #closed = false;
 
@@ -122,6 +125,7 @@ export class InProcessMediaNode extends EventEmitter<MediaNodeEvents> implements
           : {}),
       },
       ownsPool: true,
+      keyFrameRequestDelayMs: config.MEDIA_KEY_FRAME_REQUEST_DELAY_MS,
     });
   }
 
@@ -131,6 +135,7 @@ export class InProcessMediaNode extends EventEmitter<MediaNodeEvents> implements
     this.#log = options.log;
     this.#transportOptions = options.transportOptions;
     this.#ownsPool = options.ownsPool ?? false;
+    this.#keyFrameRequestDelayMs = options.keyFrameRequestDelayMs;
   }
 
   get closed(): boolean {
@@ -305,6 +310,9 @@ export class InProcessMediaNode extends EventEmitter<MediaNodeEvents> implements
       pool: this.pool,
       logger: this.#log,
       transportOptions: this.#transportOptions,
+      ...(this.#keyFrameRequestDelayMs === undefined
+        ? {}
+        : { keyFrameRequestDelayMs: this.#keyFrameRequestDelayMs }),
     });
     const media: EventMedia = { broadcast, participants: new Map(), announced: new Map() };
     broadcast.on('newproducer', (description) => {
