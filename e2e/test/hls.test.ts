@@ -34,6 +34,29 @@ afterAll(async () => {
   await recordReachFigures(figures);
 });
 
+/**
+ * When each step of a first HLS picture happened, in ms after `opened`: the
+ * first playlist asked and answered (the viewer's warm-up while WebRTC is
+ * still tried, or the player's), the init segment and first part answered.
+ * Where a slow first join spends its time.
+ */
+function timeline(p: Page, opened: number): () => Record<string, number> {
+  const t: Record<string, number> = {};
+  const mark = (k: string) => {
+    if (t[k] === undefined) t[k] = Date.now() - opened;
+  };
+  p.on('request', (r) => {
+    if (r.url().includes('playlist.m3u8')) mark('playlist_asked');
+  });
+  p.on('response', (r) => {
+    const u = r.url();
+    if (u.includes('playlist.m3u8') && r.status() === 200) mark('playlist_200');
+    if (u.includes('init.mp4') && r.status() === 200) mark('init_200');
+    if (/\/p\/\d+\.\d+\.m4s/.test(u) && r.status() === 200) mark('part_200');
+  });
+  return () => t;
+}
+
 type Playback = { currentTime: number; frames: number; programTime: number | null; now: number };
 
 function playback(p: Page): Promise<Playback> {
@@ -54,6 +77,7 @@ describe('a classroom on the LL-HLS fallback', () => {
     const token = session.ev.tokens.classrooms[0] as string;
     const opened = Date.now();
     page = await session.open('viewer', token);
+    const steps = timeline(page, opened);
     await page.goto(`${page.url()}&path=hls`);
     const label = page.locator('[data-testid="reach-path"][data-path="hls"]');
     await label.waitFor({ timeout: 10_000 });
@@ -86,7 +110,9 @@ describe('a classroom on the LL-HLS fallback', () => {
     }
     delays.sort((a, b) => a - b);
     const delay = delays[Math.floor(delays.length / 2)] ?? Number.NaN;
-    console.log(`hls first_frame_ms=${firstFrameMs} hls_delay_ms=${Math.round(delay)}`);
+    console.log(
+      `hls first_frame_ms=${firstFrameMs} hls_delay_ms=${Math.round(delay)} steps=${JSON.stringify(steps())}`,
+    );
     figures.hls_delay_ms = Math.round(delay);
     figures.hls_forced_first_frame_ms = firstFrameMs;
     expect(delay).toBeGreaterThan(0);
@@ -163,11 +189,13 @@ describe('a school that lets only the web server through', () => {
       cleanup.push(() => browser.close());
       const page = await browser.context.newPage();
       const opened = Date.now();
+      const steps = timeline(page, opened);
       await page.goto(
         `${plane.url}/viewer/?event=${ev.eventId}&token=${encodeURIComponent(ev.tokens.classrooms[0] as string)}`,
       );
       const label = page.locator('[data-testid="reach-path"][data-path="hls"]');
       await label.waitFor({ timeout: 40_000 });
+      const labelMs = Date.now() - opened;
       await expect
         .poll(async () => (await playback(page)).frames, { timeout: 30_000, interval: 50 })
         .toBeGreaterThan(0);
@@ -179,7 +207,9 @@ describe('a school that lets only the web server through', () => {
       await new Promise((r) => setTimeout(r, 3000));
       const later = await playback(page);
       expect(later.currentTime - first.currentTime).toBeGreaterThan(2);
-      console.log(`hls (web server only) first_frame_ms=${figures.hls_ms}`);
+      console.log(
+        `hls (web server only) first_frame_ms=${figures.hls_ms} label_ms=${labelMs} steps=${JSON.stringify(steps())}`,
+      );
       await screenshot(page, 'reach-hls-school');
 
       // The next join from this school starts on the fallback it remembered,
@@ -187,6 +217,7 @@ describe('a school that lets only the web server through', () => {
       await page.close();
       const again = await browser.context.newPage();
       const reopened = Date.now();
+      const againSteps = timeline(again, reopened);
       await again.goto(
         `${plane.url}/viewer/?event=${ev.eventId}&token=${encodeURIComponent(ev.tokens.classrooms[0] as string)}`,
       );
@@ -197,7 +228,9 @@ describe('a school that lets only the web server through', () => {
         .poll(async () => (await playback(again)).frames, { timeout: 30_000, interval: 50 })
         .toBeGreaterThan(0);
       figures.hls_remembered_ms = (await playback(again)).now - reopened;
-      console.log(`hls (web server only) remembered: first frame ${figures.hls_remembered_ms} ms`);
+      console.log(
+        `hls (web server only) remembered: first frame ${figures.hls_remembered_ms} ms steps=${JSON.stringify(againSteps())}`,
+      );
       expect(figures.hls_remembered_ms).toBeLessThan(figures.hls_ms as number);
 
       // The school opens its firewall: WebRTC, tried all along behind the

@@ -1,5 +1,6 @@
 import { type LiveSession, REMEMBER_PATH_MS } from '@amphi/sdk';
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
+import { hlsPlaylistUrl } from './components/HlsPlayer.tsx';
 import { useReach } from './useReach.ts';
 
 /**
@@ -8,6 +9,27 @@ import { useReach } from './useReach.ts';
  * every way failed (`exhausted`: about 2 s without a relay, 5 s with one).
  */
 export const HLS_AFTER_MS = 12_000;
+
+/**
+ * WebRTC trying this long without connecting (a direct path connects in
+ * 0.1–0.3 s, the relay's TLS in about 0.5 s): the broadcast's egress is
+ * started, and hls.js loaded, while the ladder goes on. A cold egress takes
+ * 1–2 s to its first part (FFmpeg, the speaker's next key frame, a part's
+ * worth of media); started here it is ready by the time the ladder gives up,
+ * and the fallback's first picture comes as fast as a remembered one's. A
+ * class that connects after all costs nothing: the egress stops when nobody
+ * asks for it (HlsHub's idle time).
+ */
+export const HLS_WARM_AFTER_MS = 500;
+
+/** Starts the event's one egress (a playlist request) and loads the player's code, once. */
+function warm(session: LiveSession): void {
+  const url = hlsPlaylistUrl(session.options.eventId, session.options.token);
+  void fetch(url, { cache: 'no-store' })
+    .then((r) => r.body?.cancel())
+    .catch(() => {});
+  void import('hls.js').catch(() => {});
+}
 
 /** `?path=hls` in the link: the fallback alone, no WebRTC tried (tests, a school that knows it needs it). */
 export function forcedHls(): boolean {
@@ -55,6 +77,8 @@ export function useHlsFallback(session: LiveSession | null): boolean {
   const [late, setLate] = useState(() => hlsMemory.load());
   const status = reach?.status ?? 'idle';
 
+  const warmed = useRef<LiveSession | null>(null);
+
   useEffect(() => {
     if (status === 'connected') {
       setLate(false);
@@ -65,8 +89,16 @@ export function useHlsFallback(session: LiveSession | null): boolean {
       setLate(true);
       hlsMemory.save(true);
     }, HLS_AFTER_MS);
-    return () => clearTimeout(timer);
-  }, [status]);
+    const warmTimer = setTimeout(() => {
+      if (!session || warmed.current === session) return;
+      warmed.current = session;
+      warm(session);
+    }, HLS_WARM_AFTER_MS);
+    return () => {
+      clearTimeout(timer);
+      clearTimeout(warmTimer);
+    };
+  }, [status, session]);
 
   // Every WebRTC way already failed (a lone direct rung unanswered, or all at once): no need to wait.
   const exhausted = reach?.exhausted === true;
