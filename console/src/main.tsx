@@ -3,6 +3,8 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './components/App.tsx';
 import { TABLES } from './i18n.tsx';
+import '@amphi/app-kit/base.css';
+import '@amphi/app-kit/desk.css';
 import './styles.css';
 
 const root = document.getElementById('root');

@@ -3,6 +3,7 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './components/App.tsx';
 import { TABLES } from './i18n.tsx';
+import '@amphi/app-kit/base.css';
 import './styles.css';
 
 const root = document.getElementById('root');

@@ -32,60 +32,63 @@ export function App() {
     setSession(null);
   }, []);
 
+  // The skip link stands before the header: the header's white link colour is not its own.
   const header = (
-    <header className="top">
+    <>
       <a className="skip" href="#content">
         {t('app.skip')}
       </a>
-      <a className="brand" href={links.events}>
-        <span className="name">{t('app.name')}</span>
-        <span className="tagline">{t('app.tagline')}</span>
-      </a>
-      {session && (
-        <nav aria-label={t('nav.label')}>
-          <ul>
-            <li>
-              <a href={links.events} aria-current={current(route, 'events')}>
-                {t('nav.events')}
-              </a>
-            </li>
-            <li>
-              <a href={links.import} aria-current={current(route, 'import')}>
-                {t('nav.import')}
-              </a>
-            </li>
-            {session.account.role === 'admin' && (
+      <header className="top">
+        <a className="brand" href={links.events}>
+          <span className="name">{t('app.name')}</span>
+          <span className="tagline">{t('app.tagline')}</span>
+        </a>
+        {session && (
+          <nav aria-label={t('nav.label')}>
+            <ul>
               <li>
-                <a href={links.accounts} aria-current={current(route, 'accounts')}>
-                  {t('nav.accounts')}
+                <a href={links.events} aria-current={current(route, 'events')}>
+                  {t('nav.events')}
                 </a>
               </li>
-            )}
-            <li>
-              <a href={links.audit} aria-current={current(route, 'audit')}>
-                {t('nav.audit')}
-              </a>
-            </li>
-          </ul>
-        </nav>
-      )}
-      <button type="button" className="lang" onClick={toggle} aria-label={t('lang.label')}>
-        {t('lang.switch')}
-      </button>
-      {session && (
-        <div className="who">
-          <span>
-            {t('app.signedInAs', {
-              name: session.account.displayName,
-              role: t(`role.${session.account.role}`),
-            })}
-          </span>
-          <button type="button" onClick={out}>
-            {t('app.signOut')}
-          </button>
-        </div>
-      )}
-    </header>
+              <li>
+                <a href={links.import} aria-current={current(route, 'import')}>
+                  {t('nav.import')}
+                </a>
+              </li>
+              {session.account.role === 'admin' && (
+                <li>
+                  <a href={links.accounts} aria-current={current(route, 'accounts')}>
+                    {t('nav.accounts')}
+                  </a>
+                </li>
+              )}
+              <li>
+                <a href={links.audit} aria-current={current(route, 'audit')}>
+                  {t('nav.audit')}
+                </a>
+              </li>
+            </ul>
+          </nav>
+        )}
+        <button type="button" className="lang" onClick={toggle} aria-label={t('lang.label')}>
+          {t('lang.switch')}
+        </button>
+        {session && (
+          <div className="who">
+            <span>
+              {t('app.signedInAs', {
+                name: session.account.displayName,
+                role: t(`role.${session.account.role}`),
+              })}
+            </span>
+            <button type="button" onClick={out}>
+              {t('app.signOut')}
+            </button>
+          </div>
+        )}
+      </header>
+    </>
   );
 
   if (session === undefined) {

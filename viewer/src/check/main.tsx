@@ -3,6 +3,7 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { CheckApp } from './CheckApp.tsx';
 import { CHECK_TABLES } from './i18n.tsx';
+import '@amphi/app-kit/base.css';
 import '../styles.css';
 import './check.css';
 

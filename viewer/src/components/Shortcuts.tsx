@@ -7,7 +7,7 @@ export function Shortcuts({ onStage = false }: { onStage?: boolean }) {
   const { t } = useI18n();
   return (
     <footer className="shortcuts">
-      <span className="sr-only">{t('keys.title')}</span>
+      <span className="visually-hidden">{t('keys.title')}</span>
       {[...KEYS, ...(onStage ? (['keys.mute'] as const) : [])].map((k) => (
         <kbd key={k}>{t(k)}</kbd>
       ))}
