@@ -20,4 +20,5 @@ export {
   type SessionOptions,
   useLiveSession,
 } from './LiveSessionProvider.tsx';
+export { translationTableProblems } from './tableCheck.ts';
 export { frenchTypographyProblems, NBSP } from './typography.ts';

@@ -1,19 +1,11 @@
-import { frenchTypographyProblems, translate } from '@amphi/app-kit';
+import { translate, translationTableProblems } from '@amphi/app-kit';
 import { describe, expect, it } from 'vitest';
 import { TABLES } from './i18n.tsx';
 import { parseRoute } from './route.ts';
 
 describe('console strings', () => {
-  it('write French with no-break spaces and no point médian', () => {
-    expect(frenchTypographyProblems(TABLES.fr)).toEqual([]);
-  });
-
-  it('have every key in English too, never empty', () => {
-    expect(Object.keys(TABLES.en).sort()).toEqual(Object.keys(TABLES.fr).sort());
-    for (const lang of ['fr', 'en'] as const) {
-      const empty = Object.entries(TABLES[lang]).filter(([, text]) => text.trim() === '');
-      expect(empty, lang).toEqual([]);
-    }
+  it('hold every key in French and English, plurals where counts show, matching placeholders, French typography', () => {
+    expect(translationTableProblems(TABLES)).toEqual([]);
   });
 
   it('count classes and problems as each language does', () => {
