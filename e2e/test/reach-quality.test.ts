@@ -1,20 +1,6 @@
-import net from 'node:net';
-import type { MediaPath } from '@amphi/protocol';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../control-api/src/logger.ts';
-import { DemoTestPattern } from '../../control-api/src/rtc/DemoTestPattern.ts';
-import type { ControlPlane } from '../../control-api/src/server.ts';
-import { type Coturn, startCoturn } from '../../control-api/test/support/coturn.ts';
-import {
-  createTestDatabase,
-  type SeededEvent,
-  seedEvent,
-  startInstance,
-  startMediaNode,
-  TestClient,
-} from '../../control-api/test/support/harness.ts';
-import { type Browser, launchChromium, screenshot, waitForStats } from '../support/browser.ts';
+import { type Browser, screenshot, waitForStats } from '../support/browser.ts';
 import {
   longestStill,
   type PictureSample,
@@ -22,71 +8,35 @@ import {
   watchPicture,
 } from '../support/pictureWatch.ts';
 import { recordReachFigures } from '../support/reachFigures.ts';
-import { type SchoolFirewall, SchoolNetwork } from '../support/schoolNetwork.ts';
+import { type SchoolNetwork, SchoolTalk } from '../support/schoolNetwork.ts';
 
-// The ladder's quality on a simulated school network (see reach.test.ts for
+// The ladder's quality on a simulated school network (see schoolNetwork.ts for
 // the rig): a lossy line, a thin line, and a school that opens its firewall
-// during the talk. Each asserts what the class notices: the picture keeps
+// during the talk. The speaker is a browser, as in a real talk: the studio in
+// Chromium, simulcast from its fake camera at 1280x720, answering the classes'
+// key-frame requests. Each asserts what the class notices: the picture keeps
 // moving (frames presented on screen), the sound keeps coming, the path shown.
 
 let unavailable: string | null = null;
-let serverIp: string | null = null;
-const schools = new Map<string, SchoolNetwork>();
-let turn: Coturn | null = null;
-let plane: ControlPlane | null = null;
-let pattern: DemoTestPattern | null = null;
-let moderator: TestClient | null = null;
-let ev: SeededEvent;
-const browsers: Browser[] = [];
+let talk: SchoolTalk | null = null;
 const figures: Record<string, number> = {};
 
 const SCHOOLS = { loss: 'school-loss', slow: 'school-slow', climb: 'school-climb' } as const;
 
-async function tlsPortOn(host: string): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.once('error', () => resolve(0));
-    s.listen(443, host, () => s.close(() => resolve(443)));
-  });
-}
-
 beforeAll(async () => {
-  unavailable = await SchoolNetwork.probe();
+  unavailable = await SchoolTalk.probe();
   if (unavailable) return;
-  serverIp = await SchoolNetwork.addServerAddress();
-  const host = serverIp;
-  for (const [i, name] of Object.values(SCHOOLS).entries()) {
-    schools.set(name, await SchoolNetwork.create({ name, subnet: 20 + i }));
-  }
-  const tlsPort = await tlsPortOn(host);
-  turn = await startCoturn({ listenIp: host, ...(tlsPort ? { tlsPort } : {}) });
-  const media = await startMediaNode({ workers: 1, listenIp: host });
-  plane = await startInstance({
-    databaseUrl: await createTestDatabase(),
-    media,
-    host,
-    turn: turn.settings,
+  talk = await SchoolTalk.start({
+    schools: Object.values(SCHOOLS),
+    subnetFrom: 20,
+    classrooms: 3,
+    speaker: { kind: 'studio' },
   });
-  ev = await seedEvent(plane.url, { classrooms: 3, status: 'live' });
-  pattern = await DemoTestPattern.start({
-    broadcast: await media.broadcast(ev.eventId),
-    log: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
-    runSeconds: 600,
-  });
-  moderator = await TestClient.connect(plane.url, ev.eventId, ev.tokens.moderator);
+  console.log(`the speaker's browser sends: ${JSON.stringify(await talk.speakerLayers())}`);
 });
 
 afterAll(async () => {
-  const steps: (() => Promise<unknown> | undefined)[] = [
-    ...browsers.map((b) => () => b.close()),
-    () => moderator?.close(),
-    () => pattern?.close(),
-    () => plane?.close(),
-    () => turn?.close(),
-    ...[...schools.values()].map((school) => () => school.close()),
-    () => (serverIp ? SchoolNetwork.removeServerAddress(serverIp) : undefined),
-  ];
-  for (const step of steps) await Promise.resolve(step()).catch((err) => console.warn(err));
+  await talk?.close();
   if (Object.keys(figures).length > 0) {
     console.log(
       [
@@ -101,13 +51,6 @@ afterAll(async () => {
   }
 });
 
-function webOnly(): SchoolFirewall {
-  return {
-    kind: 'tcp-only',
-    ports: [Number(new URL((plane as ControlPlane).url).port), (turn as Coturn).tlsPort],
-  };
-}
-
 /** Chromium in a school, a fresh profile, the class's link opened; resolves once a frame decoded. */
 async function openClass(
   school: SchoolNetwork,
@@ -115,22 +58,12 @@ async function openClass(
   /** The same browser again (what it remembered); default a fresh one. */
   reuse?: Browser,
 ): Promise<{ page: Page; firstFrameMs: number; browser: Browser }> {
-  const origin = new URL((plane as ControlPlane).url).origin;
-  const browser =
-    reuse ??
-    (await launchChromium({
-      executablePath: school.chromiumPath,
-      args: [
-        `--unsafely-treat-insecure-origin-as-secure=${origin}`,
-        `--ignore-certificate-errors-spki-list=${(turn as Coturn).certSpkiSha256}`,
-      ],
-    }));
-  if (!reuse) browsers.push(browser);
+  const t = talk as SchoolTalk;
+  const browser = reuse ?? (await t.schoolBrowser(school));
   const page = await browser.context.newPage();
   await page.addInitScript(TIMELINE);
   page.on('pageerror', (err) => console.log(`[viewer page error] ${err.message}`));
-  const token = ev.tokens.classrooms[classroom] as string;
-  await page.goto(`${origin}/viewer/?event=${ev.eventId}&token=${encodeURIComponent(token)}`);
+  await page.goto(t.classLink(classroom));
   const firstFrameMs = (await page.evaluate(`new Promise((resolve, reject) => {
     const until = performance.now() + 60000;
     const tick = async () => {
@@ -188,13 +121,6 @@ function shownPath(page: Page): Promise<string | null> {
   return page.getByTestId('reach-path').getAttribute('data-path');
 }
 
-async function pathSeenByModerator(classroom: number): Promise<(MediaPath | null)[]> {
-  const presence = await (moderator as TestClient).request('presence.get', {});
-  return presence.participants
-    .filter((p) => p.classroomId === ev.classroomIds[classroom])
-    .map((p) => p.path);
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Between two samples of the same transport: frames, freezes, NACKs, sound. */
@@ -233,10 +159,46 @@ function longestSilence(samples: PictureSample[]): number {
 
 const round1 = (n: number) => Math.round(n * 10) / 10;
 
+/** Each time (ms) the picture stood still longer than `ms` within [from, to], when it began (s after from). */
+function stillsOver(frames: number[], from: number, to: number, ms: number): string[] {
+  const inside = frames.filter((t) => t >= from && t <= to);
+  const out: string[] = [];
+  let prev = from;
+  for (const t of [...inside, to]) {
+    if (t - prev > ms) out.push(`${t - prev}@${round1((prev - from) / 1000)}s`);
+    prev = t;
+  }
+  return out;
+}
+
+/** Each second from `from`: width:frames decoded:PLIs (where a picture's time goes). */
+function perSecond(samples: PictureSample[], from: number): string {
+  const out: string[] = [];
+  for (let i = 4; i < samples.length; i += 4) {
+    const [a, b] = [samples[i - 4] as PictureSample, samples[i] as PictureSample];
+    out.push(
+      `${round1((b.at - from) / 1000)}s ${b.video.frameWidth}:${b.video.framesDecoded - a.video.framesDecoded}:${b.video.pliCount - a.video.pliCount}`,
+    );
+  }
+  return out.join(' ');
+}
+
+/** The fewest frames decoded in any one second of the samples (taken every 250 ms). */
+function slowestSecond(samples: PictureSample[]): number {
+  let slowest = Number.POSITIVE_INFINITY;
+  for (let i = 4; i < samples.length; i++) {
+    const [a, b] = [samples[i - 4] as PictureSample, samples[i] as PictureSample];
+    if (a.transportId !== b.transportId) continue;
+    const fps = ((b.video.framesDecoded - a.video.framesDecoded) * 1000) / (b.at - a.at);
+    slowest = Math.min(slowest, fps);
+  }
+  return Number.isFinite(slowest) ? round1(slowest) : 0;
+}
+
 describe('a classroom on a poor school line', () => {
   it('5 % random loss on the downlink: the picture keeps moving (NACK/RTX), rarely frozen, the sound continuous', async (ctx) => {
     if (unavailable) ctx.skip(unavailable);
-    const school = schools.get(SCHOOLS.loss) as SchoolNetwork;
+    const school = (talk as SchoolTalk).school(SCHOOLS.loss);
     const { page } = await openClass(school, 0);
     // The full 1 Mbps layer first (the bandwidth estimate climbs to it).
     await waitForStats(page, (s) => s.video.frameWidth >= 1280, 40_000).catch(() => {});
@@ -257,6 +219,7 @@ describe('a classroom on a poor school line', () => {
     const still = longestStill(watch.frames, from, to);
     const line = {
       fps: round1(d.fps),
+      slowest_second_fps: slowestSecond(window),
       width: last.video.frameWidth,
       freeze_pct: round1(d.freezePct),
       freezes: d.freezes,
@@ -273,6 +236,9 @@ describe('a classroom on a poor school line', () => {
       dropped_by_the_line: lost,
     };
     console.log(`5 % loss, 30 s: ${JSON.stringify(line)}`);
+    console.log(
+      `the speaker's browser sends: ${JSON.stringify(await (talk as SchoolTalk).speakerLayers())}`,
+    );
     figures.loss5_freeze_pct = line.freeze_pct;
     figures.loss5_fps = line.fps;
     figures.loss5_longest_still_ms = still;
@@ -282,15 +248,15 @@ describe('a classroom on a poor school line', () => {
     expect(lost).toBeGreaterThan(100);
     expect(d.nacks).toBeGreaterThan(0);
     expect(d.retransmitted).toBeGreaterThan(0);
-    // What the class notices: a moving picture, the voice throughout. The goal,
-    // under 2 % frozen, is bench:reach's to report, and is not met on every run
-    // yet (issue 12): when the estimate drops a layer under loss, the picture
-    // stands still until the pre-encoded pattern's next key frame, which cannot
-    // answer the class's key-frame requests (12–14 % frozen, stills of 2.9–3.8 s,
-    // in runs on a quiet machine). These bounds catch a picture that stops, not
-    // that shortfall, which bench:reach reports.
-    expect(d.fps).toBeGreaterThan(20);
-    expect(still).toBeLessThan(6000);
+    // What the class notices: a moving picture, rarely frozen (the issue's goal:
+    // under 2 % of the time), the voice throughout. The speaker's browser sends
+    // 20 frames a second; under loss the estimate may drop a temporal layer
+    // (10 a second) or a spatial one, which the class sees as a softer picture,
+    // not a frozen one. A frame NACK/RTX cannot save is asked again as a key
+    // frame, which the speaker's encoder answers at once.
+    expect(d.freezePct).toBeLessThan(2);
+    expect(still).toBeLessThan(1000);
+    expect(d.fps).toBeGreaterThan(8);
     expect(line.longest_audio_gap_ms).toBeLessThan(1000);
     expect(d.concealedPct).toBeLessThan(10);
     await page.close();
@@ -298,7 +264,7 @@ describe('a classroom on a poor school line', () => {
 
   it('500 kbit/s downlink: a lower layer without stalling, and the voice alone when the page offers it', async (ctx) => {
     if (unavailable) ctx.skip(unavailable);
-    const school = schools.get(SCHOOLS.slow) as SchoolNetwork;
+    const school = (talk as SchoolTalk).school(SCHOOLS.slow);
     const { page } = await openClass(school, 1);
     const before = await waitForStats(page, (s) => s.video.frameWidth >= 1280, 40_000).catch(
       () => null,
@@ -328,6 +294,9 @@ describe('a classroom on a poor school line', () => {
       lowest_width: lowest,
       width_at_end: widths.at(-1),
       fps_last_10s: round1(settled.fps),
+      slowest_second_fps: slowestSecond(samples),
+      stills_over_1s: stillsOver(watch.frames, from, to, 1000),
+      per_second: perSecond(samples, from),
       longest_still_ms: still,
       longest_audio_gap_ms: longestSilence(samples),
       banner: [...levels].filter(Boolean),
@@ -335,11 +304,15 @@ describe('a classroom on a poor school line', () => {
       shaped_dropped: shaped.dropped,
     };
     console.log(`500 kbit/s, 30 s: ${JSON.stringify(line)}`);
+    console.log(
+      `the speaker's browser sends: ${JSON.stringify(await (talk as SchoolTalk).speakerLayers())}`,
+    );
     figures.kbit500_lowest_width = lowest;
     figures.kbit500_longest_still_ms = still;
     figures.kbit500_fps = line.fps_last_10s;
     await screenshot(page, 'reach-500kbit');
     expect(lowest).toBeLessThanOrEqual(640);
+    expect(still).toBeLessThan(3000);
     expect(settled.fps).toBeGreaterThan(10);
     expect(line.longest_audio_gap_ms).toBeLessThan(2000);
     expect(levels.has('offline')).toBe(false);
@@ -365,8 +338,8 @@ describe('a classroom on a poor school line', () => {
 describe('a class that fell to the relay', () => {
   it('climbs back up to the worker’s own port once the school opens its firewall, with no gap on screen', async (ctx) => {
     if (unavailable) ctx.skip(unavailable);
-    const school = schools.get(SCHOOLS.climb) as SchoolNetwork;
-    await school.setFirewall(webOnly());
+    const school = (talk as SchoolTalk).school(SCHOOLS.climb);
+    await school.setFirewall((talk as SchoolTalk).webOnly());
     // A first join tries every way at once, and gets through the relay's TLS.
     const first = await openClass(school, 2);
     await expect.poll(() => shownPath(first.page), { timeout: 20_000 }).toBe('turn-tls');
@@ -404,7 +377,9 @@ describe('a class that fell to the relay', () => {
     // Two transports at once, then the tracks swapped inside the playing stream.
     expect(await page.evaluate('window.__timeline.filter((e) => e[1] === "pc").length')).toBe(4);
     expect(still).toBeLessThan(Math.max(500, steady + 250));
-    await expect.poll(() => pathSeenByModerator(2), { timeout: 10_000 }).toEqual(['udp']);
+    await expect
+      .poll(() => (talk as SchoolTalk).pathSeenByModerator(2), { timeout: 10_000 })
+      .toEqual(['udp']);
     // The next join starts straight on the worker's ports: remembered.
     expect(await page.evaluate(`JSON.parse(localStorage.getItem('amphi.reach')).rung`)).toBe(
       'direct',

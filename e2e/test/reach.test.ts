@@ -1,29 +1,10 @@
-import net from 'node:net';
 import type { EventReach, MediaPath } from '@amphi/protocol';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../control-api/src/logger.ts';
-import { DemoTestPattern } from '../../control-api/src/rtc/DemoTestPattern.ts';
-import type { ControlPlane } from '../../control-api/src/server.ts';
-import { type Coturn, startCoturn } from '../../control-api/test/support/coturn.ts';
-import {
-  api,
-  createTestDatabase,
-  type SeededEvent,
-  seedEvent,
-  startInstance,
-  startMediaNode,
-  TestClient,
-} from '../../control-api/test/support/harness.ts';
-import {
-  type Browser,
-  expectDecoding,
-  launchChromium,
-  screenshot,
-  waitForStats,
-} from '../support/browser.ts';
+import { api, type SeededEvent } from '../../control-api/test/support/harness.ts';
+import { type Browser, expectDecoding, screenshot, waitForStats } from '../support/browser.ts';
 import { recordReachFigures } from '../support/reachFigures.ts';
-import { type SchoolFirewall, SchoolNetwork } from '../support/schoolNetwork.ts';
+import { type SchoolFirewall, SchoolTalk } from '../support/schoolNetwork.ts';
 
 // Every classroom gets in: three schools, each on its own network (a namespace
 // linked to the host) behind its own firewall, Chromium inside each opening its
@@ -32,85 +13,29 @@ import { type SchoolFirewall, SchoolNetwork } from '../support/schoolNetwork.ts'
 // screen says which way it came; the moderator and the operators see it too.
 
 let unavailable: string | null = null;
-let serverIp: string | null = null;
-const schools = new Map<string, SchoolNetwork>();
-let turn: Coturn | null = null;
-let plane: ControlPlane | null = null;
-let pattern: DemoTestPattern | null = null;
-let moderator: TestClient | null = null;
+let talk: SchoolTalk | null = null;
 let ev: SeededEvent;
-const browsers: Browser[] = [];
 /** First decoded frame after opening the link, per path (and on the remembered relay). */
 const figures: Record<string, number> = {};
 /** Each scenario's class, still watching. */
 const pages = new Map<string, Page>();
 
-/** 443 on the host's side of the link when nothing holds it, as a school's firewall expects. */
-async function tlsPortOn(host: string): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.once('error', () => resolve(0));
-    s.listen(443, host, () => s.close(() => resolve(443)));
-  });
-}
-
 beforeAll(async () => {
-  unavailable = await SchoolNetwork.probe();
+  unavailable = await SchoolTalk.probe();
   if (unavailable) return;
-  serverIp = await SchoolNetwork.addServerAddress();
-  const host = serverIp;
-  for (const [i, sc] of scenarios.entries()) {
-    schools.set(sc.name, await SchoolNetwork.create({ name: sc.school, subnet: i + 1 }));
-  }
-  const tlsPort = await tlsPortOn(host);
-  turn = await startCoturn({ listenIp: host, ...(tlsPort ? { tlsPort } : {}) });
-  const media = await startMediaNode({ workers: 1, listenIp: host });
-  plane = await startInstance({
-    databaseUrl: await createTestDatabase(),
-    media,
-    host,
-    turn: turn.settings,
+  talk = await SchoolTalk.start({
+    schools: scenarios.map((sc) => sc.school),
+    subnetFrom: 1,
+    classrooms: 3,
+    speaker: { kind: 'pattern', runSeconds: 300 },
   });
-  ev = await seedEvent(plane.url, { classrooms: 3, status: 'live' });
-  pattern = await DemoTestPattern.start({
-    broadcast: await media.broadcast(ev.eventId),
-    log: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
-    runSeconds: 300,
-  });
-  moderator = await TestClient.connect(plane.url, ev.eventId, ev.tokens.moderator);
+  ev = talk.ev;
 });
 
 afterAll(async () => {
-  // Each step on its own: a failure in one still lets the namespace and its rules go.
-  const steps: (() => Promise<unknown> | undefined)[] = [
-    ...browsers.map((b) => () => b.close()),
-    () => moderator?.close(),
-    () => pattern?.close(),
-    () => plane?.close(),
-    () => turn?.close(),
-    ...[...schools.values()].map((school) => () => school.close()),
-    () => (serverIp ? SchoolNetwork.removeServerAddress(serverIp) : undefined),
-  ];
-  for (const step of steps) await Promise.resolve(step()).catch((err) => console.warn(err));
+  await talk?.close();
   if (Object.keys(figures).length > 0) await report();
 });
-
-/** Chromium inside a school, with a fresh profile (no path remembered). */
-async function schoolBrowser(s: SchoolNetwork): Promise<Browser> {
-  const origin = new URL((plane as ControlPlane).url).origin;
-  const browser = await launchChromium({
-    executablePath: s.chromiumPath,
-    args: [
-      // The link is plain http on the school's network: let the page be a secure context.
-      `--unsafely-treat-insecure-origin-as-secure=${origin}`,
-      // Chromium checks the relay's TLS certificate: trust the test's (its key only), as a
-      // school's browser trusts a real one.
-      `--ignore-certificate-errors-spki-list=${(turn as Coturn).certSpkiSha256}`,
-    ],
-  });
-  browsers.push(browser);
-  return browser;
-}
 
 /**
  * Opens the class's link and returns the first decoded frame's time since the
@@ -136,7 +61,7 @@ async function openLink(browser: Browser, token: string): Promise<{ page: Page; 
     if (m.type() === 'error') console.log(`[viewer] ${m.text().replace(/token=[^&'\s]+/g, '…')}`);
   });
   page.on('pageerror', (err) => console.log(`[viewer page error] ${err.message}`));
-  const url = `${(plane as ControlPlane).url}/viewer/?event=${ev.eventId}&token=${encodeURIComponent(token)}`;
+  const url = `${(talk as SchoolTalk).plane.url}/viewer/?event=${ev.eventId}&token=${encodeURIComponent(token)}`;
   await page.goto(url);
   const ms = (await page
     .evaluate(`new Promise((resolve, reject) => {
@@ -165,7 +90,7 @@ async function openLink(browser: Browser, token: string): Promise<{ page: Page; 
         }))()`)
         .catch((e: unknown) => String(e));
       throw new Error(
-        `${(err as Error).message}\nclient: ${client}\ncoturn: ${(await turn?.log())?.slice(-3000)}`,
+        `${(err as Error).message}\nclient: ${client}\ncoturn: ${(await talk?.turn.log())?.slice(-3000)}`,
       );
     })) as number;
   return { page, ms };
@@ -208,19 +133,10 @@ async function pathShown(
   };
 }
 
-async function pathSeenByModerator(classroomId: string): Promise<(MediaPath | null)[]> {
-  const presence = await (moderator as TestClient).request('presence.get', {});
-  return presence.participants.filter((p) => p.classroomId === classroomId).map((p) => p.path);
-}
-
 /** The moderator's console (Chromium on the host) names each class's path. */
 async function expectConsoleShowsPaths(): Promise<void> {
-  const origin = new URL((plane as ControlPlane).url).origin;
-  const browser = await launchChromium({
-    args: [`--unsafely-treat-insecure-origin-as-secure=${origin}`],
-  });
-  browsers.push(browser);
-  const page = await browser.context.newPage();
+  const origin = (talk as SchoolTalk).origin;
+  const page = await (await (talk as SchoolTalk).hostBrowser()).context.newPage();
   await page.goto(
     `${origin}/studio/?event=${ev.eventId}&token=${encodeURIComponent(ev.tokens.moderator)}`,
   );
@@ -252,14 +168,6 @@ interface Scenario {
   classroom: number;
 }
 
-/** Only the web server and the relay's TLS port get out (a strict school proxy's rules). */
-function webOnly(): SchoolFirewall {
-  return {
-    kind: 'tcp-only',
-    ports: [Number(new URL((plane as ControlPlane).url).port), (turn as Coturn).tlsPort],
-  };
-}
-
 const scenarios: Scenario[] = [
   {
     name: 'udp',
@@ -280,7 +188,7 @@ const scenarios: Scenario[] = [
   {
     name: 'turn_tls',
     school: 'school-tls',
-    firewall: webOnly,
+    firewall: () => (talk as SchoolTalk).webOnly(),
     path: 'turn-tls',
     label: 'Connexion via relais',
     classroom: 2,
@@ -294,11 +202,10 @@ describe('a classroom behind its school’s firewall', () => {
         console.log(`skipped: ${unavailable}`);
         ctx.skip();
       }
-      const s = schools.get(sc.name) as SchoolNetwork;
+      const s = (talk as SchoolTalk).school(sc.school);
       const fw = sc.firewall();
       await s.setFirewall(fw);
-      const browser = await schoolBrowser(s);
-      const classroomId = ev.classroomIds[sc.classroom] as string;
+      const browser = await (talk as SchoolTalk).schoolBrowser(s);
       const { page, ms } = await openLink(browser, ev.tokens.classrooms[sc.classroom] as string);
       figures[`${sc.name}_ms`] = ms;
       // The ladder's own share: from the media set-up to a connected transport.
@@ -316,7 +223,7 @@ describe('a classroom behind its school’s firewall', () => {
       expect(shown.text).toBe(sc.label);
       console.log(`${sc.name}: ${await decoding(page)}`);
       await expect
-        .poll(() => pathSeenByModerator(classroomId), { timeout: 10_000 })
+        .poll(() => (talk as SchoolTalk).pathSeenByModerator(sc.classroom), { timeout: 10_000 })
         .toEqual([sc.path]);
       if (fw.kind !== 'open') expect(await s.dropped()).toBeGreaterThan(0);
       await screenshot(page, `reach-${sc.name.replace('_', '-')}`);
@@ -325,7 +232,7 @@ describe('a classroom behind its school’s firewall', () => {
       if (sc.path === 'turn-tls') {
         // The operators' count, with all three classes in.
         const reach = await api<EventReach>(
-          (plane as ControlPlane).url,
+          (talk as SchoolTalk).plane.url,
           'GET',
           `/api/v1/events/${ev.eventId}/reach`,
         );
@@ -354,7 +261,7 @@ describe('a classroom behind its school’s firewall', () => {
       return;
     }
     const cut = Date.now();
-    await (schools.get('udp') as SchoolNetwork).setFirewall(webOnly());
+    await (talk as SchoolTalk).school('school-udp').setFirewall((talk as SchoolTalk).webOnly());
     const label = page.getByTestId('reach-path');
     await expect
       .poll(() => label.getAttribute('data-path'), { timeout: 60_000, interval: 100 })
@@ -368,7 +275,7 @@ describe('a classroom behind its school’s firewall', () => {
       `udp school closes its firewall: the class decodes again through the relay ${figures.udp_cut_to_relay_ms} ms later; ${await decoding(page)}`,
     );
     await expect
-      .poll(() => pathSeenByModerator(ev.classroomIds[0] as string), { timeout: 10_000 })
+      .poll(() => (talk as SchoolTalk).pathSeenByModerator(0), { timeout: 10_000 })
       .toEqual(['turn-tls']);
   });
 });
