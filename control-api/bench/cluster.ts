@@ -32,6 +32,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { MediaNodeList } from '@amphi/protocol';
 import { Redis } from 'ioredis';
 import type { Page } from 'playwright-core';
 import postgres from 'postgres';
@@ -177,6 +178,67 @@ function table(title: string, rows: string[][]): void {
     log(`| ${r.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`);
     if (n === 0) log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
   }
+}
+
+/**
+ * Drains the media node carrying the most classrooms (POST
+ * /api/v1/media-nodes/:nodeId/drain) and waits until none is left on it (an
+ * event's origin stays until the event ends), at most a minute; then undrains it.
+ */
+async function drainBusiestNode(
+  base: string,
+): Promise<{ available: boolean; note: string; nodeId?: string; tookMs?: number; left?: number }> {
+  const headers = { authorization: `Bearer ${OPERATOR_TOKEN}` };
+  const list = async () => {
+    const res = await fetch(`${base}/api/v1/media-nodes`, { headers });
+    return res.status === 200 ? MediaNodeList.parse(await res.json()) : null;
+  };
+  const before = await list();
+  if (before?.plane !== 'remote') {
+    return { available: false, note: 'not available: this build has no drain of a media node' };
+  }
+  const busiest = [...before.nodes].sort((a, b) => b.classrooms - a.classrooms)[0];
+  if (!busiest) return { available: false, note: 'not available: no media node listed' };
+  const { nodeId } = busiest;
+  const started = monoMs();
+  const res = await fetch(`${base}/api/v1/media-nodes/${encodeURIComponent(nodeId)}/drain`, {
+    method: 'POST',
+    headers,
+  });
+  if (res.status !== 200) {
+    return { available: false, note: `drain refused: ${res.status} ${await res.text()}` };
+  }
+  let left = busiest.classrooms;
+  while (monoMs() - started < 60_000) {
+    left = (await list())?.nodes.find((n) => n.nodeId === nodeId)?.classrooms ?? 0;
+    if (left === 0) break;
+    await sleep(200);
+  }
+  const tookMs = Math.round(monoMs() - started);
+  // Let the last moves settle before the gaps are read.
+  await sleep(3_000);
+  await fetch(`${base}/api/v1/media-nodes/${encodeURIComponent(nodeId)}/undrain`, {
+    method: 'POST',
+    headers,
+  });
+  return {
+    available: true,
+    note: `${nodeId}: ${busiest.classrooms} classrooms moved off in ${tookMs} ms, ${left} left`,
+    nodeId,
+    tookMs,
+    left,
+  };
+}
+
+/** Classrooms that waited over 500 ms between two frames during the drain. */
+function drainFreezes(
+  sim: { c: RigClassroom }[],
+  pages: { b: BrowserClassroom }[],
+): { simulated: number; browsers: number } {
+  return {
+    simulated: sim.filter(({ c }) => c.recovery().longestGapMs > 500).length,
+    browsers: pages.filter(({ b }) => b.recovery().longestGapMs > 500).length,
+  };
 }
 
 async function main(): Promise<void> {
@@ -348,11 +410,18 @@ async function main(): Promise<void> {
       openNow: everyone.filter((s) => s.status === 'open').length,
     };
 
-    // 3. Drain: the operator's route, once cluster-drain lands it.
-    const drain = {
-      available: false,
-      note: 'not available: no drain of a media node in this build',
-    };
+    // 3. Drain: the operator's route (where this build has it) moves a node's classrooms away.
+    const drainWatchedAt = monoMs();
+    for (const { c } of sim) c.watchFrom(drainWatchedAt);
+    for (const { b } of pages) b.watchFrom(drainWatchedAt);
+    const drain = await drainBusiestNode(rig.balancerUrl);
+    const drainPhase = drain.available
+      ? phaseFigures(
+          `media node ${drain.nodeId} drained`,
+          sim.map(({ c }) => c.recovery()),
+          pages.map(({ b }) => b.recovery()),
+        )
+      : null;
 
     await sleep(3_000);
     running = false;
@@ -377,7 +446,11 @@ async function main(): Promise<void> {
           'kill -9 of every process of the media host -> first decodable frame on media set up again',
       },
       apiFailover: { ...apiPhase, signaling: apiBack },
-      drain,
+      drain: {
+        ...drain,
+        ...(drainPhase ?? {}),
+        freezesOver500Ms: drainPhase ? drainFreezes(sim, pages) : null,
+      },
       questions: { acked: acked.size, stored },
     };
     const f = (v: number) => (Number.isFinite(v) ? String(v) : '-');
@@ -405,9 +478,9 @@ async function main(): Promise<void> {
       header,
       phaseRow(mediaPhase),
       phaseRow(apiPhase),
-      ['drain', drain.available ? '' : 'n/a', '', '', '', '', '', ''],
+      drainPhase ? phaseRow(drainPhase) : ['drain', 'n/a', '', '', '', '', '', ''],
     ]);
-    if (!drain.available) log(`drain: ${drain.note}`);
+    log(`drain: ${drain.note}`);
     table('signaling through HAProxy after kill -9 of api-1', [
       ['clients', 'cut', 'joined again', 'p50 ms', 'p95 ms', 'max ms', 'open now'],
       [
