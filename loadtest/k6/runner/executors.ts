@@ -110,33 +110,17 @@ export class ScenarioRun {
         await this.#iterationsBased(o.iterations ?? 1, false);
         break;
       case 'constant-vus':
-        await this.#rampingVus(o.vus ?? 1, [
-          { durationMs: parseDuration(o.duration), target: o.vus ?? 1 },
-        ]);
-        break;
-      case 'ramping-vus':
-        await this.#rampingVus(
-          o.startVUs ?? 1,
-          (o.stages ?? []).map((s) => ({
-            durationMs: parseDuration(s.duration),
-            target: s.target,
-          })),
-        );
-        break;
-      case 'constant-arrival-rate': {
-        const rate = required(o, 'rate');
-        await this.#arrivalRate(rate, [{ durationMs: parseDuration(o.duration), target: rate }]);
+      case 'ramping-vus': {
+        const { start, stages } = timeline(o);
+        await this.#rampingVus(start, stages);
         break;
       }
-      case 'ramping-arrival-rate':
-        await this.#arrivalRate(
-          o.startRate ?? 0,
-          (o.stages ?? []).map((s) => ({
-            durationMs: parseDuration(s.duration),
-            target: s.target,
-          })),
-        );
+      case 'constant-arrival-rate':
+      case 'ramping-arrival-rate': {
+        const { start, stages } = timeline(o);
+        await this.#arrivalRate(start, stages);
         break;
+      }
       default:
         throw new Error(
           `scenario "${this.state.name}": executor "${o.executor}" is not supported by the Node runner`,
@@ -238,10 +222,7 @@ export class ScenarioRun {
     if (timedOut) await this.#stopAll();
   }
 
-  async #rampingVus(
-    startVUs: number,
-    stages: { durationMs: number; target: number }[],
-  ): Promise<void> {
+  async #rampingVus(startVUs: number, stages: Stage[]): Promise<void> {
     const totalMs = stages.reduce((a, s) => a + s.durationMs, 0);
     const rampDownMs = parseDuration(this.#opts.gracefulRampDown, 30_000);
     const startVu = (vu: Vu) => {
@@ -272,10 +253,7 @@ export class ScenarioRun {
     await this.#stopAll();
   }
 
-  async #arrivalRate(
-    startRate: number,
-    stages: { durationMs: number; target: number }[],
-  ): Promise<void> {
+  async #arrivalRate(startRate: number, stages: Stage[]): Promise<void> {
     const unitMs = parseDuration(this.#opts.timeUnit, 1000);
     const pre = this.#opts.preAllocatedVUs ?? required(this.#opts, 'preAllocatedVUs');
     const max = Math.max(pre, this.#opts.maxVUs ?? pre);
@@ -328,50 +306,65 @@ function required(o: ScenarioOptions, key: keyof ScenarioOptions): number {
   return v;
 }
 
-/** VUs ramping-vus keeps at `t` ms: linear in each stage, truncated toward the stage's start, as k6 steps. */
-export function vusAt(
-  start: number,
-  stages: { durationMs: number; target: number }[],
-  t: number,
-): number {
+/** One stage of a ramping executor: from the previous stage's target to `target`, linearly. */
+export interface Stage {
+  durationMs: number;
+  target: number;
+}
+
+/**
+ * What a VU- or arrival-rate-based executor follows: VUs or iterations per
+ * time unit from `start`, through linear stages. A constant executor is one
+ * stage that starts and stays at its level (vus, rate) for its duration.
+ */
+export function timeline(o: ScenarioOptions): { start: number; stages: Stage[] } {
+  const stages = () =>
+    (o.stages ?? []).map((s) => ({ durationMs: parseDuration(s.duration), target: s.target }));
+  const constant = (level: number) => ({
+    start: level,
+    stages: [{ durationMs: parseDuration(o.duration), target: level }],
+  });
+  switch (o.executor) {
+    case 'constant-vus':
+      return constant(o.vus ?? 1);
+    case 'ramping-vus':
+      return { start: o.startVUs ?? 1, stages: stages() };
+    case 'constant-arrival-rate':
+      return constant(required(o, 'rate'));
+    case 'ramping-arrival-rate':
+      return { start: o.startRate ?? 0, stages: stages() };
+    default:
+      throw new Error(`executor ${o.executor} has no stages`);
+  }
+}
+
+/** The level at `t` ms of a timeline: the stage's start, plus its change so far (`step` rounds it). */
+function levelAt(start: number, stages: Stage[], t: number, step: (x: number) => number): number {
   let from = start;
   let at = 0;
   for (const s of stages) {
     if (t < at + s.durationMs) {
       if (s.durationMs === 0) return s.target;
-      return from + Math.trunc(((s.target - from) * (t - at)) / s.durationMs);
+      return from + step(((s.target - from) * (t - at)) / s.durationMs);
     }
     at += s.durationMs;
     from = s.target;
   }
   return from;
+}
+
+/** VUs ramping-vus keeps at `t` ms: linear in each stage, truncated toward the stage's start, as k6 steps. */
+export function vusAt(start: number, stages: Stage[], t: number): number {
+  return levelAt(start, stages, t, Math.trunc);
 }
 
 /** Iterations per time unit at `t` ms (ramping-arrival-rate's linear stages). */
-export function rateAt(
-  start: number,
-  stages: { durationMs: number; target: number }[],
-  t: number,
-): number {
-  let from = start;
-  let at = 0;
-  for (const s of stages) {
-    if (t < at + s.durationMs) {
-      return s.durationMs === 0 ? s.target : from + ((s.target - from) * (t - at)) / s.durationMs;
-    }
-    at += s.durationMs;
-    from = s.target;
-  }
-  return from;
+export function rateAt(start: number, stages: Stage[], t: number): number {
+  return levelAt(start, stages, t, (x) => x);
 }
 
 /** ∫ rate dt from a to b (ms), exact for piecewise-linear stages (trapezoids). */
-export function integrateRate(
-  start: number,
-  stages: { durationMs: number; target: number }[],
-  a: number,
-  b: number,
-): number {
+export function integrateRate(start: number, stages: Stage[], a: number, b: number): number {
   if (b <= a) return 0;
   let total = 0;
   let from = start;
@@ -404,14 +397,12 @@ export function initialVus(o: ScenarioOptions): number {
 
 /** The scenario's planned length, without its graceful stop (maxDuration for iteration-based ones). */
 export function plannedDuration(o: ScenarioOptions): number {
-  const stages = (o.stages ?? []).reduce((a, s) => a + parseDuration(s.duration), 0);
   switch (o.executor) {
     case 'constant-vus':
-    case 'constant-arrival-rate':
-      return parseDuration(o.duration);
     case 'ramping-vus':
+    case 'constant-arrival-rate':
     case 'ramping-arrival-rate':
-      return stages;
+      return timeline(o).stages.reduce((a, s) => a + s.durationMs, 0);
     default:
       return parseDuration(o.maxDuration, 600_000);
   }

@@ -219,21 +219,35 @@ function describeScenarios(script: string, scenarios: Record<string, ScenarioOpt
   return lines;
 }
 
+const USAGE = `usage: npm run loadtest:k6 -- [-e KEY=VALUE]... [--summary-export FILE] <script.js>
+
+Runs a k6 script on Node, as \`k6 run\` would: its scenarios, checks and thresholds.
+  -e, --env KEY=VALUE      a variable the script reads from __ENV (repeatable);
+                           the environment's variables are there too
+  --summary-export FILE    also write the end-of-test summary as JSON
+  -h, --help               this text
+Exit code: 0 when every threshold holds, 99 when one is crossed, 108 when the
+script aborted the test. The variables of loadtest/k6/classrooms.js are listed
+in loadtest/k6/README.md.`;
+
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     args: process.argv.slice(2),
     options: {
       env: { type: 'string', short: 'e', multiple: true },
       'summary-export': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
     },
     allowPositionals: true,
   });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
   const args = positionals[0] === 'run' ? positionals.slice(1) : positionals;
   const script = args[0];
   if (!script || args.length > 1) {
-    console.error(
-      'usage: npm run loadtest:k6 -- [-e KEY=VALUE]... [--summary-export FILE] <script.js>',
-    );
+    console.error(USAGE);
     process.exit(2);
   }
   const env: Record<string, string> = {};

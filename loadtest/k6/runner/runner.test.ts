@@ -162,11 +162,21 @@ describe('the k6 scripts stay k6 scripts', () => {
 
 describe('the Node runner, end to end', () => {
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-  const run = (script: string) =>
-    spawnSync(process.execPath, ['--import', 'tsx', 'loadtest/k6/runner/main.ts', script], {
+  const run = (...args: string[]) =>
+    spawnSync(process.execPath, ['--import', 'tsx', 'loadtest/k6/runner/main.ts', ...args], {
       cwd: root,
       encoding: 'utf8',
     });
+
+  it('says how it is called with --help, and exits 2 with no script', () => {
+    const help = run('--help');
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain('usage: npm run loadtest:k6 --');
+    expect(help.stdout).toContain('--summary-export FILE');
+    const none = run();
+    expect(none.status).toBe(2);
+    expect(none.stderr).toContain('usage: npm run loadtest:k6 --');
+  }, 30_000);
 
   it('runs each executor for exactly its iterations, each waiting for its timers', () => {
     const r = run('loadtest/k6/runner/fixtures/executors.js');
