@@ -13,8 +13,26 @@ export const mediaCodecs: types.RtpCodecCapability[] = [
 ];
 
 /**
- * How long a producer waits before forwarding another key-frame request to its
- * sender. Hundreds of classrooms joining at once each ask for a key frame; the
- * speaker's encoder sees at most one request per this interval.
+ * How long a speaker's producer waits before forwarding another key-frame
+ * request to the speaker. Hundreds of classrooms joining at once each ask for
+ * a key frame (their consumer does when its DTLS connects); the first request
+ * goes at once, then at most one per this interval, and each key frame that
+ * comes serves every classroom waiting for one. So a joining classroom waits
+ * up to this long for its first picture, and during a join storm the speaker
+ * sends one key frame per this interval.
+ *
+ * 500 ms, from `npm run bench:key-frame-delay -w @amphi/loadtest` (300
+ * classrooms joining in a minute, loadtest/README.md): the wait from media
+ * connected to the first complete key frame, p95, was 979 ms at 1000, 483 ms
+ * at 500, 345 ms at 400, and 1,186 ms at 300; the speaker sent 0.95, 1.92 and
+ * 2.26 key frames a second while classrooms joined (0.9 at 300). 300 ms is
+ * worse, not better: a browser's encoder drops a request that comes within
+ * 300 ms of the last one it answered (libwebrtc's kMinKeyframeSendIntervalMs),
+ * requests spaced by exactly that are dropped about half the time, and
+ * mediasoup asks again only after 1 s. 500 keeps 200 ms of margin for the
+ * jitter of the speaker's line; the extra key frame a second lasts as long as
+ * the join storm (classes join before the talk starts) or a classroom keeps
+ * losing frames NACK could not repair. MEDIA_KEY_FRAME_REQUEST_DELAY_MS
+ * overrides it.
  */
-export const KEY_FRAME_REQUEST_DELAY_MS = 1000;
+export const KEY_FRAME_REQUEST_DELAY_MS = 500;

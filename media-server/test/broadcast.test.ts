@@ -7,6 +7,7 @@ import { RtpSink, type SinkStream } from '../bench/sink/RtpSink.ts';
 import { Broadcast } from '../src/Broadcast.ts';
 import { FfmpegTestSource } from '../src/ingest/FfmpegTestSource.ts';
 import { RtpIngest } from '../src/ingest/RtpIngest.ts';
+import { KEY_FRAME_REQUEST_DELAY_MS } from '../src/mediaCodecs.ts';
 import { joinPlainReceiver } from '../src/PlainReceiver.ts';
 import { WorkerPool } from '../src/WorkerPool.ts';
 
@@ -142,10 +143,12 @@ describe('broadcast fan-out across workers', () => {
     await untilReceiving([...classrooms.values()]);
     // 100 consumers resumed together reach the speaker's encoder as a handful
     // of key-frame requests (one per layer per request delay), not 50.
-    const stormSec = (Date.now() - stormStarted) / 1000;
+    const stormMs = Date.now() - stormStarted;
     const requests = source.keyFrameRequests - requestsBefore;
     expect(requests).toBeGreaterThan(0);
-    expect(requests).toBeLessThanOrEqual(LAYERS.length * (Math.ceil(stormSec) + 1));
+    expect(requests).toBeLessThanOrEqual(
+      LAYERS.length * (Math.ceil(stormMs / KEY_FRAME_REQUEST_DELAY_MS) + 1),
+    );
 
     // Placement: every worker serves classrooms, from its own edge router.
     const stats = await broadcast.stats();
