@@ -99,7 +99,7 @@ async function main(): Promise<void> {
     config.OPERATOR_TOKEN ?? (await persistentSecret(dataDir, 'operator-token'));
   const metricsToken = config.METRICS_TOKEN ?? (await persistentSecret(dataDir, 'metrics-token'));
   const publicUrl = config.PUBLIC_URL ?? `http://localhost:${config.PORT}`;
-  const media = await createMediaNode(config, log);
+  const media = await createMediaNode(config, log, process.env, databaseUrl);
 
   const plane = await startControlPlane({
     databaseUrl,

@@ -1,23 +1,33 @@
-import { mediaConfigFromEnv } from '@amphi/media-server';
+import { mediaConfigFromEnv, pipeOptionsFromConfig } from '@amphi/media-server';
 import { Redis } from 'ioredis';
 import { createLogger } from './logger.ts';
 import { InProcessMediaNode } from './rtc/InProcessMediaNode.ts';
 import { MEDIA_NODE_HEARTBEAT_MS, MediaNodeRegistry } from './rtc/remote/MediaNodeRegistry.ts';
 import { MediaNodeServer } from './rtc/remote/MediaNodeServer.ts';
 import { defaultNodeId, loadMediaNodeConfig } from './rtc/remote/mediaNodeConfig.ts';
+import { NodePipes } from './rtc/remote/NodePipes.ts';
 
 /**
  * `npm run media-node`: one per host. This host's mediasoup workers (set by
  * media-server's MEDIA_* variables), a control channel for the control-api
  * instances, and a registration in Redis refreshed every second: a node that
- * stops heart-beating is dead within 3 s.
+ * stops heart-beating is dead within 3 s. Its broadcasts are the origin of
+ * an event or an edge fed from another node's origin by a pipe (MEDIA_PIPE_*:
+ * the UDP ports to open between media hosts).
  */
 const config = loadMediaNodeConfig();
 const mediaConfig = mediaConfigFromEnv();
 const rootLog = createLogger(config.LOG_LEVEL);
 const media = await InProcessMediaNode.create(mediaConfig, rootLog.child({ component: 'media' }));
+const pipes = new NodePipes({
+  broadcastOf: (eventId) => media.broadcast(eventId),
+  pipeOptions: pipeOptionsFromConfig(mediaConfig),
+  secret: config.MEDIA_NODE_SECRET,
+  log: rootLog.child({ component: 'pipes' }),
+});
 const server = await MediaNodeServer.start({
   media,
+  pipes,
   secret: config.MEDIA_NODE_SECRET,
   host: config.MEDIA_NODE_HOST,
   port: config.MEDIA_NODE_PORT,
@@ -59,6 +69,7 @@ async function stop(signal: string) {
   clearInterval(beating);
   await registry.withdraw(nodeId).catch(() => {});
   await server.close();
+  pipes.close();
   await media.close();
   redis.disconnect();
   process.exit(0);

@@ -1,8 +1,13 @@
 import type { RtpCapabilities, RtpParameters } from '@amphi/protocol';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ClassroomPeer } from '../../loadtest/src/ClassroomPeer.ts';
+import { loadVp8Clip, type Vp8Clip } from '../../loadtest/src/media/vp8Clip.ts';
+import { SyntheticSpeaker } from '../../loadtest/src/SyntheticSpeaker.ts';
+import { connectDatabase, type Sql } from '../src/db/Database.ts';
 import { createLogger } from '../src/logger.ts';
 import { ClusterMediaNode } from '../src/rtc/remote/ClusterMediaNode.ts';
+import { classroomRegions } from '../src/rtc/remote/classroomRegions.ts';
 import { MediaNodeRegistry } from '../src/rtc/remote/MediaNodeRegistry.ts';
 import type { ControlPlane } from '../src/server.ts';
 import {
@@ -14,33 +19,68 @@ import {
 } from './support/harness.ts';
 import { MediaNodeProcess } from './support/MediaNodeProcess.ts';
 
-// Two media nodes (`npm run media-node` processes, as on two hosts) registered
-// in Redis, one control plane driving them through the cluster's media node.
-// Events spread over both; a node killed with -9 under a live event: its
-// speaker and classrooms are told to set their media up again, and can, on
-// the other node.
+// Three media nodes (`npm run media-node` processes, as on three hosts; one
+// tagged with the Guadeloupe académie) registered in Redis, one control plane
+// driving them through the cluster's media node. An event's speakers publish
+// on its origin node; each classroom is placed on its own node and, off the
+// origin, watches the edge broadcast there, fed by a pipe (SRTP over UDP)
+// from the origin. Real WebRTC (libdatachannel) for the speaker and the
+// classrooms: each classroom counts the speaker's RTP it receives. Then a
+// node is killed with -9, an edge and an origin: the time until each classroom
+// affected receives frames again is measured.
 
 const SECRET = 'test-media-node-cluster-secret-0123456789';
 const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
+const REGION_NODE = 'node-c';
 const nodes = new Map<string, MediaNodeProcess>();
 let redis: Redis;
 let registry: MediaNodeRegistry;
+let sql: Sql;
 let plane: ControlPlane;
+let clip: Vp8Clip;
+const speakers: SyntheticSpeaker[] = [];
+const peers: ClassroomPeer[] = [];
+
+async function startNode(nodeId: string, env: Record<string, string> = {}): Promise<void> {
+  nodes.set(
+    nodeId,
+    await MediaNodeProcess.start({
+      MEDIA_NODE_SECRET: SECRET,
+      REDIS_URL: inject('redisUrl'),
+      MEDIA_NODE_ID: nodeId,
+      MEDIA_PIPE_DEAD_AFTER_MS: '1500',
+      ...(process.env.TEST_NODE_OUTPUT ? { LOG_LEVEL: 'info' } : {}),
+      ...env,
+    }),
+  );
+}
 
 beforeAll(async () => {
-  const env = { MEDIA_NODE_SECRET: SECRET, REDIS_URL: inject('redisUrl') };
-  for (const id of ['node-a', 'node-b']) {
-    nodes.set(id, await MediaNodeProcess.start({ ...env, MEDIA_NODE_ID: id }));
-  }
+  await startNode('node-a');
+  await startNode('node-b');
+  await startNode(REGION_NODE, { MEDIA_NODE_REGION: 'Guadeloupe' });
   redis = new Redis(inject('redisUrl'));
   registry = new MediaNodeRegistry({ redis });
-  const media = new ClusterMediaNode({ registry, secret: SECRET, log });
-  plane = await startInstance({ databaseUrl: await createTestDatabase(), media });
-}, 60_000);
+  const databaseUrl = await createTestDatabase();
+  sql = connectDatabase(databaseUrl, { max: 2 });
+  const media = new ClusterMediaNode({
+    registry,
+    secret: SECRET,
+    log,
+    regionsOf: classroomRegions(sql),
+  });
+  plane = await startInstance({ databaseUrl, media });
+  clip = await loadVp8Clip();
+}, 90_000);
 
 afterAll(async () => {
+  if (process.env.TEST_NODE_OUTPUT)
+    for (const [id, n] of nodes) console.info(`--- ${id}\n${n.out.slice(-20_000)}`);
+  for (const p of peers.splice(0)) p.close();
+  for (const s of speakers.splice(0)) s.close();
   await plane?.close();
   for (const n of nodes.values()) await n.stop();
+  await sql?.end({ timeout: 5 });
   redis?.disconnect();
 });
 
@@ -65,101 +105,287 @@ async function joined(ev: SeededEvent, token: string) {
   const join = await client.request('join', {});
   return { client, join, caps: join.routerRtpCapabilities as RtpCapabilities };
 }
-type Joined = Awaited<ReturnType<typeof joined>>;
 
-/** The speaker's camera on its node: a send transport and a producer. */
-async function publish(speaker: Joined, ssrc: number): Promise<string> {
-  const send = await speaker.client.request('media.createTransport', { direction: 'send' });
-  await speaker.client.request('media.connectTransport', {
-    transportId: send.transportId,
-    dtlsParameters,
+async function speak(ev: SeededEvent): Promise<SyntheticSpeaker> {
+  const speaker = new SyntheticSpeaker({
+    baseUrl: plane.url,
+    eventId: ev.eventId,
+    token: ev.tokens.speaker,
+    clip,
   });
-  const { producerId } = await speaker.client.request('media.produce', {
-    transportId: send.transportId,
-    kind: 'video',
-    rtpParameters: vp8(ssrc),
-    source: 'camera',
-  });
-  return producerId;
+  speakers.push(speaker);
+  await speaker.start();
+  return speaker;
 }
 
-/** A classroom's receive transport and its consumer of the producer, resumed. */
-async function watch(cls: Joined, producerId: string): Promise<void> {
-  const recv = await cls.client.request('media.createTransport', { direction: 'recv' });
-  await cls.client.request('media.connectTransport', {
-    transportId: recv.transportId,
-    dtlsParameters,
+function classroom(ev: SeededEvent, i: number, speaker: SyntheticSpeaker | null): ClassroomPeer {
+  const peer = new ClassroomPeer({
+    index: i,
+    baseUrl: plane.url,
+    eventId: ev.eventId,
+    token: ev.tokens.classrooms[i] as string,
+    capture: speaker ? speaker.captureClock : () => null,
+    serverSharesClock: true,
   });
-  const c = await cls.client.request('media.consume', {
-    transportId: recv.transportId,
-    producerId,
-    rtpCapabilities: cls.caps,
-  });
-  await cls.client.request('media.resumeConsumer', { consumerId: c.consumerId });
+  peers.push(peer);
+  return peer;
 }
 
-describe('media nodes on two hosts', () => {
-  it('registers both nodes, and places two events one per node', async () => {
+/** Each classroom's node, as every control-api instance reads it. */
+async function placements(ev: SeededEvent): Promise<string[]> {
+  return Promise.all(
+    ev.classroomIds.map(async (id) => (await registry.classroomNodeOf(ev.eventId, id)) ?? '?'),
+  );
+}
+
+async function receiving(list: ClassroomPeer[], frames = 30): Promise<void> {
+  const base = list.map((p) => p.meter.figures.frames);
+  await expect
+    .poll(() => list.every((p, i) => p.meter.figures.frames >= (base[i] ?? 0) + frames), {
+      timeout: 20_000,
+      interval: 100,
+    })
+    .toBe(true);
+}
+
+/**
+ * Ms from `since` to the first complete frame the classroom receives over
+ * media set up again after `since` (a new transport and consumers: the old
+ * ones may carry a last few packets while a killed node's worker exits).
+ */
+function framesAgain(peer: ClassroomPeer, since: number, timeoutMs = 20_000): Promise<number> {
+  const setups = peer.figures.mediaSetups;
+  return new Promise((resolve, reject) => {
+    let seenSetups = setups;
+    let framesAtSetup = peer.meter.figures.frames;
+    const timer = setInterval(() => {
+      const now = Date.now();
+      const { mediaSetups } = peer.figures;
+      const { frames } = peer.meter.figures;
+      if (mediaSetups !== seenSetups) {
+        seenSetups = mediaSetups;
+        framesAtSetup = frames;
+      } else if (mediaSetups > setups && frames > framesAtSetup) {
+        clearInterval(timer);
+        resolve(now - since);
+        return;
+      }
+      if (now - since > timeoutMs) {
+        clearInterval(timer);
+        const f = peer.figures;
+        reject(
+          new Error(
+            `classroom ${peer.options.index}: no frame again within ${timeoutMs} ms (setups ${f.mediaSetups}, errors ${f.mediaErrors.join('; ')})`,
+          ),
+        );
+      }
+    }, 10);
+  });
+}
+
+function closePeers(list: ClassroomPeer[]): void {
+  for (const p of list) p.close();
+}
+
+describe('media nodes on three hosts, classrooms placed one by one', () => {
+  it('registers the nodes, and places two events origins on two nodes', async () => {
     await expect
       .poll(async () => (await registry.nodes()).map((n) => n.nodeId).sort())
-      .toEqual(['node-a', 'node-b']);
+      .toEqual(['node-a', 'node-b', REGION_NODE]);
     const first = await seedEvent(plane.url, { classrooms: 1, status: 'live' });
     const second = await seedEvent(plane.url, { classrooms: 1, status: 'live' });
-    const a = await joined(first, first.tokens.classrooms[0] as string);
-    const b = await joined(second, second.tokens.classrooms[0] as string);
-    const placed = [await registry.nodeOf(first.eventId), await registry.nodeOf(second.eventId)];
-    expect(placed.sort()).toEqual(['node-a', 'node-b']);
+    const a = await joined(first, first.tokens.speaker);
+    const b = await joined(second, second.tokens.speaker);
+    const origins = [await registry.nodeOf(first.eventId), await registry.nodeOf(second.eventId)];
+    expect(new Set(origins).size).toBe(2);
     await a.client.close();
     await b.client.close();
   });
 
-  it('kill -9 of the node holding a live event: the speaker and the classrooms set up again on the other node within 5 s', async () => {
-    const ev = await seedEvent(plane.url, { classrooms: 3, status: 'live' });
-    const speaker = await joined(ev, ev.tokens.speaker);
-    const classes = [];
-    for (const t of ev.tokens.classrooms) classes.push(await joined(ev, t));
-    const producerId = await publish(speaker, 7001);
-    for (const c of classes) await watch(c, producerId);
-    const holder = (await registry.nodeOf(ev.eventId)) as string;
-    const survivor = holder === 'node-a' ? 'node-b' : 'node-a';
-
-    const killedAt = Date.now();
-    await nodes.get(holder)?.crash();
-    for (const p of [speaker, ...classes]) {
-      const notice = await p.client.waitForEvent('media.reconnect', () => true, 5_000);
-      expect(notice.reason).toBe('media_lost');
+  it("a join storm spreads the classrooms over the nodes, Guadeloupe's on its node; each receives the speaker's RTP, announced once", async () => {
+    const ev = await seedEvent(plane.url, { classrooms: 6, status: 'live' });
+    // Classrooms first, then the speaker: each hears of its producers exactly once.
+    const list = ev.tokens.classrooms.map((_t, i) => classroom(ev, i, null));
+    const announced = list.map(() => [] as string[]);
+    for (const [i, p] of list.entries()) {
+      p.session.signaling.onEvent('media.producerAdded', (a) => {
+        announced[i]?.push(a.producerId);
+      });
     }
-    // What the clients do on `media.reconnect`: the speaker publishes again, the classes
-    // consume the new producer; all of it on the surviving node.
-    const again = await publish(speaker, 7002);
-    const recoveredMs = await Promise.all(
-      classes.map(async (c) => {
-        await c.client.waitForEvent('media.producerAdded', (p) => p.producerId === again, 5_000);
-        await watch(c, again);
-        return Date.now() - killedAt;
-      }),
+    // All at once: each placed before the others' transports exist.
+    const joining = Promise.all(list.map((p) => p.join()));
+    const speaker = await speak(ev);
+    await joining;
+    await receiving(list);
+
+    const origin = (await registry.nodeOf(ev.eventId)) as string;
+    const placed = await placements(ev);
+    const perNode = new Map<string, number>();
+    for (const n of placed) perNode.set(n, (perNode.get(n) ?? 0) + 1);
+    console.info(
+      `cluster placement: origin ${origin}; classrooms per node ${JSON.stringify(Object.fromEntries([...perNode].sort()))}; regions ${ev.regions.join(', ')}`,
     );
-    expect(await registry.nodeOf(ev.eventId)).toBe(survivor);
-    expect(Math.max(...recoveredMs)).toBeLessThan(5_000);
-    console.info(`media node failover: classrooms set up again after ${recoveredMs.join(', ')} ms`);
-    for (const p of [speaker, ...classes]) await p.client.close();
+    // Guadeloupe's classrooms (1 and 5) on the Guadeloupe node; the others spread.
+    ev.regions.forEach((r, i) => {
+      if (r === 'Guadeloupe') expect(placed[i]).toBe(REGION_NODE);
+    });
+    expect(perNode.size).toBeGreaterThanOrEqual(2);
+    expect(placed.some((n) => n !== origin)).toBe(true);
+    expect(await registry.edgesOf(ev.eventId)).toEqual(
+      expect.arrayContaining([...new Set(placed.filter((n) => n !== origin))]),
+    );
+    for (const [i, p] of list.entries()) {
+      const f = p.meter.figures;
+      console.info(
+        `classroom ${i} on ${placed[i]}: video packets ${f.packets}, frames ${f.frames}, lost ${f.lost}, audio packets ${p.figures.audioPackets}`,
+      );
+      expect(f.packets).toBeGreaterThan(30);
+      expect(f.frames).toBeGreaterThanOrEqual(30);
+      expect(p.figures.audioPackets).toBeGreaterThan(0);
+      // The speaker's audio and video, once each, whichever node the class is on.
+      expect(announced[i]?.length).toBe(2);
+    }
+    closePeers(list);
+    speaker.close();
   });
 
-  it('Redis forgets the placements (a restart): they are written back, and a second instance follows', async () => {
-    const ev = await seedEvent(plane.url, { classrooms: 1, status: 'live' });
-    const cls = await joined(ev, ev.tokens.classrooms[0] as string);
-    const holder = await registry.nodeOf(ev.eventId);
-    expect(holder).not.toBeNull();
-    const keys = await redis.keys('amphi:media:event:*');
-    await redis.del(...keys);
-    await expect.poll(() => registry.nodeOf(ev.eventId), { timeout: 3_000 }).toBe(holder);
-    const other = new ClusterMediaNode({ registry, secret: SECRET, log });
-    try {
-      await other.getRouterRtpCapabilities(ev.eventId);
-      expect(await registry.nodeOf(ev.eventId)).toBe(holder);
-    } finally {
-      await other.close();
+  it('a classroom on stage on an edge: its camera goes up to the origin, announced once, and the speaker consumes it there', async () => {
+    const ev = await seedEvent(plane.url, { classrooms: 4, status: 'live' });
+    const speaker = await joined(ev, ev.tokens.speaker);
+    const moderator = await joined(ev, ev.tokens.moderator);
+    const origin = (await registry.nodeOf(ev.eventId)) as string;
+    const classes = [];
+    for (const t of ev.tokens.classrooms) {
+      const c = await joined(ev, t);
+      await c.client.request('media.createTransport', { direction: 'recv' });
+      classes.push(c);
     }
-    await cls.client.close();
+    const placed = await placements(ev);
+    const i = placed.findIndex((n) => n !== origin);
+    expect(i).toBeGreaterThanOrEqual(0);
+    const onStage = classes[i] as (typeof classes)[number];
+    const classroomId = ev.classroomIds[i] as string;
+
+    await moderator.client.request('stage.invite', { classroomId });
+    await onStage.client.waitForEvent('stage.updated', (s) => s.stage?.status === 'invited');
+    await onStage.client.request('stage.respond', { accept: true });
+    const send = await onStage.client.request('media.createTransport', { direction: 'send' });
+    await onStage.client.request('media.connectTransport', {
+      transportId: send.transportId,
+      dtlsParameters,
+    });
+    const { producerId } = await onStage.client.request('media.produce', {
+      transportId: send.transportId,
+      kind: 'video',
+      rtpParameters: vp8(8101),
+      source: 'stage',
+    });
+    const added = await speaker.client.waitForEvent(
+      'media.producerAdded',
+      (p) => p.producerId === producerId,
+    );
+    expect(added).toMatchObject({ role: 'classroom', source: 'stage', classroomId });
+    // Consumed on the origin, where the pipe brought it with the same id.
+    const recv = await speaker.client.request('media.createTransport', { direction: 'recv' });
+    const c = await speaker.client.request('media.consume', {
+      transportId: recv.transportId,
+      producerId,
+      rtpCapabilities: speaker.caps,
+    });
+    expect(c).toMatchObject({ producerId, kind: 'video', paused: true });
+    await speaker.client.request('media.resumeConsumer', { consumerId: c.consumerId });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(
+      speaker.client.eventsOf('media.producerAdded').filter((p) => p.producerId === producerId),
+    ).toHaveLength(1);
+    expect(
+      (await plane.services.media.listProducers(ev.eventId)).filter(
+        (p) => p.producerId === producerId,
+      ),
+    ).toHaveLength(1);
+
+    await moderator.client.request('stage.leave', {});
+    await speaker.client.waitForEvent('media.producerClosed', (p) => p.producerId === producerId);
+    for (const x of [speaker, moderator, ...classes]) await x.client.close();
+  });
+
+  it('kill -9 of an edge node: its classrooms are placed elsewhere and receive frames again within 5 s, the others never stop', async () => {
+    const ev = await seedEvent(plane.url, { classrooms: 6, status: 'live' });
+    const speaker = await speak(ev);
+    const list = ev.tokens.classrooms.map((_t, i) => classroom(ev, i, speaker));
+    await Promise.all(list.map((p) => p.join()));
+    await receiving(list);
+    const origin = (await registry.nodeOf(ev.eventId)) as string;
+    const placed = await placements(ev);
+    // An edge with a classroom of the region node (it then goes to another node).
+    const edge = (
+      placed.includes(REGION_NODE) && origin !== REGION_NODE
+        ? REGION_NODE
+        : placed.find((n) => n !== origin)
+    ) as string;
+    expect(edge).toBeDefined();
+    const affected = list.filter((_p, i) => placed[i] === edge);
+    const others = list.filter((_p, i) => placed[i] !== edge);
+
+    const killedAt = Date.now();
+    const recovering = affected.map((p) => framesAgain(p, killedAt));
+    await nodes.get(edge)?.crash();
+    nodes.delete(edge);
+    const ms = await Promise.all(recovering);
+    const after = await placements(ev);
+    console.info(
+      `edge ${edge} killed (origin ${origin}): ${affected.length} classroom(s) receive frames again after ${ms.join(', ')} ms, now on ${affected.map((p) => after[p.options.index]).join(', ')}`,
+    );
+    for (const p of affected) expect(after[p.options.index]).not.toBe(edge);
+    expect(Math.max(...ms)).toBeLessThanOrEqual(5_000);
+    // The classrooms elsewhere went on receiving meanwhile.
+    for (const p of others) expect(p.figures.mediaSetups).toBe(0);
+    await receiving(list, 15);
+    closePeers(list);
+    speaker.close();
+    await startNode(`${edge}-2`, edge === REGION_NODE ? { MEDIA_NODE_REGION: 'Guadeloupe' } : {});
+  });
+
+  it('kill -9 of the origin node: a new origin, the speaker publishes there, edges pipe from it; every classroom receives frames again within 5 s', async () => {
+    if (nodes.size < 3) await startNode('node-d');
+    await expect.poll(async () => (await registry.nodes()).length, { timeout: 5_000 }).toBe(3);
+    const ev = await seedEvent(plane.url, { classrooms: 6, status: 'live' });
+    let speaker = await speak(ev);
+    const list = ev.tokens.classrooms.map((_t, i) => classroom(ev, i, speaker));
+    await Promise.all(list.map((p) => p.join()));
+    await receiving(list);
+    const origin = (await registry.nodeOf(ev.eventId)) as string;
+    const placed = await placements(ev);
+    expect(placed.some((n) => n !== origin)).toBe(true);
+
+    // What the studio does on `media.reconnect`: publish again (a new socket here).
+    let republished: Promise<void> = Promise.resolve();
+    const onReconnect = (s: SyntheticSpeaker) =>
+      s.session.signaling.onEvent('media.reconnect', () => {
+        s.close();
+        republished = speak(ev).then((next) => {
+          speaker = next;
+        });
+      });
+    onReconnect(speaker);
+
+    const killedAt = Date.now();
+    const recovering = list.map((p) => framesAgain(p, killedAt));
+    await nodes.get(origin)?.crash();
+    nodes.delete(origin);
+    const ms = await Promise.all(recovering);
+    await republished;
+    const newOrigin = (await registry.nodeOf(ev.eventId)) as string;
+    const after = await placements(ev);
+    console.info(
+      `origin ${origin} killed: new origin ${newOrigin}; classrooms on ${after.join(', ')} receive frames again after ${ms.join(', ')} ms`,
+    );
+    expect(newOrigin).not.toBe(origin);
+    // Some classroom is on another node than the new origin: its edge piped from it.
+    expect(after.some((n) => n !== newOrigin)).toBe(true);
+    expect(Math.max(...ms)).toBeLessThanOrEqual(5_000);
+    await receiving(list, 15);
+    closePeers(list);
+    speaker.close();
   });
 });

@@ -13,6 +13,7 @@ import {
   TransportDirection,
   TransportOptions,
 } from './media.ts';
+import { PipeAnswer, PipeOffer, PipeUpdate } from './pipe.ts';
 
 /**
  * The media node's control channel: what a control-api instance asks a media
@@ -35,6 +36,16 @@ export const MediaNodeParticipant = z.object({
 export type MediaNodeParticipant = z.infer<typeof MediaNodeParticipant>;
 
 const Who = { who: MediaNodeParticipant };
+
+/** A media node as another one reaches it: its registry id and control channel. */
+export const MediaNodeRef = z.object({
+  nodeId: z.string().min(1).max(64),
+  url: z
+    .string()
+    .regex(/^wss?:\/\//, 'ws:// or wss://')
+    .max(300),
+});
+export type MediaNodeRef = z.infer<typeof MediaNodeRef>;
 const Ok = z.object({});
 
 /** Each call: its arguments and what it answers. */
@@ -81,12 +92,26 @@ export const MediaNodeCalls = {
   },
   setAudioOnly: { args: z.object({ ...Who, audioOnly: z.boolean() }), result: Ok },
   closeProducer: { args: z.object({ ...Who, producerId: MediaId }), result: Ok },
+  closeTransport: { args: z.object({ ...Who, transportId: MediaId }), result: Ok },
   closeParticipant: { args: z.object(Who), result: Ok },
   listProducers: {
     args: z.object({ eventId: EventKey }),
     result: z.object({ producers: z.array(ProducerInfo) }),
   },
   closeEvent: { args: z.object({ eventId: EventKey }), result: Ok },
+
+  // A broadcast spanning nodes. control-api -> edge node: be fed by this
+  // origin (a pipe made if there is none from it, replaced if it came from
+  // another). Edge node -> origin node, over the same kind of channel: offer a
+  // pipe, connect it to the edge's answer, apply the edge's updates; the
+  // origin's updates come back as `pipeupdate` events on that channel.
+  edgeEnsure: {
+    args: z.object({ eventId: EventKey, origin: MediaNodeRef }),
+    result: z.object({ pipeId: z.uuid(), created: z.boolean() }),
+  },
+  pipeOffer: { args: z.object({ eventId: EventKey }), result: PipeOffer },
+  pipeConnect: { args: z.object({ answer: PipeAnswer }), result: Ok },
+  pipeApply: { args: z.object({ update: PipeUpdate }), result: Ok },
 } as const;
 export type MediaNodeMethod = keyof typeof MediaNodeCalls;
 export type MediaNodeArgs<M extends MediaNodeMethod> = z.infer<(typeof MediaNodeCalls)[M]['args']>;
@@ -120,6 +145,8 @@ export const MediaNodeEvent = z.discriminatedUnion('event', [
     event: z.literal('activespeaker'),
     data: z.object({ eventId: EventKey, participantId: z.string() }),
   }),
+  /** Origin node -> edge node: an update of a pipe the edge asked for on this channel. */
+  z.object({ event: z.literal('pipeupdate'), data: PipeUpdate }),
 ]);
 export type MediaNodeEvent = z.infer<typeof MediaNodeEvent>;
 

@@ -183,6 +183,14 @@ export class BroadcastPipe extends EventEmitter<BroadcastPipeEvents> {
     return this.#closed;
   }
 
+  /**
+   * Whether this producer came through this pipe (made here with the other
+   * node's id): the node where it was made announces it, not this one.
+   */
+  receives(producerId: string): boolean {
+    return this.#received.has(producerId);
+  }
+
   /** Offering side: connects to the answer's end; held updates go out after. */
   async connect(answerInput: PipeAnswer): Promise<void> {
     const answer = PipeAnswer.parse(answerInput);

@@ -27,11 +27,16 @@ export interface ClusterMediaNodeOptions {
   log: Logger;
   /** A node whose channel failed is not chosen again for this long (default 10 s). */
   avoidFailedMs?: number;
+  /**
+   * The regions a classroom belongs to (its school's académie and region):
+   * it prefers a node tagged with one of them (MEDIA_NODE_REGION).
+   */
+  regionsOf?: (classroomId: string) => Promise<string[]>;
   /** What close() releases after the channels (the registry's Redis connection, when owned). */
   release?: () => Promise<void>;
 }
 
-interface Placement {
+export interface Placement {
   nodeId: string;
   url: string;
 }
@@ -44,26 +49,52 @@ const EVENTS: (keyof MediaNodeEvents)[] = [
   'activespeaker',
 ];
 
+/** An edge is asked again this often whether its pipe from the origin lives (cheap when it does). */
+const EDGE_RECHECK_MS = 2_000;
+/** A reservation counts until the node's heartbeat has surely counted the participant. */
+const RESERVATION_MS = 3_000;
+
+const classroomKey = (eventId: string, classroomId: string) => `${eventId}/${classroomId}`;
+
 /**
  * The media plane of a cluster: media nodes on other hosts, found in the
- * registry, each event's broadcast on one of them. An event goes to the
- * least-loaded node with room (load over capacity, counting the events this
- * instance has just placed, before any await); every control-api instance
- * reads the same placement from Redis. A node that dies (its channel closes,
- * its registration expires) has its participants reported lost; their clients
- * set media up again and the event is placed on a live node: speakers
- * republish there, classrooms consume from there.
+ * registry. Each event has an origin node, where speakers and moderators have
+ * their media; each classroom is placed on its own on the least-loaded live
+ * node that has room (load over capacity, counting the placements this
+ * instance has just made, before any await), a node of its region first. A
+ * classroom on another node than the origin is served by that node's edge
+ * broadcast, fed by a pipe from the origin that the edge node sets up on
+ * first need (`edgeEnsure`), and again from a new origin after the first one
+ * died. Every control-api instance reads the same placements from Redis.
+ *
+ * A node that dies (its channel closes, its registration expires) has its
+ * participants reported lost and its producers closed: their clients set
+ * media up again and are placed on live nodes (speakers republish on a new
+ * origin, classrooms are re-placed, edges re-pipe from the new origin).
+ * Calls naming a transport, producer or consumer go to the node that made it,
+ * so a classroom moved elsewhere keeps its old media until it closes it.
  */
 export class ClusterMediaNode extends EventEmitter<MediaNodeEvents> implements MediaNode {
   readonly #opts: ClusterMediaNodeOptions;
   readonly #channels = new Map<string, RemoteMediaNode>();
-  /** Where each event is, as last read or decided. */
-  readonly #placed = new Map<string, Promise<Placement>>();
-  /** Where each participant has media: its close goes there. */
-  readonly #participantNode = new Map<string, string>();
-  /** Events placed by this instance and not yet counted in the node's heartbeat. */
+  /** Where each event's origin is, as last read or decided. */
+  readonly #origins = new Map<string, Promise<Placement>>();
+  /** Where each classroom of an event is (`eventId/classroomId`). */
+  readonly #classrooms = new Map<string, Promise<Placement>>();
+  /** Edges this instance has made sure of (`eventId/nodeId`): fed from which origin, when. */
+  readonly #edges = new Map<string, { origin: string; at: number; ready: Promise<void> }>();
+  /** Transports, producers and consumers: the node that made each, and the transport it is on. */
+  readonly #objects = new Map<string, { placed: Placement; transportId: string }>();
+  /** This instance's participants with media objects, and their objects' ids. */
+  readonly #participants = new Map<string, { who: MediaParticipant; objects: Set<string> }>();
+  /** Producers announced through this instance: the node each is on (closed with it). */
+  readonly #producers = new Map<string, { eventId: string; url: string; producer: ProducerInfo }>();
+  /** Participants placed by this instance and not yet counted in the node's heartbeat. */
   readonly #reserved = new Map<string, number>();
   readonly #failed = new Map<string, number>();
+  /** Nodes this instance places nothing new on (a drain under way). */
+  readonly #excluded = new Set<string>();
+  readonly #regions = new Map<string, Promise<string[]>>();
   #closed = false;
   readonly #reasserting: ReturnType<typeof setInterval>;
 
@@ -71,7 +102,7 @@ export class ClusterMediaNode extends EventEmitter<MediaNodeEvents> implements M
     super();
     this.#opts = opts;
     // Redis keeps no placement across a restart: every instance writes back
-    // those it uses, so that another one does not put the event elsewhere.
+    // those it uses, so that another one does not put them elsewhere.
     this.#reasserting = setInterval(() => void this.#reassert(), MEDIA_NODE_HEARTBEAT_MS);
     this.#reasserting.unref();
   }
@@ -80,17 +111,24 @@ export class ClusterMediaNode extends EventEmitter<MediaNodeEvents> implements M
     return this.#closed;
   }
 
+  /** Where nodes, origins, classrooms and edges are recorded (read by the drain). */
+  get registry(): MediaNodeRegistry {
+    return this.#opts.registry;
+  }
+
   async getRouterRtpCapabilities(eventId: string): Promise<RtpCapabilities> {
-    return (await this.#nodeFor(eventId)).getRouterRtpCapabilities(eventId);
+    // Every router of every node has the same codecs: the origin answers.
+    return (await this.#channelOf(await this.#origin(eventId))).getRouterRtpCapabilities(eventId);
   }
 
   async createWebRtcTransport(
     who: MediaParticipant,
     direction: TransportDirection,
   ): Promise<TransportOptions> {
-    const node = await this.#nodeFor(who.eventId);
-    this.#participantNode.set(who.participantId, node.url);
-    return node.createWebRtcTransport(who, direction);
+    const placed = await this.#placementOf(who);
+    const t = await this.#channelOf(placed).createWebRtcTransport(who, direction);
+    this.#own(who, t.transportId, placed, t.transportId);
+    return t;
   }
 
   async connectTransport(
@@ -98,19 +136,31 @@ export class ClusterMediaNode extends EventEmitter<MediaNodeEvents> implements M
     transportId: string,
     dtlsParameters: DtlsParameters,
   ): Promise<void> {
-    return (await this.#nodeFor(who.eventId)).connectTransport(who, transportId, dtlsParameters);
+    return (await this.#nodeOfObject(who, transportId)).connectTransport(
+      who,
+      transportId,
+      dtlsParameters,
+    );
   }
 
   async produce(who: MediaParticipant, params: ProduceParams): Promise<{ producerId: string }> {
-    return (await this.#nodeFor(who.eventId)).produce(who, params);
+    const placed = this.#objects.get(params.transportId)?.placed ?? (await this.#placementOf(who));
+    const result = await this.#channelOf(placed).produce(who, params);
+    this.#own(who, result.producerId, placed, params.transportId);
+    return result;
   }
 
   async consume(who: MediaParticipant, params: ConsumeParams): Promise<ConsumerOptions> {
-    return (await this.#nodeFor(who.eventId)).consume(who, params);
+    const placed = this.#objects.get(params.transportId)?.placed ?? (await this.#placementOf(who));
+    // The producer reaches an edge through its pipe from the origin of now.
+    await this.#feed(who.eventId, placed);
+    const consumer = await this.#channelOf(placed).consume(who, params);
+    this.#own(who, consumer.consumerId, placed, params.transportId);
+    return consumer;
   }
 
   async resumeConsumer(who: MediaParticipant, consumerId: string): Promise<void> {
-    return (await this.#nodeFor(who.eventId)).resumeConsumer(who, consumerId);
+    return (await this.#nodeOfObject(who, consumerId)).resumeConsumer(who, consumerId);
   }
 
   async setPreferredLayers(
@@ -118,35 +168,108 @@ export class ClusterMediaNode extends EventEmitter<MediaNodeEvents> implements M
     consumerId: string,
     layers: { spatialLayer: number; temporalLayer?: number },
   ): Promise<void> {
-    return (await this.#nodeFor(who.eventId)).setPreferredLayers(who, consumerId, layers);
+    return (await this.#nodeOfObject(who, consumerId)).setPreferredLayers(who, consumerId, layers);
   }
 
   async setAudioOnly(who: MediaParticipant, audioOnly: boolean): Promise<void> {
-    return (await this.#nodeFor(who.eventId)).setAudioOnly(who, audioOnly);
+    const nodes = this.#openNodesOf(who);
+    if (nodes.length === 0) nodes.push(this.#channelOf(await this.#placementOf(who)));
+    await Promise.all(nodes.map((n) => n.setAudioOnly(who, audioOnly)));
   }
 
   async closeProducer(who: MediaParticipant, producerId: string): Promise<void> {
-    return (await this.#nodeFor(who.eventId)).closeProducer(who, producerId);
+    return (await this.#nodeOfObject(who, producerId)).closeProducer(who, producerId);
+  }
+
+  /**
+   * On the node that made it; a participant left with nothing on that node
+   * leaves the node's broadcast too (its load drops: what a drain waits for).
+   */
+  async closeTransport(who: MediaParticipant, transportId: string): Promise<void> {
+    const node = await this.#nodeOfObject(who, transportId);
+    await node.closeTransport(who, transportId);
+    const owned = this.#participants.get(who.participantId);
+    for (const id of [...(owned?.objects ?? [])]) {
+      if (this.#objects.get(id)?.transportId !== transportId) continue;
+      this.#objects.delete(id);
+      owned?.objects.delete(id);
+    }
+    if (!this.#openNodesOf(who).includes(node)) await node.closeParticipant(who);
   }
 
   async closeParticipant(who: MediaParticipant): Promise<void> {
-    const url = this.#participantNode.get(who.participantId);
-    this.#participantNode.delete(who.participantId);
-    const node = url ? this.#channels.get(url) : undefined;
-    if (node && !node.closed) await node.closeParticipant(who);
+    const nodes = this.#openNodesOf(who);
+    const owned = this.#participants.get(who.participantId);
+    this.#participants.delete(who.participantId);
+    for (const id of owned?.objects ?? []) this.#objects.delete(id);
+    await Promise.all(nodes.map((n) => n.closeParticipant(who)));
   }
 
+  /** This instance's participants with media on the node (what a drain moves). */
+  participantsOn(nodeId: string): MediaParticipant[] {
+    return [...this.#participants.values()]
+      .filter((p) => [...p.objects].some((id) => this.#objects.get(id)?.placed.nodeId === nodeId))
+      .map((p) => p.who);
+  }
+
+  /** Closes the participant's media on that node only (a move the client did not make). */
+  async releaseOn(who: MediaParticipant, nodeId: string): Promise<void> {
+    const owned = this.#participants.get(who.participantId);
+    let url: string | undefined;
+    for (const id of [...(owned?.objects ?? [])]) {
+      const o = this.#objects.get(id);
+      if (o?.placed.nodeId !== nodeId) continue;
+      url = o.placed.url;
+      this.#objects.delete(id);
+      owned?.objects.delete(id);
+    }
+    const channel = url ? this.#channels.get(url) : undefined;
+    if (channel && !channel.closed) await channel.closeParticipant(who);
+  }
+
+  /** The event's producers, each from the node where it was made (the origin, and edges with a classroom on stage). */
   async listProducers(eventId: string): Promise<ProducerInfo[]> {
-    return (await this.#nodeFor(eventId)).listProducers(eventId);
+    const origin = await this.#origin(eventId);
+    const edges = await this.#opts.registry.edgesOf(eventId).catch(() => [] as string[]);
+    const nodes = edges.length ? await this.#opts.registry.nodes() : [];
+    const lists = await Promise.all([
+      this.#channelOf(origin).listProducers(eventId),
+      ...nodes
+        .filter((n) => edges.includes(n.nodeId) && n.nodeId !== origin.nodeId && this.#usable(n))
+        .map((n) =>
+          this.#channel(n)
+            .listProducers(eventId)
+            .catch(() => [] as ProducerInfo[]),
+        ),
+    ]);
+    const byId = new Map<string, ProducerInfo>();
+    for (const list of lists) for (const p of list) byId.set(p.producerId, p);
+    return [...byId.values()];
   }
 
   async closeEvent(eventId: string): Promise<void> {
-    const nodeId = await this.#opts.registry.nodeOf(eventId);
-    this.#placed.delete(eventId);
-    if (!nodeId) return;
-    const node = (await this.#opts.registry.nodes()).find((n) => n.nodeId === nodeId);
-    if (node) await this.#channel(node).closeEvent(eventId);
-    await this.#opts.registry.forget(eventId);
+    const { registry } = this.#opts;
+    const [originId, edges, nodes] = await Promise.all([
+      registry.nodeOf(eventId),
+      registry.edgesOf(eventId),
+      registry.nodes(),
+    ]);
+    this.#origins.delete(eventId);
+    for (const key of [...this.#classrooms.keys()])
+      if (key.startsWith(`${eventId}/`)) this.#classrooms.delete(key);
+    for (const key of [...this.#edges.keys()])
+      if (key.startsWith(`${eventId}/`)) this.#edges.delete(key);
+    const holding = nodes.filter((n) => n.nodeId === originId || edges.includes(n.nodeId));
+    await Promise.all(
+      holding.map((n) =>
+        this.#channel(n)
+          .closeEvent(eventId)
+          .catch((err: unknown) =>
+            this.#opts.log.warn({ err, eventId, nodeId: n.nodeId }, 'closing an event failed'),
+          ),
+      ),
+    );
+    await registry.forget(eventId);
   }
 
   async close(): Promise<void> {
@@ -158,54 +281,204 @@ export class ClusterMediaNode extends EventEmitter<MediaNodeEvents> implements M
     await this.#opts.release?.();
   }
 
-  /** The channel to the node holding the event, placing the event first if needed. */
-  async #nodeFor(eventId: string): Promise<RemoteMediaNode> {
-    if (this.#closed) throw new AppError('MEDIA_UNAVAILABLE', 'the media plane is closed');
-    let placing = this.#placed.get(eventId);
-    if (!placing) {
-      placing = this.#place(eventId);
-      this.#placed.set(eventId, placing);
-      placing.catch(() => this.#placed.delete(eventId));
-    }
-    const { url } = await placing;
-    const channel = this.#channels.get(url);
-    if (channel && !channel.closed) return channel;
-    // The node went away since: place the event again.
-    this.#placed.delete(eventId);
-    return this.#nodeFor(eventId);
+  /**
+   * For a drain: this instance places no new event origin or classroom on
+   * the node (the node's own `draining` flag does the same for every instance).
+   */
+  exclude(nodeId: string): void {
+    this.#excluded.add(nodeId);
   }
 
-  async #place(eventId: string): Promise<Placement> {
+  include(nodeId: string): void {
+    this.#excluded.delete(nodeId);
+  }
+
+  /**
+   * Places the classroom again on another node (least loaded, its region
+   * first, never `from`) and gets the edge there fed: the classroom's next
+   * transports go there, while its media on the former node stays until the
+   * client closes it (make-before-break). Resolves with both nodes.
+   */
+  async moveClassroom(
+    eventId: string,
+    classroomId: string,
+  ): Promise<{ from: string | null; to: string }> {
+    const key = classroomKey(eventId, classroomId);
+    const from = await this.#opts.registry.classroomNodeOf(eventId, classroomId);
+    const placing = this.#placeClassroom(eventId, classroomId, { avoid: from });
+    this.#classrooms.set(key, placing);
+    placing.catch(() => {
+      if (this.#classrooms.get(key) === placing) this.#classrooms.delete(key);
+    });
+    const placed = await placing;
+    await this.#feed(eventId, placed);
+    return { from, to: placed.nodeId };
+  }
+
+  /** Where a participant has its media: a classroom's own node, the origin for everyone else. */
+  async #placementOf(who: MediaParticipant): Promise<Placement> {
+    if (who.role !== 'classroom' || !who.classroomId) return this.#origin(who.eventId);
+    const placed = await this.#classroom(who.eventId, who.classroomId);
+    await this.#feed(who.eventId, placed);
+    return placed;
+  }
+
+  async #origin(eventId: string): Promise<Placement> {
+    if (this.#closed) throw new AppError('MEDIA_UNAVAILABLE', 'the media plane is closed');
+    let placing = this.#origins.get(eventId);
+    if (!placing) {
+      placing = this.#placeOrigin(eventId);
+      this.#origins.set(eventId, placing);
+      placing.catch(() => this.#origins.delete(eventId));
+    }
+    const placed = await placing;
+    if (this.#isOpen(placed)) return placed;
+    // The node went away since: place the event again.
+    if (this.#origins.get(eventId) === placing) this.#origins.delete(eventId);
+    return this.#origin(eventId);
+  }
+
+  async #classroom(eventId: string, classroomId: string): Promise<Placement> {
+    if (this.#closed) throw new AppError('MEDIA_UNAVAILABLE', 'the media plane is closed');
+    const key = classroomKey(eventId, classroomId);
+    let placing = this.#classrooms.get(key);
+    if (!placing) {
+      placing = this.#placeClassroom(eventId, classroomId);
+      this.#classrooms.set(key, placing);
+      placing.catch(() => {
+        if (this.#classrooms.get(key) === placing) this.#classrooms.delete(key);
+      });
+    }
+    const placed = await placing;
+    if (this.#isOpen(placed)) return placed;
+    if (this.#classrooms.get(key) === placing) this.#classrooms.delete(key);
+    return this.#classroom(eventId, classroomId);
+  }
+
+  async #placeOrigin(eventId: string): Promise<Placement> {
     const { registry, log } = this.#opts;
     const nodes = await registry.nodes();
-    const alive = nodes.filter((n) => (this.#failed.get(n.nodeId) ?? 0) < Date.now());
+    const alive = nodes.filter((n) => this.#usable(n));
     const current = await registry.nodeOf(eventId);
     const there = alive.find((n) => n.nodeId === current);
     if (there) return this.#open(there);
-    const choice = this.#leastLoaded(alive.filter((n) => !n.draining));
+    const choice = this.#leastLoaded(alive);
     if (!choice) throw new AppError('MEDIA_UNAVAILABLE', 'no media node is available');
-    this.#reserved.set(choice.nodeId, (this.#reserved.get(choice.nodeId) ?? 0) + 1);
-    setTimeout(() => this.#unreserve(choice.nodeId), 3_000).unref();
+    this.#reserve(choice.nodeId);
     const placed = await registry.place(eventId, choice.nodeId, current);
     const node = nodes.find((n) => n.nodeId === placed);
     if (!node) throw new AppError('MEDIA_UNAVAILABLE', 'the event is on a media node that is gone');
-    log.info({ eventId, nodeId: placed, replacing: current }, 'event placed on a media node');
+    log.info(
+      { eventId, nodeId: placed, replacing: current },
+      'event origin placed on a media node',
+    );
     return this.#open(node);
   }
 
-  /** Least loaded relative to its capacity, this instance's fresh reservations counted. */
+  async #placeClassroom(
+    eventId: string,
+    classroomId: string,
+    opts: { avoid?: string | null } = {},
+  ): Promise<Placement> {
+    const { registry, log } = this.#opts;
+    const [nodes, current, regions] = await Promise.all([
+      registry.nodes(),
+      registry.classroomNodeOf(eventId, classroomId),
+      this.#regionsOf(classroomId),
+    ]);
+    const alive = nodes.filter((n) => this.#usable(n) && n.nodeId !== opts.avoid);
+    const there = opts.avoid === undefined ? alive.find((n) => n.nodeId === current) : undefined;
+    if (there) return this.#open(there);
+    // From the choice to the reservation, no await: a join storm spreads.
+    const local = alive.filter((n) => n.region !== null && regions.includes(norm(n.region)));
+    const choice = this.#leastLoaded(local) ?? this.#leastLoaded(alive);
+    if (!choice) throw new AppError('MEDIA_UNAVAILABLE', 'no media node has room');
+    this.#reserve(choice.nodeId);
+    const placed = await registry.placeClassroom(eventId, classroomId, choice.nodeId, current);
+    const node = nodes.find((n) => n.nodeId === placed);
+    if (!node) {
+      throw new AppError('MEDIA_UNAVAILABLE', 'the classroom is on a media node that is gone');
+    }
+    log.info(
+      { eventId, classroomId, nodeId: placed, replacing: current, region: node.region },
+      'classroom placed on a media node',
+    );
+    return this.#open(node);
+  }
+
+  /**
+   * A classroom's node other than the origin is an edge: it must be fed by a
+   * pipe from the origin of now (made on first need, made again after the
+   * origin changed, checked again every few seconds).
+   */
+  async #feed(eventId: string, placed: Placement): Promise<void> {
+    const origin = await this.#origin(eventId);
+    if (origin.nodeId === placed.nodeId) return;
+    const key = `${eventId}/${placed.nodeId}`;
+    const known = this.#edges.get(key);
+    if (known && known.origin === origin.nodeId && Date.now() - known.at < EDGE_RECHECK_MS) {
+      return known.ready;
+    }
+    const entry = {
+      origin: origin.nodeId,
+      at: Date.now(),
+      ready: (async () => {
+        const { created, pipeId } = await this.#channelOf(placed).edgeEnsure(eventId, origin);
+        if (created) {
+          this.#opts.log.info(
+            { eventId, edge: placed.nodeId, origin: origin.nodeId, pipeId },
+            'edge node fed from the origin',
+          );
+        }
+        await this.#opts.registry.addEdge(eventId, placed.nodeId);
+      })(),
+    };
+    this.#edges.set(key, entry);
+    entry.ready.catch(() => {
+      if (this.#edges.get(key) === entry) this.#edges.delete(key);
+    });
+    return entry.ready;
+  }
+
+  async #regionsOf(classroomId: string): Promise<string[]> {
+    const lookup = this.#opts.regionsOf;
+    if (!lookup) return [];
+    let regions = this.#regions.get(classroomId);
+    if (!regions) {
+      regions = lookup(classroomId).then(
+        (r) => r.map(norm),
+        (err: unknown) => {
+          this.#opts.log.warn({ err, classroomId }, 'classroom region unknown');
+          this.#regions.delete(classroomId);
+          return [];
+        },
+      );
+      this.#regions.set(classroomId, regions);
+    }
+    return regions;
+  }
+
+  /** Alive as far as this instance knows, and open to new placements. */
+  #usable(n: MediaNodeRegistration): boolean {
+    return (this.#failed.get(n.nodeId) ?? 0) < Date.now();
+  }
+
+  /** Least loaded relative to its capacity, with room, this instance's fresh reservations counted. */
   #leastLoaded(nodes: MediaNodeRegistration[]): MediaNodeRegistration | undefined {
-    const share = (n: MediaNodeRegistration) =>
-      (n.load + (this.#reserved.get(n.nodeId) ?? 0) * 50) / Math.max(1, n.capacity);
+    const load = (n: MediaNodeRegistration) => n.load + (this.#reserved.get(n.nodeId) ?? 0);
+    const share = (n: MediaNodeRegistration) => load(n) / Math.max(1, n.capacity);
     return nodes
-      .filter((n) => n.load < n.capacity)
+      .filter((n) => !n.draining && !this.#excluded.has(n.nodeId) && load(n) < n.capacity)
       .sort((a, b) => share(a) - share(b) || a.nodeId.localeCompare(b.nodeId))[0];
   }
 
-  #unreserve(nodeId: string): void {
-    const n = (this.#reserved.get(nodeId) ?? 1) - 1;
-    if (n > 0) this.#reserved.set(nodeId, n);
-    else this.#reserved.delete(nodeId);
+  #reserve(nodeId: string): void {
+    this.#reserved.set(nodeId, (this.#reserved.get(nodeId) ?? 0) + 1);
+    setTimeout(() => {
+      const n = (this.#reserved.get(nodeId) ?? 1) - 1;
+      if (n > 0) this.#reserved.set(nodeId, n);
+      else this.#reserved.delete(nodeId);
+    }, RESERVATION_MS).unref();
   }
 
   async #open(node: MediaNodeRegistration): Promise<Placement> {
@@ -219,21 +492,68 @@ export class ClusterMediaNode extends EventEmitter<MediaNodeEvents> implements M
     return { nodeId: node.nodeId, url: node.url };
   }
 
-  async #reassert(): Promise<void> {
-    for (const [eventId, placing] of this.#placed) {
-      const placed = await placing.catch(() => null);
-      if (!placed) continue;
-      const now = await this.#opts.registry
-        .place(eventId, placed.nodeId, null)
-        .catch(() => placed.nodeId);
-      if (now !== placed.nodeId) {
-        this.#opts.log.warn(
-          { eventId, was: placed.nodeId, now },
-          'event placed elsewhere meanwhile',
-        );
-        this.#placed.delete(eventId);
-      }
+  #isOpen(placed: Placement): boolean {
+    const channel = this.#channels.get(placed.url);
+    return channel !== undefined && !channel.closed;
+  }
+
+  #channelOf(placed: Placement): RemoteMediaNode {
+    const channel = this.#channels.get(placed.url);
+    if (!channel || channel.closed) {
+      throw new AppError('MEDIA_UNAVAILABLE', `the media node ${placed.nodeId} is unreachable`);
     }
+    return channel;
+  }
+
+  /** The node that made this transport, producer or consumer; else where the participant is placed. */
+  async #nodeOfObject(who: MediaParticipant, id: string): Promise<RemoteMediaNode> {
+    const placed = this.#objects.get(id)?.placed ?? (await this.#placementOf(who));
+    return this.#channelOf(placed);
+  }
+
+  #own(who: MediaParticipant, id: string, placed: Placement, transportId: string): void {
+    this.#objects.set(id, { placed, transportId });
+    let owned = this.#participants.get(who.participantId);
+    if (!owned) {
+      owned = { who, objects: new Set() };
+      this.#participants.set(who.participantId, owned);
+    }
+    owned.objects.add(id);
+  }
+
+  /** The open channels of the nodes where the participant has media objects. */
+  #openNodesOf(who: MediaParticipant): RemoteMediaNode[] {
+    const urls = new Set<string>();
+    for (const id of this.#participants.get(who.participantId)?.objects ?? []) {
+      const o = this.#objects.get(id);
+      if (o) urls.add(o.placed.url);
+    }
+    return [...urls]
+      .map((url) => this.#channels.get(url))
+      .filter((c): c is RemoteMediaNode => c !== undefined && !c.closed);
+  }
+
+  async #reassert(): Promise<void> {
+    const { registry, log } = this.#opts;
+    const again = async (
+      placements: Map<string, Promise<Placement>>,
+      write: (key: string, nodeId: string) => Promise<string>,
+    ) => {
+      for (const [key, placing] of placements) {
+        const placed = await placing.catch(() => null);
+        if (!placed) continue;
+        const now = await write(key, placed.nodeId).catch(() => placed.nodeId);
+        if (now !== placed.nodeId) {
+          log.warn({ key, was: placed.nodeId, now }, 'placed elsewhere meanwhile');
+          if (placements.get(key) === placing) placements.delete(key);
+        }
+      }
+    };
+    await again(this.#origins, (eventId, nodeId) => registry.place(eventId, nodeId, null));
+    await again(this.#classrooms, (key, nodeId) => {
+      const [eventId, classroomId] = key.split('/') as [string, string];
+      return registry.placeClassroom(eventId, classroomId, nodeId, null);
+    });
   }
 
   #channel(node: MediaNodeRegistration): RemoteMediaNode {
@@ -246,18 +566,32 @@ export class ClusterMediaNode extends EventEmitter<MediaNodeEvents> implements M
       onLost: () => this.#nodeLost(node.nodeId, node.url),
     });
     this.#channels.set(node.url, channel);
+    channel.on('produceradded', ({ eventId, producer }) =>
+      this.#producers.set(producer.producerId, { eventId, url: node.url, producer }),
+    );
+    channel.on('producerclosed', ({ producer }) => this.#producers.delete(producer.producerId));
     for (const event of EVENTS) {
       channel.on(event, (...args: unknown[]) =>
         (this.emit as (e: string, ...a: unknown[]) => boolean)(event, ...args),
       );
     }
-    channel.on('participantlost', (who) => this.#participantNode.delete(who.participantId));
     return channel;
   }
 
-  /** Its channel closed: avoid the node until its registration has expired. */
+  /**
+   * Its channel closed: avoid the node until its registration has expired,
+   * and close the producers that were on it (a speaker's, seen by classrooms
+   * on edges that live on).
+   */
   #nodeLost(nodeId: string, url: string): void {
     this.#failed.set(nodeId, Date.now() + (this.#opts.avoidFailedMs ?? 10_000));
     this.#channels.delete(url);
+    for (const [id, p] of [...this.#producers]) {
+      if (p.url !== url) continue;
+      this.#producers.delete(id);
+      this.emit('producerclosed', { eventId: p.eventId, producer: p.producer });
+    }
   }
 }
+
+const norm = (region: string) => region.trim().toLowerCase();

@@ -14,10 +14,14 @@ if (current == false and ARGV[1] == '') or current == ARGV[1] then
 end
 return current`;
 
+const PLACEMENT_TTL_MS = 24 * 3600 * 1000;
+
 /**
- * Which media nodes are alive, with their capacity and load, and which node
- * holds each event's broadcast: in Redis, shared by every control-api
- * instance, so that all of them send an event's participants to one node.
+ * Which media nodes are alive, with their capacity and load, which node holds
+ * each event's origin (where speakers publish), which node serves each
+ * classroom and which nodes are edges of each event: in Redis, shared by
+ * every control-api instance, so that all of them send a participant to the
+ * same node.
  */
 export class MediaNodeRegistry {
   readonly #redis: Redis;
@@ -44,19 +48,7 @@ export class MediaNodeRegistry {
 
   /** The nodes alive now (registrations that parse; anything else is ignored). */
   async nodes(): Promise<MediaNodeRegistration[]> {
-    const keys: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, batch] = await this.#redis.scan(
-        cursor,
-        'MATCH',
-        `${this.#prefix}:node:*`,
-        'COUNT',
-        200,
-      );
-      cursor = next;
-      keys.push(...batch);
-    } while (cursor !== '0');
+    const keys = await this.#scan(`${this.#prefix}:node:*`);
     if (keys.length === 0) return [];
     const values = await this.#redis.mget(keys);
     const nodes: MediaNodeRegistration[] = [];
@@ -78,18 +70,92 @@ export class MediaNodeRegistry {
    * re-placed it after `replacing` died): returns the node it is on now.
    */
   async place(eventId: string, nodeId: string, replacing: string | null): Promise<string> {
+    return this.#replaceIf(`${this.#prefix}:event:${eventId}`, nodeId, replacing);
+  }
+
+  /** The node that serves the classroom's media in the event, if one was chosen. */
+  async classroomNodeOf(eventId: string, classroomId: string): Promise<string | null> {
+    return this.#redis.get(this.#classroomKey(eventId, classroomId));
+  }
+
+  /** As `place`, for one classroom of the event (compare-and-set on what the caller saw). */
+  async placeClassroom(
+    eventId: string,
+    classroomId: string,
+    nodeId: string,
+    replacing: string | null,
+  ): Promise<string> {
+    return this.#replaceIf(this.#classroomKey(eventId, classroomId), nodeId, replacing);
+  }
+
+  /** Every classroom placed on the node, any event: what a drain moves. */
+  async classroomsOn(nodeId: string): Promise<{ eventId: string; classroomId: string }[]> {
+    const keys = await this.#scan(`${this.#prefix}:classroom:*`);
+    if (keys.length === 0) return [];
+    const values = await this.#redis.mget(keys);
+    const found: { eventId: string; classroomId: string }[] = [];
+    keys.forEach((key, i) => {
+      if (values[i] !== nodeId) return;
+      const [eventId, classroomId] = key.slice(`${this.#prefix}:classroom:`.length).split('/');
+      if (eventId && classroomId) found.push({ eventId, classroomId });
+    });
+    return found;
+  }
+
+  /** The events whose origin is on the node. */
+  async originsOn(nodeId: string): Promise<string[]> {
+    const keys = await this.#scan(`${this.#prefix}:event:*`);
+    if (keys.length === 0) return [];
+    const values = await this.#redis.mget(keys);
+    return keys
+      .filter((_k, i) => values[i] === nodeId)
+      .map((k) => k.slice(`${this.#prefix}:event:`.length));
+  }
+
+  /** The node serves classrooms of the event from a pipe: it is an edge. */
+  async addEdge(eventId: string, nodeId: string): Promise<void> {
+    const key = `${this.#prefix}:edges:${eventId}`;
+    await this.#redis.multi().sadd(key, nodeId).pexpire(key, PLACEMENT_TTL_MS).exec();
+  }
+
+  /** Nodes that served classrooms of the event from a pipe (the origin apart). */
+  async edgesOf(eventId: string): Promise<string[]> {
+    return this.#redis.smembers(`${this.#prefix}:edges:${eventId}`);
+  }
+
+  async forget(eventId: string): Promise<void> {
+    const classrooms = await this.#scan(`${this.#prefix}:classroom:${eventId}/*`);
+    await this.#redis.del(
+      `${this.#prefix}:event:${eventId}`,
+      `${this.#prefix}:edges:${eventId}`,
+      ...classrooms,
+    );
+  }
+
+  #classroomKey(eventId: string, classroomId: string): string {
+    return `${this.#prefix}:classroom:${eventId}/${classroomId}`;
+  }
+
+  async #replaceIf(key: string, nodeId: string, replacing: string | null): Promise<string> {
     const result = await this.#redis.eval(
       REPLACE_IF,
       1,
-      `${this.#prefix}:event:${eventId}`,
+      key,
       replacing ?? '',
       nodeId,
-      String(24 * 3600 * 1000),
+      String(PLACEMENT_TTL_MS),
     );
     return String(result);
   }
 
-  async forget(eventId: string): Promise<void> {
-    await this.#redis.del(`${this.#prefix}:event:${eventId}`);
+  async #scan(pattern: string): Promise<string[]> {
+    const keys: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, batch] = await this.#redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+      cursor = next;
+      keys.push(...batch);
+    } while (cursor !== '0');
+    return keys;
   }
 }

@@ -15,6 +15,7 @@ import { z } from 'zod';
 import { AppError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import type { MediaNode, MediaParticipant } from '../MediaNode.ts';
+import type { NodePipes } from './NodePipes.ts';
 
 export interface MediaNodeServerOptions {
   /** The media plane it serves (the in-process node over this host's workers). */
@@ -25,6 +26,8 @@ export interface MediaNodeServerOptions {
   /** 0 picks a free port. */
   port: number;
   log: Logger;
+  /** Its pipes to other nodes' broadcasts (without: the node serves whole events only). */
+  pipes?: NodePipes;
 }
 
 /** A control-api instance's channel, and the participants it brought. */
@@ -49,6 +52,8 @@ export class MediaNodeServer {
   readonly #wss: WebSocketServer;
   readonly #channels = new Set<Channel>();
   readonly #detach: () => void;
+  /** Producers that came through a pipe: announced by the node where they were made. */
+  readonly #piped = new Set<string>();
   #closed = false;
 
   private constructor(opts: MediaNodeServerOptions) {
@@ -65,26 +70,37 @@ export class MediaNodeServer {
       }
       this.#wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws));
     });
-    const { media } = opts;
+    const { media, pipes } = opts;
+    type Announced = { eventId: string; producer: { participantId: string; producerId: string } };
     const forward = {
-      produceradded: (data: { eventId: string; producer: { participantId: string } }) =>
+      produceradded: (data: Announced) => {
+        if (pipes?.receives(data.eventId, data.producer.producerId)) {
+          this.#piped.add(data.producer.producerId);
+          return;
+        }
         this.#send(
           { event: 'produceradded', data } as MediaNodeEvent,
           data.eventId,
           data.producer.participantId,
-        ),
-      producerclosed: (data: { eventId: string; producer: { participantId: string } }) =>
+        );
+      },
+      producerclosed: (data: Announced) => {
+        if (this.#piped.delete(data.producer.producerId)) return;
         this.#send(
           { event: 'producerclosed', data } as MediaNodeEvent,
           data.eventId,
           data.producer.participantId,
-        ),
+        );
+      },
       participantlost: (who: MediaParticipant) =>
         this.#send({ event: 'participantlost', data: who }, who.eventId, who.participantId),
       participantjoined: (who: MediaParticipant) =>
         this.#send({ event: 'participantjoined', data: who }, who.eventId, who.participantId),
-      activespeaker: (data: { eventId: string; participantId: string }) =>
-        this.#send({ event: 'activespeaker', data }, data.eventId, null),
+      // An edge hears the speakers through its pipe: the origin tells who talks.
+      activespeaker: (data: { eventId: string; participantId: string }) => {
+        if (!pipes?.isEdge(data.eventId))
+          this.#send({ event: 'activespeaker', data }, data.eventId, null);
+      },
     };
     media.on('produceradded', forward.produceradded);
     media.on('producerclosed', forward.producerclosed);
@@ -145,6 +161,7 @@ export class MediaNodeServer {
     });
     socket.on('close', () => {
       this.#channels.delete(channel);
+      this.#opts.pipes?.ownerGone(channel);
       log.info({ participants: channel.participants.size }, 'control-api instance gone');
       for (const who of channel.participants.values()) {
         this.#opts.media
@@ -211,6 +228,7 @@ export class MediaNodeServer {
       }
       case 'consume': {
         const { who, ...params } = args(method);
+        await this.#opts.pipes?.waitProducer(who.eventId, params.producerId);
         return media.consume(who, params);
       }
       case 'resumeConsumer': {
@@ -233,6 +251,11 @@ export class MediaNodeServer {
         await media.closeProducer(who, producerId);
         return {};
       }
+      case 'closeTransport': {
+        const { who, transportId } = args(method);
+        await media.closeTransport(who, transportId);
+        return {};
+      }
       case 'closeParticipant': {
         const { who } = args(method);
         channel.participants.delete(who.participantId);
@@ -242,7 +265,13 @@ export class MediaNodeServer {
       case 'listProducers': {
         const { eventId } = args(method);
         channel.events.add(eventId);
-        return { producers: await media.listProducers(eventId) };
+        const producers = await media.listProducers(eventId);
+        const pipes = this.#opts.pipes;
+        return {
+          producers: pipes
+            ? producers.filter((p) => !pipes.receives(eventId, p.producerId))
+            : producers,
+        };
       }
       case 'closeEvent': {
         const { eventId } = args(method);
@@ -255,7 +284,32 @@ export class MediaNodeServer {
         await media.closeEvent(eventId);
         return {};
       }
+      case 'edgeEnsure': {
+        const { eventId, origin } = args(method);
+        return this.#pipes().ensureUpstream(eventId, origin);
+      }
+      case 'pipeOffer': {
+        const { eventId } = args(method);
+        return this.#pipes().offer(channel, eventId, (data) =>
+          this.#reply(channel, { event: 'pipeupdate', data }),
+        );
+      }
+      case 'pipeConnect': {
+        await this.#pipes().connect(args(method).answer);
+        return {};
+      }
+      case 'pipeApply': {
+        // Applied from here, before any await: in the order the channel carried them.
+        await this.#pipes().apply(args(method).update);
+        return {};
+      }
     }
+  }
+
+  #pipes(): NodePipes {
+    const { pipes } = this.#opts;
+    if (!pipes) throw new AppError('MEDIA_UNAVAILABLE', 'this media node does not pipe broadcasts');
+    return pipes;
   }
 
   /**

@@ -6,7 +6,11 @@ import {
   MediaNodeCalls,
   MediaNodeMessage,
   type MediaNodeMethod,
+  type MediaNodeRef,
   type MediaNodeResult,
+  type PipeAnswer,
+  type PipeOffer,
+  type PipeUpdate,
   type ProducerInfo,
   type RtpCapabilities,
   type TransportDirection,
@@ -32,6 +36,8 @@ export interface RemoteMediaNodeOptions {
   timeoutMs?: number;
   /** Told first when the channel is lost (before its participants are reported lost). */
   onLost?: () => void;
+  /** A pipe update from the node (when this channel asked it for a pipe offer), in order. */
+  onPipeUpdate?: (update: PipeUpdate) => void;
   log: Logger;
 }
 
@@ -164,6 +170,10 @@ export class RemoteMediaNode extends EventEmitter<MediaNodeEvents> implements Me
     await this.#call('closeProducer', { who, producerId });
   }
 
+  async closeTransport(who: MediaParticipant, transportId: string): Promise<void> {
+    await this.#call('closeTransport', { who, transportId });
+  }
+
   async closeParticipant(who: MediaParticipant): Promise<void> {
     if (!this.#participants.delete(who.participantId) || this.#closed) return;
     await this.#call('closeParticipant', { who });
@@ -178,6 +188,28 @@ export class RemoteMediaNode extends EventEmitter<MediaNodeEvents> implements Me
       if (who.eventId === eventId) this.#participants.delete(id);
     }
     if (!this.#closed) await this.#call('closeEvent', { eventId });
+  }
+
+  /** Makes the node an edge of the event fed from `origin` (a pipe made or kept). */
+  async edgeEnsure(
+    eventId: string,
+    origin: MediaNodeRef,
+  ): Promise<{ pipeId: string; created: boolean }> {
+    return this.#call('edgeEnsure', { eventId, origin });
+  }
+
+  /** From another node: this node (the origin) offers a pipe of the event's broadcast. */
+  async pipeOffer(eventId: string): Promise<PipeOffer> {
+    return this.#call('pipeOffer', { eventId });
+  }
+
+  async pipeConnect(answer: PipeAnswer): Promise<void> {
+    await this.#call('pipeConnect', { answer });
+  }
+
+  /** Sent in call order over the one socket: the node applies them in that order. */
+  async pipeApply(update: PipeUpdate): Promise<void> {
+    await this.#call('pipeApply', { update });
   }
 
   /** Closes the channel; the node closes this instance's participants' media. */
@@ -218,6 +250,10 @@ export class RemoteMediaNode extends EventEmitter<MediaNodeEvents> implements Me
       return;
     }
     if ('event' in message) {
+      if (message.event === 'pipeupdate') {
+        this.#opts.onPipeUpdate?.(message.data);
+        return;
+      }
       if (message.event === 'participantlost')
         this.#participants.delete(message.data.participantId);
       // The node's events are the interface's, one for one.
