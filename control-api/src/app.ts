@@ -31,6 +31,7 @@ import { consoleAccountRoutes } from './routes/consoleAccounts.ts';
 import { consoleCatalogRoutes } from './routes/consoleCatalog.ts';
 import { type HealthCheck, healthRoutes } from './routes/health.ts';
 import { hlsRoutes } from './routes/hls.ts';
+import { mediaNodeRoutes } from './routes/mediaNodes.ts';
 import { networkCheckRoutes } from './routes/networkChecks.ts';
 import { operatorRoutes } from './routes/operator.ts';
 import { portalRoutes } from './routes/portal.ts';
@@ -38,6 +39,7 @@ import { privacyRoutes } from './routes/privacy.ts';
 import { reachRoutes } from './routes/reach.ts';
 import { registrationRoutes } from './routes/registration.ts';
 import { DemoTestPattern } from './rtc/DemoTestPattern.ts';
+import type { NodeDrainer } from './rtc/drain/NodeDrainer.ts';
 import { InProcessMediaNode } from './rtc/InProcessMediaNode.ts';
 import type { Services } from './signaling/context.ts';
 import { signalingPlugin } from './signaling/plugin.ts';
@@ -53,6 +55,8 @@ export interface AppDeps {
   privacy: PrivacyStore;
   /** The classrooms' latest network checks. */
   networkChecks: NetworkCheckStore;
+  /** The drain of a cluster's media nodes (GET/POST /api/v1/media-nodes); null on a single host. */
+  drainer?: NodeDrainer | null;
   /**
    * GET /metrics (served only with a scrape credential) and the operators' live
    * board: the same figures, from the same sources.
@@ -86,6 +90,7 @@ export interface AppDeps {
  *   /api/v1/.../personal-data, /api/v1/.../enrolments/students/:id  erasure on request (operator)
  *   /api/v1/events/:id/reach  connected classrooms by media path: UDP, TCP, TURN relay (operator)
  *   /api/v1/events/:id/board  the live board: classrooms by region, path, quality; queue; stage; workers (operator)
+ *   /api/v1/media-nodes  a cluster's media nodes: load, state; drain one for maintenance, undrain it (operator)
  *   /api/v1/catalogue, /api/v1/schools/search, /api/v1/portal/class  the teachers' portal: public catalogue, enrolment (rate-limited), the class's page (its link)
  *   /api/v1/registration a classroom's questions: asked before the event, read back after it (Bearer classroom join token)
  *   /v1/events/:id/ws    WebSocket signaling (join token)
@@ -224,6 +229,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     catalog: deps.services.catalog,
     hub: deps.services.hub,
   });
+  await app.register(mediaNodeRoutes, { prefix: '/api/v1', drainer: deps.drainer ?? null });
   await app.register(operatorRoutes, {
     prefix: '/api/v1',
     catalog: deps.services.catalog,

@@ -24,6 +24,7 @@ import { QuestionStore } from './questions/QuestionStore.ts';
 import { NetworkCheckStore } from './reach/NetworkCheckStore.ts';
 import { announceActiveSpeaker } from './rtc/announceActiveSpeaker.ts';
 import { announceProducers } from './rtc/announceProducers.ts';
+import { startNodeDrainer } from './rtc/drain/startNodeDrainer.ts';
 import { InProcessMediaNode } from './rtc/InProcessMediaNode.ts';
 import type { MediaNode, MediaParticipant } from './rtc/MediaNode.ts';
 import type { TurnSettings } from './rtc/turnCredentials.ts';
@@ -188,6 +189,9 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     closers.push(async () => {
       media.off('participantlost', onMediaLost);
     });
+    // The drain of media nodes for maintenance (a cluster only): GET/POST /api/v1/media-nodes.
+    const drain = startNodeDrainer({ media, redisUrl: opts.redisUrl, hub, log });
+    if (drain) closers.push(drain.close);
     // Producers are announced from one place: what the media node reports, on the bus.
     const unannounce = announceProducers(media, bus, log);
     closers.push(async () => unannounce());
@@ -226,6 +230,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       revocations,
       privacy,
       networkChecks: new NetworkCheckStore(sql, defaultRetention(opts.retention).RETENTION_DAYS),
+      drainer: drain?.drainer ?? null,
       operatorTokens: [opts.operatorToken, ...(opts.operatorPreviousTokens ?? [])],
       observability: {
         metrics,
