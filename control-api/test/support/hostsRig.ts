@@ -45,6 +45,42 @@ export const RIG_PORTS = {
   mediaPipeMax: 41099,
 } as const;
 
+/** An address of the rig's network by host name. */
+const ipOf = (name: RigHostName) => `${RIG_NET}.${HOSTS[name]}`;
+const from = (...names: RigHostName[]) => `ip saddr { ${names.map(ipOf).join(', ')} }`;
+const P = RIG_PORTS;
+const mediaInbound = (other: RigHostName) => [
+  // The instances drive it; the other media node sets pipes up with it (an edge asks its origin).
+  `${from('api-1', 'api-2', other)} tcp dport ${P.mediaControl} accept`,
+  // Classrooms, from anywhere: the WebRtcServer's one UDP and one TCP port per worker.
+  `udp dport ${P.mediaRtcBase} accept`,
+  `tcp dport ${P.mediaRtcBase} accept`,
+  `${from(other)} udp dport ${P.mediaPipeMin}-${P.mediaPipeMax} accept`,
+];
+/**
+ * What each host lets in (nftables in its namespace, everything else
+ * dropped and counted; answers to its own connections pass): the ports
+ * docs/deployment.md says to open, from the hosts that need them. The rig's
+ * observer (the root namespace: the test reads the registry and the database
+ * and checks each instance) may reach those three services too.
+ */
+const INBOUND: Record<RigHostName, string[]> = {
+  postgres: [`${from('api-1', 'api-2')} tcp dport ${P.postgres} accept`],
+  redis: [`${from('api-1', 'api-2', 'media-1', 'media-2')} tcp dport ${P.redis} accept`],
+  'media-1': mediaInbound('media-2'),
+  'media-2': mediaInbound('media-1'),
+  'api-1': [`${from('balancer')} tcp dport ${P.api} accept`],
+  'api-2': [`${from('balancer')} tcp dport ${P.api} accept`],
+  balancer: [`tcp dport ${P.balancer} accept`],
+  schools: [],
+};
+const OBSERVER_PORTS: Partial<Record<RigHostName, number>> = {
+  postgres: P.postgres,
+  redis: P.redis,
+  'api-1': P.api,
+  'api-2': P.api,
+};
+
 export class RigHost {
   readonly ip: string;
   readonly netns: string;
@@ -166,6 +202,9 @@ export interface HostsRigOptions {
  *   balancer 10.77.0.40:80      HAProxy with deploy/haproxy/haproxy.cfg
  *   schools  10.77.0.50         where browsers run (`chromiumPath`)
  *
+ * Each host's firewall (nftables, input policy drop) lets in only the ports
+ * docs/deployment.md lists, from the hosts that need them (`INBOUND`), so a
+ * run proves that list as well; `dropped()` counts what each one refused.
  * The root namespace (10.77.0.1, the test runner's) stands for the outside:
  * simulated classrooms run there and reach the balancer and the media nodes'
  * announced addresses across the bridge. Needs root. `close()` kills every
@@ -195,7 +234,7 @@ export class HostsRig {
   static async probe(): Promise<string | null> {
     if (process.getuid?.() !== 0) return 'the hosts rig (ip netns, a bridge) needs root';
     try {
-      ensureDebianPackages(['iproute2', 'redis-server', 'haproxy']);
+      ensureDebianPackages(['iproute2', 'nftables', 'redis-server', 'haproxy']);
       await run('ip', ['netns', 'list']);
       return null;
     } catch (err) {
@@ -416,8 +455,64 @@ export class HostsRig {
       await run('ip', [...inside, 'link', 'set', 'eth0', 'up']);
       await run('ip', [...inside, 'link', 'set', 'lo', 'up']);
       await run('ip', [...inside, 'route', 'add', 'default', 'via', RIG_OUTSIDE_IP]);
+      await this.#firewall(host);
     }
     await mkdir(this.#dir, { recursive: true });
+  }
+
+  async #firewall(host: RigHost): Promise<void> {
+    const observer = OBSERVER_PORTS[host.name];
+    const rules = [
+      'iifname "lo" accept',
+      'ct state established,related accept',
+      'ip protocol icmp accept',
+      ...INBOUND[host.name],
+      ...(observer ? [`ip saddr ${RIG_OUTSIDE_IP} tcp dport ${observer} accept`] : []),
+      // What is refused is remembered (from where, to which port) for dropped().
+      'meta l4proto { tcp, udp } add @refused { ip saddr . meta l4proto . th dport }',
+      'counter drop',
+    ];
+    const script = [
+      'table inet rig {',
+      '  set refused {',
+      '    type ipv4_addr . inet_proto . inet_service; flags dynamic; size 4096;',
+      '  }',
+      '  chain in {',
+      '    type filter hook input priority 0; policy drop;',
+      ...rules.map((r) => `    ${r}`),
+      '  }',
+      '}',
+      '',
+    ].join('\n');
+    const file = path.join(this.#dir, `${host.name}.nft`);
+    await writeFile(file, script);
+    await run('ip', ['netns', 'exec', host.netns, 'nft', '-f', file]);
+  }
+
+  /**
+   * What each host's firewall refused (ports not in the deployment's list):
+   * packets dropped, and each source address, protocol and port seen.
+   */
+  async dropped(): Promise<Record<string, { packets: number; refused: string[] }>> {
+    const out: Record<string, { packets: number; refused: string[] }> = {};
+    for (const host of Object.values(this.hosts)) {
+      const { stdout } = await run('ip', [
+        'netns',
+        'exec',
+        host.netns,
+        'nft',
+        'list',
+        'ruleset',
+      ]).catch(() => ({ stdout: '' }));
+      const packets = Number(/counter packets (\d+) bytes \d+ drop/.exec(stdout)?.[1] ?? 0);
+      const elements = /elements = \{([^}]*)\}/.exec(stdout)?.[1] ?? '';
+      const refused = elements
+        .split(',')
+        .map((e) => e.trim().replace(/\s+/g, ' '))
+        .filter(Boolean);
+      if (packets > 0 || refused.length > 0) out[host.name] = { packets, refused };
+    }
+    return out;
   }
 
   /** Every process of every rig host killed, the namespaces and the bridge removed (idempotent). */
