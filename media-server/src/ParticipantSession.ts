@@ -296,6 +296,20 @@ export class ParticipantSession extends EventEmitter<ParticipantSessionEvents> {
     this.#producers.get(producerId)?.close();
   }
 
+  /** Transports open now (a client's dropped ones must not linger: tests count them). */
+  get transportCount(): number {
+    return this.#transports.size;
+  }
+
+  /**
+   * Closes one of this participant's transports and what it carries (a
+   * client's failed or replaced path); TRANSPORT_NOT_FOUND if it has none by
+   * that id (another participant's included).
+   */
+  closeTransport(transportId: string): void {
+    this.#transport(transportId).close();
+  }
+
   close(): void {
     if (this.#closed) return;
     this.#closed = true;

@@ -167,6 +167,12 @@ export const Requests = {
   /** Weak network: drop video, keep the speaker's voice (or back). */
   'media.setAudioOnly': { data: z.strictObject({ audioOnly: z.boolean() }), result: Ok },
   'media.closeProducer': { data: z.strictObject({ producerId: MediaId }), result: Ok },
+  /**
+   * Close one of this participant's transports and what it carries: a path the
+   * client tried and gave up (a failed climb back up), or one it replaced.
+   * NOT_FOUND for an id that is not one of its own.
+   */
+  'media.closeTransport': { data: z.strictObject({ transportId: MediaId }), result: Ok },
   /** Close all of this participant's transports, producers and consumers. */
   'media.close': { data: Empty, result: Ok },
 } as const satisfies Record<string, { data: z.ZodType; result: z.ZodType }>;

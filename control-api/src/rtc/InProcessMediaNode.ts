@@ -248,6 +248,13 @@ export class InProcessMediaNode extends EventEmitter<MediaNodeEvents> implements
     session.closeProducer(producerId);
   }
 
+  async closeTransport(who: MediaParticipant, transportId: string): Promise<void> {
+    const session = await this.#session(who);
+    await mapped(() => session.closeTransport(transportId));
+    const media = await this.#existing(who.eventId);
+    media?.participants.get(who.participantId)?.directions.delete(transportId);
+  }
+
   async closeParticipant(who: MediaParticipant): Promise<void> {
     const media = await this.#existing(who.eventId);
     const participant = media?.participants.get(who.participantId);

@@ -118,6 +118,13 @@ export interface MediaNode {
 
   closeProducer(who: MediaParticipant, producerId: string): Promise<void>;
 
+  /**
+   * Close one of the participant's transports and its producers and consumers
+   * (a path its client gave up or replaced). NOT_FOUND when it has none by
+   * that id: unknown, or another participant's.
+   */
+  closeTransport(who: MediaParticipant, transportId: string): Promise<void>;
+
   /** Close every transport, producer and consumer of the participant (socket gone, removed). */
   closeParticipant(who: MediaParticipant): Promise<void>;
 

@@ -25,6 +25,7 @@ export class UnavailableMediaNode extends EventEmitter<MediaNodeEvents> implemen
   setPreferredLayers = unavailable;
   setAudioOnly = unavailable;
   closeProducer = unavailable;
+  closeTransport = unavailable;
   async closeParticipant(): Promise<void> {}
   async listProducers(): Promise<ProducerInfo[]> {
     return [];

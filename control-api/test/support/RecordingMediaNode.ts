@@ -103,6 +103,13 @@ export class RecordingMediaNode extends EventEmitter<MediaNodeEvents> implements
     this.calls.push({ op: 'closeProducer', participantId: who.participantId, detail: producerId });
     this.#close(producerId);
   }
+  async closeTransport(who: MediaParticipant, transportId: string): Promise<void> {
+    this.calls.push({
+      op: 'closeTransport',
+      participantId: who.participantId,
+      detail: transportId,
+    });
+  }
   async closeParticipant(who: MediaParticipant): Promise<void> {
     this.calls.push({ op: 'closeParticipant', participantId: who.participantId });
     for (const [id, p] of this.producers)

@@ -123,6 +123,7 @@ export const mediaHandlers: Pick<
   | 'media.setPreferredLayers'
   | 'media.setAudioOnly'
   | 'media.closeProducer'
+  | 'media.closeTransport'
   | 'media.close'
 > = {
   'media.createTransport': {
@@ -220,6 +221,24 @@ export const mediaHandlers: Pick<
     roles: SENDING_ROLES,
     async handle(ctx, data) {
       await closeOwnProducer(ctx, data.producerId);
+      return {};
+    },
+  },
+  'media.closeTransport': {
+    roles: ALL_ROLES,
+    async handle(ctx, data) {
+      await media(ctx, 'close transport', () =>
+        ctx.services.media.closeTransport(ctx.media, data.transportId),
+      );
+      // A send transport takes its producers with it: forget them here too.
+      if (ctx.producers.size > 0) {
+        const open = new Set(
+          (await ctx.services.media.listProducers(ctx.self.eventId)).map((p) => p.producerId),
+        );
+        for (const producerId of [...ctx.producers.keys()]) {
+          if (!open.has(producerId)) ctx.producers.delete(producerId);
+        }
+      }
       return {};
     },
   },
