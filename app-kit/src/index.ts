@@ -20,5 +20,7 @@ export {
   type SessionOptions,
   useLiveSession,
 } from './LiveSessionProvider.tsx';
+export { mountApp } from './mountApp.tsx';
 export { translationTableProblems } from './tableCheck.ts';
 export { frenchTypographyProblems, NBSP } from './typography.ts';
+export { useHashRoute } from './useHashRoute.ts';

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useHashRoute } from '@amphi/app-kit';
 
 /** The console's screens, in the URL's fragment (back and forward work, links can be kept). */
 export type EventTab = 'details' | 'enrolments' | 'live' | 'summary';
@@ -47,11 +47,5 @@ export const links = {
 
 /** The screen the fragment names, following back, forward and links. */
 export function useRoute(): Route {
-  const [route, setRoute] = useState(() => parseRoute(location.hash));
-  useEffect(() => {
-    const onChange = () => setRoute(parseRoute(location.hash));
-    window.addEventListener('hashchange', onChange);
-    return () => window.removeEventListener('hashchange', onChange);
-  }, []);
-  return route;
+  return useHashRoute(parseRoute);
 }

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useHashRoute } from '@amphi/app-kit';
 
 /**
  * The portal's screens, in the URL's fragment: a class's page carries its
@@ -33,11 +33,5 @@ export function classPageUrl(token: string): string {
 
 /** The screen the fragment names, following back, forward and links. */
 export function useRoute(): Route {
-  const [route, setRoute] = useState(() => parseRoute(location.hash));
-  useEffect(() => {
-    const onChange = () => setRoute(parseRoute(location.hash));
-    window.addEventListener('hashchange', onChange);
-    return () => window.removeEventListener('hashchange', onChange);
-  }, []);
-  return route;
+  return useHashRoute(parseRoute);
 }
