@@ -3,6 +3,7 @@ import { type FormEvent, useState } from 'react';
 import { createAccount, listAccounts, updateAccount } from '../api.ts';
 import { useI18n } from '../i18n.tsx';
 import { useLoad } from '../useLoad.ts';
+import { ColumnHeads } from './ColumnHeads.tsx';
 import { LoadState } from './LoadState.tsx';
 
 /** Admins: the console's accounts, a new one, a role changed, an account disabled or enabled again. */
@@ -46,17 +47,10 @@ export function AccountsPage() {
       <LoadState loaded={accounts} />
       {accounts.data && (
         <table>
-          <thead>
-            <tr>
-              <th scope="col">{t('accounts.name')}</th>
-              <th scope="col">{t('accounts.email')}</th>
-              <th scope="col">{t('accounts.role')}</th>
-              <th scope="col">{t('accounts.state')}</th>
-              <th scope="col">
-                <span className="visually-hidden">{t('accounts.actions')}</span>
-              </th>
-            </tr>
-          </thead>
+          <ColumnHeads
+            keys={['accounts.name', 'accounts.email', 'accounts.role', 'accounts.state']}
+            actions="accounts.actions"
+          />
           <tbody>
             {accounts.data.items.map((a) => (
               <tr key={a.id}>

@@ -2,6 +2,7 @@ import { listAudit } from '../api.ts';
 import { dateTime } from '../format.ts';
 import { useI18n } from '../i18n.tsx';
 import { useLoad } from '../useLoad.ts';
+import { ColumnHeads } from './ColumnHeads.tsx';
 import { LoadState } from './LoadState.tsx';
 
 /** Who did what, newest first: every write from the console or the automation credential. */
@@ -19,14 +20,7 @@ export function AuditPage() {
             <caption>
               {t('audit.count', { count: audit.data.total, shown: audit.data.items.length })}
             </caption>
-            <thead>
-              <tr>
-                <th scope="col">{t('audit.when')}</th>
-                <th scope="col">{t('audit.who')}</th>
-                <th scope="col">{t('audit.what')}</th>
-                <th scope="col">{t('audit.result')}</th>
-              </tr>
-            </thead>
+            <ColumnHeads keys={['audit.when', 'audit.who', 'audit.what', 'audit.result']} />
             <tbody>
               {audit.data.items.map((e) => (
                 <tr key={e.id}>

@@ -1,5 +1,6 @@
 import { number } from '../format.ts';
 import { useI18n } from '../i18n.tsx';
+import { ColumnHeads } from './ColumnHeads.tsx';
 
 /** A small table of counts with a bar each (the bar is decoration: the number is the fact). */
 export function Counts({
@@ -13,7 +14,7 @@ export function Counts({
   rows: [string, number][];
   empty?: string;
 }) {
-  const { t, lang } = useI18n();
+  const { lang } = useI18n();
   const max = Math.max(1, ...rows.map(([, n]) => n));
   return (
     <section aria-labelledby={id} className="counts">
@@ -22,12 +23,7 @@ export function Counts({
         <p>{empty}</p>
       ) : (
         <table>
-          <thead>
-            <tr>
-              <th scope="col">{t('counts.what')}</th>
-              <th scope="col">{t('counts.howMany')}</th>
-            </tr>
-          </thead>
+          <ColumnHeads keys={['counts.what', 'counts.howMany']} />
           <tbody>
             {rows.map(([label, n]) => (
               <tr key={label}>

@@ -2,6 +2,7 @@ import type { Event } from '@amphi/protocol';
 import { listEnrolments } from '../api.ts';
 import { useI18n } from '../i18n.tsx';
 import { useLoad } from '../useLoad.ts';
+import { ColumnHeads } from './ColumnHeads.tsx';
 import { EnrolClasses } from './EnrolClasses.tsx';
 import { LinksPanel } from './LinksPanel.tsx';
 import { LoadState } from './LoadState.tsx';
@@ -22,15 +23,15 @@ export function EnrolmentsPanel({ event }: { event: Event }) {
         {data && data.classrooms.length > 0 && (
           <div className="scroll">
             <table>
-              <thead>
-                <tr>
-                  <th scope="col">{t('school.name')}</th>
-                  <th scope="col">{t('school.town')}</th>
-                  <th scope="col">{t('school.region')}</th>
-                  <th scope="col">{t('classroom.label')}</th>
-                  <th scope="col">{t('classroom.level')}</th>
-                </tr>
-              </thead>
+              <ColumnHeads
+                keys={[
+                  'school.name',
+                  'school.town',
+                  'school.region',
+                  'classroom.label',
+                  'classroom.level',
+                ]}
+              />
               <tbody>
                 {data.classrooms.map((c) => (
                   <tr key={c.classroomId}>

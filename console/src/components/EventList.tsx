@@ -3,6 +3,7 @@ import { dateTime } from '../format.ts';
 import { useI18n } from '../i18n.tsx';
 import { links } from '../route.ts';
 import { useLoad } from '../useLoad.ts';
+import { ColumnHeads } from './ColumnHeads.tsx';
 import { LoadState } from './LoadState.tsx';
 
 /** Every event, soonest first, with its state and whether teachers may enrol. */
@@ -22,15 +23,15 @@ export function EventList() {
       {events.data && events.data.items.length > 0 && (
         <table>
           <caption>{t('events.count', { count: events.data.total })}</caption>
-          <thead>
-            <tr>
-              <th scope="col">{t('event.title')}</th>
-              <th scope="col">{t('event.startsAt')}</th>
-              <th scope="col">{t('event.themeWeek')}</th>
-              <th scope="col">{t('event.status')}</th>
-              <th scope="col">{t('event.enrolment')}</th>
-            </tr>
-          </thead>
+          <ColumnHeads
+            keys={[
+              'event.title',
+              'event.startsAt',
+              'event.themeWeek',
+              'event.status',
+              'event.enrolment',
+            ]}
+          />
           <tbody>
             {events.data.items.map((e) => (
               <tr key={e.id}>

@@ -4,6 +4,7 @@ import { ImportRefused, importClassrooms, listEvents } from '../api.ts';
 import { csvText } from '../csvText.ts';
 import { useI18n } from '../i18n.tsx';
 import { useLoad } from '../useLoad.ts';
+import { ColumnHeads } from './ColumnHeads.tsx';
 
 /**
  * Schools and classes from a CSV (one line per class, its school on the
@@ -87,13 +88,7 @@ export function ImportPage() {
             <h2>{t('import.refused', { count: problems.length })}</h2>
             <p>{t('import.nothingImported')}</p>
             <table>
-              <thead>
-                <tr>
-                  <th scope="col">{t('import.line')}</th>
-                  <th scope="col">{t('import.column')}</th>
-                  <th scope="col">{t('import.problem')}</th>
-                </tr>
-              </thead>
+              <ColumnHeads keys={['import.line', 'import.column', 'import.problem']} />
               <tbody>
                 {problems.map((p) => (
                   <tr key={`${p.line}:${p.column}:${p.reason}`}>

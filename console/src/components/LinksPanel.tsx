@@ -4,6 +4,7 @@ import { issueLinks, linksCsvUrl, listLinks, revokeLink, sheetUrl } from '../api
 import { dateTime } from '../format.ts';
 import { useI18n } from '../i18n.tsx';
 import { useLoad } from '../useLoad.ts';
+import { ColumnHeads } from './ColumnHeads.tsx';
 import { LoadState } from './LoadState.tsx';
 
 /** The classes' join links: issue the missing ones, revoke one, export them (CSV, sheet per school). */
@@ -78,17 +79,10 @@ export function LinksPanel({ eventId, enrolledCount }: { eventId: string; enroll
       {items.length > 0 && (
         <div className="scroll">
           <table>
-            <thead>
-              <tr>
-                <th scope="col">{t('school.name')}</th>
-                <th scope="col">{t('classroom.label')}</th>
-                <th scope="col">{t('links.state')}</th>
-                <th scope="col">{t('links.link')}</th>
-                <th scope="col">
-                  <span className="visually-hidden">{t('links.actions')}</span>
-                </th>
-              </tr>
-            </thead>
+            <ColumnHeads
+              keys={['school.name', 'classroom.label', 'links.state', 'links.link']}
+              actions="links.actions"
+            />
             <tbody>
               {items.map((l: ConsoleLink) => (
                 <tr key={l.tokenId}>

@@ -3,6 +3,7 @@ import { useEffect, useState } from 'react';
 import { fetchBoard } from '../api.ts';
 import { number, percent, time } from '../format.ts';
 import { useI18n } from '../i18n.tsx';
+import { ColumnHeads } from './ColumnHeads.tsx';
 import { Counts } from './Counts.tsx';
 
 /** An object's own keys, typed as its keys. */
@@ -142,18 +143,18 @@ export function LiveBoard({ eventId }: { eventId: string }) {
               <caption>
                 {t('board.node', { id: node.nodeId, kind: t(`node.${node.kind}`) })}
               </caption>
-              <thead>
-                <tr>
-                  <th scope="col">{t('worker.index')}</th>
-                  <th scope="col">{t('worker.classrooms')}</th>
-                  <th scope="col">{t('worker.consumers')}</th>
-                  <th scope="col">{t('worker.cpu')}</th>
-                  <th scope="col">{t('worker.in')}</th>
-                  <th scope="col">{t('worker.out')}</th>
-                  <th scope="col">{t('worker.loss')}</th>
-                  <th scope="col">{t('worker.restarts')}</th>
-                </tr>
-              </thead>
+              <ColumnHeads
+                keys={[
+                  'worker.index',
+                  'worker.classrooms',
+                  'worker.consumers',
+                  'worker.cpu',
+                  'worker.in',
+                  'worker.out',
+                  'worker.loss',
+                  'worker.restarts',
+                ]}
+              />
               <tbody>
                 {node.workers.map((w) => (
                   <tr key={w.index}>

@@ -3,6 +3,7 @@ import { fetchSummary } from '../api.ts';
 import { dateTime, number } from '../format.ts';
 import { useI18n } from '../i18n.tsx';
 import { useLoad } from '../useLoad.ts';
+import { ColumnHeads } from './ColumnHeads.tsx';
 import { Counts } from './Counts.tsx';
 import { LoadState } from './LoadState.tsx';
 
@@ -71,18 +72,18 @@ export function SummaryPanel({ eventId }: { eventId: string }) {
         <h2 id="summary-schools">{t('summary.schools', { count: s.schools.length })}</h2>
         <div className="scroll">
           <table>
-            <thead>
-              <tr>
-                <th scope="col">{t('school.name')}</th>
-                <th scope="col">{t('school.region')}</th>
-                <th scope="col">{t('summary.col.attended')}</th>
-                <th scope="col">{t('summary.col.asked')}</th>
-                <th scope="col">{t('summary.col.answered')}</th>
-                <th scope="col">{t('summary.col.reconnects')}</th>
-                <th scope="col">{t('summary.col.poor')}</th>
-                <th scope="col">{t('summary.col.relay')}</th>
-              </tr>
-            </thead>
+            <ColumnHeads
+              keys={[
+                'school.name',
+                'school.region',
+                'summary.col.attended',
+                'summary.col.asked',
+                'summary.col.answered',
+                'summary.col.reconnects',
+                'summary.col.poor',
+                'summary.col.relay',
+              ]}
+            />
             <tbody>
               {s.schools.map((school) => (
                 <tr key={school.schoolId}>
