@@ -1,8 +1,10 @@
-import { type CatalogueList, ClassroomLevel } from '@amphi/protocol';
+import type { CatalogueList } from '@amphi/protocol';
 import { useEffect, useId, useState } from 'react';
 import { type CatalogueFilters, fetchCatalogue } from '../api.ts';
-import { type MessageKey, useI18n } from '../i18n.tsx';
+import { useI18n } from '../i18n.tsx';
 import { links } from '../route.ts';
+import { Field } from './Field.tsx';
+import { LevelOptions } from './LevelOptions.tsx';
 import { Speakers } from './Speakers.tsx';
 import { TalkFacts } from './TalkFacts.tsx';
 
@@ -78,68 +80,70 @@ export function Catalogue() {
         aria-label={t('catalogue.filters')}
         onSubmit={(e) => e.preventDefault()}
       >
-        <div className="field">
-          <label htmlFor={`${ids}-week`}>{t('catalogue.filter.themeWeek')}</label>
-          <select
-            id={`${ids}-week`}
-            value={filters.themeWeek ?? ''}
-            onChange={(e) => set('themeWeek')(e.target.value)}
-          >
-            <option value="">{t('catalogue.filter.allWeeks')}</option>
-            {weeks.map((w) => (
-              <option key={w} value={w}>
-                {w}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="field">
-          <label htmlFor={`${ids}-level`}>{t('catalogue.filter.level')}</label>
-          <select
-            id={`${ids}-level`}
-            value={filters.level ?? ''}
-            onChange={(e) => set('level')(e.target.value)}
-          >
-            <option value="">{t('catalogue.filter.allLevels')}</option>
-            {ClassroomLevel.options.map((l) => (
-              <option key={l} value={l}>
-                {t(`level.${l}` as MessageKey)}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="field">
-          <label htmlFor={`${ids}-from`}>{t('catalogue.filter.from')}</label>
-          <input
-            id={`${ids}-from`}
-            type="date"
-            value={filters.from ?? ''}
-            onChange={(e) => set('from')(e.target.value)}
-          />
-        </div>
-        <div className="field">
-          <label htmlFor={`${ids}-to`}>{t('catalogue.filter.to')}</label>
-          <input
-            id={`${ids}-to`}
-            type="date"
-            value={filters.to ?? ''}
-            onChange={(e) => set('to')(e.target.value)}
-          />
-        </div>
-        <div className="field wide">
-          <label htmlFor={`${ids}-job`}>{t('catalogue.filter.job')}</label>
-          <input
-            id={`${ids}-job`}
-            type="search"
-            value={job}
-            maxLength={120}
-            aria-describedby={`${ids}-job-hint`}
-            onChange={(e) => setJob(e.target.value)}
-          />
-          <span className="hint" id={`${ids}-job-hint`}>
-            {t('catalogue.filter.jobHint')}
-          </span>
-        </div>
+        <Field id={`${ids}-week`} label={t('catalogue.filter.themeWeek')}>
+          {(control) => (
+            <select
+              {...control}
+              value={filters.themeWeek ?? ''}
+              onChange={(e) => set('themeWeek')(e.target.value)}
+            >
+              <option value="">{t('catalogue.filter.allWeeks')}</option>
+              {weeks.map((w) => (
+                <option key={w} value={w}>
+                  {w}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field id={`${ids}-level`} label={t('catalogue.filter.level')}>
+          {(control) => (
+            <select
+              {...control}
+              value={filters.level ?? ''}
+              onChange={(e) => set('level')(e.target.value)}
+            >
+              <option value="">{t('catalogue.filter.allLevels')}</option>
+              <LevelOptions />
+            </select>
+          )}
+        </Field>
+        <Field id={`${ids}-from`} label={t('catalogue.filter.from')}>
+          {(control) => (
+            <input
+              {...control}
+              type="date"
+              value={filters.from ?? ''}
+              onChange={(e) => set('from')(e.target.value)}
+            />
+          )}
+        </Field>
+        <Field id={`${ids}-to`} label={t('catalogue.filter.to')}>
+          {(control) => (
+            <input
+              {...control}
+              type="date"
+              value={filters.to ?? ''}
+              onChange={(e) => set('to')(e.target.value)}
+            />
+          )}
+        </Field>
+        <Field
+          id={`${ids}-job`}
+          label={t('catalogue.filter.job')}
+          hint={t('catalogue.filter.jobHint')}
+          wide
+        >
+          {(control) => (
+            <input
+              {...control}
+              type="search"
+              value={job}
+              maxLength={120}
+              onChange={(e) => setJob(e.target.value)}
+            />
+          )}
+        </Field>
         {filtered && (
           <button
             type="button"

@@ -2,6 +2,8 @@ import { type CatalogueEvent, ClassroomLevel, type TeacherEnrolment } from '@amp
 import { type FormEvent, useId, useState } from 'react';
 import { ApiError, enrolClass } from '../api.ts';
 import { type MessageKey, useI18n } from '../i18n.tsx';
+import { Field } from './Field.tsx';
+import { LevelOptions } from './LevelOptions.tsx';
 import { type SchoolChoice, SchoolPicker } from './SchoolPicker.tsx';
 
 /** Codes the portal tells in a teacher's words (others: the apps' common sentence). */
@@ -71,51 +73,42 @@ export function EnrolForm({
           }}
         />
       </div>
-      <div className="field">
-        <label htmlFor={`${ids}-label`}>{t('enrol.classLabel')}</label>
-        <input
-          id={`${ids}-label`}
-          type="text"
-          required
-          maxLength={80}
-          value={label}
-          aria-describedby={`${ids}-label-hint`}
-          onChange={(e) => setLabel(e.target.value)}
-        />
-        <span className="hint" id={`${ids}-label-hint`}>
-          {t('enrol.classLabelHint')}
-        </span>
-      </div>
-      <div className="field">
-        <label htmlFor={`${ids}-level`}>{t('enrol.level')}</label>
-        <select
-          id={`${ids}-level`}
-          value={level}
-          onChange={(e) => setLevel(ClassroomLevel.parse(e.target.value))}
-        >
-          {ClassroomLevel.options.map((l) => (
-            <option key={l} value={l}>
-              {t(`level.${l}` as MessageKey)}
-            </option>
-          ))}
-        </select>
-      </div>
-      <div className="field">
-        <label htmlFor={`${ids}-email`}>{t('enrol.email')}</label>
-        <input
-          id={`${ids}-email`}
-          type="email"
-          required
-          autoComplete="email"
-          maxLength={254}
-          value={email}
-          aria-describedby={`${ids}-email-hint`}
-          onChange={(e) => setEmail(e.target.value)}
-        />
-        <span className="hint" id={`${ids}-email-hint`}>
-          {t('enrol.emailHint')}
-        </span>
-      </div>
+      <Field id={`${ids}-label`} label={t('enrol.classLabel')} hint={t('enrol.classLabelHint')}>
+        {(control) => (
+          <input
+            {...control}
+            type="text"
+            required
+            maxLength={80}
+            value={label}
+            onChange={(e) => setLabel(e.target.value)}
+          />
+        )}
+      </Field>
+      <Field id={`${ids}-level`} label={t('enrol.level')}>
+        {(control) => (
+          <select
+            {...control}
+            value={level}
+            onChange={(e) => setLevel(ClassroomLevel.parse(e.target.value))}
+          >
+            <LevelOptions />
+          </select>
+        )}
+      </Field>
+      <Field id={`${ids}-email`} label={t('enrol.email')} hint={t('enrol.emailHint')}>
+        {(control) => (
+          <input
+            {...control}
+            type="email"
+            required
+            autoComplete="email"
+            maxLength={254}
+            value={email}
+            onChange={(e) => setEmail(e.target.value)}
+          />
+        )}
+      </Field>
       {error !== null && (
         <p className="error" role="alert">
           {t('enrol.error', { reason: reasonOf(error) })}

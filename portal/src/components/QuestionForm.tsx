@@ -2,6 +2,7 @@ import { QuestionCategory } from '@amphi/protocol';
 import { type FormEvent, useId, useRef, useState } from 'react';
 import { submitQuestion } from '../api.ts';
 import { type MessageKey, useI18n } from '../i18n.tsx';
+import { Field } from './Field.tsx';
 
 /**
  * A new submission's idempotency key: a retry of the same question sends the
@@ -47,40 +48,38 @@ export function QuestionForm({ token, onSent }: { token: string; onSent: () => v
     <form className="ask" onSubmit={(e) => void submit(e)} aria-labelledby={`${ids}-title`}>
       <h2 id={`${ids}-title`}>{t('class.ask')}</h2>
       <p>{t('class.askIntro')}</p>
-      <div className="field">
-        <label htmlFor={`${ids}-category`}>{t('class.category')}</label>
-        <select
-          id={`${ids}-category`}
-          value={category}
-          onChange={(e) => setCategory(QuestionCategory.parse(e.target.value))}
-        >
-          {QuestionCategory.options.map((c) => (
-            <option key={c} value={c}>
-              {t(`class.category.${c}` as MessageKey)}
-            </option>
-          ))}
-        </select>
-      </div>
-      <div className="field">
-        <label htmlFor={`${ids}-text`}>{t('class.text')}</label>
-        <textarea
-          id={`${ids}-text`}
-          rows={3}
-          maxLength={500}
-          required
-          value={text}
-          aria-describedby={`${ids}-hint`}
-          aria-invalid={state === 'short'}
-          onChange={(e) => {
-            setText(e.target.value);
-            // Another text is another question: a new key.
-            key.current = newKey();
-          }}
-        />
-        <span className="hint" id={`${ids}-hint`}>
-          {t('class.textHint')}
-        </span>
-      </div>
+      <Field id={`${ids}-category`} label={t('class.category')}>
+        {(control) => (
+          <select
+            {...control}
+            value={category}
+            onChange={(e) => setCategory(QuestionCategory.parse(e.target.value))}
+          >
+            {QuestionCategory.options.map((c) => (
+              <option key={c} value={c}>
+                {t(`class.category.${c}` as MessageKey)}
+              </option>
+            ))}
+          </select>
+        )}
+      </Field>
+      <Field id={`${ids}-text`} label={t('class.text')} hint={t('class.textHint')}>
+        {(control) => (
+          <textarea
+            {...control}
+            rows={3}
+            maxLength={500}
+            required
+            value={text}
+            aria-invalid={state === 'short'}
+            onChange={(e) => {
+              setText(e.target.value);
+              // Another text is another question: a new key.
+              key.current = newKey();
+            }}
+          />
+        )}
+      </Field>
       <p className="status" aria-live="polite">
         {state === 'sent' && t('class.sent')}
         {state === 'short' && t('class.tooShort')}
