@@ -18,6 +18,8 @@ const fr = {
   'net.good': 'Connexion bonne',
   'net.degraded': 'Connexion moyenne : l’image peut baisser en qualité',
   'net.bad': 'Connexion faible : l’image peut se figer, le son reste prioritaire',
+  'net.pictureHeld':
+    'Connexion trop lente pour l’image : elle est en pause, le son continue. L’image reviendra dès que la connexion le permettra.',
   'net.offline': 'Connexion perdue',
   'net.reconnecting': 'Connexion perdue — nouvelle tentative dans {seconds} s (essai {attempt})',
   'net.reconnectingNow': 'Connexion perdue — reconnexion en cours (essai {attempt})',
@@ -143,6 +145,8 @@ const en: Record<MessageKey, string> = {
   'net.good': 'Good connection',
   'net.degraded': 'Fair connection: the picture may lose quality',
   'net.bad': 'Weak connection: the picture may freeze, sound comes first',
+  'net.pictureHeld':
+    'The connection is too slow for the picture: it is paused, the sound goes on. The picture will come back as soon as the connection allows.',
   'net.offline': 'Connection lost',
   'net.reconnecting': 'Connection lost — retrying in {seconds} s (attempt {attempt})',
   'net.reconnectingNow': 'Connection lost — reconnecting (attempt {attempt})',

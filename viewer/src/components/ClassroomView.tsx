@@ -5,6 +5,7 @@ import { useI18n } from '../i18n.tsx';
 import { remembered, useClassroom } from '../useClassroom.ts';
 import { useHlsFallback } from '../useHlsFallback.ts';
 import { useOwnQuestions } from '../useOwnQuestions.ts';
+import { usePictureHeld } from '../usePictureHeld.ts';
 import { AfterSession } from './AfterSession.tsx';
 import { AnsweringOverlay } from './AnsweringOverlay.tsx';
 import { AskForm } from './AskForm.tsx';
@@ -45,6 +46,11 @@ export function ClassroomView({ params }: { params: JoinParams }) {
   // The ladder's last rung: no WebRTC got through, the picture comes over LL-HLS.
   const hls = useHlsFallback(session);
   const { state } = c;
+  // Said in the banner when the line cannot carry the picture (the server holds it back).
+  const pictureHeld = usePictureHeld(
+    session?.media ?? null,
+    !state.audioOnly && !hls && state.remotes.some((r) => r.producer.kind === 'video'),
+  );
   const askInput = useRef<HTMLTextAreaElement>(null);
   const screen = useRef<HTMLDivElement>(null);
   // Tiles whose sound the browser holds back until a gesture: one button for all.
@@ -208,6 +214,7 @@ export function ClassroomView({ params }: { params: JoinParams }) {
         quality={state.quality}
         onRetry={c.retryNow}
         onAudioOnly={state.audioOnly ? null : () => void c.setAudioOnly(true)}
+        pictureHeld={pictureHeld}
       />
       <main className="layout">
         <section className="stage-area">

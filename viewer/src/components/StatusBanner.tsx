@@ -8,10 +8,13 @@ export function StatusBanner({
   quality,
   onRetry,
   onAudioOnly,
+  pictureHeld = false,
 }: {
   status: StatusInfo;
   quality: QualityReport | null;
   onRetry: () => void;
+  /** The line cannot carry the picture: the server holds it back, the sound goes on (usePictureHeld). */
+  pictureHeld?: boolean;
   /** Offered on a weak line: the voice alone gets through where the picture freezes. */
   onAudioOnly: (() => void) | null;
 }) {
@@ -38,6 +41,9 @@ export function StatusBanner({
   } else if (status.status === 'closed') {
     level = 'offline';
     text = t('net.offline');
+  } else if (pictureHeld && quality?.quality !== 'offline') {
+    level = 'bad';
+    text = t('net.pictureHeld');
   } else {
     level = quality?.quality ?? 'good';
     text = t(`net.${level as 'good' | 'degraded' | 'bad' | 'offline'}`);
@@ -49,6 +55,7 @@ export function StatusBanner({
       data-level={level}
       data-status={status.status}
       data-attempt={status.attempt}
+      data-picture-held={pictureHeld && level === 'bad' ? 'true' : 'false'}
     >
       <span className="dot" aria-hidden="true" />
       {/* Only the state is announced: the latency figure changes every few seconds. */}
