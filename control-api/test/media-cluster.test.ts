@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import type { RtpCapabilities, RtpParameters } from '@amphi/protocol';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -307,6 +308,44 @@ describe('media nodes on three hosts, classrooms placed one by one', () => {
     await moderator.client.request('stage.leave', {});
     await speaker.client.waitForEvent('media.producerClosed', (p) => p.producerId === producerId);
     for (const x of [speaker, moderator, ...classes]) await x.client.close();
+  });
+
+  it("the origin node's mediasoup worker dies: the origin is rebuilt there, the edges pipe from it again, every classroom receives frames again within 5 s", async () => {
+    const ev = await seedEvent(plane.url, { classrooms: 4, status: 'live' });
+    let speaker = await speak(ev);
+    const list = ev.tokens.classrooms.map((_t, i) => classroom(ev, i, speaker));
+    await Promise.all(list.map((p) => p.join()));
+    await receiving(list);
+    const origin = (await registry.nodeOf(ev.eventId)) as string;
+    const placed = await placements(ev);
+    expect(placed.some((n) => n !== origin)).toBe(true);
+    let republished: Promise<void> = Promise.resolve();
+    speaker.session.signaling.onEvent('media.reconnect', () => {
+      speaker.close();
+      republished = speak(ev).then((next) => {
+        speaker = next;
+      });
+    });
+    const pid = nodes.get(origin)?.child.pid as number;
+    const worker = Number(
+      execFileSync('pgrep', ['-P', String(pid), '-f', 'mediasoup-worker']).toString(),
+    );
+    expect(worker).toBeGreaterThan(0);
+
+    const killedAt = Date.now();
+    const recovering = list.map((p) => framesAgain(p, killedAt));
+    process.kill(worker, 'SIGKILL');
+    const ms = await Promise.all(recovering);
+    await republished;
+    console.info(
+      `origin ${origin}'s worker killed: classrooms on ${placed.join(', ')} receive frames again after ${ms.join(', ')} ms`,
+    );
+    expect(await registry.nodeOf(ev.eventId)).toBe(origin);
+    expect(await placements(ev)).toEqual(placed);
+    expect(Math.max(...ms)).toBeLessThanOrEqual(5_000);
+    await receiving(list, 15);
+    closePeers(list);
+    speaker.close();
   });
 
   it('kill -9 of an edge node: its classrooms are placed elsewhere and receive frames again within 5 s, the others never stop', async () => {

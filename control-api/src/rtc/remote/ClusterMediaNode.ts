@@ -79,6 +79,8 @@ export class ClusterMediaNode extends EventEmitter<MediaNodeEvents> implements M
   readonly #channels = new Map<string, RemoteMediaNode>();
   /** Where each event's origin is, as last read or decided. */
   readonly #origins = new Map<string, Promise<Placement>>();
+  /** The control channel url of each event's origin, once placed (read when a node is lost). */
+  readonly #originUrls = new Map<string, string>();
   /** Where each classroom of an event is (`eventId/classroomId`). */
   readonly #classrooms = new Map<string, Promise<Placement>>();
   /** Edges this instance has made sure of (`eventId/nodeId`): fed from which origin, when. */
@@ -255,6 +257,7 @@ export class ClusterMediaNode extends EventEmitter<MediaNodeEvents> implements M
       registry.nodes(),
     ]);
     this.#origins.delete(eventId);
+    this.#originUrls.delete(eventId);
     for (const key of [...this.#classrooms.keys()])
       if (key.startsWith(`${eventId}/`)) this.#classrooms.delete(key);
     for (const key of [...this.#edges.keys()])
@@ -332,7 +335,10 @@ export class ClusterMediaNode extends EventEmitter<MediaNodeEvents> implements M
       placing.catch(() => this.#origins.delete(eventId));
     }
     const placed = await placing;
-    if (this.#isOpen(placed)) return placed;
+    if (this.#isOpen(placed)) {
+      this.#originUrls.set(eventId, placed.url);
+      return placed;
+    }
     // The node went away since: place the event again.
     if (this.#origins.get(eventId) === placing) this.#origins.delete(eventId);
     return this.#origin(eventId);
@@ -580,8 +586,10 @@ export class ClusterMediaNode extends EventEmitter<MediaNodeEvents> implements M
 
   /**
    * Its channel closed: avoid the node until its registration has expired,
-   * and close the producers that were on it (a speaker's, seen by classrooms
-   * on edges that live on).
+   * and close the producers that were on it. Its participants are reported
+   * lost by its channel; where it was an event's origin, the event's
+   * participants on edges are reported lost too: their edges' pipes went with
+   * it, and they set media up again once the speakers have a new origin.
    */
   #nodeLost(nodeId: string, url: string): void {
     this.#failed.set(nodeId, Date.now() + (this.#opts.avoidFailedMs ?? 10_000));
@@ -591,6 +599,23 @@ export class ClusterMediaNode extends EventEmitter<MediaNodeEvents> implements M
       this.#producers.delete(id);
       this.emit('producerclosed', { eventId: p.eventId, producer: p.producer });
     }
+    const events = new Set<string>();
+    for (const [eventId, originUrl] of this.#originUrls) {
+      if (originUrl !== url) continue;
+      events.add(eventId);
+      this.#originUrls.delete(eventId);
+    }
+    if (events.size === 0) return;
+    const onEdges = [...this.#participants.values()].filter(
+      (p) =>
+        events.has(p.who.eventId) &&
+        [...p.objects].some((id) => this.#objects.get(id)?.placed.url !== url),
+    );
+    this.#opts.log.warn(
+      { nodeId, events: [...events], participants: onEdges.length },
+      'origin node lost: its events’ participants on edges set their media up again',
+    );
+    for (const p of onEdges) this.emit('participantlost', p.who);
   }
 }
 

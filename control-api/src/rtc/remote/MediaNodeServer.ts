@@ -52,6 +52,7 @@ export class MediaNodeServer {
   readonly #wss: WebSocketServer;
   readonly #channels = new Set<Channel>();
   readonly #detach: () => void;
+  readonly #onRepiped = (eventId: string) => this.#loseEvent(eventId);
   /** Producers that came through a pipe: announced by the node where they were made. */
   readonly #piped = new Set<string>();
   #closed = false;
@@ -107,7 +108,9 @@ export class MediaNodeServer {
     media.on('participantlost', forward.participantlost);
     media.on('participantjoined', forward.participantjoined);
     media.on('activespeaker', forward.activespeaker);
+    pipes?.on('repiped', this.#onRepiped);
     this.#detach = () => {
+      pipes?.off('repiped', this.#onRepiped);
       media.off('produceradded', forward.produceradded);
       media.off('producerclosed', forward.producerclosed);
       media.off('participantlost', forward.participantlost);
@@ -302,6 +305,24 @@ export class MediaNodeServer {
         // Applied from here, before any await: in the order the channel carried them.
         await this.#pipes().apply(args(method).update);
         return {};
+      }
+    }
+  }
+
+  /**
+   * The event's edge was piped again: its classrooms' consumers went with the
+   * old pipe. Their media is closed and they are reported lost, so that their
+   * clients set it up again (on the same producers, come back with their ids).
+   */
+  #loseEvent(eventId: string): void {
+    for (const c of this.#channels) {
+      for (const who of [...c.participants.values()]) {
+        if (who.eventId !== eventId) continue;
+        c.participants.delete(who.participantId);
+        this.#opts.media
+          .closeParticipant(who)
+          .catch((err: unknown) => this.#opts.log.warn({ err }, 'closing a re-piped participant'));
+        this.#reply(c, { event: 'participantlost', data: who });
       }
     }
   }

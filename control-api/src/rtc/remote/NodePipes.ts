@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import type { Broadcast, BroadcastPipe, PipeOptions } from '@amphi/media-server';
 import type { MediaNodeRef, PipeAnswer, PipeOffer, PipeUpdate } from '@amphi/protocol';
 import { AppError } from '../../errors.ts';
@@ -14,7 +15,18 @@ export interface NodePipesOptions {
   log: Logger;
   /** An offer not answered within this long is closed (default 10 s). */
   answerTimeoutMs?: number;
+  /** A lost upstream is piped again after this long, then backing off (default 500 ms). */
+  repipeDelayMs?: number;
 }
+
+export type NodePipesEvents = {
+  /**
+   * The event's upstream pipe was lost while its origin lives (a dead link, the
+   * origin's worker rebuilt) and is piped anew: the producers came back with
+   * the same ids, but the classrooms' consumers of the old ones are gone.
+   */
+  repiped: [eventId: string];
+};
 
 /** The upstream of an event on this node, when it is an edge. */
 interface Upstream {
@@ -37,8 +49,10 @@ interface Piped {
  * calls, in order. As an origin, it offers pipes to the edges that ask and
  * closes them with the asking channel. A producer that came through a pipe
  * keeps its id and is announced by the node where it was made, not here.
+ * An upstream lost while the origin's channel lives (a dead link, the origin's
+ * worker rebuilt) is piped again and `repiped` tells whose media to set up again.
  */
-export class NodePipes {
+export class NodePipes extends EventEmitter<NodePipesEvents> {
   readonly #opts: NodePipesOptions;
   readonly #upstreams = new Map<string, Upstream>();
   /** Channels to origin nodes, by url. */
@@ -47,6 +61,7 @@ export class NodePipes {
   #closed = false;
 
   constructor(opts: NodePipesOptions) {
+    super();
     this.#opts = opts;
   }
 
@@ -69,11 +84,7 @@ export class NodePipes {
     const latest = this.#upstreams.get(eventId);
     if (latest && latest !== current) return this.ensureUpstream(eventId, origin);
     const previous = latest?.ready.catch(() => undefined);
-    const upstream: Upstream = { origin, ready: this.#pipeFrom(eventId, origin, previous) };
-    this.#upstreams.set(eventId, upstream);
-    upstream.ready.catch(() => {
-      if (this.#upstreams.get(eventId) === upstream) this.#upstreams.delete(eventId);
-    });
+    const upstream = this.#upstream(eventId, origin, previous);
     const pipe = await upstream.ready;
     return { pipeId: pipe.pipeId, created: true };
   }
@@ -149,6 +160,32 @@ export class NodePipes {
     });
   }
 
+  /**
+   * Pipes the event anew from the same origin (the one before is closed by
+   * acceptPipe): tried again with backoff while the origin's channel lives
+   * and nothing replaced this upstream meanwhile.
+   */
+  #repipe(eventId: string, lost: Upstream, attempt = 0): void {
+    const delay = (this.#opts.repipeDelayMs ?? 500) * 2 ** Math.min(attempt, 4);
+    setTimeout(() => {
+      const channel = this.#origins.get(lost.origin.url);
+      if (this.#closed || !channel || channel.closed) return;
+      const current = this.#upstreams.get(eventId);
+      if (current && current !== lost) return;
+      const again = this.#upstream(eventId, lost.origin, undefined);
+      again.ready.then(
+        () => {
+          this.#opts.log.info({ eventId, origin: lost.origin.nodeId }, 'edge piped again');
+          this.emit('repiped', eventId);
+        },
+        (err: unknown) => {
+          this.#opts.log.warn({ err, eventId, attempt }, 'piping again failed');
+          if (attempt < 8) this.#repipe(eventId, again, attempt + 1);
+        },
+      );
+    }, delay).unref();
+  }
+
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -158,11 +195,27 @@ export class NodePipes {
     this.#upstreams.clear();
   }
 
-  async #pipeFrom(
+  /** A new upstream of the event, recorded; forgotten if it fails. */
+  #upstream(
     eventId: string,
     origin: MediaNodeRef,
     previous: Promise<unknown> | undefined,
+  ): Upstream {
+    const upstream = { origin } as Upstream;
+    upstream.ready = this.#pipeFrom(eventId, upstream, previous);
+    this.#upstreams.set(eventId, upstream);
+    upstream.ready.catch(() => {
+      if (this.#upstreams.get(eventId) === upstream) this.#upstreams.delete(eventId);
+    });
+    return upstream;
+  }
+
+  async #pipeFrom(
+    eventId: string,
+    upstream: Upstream,
+    previous: Promise<unknown> | undefined,
   ): Promise<BroadcastPipe> {
+    const { origin } = upstream;
     await previous;
     const { log } = this.#opts;
     const started = Date.now();
@@ -180,6 +233,14 @@ export class NodePipes {
           ),
     });
     this.#track(pipe, eventId, null);
+    // A silent link is given up: the close below pipes again if the origin lives.
+    pipe.once('dead', () => pipe.close('link dead'));
+    pipe.once('close', () => {
+      // Replaced, the origin's channel lost, the event closed here: nothing to do.
+      if (this.#closed || broadcast.closed || this.#upstreams.get(eventId) !== upstream) return;
+      this.#upstreams.delete(eventId);
+      this.#repipe(eventId, upstream);
+    });
     try {
       await channel.pipeConnect(answer);
     } catch (err) {
