@@ -5,6 +5,7 @@ import { number, percent, time } from '../format.ts';
 import { useI18n } from '../i18n.tsx';
 import { ColumnHeads } from './ColumnHeads.tsx';
 import { Counts } from './Counts.tsx';
+import { Tile } from './Tile.tsx';
 
 /** An object's own keys, typed as its keys. */
 const keysOf = <T extends object>(o: T) => Object.keys(o) as (keyof T & string)[];
@@ -62,22 +63,21 @@ export function LiveBoard({ eventId }: { eventId: string }) {
         {error && <span className="error"> {t('board.stale', { reason: error })}</span>}
       </p>
       <div className="tiles">
-        <div className="tile big" data-testid="board-connected">
-          <span className="value">{number(c.connected, lang)}</span>
-          <span className="label">{t('board.connected', { count: c.connected })}</span>
-        </div>
-        <div className="tile">
-          <span className="value">{number(q.lastMinute, lang)}</span>
-          <span className="label">{t('board.lastMinute', { count: q.lastMinute })}</span>
-        </div>
-        <div className="tile">
-          <span className="value">{number(q.byStatus.pending, lang)}</span>
-          <span className="label">{t('board.pending', { count: q.byStatus.pending })}</span>
-        </div>
-        <div className="tile">
-          <span className="value">{number(board.hands, lang)}</span>
-          <span className="label">{t('board.hands', { count: board.hands })}</span>
-        </div>
+        <Tile
+          big
+          testId="board-connected"
+          value={number(c.connected, lang)}
+          label={t('board.connected', { count: c.connected })}
+        />
+        <Tile
+          value={number(q.lastMinute, lang)}
+          label={t('board.lastMinute', { count: q.lastMinute })}
+        />
+        <Tile
+          value={number(q.byStatus.pending, lang)}
+          label={t('board.pending', { count: q.byStatus.pending })}
+        />
+        <Tile value={number(board.hands, lang)} label={t('board.hands', { count: board.hands })} />
       </div>
       <section aria-labelledby="board-stage">
         <h2 id="board-stage">{t('board.stage')}</h2>

@@ -6,6 +6,7 @@ import { useLoad } from '../useLoad.ts';
 import { ColumnHeads } from './ColumnHeads.tsx';
 import { Counts } from './Counts.tsx';
 import { LoadState } from './LoadState.tsx';
+import { Tile } from './Tile.tsx';
 
 /** After the event: attendance, questions asked and answered, network problems per school; numbers only. */
 export function SummaryPanel({ eventId }: { eventId: string }) {
@@ -23,27 +24,28 @@ export function SummaryPanel({ eventId }: { eventId: string }) {
         {t('summary.privacy')}
       </p>
       <div className="tiles">
-        <div className="tile big" data-testid="summary-attended">
-          <span className="value">
-            {t('summary.attendedOf', {
-              attended: number(s.attendedClassrooms, lang),
-              enrolled: number(s.enrolledClassrooms, lang),
-            })}
-          </span>
-          <span className="label">{t('summary.attended', { count: s.enrolledClassrooms })}</span>
-        </div>
-        <div className="tile" data-testid="summary-asked">
-          <span className="value">{number(q.asked, lang)}</span>
-          <span className="label">{t('summary.asked', { count: q.asked })}</span>
-        </div>
-        <div className="tile">
-          <span className="value">{number(q.answered, lang)}</span>
-          <span className="label">{t('summary.answered', { count: q.answered })}</span>
-        </div>
-        <div className="tile">
-          <span className="value">{number(s.enrolledStudents, lang)}</span>
-          <span className="label">{t('summary.students', { count: s.enrolledStudents })}</span>
-        </div>
+        <Tile
+          big
+          testId="summary-attended"
+          value={t('summary.attendedOf', {
+            attended: number(s.attendedClassrooms, lang),
+            enrolled: number(s.enrolledClassrooms, lang),
+          })}
+          label={t('summary.attended', { count: s.enrolledClassrooms })}
+        />
+        <Tile
+          testId="summary-asked"
+          value={number(q.asked, lang)}
+          label={t('summary.asked', { count: q.asked })}
+        />
+        <Tile
+          value={number(q.answered, lang)}
+          label={t('summary.answered', { count: q.answered })}
+        />
+        <Tile
+          value={number(s.enrolledStudents, lang)}
+          label={t('summary.students', { count: s.enrolledStudents })}
+        />
       </div>
       <div className="columns">
         <Counts
