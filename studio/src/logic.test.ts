@@ -1,9 +1,9 @@
-import type { Question } from '@amphi/protocol';
 import { parseJoinLink, roleInToken } from '@amphi/sdk';
 import { describe, expect, it } from 'vitest';
 import { actionsFor } from './components/moderator/QuestionRow.tsx';
 import { TABLES } from './i18n.tsx';
 import { keepProgram, sourceAt, type VideoSource } from './program.ts';
+import { questionMaker } from './questionFixture.ts';
 import { approvedQueue, pendingQueue, speakerTurn } from './questions.ts';
 import { moderatorAction, speakerAction } from './shortcuts.ts';
 
@@ -16,28 +16,7 @@ const key = (k: string, more: Partial<Parameters<typeof speakerAction>[0]> = {})
   ...more,
 });
 
-let n = 0;
-function q(over: Partial<Question>): Question {
-  n += 1;
-  const id = `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
-  return {
-    id,
-    eventId: '00000000-0000-4000-8000-000000000000',
-    classroomId: '00000000-0000-4000-8000-00000000000f',
-    classroomName: '4e B',
-    text: `question ${n}`,
-    category: 'other',
-    status: 'approved',
-    mergedIntoId: null,
-    pinned: false,
-    rank: null,
-    upvotes: 0,
-    askedBeforeEvent: false,
-    createdAt: `2026-01-01T10:00:${String(n).padStart(2, '0')}.000Z`,
-    updatedAt: `2026-01-01T10:00:${String(n).padStart(2, '0')}.000Z`,
-    ...over,
-  };
-}
+const q = questionMaker();
 
 describe('shortcuts', () => {
   it('maps the speaker keys and ignores typing and modifiers', () => {

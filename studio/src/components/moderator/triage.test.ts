@@ -1,5 +1,6 @@
 import type { Question } from '@amphi/protocol';
 import { describe, expect, it } from 'vitest';
+import { questionMaker } from '../../questionFixture.ts';
 import { moderatorAction } from '../../shortcuts.ts';
 import {
   ALL_QUESTIONS,
@@ -11,27 +12,11 @@ import {
   undoOfRemoval,
 } from './triage.ts';
 
-let n = 0;
-function q(over: Partial<Question> = {}): Question {
-  n += 1;
-  return {
-    id: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
-    eventId: '00000000-0000-4000-8000-000000000000',
-    classroomId: '00000000-0000-4000-8000-00000000000f',
-    classroomName: '4e B, Collège Jean Moulin (Pointe-à-Pitre)',
-    text: `question ${n}`,
-    category: 'job_reality',
-    status: 'pending',
-    mergedIntoId: null,
-    pinned: false,
-    rank: null,
-    upvotes: 0,
-    askedBeforeEvent: false,
-    createdAt: `2026-01-01T10:00:${String(n).padStart(2, '0')}.000Z`,
-    updatedAt: `2026-01-01T10:00:${String(n).padStart(2, '0')}.000Z`,
-    ...over,
-  };
-}
+const q = questionMaker({
+  classroomName: '4e B, Collège Jean Moulin (Pointe-à-Pitre)',
+  category: 'job_reality',
+  status: 'pending',
+});
 
 const ids = (list: readonly Question[]) => list.map((x) => x.id);
 

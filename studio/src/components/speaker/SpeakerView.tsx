@@ -143,6 +143,16 @@ export function SpeakerView({ session }: { session: StudioSession }) {
     if (media.micTrack) media.micTrack.enabled = !muted;
   }, [muted, media.micTrack]);
 
+  /** Takes the programme off the air: both producers closed, their figures gone. */
+  const closeProducers = useCallback(async () => {
+    const closing = [video.current, audio.current];
+    video.current = null;
+    audio.current = null;
+    setProgramStats(null);
+    await Promise.all(closing.map((p) => p?.close().catch(() => {})));
+    setAir('off');
+  }, []);
+
   const goLive = useCallback(async () => {
     if (!programTrack) return;
     setAir('starting');
@@ -157,23 +167,13 @@ export function SpeakerView({ session }: { session: StudioSession }) {
       setAir('live');
       setEnded(null);
     } catch (err) {
-      const closing = [video.current, audio.current];
-      video.current = null;
-      audio.current = null;
-      setProgramStats(null);
-      await Promise.all(closing.map((p) => p?.close().catch(() => {})));
-      setAir('off');
+      await closeProducers();
       setError(t('speaker.publishError', { reason: errorText(err) }));
     }
-  }, [programTrack, media.micTrack, publish, request, t, errorText]);
+  }, [programTrack, media.micTrack, publish, request, t, errorText, closeProducers]);
 
   const end = useCallback(async () => {
-    const closing = [video.current, audio.current];
-    video.current = null;
-    audio.current = null;
-    setProgramStats(null);
-    await Promise.all(closing.map((p) => p?.close().catch(() => {})));
-    setAir('off');
+    await closeProducers();
     try {
       // Ends it for every classroom, unless other speakers of a panel are still on air.
       const { status } = await request('event.setStatus', { status: 'ended' });
@@ -181,7 +181,7 @@ export function SpeakerView({ session }: { session: StudioSession }) {
     } catch (err) {
       setError(t('mod.actionFailed', { reason: errorText(err) }));
     }
-  }, [request, t, errorText]);
+  }, [request, t, errorText, closeProducers]);
 
   const markQuestion = useCallback(
     (question: Question, action: 'answering' | 'answered') => {
