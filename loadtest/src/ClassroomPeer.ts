@@ -183,6 +183,10 @@ export class ClassroomPeer {
         else if (state === 'failed') reject(new Error('the peer connection failed'));
       });
     });
+    // It may fail while signaling is still under way, before it is awaited below:
+    // that is this set-up's error (caught by its caller), not an unhandled rejection
+    // that would end the whole run (a 300-classroom run on a starved machine did).
+    connected.catch(() => {});
     pc.onTrack((track) => {
       if (generation === this.#generation) this.#onTrack(track, sections);
     });

@@ -113,6 +113,14 @@ export class LocalServer {
     return server;
   }
 
+  /**
+   * Signals it to stop without waiting (what a dying simulator can still do,
+   * from its 'exit' handler, so that no server outlives it).
+   */
+  signalStop(): void {
+    if (this.#child.exitCode === null) this.#child.kill('SIGTERM');
+  }
+
   /** Stops it as Ctrl-C would (the database is shut down cleanly). */
   async stop(): Promise<void> {
     if (this.#child.exitCode === null) {

@@ -117,8 +117,10 @@ export class ServerSampler {
   }
 
   async #read(): Promise<void> {
-    const at = monoMs();
     const procs = await tree(this.#pid);
+    // Taken once the processes are read, with everything else: walking /proc can take
+    // seconds on a starved machine, and CPU over the wrong interval read 578 % of a core.
+    const at = monoMs();
     const sim = process.cpuUsage();
     const machine = await machineJiffies();
     const ticks = new Map<number, number>();

@@ -108,6 +108,9 @@ async function main(): Promise<void> {
     });
     baseUrl = server.url;
     operatorToken = server.operatorToken;
+    // Whatever ends this process, the server it started goes with it.
+    const started = server;
+    process.on('exit', () => started.signalStop());
   }
   // Ctrl-C: the run's finally blocks clean up (event cancelled, links revoked).
   const abort = new AbortController();

@@ -111,6 +111,6 @@ test('the report is one self-contained page with its charts and the last line', 
   );
   const html = await htmlReport(result, s, line);
   expect(html).toContain('new Chart(');
-  expect(html.match(/<canvas id=/g)).toHaveLength(5);
+  expect(html.match(/<canvas id=/g)).toHaveLength(6);
   expect(html).not.toMatch(/<script[^>]+src=/);
 });
