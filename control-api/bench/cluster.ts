@@ -13,6 +13,9 @@
 //      the kill to its first frame decodable again (a key frame, then frames;
 //      in Chromium, frames decoded on the new transport). The host is started
 //      again afterwards.
+//   1b. media node cut off: the host then holding that talk loses its link
+//      first (no reset, no ICMP: a power cut), then its processes; timed the
+//      same way. Its link and node come back afterwards.
 //   2. control-api killed: kill -9 of one instance; its clients are timed
 //      until they joined again through HAProxy, and their media until it plays.
 //   3. drain: a media node drained by the operator route, when there is one.
@@ -52,6 +55,7 @@ import {
   type Recovery,
   RigClassroom,
   recoveries,
+  STALL_MS,
   startRigSpeaker,
   storedOf,
 } from '../test/support/hostsRigAudience.ts';
@@ -72,6 +76,7 @@ class BrowserClassroom {
     null;
   #last = { at: 0, frames: 0 };
   #longestGap = 0;
+  #longestGapEnd: number | null = null;
   #polling = true;
   readonly #poll: Promise<void>;
 
@@ -86,10 +91,15 @@ class BrowserClassroom {
       if (s) {
         const frames = s.video.framesDecoded;
         const w = this.#watch;
-        if (frames !== this.#last.frames) {
-          if (w && frames > this.#last.frames)
-            this.#longestGap = Math.max(this.#longestGap, at - this.#last.at);
+        // A new transport's count starts low again: only frames decoded count as a frame's time.
+        if (frames > this.#last.frames) {
+          if (w && at - this.#last.at > this.#longestGap) {
+            this.#longestGap = at - this.#last.at;
+            this.#longestGapEnd = at;
+          }
           this.#last = { at, frames };
+        } else if (frames < this.#last.frames) {
+          this.#last = { at: this.#last.at, frames };
         }
         // A transport set up anew counts from zero: frames below the count before the incident.
         if (w) {
@@ -111,16 +121,28 @@ class BrowserClassroom {
       recoveredAt: null,
     };
     this.#longestGap = 0;
+    this.#longestGapEnd = null;
     this.#last = { ...this.#last, at: since };
   }
 
   recovery(now = monoMs()): Recovery {
     const w = this.#watch;
     if (!w) throw new Error('not watching');
+    const longestGapMs = Math.max(this.#longestGap, now - this.#last.at);
+    if (w.lowest < w.before) {
+      return {
+        affected: true,
+        recoveredMs: w.recoveredAt === null ? null : w.recoveredAt - w.since,
+        longestGapMs,
+      };
+    }
+    // Consumers renewed on the same transport (the speaker published again): a stall, if any.
+    const stalled = longestGapMs > STALL_MS;
+    const ended = this.#longestGap === longestGapMs && this.#longestGapEnd !== null;
     return {
-      affected: w.lowest < w.before,
-      recoveredMs: w.recoveredAt === null ? null : w.recoveredAt - w.since,
-      longestGapMs: Math.max(this.#longestGap, now - this.#last.at),
+      affected: stalled,
+      recoveredMs: stalled && ended ? (this.#longestGapEnd as number) - w.since : null,
+      longestGapMs,
     };
   }
 
@@ -143,6 +165,11 @@ interface PhaseFigures {
   p95Ms: number;
   maxMs: number;
   browsers: { affected: number; recoveredMs: (number | null)[] };
+  /** Of the affected classrooms: their longest wait between two decodable frames. */
+  gapP95Ms: number;
+  gapMaxMs: number;
+  /** Classrooms (any) that waited over 500 ms between two frames (the drain's goal: none). */
+  gapsOver500Ms: number;
   /** Longest wait between decodable frames of a classroom the incident did not touch. */
   othersLongestGapMs: number;
 }
@@ -165,6 +192,14 @@ function phaseFigures(phase: string, sim: Recovery[], browsers: Recovery[]): Pha
         .filter((r) => r.affected)
         .map((r) => (r.recoveredMs === null ? null : Math.round(r.recoveredMs))),
     },
+    gapP95Ms: Math.round(
+      percentile(
+        affected.map((r) => r.longestGapMs),
+        95,
+      ),
+    ),
+    gapMaxMs: Math.round(Math.max(Number.NaN, ...affected.map((r) => r.longestGapMs))),
+    gapsOver500Ms: all.filter((r) => r.longestGapMs > 500).length,
     othersLongestGapMs: Math.round(
       Math.max(0, ...all.filter((r) => !r.affected).map((r) => r.longestGapMs)),
     ),
@@ -357,7 +392,37 @@ async function main(): Promise<void> {
       `media node ${holder} killed: ${mediaPhase.recovered}/${mediaPhase.affected} affected classrooms decoding again`,
     );
     await rig.startMediaNode(holder as 'media-1' | 'media-2');
-    await sleep(2_000);
+    await sleep(3_000);
+
+    // 1b. The node holding the first talk now loses its link, then its processes: a power
+    // cut, where nothing answers (no reset, no ICMP) and only the silence tells.
+    const cutHolder = ((await registry.nodeOf(talks[0]?.eventId as string)) ??
+      (holder === 'media-1' ? 'media-2' : 'media-1')) as RigHostName;
+    const cutAt = monoMs();
+    for (const { c } of sim) c.watchFrom(cutAt);
+    for (const { b } of pages) b.watchFrom(cutAt);
+    await rig.crash(cutHolder, 'cut');
+    const cutSim = await recoveries(
+      sim.map(({ c }) => c),
+      cutAt,
+      { settleMs: 8_000, timeoutMs: 30_000 },
+    );
+    while (
+      monoMs() - cutAt < 30_000 &&
+      pages.some(({ b }) => b.recovery().affected && b.recovery().recoveredMs === null)
+    )
+      await sleep(100);
+    const cutPhase = phaseFigures(
+      `media node ${cutHolder} cut off`,
+      cutSim,
+      pages.map(({ b }) => b.recovery()),
+    );
+    log(
+      `media node ${cutHolder} cut off: ${cutPhase.recovered}/${cutPhase.affected} affected classrooms decoding again`,
+    );
+    await rig.reconnect(cutHolder);
+    await rig.startMediaNode(cutHolder as 'media-1' | 'media-2');
+    await sleep(3_000);
 
     // 2. One control-api instance dies; its clients come back through HAProxy.
     const everyone = [
@@ -445,6 +510,11 @@ async function main(): Promise<void> {
         measures:
           'kill -9 of every process of the media host -> first decodable frame on media set up again',
       },
+      mediaNodeCutOff: {
+        ...cutPhase,
+        measures:
+          'link down, then kill -9 of every process of the media host -> first decodable frame on media set up again',
+      },
       apiFailover: { ...apiPhase, signaling: apiBack },
       drain: {
         ...drain,
@@ -462,6 +532,8 @@ async function main(): Promise<void> {
       f(p.p95Ms),
       f(p.maxMs),
       p.browsers.recoveredMs.map((v) => (v === null ? 'never' : String(v))).join(', ') || '-',
+      `${f(p.gapP95Ms)} / ${f(p.gapMaxMs)}`,
+      String(p.gapsOver500Ms),
       String(p.othersLongestGapMs),
     ];
     const header = [
@@ -472,14 +544,20 @@ async function main(): Promise<void> {
       'p95 ms',
       'max ms',
       'Chromium ms',
+      'longest gap p95 / max ms',
+      'gap > 500 ms',
       'others longest gap ms',
     ];
-    table('media: kill -9 -> first decodable frame again, per affected classroom', [
-      header,
-      phaseRow(mediaPhase),
-      phaseRow(apiPhase),
-      drainPhase ? phaseRow(drainPhase) : ['drain', 'n/a', '', '', '', '', '', ''],
-    ]);
+    table(
+      'media: incident -> first decodable frame again (affected: media set up again, or a stall over 1 s)',
+      [
+        header,
+        phaseRow(mediaPhase),
+        phaseRow(cutPhase),
+        phaseRow(apiPhase),
+        drainPhase ? phaseRow(drainPhase) : ['drain', 'n/a', '', '', '', '', '', '', '', ''],
+      ],
+    );
     log(`drain: ${drain.note}`);
     table('signaling through HAProxy after kill -9 of api-1', [
       ['clients', 'cut', 'joined again', 'p50 ms', 'p95 ms', 'max ms', 'open now'],

@@ -102,7 +102,7 @@ describe.skipIf(unavailable !== null)(
       );
       const affected = seen.filter((r) => r.affected);
       console.log(
-        `media node ${holder} killed: ${affected.length} of ${seen.length} classrooms set up again, decoding again after ${affected.map((r) => r.recoveredMs?.toFixed(0)).join(', ')} ms; longest gap of the others ${Math.max(0, ...seen.filter((r) => !r.affected).map((r) => r.longestGapMs)).toFixed(0)} ms`,
+        `media node ${holder} killed: ${affected.length} of ${seen.length} classrooms lost their picture (media set up again, or a stall over 1 s), decoding again after ${affected.map((r) => r.recoveredMs?.toFixed(0)).join(', ')} ms; longest gap of the others ${Math.max(0, ...seen.filter((r) => !r.affected).map((r) => r.longestGapMs)).toFixed(0)} ms`,
       );
       expect(affected.length).toBeGreaterThan(0);
       for (const r of affected) {
@@ -164,8 +164,8 @@ describe.skipIf(unavailable !== null)(
       console.log(`questions: ${acked.size} acknowledged, ${stored} of them in PostgreSQL`);
       expect(acked.size).toBeGreaterThan(classrooms.length);
       expect(stored).toBe(acked.size);
-      // Everything went through the ports the deployment opens: what the hosts' firewalls refused.
-      console.log(`refused by the hosts' firewalls: ${JSON.stringify(await rig.dropped())}`);
+      // Everything went through the ports the deployment opens: the hosts' firewalls refused nothing.
+      expect(await rig.dropped()).toEqual({});
     }, 90_000);
   },
 );

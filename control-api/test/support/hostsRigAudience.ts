@@ -33,11 +33,21 @@ export async function startRigSpeaker(opts: {
   return speaker;
 }
 
+/** A wait between two decodable frames longer than this is a stall the incident caused. */
+export const STALL_MS = 1_000;
+
 /** One classroom's media across an incident, on the simulator's clock. */
 export interface Recovery {
-  /** Its media was set up again after the incident (the server told it, or its socket came back). */
+  /**
+   * Its media was set up again after the incident (the server told it, or its
+   * socket came back), or its picture stalled over STALL_MS.
+   */
   affected: boolean;
-  /** Incident → first complete frame of a stream set up afterwards that began with a key frame (what a decoder needs); null: never. */
+  /**
+   * Incident → first complete frame of a stream set up afterwards that began
+   * with a key frame (what a decoder needs), or the frame that ended the stall;
+   * null: never.
+   */
   recoveredMs: number | null;
   /** The longest wait between two decodable frames from the incident to the end of the watch. */
   longestGapMs: number;
@@ -61,6 +71,8 @@ export class RigClassroom {
     recoveredAt: number | null;
     lastFrameAt: number;
     longestGap: number;
+    /** When the longest wait ended (the frame after it). */
+    longestGapEnd: number | null;
   } | null = null;
 
   constructor(opts: { index: number; baseUrl: string; eventId: string; token: string }) {
@@ -81,7 +93,10 @@ export class RigClassroom {
       if (meter.figures.frames === framesBefore) return;
       // A complete frame: decodable unless it belongs to a new stream not yet given a key frame.
       if (setUpAgain && !w.keySeen) return;
-      w.longestGap = Math.max(w.longestGap, at - w.lastFrameAt);
+      if (at - w.lastFrameAt > w.longestGap) {
+        w.longestGap = at - w.lastFrameAt;
+        w.longestGapEnd = at;
+      }
       w.lastFrameAt = at;
       if (setUpAgain && w.recoveredAt === null && meter.figures.frames > w.framesAtKey) {
         w.recoveredAt = at;
@@ -107,6 +122,7 @@ export class RigClassroom {
       recoveredAt: null,
       lastFrameAt: since,
       longestGap: 0,
+      longestGapEnd: null,
     };
   }
 
@@ -114,10 +130,20 @@ export class RigClassroom {
   recovery(now = monoMs()): Recovery {
     const w = this.#watch;
     if (!w) throw new Error('not watching');
+    const longestGapMs = Math.max(w.longestGap, now - w.lastFrameAt);
+    if (this.peer.figures.mediaSetups > w.setups) {
+      return {
+        affected: true,
+        recoveredMs: w.recoveredAt === null ? null : w.recoveredAt - w.since,
+        longestGapMs,
+      };
+    }
+    const stalled = longestGapMs > STALL_MS;
+    const ended = w.longestGap === longestGapMs && w.longestGapEnd !== null;
     return {
-      affected: this.peer.figures.mediaSetups > w.setups,
-      recoveredMs: w.recoveredAt === null ? null : w.recoveredAt - w.since,
-      longestGapMs: Math.max(w.longestGap, now - w.lastFrameAt),
+      affected: stalled,
+      recoveredMs: stalled && ended ? (w.longestGapEnd as number) - w.since : null,
+      longestGapMs,
     };
   }
 
