@@ -310,6 +310,45 @@ describe('media nodes on three hosts, classrooms placed one by one', () => {
     for (const x of [speaker, moderator, ...classes]) await x.client.close();
   });
 
+  it('Redis forgets the placements (a restart): they are written back, and a second instance follows', async () => {
+    const ev = await seedEvent(plane.url, { classrooms: 2, status: 'live' });
+    const speaker = await joined(ev, ev.tokens.speaker);
+    const classes = [];
+    for (const t of ev.tokens.classrooms) {
+      const c = await joined(ev, t);
+      await c.client.request('media.createTransport', { direction: 'recv' });
+      classes.push(c);
+    }
+    const origin = await registry.nodeOf(ev.eventId);
+    const placed = await placements(ev);
+    expect(origin).not.toBeNull();
+    const keys = [
+      ...(await redis.keys('amphi:media:event:*')),
+      ...(await redis.keys('amphi:media:classroom:*')),
+    ];
+    await redis.del(...keys);
+    await expect.poll(() => registry.nodeOf(ev.eventId), { timeout: 3_000 }).toBe(origin);
+    await expect.poll(() => placements(ev), { timeout: 3_000 }).toEqual(placed);
+    const other = new ClusterMediaNode({ registry, secret: SECRET, log });
+    try {
+      await other.getRouterRtpCapabilities(ev.eventId);
+      const who = {
+        eventId: ev.eventId,
+        participantId: 'second-instance-class',
+        role: 'classroom' as const,
+        classroomId: ev.classroomIds[1] as string,
+        name: 'x',
+      };
+      await other.createWebRtcTransport(who, 'recv');
+      expect(other.participantsOn(placed[1] as string)).toEqual([who]);
+      await other.closeParticipant(who);
+      expect(await registry.nodeOf(ev.eventId)).toBe(origin);
+    } finally {
+      await other.close();
+    }
+    for (const x of [speaker, ...classes]) await x.client.close();
+  });
+
   it("the origin node's mediasoup worker dies: the origin is rebuilt there, the edges pipe from it again, every classroom receives frames again within 5 s", async () => {
     const ev = await seedEvent(plane.url, { classrooms: 4, status: 'live' });
     let speaker = await speak(ev);

@@ -99,6 +99,7 @@ export class ClusterMediaNode extends EventEmitter<MediaNodeEvents> implements M
   readonly #regions = new Map<string, Promise<string[]>>();
   #closed = false;
   readonly #reasserting: ReturnType<typeof setInterval>;
+  #reassertRunning = false;
 
   constructor(opts: ClusterMediaNodeOptions) {
     super();
@@ -204,6 +205,16 @@ export class ClusterMediaNode extends EventEmitter<MediaNodeEvents> implements M
     const owned = this.#participants.get(who.participantId);
     this.#participants.delete(who.participantId);
     for (const id of owned?.objects ?? []) this.#objects.delete(id);
+    // The class gone from this instance: its placement is no longer written back from here.
+    const { eventId, classroomId } = who;
+    if (
+      classroomId &&
+      ![...this.#participants.values()].some(
+        (p) => p.who.eventId === eventId && p.who.classroomId === classroomId,
+      )
+    ) {
+      this.#classrooms.delete(classroomKey(eventId, classroomId));
+    }
     await Promise.all(nodes.map((n) => n.closeParticipant(who)));
   }
 
@@ -540,26 +551,37 @@ export class ClusterMediaNode extends EventEmitter<MediaNodeEvents> implements M
   }
 
   async #reassert(): Promise<void> {
-    const { registry, log } = this.#opts;
-    const again = async (
-      placements: Map<string, Promise<Placement>>,
-      write: (key: string, nodeId: string) => Promise<string>,
-    ) => {
-      for (const [key, placing] of placements) {
+    // Thousands of classrooms: one round of writes at a time, sent together.
+    if (this.#reassertRunning) return;
+    this.#reassertRunning = true;
+    try {
+      const { registry } = this.#opts;
+      await Promise.all([
+        this.#writeBack(this.#origins, (eventId, nodeId) => registry.place(eventId, nodeId, null)),
+        this.#writeBack(this.#classrooms, (key, nodeId) => {
+          const [eventId, classroomId] = key.split('/') as [string, string];
+          return registry.placeClassroom(eventId, classroomId, nodeId, null);
+        }),
+      ]);
+    } finally {
+      this.#reassertRunning = false;
+    }
+  }
+
+  async #writeBack(
+    placements: Map<string, Promise<Placement>>,
+    write: (key: string, nodeId: string) => Promise<string>,
+  ): Promise<void> {
+    await Promise.all(
+      [...placements].map(async ([key, placing]) => {
         const placed = await placing.catch(() => null);
-        if (!placed) continue;
+        if (!placed) return;
         const now = await write(key, placed.nodeId).catch(() => placed.nodeId);
-        if (now !== placed.nodeId) {
-          log.warn({ key, was: placed.nodeId, now }, 'placed elsewhere meanwhile');
-          if (placements.get(key) === placing) placements.delete(key);
-        }
-      }
-    };
-    await again(this.#origins, (eventId, nodeId) => registry.place(eventId, nodeId, null));
-    await again(this.#classrooms, (key, nodeId) => {
-      const [eventId, classroomId] = key.split('/') as [string, string];
-      return registry.placeClassroom(eventId, classroomId, nodeId, null);
-    });
+        if (now === placed.nodeId) return;
+        this.#opts.log.warn({ key, was: placed.nodeId, now }, 'placed elsewhere meanwhile');
+        if (placements.get(key) === placing) placements.delete(key);
+      }),
+    );
   }
 
   #channel(node: MediaNodeRegistration): RemoteMediaNode {
