@@ -91,6 +91,12 @@ export interface MediaClientOptions {
   climbBackMs?: number;
 }
 
+/** A receive transport made beside the one in use, with its consumers (climb back up, move). */
+interface FreshRecv {
+  transport: types.Transport;
+  consumers: Map<string, { consumer: types.Consumer; producer: ProducerInfo }>;
+}
+
 /** After a first join that raced every way and landed on the relay: when to try the direct ports. */
 const CLIMB_AFTER_RACE_MS = 2_000;
 
@@ -264,6 +270,13 @@ export class MediaClient extends Emitter<MediaClientEvents> {
         void this.#enqueue(async () => {
           const fresh = await s.request('join', {});
           await this.#setup(fresh);
+        });
+      }),
+      // Our media node is drained: move make-before-break, or else set up anew.
+      s.onEvent('media.move', () => {
+        void this.#enqueue(async () => {
+          if (!(await this.#move().catch(() => false)))
+            await this.#setup(await s.request('join', {}));
         });
       }),
       s.on('joined', (fresh, reconnected) => {
@@ -715,70 +728,22 @@ export class MediaClient extends Emitter<MediaClientEvents> {
    * consumer, paused: nothing flows), then receives everything, and only once
    * its picture decodes does it replace the relay's transport, whose tracks
    * the app drops for the new ones: no gap on screen. A try that fails leaves
-   * the relay as it was (and, on the server, the try's idle transport and its
-   * paused consumer, until the next media set-up).
+   * the relay as it was, and its transport is closed on the server too.
    */
   async #climbBack(): Promise<boolean> {
     const old = this.#recv;
-    const device = this.#device;
-    if (!old || !device || this.#send || this.#reach.status !== 'connected') return false;
+    if (!old || !this.#device || this.#send || this.#reach.status !== 'connected') return false;
+    // Planned on the relay, but ICE moved to the worker's own ports since (a first
+    // join's race: the relay's pair first, ICE-TCP's a moment later): nothing to climb.
+    if (!this.#reach.path?.startsWith('turn-')) return false;
     const generation = this.#generation;
-    const producers = [...this.#consumers.values()].map((c) => c.producer);
-    const first = producers.find((p) => p.kind === 'audio') ?? producers[0];
-    if (!first) return false;
-    const probe = await this.#createTransport('recv', 'direct', false);
-    const fresh = new Map<string, { consumer: types.Consumer; producer: ProducerInfo }>();
-    const give = () => {
-      for (const { consumer } of fresh.values()) consumer.close();
-      probe.close();
+    const fresh = await this.#receiveAgain('direct', true);
+    if (!fresh) return false;
+    if (generation !== this.#generation || this.#recv !== old || this.#closed) {
+      this.#giveUp(fresh);
       return false;
-    };
-    try {
-      const consume = async (p: ProducerInfo) => {
-        const opts = await this.#signaling.request('media.consume', {
-          transportId: probe.id,
-          producerId: p.producerId,
-          rtpCapabilities: device.rtpCapabilities as never,
-        });
-        const consumer = await probe.consume({
-          id: opts.consumerId,
-          producerId: opts.producerId,
-          kind: opts.kind,
-          rtpParameters: opts.rtpParameters as types.RtpParameters,
-        });
-        fresh.set(p.producerId, { consumer, producer: p });
-        return consumer;
-      };
-      await consume(first);
-      if (!(await until(() => probe.connectionState === 'connected', PROBE_CONNECT_MS))) {
-        return give();
-      }
-      for (const p of producers) if (!fresh.has(p.producerId)) await consume(p);
-      for (const { consumer } of fresh.values()) {
-        if (consumer.kind === 'video' && this.#layers) {
-          await this.#signaling.request('media.setPreferredLayers', {
-            consumerId: consumer.id,
-            ...this.#layers,
-          });
-        }
-        await this.#signaling.request('media.resumeConsumer', { consumerId: consumer.id });
-      }
-      const video = [...fresh.values()].some((c) => c.consumer.kind === 'video');
-      const decoding = async () => !video || this.#audioOnly || (await framesDecoded(probe)) > 0;
-      if (!(await until(decoding, PROBE_DECODE_MS))) return give();
-    } catch (err) {
-      give();
-      throw err;
     }
-    if (generation !== this.#generation || this.#recv !== old || this.#closed) return give();
-    // The switch: the new transport's tracks to the app, the relay's closed.
-    const previous = [...this.#consumers.values()];
-    this.#recv = probe;
-    this.#consumers.clear();
-    for (const [id, c] of fresh) this.#consumers.set(id, c);
-    this.#watch(probe);
-    this.#lastCounters = null;
-    this.#packetsSeen = -1;
+    this.#swapRecv(fresh, () => this.#closeOnServer(old.id));
     this.#climbAttempts = 0;
     this.#rungs = rungOrder(
       availableRungs(this.#options.ladder ?? DEFAULT_LADDER, this.#iceServers),
@@ -793,14 +758,140 @@ export class MediaClient extends Emitter<MediaClientEvents> {
       failed: [],
       exhausted: false,
     });
-    this.emit('remotes', this.remotes);
-    // The relay's tracks live on a moment, while the app moves to the new ones.
-    setTimeout(() => {
-      for (const { consumer } of previous) consumer.close();
-      old.close();
-    }, SWITCH_OVERLAP_MS);
     void this.#measure();
     return true;
+  }
+
+  /**
+   * The server moves this class's media to another media node (a drain for
+   * maintenance): make before break, as a climb back up but on the rung in
+   * use. The new receive transport is placed on the new node; once its
+   * picture decodes the app gets its tracks, and the old transport is closed
+   * here and on the server. A class on stage sends from the new node too (its
+   * camera blinks for the speakers: one stage producer of each kind at a
+   * time). False when it could not: the caller sets media up anew.
+   */
+  async #move(): Promise<boolean> {
+    const old = this.#recv;
+    if (!old || !this.#device || this.#closed) return false;
+    const generation = this.#generation;
+    const fresh = await this.#receiveAgain(this.#reach.rung, false);
+    if (!fresh) return false;
+    if (generation !== this.#generation || this.#recv !== old || this.#closed) {
+      this.#giveUp(fresh);
+      return false;
+    }
+    this.#swapRecv(fresh, () => this.#closeOnServer(old.id));
+    const oldSend = this.#send;
+    if (oldSend) {
+      this.#send = null;
+      for (const local of this.#locals) {
+        const previous = local.producer;
+        if (previous) {
+          previous.close();
+          await this.#signaling
+            .request('media.closeProducer', { producerId: previous.id })
+            .catch(() => {});
+        }
+        await this.#produce(local);
+      }
+      oldSend.close();
+      this.#closeOnServer(oldSend.id);
+    }
+    void this.#measure();
+    return true;
+  }
+
+  #closeOnServer(transportId: string): void {
+    void this.#signaling.request('media.closeTransport', { transportId }).catch(() => {});
+  }
+
+  /**
+   * A second receive transport (on `rung`, wherever the server places it now)
+   * with a consumer of everything received, resumed, decoding: it is not in
+   * use yet. `probe`: prove the path first with one paused consumer. Null when
+   * it did not connect or decode in time (what it made is closed, here and
+   * on the server).
+   */
+  async #receiveAgain(rung: ReachRung, probe: boolean): Promise<FreshRecv | null> {
+    const device = this.#device;
+    if (!device) return null;
+    const producers = [...this.#consumers.values()].map((c) => c.producer);
+    const first = producers.find((p) => p.kind === 'audio') ?? producers[0];
+    if (!first) return null;
+    const transport = await this.#createTransport('recv', rung, false);
+    const fresh: FreshRecv = { transport, consumers: new Map() };
+    try {
+      const consume = async (p: ProducerInfo) => {
+        const opts = await this.#signaling.request('media.consume', {
+          transportId: transport.id,
+          producerId: p.producerId,
+          rtpCapabilities: device.rtpCapabilities as never,
+        });
+        const consumer = await transport.consume({
+          id: opts.consumerId,
+          producerId: opts.producerId,
+          kind: opts.kind,
+          rtpParameters: opts.rtpParameters as types.RtpParameters,
+        });
+        fresh.consumers.set(p.producerId, { consumer, producer: p });
+      };
+      if (probe) {
+        await consume(first);
+        if (!(await until(() => transport.connectionState === 'connected', PROBE_CONNECT_MS))) {
+          return this.#giveUp(fresh);
+        }
+      }
+      for (const p of producers) if (!fresh.consumers.has(p.producerId)) await consume(p);
+      for (const { consumer } of fresh.consumers.values()) {
+        if (consumer.kind === 'video' && this.#layers) {
+          await this.#signaling.request('media.setPreferredLayers', {
+            consumerId: consumer.id,
+            ...this.#layers,
+          });
+        }
+        await this.#signaling.request('media.resumeConsumer', { consumerId: consumer.id });
+      }
+      const video = [...fresh.consumers.values()].some((c) => c.consumer.kind === 'video');
+      const decoding = async () =>
+        !video || this.#audioOnly || (await framesDecoded(transport)) > 0;
+      const limit = probe ? PROBE_DECODE_MS : PROBE_CONNECT_MS + PROBE_DECODE_MS;
+      if (!(await until(decoding, limit))) return this.#giveUp(fresh);
+    } catch (err) {
+      this.#giveUp(fresh);
+      throw err;
+    }
+    return fresh;
+  }
+
+  #giveUp(fresh: FreshRecv): null {
+    for (const { consumer } of fresh.consumers.values()) consumer.close();
+    fresh.transport.close();
+    // Else one idle transport per failed try stays on the server (a school
+    // whose ports stay shut tries all morning).
+    this.#closeOnServer(fresh.transport.id);
+    return null;
+  }
+
+  /**
+   * The switch: the new transport's tracks to the app, the old one closed a
+   * moment later (both play while the app swaps the tracks in its stream).
+   */
+  #swapRecv(fresh: FreshRecv, closed: () => void = () => {}): void {
+    const old = this.#recv;
+    const previous = [...this.#consumers.values()];
+    this.#recv = fresh.transport;
+    this.#consumers.clear();
+    for (const [id, c] of fresh.consumers) this.#consumers.set(id, c);
+    this.#watch(fresh.transport);
+    this.#lastCounters = null;
+    this.#packetsSeen = -1;
+    this.emit('remotes', this.remotes);
+    setTimeout(() => {
+      for (const { consumer } of previous) consumer.close();
+      old?.close();
+      closed();
+    }, SWITCH_OVERLAP_MS);
   }
 
   /**
