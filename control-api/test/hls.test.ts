@@ -125,6 +125,13 @@ describe.runIf(await ffmpegAvailable())('LL-HLS fallback', () => {
     expect(playlist).toContain('#EXT-X-PROGRAM-DATE-TIME:');
     // Media URIs carry no token (a CDN can cache them for every class).
     expect(playlist).not.toContain('token');
+    // The first load of a starting egress holds the hold-back a player starts from.
+    const holdBack = Number(/PART-HOLD-BACK=([\d.]+)/.exec(playlist)?.[1]);
+    const listed = [...playlist.matchAll(/#EXT-X-PART:DURATION=([\d.]+)/g)].reduce(
+      (sum, m) => sum + Number(m[1]),
+      0,
+    );
+    expect(listed).toBeGreaterThanOrEqual(holdBack - 0.05);
 
     const base = `${plane.url}/hls/${ev.eventId}/`;
     const initUri = /#EXT-X-MAP:URI="([^"]+)"/.exec(playlist)?.[1];

@@ -15,6 +15,8 @@ export interface HlsRoutesOptions {
 
 /** How long a playlist request waits for a starting egress's first part. */
 const START_WAIT_MS = 15_000;
+/** How long a player's first load may wait for a young egress to hold its start (hold-back). */
+const FIRST_LOAD_WAIT_MS = 4_000;
 /** A token admitted once is not checked again for this long (hls.js asks twice a second). */
 const ADMISSION_CACHE_MS = 10_000;
 /** Parts and segments never change under their URI: a CDN may keep them this long. */
@@ -93,7 +95,13 @@ export const hlsRoutes: FastifyPluginAsync<HlsRoutesOptions> = async (fastify, o
       }
       if (!(await egress.ready(START_WAIT_MS))) return unavailable(reply);
       const window = egress.window;
-      if (msn !== undefined) {
+      if (msn === undefined) {
+        // A player's first load: answered once it can start the hold-back behind
+        // the edge. A young egress's playlist of one part made hls.js wait 1–2 s
+        // more (reloads) before its first picture; the parts come 0.5 s apart.
+        await window.waitForHeld(window.partHoldBack, FIRST_LOAD_WAIT_MS);
+        if (egress.closed) return unavailable(reply);
+      } else {
         const last = window.last;
         // Without _HLS_part: until segment msn is whole, i.e. the next one begins.
         const [wantMsn, wantPart] = part === undefined ? [msn + 1, 0] : [msn, part];

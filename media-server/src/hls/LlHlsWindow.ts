@@ -60,6 +60,26 @@ export class LlHlsWindow {
     return { segments: this.#segments.length, parts, bytes };
   }
 
+  /** Seconds of media held now (every part's duration). */
+  get heldSeconds(): number {
+    let seconds = 0;
+    for (const s of this.#segments) for (const p of s.parts) seconds += p.durationSeconds;
+    return seconds;
+  }
+
+  /** PART-HOLD-BACK: how far behind the live edge a player starts (three parts, as the spec advises). */
+  get partHoldBack(): number {
+    return this.#options.partSeconds * 3;
+  }
+
+  /**
+   * Resolves true once `seconds` of media are held (a player can start the
+   * hold-back behind the edge), false after `timeoutMs` or when the window closes.
+   */
+  waitForHeld(seconds: number, timeoutMs: number): Promise<boolean> {
+    return this.#waitUntil(() => this.heldSeconds >= seconds - 0.01, timeoutMs);
+  }
+
   /** The first segment's media sequence number. */
   get firstMsn(): number {
     return this.#options.firstMsn ?? 0;
@@ -138,7 +158,11 @@ export class LlHlsWindow {
    * `timeoutMs` or when the window closes.
    */
   waitFor(msn: number, index: number, timeoutMs: number): Promise<boolean> {
-    if (this.has(msn, index)) return Promise.resolve(true);
+    return this.#waitUntil(() => this.has(msn, index), timeoutMs);
+  }
+
+  #waitUntil(test: () => boolean, timeoutMs: number): Promise<boolean> {
+    if (test()) return Promise.resolve(true);
     if (this.#closed) return Promise.resolve(false);
     return new Promise((resolve) => {
       const done = (ok: boolean) => {
@@ -148,7 +172,7 @@ export class LlHlsWindow {
       };
       const wake = () => {
         if (this.#closed) done(false);
-        else if (this.has(msn, index)) done(true);
+        else if (test()) done(true);
       };
       const timer = setTimeout(() => done(false), timeoutMs);
       this.#waiters.add(wake);
@@ -167,7 +191,7 @@ export class LlHlsWindow {
       '#EXT-X-VERSION:9',
       `#EXT-X-TARGETDURATION:${this.targetDuration}`,
       `#EXT-X-PART-INF:PART-TARGET=${o.partSeconds.toFixed(3)}`,
-      `#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=${(o.partSeconds * 3).toFixed(3)}`,
+      `#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=${this.partHoldBack.toFixed(3)}`,
       `#EXT-X-MEDIA-SEQUENCE:${this.#segments[0]?.msn ?? 0}`,
       `#EXT-X-MAP:URI="${prefix}init.mp4"`,
     ];
