@@ -21,6 +21,7 @@ import {
   TestClient,
 } from '../../control-api/test/support/harness.ts';
 import { ARTIFACTS, type Browser, launchChromium, screenshot } from '../support/browser.ts';
+import { docScreenshot } from '../support/docScreenshot.ts';
 import { type SchoolFirewall, SchoolNetwork } from '../support/schoolNetwork.ts';
 
 // The network check before the event, in the four shapes a school's network
@@ -292,6 +293,8 @@ describe('the network check page, in the four shapes of a school’s network', (
         path: path.join(ARTIFACTS, `network-check-${sc.name}.png`),
         fullPage: true,
       });
+      // What the teacher sees first (docs/screenshots with AMPHI_DOC_SCREENSHOTS=1).
+      if (sc.name !== 'slow-line') await docScreenshot(page, `check-${sc.name}`);
       if (sc.name === 'web-only') {
         // English on demand: the same verdict, in the other language.
         await page.getByRole('button', { name: 'Switch to English' }).press('Enter');

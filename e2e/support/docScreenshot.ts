@@ -1,0 +1,31 @@
+import { mkdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Page } from 'playwright-core';
+import { screenshot } from './browser.ts';
+
+/** The screenshots the docs and the closing notes show (committed). */
+export const DOC_SCREENSHOTS = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../../docs/screenshots',
+);
+
+/** A committed screenshot must stay small (the repository keeps every version). */
+const MAX_BYTES = 300 * 1024;
+
+/**
+ * The screen as a class sees it (the viewport, 1280x800): always to
+ * e2e/artifacts; with AMPHI_DOC_SCREENSHOTS=1 also to docs/screenshots/<name>.png,
+ * so that an ordinary run leaves the committed ones alone. Returns the docs
+ * file's size in bytes (0 when not written); over 300 KB throws.
+ */
+export async function docScreenshot(page: Page, name: string): Promise<number> {
+  await screenshot(page, name);
+  if (process.env.AMPHI_DOC_SCREENSHOTS !== '1') return 0;
+  await mkdir(DOC_SCREENSHOTS, { recursive: true });
+  const file = path.join(DOC_SCREENSHOTS, `${name}.png`);
+  await page.screenshot({ path: file });
+  const { size } = await stat(file);
+  if (size > MAX_BYTES) throw new Error(`${file}: ${size} bytes, over ${MAX_BYTES}`);
+  return size;
+}
