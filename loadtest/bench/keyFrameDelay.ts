@@ -128,10 +128,11 @@ await writeFile(
       classrooms,
       joinRate,
       durationS,
-      rows: rows.map(({ summary, ...r }) => ({
+      rows: rows.map(({ summary, delayMs, ...r }) => ({
+        keyFrameRequestDelayMs: delayMs,
         ...r,
         firstFrameMs: summary.firstFrameMs,
-        delayMs: summary.delayMs,
+        frameDelayMs: summary.delayMs,
         lossPct: summary.lossPct,
         speaker: summary.speaker,
         machineBusyMeanPct: summary.server.machineBusyMeanPct,
