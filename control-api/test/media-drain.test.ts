@@ -1,0 +1,244 @@
+import type { MediaNodeList, MediaNodeSummary } from '@amphi/protocol';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadVp8Clip, type Vp8Clip } from '../../loadtest/src/media/vp8Clip.ts';
+import { SyntheticSpeaker } from '../../loadtest/src/SyntheticSpeaker.ts';
+import { MediaNodeRegistry } from '../src/rtc/remote/MediaNodeRegistry.ts';
+import { ControlApiProcess } from './support/ControlApiProcess.ts';
+import {
+  api,
+  createTestDatabase,
+  JOIN_SECRET,
+  OPERATOR_TOKEN,
+  type SeededEvent,
+  seedEvent,
+} from './support/harness.ts';
+import { MediaNodeProcess } from './support/MediaNodeProcess.ts';
+import { RedisProcess } from './support/RedisProcess.ts';
+import { RtpClassroom } from './support/RtpClassroom.ts';
+
+// A media node drained for maintenance under a live event, as deployed: two
+// media nodes, two control-api processes over one Redis of this file's own
+// (the operator asks one instance, the classrooms of both move), a speaker
+// publishing the test pattern over real WebRTC, classrooms receiving it over
+// real WebRTC (libdatachannel) and moving make-before-break when told to.
+// What a class would notice is a frozen picture: the longest silence of the
+// video it plays is measured through the move.
+
+const SECRET = 'test-media-node-drain-secret-0123456789ab';
+const CLASSROOMS = 10;
+
+let redis: RedisProcess;
+const nodes = new Map<string, MediaNodeProcess>();
+let apis: [ControlApiProcess, ControlApiProcess];
+let registryRedis: Redis;
+let registry: MediaNodeRegistry;
+let clip: Vp8Clip;
+let ev: SeededEvent;
+let speaker: SyntheticSpeaker;
+const classrooms: RtpClassroom[] = [];
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+beforeAll(async () => {
+  redis = await RedisProcess.start();
+  for (const id of ['node-a', 'node-b']) {
+    nodes.set(
+      id,
+      await MediaNodeProcess.start({
+        MEDIA_NODE_SECRET: SECRET,
+        REDIS_URL: redis.url,
+        MEDIA_NODE_ID: id,
+        ...(process.env.TEST_NODE_OUTPUT ? { LOG_LEVEL: 'info' } : {}),
+      }),
+    );
+  }
+  const env = {
+    DATABASE_URL: await createTestDatabase(),
+    REDIS_URL: redis.url,
+    JOIN_TOKEN_SECRET: JOIN_SECRET,
+    OPERATOR_TOKEN,
+    SEED_DEMO: 'false',
+    MEDIA_PLANE: 'remote',
+    MEDIA_NODE_SECRET: SECRET,
+    ...(process.env.TEST_NODE_OUTPUT ? { LOG_LEVEL: 'info' } : {}),
+  };
+  apis = [
+    await ControlApiProcess.start({ ...env, INSTANCE_ID: 'api1' }),
+    await ControlApiProcess.start({ ...env, INSTANCE_ID: 'api2' }),
+  ];
+  await Promise.all(apis.map((a) => a.healthyWithin(60_000)));
+  registryRedis = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+  registryRedis.on('error', () => {});
+  registry = new MediaNodeRegistry({ redis: registryRedis });
+  for (const deadline = Date.now() + 10_000; (await registry.nodes()).length < 2; ) {
+    if (Date.now() > deadline) throw new Error('the media nodes did not register');
+    await sleep(100);
+  }
+  clip = await loadVp8Clip();
+  ev = await seedEvent(apis[0].url, { classrooms: CLASSROOMS + 1, status: 'live' });
+}, 120_000);
+
+afterAll(async () => {
+  if (process.env.TEST_NODE_OUTPUT) {
+    for (const [id, n] of nodes) console.info(`--- ${id}\n${n.out.slice(-20_000)}`);
+    for (const a of apis ?? []) console.info(`--- ${a?.url}\n${a?.out.slice(-20_000)}`);
+  }
+  for (const c of classrooms) c.close();
+  speaker?.close();
+  for (const a of apis ?? []) await a?.stop().catch(() => {});
+  for (const a of apis ?? []) a?.killGroup();
+  for (const n of nodes.values()) await n.stop();
+  registryRedis?.disconnect();
+  await redis?.kill();
+});
+
+async function operator<T>(base: string, method: 'GET' | 'POST', path: string) {
+  const res = await api<T>(base, method, path);
+  return res;
+}
+
+async function nodeState(base: string, nodeId: string): Promise<MediaNodeSummary | undefined> {
+  const res = await operator<MediaNodeList>(base, 'GET', '/api/v1/media-nodes');
+  expect(res.status).toBe(200);
+  return (res.body as MediaNodeList).nodes.find((n) => n.nodeId === nodeId);
+}
+
+const placements = () =>
+  Promise.all(
+    ev.classroomIds
+      .slice(0, CLASSROOMS)
+      .map(async (id) => (await registry.classroomNodeOf(ev.eventId, id)) ?? '?'),
+  );
+
+describe('draining a media node under a live event', () => {
+  it('every classroom on it moves to the other node, none frozen 500 ms, and the node reports drained', async () => {
+    const [api1, api2] = apis;
+    speaker = new SyntheticSpeaker({
+      baseUrl: api1.url,
+      eventId: ev.eventId,
+      token: ev.tokens.speaker,
+      clip,
+    });
+    await speaker.start();
+    const origin = (await registry.nodeOf(ev.eventId)) as string;
+    expect(['node-a', 'node-b']).toContain(origin);
+    for (const [i, token] of ev.tokens.classrooms.slice(0, CLASSROOMS).entries()) {
+      const c = await RtpClassroom.join((i % 2 ? api2 : api1).url, ev.eventId, token);
+      classrooms.push(c);
+      await c.receive();
+    }
+    // The classrooms spread over both nodes: those off the origin watch its edge.
+    const before = await placements();
+    const edge = origin === 'node-a' ? 'node-b' : 'node-a';
+    const onEdge = before.flatMap((n, i) => (n === edge ? [i] : []));
+    expect(onEdge.length).toBeGreaterThan(0);
+    expect(onEdge.length).toBeLessThan(CLASSROOMS);
+    await sleep(1_000);
+    for (const c of classrooms) c.resetGap();
+
+    // The operator drains the edge node through one instance.
+    const startedAt = Date.now();
+    const drain = await operator<MediaNodeSummary>(
+      api2.url,
+      'POST',
+      `/api/v1/media-nodes/${edge}/drain`,
+    );
+    expect(drain.status).toBe(200);
+    expect((drain.body as MediaNodeSummary).state).toBe('draining');
+    // Both instances see it: the state is the same through the other one.
+    expect((await nodeState(api1.url, edge))?.state).not.toBe('active');
+
+    // Until it is drained: nobody has media on it any more.
+    let drainedMs = -1;
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      if ((await nodeState(api1.url, edge))?.state === 'drained') {
+        drainedMs = Date.now() - startedAt;
+        break;
+      }
+      await sleep(200);
+    }
+    for (const c of classrooms) await c.settled();
+    // The pictures keep coming after the move.
+    await sleep(1_000);
+    const gaps = classrooms.map((c) => Math.round(c.gapNow()));
+    const after = await placements();
+    const moved = classrooms.map((c) => c.moves);
+    console.info(
+      `media node drain: ${onEdge.length} of ${CLASSROOMS} classrooms on ${edge} moved to ${origin}, drained in ${drainedMs} ms; largest RTP gap per classroom (ms): ${gaps.join(', ')}; max ${Math.max(...gaps)} ms`,
+    );
+    expect(drainedMs).toBeGreaterThan(0);
+    expect(after.every((n) => n === origin)).toBe(true);
+    for (const i of onEdge) expect(moved[i]).toBe(1);
+    expect(classrooms.map((c) => c.movesFailed)).toEqual(classrooms.map(() => []));
+    expect(classrooms.map((c) => c.reconnects)).toEqual(classrooms.map(() => 0));
+    expect(Math.max(...gaps)).toBeLessThan(500);
+
+    // A classroom arriving now is not placed on the draining node.
+    const late = await RtpClassroom.join(
+      api2.url,
+      ev.eventId,
+      ev.tokens.classrooms[CLASSROOMS] as string,
+    );
+    classrooms.push(late);
+    await late.receive();
+    expect(await registry.classroomNodeOf(ev.eventId, ev.classroomIds[CLASSROOMS] as string)).toBe(
+      origin,
+    );
+
+    // Undrained: it takes classrooms again.
+    const undrain = await operator<MediaNodeSummary>(
+      api1.url,
+      'POST',
+      `/api/v1/media-nodes/${edge}/undrain`,
+    );
+    expect(undrain.status).toBe(200);
+    expect((undrain.body as MediaNodeSummary).state).toBe('active');
+  }, 120_000);
+
+  it("draining the event's origin: its classrooms move to the other node, the speaker stays, the node says which event holds it", async () => {
+    const [api1, api2] = apis;
+    const origin = (await registry.nodeOf(ev.eventId)) as string;
+    const other = origin === 'node-a' ? 'node-b' : 'node-a';
+    // Everyone is on the origin now (the previous test drained the other node).
+    expect((await placements()).every((n) => n === origin)).toBe(true);
+    for (const c of classrooms) c.resetGap();
+    const movesBefore = classrooms.map((c) => c.moves);
+    const drain = await operator<MediaNodeSummary>(
+      api1.url,
+      'POST',
+      `/api/v1/media-nodes/${origin}/drain`,
+    );
+    expect(drain.status).toBe(200);
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      if ((await placements()).every((n) => n === other)) break;
+      await sleep(200);
+    }
+    for (const c of classrooms) await c.settled();
+    await sleep(1_000);
+    const state = await nodeState(api2.url, origin);
+    const gaps = classrooms.map((c) => Math.round(c.gapNow()));
+    console.info(
+      `origin drain: ${classrooms.length} classrooms moved from ${origin} to ${other}; ${origin} is ${state?.state} (load ${state?.load}, origins ${state?.origins.length}); largest RTP gap per classroom (ms): ${gaps.join(', ')}; max ${Math.max(...gaps)} ms`,
+    );
+    expect(await placements()).toEqual(classrooms.slice(0, CLASSROOMS).map(() => other));
+    expect(classrooms.map((c, i) => c.moves - (movesBefore[i] ?? 0))).toEqual(
+      classrooms.map(() => 1),
+    );
+    expect(Math.max(...gaps)).toBeLessThan(500);
+    // The speaker still publishes there: draining, with the event it originates.
+    expect(state?.state).toBe('draining');
+    expect(state?.origins).toEqual([ev.eventId]);
+    await operator(api2.url, 'POST', `/api/v1/media-nodes/${origin}/undrain`);
+  }, 60_000);
+
+  it('answers 404 for a node that is not registered, 401 without the operator credential', async () => {
+    const [api1] = apis;
+    const unknown = await operator(api1.url, 'POST', '/api/v1/media-nodes/node-zz/drain');
+    expect(unknown.status).toBe(404);
+    const res = await fetch(`${api1.url}/api/v1/media-nodes/node-a/drain`, { method: 'POST' });
+    expect(res.status).toBe(401);
+  });
+});

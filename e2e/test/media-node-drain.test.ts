@@ -1,0 +1,116 @@
+import { Redis } from 'ioredis';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createLogger } from '../../control-api/src/logger.ts';
+import { NodeDrainer } from '../../control-api/src/rtc/drain/NodeDrainer.ts';
+import { NodeDrains } from '../../control-api/src/rtc/drain/NodeDrains.ts';
+import { ClusterMediaNode } from '../../control-api/src/rtc/remote/ClusterMediaNode.ts';
+import { MediaNodeRegistry } from '../../control-api/src/rtc/remote/MediaNodeRegistry.ts';
+import { MediaNodeProcess } from '../../control-api/test/support/MediaNodeProcess.ts';
+import { expectDecoding, screenshot } from '../support/browser.ts';
+import { longestStill, readPicture, watchPicture } from '../support/pictureWatch.ts';
+import { LiveSession } from '../support/session.ts';
+
+// Two media nodes (`npm run media-node` processes), the control-api driving
+// them, a speaker in the studio and two classrooms in Chromium, each placed
+// on a node. The node under a classroom is drained for maintenance: the
+// viewer moves make-before-break (the sdk's `media.move`), and what the class
+// sees is timed frame by frame (requestVideoFrameCallback): the picture must
+// never stand still 500 ms.
+
+const SECRET = 'test-media-node-drain-e2e-0123456789abcd';
+const nodes = new Map<string, MediaNodeProcess>();
+let redis: Redis;
+let registry: MediaNodeRegistry;
+let media: ClusterMediaNode;
+let drainer: NodeDrainer;
+let session: LiveSession;
+
+beforeAll(async () => {
+  const env = { MEDIA_NODE_SECRET: SECRET, REDIS_URL: inject('redisUrl') };
+  for (const id of ['e2e-drain-a', 'e2e-drain-b']) {
+    nodes.set(id, await MediaNodeProcess.start({ ...env, MEDIA_NODE_ID: id }));
+  }
+  redis = new Redis(inject('redisUrl'));
+  registry = new MediaNodeRegistry({ redis });
+  const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
+  media = new ClusterMediaNode({ registry, secret: SECRET, log });
+  session = await LiveSession.start({ media, classrooms: 2 });
+  const hub = session.plane.services.hub;
+  drainer = new NodeDrainer({
+    drains: new NodeDrains({ redis }),
+    media,
+    registry,
+    member: (eventId, participantId) => hub.member(eventId, participantId),
+    log,
+  });
+  drainer.start();
+});
+
+afterAll(async () => {
+  for (const id of nodes.keys()) await drainer?.setDraining(id, false).catch(() => {});
+  drainer?.close();
+  await session?.close();
+  for (const n of nodes.values()) await n.stop();
+  redis?.disconnect();
+});
+
+const transportOf = (page: Page) =>
+  page.evaluate('(() => window.__amphi?.media?.recvTransport?.id ?? null)()') as Promise<
+    string | null
+  >;
+
+describe('a media node drained under a live talk', () => {
+  it('the classroom on it moves to the other node with no frozen picture (500 ms)', async () => {
+    const { ev } = session;
+    const speaker = await session.open('studio', ev.tokens.speaker);
+    await speaker.click('[data-testid="go-live"]:not([disabled])');
+    const classes: Page[] = [];
+    for (const token of ev.tokens.classrooms) classes.push(await session.open('viewer', token));
+    for (const page of classes) await expectDecoding(page, 10);
+    const placed = await Promise.all(
+      ev.classroomIds.map((id) => registry.classroomNodeOf(ev.eventId, id)),
+    );
+    const origin = (await registry.nodeOf(ev.eventId)) as string;
+    // The node to drain: one under a classroom, an edge if there is one.
+    const drained = placed.find((n) => n !== origin) ?? origin;
+    const moving = classes.filter((_, i) => placed[i] === drained);
+    const other = [...nodes.keys()].find((n) => n !== drained) as string;
+    const before = await Promise.all(moving.map(transportOf));
+    // A page in the background gets its frame callbacks throttled (about one a
+    // second): the picture is timed on the page in front, a class that moves.
+    const watched = moving[0] as Page;
+    await watched.bringToFront();
+    await watchPicture(watched);
+    await new Promise((r) => setTimeout(r, 1_000));
+
+    const startedAt = Date.now();
+    await drainer.setDraining(drained, true);
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const now = await Promise.all(
+        ev.classroomIds.map((id) => registry.classroomNodeOf(ev.eventId, id)),
+      );
+      const swapped = await Promise.all(moving.map(transportOf));
+      if (now.every((n) => n !== drained) && swapped.every((t, i) => t !== before[i])) break;
+      if (Date.now() > deadline) throw new Error(`not moved within 20 s: ${now.join(', ')}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const movedMs = Date.now() - startedAt;
+    // The new node's picture goes on a while.
+    await new Promise((r) => setTimeout(r, 2_000));
+    const end = Date.now();
+    const watch = await readPicture(watched);
+    const still = longestStill(watch.frames, startedAt, end);
+    const swap = watch.samples.find((x) => x.at >= startedAt && x.transportId !== before[0]);
+    const frames = watch.frames.filter((t) => t >= startedAt && t <= end).length;
+    for (const page of classes) await expectDecoding(page);
+    console.log(
+      `media node ${drained} drained (origin ${origin}): ${moving.length} Chromium classroom(s) moved to ${other} in ${movedMs} ms; the class in front presented ${frames} frames in ${end - startedAt} ms, swapped transports by +${(swap?.at ?? 0) - startedAt} ms, longest still picture ${still} ms`,
+    );
+    expect(moving.length).toBeGreaterThan(0);
+    expect(swap).toBeDefined();
+    expect(still).toBeLessThan(500);
+    await screenshot(watched, 'viewer-after-media-node-drain');
+  });
+});
