@@ -38,7 +38,7 @@ const url = config.MEDIA_NODE_URL ?? `ws://${config.MEDIA_NODE_HOST}:${server.po
 const log = rootLog.child({ component: 'media-node', nodeId });
 const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1 });
 redis.on('error', (err) => log.warn({ err: err.message }, 'registry unreachable'));
-const registry = new MediaNodeRegistry({ redis });
+const registry = new MediaNodeRegistry({ redis, namespace: config.REDIS_NAMESPACE });
 const capacity = config.MEDIA_NODE_CAPACITY ?? mediaConfig.MEDIA_WORKERS * 500;
 
 const heartbeat = async () => {
@@ -48,6 +48,7 @@ const heartbeat = async () => {
       url,
       region: config.MEDIA_NODE_REGION ?? null,
       capacity,
+      ...(config.MEDIA_NODE_MAX_PIPES ? { maxPipes: config.MEDIA_NODE_MAX_PIPES } : {}),
       load: server.load,
       draining: false,
       at: Date.now(),

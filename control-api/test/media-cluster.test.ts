@@ -11,6 +11,7 @@ import { ClusterMediaNode } from '../src/rtc/remote/ClusterMediaNode.ts';
 import { classroomRegions } from '../src/rtc/remote/classroomRegions.ts';
 import { MediaNodeRegistry } from '../src/rtc/remote/MediaNodeRegistry.ts';
 import type { ControlPlane } from '../src/server.ts';
+import { framesAgain, receiving } from './support/classroomFrames.ts';
 import {
   createTestDatabase,
   type SeededEvent,
@@ -33,6 +34,8 @@ import { MediaNodeProcess } from './support/MediaNodeProcess.ts';
 const SECRET = 'test-media-node-cluster-secret-0123456789';
 const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
 const REGION_NODE = 'node-c';
+/** Its own registry: other test files' media nodes share the Redis server. */
+const NAMESPACE = 'cluster';
 const nodes = new Map<string, MediaNodeProcess>();
 let redis: Redis;
 let registry: MediaNodeRegistry;
@@ -48,6 +51,7 @@ async function startNode(nodeId: string, env: Record<string, string> = {}): Prom
     await MediaNodeProcess.start({
       MEDIA_NODE_SECRET: SECRET,
       REDIS_URL: inject('redisUrl'),
+      REDIS_NAMESPACE: NAMESPACE,
       MEDIA_NODE_ID: nodeId,
       MEDIA_PIPE_DEAD_AFTER_MS: '1500',
       ...(process.env.TEST_NODE_OUTPUT ? { LOG_LEVEL: 'info' } : {}),
@@ -61,7 +65,7 @@ beforeAll(async () => {
   await startNode('node-b');
   await startNode(REGION_NODE, { MEDIA_NODE_REGION: 'Guadeloupe' });
   redis = new Redis(inject('redisUrl'));
-  registry = new MediaNodeRegistry({ redis });
+  registry = new MediaNodeRegistry({ redis, namespace: NAMESPACE });
   const databaseUrl = await createTestDatabase();
   sql = connectDatabase(databaseUrl, { max: 2 });
   const media = new ClusterMediaNode({
@@ -137,51 +141,6 @@ async function placements(ev: SeededEvent): Promise<string[]> {
   return Promise.all(
     ev.classroomIds.map(async (id) => (await registry.classroomNodeOf(ev.eventId, id)) ?? '?'),
   );
-}
-
-async function receiving(list: ClassroomPeer[], frames = 30): Promise<void> {
-  const base = list.map((p) => p.meter.figures.frames);
-  await expect
-    .poll(() => list.every((p, i) => p.meter.figures.frames >= (base[i] ?? 0) + frames), {
-      timeout: 20_000,
-      interval: 100,
-    })
-    .toBe(true);
-}
-
-/**
- * Ms from `since` to the first complete frame the classroom receives over
- * media set up again after `since` (a new transport and consumers: the old
- * ones may carry a last few packets while a killed node's worker exits).
- */
-function framesAgain(peer: ClassroomPeer, since: number, timeoutMs = 20_000): Promise<number> {
-  const setups = peer.figures.mediaSetups;
-  return new Promise((resolve, reject) => {
-    let seenSetups = setups;
-    let framesAtSetup = peer.meter.figures.frames;
-    const timer = setInterval(() => {
-      const now = Date.now();
-      const { mediaSetups } = peer.figures;
-      const { frames } = peer.meter.figures;
-      if (mediaSetups !== seenSetups) {
-        seenSetups = mediaSetups;
-        framesAtSetup = frames;
-      } else if (mediaSetups > setups && frames > framesAtSetup) {
-        clearInterval(timer);
-        resolve(now - since);
-        return;
-      }
-      if (now - since > timeoutMs) {
-        clearInterval(timer);
-        const f = peer.figures;
-        reject(
-          new Error(
-            `classroom ${peer.options.index}: no frame again within ${timeoutMs} ms (setups ${f.mediaSetups}, errors ${f.mediaErrors.join('; ')})`,
-          ),
-        );
-      }
-    }, 10);
-  });
 }
 
 function closePeers(list: ClassroomPeer[]): void {
@@ -323,8 +282,8 @@ describe('media nodes on three hosts, classrooms placed one by one', () => {
     const placed = await placements(ev);
     expect(origin).not.toBeNull();
     const keys = [
-      ...(await redis.keys('amphi:media:event:*')),
-      ...(await redis.keys('amphi:media:classroom:*')),
+      ...(await redis.keys(`${NAMESPACE}:media:event:*`)),
+      ...(await redis.keys(`${NAMESPACE}:media:classroom:*`)),
     ];
     await redis.del(...keys);
     await expect.poll(() => registry.nodeOf(ev.eventId), { timeout: 3_000 }).toBe(origin);

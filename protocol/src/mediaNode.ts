@@ -173,6 +173,11 @@ export const MediaNodeRegistration = z.object({
   capacity: z.number().int().nonnegative(),
   /** Participants with media on it now. */
   load: z.number().int().nonnegative(),
+  /**
+   * Edges it feeds at most, each by a pipe (its uplink's share for pipes):
+   * further edges of an event are fed by its edges, a tree. Unset: 16.
+   */
+  maxPipes: z.number().int().min(1).max(1000).optional(),
   /** No new events or classrooms while draining. */
   draining: z.boolean(),
   /** When it last heart-beat (ms since the epoch). */

@@ -49,8 +49,21 @@ const EVENTS: (keyof MediaNodeEvents)[] = [
   'activespeaker',
 ];
 
-/** An edge is asked again this often whether its pipe from the origin lives (cheap when it does). */
+/** An edge is asked again this often whether its pipe from its parent lives (cheap when it does). */
 const EDGE_RECHECK_MS = 2_000;
+/** Edges a node feeds when its registration does not say (MEDIA_NODE_MAX_PIPES). */
+const DEFAULT_MAX_PIPES = 16;
+/** Origin -> edge -> edge ...: past this, something is wrong (a cycle). */
+const MAX_TREE_DEPTH = 8;
+
+interface EdgeEntry {
+  /** The event's origin node when this edge was fed. */
+  origin: string;
+  /** The node feeding it, once chosen. */
+  parent?: Placement;
+  at: number;
+  ready: Promise<void>;
+}
 /** A reservation counts until the node's heartbeat has surely counted the participant. */
 const RESERVATION_MS = 3_000;
 
@@ -84,7 +97,9 @@ export class ClusterMediaNode extends EventEmitter<MediaNodeEvents> implements M
   /** Where each classroom of an event is (`eventId/classroomId`). */
   readonly #classrooms = new Map<string, Promise<Placement>>();
   /** Edges this instance has made sure of (`eventId/nodeId`): fed from which origin, when. */
-  readonly #edges = new Map<string, { origin: string; at: number; ready: Promise<void> }>();
+  readonly #edges = new Map<string, EdgeEntry>();
+  /** Per event, the tree choice under way in this instance (they run one at a time). */
+  readonly #treeChoices = new Map<string, Promise<void>>();
   /** Transports, producers and consumers: the node that made each, and the transport it is on. */
   readonly #objects = new Map<string, { placed: Placement; transportId: string }>();
   /** This instance's participants with media objects, and their objects' ids. */
@@ -425,36 +440,103 @@ export class ClusterMediaNode extends EventEmitter<MediaNodeEvents> implements M
 
   /**
    * A classroom's node other than the origin is an edge: it must be fed by a
-   * pipe from the origin of now (made on first need, made again after the
-   * origin changed, checked again every few seconds).
+   * pipe from the origin of now, or from an edge fed from it when the origin
+   * already feeds as many edges as its `maxPipes` (a tree, nearest free node
+   * first, recorded in Redis so that every instance builds the same one).
+   * Made on first need, made again after the origin or the parent changed,
+   * checked again every few seconds.
    */
-  async #feed(eventId: string, placed: Placement): Promise<void> {
+  async #feed(eventId: string, placed: Placement, depth = 0): Promise<void> {
     const origin = await this.#origin(eventId);
     if (origin.nodeId === placed.nodeId) return;
     const key = `${eventId}/${placed.nodeId}`;
     const known = this.#edges.get(key);
-    if (known && known.origin === origin.nodeId && Date.now() - known.at < EDGE_RECHECK_MS) {
+    if (
+      known &&
+      known.origin === origin.nodeId &&
+      Date.now() - known.at < EDGE_RECHECK_MS &&
+      (known.parent === undefined || this.#isOpen(known.parent))
+    ) {
       return known.ready;
     }
-    const entry = {
-      origin: origin.nodeId,
-      at: Date.now(),
-      ready: (async () => {
-        const { created, pipeId } = await this.#channelOf(placed).edgeEnsure(eventId, origin);
-        if (created) {
-          this.#opts.log.info(
-            { eventId, edge: placed.nodeId, origin: origin.nodeId, pipeId },
-            'edge node fed from the origin',
+    const entry: EdgeEntry = { origin: origin.nodeId, at: Date.now(), ready: Promise.resolve() };
+    entry.ready = (async () => {
+      const parent = await this.#parentFor(eventId, origin, placed);
+      entry.parent = parent;
+      if (parent.nodeId !== origin.nodeId) {
+        if (depth >= MAX_TREE_DEPTH) {
+          throw new AppError(
+            'MEDIA_UNAVAILABLE',
+            'the media nodes of this event form too deep a tree',
           );
         }
-        await this.#opts.registry.addEdge(eventId, placed.nodeId);
-      })(),
-    };
+        await this.#feed(eventId, parent, depth + 1);
+      }
+      const { created, pipeId } = await this.#channelOf(placed).edgeEnsure(eventId, parent);
+      if (created) {
+        this.#opts.log.info(
+          { eventId, edge: placed.nodeId, parent: parent.nodeId, origin: origin.nodeId, pipeId },
+          'edge node fed by a pipe',
+        );
+      }
+    })();
     this.#edges.set(key, entry);
     entry.ready.catch(() => {
       if (this.#edges.get(key) === entry) this.#edges.delete(key);
     });
     return entry.ready;
+  }
+
+  /**
+   * The node that feeds `placed`: the one recorded if it still reaches the
+   * origin, else the nearest node to the origin with a pipe to spare.
+   */
+  async #parentFor(eventId: string, origin: Placement, placed: Placement): Promise<Placement> {
+    // One choice at a time per event here: two edges fed at once would both take the last free pipe.
+    const before = this.#treeChoices.get(eventId) ?? Promise.resolve();
+    const choosing = before.then(() => this.#chooseParent(eventId, origin, placed));
+    const settled = choosing.then(
+      () => {},
+      () => {},
+    );
+    this.#treeChoices.set(eventId, settled);
+    void settled.then(() => {
+      if (this.#treeChoices.get(eventId) === settled) this.#treeChoices.delete(eventId);
+    });
+    return choosing;
+  }
+
+  async #chooseParent(eventId: string, origin: Placement, placed: Placement): Promise<Placement> {
+    const { registry } = this.#opts;
+    const [tree, nodes] = await Promise.all([registry.treeOf(eventId), registry.nodes()]);
+    const alive = new Map(nodes.filter((n) => this.#usable(n)).map((n) => [n.nodeId, n]));
+    const children = new Map<string, string[]>();
+    for (const [edge, parent] of tree)
+      children.set(parent, [...(children.get(parent) ?? []), edge]);
+    // Nodes fed from the origin through live nodes, nearest first; `placed` and what hangs from it apart.
+    const reach: string[] = [];
+    const queue = [origin.nodeId];
+    while (queue.length > 0) {
+      const n = queue.shift() as string;
+      if (n === placed.nodeId || reach.includes(n)) continue;
+      if (n !== origin.nodeId && !alive.has(n)) continue;
+      reach.push(n);
+      queue.push(...(children.get(n) ?? []));
+    }
+    const current = tree.get(placed.nodeId);
+    let parentId = current;
+    if (!current || !reach.includes(current)) {
+      const fedBy = (n: string) =>
+        (children.get(n) ?? []).filter((c) => c !== placed.nodeId && alive.has(c)).length;
+      const choice =
+        reach.find((n) => fedBy(n) < (alive.get(n)?.maxPipes ?? DEFAULT_MAX_PIPES)) ??
+        origin.nodeId;
+      parentId = await registry.addEdge(eventId, placed.nodeId, choice, current ? [current] : []);
+    }
+    if (parentId === origin.nodeId) return origin;
+    const parent = alive.get(parentId as string);
+    if (!parent) throw new AppError('MEDIA_UNAVAILABLE', 'the edge feeding this one is gone');
+    return this.#open(parent);
   }
 
   async #regionsOf(classroomId: string): Promise<string[]> {

@@ -16,6 +16,18 @@ return current`;
 
 const PLACEMENT_TTL_MS = 24 * 3600 * 1000;
 
+// An edge's parent: set if none, or if the one recorded is among those replaced (dead).
+const SET_PARENT = `
+local current = redis.call('hget', KEYS[1], ARGV[1])
+local replace = current == false or current == ARGV[2]
+for i = 4, #ARGV do if current == ARGV[i] then replace = true end end
+if replace then
+  redis.call('hset', KEYS[1], ARGV[1], ARGV[2])
+  redis.call('pexpire', KEYS[1], ARGV[3])
+  return ARGV[2]
+end
+return current`;
+
 /**
  * Which media nodes are alive, with their capacity and load, which node holds
  * each event's origin (where speakers publish), which node serves each
@@ -112,15 +124,39 @@ export class MediaNodeRegistry {
       .map((k) => k.slice(`${this.#prefix}:event:`.length));
   }
 
-  /** The node serves classrooms of the event from a pipe: it is an edge. */
-  async addEdge(eventId: string, nodeId: string): Promise<void> {
+  /**
+   * The node is an edge of the event, fed by a pipe from `parentId` (the
+   * origin, or an edge of a tree), unless it is recorded already with another
+   * parent that is not in `replacing`: returns its parent now.
+   */
+  async addEdge(
+    eventId: string,
+    nodeId: string,
+    parentId: string,
+    replacing: readonly string[] = [],
+  ): Promise<string> {
     const key = `${this.#prefix}:edges:${eventId}`;
-    await this.#redis.multi().sadd(key, nodeId).pexpire(key, PLACEMENT_TTL_MS).exec();
+    const result = await this.#redis.eval(
+      SET_PARENT,
+      1,
+      key,
+      nodeId,
+      parentId,
+      String(PLACEMENT_TTL_MS),
+      ...replacing,
+    );
+    return String(result);
+  }
+
+  /** The event's edges (the origin apart), each with the node feeding it. */
+  async treeOf(eventId: string): Promise<Map<string, string>> {
+    const tree = await this.#redis.hgetall(`${this.#prefix}:edges:${eventId}`);
+    return new Map(Object.entries(tree));
   }
 
   /** Nodes that served classrooms of the event from a pipe (the origin apart). */
   async edgesOf(eventId: string): Promise<string[]> {
-    return this.#redis.smembers(`${this.#prefix}:edges:${eventId}`);
+    return this.#redis.hkeys(`${this.#prefix}:edges:${eventId}`);
   }
 
   async forget(eventId: string): Promise<void> {

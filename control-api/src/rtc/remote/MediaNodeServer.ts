@@ -109,8 +109,10 @@ export class MediaNodeServer {
     media.on('participantjoined', forward.participantjoined);
     media.on('activespeaker', forward.activespeaker);
     pipes?.on('repiped', this.#onRepiped);
+    pipes?.on('upstreamlost', this.#onRepiped);
     this.#detach = () => {
       pipes?.off('repiped', this.#onRepiped);
+      pipes?.off('upstreamlost', this.#onRepiped);
       media.off('produceradded', forward.produceradded);
       media.off('producerclosed', forward.producerclosed);
       media.off('participantlost', forward.participantlost);

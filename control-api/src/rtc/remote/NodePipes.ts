@@ -26,6 +26,12 @@ export type NodePipesEvents = {
    * the same ids, but the classrooms' consumers of the old ones are gone.
    */
   repiped: [eventId: string];
+  /**
+   * The event's upstream went with the channel to the node feeding it (that
+   * node died): the classrooms here have nothing to watch until they set
+   * their media up again, fed from elsewhere.
+   */
+  upstreamlost: [eventId: string];
 };
 
 /** The upstream of an event on this node, when it is an edge. */
@@ -58,6 +64,8 @@ export class NodePipes extends EventEmitter<NodePipesEvents> {
   /** Channels to origin nodes, by url. */
   readonly #origins = new Map<string, RemoteMediaNode>();
   readonly #pipes = new Map<string, Piped>();
+  /** Producers of offers being accepted (published before their pipe is tracked), by event. */
+  readonly #accepting = new Map<string, Set<string>>();
   #closed = false;
 
   constructor(opts: NodePipesOptions) {
@@ -125,6 +133,7 @@ export class NodePipes extends EventEmitter<NodePipesEvents> {
 
   /** Whether the producer came to this node through one of the event's pipes. */
   receives(eventId: string, producerId: string): boolean {
+    if (this.#accepting.get(eventId)?.has(producerId)) return true;
     for (const p of this.#pipes.values())
       if (p.eventId === eventId && p.pipe.receives(producerId)) return true;
     return false;
@@ -222,16 +231,27 @@ export class NodePipes extends EventEmitter<NodePipesEvents> {
     const channel = this.#originChannel(origin.url);
     const offer = await channel.pipeOffer(eventId);
     const broadcast = await this.#opts.broadcastOf(eventId);
+    // A live pipe replaced (another parent in a tree): its consumers here go with it.
+    const replacing = [...this.#pipes.values()].some(
+      (p) => p.eventId === eventId && p.owner === null && !p.pipe.closed,
+    );
+    // The offer's producers are published during acceptPipe, before the pipe is tracked.
+    const accepting = new Set(offer.producers.map((p) => p.id));
+    this.#accepting.set(eventId, accepting);
     // acceptPipe closes a pipe from a former origin first (same producer ids).
-    const { pipe, answer } = await broadcast.acceptPipe(offer, {
-      ...this.#opts.pipeOptions,
-      send: (update) =>
-        void channel
-          .pipeApply(update)
-          .catch((err: unknown) =>
-            log.warn({ err, eventId, type: update.type }, 'pipe update lost'),
-          ),
-    });
+    const { pipe, answer } = await broadcast
+      .acceptPipe(offer, {
+        ...this.#opts.pipeOptions,
+        send: (update) =>
+          void channel
+            .pipeApply(update)
+            .catch((err: unknown) =>
+              log.warn({ err, eventId, type: update.type }, 'pipe update lost'),
+            ),
+      })
+      .finally(() => {
+        if (this.#accepting.get(eventId) === accepting) this.#accepting.delete(eventId);
+      });
     this.#track(pipe, eventId, null);
     // A silent link is given up: the close below pipes again if the origin lives.
     pipe.once('dead', () => pipe.close('link dead'));
@@ -248,9 +268,10 @@ export class NodePipes extends EventEmitter<NodePipesEvents> {
       throw err;
     }
     log.info(
-      { eventId, pipeId: pipe.pipeId, origin: origin.nodeId, ms: Date.now() - started },
-      'edge fed by a pipe from the origin node',
+      { eventId, pipeId: pipe.pipeId, from: origin.nodeId, ms: Date.now() - started },
+      'edge fed by a pipe from another node',
     );
+    if (replacing) queueMicrotask(() => this.emit('repiped', eventId));
     return pipe;
   }
 
@@ -282,7 +303,10 @@ export class NodePipes extends EventEmitter<NodePipesEvents> {
           if (upstream.origin.url !== url) continue;
           this.#upstreams.delete(eventId);
           void upstream.ready.then(
-            (pipe) => pipe.close('origin channel lost', true),
+            (pipe) => {
+              pipe.close('origin channel lost', true);
+              this.emit('upstreamlost', eventId);
+            },
             () => {},
           );
         }

@@ -16,8 +16,15 @@ export const MediaNodeConfigSchema = z.object({
   MEDIA_NODE_REGION: z.string().min(1).max(64).optional(),
   /** Classrooms it may carry (default: 500 per worker). */
   MEDIA_NODE_CAPACITY: z.coerce.number().int().min(1).optional(),
+  /**
+   * Edges of one event it feeds at most (each a pipe, the event's whole media
+   * once more on its uplink): more are fed by its edges, a tree. Default 16.
+   */
+  MEDIA_NODE_MAX_PIPES: z.coerce.number().int().min(1).max(1000).optional(),
   /** The registry. */
   REDIS_URL: z.string().min(1),
+  /** Its keys' prefix: several clusters (or test runs) on one Redis. */
+  REDIS_NAMESPACE: z.string().min(1).max(64).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 export type MediaNodeConfig = z.infer<typeof MediaNodeConfigSchema>;

@@ -1,0 +1,207 @@
+import type { RtpCapabilities, RtpParameters } from '@amphi/protocol';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ClassroomPeer } from '../../loadtest/src/ClassroomPeer.ts';
+import { loadVp8Clip, type Vp8Clip } from '../../loadtest/src/media/vp8Clip.ts';
+import { SyntheticSpeaker } from '../../loadtest/src/SyntheticSpeaker.ts';
+import { createLogger } from '../src/logger.ts';
+import { ClusterMediaNode } from '../src/rtc/remote/ClusterMediaNode.ts';
+import { MediaNodeRegistry } from '../src/rtc/remote/MediaNodeRegistry.ts';
+import type { ControlPlane } from '../src/server.ts';
+import { framesAgain, receiving } from './support/classroomFrames.ts';
+import {
+  createTestDatabase,
+  type SeededEvent,
+  seedEvent,
+  startInstance,
+  TestClient,
+} from './support/harness.ts';
+import { MediaNodeProcess } from './support/MediaNodeProcess.ts';
+
+// A tree of media nodes: three `npm run media-node` processes that each feed
+// one pipe at most (MEDIA_NODE_MAX_PIPES=1), as nodes whose uplink carries the
+// event's media once more only. The origin feeds one edge, that edge feeds the
+// third: a classroom there receives the speaker's RTP through two pipes, and
+// its camera on stage goes up through both to the speaker. The middle node
+// killed with -9: its classrooms are placed elsewhere, the last edge is fed
+// anew, and every classroom receives frames again.
+
+const SECRET = 'test-media-node-tree-secret-0123456789ab';
+const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
+const NAMESPACE = 'tree';
+const nodes = new Map<string, MediaNodeProcess>();
+let redis: Redis;
+let registry: MediaNodeRegistry;
+let plane: ControlPlane;
+let clip: Vp8Clip;
+const speakers: SyntheticSpeaker[] = [];
+const peers: ClassroomPeer[] = [];
+
+beforeAll(async () => {
+  redis = new Redis(inject('redisUrl'));
+  // Its own registry (another test file's nodes share the Redis server).
+  registry = new MediaNodeRegistry({ redis, namespace: NAMESPACE });
+  for (const id of ['tree-a', 'tree-b', 'tree-c']) {
+    nodes.set(
+      id,
+      await MediaNodeProcess.start({
+        MEDIA_NODE_SECRET: SECRET,
+        REDIS_URL: inject('redisUrl'),
+        REDIS_NAMESPACE: NAMESPACE,
+        MEDIA_NODE_ID: id,
+        MEDIA_NODE_MAX_PIPES: '1',
+      }),
+    );
+  }
+  const databaseUrl = await createTestDatabase();
+  plane = await startInstance({
+    databaseUrl,
+    media: new ClusterMediaNode({ registry, secret: SECRET, log }),
+  });
+  clip = await loadVp8Clip();
+}, 90_000);
+
+afterAll(async () => {
+  for (const p of peers.splice(0)) p.close();
+  for (const s of speakers.splice(0)) s.close();
+  await plane?.close();
+  for (const n of nodes.values()) await n.stop();
+  redis?.disconnect();
+});
+
+const dtlsParameters = {
+  role: 'client' as const,
+  fingerprints: [
+    { algorithm: 'sha-256' as const, value: Array.from({ length: 32 }, () => '5A').join(':') },
+  ],
+};
+function vp8(ssrc: number): RtpParameters {
+  return {
+    mid: '0',
+    codecs: [{ mimeType: 'video/VP8', payloadType: 96, clockRate: 90000, rtcpFeedback: [] }],
+    headerExtensions: [{ uri: 'urn:ietf:params:rtp-hdrext:sdes:mid', id: 1 }],
+    encodings: [{ ssrc }],
+    rtcp: { cname: `cam-${ssrc}`, reducedSize: true },
+  };
+}
+
+async function placements(ev: SeededEvent): Promise<string[]> {
+  return Promise.all(
+    ev.classroomIds.map(async (id) => (await registry.classroomNodeOf(ev.eventId, id)) ?? '?'),
+  );
+}
+
+/** origin -> first edge -> second edge, as the registry records it (live nodes). */
+async function chain(eventId: string): Promise<string[]> {
+  const origin = (await registry.nodeOf(eventId)) as string;
+  const tree = await registry.treeOf(eventId);
+  const alive = new Set((await registry.nodes()).map((n) => n.nodeId));
+  const order = [origin];
+  for (;;) {
+    const next = [...tree].find(
+      ([edge, parent]) => parent === order.at(-1) && alive.has(edge),
+    )?.[0];
+    if (!next || order.includes(next)) return order;
+    order.push(next);
+  }
+}
+
+describe('a tree of media nodes, one pipe each', () => {
+  it('the origin feeds one edge, which feeds the next: every classroom receives the speaker, a stage camera on the last edge reaches the speaker', async () => {
+    const ev = await seedEvent(plane.url, { classrooms: 6, status: 'live' });
+    const speaker = new SyntheticSpeaker({
+      baseUrl: plane.url,
+      eventId: ev.eventId,
+      token: ev.tokens.speaker,
+      clip,
+    });
+    speakers.push(speaker);
+    await speaker.start();
+    const list = ev.tokens.classrooms.map((token, i) => {
+      const peer = new ClassroomPeer({
+        index: i,
+        baseUrl: plane.url,
+        eventId: ev.eventId,
+        token,
+        capture: speaker.captureClock,
+        serverSharesClock: true,
+      });
+      peers.push(peer);
+      return peer;
+    });
+    const announced = list.map(() => 0);
+    for (const [i, p] of list.entries()) {
+      p.session.signaling.onEvent('media.producerAdded', () => {
+        announced[i] = (announced[i] ?? 0) + 1;
+      });
+    }
+    await Promise.all(list.map((p) => p.join()));
+    await receiving(list);
+    const placed = await placements(ev);
+    const path = await chain(ev.eventId);
+    console.info(`media node tree: ${path.join(' -> ')}; classrooms on ${placed.join(', ')}`);
+    expect(path).toHaveLength(3);
+    const last = path[2] as string;
+    expect(placed).toContain(last);
+    for (const p of list) {
+      expect(p.meter.figures.packets).toBeGreaterThan(30);
+      expect(p.meter.figures.frames).toBeGreaterThanOrEqual(30);
+    }
+    // Producers known before the classes joined: in their join state, not announced again.
+    expect(announced).toEqual(list.map(() => 0));
+
+    // A classroom of the last edge on stage: its camera goes up two pipes.
+    const moderator = await TestClient.connect(plane.url, ev.eventId, ev.tokens.moderator);
+    await moderator.request('join', {});
+    const studio = await TestClient.connect(plane.url, ev.eventId, ev.tokens.speaker);
+    const studioJoin = await studio.request('join', {});
+    const i = placed.indexOf(last);
+    const cls = await TestClient.connect(plane.url, ev.eventId, ev.tokens.classrooms[i] as string);
+    await cls.request('join', {});
+    await moderator.request('stage.invite', { classroomId: ev.classroomIds[i] as string });
+    await cls.waitForEvent('stage.updated', (s) => s.stage?.status === 'invited');
+    await cls.request('stage.respond', { accept: true });
+    const send = await cls.request('media.createTransport', { direction: 'send' });
+    await cls.request('media.connectTransport', { transportId: send.transportId, dtlsParameters });
+    const { producerId } = await cls.request('media.produce', {
+      transportId: send.transportId,
+      kind: 'video',
+      rtpParameters: vp8(9301),
+      source: 'stage',
+    });
+    await studio.waitForEvent('media.producerAdded', (p) => p.producerId === producerId);
+    const recv = await studio.request('media.createTransport', { direction: 'recv' });
+    const consumed = await studio.request('media.consume', {
+      transportId: recv.transportId,
+      producerId,
+      rtpCapabilities: studioJoin.routerRtpCapabilities as RtpCapabilities,
+    });
+    expect(consumed).toMatchObject({ producerId, kind: 'video' });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(
+      studio.eventsOf('media.producerAdded').filter((p) => p.producerId === producerId),
+    ).toHaveLength(1);
+    await moderator.request('stage.leave', {});
+    for (const c of [moderator, studio, cls]) await c.close();
+
+    // The middle node dies: its classrooms go elsewhere, the last edge is fed anew.
+    const middle = path[1] as string;
+    const killedAt = Date.now();
+    const affected = list.filter((_p, j) => placed[j] === middle || placed[j] === last);
+    const recovering = affected.map((p) => framesAgain(p, killedAt));
+    await nodes.get(middle)?.crash();
+    nodes.delete(middle);
+    const ms = await Promise.all(recovering);
+    const after = await placements(ev);
+    console.info(
+      `middle node ${middle} killed: ${affected.length} classroom(s) (on ${middle} and ${last}) receive frames again after ${ms.join(', ')} ms; classrooms now on ${after.join(', ')}`,
+    );
+    expect(after).not.toContain(middle);
+    // Once the dead node's registration has expired (3 s), the tree reads origin -> last.
+    await expect.poll(() => chain(ev.eventId), { timeout: 5_000 }).toEqual([path[0], last]);
+    expect(Math.max(...ms)).toBeLessThanOrEqual(5_000);
+    await receiving(list, 15);
+    for (const p of list) p.close();
+    speaker.close();
+  });
+});
