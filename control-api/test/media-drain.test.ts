@@ -76,7 +76,7 @@ beforeAll(async () => {
     await sleep(100);
   }
   clip = await loadVp8Clip();
-  ev = await seedEvent(apis[0].url, { classrooms: CLASSROOMS + 1, status: 'live' });
+  ev = await seedEvent(apis[0].url, { classrooms: CLASSROOMS + 2, status: 'live' });
 }, 120_000);
 
 afterAll(async () => {
@@ -232,6 +232,41 @@ describe('draining a media node under a live event', () => {
     expect(state?.state).toBe('draining');
     expect(state?.origins).toEqual([ev.eventId]);
     await operator(api2.url, 'POST', `/api/v1/media-nodes/${origin}/undrain`);
+  }, 60_000);
+
+  it('a class that does not move when asked is set up anew on another node after 10 s', async () => {
+    const [api1] = apis;
+    const stubborn = await RtpClassroom.join(
+      api1.url,
+      ev.eventId,
+      ev.tokens.classrooms[CLASSROOMS + 1] as string,
+      { ignoreMove: true },
+    );
+    classrooms.push(stubborn);
+    await stubborn.receive();
+    const classroomId = ev.classroomIds[CLASSROOMS + 1] as string;
+    const from = (await registry.classroomNodeOf(ev.eventId, classroomId)) as string;
+    const other = from === 'node-a' ? 'node-b' : 'node-a';
+    const startedAt = Date.now();
+    await operator(api1.url, 'POST', `/api/v1/media-nodes/${from}/drain`);
+    let reconnectMs = -1;
+    while (Date.now() - startedAt < 20_000) {
+      if (stubborn.reconnects > 0) {
+        reconnectMs = Date.now() - startedAt;
+        break;
+      }
+      await sleep(100);
+    }
+    await stubborn.settled();
+    console.info(
+      `a class ignoring media.move on ${from}: set up anew after ${reconnectMs} ms, now on ${await registry.classroomNodeOf(ev.eventId, classroomId)}`,
+    );
+    expect(stubborn.movesAsked).toBeGreaterThan(0);
+    expect(reconnectMs).toBeGreaterThan(9_000);
+    expect(reconnectMs).toBeLessThan(13_000);
+    expect(await registry.classroomNodeOf(ev.eventId, classroomId)).toBe(other);
+    expect(stubborn.transportId).not.toBeNull();
+    await operator(api1.url, 'POST', `/api/v1/media-nodes/${from}/undrain`);
   }, 60_000);
 
   it('answers 404 for a node that is not registered, 401 without the operator credential', async () => {

@@ -34,6 +34,7 @@ export class RtpClassroom {
   /** The longest silence of the video in use since `resetGap()` (ms). */
   maxGapMs = 0;
   moves = 0;
+  movesAsked = 0;
   movesFailed: string[] = [];
   /** media.reconnect received (a move that came too late, a lost node). */
   reconnects = 0;
@@ -44,7 +45,13 @@ export class RtpClassroom {
     this.client = client;
   }
 
-  static async join(baseUrl: string, eventId: string, token: string): Promise<RtpClassroom> {
+  /** `ignoreMove`: a client that does not know `media.move` (an older viewer). */
+  static async join(
+    baseUrl: string,
+    eventId: string,
+    token: string,
+    opts: { ignoreMove?: boolean } = {},
+  ): Promise<RtpClassroom> {
     const client = new SignalingClient({
       baseUrl,
       eventId,
@@ -53,6 +60,8 @@ export class RtpClassroom {
     });
     const c = new RtpClassroom(client);
     client.onEvent('media.move', () => {
+      c.movesAsked++;
+      if (opts.ignoreMove) return;
       c.#chain = c.#chain
         .then(() => c.#move())
         .catch((err: unknown) => {
