@@ -32,6 +32,7 @@
 
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -164,7 +165,7 @@ interface PhaseFigures {
   p50Ms: number;
   p95Ms: number;
   maxMs: number;
-  browsers: { affected: number; recoveredMs: (number | null)[] };
+  browsers: { affected: number; recoveredMs: (number | null)[]; longestGapMs: number[] };
   /** Of the affected classrooms: their longest wait between two decodable frames. */
   gapP95Ms: number;
   gapMaxMs: number;
@@ -191,6 +192,7 @@ function phaseFigures(phase: string, sim: Recovery[], browsers: Recovery[]): Pha
       recoveredMs: browsers
         .filter((r) => r.affected)
         .map((r) => (r.recoveredMs === null ? null : Math.round(r.recoveredMs))),
+      longestGapMs: browsers.map((r) => Math.round(r.longestGapMs)),
     },
     gapP95Ms: Math.round(
       percentile(
@@ -198,7 +200,9 @@ function phaseFigures(phase: string, sim: Recovery[], browsers: Recovery[]): Pha
         95,
       ),
     ),
-    gapMaxMs: Math.round(Math.max(Number.NaN, ...affected.map((r) => r.longestGapMs))),
+    gapMaxMs: affected.length
+      ? Math.round(Math.max(...affected.map((r) => r.longestGapMs)))
+      : Number.NaN,
     gapsOver500Ms: all.filter((r) => r.longestGapMs > 500).length,
     othersLongestGapMs: Math.round(
       Math.max(0, ...all.filter((r) => !r.affected).map((r) => r.longestGapMs)),
@@ -285,6 +289,8 @@ async function main(): Promise<void> {
     log('viewer/dist missing: no Chromium classrooms (npm run build:apps)');
 
   const started = Date.now();
+  // The figures depend on how busy the machine is: every "host" shares its cores.
+  const loadBefore = os.loadavg()[0] ?? 0;
   const rig = await HostsRig.start({
     mediaNodeSecret: SECRET,
     apiEnv: {
@@ -502,6 +508,8 @@ async function main(): Promise<void> {
       mediaNodes: 2,
       apiInstances: 2,
       classrooms,
+      cores: os.availableParallelism(),
+      loadAverage: { before: loadBefore, after: os.loadavg()[0] ?? 0 },
       simulated: sim.length,
       browsers: pages.length,
       participantsPerNode: perNode,
@@ -532,6 +540,7 @@ async function main(): Promise<void> {
       f(p.p95Ms),
       f(p.maxMs),
       p.browsers.recoveredMs.map((v) => (v === null ? 'never' : String(v))).join(', ') || '-',
+      p.browsers.longestGapMs.join(', ') || '-',
       `${f(p.gapP95Ms)} / ${f(p.gapMaxMs)}`,
       String(p.gapsOver500Ms),
       String(p.othersLongestGapMs),
@@ -544,6 +553,7 @@ async function main(): Promise<void> {
       'p95 ms',
       'max ms',
       'Chromium ms',
+      'Chromium longest gap ms',
       'longest gap p95 / max ms',
       'gap > 500 ms',
       'others longest gap ms',
@@ -555,10 +565,16 @@ async function main(): Promise<void> {
         phaseRow(mediaPhase),
         phaseRow(cutPhase),
         phaseRow(apiPhase),
-        drainPhase ? phaseRow(drainPhase) : ['drain', 'n/a', '', '', '', '', '', '', '', ''],
+        drainPhase ? phaseRow(drainPhase) : ['drain', 'n/a', '', '', '', '', '', '', '', '', ''],
       ],
     );
     log(`drain: ${drain.note}`);
+    log(
+      "(the simulated classrooms do not follow a drain's media.move: the server tells them media.reconnect 10 s later; the Chromium viewers move make-before-break)",
+    );
+    log(
+      `machine: ${os.availableParallelism()} cores shared by every host, load average ${loadBefore.toFixed(1)} at the start, ${(os.loadavg()[0] ?? 0).toFixed(1)} at the end`,
+    );
     table('signaling through HAProxy after kill -9 of api-1', [
       ['clients', 'cut', 'joined again', 'p50 ms', 'p95 ms', 'max ms', 'open now'],
       [
