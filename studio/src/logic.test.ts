@@ -3,18 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { actionsFor } from './components/moderator/QuestionRow.tsx';
 import { TABLES } from './i18n.tsx';
 import { keepProgram, sourceAt, type VideoSource } from './program.ts';
-import { questionMaker } from './questionFixture.ts';
 import { approvedQueue, pendingQueue, speakerTurn } from './questions.ts';
 import { moderatorAction, speakerAction } from './shortcuts.ts';
-
-const key = (k: string, more: Partial<Parameters<typeof speakerAction>[0]> = {}) => ({
-  key: k,
-  ctrlKey: false,
-  metaKey: false,
-  altKey: false,
-  inField: false,
-  ...more,
-});
+import { key, questionMaker } from './testFixtures.ts';
 
 const q = questionMaker();
 

@@ -1,7 +1,7 @@
 import type { Question } from '@amphi/protocol';
 import { describe, expect, it } from 'vitest';
-import { questionMaker } from '../../questionFixture.ts';
 import { moderatorAction } from '../../shortcuts.ts';
+import { key, questionMaker } from '../../testFixtures.ts';
 import {
   ALL_QUESTIONS,
   reorderAfterUndo,
@@ -139,14 +139,6 @@ describe('undo of the last action', () => {
   });
 
   it('U and Ctrl+Z undo; not while typing', () => {
-    const key = (k: string, more = {}) => ({
-      key: k,
-      ctrlKey: false,
-      metaKey: false,
-      altKey: false,
-      inField: false,
-      ...more,
-    });
     expect(moderatorAction(key('u'))).toBe('undo');
     expect(moderatorAction(key('z', { ctrlKey: true }))).toBe('undo');
     expect(moderatorAction(key('z', { metaKey: true }))).toBe('undo');

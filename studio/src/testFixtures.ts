@@ -1,4 +1,10 @@
 import type { Question } from '@amphi/protocol';
+import type { KeyLike } from './shortcuts.ts';
+
+/** A key pressed outside any text field, with no modifier unless `more` says so. */
+export function key(k: string, more: Partial<KeyLike> = {}): KeyLike {
+  return { key: k, ctrlKey: false, metaKey: false, altKey: false, inField: false, ...more };
+}
 
 /**
  * Questions for the studio's tests: each new one numbered (id, text, times in
