@@ -51,6 +51,8 @@ const EVENTS: (keyof MediaNodeEvents)[] = [
 
 /** An edge is asked again this often whether its pipe from its parent lives (cheap when it does). */
 const EDGE_RECHECK_MS = 2_000;
+/** The registry's list of nodes is read again after this long. */
+const NODES_FRESH_MS = 250;
 /** Edges a node feeds when its registration does not say (MEDIA_NODE_MAX_PIPES). */
 const DEFAULT_MAX_PIPES = 16;
 /** Origin -> edge -> edge ...: past this, something is wrong (a cycle). */
@@ -115,6 +117,7 @@ export class ClusterMediaNode extends EventEmitter<MediaNodeEvents> implements M
   #closed = false;
   readonly #reasserting: ReturnType<typeof setInterval>;
   #reassertRunning = false;
+  #nodesRead: { at: number; nodes: Promise<MediaNodeRegistration[]> } | undefined;
 
   constructor(opts: ClusterMediaNodeOptions) {
     super();
@@ -259,7 +262,7 @@ export class ClusterMediaNode extends EventEmitter<MediaNodeEvents> implements M
   async listProducers(eventId: string): Promise<ProducerInfo[]> {
     const origin = await this.#origin(eventId);
     const edges = await this.#opts.registry.edgesOf(eventId).catch(() => [] as string[]);
-    const nodes = edges.length ? await this.#opts.registry.nodes() : [];
+    const nodes = edges.length ? await this.#nodes() : [];
     const lists = await Promise.all([
       this.#channelOf(origin).listProducers(eventId),
       ...nodes
@@ -389,7 +392,7 @@ export class ClusterMediaNode extends EventEmitter<MediaNodeEvents> implements M
 
   async #placeOrigin(eventId: string): Promise<Placement> {
     const { registry, log } = this.#opts;
-    const nodes = await registry.nodes();
+    const nodes = await this.#nodes();
     const alive = nodes.filter((n) => this.#usable(n));
     const current = await registry.nodeOf(eventId);
     const there = alive.find((n) => n.nodeId === current);
@@ -414,7 +417,7 @@ export class ClusterMediaNode extends EventEmitter<MediaNodeEvents> implements M
   ): Promise<Placement> {
     const { registry, log } = this.#opts;
     const [nodes, current, regions] = await Promise.all([
-      registry.nodes(),
+      this.#nodes(),
       registry.classroomNodeOf(eventId, classroomId),
       this.#regionsOf(classroomId),
     ]);
@@ -508,7 +511,7 @@ export class ClusterMediaNode extends EventEmitter<MediaNodeEvents> implements M
 
   async #chooseParent(eventId: string, origin: Placement, placed: Placement): Promise<Placement> {
     const { registry } = this.#opts;
-    const [tree, nodes] = await Promise.all([registry.treeOf(eventId), registry.nodes()]);
+    const [tree, nodes] = await Promise.all([registry.treeOf(eventId), this.#nodes()]);
     const alive = new Map(nodes.filter((n) => this.#usable(n)).map((n) => [n.nodeId, n]));
     const children = new Map<string, string[]>();
     for (const [edge, parent] of tree)
@@ -555,6 +558,23 @@ export class ClusterMediaNode extends EventEmitter<MediaNodeEvents> implements M
       this.#regions.set(classroomId, regions);
     }
     return regions;
+  }
+
+  /**
+   * The registered nodes, read at most every NODES_FRESH_MS: a join storm
+   * asks for them per classroom (reservations cover what a heartbeat has not
+   * counted yet).
+   */
+  #nodes(): Promise<MediaNodeRegistration[]> {
+    const cached = this.#nodesRead;
+    if (cached && Date.now() - cached.at < NODES_FRESH_MS) return cached.nodes;
+    const nodes = this.#opts.registry.nodes();
+    const read = { at: Date.now(), nodes };
+    this.#nodesRead = read;
+    nodes.catch(() => {
+      if (this.#nodesRead === read) this.#nodesRead = undefined;
+    });
+    return nodes;
   }
 
   /** Alive as far as this instance knows, and open to new placements. */
