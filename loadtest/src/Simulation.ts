@@ -68,6 +68,8 @@ export interface SimulationResult {
   speaker: SpeakerUplink;
   cleanUp: { revoked: number } | { error: string };
   wallS: number;
+  /** When the timeline's t = 0 was, on the classrooms' clock (their startedAt). */
+  t0Ms: number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -90,6 +92,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
   let moderator: LiveSession | null = null;
   let sampler: ServerSampler | null = null;
   const timeline: TimelinePoint[] = [];
+  let t0 = monoMs();
   let approvals = 0;
   const timers: NodeJS.Timeout[] = [];
   let cleanUp: SimulationResult['cleanUp'] = { revoked: 0 };
@@ -117,7 +120,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
         .catch(() => {});
     });
 
-    const t0 = monoMs();
+    t0 = monoMs();
     if (o.serverPid) {
       sampler = new ServerSampler(o.serverPid, t0);
       sampler.start();
@@ -257,6 +260,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
         },
     cleanUp,
     wallS: (monoMs() - wall0) / 1000,
+    t0Ms: t0,
   };
 }
 

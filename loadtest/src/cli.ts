@@ -158,6 +158,7 @@ async function main(): Promise<void> {
         `| classrooms | joined | join→first RTP p95 | join→first frame p50/p95 | delay p50/p95/p99 | server hop p95 | loss % | jitter mean | freezes | fps/class | media CPU mean/max % | media RSS MB |`,
         '|---|---|---|---|---|---|---|---|---|---|---|---|',
         `| ${s.classrooms} | ${s.joined} | ${s.firstRtpMs.p95} | ${s.firstFrameMs.p50}/${s.firstFrameMs.p95} | ${s.delayMs.p50}/${s.delayMs.p95}/${s.delayMs.p99} | ${s.serverHopMs.p95} | ${s.lossPct} | ${s.jitterMs.mean} | ${s.freezes} (${s.freezeS} s) | ${s.framesPerClassroomPerS} | ${s.server.mediaCpuMeanPct}/${s.server.mediaCpuMaxPct} | ${s.server.mediaRssMaxMb} |`,
+        `first_frame_outside_simulator_stalls: classrooms=${s.firstFrameOutsideStallsMs.classrooms} p50_ms=${s.firstFrameOutsideStallsMs.p50} p95_ms=${s.firstFrameOutsideStallsMs.p95}`,
         `machine_busy=${s.server.machineBusyMeanPct}% simulator_stalls_over_100ms=${s.simulatorStalls.over100ms}s freezes_in_stalls=${s.simulatorStalls.freezesInThem}/${s.freezes} media_set_up_again=${s.mediaSetupsAgain} media_errors=${s.mediaErrors} questions=${s.questions} upvotes=${s.upvotes} hands=${s.hands} approvals=${s.moderatorApprovals} errors=${s.errors.map((e) => `${e.count}x ${e.message}`).join('; ') || 'none'} cleanup=${JSON.stringify(result.cleanUp)}${interrupted ? ' (interrupted)' : ''}`,
         speakerLine(s),
         `json: ${out}`,

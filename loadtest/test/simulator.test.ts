@@ -65,6 +65,8 @@ test('delays are taken on one clock: positive, and well under a second on loopba
   expect(s.serverHopMs.p50 as number).toBeLessThanOrEqual((s.delayMs.p50 as number) + 5);
   expect(s.lossPct as number).toBeLessThan(1);
   expect(s.firstFrameMs.p95 as number).toBeLessThan(5000);
+  // Those whose join saw no stall of the simulator are a subset, told apart.
+  expect(s.firstFrameOutsideStallsMs.classrooms).toBeLessThanOrEqual(CLASSROOMS);
 });
 
 test('classes ask, upvote and raise hands; the moderator approves; the server is sampled', () => {
