@@ -1,4 +1,10 @@
-export type WorkerProfile = 'tuned' | 'tuned-tcc' | 'tuned-unpatched' | 'stock' | 'debian-srtp';
+export type WorkerProfile =
+  | 'tuned'
+  | 'tuned-no-reap'
+  | 'tuned-tcc'
+  | 'tuned-unpatched'
+  | 'stock'
+  | 'debian-srtp';
 /** Where the worker binary for a profile is cached (built or not). */
 export function cachedWorkerPath(profile: WorkerProfile): string;
 /** The cached worker binary for a profile, built first when missing. */

@@ -15,11 +15,12 @@
 // keyed by mediasoup version, profile, the sources' sha256 and the build
 // recipe, so a re-install is instant; build.json beside it says what went in.
 //
-// Usage: node scripts/mediasoup-worker.mjs [--profile tuned|tuned-tcc|tuned-unpatched|stock|debian-srtp] [--print-path] [--no-link]
+// Usage: node scripts/mediasoup-worker.mjs [--profile tuned|tuned-no-reap|tuned-tcc|tuned-unpatched|stock|debian-srtp] [--print-path] [--no-link]
 //   tuned (default): -O3, LTO, io_uring, the transport-cc patches, no io_uring
-//     zero copy; what Amphi runs.
-//   tuned-tcc: tuned without the zero-copy patch; tuned-unpatched: without any
-//     patch (the bench shows what each bought).
+//     zero copy, io_uring completions reaped after each submission; what Amphi runs.
+//   tuned-no-reap: tuned without the last patch; tuned-tcc: without the
+//     zero-copy one either; tuned-unpatched: without any (the bench shows what
+//     each bought).
 //   stock: mediasoup's default build options (release); the benchmark baseline.
 //   debian-srtp: stock, linked against Debian's libsrtp2 (NSS crypto).
 
@@ -117,15 +118,100 @@ const ZERO_COPY_OFF = {
   count: 1,
 };
 
+/**
+ * io_uring completions are reaped once per event-loop turn (the ring's
+ * eventfd), and each send holds one of the ring's 4,096 entries until then.
+ * A worker that reads a burst of incoming packets in one turn (a key frame,
+ * a backlog) fans each out to every classroom: the entries run out after a
+ * few packets and every further send falls back to one sendmsg() system call
+ * each; the bench's 'uring %' column showed most sends going that way. UDP
+ * sends complete inside io_uring_submit(), so their completions are reaped
+ * right after it and the entries are free for the next packet.
+ */
+const REAP_AFTER_SUBMIT = [
+  {
+    file: 'src/DepLibUring.cpp',
+    find: [
+      'inline static void onFdEvent(uv_poll_t* handle, int status, int events)\n',
+      '{\n',
+      '\tauto* liburing = static_cast<DepLibUring::LibUring*>(handle->data);\n',
+      '\tauto count     = io_uring_peek_batch_cqe(liburing->GetRing(), cqes, DepLibUring::QueueDepth);\n',
+      '\n',
+      '\t// libuv uses level triggering, so we need to read from the socket to reset\n',
+      '\t// the counter in order to avoid libuv calling this callback indefinitely.\n',
+      '\teventfd_t v;\n',
+      '\tint err = eventfd_read(liburing->GetEventFd(), std::addressof(v));\n',
+      '\n',
+      '\tif (err < 0)\n',
+      '\t{\n',
+      '\t\t// Get positive errno.\n',
+      '\t\tint error = -err;\n',
+      '\n',
+      '\t\tMS_ABORT("eventfd_read() failed: %s", std::strerror(error));\n',
+      '\t};\n',
+      '\n',
+    ].join(''),
+    replace: [
+      'static void reapCompletions(DepLibUring::LibUring* liburing);\n',
+      '\n',
+      'inline static void onFdEvent(uv_poll_t* handle, int status, int events)\n',
+      '{\n',
+      '\tauto* liburing = static_cast<DepLibUring::LibUring*>(handle->data);\n',
+      '\n',
+      '\t// libuv uses level triggering, so we need to read from the socket to reset\n',
+      '\t// the counter in order to avoid libuv calling this callback indefinitely.\n',
+      '\teventfd_t v;\n',
+      '\tint err = eventfd_read(liburing->GetEventFd(), std::addressof(v));\n',
+      '\n',
+      '\tif (err < 0)\n',
+      '\t{\n',
+      '\t\t// Get positive errno.\n',
+      '\t\tint error = -err;\n',
+      '\n',
+      '\t\tMS_ABORT("eventfd_read() failed: %s", std::strerror(error));\n',
+      '\t};\n',
+      '\n',
+      '\treapCompletions(liburing);\n',
+      '}\n',
+      '\n',
+      '// Runs on the eventfd and right after each submission (Submit()).\n',
+      'static void reapCompletions(DepLibUring::LibUring* liburing)\n',
+      '{\n',
+      '\tauto count = io_uring_peek_batch_cqe(liburing->GetRing(), cqes, DepLibUring::QueueDepth);\n',
+      '\n',
+    ].join(''),
+    count: 1,
+  },
+  {
+    file: 'src/DepLibUring.cpp',
+    find: '\t\tMS_ERROR("io_uring_submit() failed: %s", std::strerror(error));\n\t}\n}\n',
+    replace:
+      '\t\tMS_ERROR("io_uring_submit() failed: %s", std::strerror(error));\n\t}\n\n' +
+      '\t// UDP sends complete inside io_uring_submit(): free their entries now.\n' +
+      '\treapCompletions(this);\n}\n',
+    count: 1,
+  },
+];
+
 /** Build profiles: meson options, which libsrtp the worker links, source patches. */
 const TUNED_OPTIONS = [...STOCK_OPTIONS, '-Doptimization=3', '-Db_lto=true'];
 
 const PROFILES = {
-  tuned: { meson: TUNED_OPTIONS, srtp: 'openssl', patches: [...TCC_PATCHES, ZERO_COPY_OFF] },
-  // What tuned was before the patches (its binary keeps its cache entry), and
-  // tuned with the transport-cc patches only: the bench shows each step's gain.
+  tuned: {
+    meson: TUNED_OPTIONS,
+    srtp: 'openssl',
+    patches: [...TCC_PATCHES, ZERO_COPY_OFF, ...REAP_AFTER_SUBMIT],
+  },
+  // What tuned was before each patch (each binary keeps its cache entry): the
+  // bench shows each step's gain. unpatched -> tcc -> no-reap (+ zero copy off) -> tuned.
   'tuned-unpatched': { meson: TUNED_OPTIONS, srtp: 'openssl', cacheName: 'tuned' },
   'tuned-tcc': { meson: TUNED_OPTIONS, srtp: 'openssl', patches: TCC_PATCHES },
+  'tuned-no-reap': {
+    meson: TUNED_OPTIONS,
+    srtp: 'openssl',
+    patches: [...TCC_PATCHES, ZERO_COPY_OFF],
+    cacheName: 'tuned',
+  },
   stock: { meson: STOCK_OPTIONS, srtp: 'openssl' },
   // Debian's own libsrtp2 (NSS crypto): what a plain Debian build gets.
   'debian-srtp': { meson: STOCK_OPTIONS, srtp: 'debian' },

@@ -86,7 +86,8 @@ const TUNED: Setup = {
  * the worker's source patches (scripts/mediasoup-worker.mjs) one at a time:
  * tuned-unpatched (none), tuned-unpatched-pacer-25ms (the pacer's wake-up
  * alone, through libwebrtc's field trial), tuned-tcc (the transport-cc
- * patches), tuned (those + io_uring zero copy off).
+ * patches), tuned-no-reap (those + io_uring zero copy off), tuned (those +
+ * io_uring completions reaped after each submission).
  */
 const PROFILES = {
   tuned: TUNED,
@@ -105,6 +106,7 @@ const PROFILES = {
     fieldTrials: `${MEDIASOUP_TRIALS}WebRTC-Pacer-MinPacketLimitMs/25/`,
   },
   'tuned-tcc': { ...TUNED, build: 'tuned-tcc' },
+  'tuned-no-reap': { ...TUNED, build: 'tuned-no-reap' },
 } satisfies Record<string, Setup>;
 
 type Profile = keyof typeof PROFILES;
@@ -144,6 +146,14 @@ type StepResult = {
   /** Share of the reported packets the feedback said were lost. */
   feedbackLostPct: number;
   workerRssMb: number;
+  /**
+   * Share of the forwarded sends the worker handed to io_uring (the rest fell
+   * back to one sendmsg() each: no free ring entry). -1: io_uring off.
+   */
+  uringPct: number;
+  /** Browser kind: the worker's bandwidth estimates at the end of the window, kbit/s (median, 10th percentile). */
+  bweMedianKbps: number;
+  bweP10Kbps: number;
   /** Classrooms a whole core would serve at this cost per packet: 1e6 / (us/packet x packets/s per classroom). */
   projectedPerCore: number;
 };
@@ -226,6 +236,21 @@ function cpuUs(pid: number): number {
 
 function pin(pid: number, cpu: number | string): void {
   execFileSync('taskset', ['-apc', String(cpu), String(pid)], { stdio: 'ignore' });
+}
+
+type UringCounts = { sent: number; missed: number };
+
+/** The worker's io_uring counters (mediasoup's dump): sends prepared, and sends that found no free entry. */
+async function uringCounts(worker: types.Worker): Promise<UringCounts | undefined> {
+  const u = (await worker.dump()).liburing;
+  return u ? { sent: u.sqeProcessCount, missed: u.sqeMissCount + u.userDataMissCount } : undefined;
+}
+
+function uringShare(before?: UringCounts, after?: UringCounts): number {
+  if (!before || !after) return -1;
+  const sent = after.sent - before.sent;
+  const missed = after.missed - before.missed;
+  return sent + missed ? (100 * sent) / (sent + missed) : 0;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -349,10 +374,12 @@ async function runProfile(profile: Profile, kind: ConsumerKind, o: RunOptions) {
       const sentBefore = sourceSent();
       await sink.reset();
       const sinkBefore = await sink.stats();
+      const uringBefore = await uringCounts(worker);
       const cpuBefore = cpuUs(worker.pid);
       const t0 = process.hrtime.bigint();
       await sleep(windowSec * 1000);
       const cpuAfter = cpuUs(worker.pid);
+      const uringAfter = await uringCounts(worker);
       const stats = await sink.stats();
       const sent = sourceSent() - sentBefore;
       const wallUs = Number(process.hrtime.bigint() - t0) / 1000;
@@ -406,15 +433,30 @@ async function runProfile(profile: Profile, kind: ConsumerKind, o: RunOptions) {
           ? (100 * answered.feedbackLost) / answered.feedbackStatuses
           : 0,
         workerRssMb: rssMb(worker.pid),
+        uringPct: uringShare(uringBefore, uringAfter),
+        bweMedianKbps: 0,
+        bweP10Kbps: 0,
         projectedPerCore: 0,
       };
       step.projectedPerCore = step.usPerPacket
         ? 1e6 / (step.usPerPacket * step.sentPerClassroomPerSec)
         : 0;
+      if (kind === 'browser') {
+        const estimates = (
+          await Promise.all(
+            classrooms.map((id) => broadcast.session(id)?.availableOutgoingBitrates() ?? []),
+          )
+        )
+          .flat()
+          .sort((a, b) => a - b);
+        const at = (q: number) => (estimates[Math.floor(q * (estimates.length - 1))] ?? 0) / 1000;
+        step.bweMedianKbps = at(0.5);
+        step.bweP10Kbps = at(0.1);
+      }
       results.push(step);
       log(
         `${step.classrooms} classrooms: loss ${step.lossPct.toFixed(2)} %, backlog ${step.backlogKb.toFixed(0)} KB, worker ${step.workerCpuPct.toFixed(0)} %, ` +
-          `${step.usPerPacket.toFixed(2)} us/packet, top layer ${step.topLayerPct.toFixed(0)} %, sink ${step.sinkCpuPct.toFixed(0)} %`,
+          `${step.usPerPacket.toFixed(2)} us/packet, top layer ${step.topLayerPct.toFixed(0)} %, io_uring ${step.uringPct.toFixed(0)} %, BWE p50 ${step.bweMedianKbps.toFixed(0)} kbps p10 ${step.bweP10Kbps.toFixed(0)}, sink ${step.sinkCpuPct.toFixed(0)} %`,
       );
       // Past the first step that doesn't hold the worker is saturated: joining
       // more through its busy channel only takes minutes and teaches nothing.
@@ -501,6 +543,8 @@ function printTable(results: RunResult[]): void {
     'fb/s',
     'probe/s',
     'RSS MB',
+    'uring %',
+    'BWE kbps p50/p10',
     'sink %',
   ];
   const rows = results.flatMap((r) =>
@@ -522,6 +566,8 @@ function printTable(results: RunResult[]): void {
       s.feedbackPerSec.toFixed(0),
       s.probationPerSec.toFixed(0),
       s.workerRssMb.toFixed(0),
+      s.uringPct === undefined || s.uringPct < 0 ? '-' : s.uringPct.toFixed(0),
+      s.bweMedianKbps ? `${s.bweMedianKbps.toFixed(0)}/${s.bweP10Kbps.toFixed(0)}` : '-',
       s.sinkCpuPct.toFixed(0),
     ]),
   );

@@ -296,6 +296,17 @@ export class ParticipantSession extends EventEmitter<ParticipantSessionEvents> {
     this.#producers.get(producerId)?.close();
   }
 
+  /**
+   * Each of this participant's send-side bandwidth estimates, bits/s: one per
+   * transport whose receiver answers transport-cc (the others have none).
+   */
+  async availableOutgoingBitrates(): Promise<number[]> {
+    const stats = await Promise.all([...this.#transports.values()].map((t) => t.getStats()));
+    return stats.flatMap((list) =>
+      list.flatMap((s) => (s.availableOutgoingBitrate ? [s.availableOutgoingBitrate] : [])),
+    );
+  }
+
   /** Transports open now (a client's dropped ones must not linger: tests count them). */
   get transportCount(): number {
     return this.#transports.size;
