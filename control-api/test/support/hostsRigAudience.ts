@@ -14,8 +14,9 @@ import { key } from './harness.ts';
 /**
  * The loadtest's synthetic speaker, run in this process. It publishes again
  * when its socket comes back; when its media node dies the server says
- * `media.reconnect` instead, which it may not follow yet: then its socket is
- * dropped, so that it comes back and publishes on a live node (as the studio does).
+ * `media.reconnect` instead, which it does not follow (yet): then its socket
+ * is dropped and opened again at once, so that it joins again and publishes
+ * on a live node (the studio follows `media.reconnect` itself).
  */
 export async function startRigSpeaker(opts: {
   baseUrl: string;
@@ -24,11 +25,20 @@ export async function startRigSpeaker(opts: {
 }): Promise<SyntheticSpeaker> {
   const speaker = new SyntheticSpeaker({ ...opts, clip: await loadVp8Clip() });
   await speaker.start();
-  speaker.session.signaling.onEvent('media.reconnect', () => {
-    const before = speaker.republishes;
-    setTimeout(() => {
-      if (speaker.republishes === before) speaker.session.signaling.dropConnection();
-    }, 300).unref();
+  const s = speaker.session.signaling;
+  // These listeners come after the speaker's own, in the same dispatch: if it
+  // published again on this very message, its count has moved already.
+  let counted = speaker.republishes;
+  s.on('joined', () => {
+    counted = speaker.republishes;
+  });
+  s.onEvent('media.reconnect', () => {
+    if (speaker.republishes > counted) {
+      counted = speaker.republishes;
+      return;
+    }
+    s.dropConnection();
+    s.retryNow();
   });
   return speaker;
 }
