@@ -63,21 +63,10 @@ export function LiveBoard({ eventId }: { eventId: string }) {
         {error && <span className="error"> {t('board.stale', { reason: error })}</span>}
       </p>
       <div className="tiles">
-        <Tile
-          big
-          testId="board-connected"
-          value={number(c.connected, lang)}
-          label={t('board.connected', { count: c.connected })}
-        />
-        <Tile
-          value={number(q.lastMinute, lang)}
-          label={t('board.lastMinute', { count: q.lastMinute })}
-        />
-        <Tile
-          value={number(q.byStatus.pending, lang)}
-          label={t('board.pending', { count: q.byStatus.pending })}
-        />
-        <Tile value={number(board.hands, lang)} label={t('board.hands', { count: board.hands })} />
+        <Tile big testId="board-connected" count={c.connected} label="board.connected" />
+        <Tile count={q.lastMinute} label="board.lastMinute" />
+        <Tile count={q.byStatus.pending} label="board.pending" />
+        <Tile count={board.hands} label="board.hands" />
       </div>
       <section aria-labelledby="board-stage">
         <h2 id="board-stage">{t('board.stage')}</h2>

@@ -31,21 +31,12 @@ export function SummaryPanel({ eventId }: { eventId: string }) {
             attended: number(s.attendedClassrooms, lang),
             enrolled: number(s.enrolledClassrooms, lang),
           })}
-          label={t('summary.attended', { count: s.enrolledClassrooms })}
+          count={s.enrolledClassrooms}
+          label="summary.attended"
         />
-        <Tile
-          testId="summary-asked"
-          value={number(q.asked, lang)}
-          label={t('summary.asked', { count: q.asked })}
-        />
-        <Tile
-          value={number(q.answered, lang)}
-          label={t('summary.answered', { count: q.answered })}
-        />
-        <Tile
-          value={number(s.enrolledStudents, lang)}
-          label={t('summary.students', { count: s.enrolledStudents })}
-        />
+        <Tile testId="summary-asked" count={q.asked} label="summary.asked" />
+        <Tile count={q.answered} label="summary.answered" />
+        <Tile count={s.enrolledStudents} label="summary.students" />
       </div>
       <div className="columns">
         <Counts
