@@ -13,6 +13,7 @@ import { MediaNodeRegistry } from '../src/rtc/remote/MediaNodeRegistry.ts';
 import type { ControlPlane } from '../src/server.ts';
 import { framesAgain, receiving } from './support/classroomFrames.ts';
 import {
+  api,
   createTestDatabase,
   type SeededEvent,
   seedEvent,
@@ -207,6 +208,14 @@ describe('media nodes on three hosts, classrooms placed one by one', () => {
     }
     closePeers(list);
     speaker.close();
+    // The talk ends: the origin and every edge release it, and its placements go.
+    const ended = await api(plane.url, 'POST', `/api/v1/events/${ev.eventId}/status`, {
+      status: 'ended',
+    });
+    expect(ended.status).toBe(200);
+    await expect.poll(() => registry.nodeOf(ev.eventId), { timeout: 5_000 }).toBeNull();
+    expect(await registry.edgesOf(ev.eventId)).toEqual([]);
+    expect(await placements(ev)).toEqual(ev.classroomIds.map(() => '?'));
   });
 
   it('a classroom on stage on an edge: its camera goes up to the origin, announced once, and the speaker consumes it there', async () => {

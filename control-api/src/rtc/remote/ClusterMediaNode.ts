@@ -291,16 +291,17 @@ export class ClusterMediaNode extends EventEmitter<MediaNodeEvents> implements M
       if (key.startsWith(`${eventId}/`)) this.#classrooms.delete(key);
     for (const key of [...this.#edges.keys()])
       if (key.startsWith(`${eventId}/`)) this.#edges.delete(key);
-    const holding = nodes.filter((n) => n.nodeId === originId || edges.includes(n.nodeId));
+    const close = (n: MediaNodeRegistration) =>
+      this.#channel(n)
+        .closeEvent(eventId)
+        .catch((err: unknown) =>
+          this.#opts.log.warn({ err, eventId, nodeId: n.nodeId }, 'closing an event failed'),
+        );
+    // Edges first: an edge whose origin closed first would pipe again from it.
     await Promise.all(
-      holding.map((n) =>
-        this.#channel(n)
-          .closeEvent(eventId)
-          .catch((err: unknown) =>
-            this.#opts.log.warn({ err, eventId, nodeId: n.nodeId }, 'closing an event failed'),
-          ),
-      ),
+      nodes.filter((n) => n.nodeId !== originId && edges.includes(n.nodeId)).map(close),
     );
+    await Promise.all(nodes.filter((n) => n.nodeId === originId).map(close));
     await registry.forget(eventId);
   }
 

@@ -174,11 +174,13 @@ export class NodePipes extends EventEmitter<NodePipesEvents> {
    * acceptPipe): tried again with backoff while the origin's channel lives
    * and nothing replaced this upstream meanwhile.
    */
-  #repipe(eventId: string, lost: Upstream, attempt = 0): void {
+  #repipe(eventId: string, lost: Upstream, broadcast: Broadcast, attempt = 0): void {
     const delay = (this.#opts.repipeDelayMs ?? 500) * 2 ** Math.min(attempt, 4);
     setTimeout(() => {
       const channel = this.#origins.get(lost.origin.url);
       if (this.#closed || !channel || channel.closed) return;
+      // The event ended here meanwhile (its end closes the origin's pipes first, then ours).
+      if (broadcast.closed) return;
       const current = this.#upstreams.get(eventId);
       if (current && current !== lost) return;
       const again = this.#upstream(eventId, lost.origin, undefined);
@@ -189,7 +191,7 @@ export class NodePipes extends EventEmitter<NodePipesEvents> {
         },
         (err: unknown) => {
           this.#opts.log.warn({ err, eventId, attempt }, 'piping again failed');
-          if (attempt < 8) this.#repipe(eventId, again, attempt + 1);
+          if (attempt < 8) this.#repipe(eventId, again, broadcast, attempt + 1);
         },
       );
     }, delay).unref();
@@ -259,7 +261,7 @@ export class NodePipes extends EventEmitter<NodePipesEvents> {
       // Replaced, the origin's channel lost, the event closed here: nothing to do.
       if (this.#closed || broadcast.closed || this.#upstreams.get(eventId) !== upstream) return;
       this.#upstreams.delete(eventId);
-      this.#repipe(eventId, upstream);
+      this.#repipe(eventId, upstream, broadcast);
     });
     try {
       await channel.pipeConnect(answer);
