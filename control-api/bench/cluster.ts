@@ -280,6 +280,22 @@ function drainFreezes(
   };
 }
 
+/** Simulated classrooms an incident left without a picture: what their client went through. */
+function stuck(sim: { c: RigClassroom }[]) {
+  return sim
+    .filter(({ c }) => {
+      const r = c.recovery();
+      return r.affected && r.recoveredMs === null;
+    })
+    .map(({ c }) => ({
+      index: c.peer.figures.index,
+      signaling: c.signaling.status,
+      mediaSetups: c.peer.figures.mediaSetups,
+      mediaErrors: c.peer.figures.mediaErrors.slice(-3),
+      error: c.peer.figures.error,
+    }));
+}
+
 async function main(): Promise<void> {
   const unavailable = await HostsRig.probe();
   if (unavailable) throw new Error(`bench:cluster: ${unavailable}`);
@@ -394,6 +410,7 @@ async function main(): Promise<void> {
       simSeen,
       pages.map(({ b }) => b.recovery()),
     );
+    const mediaPhaseStuck = stuck(sim);
     log(
       `media node ${holder} killed: ${mediaPhase.recovered}/${mediaPhase.affected} affected classrooms decoding again`,
     );
@@ -423,6 +440,7 @@ async function main(): Promise<void> {
       cutSim,
       pages.map(({ b }) => b.recovery()),
     );
+    const cutPhaseStuck = stuck(sim);
     log(
       `media node ${cutHolder} cut off: ${cutPhase.recovered}/${cutPhase.affected} affected classrooms decoding again`,
     );
@@ -470,6 +488,7 @@ async function main(): Promise<void> {
       apiSim,
       pages.map(({ b }) => b.recovery()),
     );
+    const apiPhaseStuck = stuck(sim);
     const backMs = [...back.values()].map((t) => Math.round(t - apiKilledAt));
     const apiBack = {
       clients: everyone.length,
@@ -517,13 +536,15 @@ async function main(): Promise<void> {
         ...mediaPhase,
         measures:
           'kill -9 of every process of the media host -> first decodable frame on media set up again',
+        stuck: mediaPhaseStuck,
       },
       mediaNodeCutOff: {
         ...cutPhase,
         measures:
           'link down, then kill -9 of every process of the media host -> first decodable frame on media set up again',
+        stuck: cutPhaseStuck,
       },
-      apiFailover: { ...apiPhase, signaling: apiBack },
+      apiFailover: { ...apiPhase, signaling: apiBack, stuck: apiPhaseStuck },
       drain: {
         ...drain,
         ...(drainPhase ?? {}),
