@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { pickPort } from 'pick-port';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // The k6 script as CI runs it: `npm run loadtest:k6` (the Node runner) against
@@ -13,17 +13,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const OPERATOR_TOKEN = 'k6-test-operator-token-0123456789';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitForServer(base: string, server: ChildProcess, log: () => string): Promise<void> {
   const deadline = Date.now() + 90_000;
@@ -82,7 +71,7 @@ describe('k6 classrooms script under the Node runner', () => {
 
   beforeAll(async () => {
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'amphi-k6-'));
-    const port = await freePort();
+    const port = await pickPort({ type: 'tcp', ip: '127.0.0.1' });
     base = `http://127.0.0.1:${port}`;
     server = spawn('node', ['--import', 'tsx', 'control-api/src/main.ts'], {
       cwd: ROOT,
