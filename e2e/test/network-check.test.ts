@@ -281,7 +281,8 @@ describe('the network check page, in the four shapes of a school’s network', (
         );
       }
       const downlink = plain(await page.getByTestId('check-downlink').textContent());
-      const kbps = Number(/(\d+) kbit\/s/.exec(downlink)?.[1]);
+      // Grouped as French writes it (« 45 590 kbit/s », narrow no-break spaces).
+      const kbps = Number(/([\d\s\u202f]+) kbit\/s/.exec(downlink)?.[1]?.replace(/\D/g, ''));
       expect(kbps).toBeGreaterThan(0);
       if (sc.downlinkKbit) expect(kbps).toBeLessThan(SLOW_DOWNLINK_KBPS);
       const browserLine = page.getByTestId('check-browser');

@@ -63,7 +63,8 @@ export function VerdictPanel({ result }: { result: NetworkCheckResult }) {
         <li data-testid="check-downlink">
           {report.downlinkKbps === null
             ? t('facts.downlinkNone')
-            : t('facts.downlink', { kbps: report.downlinkKbps })}
+            : // « 45 590 kbit/s », not « 45590 »: digits grouped as the language writes them.
+              t('facts.downlink', { kbps: report.downlinkKbps.toLocaleString(lang) })}
         </li>
         <li data-testid="check-browser" data-supported={String(browser.supported)}>
           {t('facts.browser', { name: browser.name, version: browser.version, os: browser.os })}
