@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadVp8Clip, type Vp8Clip } from '../../loadtest/src/media/vp8Clip.ts';
 import { SyntheticSpeaker } from '../../loadtest/src/SyntheticSpeaker.ts';
+import { NodeDrains } from '../src/rtc/drain/NodeDrains.ts';
 import { MediaNodeRegistry } from '../src/rtc/remote/MediaNodeRegistry.ts';
 import { ControlApiProcess } from './support/ControlApiProcess.ts';
 import {
@@ -102,6 +103,16 @@ async function nodeState(base: string, nodeId: string): Promise<MediaNodeSummary
   const res = await operator<MediaNodeList>(base, 'GET', '/api/v1/media-nodes');
   expect(res.status).toBe(200);
   return (res.body as MediaNodeList).nodes.find((n) => n.nodeId === nodeId);
+}
+
+async function within<T>(ms: number, probe: () => Promise<T | null>): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const got = await probe().catch(() => null);
+    if (got !== null) return got;
+    if (Date.now() > deadline) throw new Error(`not within ${ms} ms`);
+    await sleep(100);
+  }
 }
 
 const placements = () =>
@@ -267,6 +278,42 @@ describe('draining a media node under a live event', () => {
     expect(await registry.classroomNodeOf(ev.eventId, classroomId)).toBe(other);
     expect(stubborn.transportId).not.toBeNull();
     await operator(api1.url, 'POST', `/api/v1/media-nodes/${from}/undrain`);
+  }, 60_000);
+
+  it('a drain outlives a Redis restart (killed, back empty): the instances write it back', async () => {
+    const [api1, api2] = apis;
+    const origin = (await registry.nodeOf(ev.eventId)) as string;
+    const drain = await operator<MediaNodeSummary>(
+      api2.url,
+      'POST',
+      `/api/v1/media-nodes/${origin}/drain`,
+    );
+    expect(drain.status).toBe(200);
+    await redis.kill();
+    await sleep(1_000);
+    await redis.start();
+    const restartedAt = Date.now();
+    let backMs = -1;
+    // Read from Redis itself (a reader with no memory of its own, as an instance started now).
+    const fresh = new NodeDrains({ redis: registryRedis });
+    while (Date.now() - restartedAt < 10_000) {
+      const record = (await fresh.read().catch(() => null))?.get(origin);
+      if (record?.draining) {
+        backMs = Date.now() - restartedAt;
+        break;
+      }
+      await sleep(100);
+    }
+    // The node heart-beats back into Redis: every instance shows it draining still.
+    for (const a of [api1, api2]) {
+      await within(5_000, async () =>
+        (await nodeState(a.url, origin))?.state === 'draining' ? true : null,
+      );
+    }
+    console.info(`drain record of ${origin} back in Redis ${backMs} ms after its restart`);
+    expect(backMs).toBeGreaterThanOrEqual(0);
+    await operator(api1.url, 'POST', `/api/v1/media-nodes/${origin}/undrain`);
+    expect((await nodeState(api2.url, origin))?.state).toBe('active');
   }, 60_000);
 
   it('answers 404 for a node that is not registered, 401 without the operator credential', async () => {
