@@ -171,9 +171,10 @@ new Chart(document.getElementById('joins'), { type: 'scatter', data: { datasets:
 new Chart(document.getElementById('firstframe'), { type: 'bar', data: { labels: data.firstFrameLabels,
   datasets: [{ label: 'classrooms', data: data.firstFrameHist }] },
   options: { plugins: { legend: { display: false } }, scales: { x: { title: { display: true, text: 'ms after it started joining' } }, y: { title: { display: true, text: 'classrooms' } } } } });
+// Log scale: a starved second's late frames pile in the last bucket, which would flatten the rest.
 new Chart(document.getElementById('delay'), { type: 'bar', data: { labels: data.delayLabels,
   datasets: [{ label: 'frames', data: data.delayHist }] },
-  options: { plugins: { legend: { display: false } }, scales: { x: { title: { display: true, text: 'ms' } }, y: { title: { display: true, text: 'frames' } } } } });
+  options: { plugins: { legend: { display: false } }, scales: { x: { title: { display: true, text: 'ms' } }, y: { type: 'logarithmic', title: { display: true, text: 'frames (log scale)' } } } } });
 const tl = data.timeline;
 new Chart(document.getElementById('loss'), { type: 'line', data: { datasets: [
   { label: 'loss %', data: series(tl, (p) => p.lossPct), yAxisID: 'y', pointRadius: 0 },
