@@ -10,6 +10,7 @@ import {
   TestClient,
 } from '../../control-api/test/support/harness.ts';
 import { inboundStats, launchChromium, screenshot } from '../support/browser.ts';
+import { docScreenshot } from '../support/docScreenshot.ts';
 import { recordReachFigures } from '../support/reachFigures.ts';
 import { SchoolNetwork } from '../support/schoolNetwork.ts';
 import { LiveSession } from '../support/session.ts';
@@ -118,7 +119,7 @@ describe('a classroom on the LL-HLS fallback', () => {
     expect(delay).toBeGreaterThan(0);
     // The goal (OvenMediaEngine's LL-HLS runs 2–5 s).
     expect(delay).toBeLessThan(3000);
-    await screenshot(page, 'reach-hls');
+    await docScreenshot(page, 'reach-hls');
   }, 90_000);
 
   it('its WebSocket works, but its hand stays down (no stage from the fallback); the moderator sees the path', async () => {
@@ -211,6 +212,43 @@ describe('a school that lets only the web server through', () => {
         `hls (web server only) first_frame_ms=${figures.hls_ms} label_ms=${labelMs} steps=${JSON.stringify(steps())}`,
       );
       await screenshot(page, 'reach-hls-school');
+
+      // The same first join in this run, but as the viewer did before its
+      // warm-up (the egress started only once the ladder gave up): another
+      // talk, whose egress is cold, and the page's playlist requests refused
+      // until the fallback shows. What the warm-up saves, side by side.
+      await page.close();
+      const ev2 = await seedEvent(plane.url, { classrooms: 1, status: 'live' });
+      const pattern2 = await DemoTestPattern.start({
+        broadcast: await media.broadcast(ev2.eventId),
+        log: createLogger('silent'),
+      });
+      cleanup.push(() => pattern2.close());
+      const cold = await launchChromium({
+        executablePath: school.chromiumPath,
+        args: [`--unsafely-treat-insecure-origin-as-secure=${new URL(plane.url).origin}`],
+      });
+      cleanup.push(() => cold.close());
+      const unwarmed = await cold.context.newPage();
+      const fallback = unwarmed.locator('[data-testid="reach-path"][data-path="hls"]');
+      await unwarmed.route('**/playlist.m3u8*', async (route) =>
+        (await fallback.count()) > 0 ? route.continue() : route.abort(),
+      );
+      const coldOpened = Date.now();
+      const coldSteps = timeline(unwarmed, coldOpened);
+      await unwarmed.goto(
+        `${plane.url}/viewer/?event=${ev2.eventId}&token=${encodeURIComponent(ev2.tokens.classrooms[0] as string)}`,
+      );
+      await fallback.waitFor({ timeout: 40_000 });
+      await expect
+        .poll(async () => (await playback(unwarmed)).frames, { timeout: 30_000, interval: 50 })
+        .toBeGreaterThan(0);
+      figures.hls_unwarmed_ms = (await playback(unwarmed)).now - coldOpened;
+      await cold.close();
+      await pattern2.close();
+      console.log(
+        `hls (web server only) first join without the warm-up, same run: first_frame_ms=${figures.hls_unwarmed_ms} steps=${JSON.stringify(coldSteps())} (with it: ${figures.hls_ms})`,
+      );
 
       // The next join from this school starts on the fallback it remembered,
       // while WebRTC is tried again behind it.
