@@ -244,6 +244,8 @@ export class HostsRig {
 
   static async start(options: HostsRigOptions): Promise<HostsRig> {
     const rig = new HostsRig(options);
+    // However the runner ends without close() (process.exit after an error), nothing stays behind.
+    process.once('exit', tearDownRigNow);
     try {
       await rig.#start();
     } catch (err) {
@@ -412,6 +414,7 @@ export class HostsRig {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    process.off('exit', tearDownRigNow);
     // HAProxy and the instances first (they hold connections to the rest), then media, then the stores.
     const order: RigHostName[] = [
       'balancer',
@@ -527,7 +530,7 @@ export class HostsRig {
 }
 
 /** Best effort when the runner is ending without close() (an uncaught error): nothing left running. */
-export function tearDownRigNow(): void {
+function tearDownRigNow(): void {
   for (const name of Object.keys(HOSTS)) {
     const host = new RigHost(name as RigHostName);
     try {
