@@ -1,7 +1,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../control-api/src/logger.ts';
-import { DemoTestPattern } from '../../control-api/src/rtc/DemoTestPattern.ts';
+import { DemoTestPattern, TEST_PATTERN_NAME } from '../../control-api/src/rtc/DemoTestPattern.ts';
 import {
   createTestDatabase,
   seedEvent,
@@ -83,6 +83,10 @@ describe('a classroom on the LL-HLS fallback', () => {
     const label = page.locator('[data-testid="reach-path"][data-path="hls"]');
     await label.waitFor({ timeout: 10_000 });
     expect(await label.textContent()).toBe('Mode secours\u00a0: image en léger différé');
+    // Whose picture it is, as on a WebRTC tile.
+    await expect
+      .poll(() => page.getByTestId('hls-tile').getByTestId('speaker-name').textContent())
+      .toBe(TEST_PATTERN_NAME);
 
     // First frame on screen.
     const deadline = Date.now() + 40_000;

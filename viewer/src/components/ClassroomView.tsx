@@ -163,6 +163,12 @@ export function ClassroomView({ params }: { params: JoinParams }) {
   }
 
   const speakers = bySpeaker(state.remotes);
+  // The fallback carries the first speaker camera (media-server HlsEgress): its name on the tile.
+  const hlsName = hls
+    ? (session?.snapshot.view?.producers.find(
+        (p) => p.role === 'speaker' && p.source === 'camera' && p.kind === 'video',
+      )?.name ?? null)
+    : null;
   const answering = state.questions.find((q) => q.status === 'answering') ?? null;
   // The link to the server or the media is gone: what is on screen is the last frame.
   const transport = state.quality?.sample.transport;
@@ -224,6 +230,7 @@ export function ClassroomView({ params }: { params: JoinParams }) {
                 eventId={params.eventId}
                 token={params.token}
                 onSoundBlocked={onHlsSoundBlocked}
+                name={hlsName}
               />
             ) : speakers.length === 0 ? (
               <WaitingScreen

@@ -19,10 +19,13 @@ export function HlsPlayer({
   eventId,
   token,
   onSoundBlocked,
+  name = null,
 }: {
   eventId: string;
   token: string;
   onSoundBlocked: (blocked: boolean) => void;
+  /** Whose picture it is, as on a WebRTC tile (the class sees who speaks). */
+  name?: string | null;
 }) {
   const { t } = useI18n();
   const ref = useRef<HTMLVideoElement>(null);
@@ -48,6 +51,11 @@ export function HlsPlayer({
     <div className="tile" data-testid="hls-tile">
       {/* biome-ignore lint/a11y/useMediaCaption: live speech, no captions track exists */}
       <video ref={ref} data-testid="hls-video" autoPlay playsInline aria-label={t('reach.hls')} />
+      {name && (
+        <p className="tile-name" data-testid="speaker-name">
+          {name}
+        </p>
+      )}
     </div>
   );
 }
