@@ -381,9 +381,16 @@ async function main(): Promise<void> {
     ];
     while (notDecoding().length > 0 && Date.now() < deadline) await sleep(200);
     const nodes = await registry.nodes();
-    const perNode = Object.fromEntries(nodes.map((n) => [n.nodeId, n.load]));
+    // Each classroom's node and each talk's origin, as placement wrote them in the registry.
+    const perNode: Record<string, { classrooms: number; origins: number }> = {};
+    for (const n of nodes) {
+      perNode[n.nodeId] = {
+        classrooms: (await registry.classroomsOn(n.nodeId)).length,
+        origins: (await registry.originsOn(n.nodeId)).length,
+      };
+    }
     log(
-      `${sim.length} simulated + ${pages.length} Chromium classrooms on 2 talks; ${notDecoding().length} not decoding; participants per node ${JSON.stringify(perNode)}`,
+      `${sim.length} simulated + ${pages.length} Chromium classrooms on 2 talks; ${notDecoding().length} not decoding; per media node ${JSON.stringify(perNode)}`,
     );
     asking = sim.map(({ c }) => c.ask(() => running, 2_000));
     await sleep(3_000);
@@ -531,7 +538,7 @@ async function main(): Promise<void> {
       loadAverage: { before: loadBefore, after: os.loadavg()[0] ?? 0 },
       simulated: sim.length,
       browsers: pages.length,
-      participantsPerNode: perNode,
+      perMediaNode: perNode,
       mediaNodeFailover: {
         ...mediaPhase,
         measures:

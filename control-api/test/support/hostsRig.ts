@@ -1,5 +1,6 @@
 import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { readFileSync, rmSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -225,6 +226,8 @@ export class HostsRig {
   readonly #options: HostsRigOptions;
   #dir = '';
   #closed = false;
+  /** This runner holds the machine's one rig (addresses and names are fixed). */
+  #locked = false;
 
   private constructor(options: HostsRigOptions) {
     this.#options = options;
@@ -256,6 +259,8 @@ export class HostsRig {
   }
 
   async #start(): Promise<void> {
+    await takeRigLock();
+    this.#locked = true;
     await this.#teardownNetwork();
     this.#dir = await mkdtemp(path.join(os.tmpdir(), 'amphi-rig-'));
     // PostgreSQL runs as its own user (root may not): it must reach its directory.
@@ -430,8 +435,10 @@ export class HostsRig {
         this.#services.filter((s) => s.host.name === name).map((s) => s.stop(5_000)),
       );
     }
+    if (!this.#locked) return;
     await this.#teardownNetwork();
     if (this.#dir) await rm(this.#dir, { recursive: true, force: true });
+    await rm(RIG_LOCK, { force: true });
   }
 
   async #network(): Promise<void> {
@@ -530,7 +537,47 @@ export class HostsRig {
 }
 
 /** Best effort when the runner is ending without close() (an uncaught error): nothing left running. */
+/**
+ * One rig per machine (its names and addresses are fixed): a second runner
+ * (a test while the benchmark runs) waits for the first, up to 15 min; a lock
+ * whose runner is gone is taken over.
+ */
+const RIG_LOCK = path.join(os.tmpdir(), 'amphi-hosts-rig.lock');
+
+async function takeRigLock(): Promise<void> {
+  const deadline = Date.now() + 15 * 60_000;
+  for (;;) {
+    try {
+      await writeFile(RIG_LOCK, `${process.pid}\n`, { flag: 'wx' });
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const holder = Number.parseInt(await readFile(RIG_LOCK, 'utf8').catch(() => ''), 10);
+    if (!(holder > 0) || !alive(holder)) {
+      await rm(RIG_LOCK, { force: true });
+      continue;
+    }
+    if (Date.now() > deadline) throw new Error(`the hosts rig is held by process ${holder}`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function tearDownRigNow(): void {
+  try {
+    if (readFileSync(RIG_LOCK, 'utf8').trim() !== String(process.pid)) return;
+  } catch {
+    return;
+  }
   for (const name of Object.keys(HOSTS)) {
     const host = new RigHost(name as RigHostName);
     try {
@@ -542,4 +589,5 @@ function tearDownRigNow(): void {
   try {
     execFileSync('ip', ['link', 'delete', BRIDGE], { stdio: 'ignore' });
   } catch {}
+  rmSync(RIG_LOCK, { force: true });
 }
