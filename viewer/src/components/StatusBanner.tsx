@@ -71,7 +71,7 @@ export function StatusBanner({
         </button>
       )}
       {quality?.sample.rttMs != null && status.status === 'open' && (
-        <span className="rtt">{Math.round(quality.sample.rttMs)} ms</span>
+        <span className="rtt">{t('net.roundTrip', { ms: Math.round(quality.sample.rttMs) })}</span>
       )}
     </div>
   );
