@@ -598,7 +598,7 @@ async function main(): Promise<void> {
     );
     log(`drain: ${drain.note}`);
     log(
-      "(the simulated classrooms do not follow a drain's media.move: the server tells them media.reconnect 10 s later; the Chromium viewers move make-before-break)",
+      "(on a drain's media.move the simulated classrooms set up again at once, break-before-make; the Chromium viewers move make-before-break)",
     );
     log(
       `machine: ${os.availableParallelism()} cores shared by every host, load average ${loadBefore.toFixed(1)} at the start, ${(os.loadavg()[0] ?? 0).toFixed(1)} at the end`,

@@ -113,6 +113,9 @@ export class ClassroomPeer {
           if (reconnected) this.#setUpAgain();
         }),
         s.onEvent('media.reconnect', () => this.#setUpAgain()),
+        // Its media node is drained: set up again at once, now placed on another node
+        // (break-before-make: the viewer's make-before-break move is the sdk's).
+        s.onEvent('media.move', () => this.#setUpAgain(0)),
         s.onEvent('media.producerAdded', (p) => {
           if (p.role === 'speaker') this.#setUpAgain();
         }),

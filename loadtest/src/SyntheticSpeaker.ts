@@ -114,20 +114,18 @@ export class SyntheticSpeaker {
 
   /**
    * Joins, publishes, and resolves once both tracks are open. After a
-   * reconnection (its producers were closed with its old socket) it publishes
-   * again, as the studio does.
+   * reconnection (its producers were closed with its old socket) or a
+   * `media.reconnect` (its media node died: the server places it anew) it
+   * publishes again, as the studio does.
    */
   async start(): Promise<void> {
     await this.session.connect();
-    this.session.signaling.on('joined', (_join, reconnected) => {
-      if (!reconnected || this.#closed) return;
-      this.#republishes++;
-      this.#publishing = this.#publishing
-        .then(() => this.#publish())
-        .catch(() => {
-          // The next reconnection tries again.
-        });
+    const s = this.session.signaling;
+    s.on('joined', (_join, reconnected) => {
+      if (reconnected) this.#publishAgain(async () => {});
     });
+    // As the sdk's MediaClient: join again for the new node's router, then publish.
+    s.onEvent('media.reconnect', () => this.#publishAgain(() => s.request('join', {})));
     this.#publishing = this.#publish();
     await this.#publishing;
     this.#sendVideoFrame();
@@ -137,6 +135,17 @@ export class SyntheticSpeaker {
       setInterval(() => this.#sendReports(), 500),
     );
     this.#sendReports();
+  }
+
+  #publishAgain(before: () => Promise<unknown>): void {
+    if (this.#closed) return;
+    this.#republishes++;
+    this.#publishing = this.#publishing
+      .then(before)
+      .then(() => this.#publish())
+      .catch(() => {
+        // The next reconnection or media.reconnect tries again.
+      });
   }
 
   get republishes(): number {

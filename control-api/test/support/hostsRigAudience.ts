@@ -12,11 +12,9 @@ import { key } from './harness.ts';
 // asking questions whose acknowledgements are counted here, on the client side.
 
 /**
- * The loadtest's synthetic speaker, run in this process. It publishes again
- * when its socket comes back; when its media node dies the server says
- * `media.reconnect` instead, which it does not follow (yet): then its socket
- * is dropped and opened again at once, so that it joins again and publishes
- * on a live node (the studio follows `media.reconnect` itself).
+ * The loadtest's synthetic speaker, run in this process. Like the studio, it
+ * publishes again when its socket comes back or when the server says
+ * `media.reconnect` (its media node died).
  */
 export async function startRigSpeaker(opts: {
   baseUrl: string;
@@ -25,21 +23,6 @@ export async function startRigSpeaker(opts: {
 }): Promise<SyntheticSpeaker> {
   const speaker = new SyntheticSpeaker({ ...opts, clip: await loadVp8Clip() });
   await speaker.start();
-  const s = speaker.session.signaling;
-  // These listeners come after the speaker's own, in the same dispatch: if it
-  // published again on this very message, its count has moved already.
-  let counted = speaker.republishes;
-  s.on('joined', () => {
-    counted = speaker.republishes;
-  });
-  s.onEvent('media.reconnect', () => {
-    if (speaker.republishes > counted) {
-      counted = speaker.republishes;
-      return;
-    }
-    s.dropConnection();
-    s.retryNow();
-  });
   return speaker;
 }
 
