@@ -29,7 +29,10 @@ beforeAll(async () => {
     schools: scenarios.map((sc) => sc.school),
     subnetFrom: 1,
     classrooms: 3,
-    speaker: { kind: 'pattern', runSeconds: 300 },
+    // A speaker's browser, which answers a joining class's key-frame request
+    // at once: the first frame each path gives is what a class gets from a real
+    // speaker, not a wait for a pattern's next key frame (up to a second).
+    speaker: { kind: 'studio' },
   });
   ev = talk.ev;
 });
@@ -128,10 +131,9 @@ async function openLink(browser: Browser, token: string): Promise<{ page: Page; 
 }
 
 /**
- * `expectDecoding` past the join's first frames (see broadcast.test.ts: the
- * pre-encoded pattern cannot answer key-frame requests, so a class may stall
- * once its bandwidth estimate settles), saying on failure what the class's
- * media client went through.
+ * `expectDecoding` past the join's first frames (a class's picture may stall
+ * once while its bandwidth estimate settles), saying on failure what the
+ * class's media client went through.
  */
 async function decoding(page: Page): Promise<string> {
   try {
