@@ -359,7 +359,14 @@ async function main(): Promise<void> {
       browser = await launchChromium({
         executablePath: await rig.chromiumPath(),
         // getUserMedia and crypto.randomUUID want a secure context; the rig's balancer has no TLS.
-        args: [`--unsafely-treat-insecure-origin-as-secure=${rig.balancerUrl}`],
+        // Each classroom's screen is in front in its school: pages in the background here
+        // must not be throttled (they painted about once a second, read as a freeze).
+        args: [
+          `--unsafely-treat-insecure-origin-as-secure=${rig.balancerUrl}`,
+          '--disable-background-timer-throttling',
+          '--disable-renderer-backgrounding',
+          '--disable-backgrounding-occluded-windows',
+        ],
       });
       for (let i = 0; i < browsersWanted; i++) {
         const talk = i % 2;
