@@ -369,7 +369,9 @@ describe('media nodes on three hosts, classrooms placed one by one', () => {
         ? REGION_NODE
         : placed.find((n) => n !== origin)
     ) as string;
-    expect(edge).toBeDefined();
+    // An edge, not the origin, with classrooms on it: killing it must cost them their picture.
+    expect(edge).not.toBe(origin);
+    expect(placed).toContain(edge);
     const affected = list.filter((_p, i) => placed[i] === edge);
     const others = list.filter((_p, i) => placed[i] !== edge);
 
