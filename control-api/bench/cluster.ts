@@ -56,6 +56,7 @@ import {
   type Recovery,
   RigClassroom,
   recoveries,
+  SocketReturns,
   STALL_MS,
   startRigSpeaker,
   storedOf,
@@ -467,26 +468,13 @@ async function main(): Promise<void> {
       ...speakers.map((s) => s.session.signaling),
       ...sim.map(({ c }) => c.signaling),
     ];
-    const cut = new Set<number>();
-    const back = new Map<number, number>();
-    const unwatch = everyone.flatMap((s, i) => [
-      s.on('status', (info) => {
-        if (info.status !== 'open') cut.add(i);
-      }),
-      s.on('joined', (_join, reconnected) => {
-        if (reconnected && cut.has(i) && !back.has(i)) back.set(i, monoMs());
-      }),
-    ]);
+    const returns = new SocketReturns(everyone);
     const apiKilledAt = monoMs();
     for (const { c } of sim) c.watchFrom(apiKilledAt);
     for (const { b } of pages) b.watchFrom(apiKilledAt);
     await rig.crash('api-1');
-    while (
-      monoMs() - apiKilledAt < 30_000 &&
-      (cut.size === 0 || [...cut].some((i) => !back.has(i)))
-    )
-      await sleep(50);
-    for (const u of unwatch) u();
+    await returns.settle(apiKilledAt + 30_000);
+    const { cut, back } = returns;
     const apiSim = await recoveries(
       sim.map(({ c }) => c),
       apiKilledAt,

@@ -6,7 +6,13 @@ import type { SyntheticSpeaker } from '../../loadtest/src/SyntheticSpeaker.ts';
 import { MediaNodeRegistry } from '../src/rtc/remote/MediaNodeRegistry.ts';
 import { JOIN_SECRET, OPERATOR_TOKEN, type SeededEvent, seedEvent } from './support/harness.ts';
 import { HostsRig, type RigHostName } from './support/hostsRig.ts';
-import { RigClassroom, recoveries, startRigSpeaker, storedOf } from './support/hostsRigAudience.ts';
+import {
+  RigClassroom,
+  recoveries,
+  SocketReturns,
+  startRigSpeaker,
+  storedOf,
+} from './support/hostsRigAudience.ts';
 
 // The cluster as hosts (support/hostsRig.ts): PostgreSQL, Redis, two media
 // nodes, two control-api instances and HAProxy, each in its own network
@@ -132,24 +138,11 @@ describe.skipIf(unavailable !== null)(
         ...speakers.map((s) => s.session.signaling),
         ...classrooms.map(({ c }) => c.signaling),
       ];
-      const cut = new Set<number>();
-      const back = new Map<number, number>();
-      // Cut: its socket left 'open'; back: joined again (through HAProxy, on the other instance).
-      const unwatch = everyone.flatMap((s, i) => [
-        s.on('status', (info) => {
-          if (info.status !== 'open') cut.add(i);
-        }),
-        s.on('joined', (_join, reconnected) => {
-          if (reconnected && cut.has(i) && !back.has(i)) back.set(i, monoMs());
-        }),
-      ]);
+      const returns = new SocketReturns(everyone);
       const killedAt = monoMs();
       await rig.crash('api-1');
-      const deadline = killedAt + 20_000;
-      while (monoMs() < deadline && (cut.size === 0 || [...cut].some((i) => !back.has(i)))) {
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      for (const u of unwatch) u();
+      await returns.settle(killedAt + 20_000);
+      const { cut, back } = returns;
       const backMs = [...back.values()].map((t) => t - killedAt);
       console.log(
         `control-api api-1 killed: ${back.size} of ${cut.size} cut clients back through HAProxy (of ${everyone.length}), within ${Math.max(0, ...backMs).toFixed(0)} ms`,

@@ -1,3 +1,4 @@
+import type { SignalingClient } from '@amphi/sdk';
 import type { Sql } from 'postgres';
 import { ClassroomPeer } from '../../../loadtest/src/ClassroomPeer.ts';
 import { monoMs } from '../../../loadtest/src/clock.ts';
@@ -203,4 +204,36 @@ export async function storedOf(sql: Sql, acked: Map<string, string>): Promise<nu
 export function percentile(values: number[], p: number): number {
   const s = [...values].sort((a, b) => a - b);
   return s[Math.max(0, Math.ceil((p / 100) * s.length) - 1)] ?? Number.NaN;
+}
+
+/**
+ * Which sockets an incident cut (they left 'open') and when each joined again
+ * (through HAProxy, on another instance), on the simulator's clock.
+ */
+export class SocketReturns {
+  readonly cut = new Set<number>();
+  /** Socket index → when it joined again. */
+  readonly back = new Map<number, number>();
+  readonly #unwatch: (() => void)[];
+
+  constructor(readonly sockets: SignalingClient[]) {
+    this.#unwatch = sockets.flatMap((s, i) => [
+      s.on('status', (info) => {
+        if (info.status !== 'open') this.cut.add(i);
+      }),
+      s.on('joined', (_join, reconnected) => {
+        if (reconnected && this.cut.has(i) && !this.back.has(i)) this.back.set(i, monoMs());
+      }),
+    ]);
+  }
+
+  /** Until some socket was cut and every cut one is back, or `deadline` (monoMs); then stops watching. */
+  async settle(deadline: number): Promise<void> {
+    while (
+      monoMs() < deadline &&
+      (this.cut.size === 0 || [...this.cut].some((i) => !this.back.has(i)))
+    )
+      await new Promise((r) => setTimeout(r, 50));
+    for (const u of this.#unwatch) u();
+  }
 }
