@@ -5,8 +5,8 @@ import WebSocket from 'ws';
 import { monoMs } from './clock.ts';
 import { CLASSROOM_RTP_CAPABILITIES } from './media/capabilities.ts';
 import { isRtcp, readRtcp, readRtpHeader } from './media/rtp.ts';
-import { localDtls, type MediaSection, recvOffer } from './media/sdp.ts';
-import { newPeerConnection } from './peerConnection.ts';
+import type { MediaSection } from './media/sdp.ts';
+import { acceptReceiveOffer, newPeerConnection } from './peerConnection.ts';
 import { type CaptureClock, type StreamFigures, StreamMeter } from './StreamMeter.ts';
 import { withTimeout } from './SyntheticSpeaker.ts';
 
@@ -193,27 +193,7 @@ export class ClassroomPeer {
     pc.onTrack((track) => {
       if (generation === this.#generation) this.#onTrack(track, sections);
     });
-    const answer = await new Promise<string>((resolve) => {
-      pc.onLocalDescription((sdp, type) => {
-        if (type === 'answer') resolve(sdp);
-      });
-      pc.setRemoteDescription(
-        recvOffer(
-          {
-            iceParameters: t.iceParameters,
-            iceCandidates: t.iceCandidates,
-            dtlsParameters: t.dtlsParameters,
-          },
-          sections,
-        ),
-        'offer',
-      );
-    });
-    await s.request('media.connectTransport', {
-      transportId: t.transportId,
-      dtlsParameters: localDtls(answer),
-    });
-    for (const c of sections) await s.request('media.resumeConsumer', { consumerId: c.consumerId });
+    await acceptReceiveOffer(pc, s, t, sections);
     await connected;
     this.#connected();
   }

@@ -1,4 +1,7 @@
+import type { TransportOptions } from '@amphi/protocol';
+import type { SignalingClient } from '@amphi/sdk';
 import { PeerConnection } from 'node-datachannel';
+import { localDtls, type MediaSection, recvOffer } from './media/sdp.ts';
 
 /**
  * A libdatachannel peer connection as every simulated participant uses it:
@@ -7,4 +10,39 @@ import { PeerConnection } from 'node-datachannel';
  */
 export function newPeerConnection(name: string): PeerConnection {
   return new PeerConnection(name, { iceServers: [] });
+}
+
+/**
+ * Receives what the server offers on a receive transport: answers its offer
+ * (one section per consumer), connects the transport with the answer's DTLS
+ * role and fingerprint, then resumes every consumer (created paused).
+ */
+export async function acceptReceiveOffer(
+  pc: PeerConnection,
+  signaling: SignalingClient,
+  t: TransportOptions,
+  sections: (MediaSection & { consumerId: string })[],
+): Promise<void> {
+  const answer = await new Promise<string>((resolve) => {
+    pc.onLocalDescription((sdp, type) => {
+      if (type === 'answer') resolve(sdp);
+    });
+    pc.setRemoteDescription(
+      recvOffer(
+        {
+          iceParameters: t.iceParameters,
+          iceCandidates: t.iceCandidates,
+          dtlsParameters: t.dtlsParameters,
+        },
+        sections,
+      ),
+      'offer',
+    );
+  });
+  await signaling.request('media.connectTransport', {
+    transportId: t.transportId,
+    dtlsParameters: localDtls(answer),
+  });
+  for (const c of sections)
+    await signaling.request('media.resumeConsumer', { consumerId: c.consumerId });
 }

@@ -4,8 +4,8 @@ import type { PeerConnection, Track } from 'node-datachannel';
 import WebSocket from 'ws';
 import { CLASSROOM_RTP_CAPABILITIES } from '../../../loadtest/src/media/capabilities.ts';
 import { isRtcp, readRtpHeader, readVp8 } from '../../../loadtest/src/media/rtp.ts';
-import { localDtls, type MediaSection, recvOffer } from '../../../loadtest/src/media/sdp.ts';
-import { newPeerConnection } from '../../../loadtest/src/peerConnection.ts';
+import type { MediaSection } from '../../../loadtest/src/media/sdp.ts';
+import { acceptReceiveOffer, newPeerConnection } from '../../../loadtest/src/peerConnection.ts';
 
 /** One receive transport of the classroom: a libdatachannel peer connection over it. */
 interface Receiver {
@@ -159,27 +159,7 @@ export class RtpClassroom {
         if (r === this.#active) this.#onVideo(at);
       });
     });
-    const answer = await new Promise<string>((resolve) => {
-      pc.onLocalDescription((sdp, type) => {
-        if (type === 'answer') resolve(sdp);
-      });
-      pc.setRemoteDescription(
-        recvOffer(
-          {
-            iceParameters: t.iceParameters,
-            iceCandidates: t.iceCandidates,
-            dtlsParameters: t.dtlsParameters,
-          },
-          sections,
-        ),
-        'offer',
-      );
-    });
-    await s.request('media.connectTransport', {
-      transportId: t.transportId,
-      dtlsParameters: localDtls(answer),
-    });
-    for (const c of sections) await s.request('media.resumeConsumer', { consumerId: c.consumerId });
+    await acceptReceiveOffer(pc, s, t, sections);
     const timeout = new Promise<never>((_, reject) =>
       setTimeout(() => reject(new Error('no key frame within 8 s')), 8_000).unref(),
     );
