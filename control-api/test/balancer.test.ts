@@ -6,6 +6,7 @@ import WebSocket from 'ws';
 import { ControlApiProcess } from './support/ControlApiProcess.ts';
 import { type Balancer, startBalancer } from './support/haproxy.ts';
 import {
+  askWhile,
   createTestDatabase,
   JOIN_SECRET,
   key,
@@ -72,36 +73,6 @@ async function participant(token: string) {
   client.on('joined', (join, reconnected) => joins.push({ at: Date.now(), reconnected, join }));
   await client.connect();
   return { client, joins };
-}
-
-/**
- * A classroom asking a question every `everyMs`, as the viewer's outbox does:
- * a question not acknowledged is sent again, with the same key, until it is.
- */
-function askWhile(client: SignalingClient, running: () => boolean, everyMs: number) {
-  const acked = new Map<string, string>(); // idempotency key -> question id
-  const done = (async () => {
-    let n = 0;
-    while (running()) {
-      const idempotencyKey = key();
-      n += 1;
-      for (;;) {
-        try {
-          const { question } = await client.request('question.submit', {
-            idempotencyKey,
-            text: `Question ${n} : combien d'années d'études faut-il pour ce métier ?`,
-            category: 'training_path',
-          });
-          acked.set(idempotencyKey, question.id);
-          break;
-        } catch {
-          await new Promise((r) => setTimeout(r, 200));
-        }
-      }
-      await new Promise((r) => setTimeout(r, everyMs));
-    }
-  })();
-  return { acked, done };
 }
 
 describe('two control-api instances behind HAProxy', () => {

@@ -7,6 +7,7 @@ import WebSocket from 'ws';
 import { MediaNodeRegistry } from '../src/rtc/remote/MediaNodeRegistry.ts';
 import { ControlApiProcess } from './support/ControlApiProcess.ts';
 import {
+  askWhile,
   createTestDatabase,
   JOIN_SECRET,
   key,
@@ -101,38 +102,6 @@ async function participant(base: string, eventId: string, token: string) {
   return { client, joins, caps: (client.lastJoin as JoinResult).routerRtpCapabilities };
 }
 type Participant = Awaited<ReturnType<typeof participant>>;
-
-/**
- * A classroom asking a question every `everyMs`, as the viewer's outbox does:
- * one not acknowledged is sent again with the same key until it is.
- */
-function askWhile(client: SignalingClient, running: () => boolean, everyMs: number) {
-  const acked = new Map<string, string>(); // idempotency key -> question id
-  let failures = 0;
-  const done = (async () => {
-    let n = 0;
-    while (running()) {
-      const idempotencyKey = key();
-      n += 1;
-      for (;;) {
-        try {
-          const { question } = await client.request('question.submit', {
-            idempotencyKey,
-            text: `Question ${n} : est-ce qu'on travaille le week-end dans ce métier ?`,
-            category: 'job_reality',
-          });
-          acked.set(idempotencyKey, question.id);
-          break;
-        } catch {
-          failures += 1;
-          await sleep(200);
-        }
-      }
-      await sleep(everyMs);
-    }
-  })();
-  return { acked, done, failures: () => failures };
-}
 
 function vp8(ssrc: number): RtpParameters {
   return {

@@ -10,6 +10,7 @@ import {
   type RequestResult,
   type RequestType,
 } from '@amphi/protocol';
+import type { SignalingClient } from '@amphi/sdk';
 import postgres from 'postgres';
 import { afterAll, beforeAll, inject } from 'vitest';
 import WebSocket from 'ws';
@@ -517,3 +518,37 @@ export async function refusal(p: Promise<TestClient>): Promise<RefusedError> {
 }
 
 export const key = () => randomUUID().replace(/-/g, '');
+
+/**
+ * A classroom asking a question every `everyMs` while `running()`, each one
+ * retried under the same idempotency key until acknowledged, as the viewer's
+ * outbox does: what was acknowledged (key → question id) is what must be in
+ * PostgreSQL, once.
+ */
+export function askWhile(client: SignalingClient, running: () => boolean, everyMs: number) {
+  const acked = new Map<string, string>();
+  let failures = 0;
+  const done = (async () => {
+    let n = 0;
+    while (running()) {
+      const idempotencyKey = key();
+      n += 1;
+      for (;;) {
+        try {
+          const { question } = await client.request('question.submit', {
+            idempotencyKey,
+            text: `Question ${n} : combien d'années d'études faut-il pour ce métier ?`,
+            category: 'training_path',
+          });
+          acked.set(idempotencyKey, question.id);
+          break;
+        } catch {
+          failures += 1;
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      }
+      await new Promise((r) => setTimeout(r, everyMs));
+    }
+  })();
+  return { acked, done, failures: () => failures };
+}
