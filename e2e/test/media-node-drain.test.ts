@@ -1,13 +1,9 @@
-import { Redis } from 'ioredis';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createLogger } from '../../control-api/src/logger.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NodeDrainer } from '../../control-api/src/rtc/drain/NodeDrainer.ts';
 import { NodeDrains } from '../../control-api/src/rtc/drain/NodeDrains.ts';
-import { ClusterMediaNode } from '../../control-api/src/rtc/remote/ClusterMediaNode.ts';
-import { MediaNodeRegistry } from '../../control-api/src/rtc/remote/MediaNodeRegistry.ts';
-import { MediaNodeProcess } from '../../control-api/test/support/MediaNodeProcess.ts';
 import { expectDecoding, screenshot } from '../support/browser.ts';
+import { MediaCluster } from '../support/mediaCluster.ts';
 import { longestStill, readPicture, watchPicture } from '../support/pictureWatch.ts';
 import { LiveSession } from '../support/session.ts';
 
@@ -19,22 +15,13 @@ import { LiveSession } from '../support/session.ts';
 // never stand still 500 ms.
 
 const SECRET = 'test-media-node-drain-e2e-0123456789abcd';
-const nodes = new Map<string, MediaNodeProcess>();
-let redis: Redis;
-let registry: MediaNodeRegistry;
-let media: ClusterMediaNode;
+let cluster: MediaCluster;
 let drainer: NodeDrainer;
 let session: LiveSession;
 
 beforeAll(async () => {
-  const env = { MEDIA_NODE_SECRET: SECRET, REDIS_URL: inject('redisUrl') };
-  for (const id of ['e2e-drain-a', 'e2e-drain-b']) {
-    nodes.set(id, await MediaNodeProcess.start({ ...env, MEDIA_NODE_ID: id }));
-  }
-  redis = new Redis(inject('redisUrl'));
-  registry = new MediaNodeRegistry({ redis });
-  const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
-  media = new ClusterMediaNode({ registry, secret: SECRET, log });
+  cluster = await MediaCluster.start(SECRET, ['e2e-drain-a', 'e2e-drain-b']);
+  const { media, registry, redis, log } = cluster;
   session = await LiveSession.start({ media, classrooms: 2 });
   const hub = session.plane.services.hub;
   drainer = new NodeDrainer({
@@ -48,11 +35,11 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const id of nodes.keys()) await drainer?.setDraining(id, false).catch(() => {});
+  for (const id of cluster?.nodes.keys() ?? [])
+    await drainer?.setDraining(id, false).catch(() => {});
   drainer?.close();
   await session?.close();
-  for (const n of nodes.values()) await n.stop();
-  redis?.disconnect();
+  await cluster?.close();
 });
 
 const transportOf = (page: Page) =>
@@ -69,13 +56,13 @@ describe('a media node drained under a live talk', () => {
     for (const token of ev.tokens.classrooms) classes.push(await session.open('viewer', token));
     for (const page of classes) await expectDecoding(page, 10);
     const placed = await Promise.all(
-      ev.classroomIds.map((id) => registry.classroomNodeOf(ev.eventId, id)),
+      ev.classroomIds.map((id) => cluster.registry.classroomNodeOf(ev.eventId, id)),
     );
-    const origin = (await registry.nodeOf(ev.eventId)) as string;
+    const origin = (await cluster.registry.nodeOf(ev.eventId)) as string;
     // The node to drain: one under a classroom, an edge if there is one.
     const drained = placed.find((n) => n !== origin) ?? origin;
     const moving = classes.filter((_, i) => placed[i] === drained);
-    const other = [...nodes.keys()].find((n) => n !== drained) as string;
+    const other = [...cluster.nodes.keys()].find((n) => n !== drained) as string;
     const before = await Promise.all(moving.map(transportOf));
     // A page in the background gets its frame callbacks throttled (about one a
     // second): the picture is timed on the page in front, a class that moves.
@@ -89,7 +76,7 @@ describe('a media node drained under a live talk', () => {
     const deadline = Date.now() + 20_000;
     for (;;) {
       const now = await Promise.all(
-        ev.classroomIds.map((id) => registry.classroomNodeOf(ev.eventId, id)),
+        ev.classroomIds.map((id) => cluster.registry.classroomNodeOf(ev.eventId, id)),
       );
       const swapped = await Promise.all(moving.map(transportOf));
       if (now.every((n) => n !== drained) && swapped.every((t, i) => t !== before[i])) break;

@@ -1,11 +1,7 @@
-import { Redis } from 'ioredis';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createLogger } from '../../control-api/src/logger.ts';
-import { ClusterMediaNode } from '../../control-api/src/rtc/remote/ClusterMediaNode.ts';
-import { MediaNodeRegistry } from '../../control-api/src/rtc/remote/MediaNodeRegistry.ts';
-import { MediaNodeProcess } from '../../control-api/test/support/MediaNodeProcess.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectDecoding, inboundStats, screenshot } from '../support/browser.ts';
+import { MediaCluster } from '../support/mediaCluster.ts';
 import { LiveSession } from '../support/session.ts';
 
 // Two media nodes (`npm run media-node` processes, as on two hosts), the
@@ -15,29 +11,17 @@ import { LiveSession } from '../support/session.ts';
 // node, each within 5 s of the kill.
 
 const SECRET = 'test-media-node-e2e-secret-0123456789abc';
-const nodes = new Map<string, MediaNodeProcess>();
-let redis: Redis;
-let registry: MediaNodeRegistry;
+let cluster: MediaCluster;
 let session: LiveSession;
 
 beforeAll(async () => {
-  const env = { MEDIA_NODE_SECRET: SECRET, REDIS_URL: inject('redisUrl') };
-  for (const id of ['e2e-node-a', 'e2e-node-b']) {
-    nodes.set(id, await MediaNodeProcess.start({ ...env, MEDIA_NODE_ID: id }));
-  }
-  redis = new Redis(inject('redisUrl'));
-  registry = new MediaNodeRegistry({ redis });
-  const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
-  session = await LiveSession.start({
-    media: new ClusterMediaNode({ registry, secret: SECRET, log }),
-    classrooms: 2,
-  });
+  cluster = await MediaCluster.start(SECRET, ['e2e-node-a', 'e2e-node-b']);
+  session = await LiveSession.start({ media: cluster.media, classrooms: 2 });
 });
 
 afterAll(async () => {
   await session?.close();
-  for (const n of nodes.values()) await n.stop();
-  redis?.disconnect();
+  await cluster?.close();
 });
 
 /** Resolves with the ms from `since` until the page decodes frames again on new transports. */
@@ -65,15 +49,15 @@ describe('a media node dies under a live talk', () => {
     const classes: Page[] = [];
     for (const token of ev.tokens.classrooms) classes.push(await session.open('viewer', token));
     for (const page of classes) await expectDecoding(page, 10);
-    const holder = (await registry.nodeOf(ev.eventId)) as string;
-    expect([...nodes.keys()]).toContain(holder);
+    const holder = (await cluster.registry.nodeOf(ev.eventId)) as string;
+    expect([...cluster.nodes.keys()]).toContain(holder);
 
     const killedAt = Date.now();
     const recovering = classes.map((page) => decodingAgain(page, killedAt));
-    await nodes.get(holder)?.crash();
+    await cluster.nodes.get(holder)?.crash();
     const ms = await Promise.all(recovering);
     console.log(`media node ${holder} killed: classrooms decode again after ${ms.join(', ')} ms`);
-    expect(await registry.nodeOf(ev.eventId)).not.toBe(holder);
+    expect(await cluster.registry.nodeOf(ev.eventId)).not.toBe(holder);
     for (const page of classes) await expectDecoding(page);
     expect(Math.max(...ms)).toBeLessThan(5_000);
     await screenshot(classes[0] as Page, 'viewer-after-media-node-failover');
