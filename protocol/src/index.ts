@@ -1,3 +1,4 @@
+export * from './backoff.ts';
 export * from './backstage.ts';
 export * from './board.ts';
 export * from './catalog.ts';

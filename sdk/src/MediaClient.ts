@@ -1,13 +1,13 @@
-import type {
-  IceServer,
-  JoinResult,
-  MediaPath,
-  ProducerInfo,
-  ProducerSource,
-  TransportOptions,
+import {
+  backoffDelay,
+  type IceServer,
+  type JoinResult,
+  type MediaPath,
+  type ProducerInfo,
+  type ProducerSource,
+  type TransportOptions,
 } from '@amphi/protocol';
 import { Device, type types } from 'mediasoup-client';
-import { backoffDelay } from './backoff.ts';
 import { Emitter } from './Emitter.ts';
 import { SignalingError } from './errors.ts';
 import {

@@ -1,4 +1,6 @@
 import {
+  type BackoffOptions,
+  backoffDelay,
   CloseCode,
   type ErrorBody,
   type ErrorCode,
@@ -13,7 +15,6 @@ import {
   type RequestType,
   RestError,
 } from '@amphi/protocol';
-import { type BackoffOptions, backoffDelay } from './backoff.ts';
 import { Emitter } from './Emitter.ts';
 import { SignalingError } from './errors.ts';
 

@@ -1,5 +1,4 @@
 export * from './admission.ts';
-export * from './backoff.ts';
 export * from './Emitter.ts';
 export * from './errors.ts';
 export * from './joinLink.ts';

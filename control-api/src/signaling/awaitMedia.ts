@@ -1,7 +1,8 @@
+import { backoffDelay } from '@amphi/protocol';
 import type { HandlerContext } from './context.ts';
 
 /** The first try after a join found no media, then twice as long each time, up to the last. */
-const RETRY_MS = { initialMs: 1_000, maxMs: 10_000 };
+const RETRY_MS = { initialMs: 1_000, maxMs: 10_000, jitter: 0 };
 const waiting = new WeakSet<HandlerContext>();
 
 /**
@@ -17,7 +18,7 @@ export function awaitMedia(ctx: HandlerContext, attempt = 0): void {
   if (attempt === 0 && waiting.has(ctx)) return;
   waiting.add(ctx);
   const { services, self } = ctx;
-  const delay = Math.min(RETRY_MS.initialMs * 2 ** attempt, RETRY_MS.maxMs);
+  const delay = backoffDelay(attempt, RETRY_MS);
   setTimeout(async () => {
     const member = () => services.hub.member(self.eventId, self.participantId);
     if (services.media.closed || !member()) {

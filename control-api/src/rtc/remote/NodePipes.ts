@@ -1,6 +1,12 @@
 import { EventEmitter } from 'node:events';
 import type { Broadcast, BroadcastPipe, PipeOptions } from '@amphi/media-server';
-import type { MediaNodeRef, PipeAnswer, PipeOffer, PipeUpdate } from '@amphi/protocol';
+import {
+  backoffDelay,
+  type MediaNodeRef,
+  type PipeAnswer,
+  type PipeOffer,
+  type PipeUpdate,
+} from '@amphi/protocol';
 import { AppError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import { RemoteMediaNode } from './RemoteMediaNode.ts';
@@ -175,7 +181,8 @@ export class NodePipes extends EventEmitter<NodePipesEvents> {
    * and nothing replaced this upstream meanwhile.
    */
   #repipe(eventId: string, lost: Upstream, broadcast: Broadcast, attempt = 0): void {
-    const delay = (this.#opts.repipeDelayMs ?? 500) * 2 ** Math.min(attempt, 4);
+    const initialMs = this.#opts.repipeDelayMs ?? 500;
+    const delay = backoffDelay(attempt, { initialMs, maxMs: initialMs * 16, jitter: 0 });
     setTimeout(() => {
       const channel = this.#origins.get(lost.origin.url);
       if (this.#closed || !channel || channel.closed) return;
