@@ -26,6 +26,7 @@ import type {
   MediaParticipant,
   ProduceParams,
 } from '../MediaNode.ts';
+import { ChannelLiveness } from './ChannelLiveness.ts';
 
 export interface RemoteMediaNodeOptions {
   /** The node's control endpoint, ws://host:port. */
@@ -41,8 +42,14 @@ export interface RemoteMediaNodeOptions {
   log: Logger;
 }
 
-/** The channel pings the node this often; silence for three periods counts as lost. */
-const PING_MS = 1_000;
+/**
+ * The channel pings the node this often, and counts it lost after this long
+ * without any frame from it (a pong, an answer, an event): a host cut off the
+ * network sends no close, and its silence must tell sooner than its
+ * registration's 3 s expiry, for its classrooms to decode again within 5 s.
+ */
+export const CHANNEL_PING_MS = 500;
+export const CHANNEL_SILENCE_MS = 1_500;
 
 interface Pending {
   resolve: (value: unknown) => void;
@@ -71,8 +78,7 @@ export class RemoteMediaNode extends EventEmitter<MediaNodeEvents> implements Me
   readonly #opened: Promise<void>;
   #nextId = 1;
   #closed = false;
-  #heardAt = Date.now();
-  readonly #pinger: ReturnType<typeof setInterval>;
+  readonly #liveness: ChannelLiveness;
 
   constructor(opts: RemoteMediaNodeOptions) {
     super();
@@ -90,22 +96,29 @@ export class RemoteMediaNode extends EventEmitter<MediaNodeEvents> implements Me
       );
     });
     this.#opened.catch(() => {});
+    this.#liveness = new ChannelLiveness({
+      pingMs: CHANNEL_PING_MS,
+      silenceMs: CHANNEL_SILENCE_MS,
+      ping: () => {
+        if (this.#socket.readyState === WebSocket.OPEN) this.#socket.ping();
+      },
+      silent: (silentMs) => {
+        if (this.#closed) return;
+        this.#opts.log.warn({ url: this.url, silentMs }, 'media node silent: channel dropped');
+        this.#socket.terminate();
+      },
+      quiet: (silentMs) =>
+        this.#opts.log.warn({ url: this.url, silentMs }, 'media node channel was quiet'),
+    });
+    this.#socket.once('open', () => this.#liveness.start());
     this.#socket.on('message', (raw) => {
-      this.#heardAt = Date.now();
+      this.#liveness.heard();
       this.#onMessage(raw.toString());
     });
     this.#socket.on('close', () => this.#lost());
     this.#socket.on('error', () => {});
-    // A node cut off the network sends no close: only its silence tells.
-    this.#socket.on('pong', () => {
-      this.#heardAt = Date.now();
-    });
-    this.#pinger = setInterval(() => {
-      if (this.#socket.readyState !== WebSocket.OPEN) return;
-      if (Date.now() - this.#heardAt > 3 * PING_MS) this.#socket.terminate();
-      else this.#socket.ping();
-    }, PING_MS);
-    this.#pinger.unref();
+    this.#socket.on('pong', () => this.#liveness.heard());
+    this.#socket.on('ping', () => this.#liveness.heard());
   }
 
   /** Resolves once the channel is open; rejects with MEDIA_UNAVAILABLE otherwise. */
@@ -271,7 +284,7 @@ export class RemoteMediaNode extends EventEmitter<MediaNodeEvents> implements Me
   #lost(): void {
     if (this.#closed) return;
     this.#closed = true;
-    clearInterval(this.#pinger);
+    this.#liveness.stop();
     this.#opts.onLost?.();
     for (const p of this.#pending.values()) {
       clearTimeout(p.timer);
