@@ -13,14 +13,21 @@ import {
   startRigSpeaker,
   storedOf,
 } from './support/hostsRigAudience.ts';
+import {
+  describeRedisRestart,
+  RigModerator,
+  restartRedisUnderLoad,
+} from './support/hostsRigRedis.ts';
 
 // The cluster as hosts (support/hostsRig.ts): PostgreSQL, Redis, two media
 // nodes, two control-api instances and HAProxy, each in its own network
 // namespace with its own address. Two talks, each fed by the synthetic
 // speaker (the VP8 test pattern over real WebRTC), watched by simulated
 // classrooms (real WebRTC receivers) from outside, through HAProxy, asking
-// questions all along. Then kill -9 of the media node holding a talk, and of
-// a control-api instance.
+// questions all along. Then kill -9 of the media node holding a talk, the
+// node holding it next cut off the network (its link down: no reset, only
+// silence), Redis killed and started again empty, and kill -9 of a
+// control-api instance.
 
 const PER_TALK = 5;
 const SECRET = 'cluster-rig-media-node-secret-0123456789';
@@ -35,6 +42,7 @@ describe.skipIf(unavailable !== null)(
     const talks: SeededEvent[] = [];
     const speakers: SyntheticSpeaker[] = [];
     const classrooms: { c: RigClassroom; eventId: string }[] = [];
+    const moderators: RigModerator[] = [];
     let asking: Promise<void>[] = [];
     let running = true;
 
@@ -50,6 +58,8 @@ describe.skipIf(unavailable !== null)(
         },
       });
       redis = new Redis(rig.redisUrl);
+      // Redis is restarted below: the observer's connection waits it out.
+      redis.on('error', () => {});
       registry = new MediaNodeRegistry({ redis });
       for (let t = 0; t < 2; t++) {
         const talk = await seedEvent(rig.balancerUrl, { classrooms: PER_TALK, status: 'live' });
@@ -74,12 +84,23 @@ describe.skipIf(unavailable !== null)(
         await new Promise((r) => setTimeout(r, 100));
       }
       asking = classrooms.map(({ c }) => c.ask(() => running, 1_000));
+      // Each talk's moderator on api-2's own address: it hears of api-1's questions by the bus.
+      for (const talk of talks) {
+        moderators.push(
+          await RigModerator.connect({
+            baseUrl: rig.apiUrl('api-2'),
+            eventId: talk.eventId,
+            token: talk.tokens.moderator,
+          }),
+        );
+      }
     }, 240_000);
 
     afterAll(async () => {
       running = false;
       await Promise.all(asking);
       for (const { c } of classrooms) c.close();
+      for (const m of moderators) m.close();
       for (const s of speakers) s.close();
       redis?.disconnect();
       await rig?.close();
@@ -131,6 +152,70 @@ describe.skipIf(unavailable !== null)(
       for (const { c } of classrooms)
         expect(c.decoding(), `classroom ${c.peer.figures.index}`).toBe(true);
       expect(await registry.nodeOf(talks[0]?.eventId as string)).not.toBe(holder);
+    }, 60_000);
+
+    it('a media node cut off (link down, no reset): each of its classrooms decodes again within 5 s', async () => {
+      // The node killed above comes back first; the one holding the first talk now is cut.
+      for (const id of ['media-1', 'media-2'] as const)
+        if (!rig.mediaNodes.get(id)?.running) await rig.startMediaNode(id);
+      await new Promise((r) => setTimeout(r, 2_000));
+      const holder = ((await registry.nodeOf(talks[0]?.eventId as string)) ??
+        'media-1') as RigHostName;
+      const cutAt = monoMs();
+      const cutWall = Date.now();
+      for (const { c } of classrooms) c.watchFrom(cutAt);
+      await rig.crash(holder, 'cut');
+      const seen = await recoveries(
+        classrooms.map(({ c }) => c),
+        cutAt,
+        { settleMs: 6_000, timeoutMs: 20_000 },
+      );
+      const affected = seen.filter((r) => r.affected);
+      console.log(
+        `media node ${holder} cut off: ${affected.length} of ${seen.length} classrooms lost their picture, decoding again after ${affected.map((r) => r.recoveredMs?.toFixed(0)).join(', ')} ms`,
+      );
+      expect(affected.length).toBeGreaterThan(0);
+      for (const r of affected) {
+        expect(r.recoveredMs, rig.output()).not.toBeNull();
+        expect(r.recoveredMs as number).toBeLessThan(5_000);
+      }
+      for (const { c } of classrooms)
+        expect(c.decoding(), `classroom ${c.peer.figures.index}`).toBe(true);
+      // Each channel to it (the instances', the other node's) dropped for its silence, and only it.
+      const { dropped, quietMs } = rig.channelSilences();
+      console.log(
+        `channels dropped for silence: ${dropped.map((d) => `${d.host} after ${d.at - cutWall} ms (silent ${d.silentMs} ms)`).join(', ')}; near misses of healthy nodes: ${quietMs.length ? quietMs.join(', ') : 'none'}`,
+      );
+      await rig.reconnect(holder);
+      await rig.startMediaNode(holder as 'media-1' | 'media-2');
+      expect(dropped.filter((d) => !d.url.includes(rig.hosts[holder].ip))).toEqual([]);
+    }, 60_000);
+
+    it('Redis restarts (kill -9, empty): the registry and the bus recover, nothing acknowledged is lost', async () => {
+      await new Promise((r) => setTimeout(r, 2_000));
+      const sql = postgres(rig.databaseUrl, { max: 1, onnotice: () => {} });
+      const figures = await restartRedisUnderLoad({
+        rig,
+        registry,
+        sql,
+        classrooms: classrooms.map(({ c }) => c),
+        moderators,
+        sockets: [
+          ...speakers.map((s) => s.session.signaling),
+          ...classrooms.map(({ c }) => c.signaling),
+          ...moderators.map((m) => m.client),
+        ],
+        eventIds: talks.map((t) => t.eventId),
+        downMs: 3_000,
+      }).finally(() => sql.end());
+      console.log(describeRedisRestart(figures));
+      expect(figures.nodesBackMs).not.toBeNull();
+      expect(figures.placementsBackMs).not.toBeNull();
+      expect(figures.ackedAcross).toBeGreaterThan(0);
+      expect(figures.storedAcross).toBe(figures.ackedAcross);
+      expect(figures.unseenByModerators).toBe(0);
+      expect(figures.socketsCut).toBe(0);
+      expect(figures.media.filter((r) => r.affected)).toEqual([]);
     }, 60_000);
 
     it('kill -9 of a control-api instance: every client comes back through HAProxy, no acknowledged question lost', async () => {

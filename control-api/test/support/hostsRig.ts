@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { monoMs } from '../../../loadtest/src/clock.ts';
 import { ensureDebianPackages } from '../../../scripts/debian-packages.mjs';
 
 const run = promisify(execFile);
@@ -279,15 +280,7 @@ export class HostsRig {
         RIG_PG_ALLOW: `${RIG_NET}.0/24`,
       },
     );
-    const redis = this.#service(
-      h.redis,
-      'redis-server',
-      [
-        ...['--bind', h.redis.ip, '--port', String(RIG_PORTS.redis), '--protected-mode', 'no'],
-        ...['--save', '', '--appendonly', 'no'],
-      ],
-      {},
-    );
+    const redis = this.#startRedis();
     await pg.until('PostgreSQL', () => /rig postgres ready (\S+)/.test(pg.out));
     this.databaseUrl = /rig postgres ready (\S+)/.exec(pg.out)?.[1] ?? '';
     await redis.until('Redis', () => listening(h.redis.ip, RIG_PORTS.redis));
@@ -304,6 +297,68 @@ export class HostsRig {
       AMPHI_API_2: `${h['api-2'].ip}:${RIG_PORTS.api}`,
     });
     await balancer.until('HAProxy', () => answers200(`${this.balancerUrl}/healthz`));
+  }
+
+  /** redis-server on its host, without persistence (as deployed): it starts empty. */
+  #startRedis(): RigProcess {
+    const host = this.hosts.redis;
+    return this.#service(
+      host,
+      'redis-server',
+      [
+        ...['--bind', host.ip, '--port', String(RIG_PORTS.redis), '--protected-mode', 'no'],
+        ...['--save', '', '--appendonly', 'no'],
+      ],
+      {},
+    );
+  }
+
+  /**
+   * Redis goes away (kill -9 of its host's processes) and, `downMs` later,
+   * starts again on the same address, empty. Resolves once it listens, with
+   * when it was killed and when it was back (monoMs).
+   */
+  async restartRedis(downMs: number): Promise<{ killedAt: number; restartedAt: number }> {
+    const killedAt = monoMs();
+    await this.crash('redis');
+    await new Promise((r) => setTimeout(r, Math.max(0, killedAt + downMs - monoMs())));
+    const redis = this.#startRedis();
+    await redis.until('Redis', () => listening(this.hosts.redis.ip, RIG_PORTS.redis), 10_000);
+    return { killedAt, restartedAt: monoMs() };
+  }
+
+  /**
+   * What the media node channels logged (every instance's and media node's
+   * output, warn level): silences of a node over two thirds of the limit that
+   * ended (near misses), and channels dropped for silence, with the host that
+   * dropped it, the node's URL and when (epoch ms). A drop of a node nobody cut is a false death.
+   */
+  channelSilences(): {
+    quietMs: number[];
+    dropped: { host: string; url: string; silentMs: number; at: number }[];
+  } {
+    const quietMs: number[] = [];
+    const dropped: { host: string; url: string; silentMs: number; at: number }[] = [];
+    for (const s of this.#services) {
+      for (const line of s.out.split('\n')) {
+        if (!line.includes('media node')) continue;
+        let entry: { msg?: string; url?: string; silentMs?: number; time?: number };
+        try {
+          entry = JSON.parse(line);
+        } catch {
+          continue;
+        }
+        if (entry.msg === 'media node channel was quiet') quietMs.push(entry.silentMs ?? 0);
+        if (entry.msg === 'media node silent: channel dropped')
+          dropped.push({
+            host: s.host.name,
+            url: entry.url ?? '',
+            silentMs: entry.silentMs ?? 0,
+            at: entry.time ?? 0,
+          });
+      }
+    }
+    return { quietMs, dropped };
   }
 
   /** Starts (or starts again) a media node on its host. */
