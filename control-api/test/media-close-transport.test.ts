@@ -1,70 +1,31 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../src/logger.ts';
-import type { InProcessMediaNode } from '../src/rtc/InProcessMediaNode.ts';
-import { MediaNodeServer } from '../src/rtc/remote/MediaNodeServer.ts';
-import { RemoteMediaNode } from '../src/rtc/remote/RemoteMediaNode.ts';
-import type { ControlPlane } from '../src/server.ts';
-import {
-  createTestDatabase,
-  type SeededEvent,
-  seedEvent,
-  startInstance,
-  startMediaNode,
-  TestClient,
-} from './support/harness.ts';
+import { describe, expect, it } from 'vitest';
+import { useControlPlane } from './support/harness.ts';
+import { dtlsParameters } from './support/rtpParameters.ts';
 
 // `media.closeTransport`: a client closes one transport it gave up (a failed
 // climb back up from the relay) or replaced, and nothing else; over real
 // mediasoup workers, real PostgreSQL, real WebSockets. What the server holds is
 // read from the media node's own sessions.
 
-let plane: ControlPlane;
-let media: InProcessMediaNode;
-let server: MediaNodeServer | undefined;
-let ev: SeededEvent;
-
-/** In process, as on one host; then through a media node's control channel, as across hosts. */
-async function start(mode: 'in process' | 'through a remote media node') {
-  const url = await createTestDatabase();
-  media = await startMediaNode({ workers: 1 });
-  if (mode === 'in process') {
-    plane = await startInstance({ databaseUrl: url, media });
-  } else {
-    const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
-    const secret = 'test-media-node-secret-0123456789';
-    server = await MediaNodeServer.start({ media, secret, host: '127.0.0.1', port: 0, log });
-    const remote = new RemoteMediaNode({ url: `ws://127.0.0.1:${server.port}`, secret, log });
-    await remote.ready();
-    plane = await startInstance({ databaseUrl: url, media: remote });
-  }
-  ev = await seedEvent(plane.url, { classrooms: 3, status: 'live' });
-}
-
-async function stop() {
-  await plane?.close();
-  if (server) {
-    await server.close();
-    await media.close();
-    server = undefined;
-  }
-}
-
-async function joined(i: number) {
-  const client = await TestClient.connect(plane.url, ev.eventId, ev.tokens.classrooms[i] as string);
-  const join = await client.request('join', {});
-  return { client, participantId: join.self.participantId };
-}
-
-/** The transports the media node holds for a participant now. */
-async function transportsOf(participantId: string): Promise<number> {
-  return (await media.broadcast(ev.eventId)).session(participantId)?.transportCount ?? 0;
-}
-
 describe.each(['in process', 'through a remote media node'] as const)(
   'media.closeTransport, %s',
   (mode) => {
-    beforeAll(() => start(mode), 60_000);
-    afterAll(stop);
+    const env = useControlPlane({
+      mediaNode: { workers: 1, mode },
+      seed: { classrooms: 3, status: 'live' },
+    });
+
+    async function joined(i: number) {
+      const { client, join } = await env.joined(env.ev.tokens.classrooms[i] as string);
+      return { client, participantId: join.self.participantId };
+    }
+
+    /** The transports the media node holds for a participant now. */
+    async function transportsOf(participantId: string): Promise<number> {
+      return (
+        (await env.media.broadcast(env.ev.eventId)).session(participantId)?.transportCount ?? 0
+      );
+    }
 
     it('closes the one transport named, and only for its owner; others get a precise code', async () => {
       const a = await joined(0);
@@ -94,12 +55,15 @@ describe.each(['in process', 'through a remote media node'] as const)(
         expect(
           await a.client.errorOf('media.connectTransport', {
             transportId: tried.transportId,
-            dtlsParameters: {
-              role: 'client',
-              fingerprints: [{ algorithm: 'sha-256', value: Array(32).fill('5A').join(':') }],
-            },
+            dtlsParameters,
           }),
         ).toBe('NOT_FOUND');
+        expect(
+          await a.client.request('media.connectTransport', {
+            transportId: inUse.transportId,
+            dtlsParameters,
+          }),
+        ).toEqual({});
 
         // Twice, or an id that never was: NOT_FOUND; malformed: INVALID_MESSAGE.
         expect(

@@ -1,49 +1,17 @@
-import type { RtpCapabilities, RtpParameters } from '@amphi/protocol';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { InProcessMediaNode } from '../src/rtc/InProcessMediaNode.ts';
-import type { ControlPlane } from '../src/server.ts';
-import {
-  createTestDatabase,
-  seedEvent,
-  startInstance,
-  startMediaNode,
-  TestClient,
-} from './support/harness.ts';
+import { describe, expect, it } from 'vitest';
+import { seedEvent, useControlPlane } from './support/harness.ts';
+import { vp8 } from './support/rtpParameters.ts';
 
 // The origin's worker (where the speaker publishes) is killed under a live
 // event, several times: each time the speaker and every classroom are told to
 // set their media up again (`media.reconnect`), and then can.
 
-let plane: ControlPlane;
-let media: InProcessMediaNode;
-
-beforeAll(async () => {
-  const url = await createTestDatabase();
-  media = await startMediaNode({ workers: 2 });
-  plane = await startInstance({ databaseUrl: url, media });
-});
-afterAll(async () => {
-  await plane?.close();
-});
-
-function vp8(ssrc: number): RtpParameters {
-  return {
-    mid: '0',
-    codecs: [{ mimeType: 'video/VP8', payloadType: 96, clockRate: 90000, rtcpFeedback: [] }],
-    headerExtensions: [{ uri: 'urn:ietf:params:rtp-hdrext:sdes:mid', id: 1 }],
-    encodings: [{ ssrc }],
-    rtcp: { cname: `cam-${ssrc}`, reducedSize: true },
-  };
-}
+const env = useControlPlane({ mediaNode: { workers: 2 } });
 
 describe('the origin worker dies', () => {
   it('three times in a row: the speaker and every classroom are told to reconnect, and can', async () => {
-    const ev = await seedEvent(plane.url, { classrooms: 3, status: 'live' });
-    const connect = async (token: string) => {
-      const client = await TestClient.connect(plane.url, ev.eventId, token);
-      const join = await client.request('join', {});
-      return { client, caps: join.routerRtpCapabilities as RtpCapabilities };
-    };
+    const ev = await seedEvent(env.plane.url, { classrooms: 3, status: 'live' });
+    const connect = (token: string) => env.joined(token, ev);
     const speaker = await connect(ev.tokens.speaker);
     const classrooms = await Promise.all(ev.tokens.classrooms.map(connect));
     const everyone = [speaker, ...classrooms];
@@ -69,9 +37,9 @@ describe('the origin worker dies', () => {
       for (let round = 0; round < 3; round++) {
         await setUp(round);
         const told = everyone.map((p) => p.client.eventsOf('media.reconnect').length);
-        const broadcast = await media.broadcast(ev.eventId);
+        const broadcast = await env.media.broadcast(ev.eventId);
         expect(broadcast.closed).toBe(false);
-        const origin = media.pool.worker((await broadcast.stats()).originWorker);
+        const origin = env.media.pool.worker((await broadcast.stats()).originWorker);
         process.kill(origin?.worker.pid as number, 'SIGKILL');
         for (const [i, p] of everyone.entries()) {
           await p.client.waitForEvent(

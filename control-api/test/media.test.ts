@@ -1,96 +1,14 @@
-import type { RtpCapabilities, RtpParameters } from '@amphi/protocol';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/logger.ts';
 import { DemoTestPattern } from '../src/rtc/DemoTestPattern.ts';
-import type { InProcessMediaNode } from '../src/rtc/InProcessMediaNode.ts';
-import { MediaNodeServer } from '../src/rtc/remote/MediaNodeServer.ts';
-import { RemoteMediaNode } from '../src/rtc/remote/RemoteMediaNode.ts';
-import type { ControlPlane } from '../src/server.ts';
-import {
-  createTestDatabase,
-  type SeededEvent,
-  seedEvent,
-  startInstance,
-  startMediaNode,
-  TestClient,
-} from './support/harness.ts';
+import { seedEvent, type TestClient, useControlPlane } from './support/harness.ts';
+import { dtlsParameters, vp8 } from './support/rtpParameters.ts';
 
 // Signaling over real mediasoup workers (two, so classrooms land on edge
 // routers too), real PostgreSQL, real WebSockets. The stand-in speaker is the
 // demo's FFmpeg test pattern.
 
 const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
-let plane: ControlPlane;
-let media: InProcessMediaNode;
-const patterns: DemoTestPattern[] = [];
-
-let server: MediaNodeServer | undefined;
-
-/**
- * In process, as on one host; then through a media node's control channel, as
- * across hosts (the same workers behind a MediaNodeServer, the control plane
- * holding a RemoteMediaNode): the same tests must pass both ways.
- */
-async function start(mode: 'in process' | 'through a remote media node') {
-  const url = await createTestDatabase();
-  media = await startMediaNode({ workers: 2 });
-  if (mode === 'in process') {
-    plane = await startInstance({ databaseUrl: url, media });
-    return;
-  }
-  const secret = 'test-media-node-secret-0123456789';
-  server = await MediaNodeServer.start({ media, secret, host: '127.0.0.1', port: 0, log });
-  const remote = new RemoteMediaNode({ url: `ws://127.0.0.1:${server.port}`, secret, log });
-  await remote.ready();
-  plane = await startInstance({ databaseUrl: url, media: remote });
-}
-
-async function stop() {
-  for (const p of patterns.splice(0)) await p.close();
-  // Closes the media node (or the remote one's channel), its broadcasts and its workers too.
-  await plane?.close();
-  if (server) {
-    await server.close();
-    await media.close();
-    server = undefined;
-  }
-}
-
-/** What a browser would send for a camera: VP8 with an SSRC. */
-function vp8(ssrc: number): RtpParameters {
-  return {
-    mid: '0',
-    codecs: [
-      {
-        mimeType: 'video/VP8',
-        payloadType: 96,
-        clockRate: 90000,
-        rtcpFeedback: [
-          { type: 'nack' },
-          { type: 'nack', parameter: 'pli' },
-          { type: 'ccm', parameter: 'fir' },
-          { type: 'goog-remb' },
-        ],
-      },
-    ],
-    headerExtensions: [{ uri: 'urn:ietf:params:rtp-hdrext:sdes:mid', id: 1 }],
-    encodings: [{ ssrc }],
-    rtcp: { cname: `cam-${ssrc}`, reducedSize: true },
-  };
-}
-
-const dtlsParameters = {
-  role: 'client' as const,
-  fingerprints: [
-    { algorithm: 'sha-256' as const, value: Array.from({ length: 32 }, () => '5A').join(':') },
-  ],
-};
-
-async function joined(ev: SeededEvent, token: string) {
-  const client = await TestClient.connect(plane.url, ev.eventId, token);
-  const join = await client.request('join', {});
-  return { client, join, caps: join.routerRtpCapabilities as RtpCapabilities };
-}
 
 async function closeAll(...clients: TestClient[]) {
   for (const c of clients) await c.close();
@@ -99,19 +17,23 @@ async function closeAll(...clients: TestClient[]) {
 describe.each(['in process', 'through a remote media node'] as const)(
   'media over signaling, %s',
   (mode) => {
-    beforeAll(() => start(mode));
-    afterAll(stop);
+    const env = useControlPlane({ mediaNode: { workers: 2, mode } });
+    const patterns: DemoTestPattern[] = [];
+    // Before the control plane and its media node close (after-hooks run last registered first).
+    afterAll(async () => {
+      for (const p of patterns.splice(0)) await p.close();
+    });
 
     it("gives a classroom the router's capabilities and a transport on the WebRtcServer's ports", async () => {
-      const ev = await seedEvent(plane.url, { classrooms: 1, status: 'live' });
-      const { client, join } = await joined(ev, ev.tokens.classrooms[0] as string);
+      const ev = await seedEvent(env.plane.url, { classrooms: 1, status: 'live' });
+      const { client, join } = await env.joined(ev.tokens.classrooms[0] as string, ev);
       const mimeTypes = join.routerRtpCapabilities?.codecs?.map((c) => c.mimeType);
       expect(mimeTypes).toEqual(expect.arrayContaining(['audio/opus', 'video/VP8']));
 
       const t = await client.request('media.createTransport', { direction: 'recv' });
       expect(t.direction).toBe('recv');
       expect(t.dtlsParameters.fingerprints.length).toBeGreaterThan(0);
-      const session = (await media.broadcast(ev.eventId)).session(join.self.participantId);
+      const session = (await env.media.broadcast(ev.eventId)).session(join.self.participantId);
       if (!session) throw new Error('no media session for the classroom');
       const server = await session.poolWorker.webRtcServer.dump();
       const udp = t.iceCandidates.find((c) => c.protocol === 'udp');
@@ -139,11 +61,11 @@ describe.each(['in process', 'through a remote media node'] as const)(
     });
 
     it('the test pattern stands in for a speaker: listed, consumed paused as VP8 and Opus, resumed', async () => {
-      const ev = await seedEvent(plane.url, { classrooms: 2, status: 'live' });
-      const early = await joined(ev, ev.tokens.classrooms[0] as string);
+      const ev = await seedEvent(env.plane.url, { classrooms: 2, status: 'live' });
+      const early = await env.joined(ev.tokens.classrooms[0] as string, ev);
       expect(early.join.state.producers).toEqual([]);
 
-      const broadcast = await media.broadcast(ev.eventId);
+      const broadcast = await env.media.broadcast(ev.eventId);
       const pattern = await DemoTestPattern.start({ broadcast, log, runSeconds: 60 });
       patterns.push(pattern);
       // A classroom already there hears of it; one joining now finds it in the state.
@@ -153,7 +75,7 @@ describe.each(['in process', 'through a remote media node'] as const)(
           (a) => a.producerId === p.producerId,
         );
       }
-      const { client, join, caps } = await joined(ev, ev.tokens.classrooms[1] as string);
+      const { client, join, caps } = await env.joined(ev.tokens.classrooms[1] as string, ev);
       expect(join.state.producers.map((p) => [p.kind, p.role, p.source]).sort()).toEqual([
         ['audio', 'speaker', 'camera'],
         ['video', 'speaker', 'camera'],
@@ -216,13 +138,13 @@ describe.each(['in process', 'through a remote media node'] as const)(
       for (const p of join.state.producers) {
         await client.waitForEvent('media.producerClosed', (c) => c.producerId === p.producerId);
       }
-      expect(await media.listProducers(ev.eventId)).toEqual([]);
+      expect(await env.media.listProducers(ev.eventId)).toEqual([]);
       await closeAll(early.client, client);
     });
 
     it('the test pattern starts FFmpeg again when it ends, on the same producers', async () => {
-      const ev = await seedEvent(plane.url, { classrooms: 1, status: 'live' });
-      const broadcast = await media.broadcast(ev.eventId);
+      const ev = await seedEvent(env.plane.url, { classrooms: 1, status: 'live' });
+      const broadcast = await env.media.broadcast(ev.eventId);
       const pattern = await DemoTestPattern.start({ broadcast, log, runSeconds: 2 });
       patterns.push(pattern);
       const first = pattern.ffmpegPid;
@@ -231,7 +153,7 @@ describe.each(['in process', 'through a remote media node'] as const)(
       await expect
         .poll(() => pattern.ffmpegPid, { timeout: 15_000, interval: 100 })
         .not.toBeOneOf([first, undefined]);
-      expect((await media.listProducers(ev.eventId)).map((p) => p.producerId).sort()).toEqual(
+      expect((await env.media.listProducers(ev.eventId)).map((p) => p.producerId).sort()).toEqual(
         producers.sort(),
       );
       // The second run's RTP reaches the same video producer (past the bitrate's 1 s window,
@@ -245,11 +167,11 @@ describe.each(['in process', 'through a remote media node'] as const)(
     });
 
     it('a classroom sends its camera only once live on stage, and only speakers and moderators get it', async () => {
-      const ev = await seedEvent(plane.url, { classrooms: 2, status: 'live' });
-      const speaker = await joined(ev, ev.tokens.speaker);
-      const moderator = await joined(ev, ev.tokens.moderator);
-      const onStage = await joined(ev, ev.tokens.classrooms[0] as string);
-      const other = await joined(ev, ev.tokens.classrooms[1] as string);
+      const ev = await seedEvent(env.plane.url, { classrooms: 2, status: 'live' });
+      const speaker = await env.joined(ev.tokens.speaker, ev);
+      const moderator = await env.joined(ev.tokens.moderator, ev);
+      const onStage = await env.joined(ev.tokens.classrooms[0] as string, ev);
+      const other = await env.joined(ev.tokens.classrooms[1] as string, ev);
       const c0 = onStage.client;
 
       expect(
@@ -321,16 +243,16 @@ describe.each(['in process', 'through a remote media node'] as const)(
       await moderator.client.request('stage.leave', {});
       await speaker.client.waitForEvent('media.producerClosed', (p) => p.producerId === producerId);
       await expect
-        .poll(async () => (await media.listProducers(ev.eventId)).map((p) => p.producerId))
+        .poll(async () => (await env.media.listProducers(ev.eventId)).map((p) => p.producerId))
         .not.toContain(producerId);
       await closeAll(speaker.client, moderator.client, c0, other.client);
     });
 
     it('announces each producer once when it opens and once when it closes, whatever closes it', async () => {
-      const ev = await seedEvent(plane.url, { classrooms: 1, status: 'live' });
-      const moderator = await joined(ev, ev.tokens.moderator);
-      const speaker = await joined(ev, ev.tokens.speaker);
-      const cls = await joined(ev, ev.tokens.classrooms[0] as string);
+      const ev = await seedEvent(env.plane.url, { classrooms: 1, status: 'live' });
+      const moderator = await env.joined(ev.tokens.moderator, ev);
+      const speaker = await env.joined(ev.tokens.speaker, ev);
+      const cls = await env.joined(ev.tokens.classrooms[0] as string, ev);
       const send = await speaker.client.request('media.createTransport', { direction: 'send' });
       const produce = (n: number) =>
         speaker.client.request('media.produce', {
@@ -377,8 +299,8 @@ describe.each(['in process', 'through a remote media node'] as const)(
     });
 
     it("closing a socket frees the participant's media", async () => {
-      const ev = await seedEvent(plane.url, { classrooms: 2, status: 'live' });
-      const speaker = await joined(ev, ev.tokens.speaker);
+      const ev = await seedEvent(env.plane.url, { classrooms: 2, status: 'live' });
+      const speaker = await env.joined(ev.tokens.speaker, ev);
       const send = await speaker.client.request('media.createTransport', { direction: 'send' });
       const { producerId } = await speaker.client.request('media.produce', {
         transportId: send.transportId,
@@ -386,15 +308,15 @@ describe.each(['in process', 'through a remote media node'] as const)(
         rtpParameters: vp8(3333),
         source: 'camera',
       });
-      const watcher = await joined(ev, ev.tokens.classrooms[1] as string);
-      const leaver = await joined(ev, ev.tokens.classrooms[0] as string);
+      const watcher = await env.joined(ev.tokens.classrooms[1] as string, ev);
+      const leaver = await env.joined(ev.tokens.classrooms[0] as string, ev);
       const recv = await leaver.client.request('media.createTransport', { direction: 'recv' });
       await leaver.client.request('media.consume', {
         transportId: recv.transportId,
         producerId,
         rtpCapabilities: leaver.caps,
       });
-      const broadcast = await media.broadcast(ev.eventId);
+      const broadcast = await env.media.broadcast(ev.eventId);
       const session = broadcast.session(leaver.join.self.participantId);
       if (!session) throw new Error('no media session for the classroom');
       const { router } = session;
@@ -411,13 +333,13 @@ describe.each(['in process', 'through a remote media node'] as const)(
       await watcher.client.waitForEvent('media.producerClosed', (p) => p.producerId === producerId);
       await expect.poll(() => broadcast.session(speaker.join.self.participantId)).toBeUndefined();
       expect((await origin?.dump())?.transportIds).not.toContain(send.transportId);
-      expect(await media.listProducers(ev.eventId)).toEqual([]);
+      expect(await env.media.listProducers(ev.eventId)).toEqual([]);
       await closeAll(watcher.client);
     });
 
     it('a classroom whose worker dies is asked to reconnect its media, and can', async () => {
-      const ev = await seedEvent(plane.url, { classrooms: 4, status: 'live' });
-      const speaker = await joined(ev, ev.tokens.speaker);
+      const ev = await seedEvent(env.plane.url, { classrooms: 4, status: 'live' });
+      const speaker = await env.joined(ev.tokens.speaker, ev);
       const send = await speaker.client.request('media.createTransport', { direction: 'send' });
       const { producerId } = await speaker.client.request('media.produce', {
         transportId: send.transportId,
@@ -425,12 +347,12 @@ describe.each(['in process', 'through a remote media node'] as const)(
         rtpParameters: vp8(4444),
         source: 'camera',
       });
-      const broadcast = await media.broadcast(ev.eventId);
+      const broadcast = await env.media.broadcast(ev.eventId);
       // Classrooms are spread over the workers: take one on an edge (not the speaker's worker).
-      const classes: Awaited<ReturnType<typeof joined>>[] = [];
-      let victim: Awaited<ReturnType<typeof joined>> | undefined;
+      const classes: Awaited<ReturnType<typeof env.joined>>[] = [];
+      let victim: Awaited<ReturnType<typeof env.joined>> | undefined;
       for (const token of ev.tokens.classrooms) {
-        const c = await joined(ev, token);
+        const c = await env.joined(token, ev);
         classes.push(c);
         await c.client.request('media.createTransport', { direction: 'recv' });
         if (broadcast.session(c.join.self.participantId)?.router.id !== broadcast.originRouterId) {
@@ -441,7 +363,7 @@ describe.each(['in process', 'through a remote media node'] as const)(
       if (!victim) throw new Error('no classroom was placed on an edge router');
       const poolWorker = broadcast.session(victim.join.self.participantId)?.poolWorker;
       const pid = poolWorker?.worker.pid as number;
-      const workersBefore = media.pool.workers.length;
+      const workersBefore = env.media.pool.workers.length;
 
       process.kill(pid, 'SIGKILL');
       const notice = await victim.client.waitForEvent('media.reconnect', () => true, 10_000);
@@ -449,7 +371,9 @@ describe.each(['in process', 'through a remote media node'] as const)(
       expect(speaker.client.eventsOf('media.reconnect')).toEqual([]);
 
       // Once the worker is back, the classroom sets its media up again and receives the speaker.
-      await expect.poll(() => media.pool.workers.length, { timeout: 10_000 }).toBe(workersBefore);
+      await expect
+        .poll(() => env.media.pool.workers.length, { timeout: 10_000 })
+        .toBe(workersBefore);
       const recv = await victim.client.request('media.createTransport', { direction: 'recv' });
       const c = await victim.client.request('media.consume', {
         transportId: recv.transportId,

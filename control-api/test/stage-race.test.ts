@@ -1,15 +1,6 @@
-import type { RtpCapabilities, RtpParameters } from '@amphi/protocol';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { InProcessMediaNode } from '../src/rtc/InProcessMediaNode.ts';
-import type { ControlPlane } from '../src/server.ts';
-import {
-  createTestDatabase,
-  type SeededEvent,
-  seedEvent,
-  startInstance,
-  startMediaNode,
-  TestClient,
-} from './support/harness.ts';
+import { describe, expect, it } from 'vitest';
+import { seedEvent, type TestClient, useControlPlane } from './support/harness.ts';
+import { opus as opusOf, vp8 as vp8Of } from './support/rtpParameters.ts';
 
 // A class's camera must not outlive its stage turn (minors' video): real
 // mediasoup workers, real PostgreSQL, real sockets, the stage ended while the
@@ -18,45 +9,15 @@ import {
 /** Races in the test; STAGE_RACE_TRIES=1000 for the figure in the issue. */
 const TRIES = Number(process.env.STAGE_RACE_TRIES ?? 200);
 
-let plane: ControlPlane;
-let media: InProcessMediaNode;
-
-beforeAll(async () => {
-  media = await startMediaNode({ workers: 2 });
-  plane = await startInstance({
-    databaseUrl: await createTestDatabase(),
-    media,
-    // The races send far more than a classroom would: not a flood here.
-    limits: { WS_MESSAGES_PER_SECOND: 10_000, WS_MESSAGE_BURST: 10_000 },
-  });
-});
-afterAll(async () => {
-  await plane?.close();
+const env = useControlPlane({
+  mediaNode: { workers: 2 },
+  // The races send far more than a classroom would: not a flood here.
+  limits: { WS_MESSAGES_PER_SECOND: 10_000, WS_MESSAGE_BURST: 10_000 },
 });
 
-function vp8(n: number): RtpParameters {
-  return {
-    mid: `v${n}`,
-    codecs: [{ mimeType: 'video/VP8', payloadType: 96, clockRate: 90000 }],
-    encodings: [{ ssrc: 10_000 + n }],
-    rtcp: { cname: `stage-${n}`, reducedSize: true },
-  };
-}
-
-function opus(n: number): RtpParameters {
-  return {
-    mid: `a${n}`,
-    codecs: [{ mimeType: 'audio/opus', payloadType: 111, clockRate: 48000, channels: 2 }],
-    encodings: [{ ssrc: 50_000 + n }],
-    rtcp: { cname: `stage-${n}`, reducedSize: true },
-  };
-}
-
-async function joined(ev: SeededEvent, token: string) {
-  const client = await TestClient.connect(plane.url, ev.eventId, token);
-  const join = await client.request('join', {});
-  return { client, caps: join.routerRtpCapabilities as RtpCapabilities };
-}
+// Each try's producer on the class's one send transport has its own mid and SSRC.
+const vp8 = (n: number) => vp8Of(10_000 + n, `v${n}`);
+const opus = (n: number) => opusOf(50_000 + n, `a${n}`);
 
 async function onStage(moderator: TestClient, classroom: TestClient, classroomId: string) {
   await moderator.request('stage.invite', { classroomId });
@@ -64,17 +25,17 @@ async function onStage(moderator: TestClient, classroom: TestClient, classroomId
 }
 
 const stageProducers = async (eventId: string) =>
-  (await media.listProducers(eventId)).filter((p) => p.source === 'stage');
+  (await env.media.listProducers(eventId)).filter((p) => p.source === 'stage');
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("a classroom's camera and its stage turn", () => {
   it(`no classroom producer survives an empty stage (${TRIES} races of media.produce against the end of the turn)`, async () => {
-    const ev = await seedEvent(plane.url, { classrooms: 1, status: 'live' });
+    const ev = await seedEvent(env.plane.url, { classrooms: 1, status: 'live' });
     const classroomId = ev.classroomIds[0] as string;
-    const moderator = (await joined(ev, ev.tokens.moderator)).client;
-    const speaker = await joined(ev, ev.tokens.speaker);
-    const cls = (await joined(ev, ev.tokens.classrooms[0] as string)).client;
+    const moderator = (await env.joined(ev.tokens.moderator, ev)).client;
+    const speaker = await env.joined(ev.tokens.speaker, ev);
+    const cls = (await env.joined(ev.tokens.classrooms[0] as string, ev)).client;
     await onStage(moderator, cls, classroomId);
     const send = await cls.request('media.createTransport', { direction: 'send' });
     const speakerRecv = await speaker.client.request('media.createTransport', {
@@ -122,9 +83,9 @@ describe("a classroom's camera and its stage turn", () => {
   }, 600_000);
 
   it('caps a stage turn to one audio and one video producer, even when asked at once', async () => {
-    const ev = await seedEvent(plane.url, { classrooms: 1, status: 'live' });
-    const moderator = (await joined(ev, ev.tokens.moderator)).client;
-    const cls = (await joined(ev, ev.tokens.classrooms[0] as string)).client;
+    const ev = await seedEvent(env.plane.url, { classrooms: 1, status: 'live' });
+    const moderator = (await env.joined(ev.tokens.moderator, ev)).client;
+    const cls = (await env.joined(ev.tokens.classrooms[0] as string, ev)).client;
     await onStage(moderator, cls, ev.classroomIds[0] as string);
     const send = await cls.request('media.createTransport', { direction: 'send' });
     const produce = (kind: 'audio' | 'video', n: number) =>
@@ -160,9 +121,9 @@ describe("a classroom's camera and its stage turn", () => {
     // The class reconnects (a new socket, the old one not yet timed out): its new
     // camera replaces the old one instead of being refused, still one of each kind,
     // and whoever received the old one is told it is gone.
-    const speaker = (await joined(ev, ev.tokens.speaker)).client;
+    const speaker = (await env.joined(ev.tokens.speaker, ev)).client;
     const replaced = (await stageProducers(ev.eventId)).find((p) => p.kind === 'video');
-    const again = (await joined(ev, ev.tokens.classrooms[0] as string)).client;
+    const again = (await env.joined(ev.tokens.classrooms[0] as string, ev)).client;
     const send2 = await again.request('media.createTransport', { direction: 'send' });
     const fresh = await again.request('media.produce', {
       transportId: send2.transportId,
@@ -181,10 +142,10 @@ describe("a classroom's camera and its stage turn", () => {
   });
 
   it('refuses producing on a receive transport', async () => {
-    const ev = await seedEvent(plane.url, { classrooms: 1, status: 'live' });
-    const moderator = (await joined(ev, ev.tokens.moderator)).client;
-    const speaker = (await joined(ev, ev.tokens.speaker)).client;
-    const cls = (await joined(ev, ev.tokens.classrooms[0] as string)).client;
+    const ev = await seedEvent(env.plane.url, { classrooms: 1, status: 'live' });
+    const moderator = (await env.joined(ev.tokens.moderator, ev)).client;
+    const speaker = (await env.joined(ev.tokens.speaker, ev)).client;
+    const cls = (await env.joined(ev.tokens.classrooms[0] as string, ev)).client;
     await onStage(moderator, cls, ev.classroomIds[0] as string);
     for (const [client, source] of [
       [cls, 'stage'],
@@ -199,7 +160,7 @@ describe("a classroom's camera and its stage turn", () => {
       });
       expect(r.ok ? 'ok' : r.error.code).toBe('WRONG_TRANSPORT_DIRECTION');
     }
-    expect(await media.listProducers(ev.eventId)).toEqual([]);
+    expect(await env.media.listProducers(ev.eventId)).toEqual([]);
     for (const c of [moderator, speaker, cls]) await c.close();
   });
 });

@@ -9,6 +9,7 @@ import {
   type RequestData,
   type RequestResult,
   type RequestType,
+  type RtpCapabilities,
 } from '@amphi/protocol';
 import type { SignalingClient } from '@amphi/sdk';
 import postgres from 'postgres';
@@ -18,6 +19,8 @@ import type { Limits } from '../../src/config.ts';
 import { createLogger, type Logger } from '../../src/logger.ts';
 import { InProcessMediaNode } from '../../src/rtc/InProcessMediaNode.ts';
 import type { MediaNode } from '../../src/rtc/MediaNode.ts';
+import { MediaNodeServer } from '../../src/rtc/remote/MediaNodeServer.ts';
+import { RemoteMediaNode } from '../../src/rtc/remote/RemoteMediaNode.ts';
 import type { TurnSettings } from '../../src/rtc/turnCredentials.ts';
 import { type ControlPlane, startControlPlane } from '../../src/server.ts';
 
@@ -58,6 +61,47 @@ export async function startMediaNode(
   });
 }
 
+/** How a control plane reaches its media node: as on one host, or as across hosts. */
+export type MediaNodeMode = 'in process' | 'through a remote media node';
+
+/** Real workers (`startMediaNode`), reached by a control plane as `MediaNodeMode` says. */
+export interface TestMediaNode {
+  /** The workers' node (behind the channel's server when remote), to read what it holds. */
+  readonly media: InProcessMediaNode;
+  /** What the control plane is given: `media` itself, or a RemoteMediaNode reaching it. */
+  readonly node: MediaNode;
+  /** Once the control plane has closed `node`: the channel's server and the workers. */
+  close(): Promise<void>;
+}
+
+/**
+ * In process, the control plane holds the workers' node and closes it. Through
+ * a remote media node, the same workers sit behind a MediaNodeServer and the
+ * control plane holds a RemoteMediaNode over its control channel: the same
+ * tests must pass both ways.
+ */
+export async function startTestMediaNode(
+  opts: { workers?: number; mode?: MediaNodeMode } = {},
+): Promise<TestMediaNode> {
+  const media = await startMediaNode({ workers: opts.workers });
+  if ((opts.mode ?? 'in process') === 'in process') {
+    return { media, node: media, close: async () => {} };
+  }
+  const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
+  const secret = 'test-media-node-secret-0123456789';
+  const server = await MediaNodeServer.start({ media, secret, host: '127.0.0.1', port: 0, log });
+  const node = new RemoteMediaNode({ url: `ws://127.0.0.1:${server.port}`, secret, log });
+  await node.ready();
+  return {
+    media,
+    node,
+    close: async () => {
+      await server.close();
+      await media.close();
+    },
+  };
+}
+
 export interface InstanceOptions {
   databaseUrl: string;
   redis?: { namespace: string };
@@ -95,6 +139,15 @@ export interface ControlPlaneFixtureOptions extends Omit<InstanceOptions, 'datab
   instances?: number;
   /** An event to seed before the tests (see `seedEvent`). */
   seed?: Parameters<typeof seedEvent>[1];
+  /** Real mediasoup workers for the (one) instance, reached as `mode` says (see `startTestMediaNode`). */
+  mediaNode?: { workers?: number; mode?: MediaNodeMode };
+}
+
+/** A participant connected and joined: its client, the join's answer, its router's capabilities. */
+export interface Joined {
+  client: TestClient;
+  join: RequestResult<'join'>;
+  caps: RtpCapabilities;
 }
 
 /** What `useControlPlane` gives a test file; read it inside tests and hooks, not at load. */
@@ -111,6 +164,10 @@ export interface ControlPlaneFixture {
   readonly clients: TestClient[];
   /** Connects to the seeded event, on the first instance unless told. */
   connect(token: string, on?: ControlPlane): Promise<TestClient>;
+  /** Connects to an event (the seeded one unless told) on the first instance, and joins. */
+  joined(token: string, ev?: SeededEvent): Promise<Joined>;
+  /** The workers' media node (only with `mediaNode`). */
+  readonly media: InProcessMediaNode;
 }
 
 /**
@@ -119,10 +176,12 @@ export interface ControlPlaneFixture {
  * it (clients included) closed after them.
  */
 export function useControlPlane(opts: ControlPlaneFixtureOptions = {}): ControlPlaneFixture {
-  const { instances = 1, seed, ...instance } = opts;
+  const { instances = 1, seed, mediaNode, ...instance } = opts;
+  if (mediaNode && instances > 1) throw new Error('mediaNode: one instance only');
   let planes: ControlPlane[] = [];
   let db: postgres.Sql | undefined;
   let ev: SeededEvent | undefined;
+  let media: TestMediaNode | undefined;
   const clients: TestClient[] = [];
   const ready = <T>(value: T | undefined, what: string): T => {
     if (value === undefined) throw new Error(`${what} is not set up (only inside tests and hooks)`);
@@ -131,9 +190,11 @@ export function useControlPlane(opts: ControlPlaneFixtureOptions = {}): ControlP
   beforeAll(async () => {
     const databaseUrl = await createTestDatabase();
     const redis = instances > 1 ? { redis: { namespace: `t-${randomUUID()}` } } : {};
+    if (mediaNode) media = await startTestMediaNode(mediaNode);
+    const node = media ? { media: media.node } : {};
     planes = await Promise.all(
       Array.from({ length: instances }, () =>
-        startInstance({ ...instance, ...redis, databaseUrl }),
+        startInstance({ ...instance, ...redis, ...node, databaseUrl }),
       ),
     );
     db = postgres(databaseUrl, { max: 2 });
@@ -142,6 +203,7 @@ export function useControlPlane(opts: ControlPlaneFixtureOptions = {}): ControlP
   afterAll(async () => {
     for (const c of clients) await c.close();
     await Promise.all(planes.map((p) => p.close()));
+    await media?.close();
     await db?.end();
   });
   const fixture: ControlPlaneFixture = {
@@ -162,6 +224,15 @@ export function useControlPlane(opts: ControlPlaneFixtureOptions = {}): ControlP
       const c = await TestClient.connect(on.url, fixture.ev.eventId, token);
       clients.push(c);
       return c;
+    },
+    async joined(token, event = fixture.ev) {
+      const client = await TestClient.connect(fixture.plane.url, event.eventId, token);
+      clients.push(client);
+      const join = await client.request('join', {});
+      return { client, join, caps: join.routerRtpCapabilities as RtpCapabilities };
+    },
+    get media() {
+      return ready(media, 'media (pass `mediaNode`)').media;
     },
   };
   return fixture;
