@@ -1,21 +1,15 @@
 import { spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { EventBoard } from '@amphi/protocol';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureDebianPackages } from '../../scripts/debian-packages.mjs';
-import { createLogger } from '../src/logger.ts';
-import { type ControlPlane, startControlPlane } from '../src/server.ts';
 import {
   api,
-  createTestDatabase,
-  JOIN_SECRET,
   key,
   OPERATOR_TOKEN,
   refusal,
-  type SeededEvent,
-  seedEvent,
-  startMediaNode,
   TestClient,
+  useControlPlane,
 } from './support/harness.ts';
 
 // GET /metrics and the operators' live board, over a real control plane
@@ -26,40 +20,21 @@ import {
 
 export const METRICS_TOKEN = 'test-metrics-token-0123456789';
 
-let plane: ControlPlane;
-let ev: SeededEvent;
+beforeAll(() => ensureDebianPackages(['prometheus']));
+const env = useControlPlane({
+  metricsToken: METRICS_TOKEN,
+  mediaNode: { workers: 2 },
+  seed: { classrooms: 2, status: 'live' },
+});
 let title: string;
-const clients: TestClient[] = [];
 
 beforeAll(async () => {
-  ensureDebianPackages(['prometheus']);
-  plane = await startControlPlane({
-    databaseUrl: await createTestDatabase(),
-    joinTokenSecret: JOIN_SECRET,
-    operatorToken: OPERATOR_TOKEN,
-    metricsToken: METRICS_TOKEN,
-    databasePoolSize: 5,
-    media: await startMediaNode({ workers: 2 }),
-    log: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
-  });
-  ev = await seedEvent(plane.url, { classrooms: 2, status: 'live' });
-  title = (await api<{ title: string }>(plane.url, 'GET', `/api/v1/events/${ev.eventId}`)).body
-    .title;
+  title = (await api<{ title: string }>(env.plane.url, 'GET', `/api/v1/events/${env.ev.eventId}`))
+    .body.title;
 });
-
-afterAll(async () => {
-  for (const c of clients) await c.close();
-  await plane?.close();
-});
-
-async function connect(token: string): Promise<TestClient> {
-  const c = await TestClient.connect(plane.url, ev.eventId, token);
-  clients.push(c);
-  return c;
-}
 
 async function scrape(token: string | null = METRICS_TOKEN): Promise<Response> {
-  return fetch(`${plane.url}/metrics`, {
+  return fetch(`${env.plane.url}/metrics`, {
     headers: token ? { authorization: `Bearer ${token}` } : {},
   });
 }
@@ -85,12 +60,14 @@ describe('GET /metrics', () => {
   });
 
   it('counts the participants, their join, a rejected message and the question queue', async () => {
-    const moderator = await connect(ev.tokens.moderator);
+    const moderator = await env.connect(env.ev.tokens.moderator);
     await moderator.request('join', {});
-    const classroom = await connect(ev.tokens.classrooms[0] as string);
+    const classroom = await env.connect(env.ev.tokens.classrooms[0] as string);
     await classroom.request('join', {});
     await classroom.request('presence.quality', { quality: 'good', path: 'turn-tls' });
-    const refused = await refusal(TestClient.connect(plane.url, ev.eventId, 'not-a-join-token'));
+    const refused = await refusal(
+      TestClient.connect(env.plane.url, env.ev.eventId, 'not-a-join-token'),
+    );
     expect(refused.code).toBe('TOKEN_INVALID');
     const unknown = await classroom.sendLoose({ id: 99, type: 'no.such.request', data: {} });
     expect(unknown.ok ? null : unknown.error.code).toBe('UNKNOWN_TYPE');
@@ -130,7 +107,7 @@ describe('GET /metrics', () => {
     expect(series(text, 'amphi_media_worker_restarts_total{worker="0"}')).toBe(0);
     if (process.env.SHOW_METRICS) console.log(text);
     // Counts, never who: no classroom, school, event title or person.
-    for (const name of [title, 'Collège', '4e A', 'Nadia', 'Inès', ev.eventId, question.id]) {
+    for (const name of [title, 'Collège', '4e A', 'Nadia', 'Inès', env.ev.eventId, question.id]) {
       expect(text).not.toContain(name);
     }
   });
@@ -172,20 +149,33 @@ describe('GET /metrics', () => {
   });
 });
 
+/** The operators' live board of the event, as the console reads it. */
+async function readBoard(): Promise<EventBoard> {
+  return EventBoard.parse(
+    (await api<unknown>(env.plane.url, 'GET', `/api/v1/events/${env.ev.eventId}/board`)).body,
+  );
+}
+
 describe('GET /api/v1/events/:eventId/board', () => {
   it('is for operators only', async () => {
-    const r = await api(plane.url, 'GET', `/api/v1/events/${ev.eventId}/board`, undefined, null);
+    const r = await api(
+      env.plane.url,
+      'GET',
+      `/api/v1/events/${env.ev.eventId}/board`,
+      undefined,
+      null,
+    );
     expect(r.status).toBe(401);
     const metricsCredential = await api(
-      plane.url,
+      env.plane.url,
       'GET',
-      `/api/v1/events/${ev.eventId}/board`,
+      `/api/v1/events/${env.ev.eventId}/board`,
       undefined,
       METRICS_TOKEN,
     );
     expect(metricsCredential.status).toBe(401);
     const unknown = await api<{ error: { code: string } }>(
-      plane.url,
+      env.plane.url,
       'GET',
       '/api/v1/events/00000000-0000-4000-8000-000000000000/board',
     );
@@ -194,7 +184,7 @@ describe('GET /api/v1/events/:eventId/board', () => {
   });
 
   it('shows the event live: the class by region, path and quality, the queue, the workers', async () => {
-    const r = await api<unknown>(plane.url, 'GET', `/api/v1/events/${ev.eventId}/board`);
+    const r = await api<unknown>(env.plane.url, 'GET', `/api/v1/events/${env.ev.eventId}/board`);
     expect(r.status).toBe(200);
     const board = EventBoard.parse(r.body);
     expect(board.title).toBe(title);
@@ -218,38 +208,30 @@ describe('GET /api/v1/events/:eventId/board', () => {
   });
 
   it('shows the hand raised, then the class on stage', async () => {
-    const [moderator, classroom] = clients as [TestClient, TestClient];
-    const read = async () =>
-      EventBoard.parse(
-        (await api<unknown>(plane.url, 'GET', `/api/v1/events/${ev.eventId}/board`)).body,
-      );
+    const [moderator, classroom] = env.clients as [TestClient, TestClient];
     await classroom.request('hand.raise', {});
-    expect((await read()).hands).toBe(1);
-    const classroomId = ev.classroomIds[0] as string;
+    expect((await readBoard()).hands).toBe(1);
+    const classroomId = env.ev.classroomIds[0] as string;
     await moderator.request('stage.invite', { classroomId });
-    expect((await read()).stage).toMatchObject({ classroomId, status: 'invited' });
+    expect((await readBoard()).stage).toMatchObject({ classroomId, status: 'invited' });
     await classroom.request('stage.respond', { accept: true });
-    const board = await read();
+    const board = await readBoard();
     expect(board.stage).toMatchObject({ classroomId, status: 'live' });
     expect(board.stage?.classroomName).toContain('4e A');
   });
 
   it('follows the class as it changes path and leaves', async () => {
-    const second = await connect(ev.tokens.classrooms[1] as string);
+    const second = await env.connect(env.ev.tokens.classrooms[1] as string);
     await second.request('join', {});
     await second.request('presence.quality', { quality: 'bad', path: 'hls' });
-    const read = async () =>
-      EventBoard.parse(
-        (await api<unknown>(plane.url, 'GET', `/api/v1/events/${ev.eventId}/board`)).body,
-      );
-    let board = await read();
+    let board = await readBoard();
     expect(board.classrooms.connected).toBe(2);
     expect(board.classrooms.byRegion).toEqual({ Occitanie: 1, Guadeloupe: 1 });
     expect(board.classrooms.byPath.hls).toBe(1);
     expect(board.classrooms.byQuality.bad).toBe(1);
     await second.close();
-    await expect.poll(async () => (await read()).classrooms.connected).toBe(1);
-    board = await read();
+    await expect.poll(async () => (await readBoard()).classrooms.connected).toBe(1);
+    board = await readBoard();
     expect(board.classrooms.byPath.hls).toBe(0);
   });
 });

@@ -4,18 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureDebianPackages } from '../../scripts/debian-packages.mjs';
-import { createLogger } from '../src/logger.ts';
 import { getFreePort } from '../src/ports.ts';
-import { type ControlPlane, startControlPlane } from '../src/server.ts';
-import {
-  createTestDatabase,
-  JOIN_SECRET,
-  OPERATOR_TOKEN,
-  type SeededEvent,
-  seedEvent,
-  startMediaNode,
-  TestClient,
-} from './support/harness.ts';
+import { useControlPlane } from './support/harness.ts';
 
 // A real Prometheus (Debian's) scrapes a real control plane with the scrape
 // job of deploy/prometheus/prometheus.yml (its target and credentials file
@@ -24,27 +14,18 @@ import {
 
 const METRICS_TOKEN = 'test-metrics-token-for-prometheus';
 
-let plane: ControlPlane;
-let ev: SeededEvent;
+beforeAll(() => ensureDebianPackages(['prometheus']));
+const env = useControlPlane({
+  metricsToken: METRICS_TOKEN,
+  mediaNode: { workers: 1 },
+  seed: { classrooms: 1, status: 'live' },
+});
 let dir: string;
 let prometheus: ChildProcess | undefined;
 let prometheusUrl: string;
 let prometheusLog = '';
-const clients: TestClient[] = [];
 
 beforeAll(async () => {
-  ensureDebianPackages(['prometheus']);
-  plane = await startControlPlane({
-    databaseUrl: await createTestDatabase(),
-    joinTokenSecret: JOIN_SECRET,
-    operatorToken: OPERATOR_TOKEN,
-    metricsToken: METRICS_TOKEN,
-    databasePoolSize: 5,
-    media: await startMediaNode({ workers: 1 }),
-    log: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
-  });
-  ev = await seedEvent(plane.url, { classrooms: 1, status: 'live' });
-
   dir = await mkdtemp(path.join(os.tmpdir(), 'amphi-prometheus-'));
   const tokenFile = path.join(dir, 'amphi-metrics-token');
   await writeFile(tokenFile, `${METRICS_TOKEN}\n`, { mode: 0o600 });
@@ -55,8 +36,8 @@ beforeAll(async () => {
   const config = deployed
     .replace('scrape_interval: 15s', 'scrape_interval: 1s')
     .replace('/etc/prometheus/amphi-metrics-token', tokenFile)
-    .replace('127.0.0.1:8080', new URL(plane.url).host);
-  expect(config).toContain(new URL(plane.url).host);
+    .replace('127.0.0.1:8080', new URL(env.plane.url).host);
+  expect(config).toContain(new URL(env.plane.url).host);
   const configFile = path.join(dir, 'prometheus.yml');
   await writeFile(configFile, config);
   const check = spawnSync('promtool', ['check', 'config', configFile], { encoding: 'utf8' });
@@ -79,14 +60,13 @@ beforeAll(async () => {
   });
 }, 60_000);
 
+// Before the control plane closes (after-hooks run last registered first).
 afterAll(async () => {
-  for (const c of clients) await c.close();
   if (prometheus && prometheus.exitCode === null) {
     const exited = new Promise((resolve) => prometheus?.once('exit', resolve));
     prometheus.kill('SIGTERM');
     await exited;
   }
-  await plane?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
@@ -115,8 +95,7 @@ async function scalarOf(promql: string): Promise<number | undefined> {
 
 describe('a real Prometheus scraping Amphi', () => {
   it('scrapes the control-api with the metrics credential and counts the classroom that joined', async () => {
-    const c = await TestClient.connect(plane.url, ev.eventId, ev.tokens.classrooms[0] as string);
-    clients.push(c);
+    const c = await env.connect(env.ev.tokens.classrooms[0] as string);
     await c.request('join', {});
     await c.request('presence.quality', { quality: 'degraded', path: 'tcp' });
 
@@ -148,7 +127,7 @@ describe('a real Prometheus scraping Amphi', () => {
   });
 
   it('sees the classroom leave', async () => {
-    await clients.pop()?.close();
+    await env.clients.pop()?.close();
     await expect
       .poll(() => scalarOf('sum(amphi_participants{role="classroom"}) or vector(0)'), {
         timeout: 15_000,
