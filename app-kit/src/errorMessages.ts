@@ -114,6 +114,18 @@ export const ERROR_MESSAGES: Record<KnownErrorCode, Record<Lang, string>> = {
     fr: 'le serveur vidéo a rencontré une erreur ; réessayez',
     en: 'the video server hit an error; try again',
   },
+  RESUME_INVALID: {
+    fr: 'la connexion vidéo précédente n’a pas pu être reprise ; elle est rétablie',
+    en: 'the previous video connection could not be taken over; it is being set up again',
+  },
+  RESUME_EXPIRED: {
+    fr: 'la connexion vidéo a été fermée pendant la coupure ; elle est rétablie',
+    en: 'the video connection was closed during the outage; it is being set up again',
+  },
+  RESUME_UNKNOWN: {
+    fr: 'la connexion vidéo précédente n’existe plus ; elle est rétablie',
+    en: 'the previous video connection no longer exists; it is being set up again',
+  },
   INTERNAL: {
     fr: 'le serveur a rencontré une erreur inattendue ; réessayez dans un instant',
     en: 'the server hit an unexpected error; try again in a moment',

@@ -30,6 +30,7 @@ import type { MediaNode, MediaParticipant } from './rtc/MediaNode.ts';
 import type { TurnSettings } from './rtc/turnCredentials.ts';
 import { UnavailableMediaNode } from './rtc/UnavailableMediaNode.ts';
 import type { Services } from './signaling/context.ts';
+import { ResumeTokens } from './signaling/ResumeTokens.ts';
 
 export interface ControlPlaneOptions {
   databaseUrl: string;
@@ -173,6 +174,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       limits,
       turn: opts.turn ?? null,
       metrics,
+      resumeTokens: new ResumeTokens(opts.joinTokenSecret),
       joinLimits: {
         perParticipant: limiter('joins', limits.JOIN_RATE_PER_MINUTE / 60, limits.JOIN_BURST),
         perAddress: limiter(

@@ -109,8 +109,9 @@ export class ClassroomPeer {
       f.joinedMs = monoMs() - f.startedAt;
       const s = this.session.signaling;
       this.#unsubscribe.push(
-        s.on('joined', (_join, reconnected) => {
-          if (reconnected) this.#setUpAgain();
+        // A resumed socket kept our media flowing (resume): nothing to set up again.
+        s.on('joined', (join, reconnected) => {
+          if (reconnected && join.resume?.media?.status !== 'resumed') this.#setUpAgain();
         }),
         s.onEvent('media.reconnect', () => this.#setUpAgain()),
         // Its media node is drained: set up again at once, now placed on another node

@@ -121,8 +121,10 @@ export class SyntheticSpeaker {
   async start(): Promise<void> {
     await this.session.connect();
     const s = this.session.signaling;
-    s.on('joined', (_join, reconnected) => {
-      if (reconnected) this.#publishAgain(async () => {});
+    s.on('joined', (join, reconnected) => {
+      // A resumed socket kept our producers flowing: nothing to publish again.
+      if (reconnected && join.resume?.media?.status !== 'resumed')
+        this.#publishAgain(async () => {});
     });
     // As the sdk's MediaClient: join again for the new node's router, then publish.
     s.onEvent('media.reconnect', () => this.#publishAgain(() => s.request('join', {})));

@@ -36,6 +36,12 @@ export const mediaConfigSchema = z
     MEDIA_PIPE_PORT_MAX: optionalPort,
     /** A pipe that has received nothing this long (heartbeat included) is reported dead. */
     MEDIA_PIPE_DEAD_AFTER_MS: z.coerce.number().int().min(500).max(60_000).default(3000),
+    /**
+     * A participant whose signaling socket dropped without leaving (its
+     * control-api instance died, its line blinked) keeps its media this long,
+     * flowing, for its next socket to take over (resume); then it is closed.
+     */
+    MEDIA_SESSION_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(15_000),
   })
   .refine(
     (c) =>

@@ -38,6 +38,12 @@ export const ErrorCode = z.enum([
   // Media
   'MEDIA_UNAVAILABLE',
   'MEDIA_ERROR',
+  /** A resume token that does not verify for this join link (forged, another's, another event). */
+  'RESUME_INVALID',
+  /** The media session was kept for its grace period and closed: set media up anew. */
+  'RESUME_EXPIRED',
+  /** No media session held under that participant (closed on leaving, lost with its node). */
+  'RESUME_UNKNOWN',
   // Server
   'INTERNAL',
 ]);
@@ -67,4 +73,6 @@ export const CloseCode = {
   PROTOCOL_VERSION_UNSUPPORTED: 4010,
   /** The server is shutting down; reconnect to another instance. */
   GOING_AWAY: 1001,
+  /** A newer socket of the same participant resumed its media: this one is done. */
+  RESUMED_ELSEWHERE: 4012,
 } as const;

@@ -16,6 +16,7 @@ export * from './pipe.ts';
 export * from './privacy.ts';
 export * from './programme.ts';
 export * from './questions.ts';
+export * from './resume.ts';
 export * from './rules/index.ts';
 export * from './signaling.ts';
 export * from './version.ts';

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { EventStatus, IsoDateTime, Role, Uuid } from './common.ts';
 import { IceServer, MediaPath, ProducerInfo, RtpCapabilities } from './media.ts';
 import { Question } from './questions.ts';
+import { JoinResume } from './resume.ts';
 
 /** The classroom on stage: invited (waiting for its consent) or live (its camera is sent). */
 export const Stage = z.object({
@@ -155,6 +156,8 @@ export const JoinResult = z.object({
   routerRtpCapabilities: RtpCapabilities.nullable(),
   /** TURN servers with this participant's credentials, valid until its join token expires; empty without TURN. */
   iceServers: z.array(IceServer).default([]),
+  /** The token that resumes this participant's media from its next socket (absent: no resume). */
+  resume: JoinResume.optional(),
 });
 export type JoinResult = z.infer<typeof JoinResult>;
 

@@ -14,6 +14,7 @@ import {
   TransportOptions,
 } from './media.ts';
 import { PipeAnswer, PipeOffer, PipeUpdate } from './pipe.ts';
+import { AdoptedMedia } from './resume.ts';
 
 /**
  * The media node's control channel: what a control-api instance asks a media
@@ -94,6 +95,18 @@ export const MediaNodeCalls = {
   closeProducer: { args: z.object({ ...Who, producerId: MediaId }), result: Ok },
   closeTransport: { args: z.object({ ...Who, transportId: MediaId }), result: Ok },
   closeParticipant: { args: z.object(Who), result: Ok },
+  /**
+   * The participant's socket dropped without leaving: the node keeps its media
+   * for its grace period (MEDIA_SESSION_GRACE_MS), then closes it unless a
+   * channel adopted it. Ignored from a channel that no longer owns it.
+   */
+  detachParticipant: { args: z.object(Who), result: Ok },
+  /**
+   * A resumed socket takes the participant's media over (from a detached
+   * session, or one another channel still holds): this channel owns it now.
+   * RESUME_UNKNOWN / RESUME_EXPIRED when the node holds none.
+   */
+  adoptParticipant: { args: z.object(Who), result: AdoptedMedia },
   listProducers: {
     args: z.object({ eventId: EventKey }),
     result: z.object({ producers: z.array(ProducerInfo) }),

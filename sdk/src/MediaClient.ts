@@ -1,4 +1,5 @@
 import {
+  type AdoptedMedia,
   backoffDelay,
   type IceServer,
   type JoinResult,
@@ -281,7 +282,12 @@ export class MediaClient extends Emitter<MediaClientEvents> {
       }),
       s.on('joined', (fresh, reconnected) => {
         this.#reported = null;
-        if (reconnected) void this.#enqueue(() => this.#setup(fresh));
+        if (!reconnected) return;
+        // The server kept our media through the socket's drop: it flowed on, keep it.
+        const resumed = fresh.resume?.media;
+        if (resumed?.status === 'resumed') {
+          void this.#enqueue(() => this.#resume(fresh, resumed.media));
+        } else void this.#enqueue(() => this.#setup(fresh));
       }),
       s.on('status', () => void this.#measure()),
     );
@@ -417,6 +423,42 @@ export class MediaClient extends Emitter<MediaClientEvents> {
     if (this.#audioOnly) await this.#signaling.request('media.setAudioOnly', { audioOnly: true });
     for (const p of join.state.producers) await this.#consume(p, generation);
     for (const local of this.#locals) await this.#produce(local);
+    this.emit('ready');
+    void this.#measure();
+  }
+
+  /**
+   * A reconnection that resumed our media: the transports, consumers and
+   * producers the server handed over are kept as they are (no gap); what
+   * changed while the socket was down is caught up (producers added or
+   * closed meanwhile; a producer of ours the server closed is sent again).
+   * Anything missing on the server's side sets everything up anew.
+   */
+  async #resume(join: JoinResult, adopted: AdoptedMedia): Promise<void> {
+    const transports = new Set(adopted.transports.map((t) => t.transportId));
+    if (!this.#device || !this.#recv || this.#recv.closed || !transports.has(this.#recv.id)) {
+      await this.#setup(join);
+      return;
+    }
+    this.#iceServers = join.iceServers;
+    const generation = this.#generation;
+    const open = new Set(join.state.producers.map((p) => p.producerId));
+    const consumers = new Set(adopted.consumerIds);
+    for (const [producerId, { consumer }] of [...this.#consumers]) {
+      if (!open.has(producerId) || !consumers.has(consumer.id)) this.#dropConsumer(producerId);
+    }
+    for (const p of join.state.producers) await this.#consume(p, generation);
+    if (this.#send && !transports.has(this.#send.id)) {
+      this.#send.close();
+      this.#send = null;
+    }
+    const kept = new Set(adopted.producerIds);
+    for (const local of this.#locals) {
+      if (local.producer && kept.has(local.producer.id)) continue;
+      local.producer?.close();
+      local._attach(null);
+      await this.#produce(local);
+    }
     this.emit('ready');
     void this.#measure();
   }

@@ -117,6 +117,8 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
   #everJoined = false;
   #closedByUser = false;
   #lastJoin: JoinResult | null = null;
+  /** From the last join: the next socket presents it to take this participant's media over. */
+  #resumeToken: string | null = null;
   #firstJoin: { resolve: (j: JoinResult) => void; reject: (e: SignalingError) => void } | null =
     null;
 
@@ -141,7 +143,8 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
   get url(): string {
     const { baseUrl, eventId, token } = this.options;
     const base = baseUrl.replace(/\/$/, '').replace(/^http/, 'ws');
-    return `${base}/v1/events/${encodeURIComponent(eventId)}/ws?v=${PROTOCOL_VERSION}&token=${encodeURIComponent(token)}`;
+    const resume = this.#resumeToken ? `&resume=${encodeURIComponent(this.#resumeToken)}` : '';
+    return `${base}/v1/events/${encodeURIComponent(eventId)}/ws?v=${PROTOCOL_VERSION}&token=${encodeURIComponent(token)}${resume}`;
   }
 
   /**
@@ -182,6 +185,7 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
   /** Closes the socket for good (no reconnection). */
   close(): void {
     this.#closedByUser = true;
+    this.#resumeToken = null;
     this.#clearTimers();
     const socket = this.#socket;
     this.#socket = null;
@@ -382,6 +386,7 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
       const reconnected = this.#everJoined;
       this.#everJoined = true;
       this.#lastJoin = join;
+      this.#resumeToken = join.resume?.token ?? null;
       this.#setStatus({ status: 'open', attempt: 0, nextRetryAt: null, error: null });
       if (this.#socket) this.#startHeartbeat(this.#socket);
       for (const w of [...this.#openWaiters]) w();

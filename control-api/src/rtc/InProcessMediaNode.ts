@@ -10,6 +10,7 @@ import {
   WorkerPool,
 } from '@amphi/media-server';
 import {
+  type AdoptedMedia,
   type ConsumerOptions,
   type DtlsParameters,
   type ErrorCode,
@@ -66,7 +67,14 @@ type Participant = {
   session: Promise<ParticipantSession>;
   /** What each of its transports was asked for: sending or receiving. */
   directions: Map<string, TransportDirection>;
+  /** Its socket dropped: the media is closed when this fires, unless adopted first. */
+  detached: ReturnType<typeof setTimeout> | null;
 };
+
+/** A media session closed after its grace is remembered this long (RESUME_EXPIRED, not UNKNOWN). */
+const EXPIRED_MEMORY_MS = 10 * 60_000;
+/** The grace when the node's settings say none (MEDIA_SESSION_GRACE_MS). */
+export const DEFAULT_SESSION_GRACE_MS = 15_000;
 
 type EventMedia = {
   broadcast: Broadcast;
@@ -84,6 +92,8 @@ export type InProcessMediaNodeOptions = {
   ownsPool?: boolean;
   /** Speakers' producers forward at most one key-frame request per this long (media-server's default when unset). */
   keyFrameRequestDelayMs?: number;
+  /** A detached participant's media is kept this long for its next socket (DEFAULT_SESSION_GRACE_MS). */
+  sessionGraceMs?: number;
 };
 
 /**
@@ -99,6 +109,9 @@ export class InProcessMediaNode extends EventEmitter<MediaNodeEvents> implements
   readonly #ownsPool: boolean;
   readonly #keyFrameRequestDelayMs: number | undefined;
   readonly #events = new Map<string, Promise<EventMedia>>();
+  readonly #sessionGraceMs: number;
+  /** Sessions closed after their grace (`eventId/participantId`), and when. */
+  readonly #expired = new Map<string, number>();
   #closed = false;
 
   /** A node over a new pool, from media-server's settings (`mediaConfigFromEnv()`). */
@@ -126,6 +139,7 @@ export class InProcessMediaNode extends EventEmitter<MediaNodeEvents> implements
       },
       ownsPool: true,
       keyFrameRequestDelayMs: config.MEDIA_KEY_FRAME_REQUEST_DELAY_MS,
+      sessionGraceMs: config.MEDIA_SESSION_GRACE_MS,
     });
   }
 
@@ -136,6 +150,12 @@ export class InProcessMediaNode extends EventEmitter<MediaNodeEvents> implements
     this.#transportOptions = options.transportOptions;
     this.#ownsPool = options.ownsPool ?? false;
     this.#keyFrameRequestDelayMs = options.keyFrameRequestDelayMs;
+    this.#sessionGraceMs = options.sessionGraceMs ?? DEFAULT_SESSION_GRACE_MS;
+  }
+
+  /** How long a detached participant's media is kept. */
+  get sessionGraceMs(): number {
+    return this.#sessionGraceMs;
   }
 
   get closed(): boolean {
@@ -260,9 +280,82 @@ export class InProcessMediaNode extends EventEmitter<MediaNodeEvents> implements
     const participant = media?.participants.get(who.participantId);
     if (!media || !participant) return;
     media.participants.delete(who.participantId);
+    if (participant.detached) clearTimeout(participant.detached);
     // A join still under way finishes first, so that nothing it makes is left behind.
     await participant.session.catch(() => {});
     media.broadcast.leave(who.participantId);
+  }
+
+  async detachParticipant(who: MediaParticipant): Promise<void> {
+    const media = await this.#existing(who.eventId);
+    const participant = media?.participants.get(who.participantId);
+    if (!media || !participant) return;
+    const session = await participant.session.catch(() => undefined);
+    if (!session || media.participants.get(who.participantId) !== participant) return;
+    if (participant.detached) clearTimeout(participant.detached);
+    if (participant.who.role === 'classroom') {
+      // A class's camera and microphone are never sent with no socket behind them.
+      for (const p of media.broadcast.producers) {
+        if (p.participantId === who.participantId && p.source === 'stage')
+          session.closeProducer(p.id);
+      }
+    }
+    const log = { eventId: who.eventId, participantId: who.participantId };
+    this.#log.info({ ...log, graceMs: this.#sessionGraceMs }, 'participant media detached');
+    participant.detached = setTimeout(() => {
+      if (media.participants.get(who.participantId) !== participant) return;
+      this.#log.info(log, 'detached media not resumed within its grace: closed');
+      this.#rememberExpired(who);
+      this.closeParticipant(participant.who).catch((err: unknown) =>
+        this.#log.warn({ ...log, err }, 'closing detached media failed'),
+      );
+    }, this.#sessionGraceMs);
+    participant.detached.unref();
+  }
+
+  async adoptParticipant(who: MediaParticipant): Promise<AdoptedMedia> {
+    const media = await this.#existing(who.eventId);
+    const participant = media?.participants.get(who.participantId);
+    const session = participant && (await participant.session.catch(() => undefined));
+    if (!media || !participant || !session || session.closed) {
+      const key = `${who.eventId}/${who.participantId}`;
+      if (this.#expired.has(key)) {
+        throw new AppError(
+          'RESUME_EXPIRED',
+          'this media session was closed after its grace period',
+        );
+      }
+      throw new AppError('RESUME_UNKNOWN', 'no media session is held for this participant');
+    }
+    if (participant.who.role !== who.role || participant.who.classroomId !== who.classroomId) {
+      throw new AppError('RESUME_INVALID', 'this media session belongs to another participant');
+    }
+    if (participant.detached) clearTimeout(participant.detached);
+    participant.detached = null;
+    participant.who = who;
+    this.#log.info(
+      { eventId: who.eventId, participantId: who.participantId },
+      'participant media adopted by a resumed socket',
+    );
+    return {
+      transports: [...participant.directions].map(([transportId, direction]) => ({
+        transportId,
+        direction,
+      })),
+      producerIds: media.broadcast.producers
+        .filter((p) => p.participantId === who.participantId)
+        .map((p) => p.id),
+      consumerIds: session.consumers.map((c) => c.id),
+    };
+  }
+
+  #rememberExpired(who: MediaParticipant): void {
+    const now = Date.now();
+    for (const [key, at] of this.#expired) {
+      if (now - at < EXPIRED_MEMORY_MS) break;
+      this.#expired.delete(key);
+    }
+    this.#expired.set(`${who.eventId}/${who.participantId}`, now);
   }
 
   async listProducers(eventId: string): Promise<ProducerInfo[]> {
@@ -278,6 +371,7 @@ export class InProcessMediaNode extends EventEmitter<MediaNodeEvents> implements
     if (!pending) return;
     this.#events.delete(eventId);
     const media = await pending.catch(() => undefined);
+    for (const p of media?.participants.values() ?? []) if (p.detached) clearTimeout(p.detached);
     media?.participants.clear();
     media?.broadcast.close();
   }
@@ -340,6 +434,7 @@ export class InProcessMediaNode extends EventEmitter<MediaNodeEvents> implements
       const participant = media.participants.get(participantId);
       if (!participant) return; // not one of signaling's (an ingest)
       media.participants.delete(participantId);
+      if (participant.detached) clearTimeout(participant.detached);
       this.#log.warn({ eventId, participantId }, 'participant lost its media with a worker');
       this.emit('participantlost', participant.who);
     });
@@ -370,6 +465,7 @@ export class InProcessMediaNode extends EventEmitter<MediaNodeEvents> implements
       who,
       session: mapped(() => media.broadcast.join(who.participantId, who.role)),
       directions: new Map(),
+      detached: null,
     };
     media.participants.set(who.participantId, participant);
     this.emit('participantjoined', who);

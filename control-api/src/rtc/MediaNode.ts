@@ -1,4 +1,5 @@
 import type {
+  AdoptedMedia,
   ConsumerOptions,
   DtlsParameters,
   MediaKind,
@@ -125,8 +126,25 @@ export interface MediaNode {
    */
   closeTransport(who: MediaParticipant, transportId: string): Promise<void>;
 
-  /** Close every transport, producer and consumer of the participant (socket gone, removed). */
+  /** Close every transport, producer and consumer of the participant (it left, was removed). */
   closeParticipant(who: MediaParticipant): Promise<void>;
+
+  /**
+   * Its socket dropped without leaving (a control-api instance died, a line
+   * blinked): the media flows on for the node's grace period, for its next
+   * socket to adopt; then the node closes it. A classroom's stage producers
+   * (minors' media) are closed at once: nothing is sent without a socket
+   * behind it. Nothing when the participant has no media here.
+   */
+  detachParticipant(who: MediaParticipant): Promise<void>;
+
+  /**
+   * A resumed socket takes the participant's media over: its transports,
+   * producers and consumers as they are, whether detached or still held for
+   * an older socket. RESUME_UNKNOWN when none is held (never made, closed on
+   * leaving, lost with a node or worker), RESUME_EXPIRED when its grace ran out.
+   */
+  adoptParticipant(who: MediaParticipant): Promise<AdoptedMedia>;
 
   /** Producers of the event that are open now. */
   listProducers(eventId: string): Promise<ProducerInfo[]>;

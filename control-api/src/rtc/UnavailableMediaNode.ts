@@ -27,6 +27,8 @@ export class UnavailableMediaNode extends EventEmitter<MediaNodeEvents> implemen
   closeProducer = unavailable;
   closeTransport = unavailable;
   async closeParticipant(): Promise<void> {}
+  async detachParticipant(): Promise<void> {}
+  adoptParticipant = unavailable;
   async listProducers(): Promise<ProducerInfo[]> {
     return [];
   }

@@ -58,8 +58,10 @@ export class ParticipantSession
   /** When its upgrade request arrived (performance.now()): a join's latency counts from there. */
   readonly #acceptedAt: number;
   #joined = false;
-  /** The server sent its close frame; set until the socket is gone. */
-  #closing: { dropped: number; cut: ReturnType<typeof setTimeout> } | null = null;
+  /** The server sent its close frame (with this code); set until the socket is gone. */
+  #closing: { dropped: number; cut: ReturnType<typeof setTimeout>; code: number } | null = null;
+  /** A newer socket of this participant resumed: the media is its now, and the presence. */
+  #handedOver = false;
 
   constructor(deps: {
     socket: WebSocket;
@@ -182,6 +184,18 @@ export class ParticipantSession
     });
   }
 
+  /**
+   * A newer socket of this participant resumed its media (on this instance):
+   * this one leaves the room now, so that the newer one takes its place, and
+   * closes without touching the media or the stage.
+   */
+  handOver(): void {
+    if (this.#closed || this.#handedOver) return;
+    this.#handedOver = true;
+    this.#room.remove(this);
+    this.close(CloseCode.RESUMED_ELSEWHERE, 'a newer connection resumed this participant');
+  }
+
   close(code: number = CloseCode.GOING_AWAY, reason = 'closing'): void {
     if (this.#closed || this.#closing) return;
     this.#log.info({ code, reason }, 'closing participant socket');
@@ -194,7 +208,7 @@ export class ParticipantSession
       this.#socket.terminate();
     }, CLOSE_GRACE_MS);
     cut.unref();
-    this.#closing = { dropped: 0, cut };
+    this.#closing = { dropped: 0, cut, code };
     this.#socket.close(code, reason.slice(0, 120));
     // The 'close' event from the socket finishes the cleanup.
   }
@@ -343,26 +357,51 @@ export class ParticipantSession
     }
   }
 
+  /**
+   * Whether the participant is gone for good, its media to be closed now: the
+   * client left, or the server ended the socket for a reason other than its
+   * own shutdown (removed, revoked, abusive, too slow).
+   */
+  #left(code: number): boolean {
+    if (this.#closing) return this.#closing.code !== CloseCode.GOING_AWAY;
+    return LEAVING_CODES.has(code);
+  }
+
   #onClosed(code: number, reason: string): void {
     if (this.#closed) return;
     this.#closed = true;
     const dropped = this.#closing?.dropped ?? 0;
     if (this.#closing) clearTimeout(this.#closing.cut);
-    this.#room.remove(this);
     this.#ctx.producers.clear();
-    this.#services.media
-      .closeParticipant(this.#ctx.media)
-      .catch((err: unknown) => this.#log.warn({ err }, 'closing participant media failed'));
-    if (this.self.role === 'classroom' && this.self.classroomId) {
-      this.#services.stage.classroomDisconnected(this.self.eventId, this.self.classroomId);
+    const media = this.#handedOver ? 'handed over' : this.#left(code) ? 'closed' : 'detached';
+    if (!this.#handedOver) {
+      this.#room.remove(this);
+      const { media: node } = this.#services;
+      (media === 'closed'
+        ? node.closeParticipant(this.#ctx.media)
+        : node.detachParticipant(this.#ctx.media)
+      ).catch((err: unknown) =>
+        this.#log.warn({ err, media }, 'releasing participant media failed'),
+      );
+      if (this.self.role === 'classroom' && this.self.classroomId) {
+        this.#services.stage.classroomDisconnected(this.self.eventId, this.self.classroomId);
+      }
     }
     this.#log.info(
-      dropped > 0 ? { code, reason, dropped } : { code, reason },
+      dropped > 0 ? { code, reason, dropped, media } : { code, reason, media },
       'participant disconnected',
     );
     this.emit('close', code, reason);
   }
 }
+
+/**
+ * Close codes a client sends when it leaves on purpose (the sdk's close(), a
+ * tab closed or navigated away, a bare close frame): its media goes with it.
+ * Any other end (no close frame: a cut line, a dead instance's balancer; the
+ * sdk's 4000 for a heartbeat lost) keeps the media for a resume.
+ */
+const LEAVING_CODES: ReadonlySet<number> = new Set([1000, 1001, 1005]);
 
 /** The request id of a message that failed validation, when it has a usable one. */
 function readId(json: unknown): RequestId | null {

@@ -12,6 +12,7 @@ import type { SignalingObserver } from '../metrics/ControlMetrics.ts';
 import type { QuestionQueue } from '../questions/QuestionQueue.ts';
 import type { MediaNode, MediaParticipant } from '../rtc/MediaNode.ts';
 import type { TurnSettings } from '../rtc/turnCredentials.ts';
+import type { ResumeTokens } from './ResumeTokens.ts';
 
 /** What signaling handlers work with; no sockets, no HTTP. */
 export interface Services {
@@ -28,7 +29,20 @@ export interface Services {
   metrics?: SignalingObserver | undefined;
   /** Joins per link and WebSocket connections per address, shared by every instance. */
   joinLimits: { perParticipant: RateLimiter; perAddress: RateLimiter };
+  /**
+   * Signs and checks resume tokens; keyed from the join token secret so that
+   * every instance verifies them. Without: a key of this process only.
+   */
+  resumeTokens?: ResumeTokens | undefined;
 }
+
+/**
+ * A socket opened with a resume token (URL `resume=`): `verified` gave it the
+ * participant id the token names, and its first join adopts that media;
+ * `invalid` is answered RESUME_INVALID at that join (the socket lives on, with
+ * a new participant id). Cleared once answered.
+ */
+export type ResumeClaim = { status: 'verified' } | { status: 'invalid' };
 
 /** Who is on the other end of a socket, established from the join token at connect. */
 export interface Identity {
@@ -45,6 +59,10 @@ export interface Identity {
   tokenId: string;
   /** When the join token expires (seconds since the epoch): the TURN credentials expire with it. */
   tokenExpiresAt: number;
+  /** This participant's resume token, given with each join. */
+  resumeToken: string;
+  /** What the socket presented to resume, until its first join answers it. */
+  resume: ResumeClaim | null;
 }
 
 export interface HandlerContext {

@@ -10,6 +10,7 @@ import { AppError, validationError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Identity, Services } from './context.ts';
 import { ParticipantSession } from './ParticipantSession.ts';
+import { ResumeTokens } from './ResumeTokens.ts';
 import { watchSilence } from './SocketHeartbeat.ts';
 
 export interface SignalingPluginOptions {
@@ -22,6 +23,8 @@ const WsParams = z.strictObject({ eventId: z.uuid() });
 const WsQuery = z.object({
   token: z.string().min(1).max(4096).optional(),
   v: z.coerce.number().int().optional(),
+  /** A resume token (protocol/resume.ts); one that does not verify is answered at join, not here. */
+  resume: z.string().max(300).optional(),
 });
 
 /**
@@ -57,6 +60,7 @@ export const signalingPlugin: FastifyPluginAsync<SignalingPluginOptions> = async
   /** When each upgrade request arrived: a join's latency counts from there (metrics). */
   const arrivals = new WeakMap<FastifyRequest, number>();
   const sessions = new Set<ParticipantSession>();
+  const resumeTokens = services.resumeTokens ?? new ResumeTokens();
 
   await app.register(websocket, {
     // Above the protocol's limit so that an oversize message gets an error, not a dropped socket.
@@ -85,8 +89,14 @@ export const signalingPlugin: FastifyPluginAsync<SignalingPluginOptions> = async
     if (event.status === 'ended' || event.status === 'cancelled') {
       throw new AppError('EVENT_CLOSED', `this event is ${event.status}`);
     }
+    // A verified resume token keeps the participant id: its media on the node is under it.
+    const resumed =
+      query.resume === undefined
+        ? null
+        : resumeTokens.verify(query.resume, { eventId, tokenId: grant.jti });
+    const participantId = resumed ?? randomUUID();
     const identity: Identity = {
-      participantId: randomUUID(),
+      participantId,
       role: grant.role,
       eventId,
       classroomId: grant.classroomId,
@@ -96,6 +106,8 @@ export const signalingPlugin: FastifyPluginAsync<SignalingPluginOptions> = async
       classroom: null,
       tokenId: grant.jti,
       tokenExpiresAt: grant.exp,
+      resumeToken: resumeTokens.issue({ eventId, tokenId: grant.jti, participantId }),
+      resume: query.resume === undefined ? null : { status: resumed ? 'verified' : 'invalid' },
     };
     if (grant.role === 'classroom') {
       const { classroom: info, removed } = await enrolledClassroom(services.catalog, grant);
@@ -148,6 +160,12 @@ export const signalingPlugin: FastifyPluginAsync<SignalingPluginOptions> = async
       if (!self) {
         socket.close(CloseCode.POLICY_VIOLATION, 'not authenticated');
         return;
+      }
+      // A resumed participant whose older socket this instance has not seen end yet:
+      // that one steps aside first, leaving the media to this one.
+      for (const older of sessions) {
+        if (older.self.participantId === self.participantId && older.self.eventId === self.eventId)
+          older.handOver();
       }
       const session = new ParticipantSession({
         socket,

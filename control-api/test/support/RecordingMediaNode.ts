@@ -1,11 +1,13 @@
 import { EventEmitter } from 'node:events';
 import type {
+  AdoptedMedia,
   ConsumerOptions,
   ProducerInfo,
   RtpCapabilities,
   TransportDirection,
   TransportOptions,
 } from '@amphi/protocol';
+import { AppError } from '../../src/errors.ts';
 import type {
   ConsumeParams,
   MediaNode,
@@ -114,6 +116,13 @@ export class RecordingMediaNode extends EventEmitter<MediaNodeEvents> implements
     this.calls.push({ op: 'closeParticipant', participantId: who.participantId });
     for (const [id, p] of this.producers)
       if (p.participantId === who.participantId) this.#close(id);
+  }
+  async detachParticipant(who: MediaParticipant): Promise<void> {
+    this.calls.push({ op: 'detachParticipant', participantId: who.participantId });
+  }
+  async adoptParticipant(who: MediaParticipant): Promise<AdoptedMedia> {
+    this.calls.push({ op: 'adoptParticipant', participantId: who.participantId });
+    throw new AppError('RESUME_UNKNOWN', 'this fake node keeps no detached media');
   }
   async listProducers(eventId: string): Promise<ProducerInfo[]> {
     return [...this.producers.values()]

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type {
+  AdoptedMedia,
   ConsumerOptions,
   DtlsParameters,
   MediaNodeRegistration,
@@ -219,6 +220,55 @@ export class ClusterMediaNode extends EventEmitter<MediaNodeEvents> implements M
   }
 
   async closeParticipant(who: MediaParticipant): Promise<void> {
+    await Promise.all(this.#forget(who).map((n) => n.closeParticipant(who)));
+  }
+
+  /** Kept on its nodes for their grace, for a resumed socket (on any instance) to adopt. */
+  async detachParticipant(who: MediaParticipant): Promise<void> {
+    await Promise.all(this.#forget(who).map((n) => n.detachParticipant(who)));
+  }
+
+  /**
+   * A resumed socket's media, wherever it is: a classroom's node, the origin,
+   * both during a move. Every live node is asked; what they hand over is
+   * recorded as this instance's, so that later calls and the close reach it.
+   */
+  async adoptParticipant(who: MediaParticipant): Promise<AdoptedMedia> {
+    const nodes = (await this.#nodes()).filter((n) => this.#usable(n));
+    type Answer = { placed: Placement; adopted: AdoptedMedia } | { err: unknown };
+    const answers = await Promise.all(
+      nodes.map(async (n): Promise<Answer> => {
+        try {
+          const placed = await this.#open(n);
+          return { placed, adopted: await this.#channelOf(placed).adoptParticipant(who) };
+        } catch (err) {
+          return { err };
+        }
+      }),
+    );
+    const merged: AdoptedMedia = { transports: [], producerIds: [], consumerIds: [] };
+    for (const a of answers) {
+      if (!('adopted' in a)) continue;
+      const { placed, adopted } = a;
+      for (const t of adopted.transports) this.#own(who, t.transportId, placed, t.transportId);
+      for (const id of [...adopted.producerIds, ...adopted.consumerIds])
+        this.#own(who, id, placed, '');
+      merged.transports.push(...adopted.transports);
+      merged.producerIds.push(...adopted.producerIds);
+      merged.consumerIds.push(...adopted.consumerIds);
+    }
+    if (answers.some((a) => 'adopted' in a)) return merged;
+    // The most telling refusal: another's session, then an expired one, then none.
+    const codes = answers.map((a) => ('err' in a && a.err instanceof AppError ? a.err.code : null));
+    for (const code of ['RESUME_INVALID', 'RESUME_EXPIRED', 'RESUME_UNKNOWN'] as const) {
+      const i = codes.indexOf(code);
+      if (i >= 0) throw (answers[i] as { err: AppError }).err;
+    }
+    throw new AppError('MEDIA_UNAVAILABLE', 'no media node could be asked for this session');
+  }
+
+  /** Forgets the participant's media here; the nodes where it has some. */
+  #forget(who: MediaParticipant): RemoteMediaNode[] {
     const nodes = this.#openNodesOf(who);
     const owned = this.#participants.get(who.participantId);
     this.#participants.delete(who.participantId);
@@ -233,7 +283,7 @@ export class ClusterMediaNode extends EventEmitter<MediaNodeEvents> implements M
     ) {
       this.#classrooms.delete(classroomKey(eventId, classroomId));
     }
-    await Promise.all(nodes.map((n) => n.closeParticipant(who)));
+    return nodes;
   }
 
   /** This instance's participants with media on the node (what a drain moves). */

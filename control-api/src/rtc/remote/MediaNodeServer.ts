@@ -30,6 +30,9 @@ export interface MediaNodeServerOptions {
   pipes?: NodePipes;
 }
 
+/** Longer than any MEDIA_SESSION_GRACE_MS (its maximum is 120 s). */
+const DETACHED_MEMORY_MS = 130_000;
+
 /** A control-api instance's channel, and the participants it brought. */
 interface Channel {
   socket: WebSocket;
@@ -42,9 +45,17 @@ interface Channel {
  * each call of the `MediaNode` interface parsed by its schema and run on the
  * local media plane, and the plane's events sent back to the instance that
  * owns the participant concerned (an event's own news, such as its active
- * speaker, to one instance only: the bus tells the others). A channel that
- * closes takes its participants' media with it: their clients, reconnecting
- * through another instance, set it up again.
+ * speaker, to one instance only: the bus tells the others).
+ *
+ * Who owns a participant's media: the channel that made it, until another
+ * channel adopts it (a resumed socket, `adoptParticipant`). A channel that
+ * closes (its control-api instance died or stopped) does not take its
+ * participants' media with it: they are detached, their media flows on, and
+ * their clients, reconnecting through another instance, adopt it there.
+ * Cleanup of what nobody adopts is this node's own: the media plane closes a
+ * detached participant after its grace (MEDIA_SESSION_GRACE_MS). A close or
+ * detach from a channel that no longer owns the participant (an instance that
+ * noticed its socket's end after the client resumed elsewhere) is ignored.
  */
 export class MediaNodeServer {
   readonly #opts: MediaNodeServerOptions;
@@ -55,6 +66,8 @@ export class MediaNodeServer {
   readonly #onRepiped = (eventId: string) => this.#loseEvent(eventId);
   /** Producers that came through a pipe: announced by the node where they were made. */
   readonly #piped = new Set<string>();
+  /** Participants no channel owns (detached, within their grace), by participant id. */
+  readonly #detached = new Map<string, MediaParticipant>();
   #closed = false;
 
   private constructor(opts: MediaNodeServerOptions) {
@@ -167,12 +180,11 @@ export class MediaNodeServer {
     socket.on('close', () => {
       this.#channels.delete(channel);
       this.#opts.pipes?.ownerGone(channel);
-      log.info({ participants: channel.participants.size }, 'control-api instance gone');
-      for (const who of channel.participants.values()) {
-        this.#opts.media
-          .closeParticipant(who)
-          .catch((err: unknown) => log.warn({ err }, 'closing a gone instance participant failed'));
-      }
+      log.info(
+        { participants: channel.participants.size },
+        'control-api instance gone: its participants detached, for their clients to resume',
+      );
+      for (const who of channel.participants.values()) this.#keepDetached(who);
     });
     socket.on('error', () => {});
   }
@@ -209,7 +221,10 @@ export class MediaNodeServer {
     const args = <M extends MediaNodeMethod>(_m: M) => parsed as MediaNodeArgs<M>;
     if (typeof parsed === 'object' && parsed !== null && 'who' in parsed) {
       const { who } = parsed as { who: MediaParticipant };
-      channel.participants.set(who.participantId, who);
+      // Only an adoption moves a participant another channel owns.
+      if (!this.#ownedElsewhere(channel, who.participantId) && method !== 'adoptParticipant') {
+        channel.participants.set(who.participantId, who);
+      }
       channel.events.add(who.eventId);
     }
     switch (method) {
@@ -263,9 +278,26 @@ export class MediaNodeServer {
       }
       case 'closeParticipant': {
         const { who } = args(method);
+        if (this.#ownedElsewhere(channel, who.participantId)) return {};
         channel.participants.delete(who.participantId);
+        this.#detached.delete(who.participantId);
         await media.closeParticipant(who);
         return {};
+      }
+      case 'detachParticipant': {
+        const { who } = args(method);
+        if (this.#ownedElsewhere(channel, who.participantId)) return {};
+        channel.participants.delete(who.participantId);
+        this.#keepDetached(who);
+        return {};
+      }
+      case 'adoptParticipant': {
+        const { who } = args(method);
+        const adopted = await media.adoptParticipant(who);
+        for (const c of this.#channels) if (c !== channel) c.participants.delete(who.participantId);
+        this.#detached.delete(who.participantId);
+        channel.participants.set(who.participantId, who);
+        return adopted;
       }
       case 'listProducers': {
         const { eventId } = args(method);
@@ -286,6 +318,8 @@ export class MediaNodeServer {
           }
           c.events.delete(eventId);
         }
+        for (const [id, who] of this.#detached)
+          if (who.eventId === eventId) this.#detached.delete(id);
         await media.closeEvent(eventId);
         return {};
       }
@@ -327,6 +361,33 @@ export class MediaNodeServer {
         this.#reply(c, { event: 'participantlost', data: who });
       }
     }
+    // Detached ones would be resumed with dead consumers: closed, their clients set up anew.
+    for (const who of [...this.#detached.values()]) {
+      if (who.eventId !== eventId) continue;
+      this.#detached.delete(who.participantId);
+      this.#opts.media
+        .closeParticipant(who)
+        .catch((err: unknown) => this.#opts.log.warn({ err }, 'closing a re-piped participant'));
+    }
+  }
+
+  /** Its media kept for the grace, owned by no channel; the media plane closes it after. */
+  #keepDetached(who: MediaParticipant): void {
+    this.#detached.set(who.participantId, who);
+    // Past the longest grace the media plane has closed it: forgotten here too.
+    setTimeout(() => {
+      if (this.#detached.get(who.participantId) === who) this.#detached.delete(who.participantId);
+    }, DETACHED_MEMORY_MS).unref();
+    this.#opts.media
+      .detachParticipant(who)
+      .catch((err: unknown) => this.#opts.log.warn({ err }, 'detaching a participant failed'));
+  }
+
+  /** Another channel than this one owns the participant's media. */
+  #ownedElsewhere(channel: Channel, participantId: string): boolean {
+    for (const c of this.#channels)
+      if (c !== channel && c.participants.has(participantId)) return true;
+    return false;
   }
 
   #pipes(): NodePipes {

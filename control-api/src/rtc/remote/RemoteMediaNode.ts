@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import {
+  type AdoptedMedia,
   type ConsumerOptions,
   type DtlsParameters,
   type MediaNodeArgs,
@@ -190,6 +191,19 @@ export class RemoteMediaNode extends EventEmitter<MediaNodeEvents> implements Me
   async closeParticipant(who: MediaParticipant): Promise<void> {
     if (!this.#participants.delete(who.participantId) || this.#closed) return;
     await this.#call('closeParticipant', { who });
+  }
+
+  /** The node keeps the participant's media for its grace (resume): this instance forgets it. */
+  async detachParticipant(who: MediaParticipant): Promise<void> {
+    if (!this.#participants.delete(who.participantId) || this.#closed) return;
+    await this.#call('detachParticipant', { who });
+  }
+
+  /** A resumed socket's media, taken over on the node: this instance owns it from now. */
+  async adoptParticipant(who: MediaParticipant): Promise<AdoptedMedia> {
+    const adopted = await this.#call('adoptParticipant', { who });
+    this.#participants.set(who.participantId, who);
+    return adopted;
   }
 
   async listProducers(eventId: string): Promise<ProducerInfo[]> {

@@ -10,6 +10,7 @@ import { iceServersFor } from '../../rtc/turnCredentials.ts';
 import { awaitMedia } from '../awaitMedia.ts';
 import type { HandlerContext, HandlerTable } from '../context.ts';
 import { ALL_ROLES } from '../context.ts';
+import { resumeMedia } from '../resumeMedia.ts';
 
 async function producers(ctx: HandlerContext): Promise<ProducerInfo[]> {
   try {
@@ -66,6 +67,8 @@ export const sessionHandlers: Pick<
   join: {
     roles: ALL_ROLES,
     async handle(ctx) {
+      // Before the state is read: the producers it lists are then this participant's own.
+      const resumed = await resumeMedia(ctx);
       const state = await liveState(ctx);
       let routerRtpCapabilities = null;
       try {
@@ -87,6 +90,7 @@ export const sessionHandlers: Pick<
         state,
         routerRtpCapabilities,
         iceServers: iceServersFor(ctx.services.turn, self.participantId, self.tokenExpiresAt),
+        resume: { token: self.resumeToken, media: resumed },
       };
     },
   },
