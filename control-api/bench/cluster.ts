@@ -15,10 +15,17 @@
 //      again afterwards.
 //   1b. media node cut off: the host then holding that talk loses its link
 //      first (no reset, no ICMP: a power cut), then its processes; timed the
-//      same way. Its link and node come back afterwards.
+//      same way (only the control channels' silence tells: 1.5 s). Its link
+//      and node come back afterwards.
+//   1c. Redis restarted: kill -9, started again empty 3 s later; how long the
+//      registry takes to hold the nodes and placements again, the questions
+//      acknowledged across it against PostgreSQL, whether the moderators (on
+//      api-2's own address) heard of every question, sockets cut, stalls.
 //   2. control-api killed: kill -9 of one instance; its clients are timed
 //      until they joined again through HAProxy, and their media until it plays.
-//   3. drain: a media node drained by the operator route, when there is one.
+//   3. drain: a media node drained by the operator route, when there is one;
+//      every classroom moves make-before-break (the simulated ones as the
+//      sdk's viewer does: a second transport, switched to at its first key frame).
 // Every acknowledged question is then looked up in PostgreSQL.
 //
 //   npm run bench:cluster [-- --classrooms 100 --browsers 2]   (as root)
@@ -36,7 +43,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { MediaNodeList } from '@amphi/protocol';
 import { Redis } from 'ioredis';
 import type { Page } from 'playwright-core';
 import postgres from 'postgres';
@@ -61,6 +67,12 @@ import {
   startRigSpeaker,
   storedOf,
 } from '../test/support/hostsRigAudience.ts';
+import { drainBusiestNode } from '../test/support/hostsRigDrain.ts';
+import {
+  describeRedisRestart,
+  RigModerator,
+  restartRedisUnderLoad,
+} from '../test/support/hostsRigRedis.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const { values: args } = parseArgs({
@@ -220,56 +232,6 @@ function table(title: string, rows: string[][]): void {
   }
 }
 
-/**
- * Drains the media node carrying the most classrooms (POST
- * /api/v1/media-nodes/:nodeId/drain) and waits until none is left on it (an
- * event's origin stays until the event ends), at most a minute; then undrains it.
- */
-async function drainBusiestNode(
-  base: string,
-): Promise<{ available: boolean; note: string; nodeId?: string; tookMs?: number; left?: number }> {
-  const headers = { authorization: `Bearer ${OPERATOR_TOKEN}` };
-  const list = async () => {
-    const res = await fetch(`${base}/api/v1/media-nodes`, { headers });
-    return res.status === 200 ? MediaNodeList.parse(await res.json()) : null;
-  };
-  const before = await list();
-  if (before?.plane !== 'remote') {
-    return { available: false, note: 'not available: this build has no drain of a media node' };
-  }
-  const busiest = [...before.nodes].sort((a, b) => b.classrooms - a.classrooms)[0];
-  if (!busiest) return { available: false, note: 'not available: no media node listed' };
-  const { nodeId } = busiest;
-  const started = monoMs();
-  const res = await fetch(`${base}/api/v1/media-nodes/${encodeURIComponent(nodeId)}/drain`, {
-    method: 'POST',
-    headers,
-  });
-  if (res.status !== 200) {
-    return { available: false, note: `drain refused: ${res.status} ${await res.text()}` };
-  }
-  let left = busiest.classrooms;
-  while (monoMs() - started < 60_000) {
-    left = (await list())?.nodes.find((n) => n.nodeId === nodeId)?.classrooms ?? 0;
-    if (left === 0) break;
-    await sleep(200);
-  }
-  const tookMs = Math.round(monoMs() - started);
-  // Let the last moves settle before the gaps are read.
-  await sleep(3_000);
-  await fetch(`${base}/api/v1/media-nodes/${encodeURIComponent(nodeId)}/undrain`, {
-    method: 'POST',
-    headers,
-  });
-  return {
-    available: true,
-    note: `${nodeId}: ${busiest.classrooms} classrooms moved off in ${tookMs} ms, ${left} left`,
-    nodeId,
-    tookMs,
-    left,
-  };
-}
-
 /** Classrooms that waited over 500 ms between two frames during the drain. */
 function drainFreezes(
   sim: { c: RigClassroom }[],
@@ -294,6 +256,8 @@ function stuck(sim: { c: RigClassroom }[]) {
       mediaSetups: c.peer.figures.mediaSetups,
       mediaErrors: c.peer.figures.mediaErrors.slice(-3),
       error: c.peer.figures.error,
+      // Its socket's last status changes, against the incident (ms after it).
+      statusLog: c.statusLog.map((e) => ({ ...e, at: e.at - (c.watchedSince ?? 0) })),
     }));
 }
 
@@ -323,11 +287,14 @@ async function main(): Promise<void> {
   });
   log(`rig up in ${Date.now() - started} ms (databases, 2 media nodes, 2 instances, HAProxy)`);
   const redis = new Redis(rig.redisUrl);
+  // Redis is restarted below: the observer's connection waits it out.
+  redis.on('error', () => {});
   const registry = new MediaNodeRegistry({ redis });
   const sql = postgres(rig.databaseUrl, { max: 2, onnotice: () => {} });
   const speakers: SyntheticSpeaker[] = [];
   const sim: { c: RigClassroom; talk: number }[] = [];
   const pages: { b: BrowserClassroom; talk: number }[] = [];
+  const moderators: RigModerator[] = [];
   let browser: Browser | null = null;
   let running = true;
   let asking: Promise<void>[] = [];
@@ -401,6 +368,16 @@ async function main(): Promise<void> {
       `${sim.length} simulated + ${pages.length} Chromium classrooms on 2 talks; ${notDecoding().length} not decoding; per media node ${JSON.stringify(perNode)}`,
     );
     asking = sim.map(({ c }) => c.ask(() => running, 2_000));
+    // Each talk's moderator on api-2's own address: it hears of api-1's questions by the bus.
+    for (const talk of talks) {
+      moderators.push(
+        await RigModerator.connect({
+          baseUrl: rig.apiUrl('api-2'),
+          eventId: talk.eventId,
+          token: talk.tokens.moderator,
+        }),
+      );
+    }
     await sleep(3_000);
 
     // 1. The media node holding the first talk goes away (every process of its host).
@@ -437,6 +414,7 @@ async function main(): Promise<void> {
     const cutHolder = ((await registry.nodeOf(talks[0]?.eventId as string)) ??
       (holder === 'media-1' ? 'media-2' : 'media-1')) as RigHostName;
     const cutAt = monoMs();
+    const cutWall = Date.now();
     for (const { c } of sim) c.watchFrom(cutAt);
     for (const { b } of pages) b.watchFrom(cutAt);
     await rig.crash(cutHolder, 'cut');
@@ -459,9 +437,39 @@ async function main(): Promise<void> {
     log(
       `media node ${cutHolder} cut off: ${cutPhase.recovered}/${cutPhase.affected} affected classrooms decoding again`,
     );
+    const cutIp = rig.hosts[cutHolder].ip;
+    const cutDrops = rig.channelSilences().dropped.map((d) => ({
+      ...d,
+      afterCutMs: d.at - cutWall,
+    }));
     await rig.reconnect(cutHolder);
     await rig.startMediaNode(cutHolder as 'media-1' | 'media-2');
     await sleep(3_000);
+
+    // 1c. Redis goes away and comes back empty, while everyone watches and asks.
+    const redisAt = monoMs();
+    for (const { b } of pages) b.watchFrom(redisAt);
+    const redisFigures = await restartRedisUnderLoad({
+      rig,
+      registry,
+      sql,
+      classrooms: sim.map(({ c }) => c),
+      moderators,
+      sockets: [
+        ...speakers.map((s) => s.session.signaling),
+        ...sim.map(({ c }) => c.signaling),
+        ...moderators.map((m) => m.client),
+      ],
+      eventIds: talks.map((t) => t.eventId),
+      downMs: 3_000,
+    });
+    const redisPhase = phaseFigures(
+      'Redis restarted (kill -9, empty)',
+      redisFigures.media,
+      pages.map(({ b }) => b.recovery()),
+    );
+    log(describeRedisRestart(redisFigures));
+    await sleep(2_000);
 
     // 2. One control-api instance dies; its clients come back through HAProxy.
     const everyone = [
@@ -522,6 +530,9 @@ async function main(): Promise<void> {
     for (const { c } of sim) for (const [k, id] of c.acked) acked.set(k, id);
     const stored = await storedOf(sql, acked);
     const classrooms = sim.length + pages.length;
+    // Channels dropped for silence: those to the node cut off, and any other (a false death).
+    const silences = rig.channelSilences();
+    const falseDeaths = silences.dropped.filter((d) => !d.url.includes(`//${cutIp}:`));
 
     const result = {
       at: new Date().toISOString(),
@@ -545,6 +556,19 @@ async function main(): Promise<void> {
         measures:
           'link down, then kill -9 of every process of the media host -> first decodable frame on media set up again',
         stuck: cutPhaseStuck,
+        channelsDropped: cutDrops,
+      },
+      redisRestart: {
+        ...redisPhase,
+        ...redisFigures,
+        media: undefined,
+        measures:
+          'kill -9 of Redis, started again empty 3 s later -> nodes registered, placements back; questions acknowledged across it in PostgreSQL; moderators told; sockets cut; stalls over 1 s',
+      },
+      channelSilences: {
+        limitMs: 1500,
+        nearMissesMs: silences.quietMs,
+        droppedOthers: falseDeaths,
       },
       apiFailover: { ...apiPhase, signaling: apiBack, stuck: apiPhaseStuck },
       drain: {
@@ -587,14 +611,38 @@ async function main(): Promise<void> {
         header,
         phaseRow(mediaPhase),
         phaseRow(cutPhase),
+        phaseRow(redisPhase),
         phaseRow(apiPhase),
         drainPhase ? phaseRow(drainPhase) : ['drain', 'n/a', '', '', '', '', '', '', '', '', ''],
       ],
     );
     log(`drain: ${drain.note}`);
     log(
-      "(on a drain's media.move the simulated classrooms set up again at once, break-before-make; the Chromium viewers move make-before-break)",
+      "(on a drain's media.move every classroom moves make-before-break: the simulated ones switch to the new transport at its first key frame, as the viewer does)",
     );
+    log(
+      `cut-off node's channels dropped for silence ${cutDrops.map((d) => `${Math.round(d.afterCutMs)} ms`).join(', ')} after the cut; other channels dropped for silence (false deaths): ${falseDeaths.length}; near misses (a healthy node silent over 1000 ms of the 1500): ${silences.quietMs.length}${silences.quietMs.length ? `, longest ${Math.max(...silences.quietMs)} ms` : ''}`,
+    );
+    table('Redis restarted (kill -9, empty, 3 s down)', [
+      [
+        'down ms',
+        'nodes registered again ms',
+        'placements back ms',
+        'questions acked across',
+        'stored',
+        'unseen by moderators',
+        'sockets cut',
+      ],
+      [
+        String(redisFigures.downMs),
+        String(redisFigures.nodesBackMs ?? 'never'),
+        String(redisFigures.placementsBackMs ?? 'never'),
+        String(redisFigures.ackedAcross),
+        String(redisFigures.storedAcross),
+        String(redisFigures.unseenByModerators),
+        String(redisFigures.socketsCut),
+      ],
+    ]);
     log(
       `machine: ${os.availableParallelism()} cores shared by every host, load average ${loadBefore.toFixed(1)} at the start, ${(os.loadavg()[0] ?? 0).toFixed(1)} at the end`,
     );
@@ -628,6 +676,7 @@ async function main(): Promise<void> {
     for (const { b } of pages) await b.close();
     await browser?.close();
     for (const { c } of sim) c.close();
+    for (const m of moderators) m.close();
     for (const s of speakers) s.close();
     await sql.end().catch(() => {});
     redis.disconnect();

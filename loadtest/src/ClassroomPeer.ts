@@ -4,11 +4,14 @@ import type { PeerConnection, Track } from 'node-datachannel';
 import WebSocket from 'ws';
 import { monoMs } from './clock.ts';
 import { CLASSROOM_RTP_CAPABILITIES } from './media/capabilities.ts';
-import { isRtcp, readRtcp, readRtpHeader } from './media/rtp.ts';
+import { isRtcp, readRtcp, readRtpHeader, readVp8 } from './media/rtp.ts';
 import type { MediaSection } from './media/sdp.ts';
 import { acceptReceiveOffer, newPeerConnection } from './peerConnection.ts';
 import { type CaptureClock, type StreamFigures, StreamMeter } from './StreamMeter.ts';
 import { withTimeout } from './SyntheticSpeaker.ts';
+
+/** A move's new transport must bring a key frame within this long, or media is set up anew. */
+const MOVE_MS = 5_000;
 
 export interface ClassroomPeerOptions {
   index: number;
@@ -54,6 +57,14 @@ export class ClassroomPeer {
   readonly meter: StreamMeter;
   readonly figures: ClassroomFigures;
   #pc: PeerConnection | null = null;
+  /** The server's receive transport of #pc. */
+  #transportId: string | null = null;
+  /** A move's receive transport, set up beside #pc until its first key frame (make-before-break). */
+  #incoming: {
+    pc: PeerConnection | null;
+    transportId: string | null;
+    keyFrame: () => void;
+  } | null = null;
   #videoTrack: Track | null = null;
   #generation = 0;
   #setups: Promise<void> = Promise.resolve();
@@ -114,9 +125,8 @@ export class ClassroomPeer {
           if (reconnected && join.resume?.media?.status !== 'resumed') this.#setUpAgain();
         }),
         s.onEvent('media.reconnect', () => this.#setUpAgain()),
-        // Its media node is drained: set up again at once, now placed on another node
-        // (break-before-make: the viewer's make-before-break move is the sdk's).
-        s.onEvent('media.move', () => this.#setUpAgain(0)),
+        // Its media node is drained: move make-before-break, as the sdk does.
+        s.onEvent('media.move', () => this.#move()),
         s.onEvent('media.producerAdded', (p) => {
           if (p.role === 'speaker') this.#setUpAgain();
         }),
@@ -143,15 +153,82 @@ export class ClassroomPeer {
     }, delayMs);
   }
 
+  /**
+   * `media.move` (its media node is drained), as the sdk's MediaClient does:
+   * a second receive transport, wherever the server places the classroom now,
+   * is set up beside the one in use; the picture switches to it at its first
+   * key frame, then the old one is closed (`media.closeTransport`). If the new
+   * one does not bring a key frame within MOVE_MS, media is set up anew.
+   */
+  #move(): void {
+    if (this.#closed) return;
+    this.#setups = this.#setups
+      .then(() => this.#moveNow())
+      .catch((err: unknown) => {
+        this.figures.mediaErrors.push(err instanceof Error ? err.message : String(err));
+        this.#setUpAgain(0);
+      });
+  }
+
+  async #moveNow(): Promise<void> {
+    if (this.#closed || this.session.signaling.status !== 'open') return;
+    const producers = (this.session.view?.producers ?? []).filter((p) => p.role === 'speaker');
+    if (!this.#pc || producers.length === 0) return this.#setUp();
+    const keyFrame = new Promise<void>((resolve) => {
+      this.#incoming = { pc: null, transportId: null, keyFrame: resolve };
+    });
+    try {
+      await this.#receive(producers, 'incoming');
+      await withTimeout(keyFrame, MOVE_MS, 'no key frame on the moved transport');
+    } catch (err) {
+      this.#dropIncoming();
+      throw err;
+    }
+  }
+
+  /** The moved transport brought its first key frame: it becomes the one in use. */
+  #swap(): void {
+    const incoming = this.#incoming;
+    if (!incoming) return;
+    this.#incoming = null;
+    const oldPc = this.#pc;
+    const oldTransport = this.#transportId;
+    this.#pc = incoming.pc;
+    this.#transportId = incoming.transportId;
+    this.figures.mediaSetups++;
+    this.meter.newStream();
+    oldPc?.close();
+    if (oldTransport) {
+      void this.session.signaling
+        .request('media.closeTransport', { transportId: oldTransport })
+        .catch(() => {});
+    }
+    incoming.keyFrame();
+  }
+
+  #dropIncoming(): void {
+    const incoming = this.#incoming;
+    if (!incoming) return;
+    this.#incoming = null;
+    incoming.pc?.close();
+    if (incoming.transportId) {
+      void this.session.signaling
+        .request('media.closeTransport', { transportId: incoming.transportId })
+        .catch(() => {});
+    }
+  }
+
   async #setUp(): Promise<void> {
     if (this.#closed || this.session.signaling.status !== 'open') return;
     const producers = (this.session.view?.producers ?? []).filter((p) => p.role === 'speaker');
     // No speaker yet (or gone): its producerAdded sets media up.
     if (producers.length === 0) return;
+    this.#dropIncoming();
     if (this.#pc) {
       this.#generation++;
       this.#pc.close();
       this.#pc = null;
+      this.#transportId = null;
       this.#tracks.length = 0;
       this.figures.mediaSetups++;
       this.meter.newStream();
@@ -160,7 +237,8 @@ export class ClassroomPeer {
     await this.#receive(producers);
   }
 
-  async #receive(producers: ProducerInfo[]): Promise<void> {
+  /** A receive transport for `producers`: the one in use, or a move's `incoming` one. */
+  async #receive(producers: ProducerInfo[], as: 'active' | 'incoming' = 'active'): Promise<void> {
     const s = this.session.signaling;
     const wanted = producers;
     const t: TransportOptions = await s.request('media.createTransport', { direction: 'recv' });
@@ -179,7 +257,17 @@ export class ClassroomPeer {
       });
     }
     const pc = newPeerConnection(`classroom${this.options.index}`);
-    this.#pc = pc;
+    if (as === 'active') {
+      this.#pc = pc;
+      this.#transportId = t.transportId;
+    } else if (this.#incoming) {
+      this.#incoming.pc = pc;
+      this.#incoming.transportId = t.transportId;
+    } else {
+      // Set up anew meanwhile: this move is over.
+      pc.close();
+      return;
+    }
     const generation = this.#generation;
     const connected = new Promise<void>((resolve, reject) => {
       pc.onStateChange((state) => {
@@ -192,27 +280,35 @@ export class ClassroomPeer {
     // that would end the whole run (a 300-classroom run on a starved machine did).
     connected.catch(() => {});
     pc.onTrack((track) => {
-      if (generation === this.#generation) this.#onTrack(track, sections);
+      if (generation === this.#generation) this.#onTrack(track, sections, pc);
     });
     await acceptReceiveOffer(pc, s, t, sections);
     await connected;
     this.#connected();
   }
 
-  #onTrack(track: Track, sections: MediaSection[]): void {
+  #onTrack(track: Track, sections: MediaSection[], pc: PeerConnection): void {
     // Held: a Track nothing refers to is collected, and its callback with it.
     this.#tracks.push(track);
     const kind = sections.find((s) => s.mid === track.mid())?.kind;
     const f = this.figures;
     if (kind === 'audio') {
       track.onMessage((msg) => {
-        if (!isRtcp(msg)) f.audioPackets++;
+        if (pc === this.#pc && !isRtcp(msg)) f.audioPackets++;
       });
       return;
     }
-    this.#videoTrack = track;
+    if (pc === this.#pc) this.#videoTrack = track;
     track.onMessage((msg) => {
       const at = monoMs();
+      // A move's transport: the picture switches to it at its first key frame.
+      if (pc !== this.#pc) {
+        if (pc !== this.#incoming?.pc || isRtcp(msg)) return;
+        const h = readRtpHeader(msg);
+        if (!h || !readVp8(msg, h).keyFrame) return;
+        this.#swap();
+        this.#videoTrack = track;
+      }
       if (isRtcp(msg)) {
         if (!this.options.serverSharesClock) return;
         for (const item of readRtcp(msg)) {
@@ -273,6 +369,7 @@ export class ClassroomPeer {
     for (const u of this.#unsubscribe.splice(0)) u();
     this.#generation++;
     this.#pc?.close();
+    this.#incoming?.pc?.close();
     this.session.close();
   }
 }

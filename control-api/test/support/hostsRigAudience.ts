@@ -57,6 +57,8 @@ export class RigClassroom {
   readonly peer: ClassroomPeer;
   /** Idempotency key → question id, for every acknowledged question. */
   readonly acked = new Map<string, string>();
+  /** Its socket's last status changes (monoMs, status, retry, why), for a classroom left stuck. */
+  readonly statusLog: { at: number; status: string; attempt: number; error: string | null }[] = [];
   #watch: {
     since: number;
     setups: number;
@@ -102,8 +104,22 @@ export class RigClassroom {
     return this.peer.session.signaling;
   }
 
-  join(): Promise<void> {
-    return this.peer.join();
+  async join(): Promise<void> {
+    await this.peer.join();
+    this.signaling.on('status', (info) => {
+      this.statusLog.push({
+        at: Math.round(monoMs()),
+        status: info.status,
+        attempt: info.attempt,
+        error: info.error ? `${info.error.code}: ${info.error.message}` : null,
+      });
+      if (this.statusLog.length > 8) this.statusLog.shift();
+    });
+  }
+
+  /** The incident watched from (monoMs), if any. */
+  get watchedSince(): number | null {
+    return this.#watch?.since ?? null;
   }
 
   /** Starts watching from an incident at `since` (monoMs). */
