@@ -1,0 +1,170 @@
+import type { JoinResult } from '@amphi/protocol';
+import type { SignalingClient } from '@amphi/sdk';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadVp8Clip, type Vp8Clip } from '../../loadtest/src/media/vp8Clip.ts';
+import { SyntheticSpeaker } from '../../loadtest/src/SyntheticSpeaker.ts';
+import { MediaNodeRegistry } from '../src/rtc/remote/MediaNodeRegistry.ts';
+import { ControlApiProcess } from './support/ControlApiProcess.ts';
+import { type Balancer, startBalancer } from './support/haproxy.ts';
+import {
+  createTestDatabase,
+  JOIN_SECRET,
+  OPERATOR_TOKEN,
+  type SeededEvent,
+  seedEvent,
+} from './support/harness.ts';
+import { MediaNodeProcess } from './support/MediaNodeProcess.ts';
+import { RedisProcess } from './support/RedisProcess.ts';
+import { RtpClassroom } from './support/RtpClassroom.ts';
+
+// A control-api instance killed (kill -9) under a live event, as deployed:
+// two media nodes on their own processes, two control-api processes behind
+// HAProxy over one Redis of this file's own, a speaker publishing over real
+// WebRTC and classrooms receiving over real WebRTC (libdatachannel), every
+// socket through the balancer. The instance holding the speaker's socket is
+// killed: its sockets reconnect through HAProxy to the other instance, which
+// adopts their media (resume). The media nodes and the WebRTC transports were
+// alive all along, so a class must not see its picture stop: the longest
+// silence of the video each one plays is measured across the kill.
+
+const SECRET = 'test-media-node-resume-secret-0123456789';
+const CLASSROOMS = 6;
+/** Longest silence tolerated across the kill (before resume: 1.3-2 s to decode again). */
+const MAX_GAP_MS = 400;
+
+let redis: RedisProcess;
+const nodes: MediaNodeProcess[] = [];
+let apis: [ControlApiProcess, ControlApiProcess];
+let balancer: Balancer;
+let registryRedis: Redis;
+let clip: Vp8Clip;
+let ev: SeededEvent;
+let speaker: SyntheticSpeaker | undefined;
+const classrooms: RtpClassroom[] = [];
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const hostPort = (url: string) => new URL(url).host;
+
+beforeAll(async () => {
+  redis = await RedisProcess.start();
+  for (const id of ['node-a', 'node-b']) {
+    nodes.push(
+      await MediaNodeProcess.start({
+        MEDIA_NODE_SECRET: SECRET,
+        REDIS_URL: redis.url,
+        MEDIA_NODE_ID: id,
+      }),
+    );
+  }
+  const env = {
+    DATABASE_URL: await createTestDatabase(),
+    REDIS_URL: redis.url,
+    JOIN_TOKEN_SECRET: JOIN_SECRET,
+    OPERATOR_TOKEN,
+    SEED_DEMO: 'false',
+    TRUST_PROXY: '127.0.0.1',
+    MEDIA_PLANE: 'remote',
+    MEDIA_NODE_SECRET: SECRET,
+    // Its 'participant connected' lines say which instance holds which socket.
+    LOG_LEVEL: 'info',
+  };
+  apis = [
+    await ControlApiProcess.start({ ...env, INSTANCE_ID: 'api1' }),
+    await ControlApiProcess.start({ ...env, INSTANCE_ID: 'api2' }),
+  ];
+  await Promise.all(apis.map((a) => a.healthyWithin(60_000)));
+  balancer = await startBalancer([hostPort(apis[0].url), hostPort(apis[1].url)]);
+  registryRedis = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+  registryRedis.on('error', () => {});
+  const registry = new MediaNodeRegistry({ redis: registryRedis });
+  for (const deadline = Date.now() + 10_000; (await registry.nodes()).length < 2; ) {
+    if (Date.now() > deadline) throw new Error('the media nodes did not register');
+    await sleep(100);
+  }
+  clip = await loadVp8Clip();
+  ev = await seedEvent(balancer.url, { classrooms: CLASSROOMS, status: 'live' });
+}, 120_000);
+
+afterAll(async () => {
+  if (process.env.TEST_NODE_OUTPUT) {
+    for (const a of apis ?? []) console.info(`--- ${a?.url}\n${a?.out.slice(-20_000)}`);
+  }
+  for (const c of classrooms) c.close();
+  speaker?.close();
+  await balancer?.close();
+  for (const a of apis ?? []) await a?.stop().catch(() => {});
+  for (const a of apis ?? []) a?.killGroup();
+  for (const n of nodes) await n.stop();
+  registryRedis?.disconnect();
+  await redis?.kill();
+});
+
+async function until(ms: number, test: () => boolean): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!test()) {
+    if (Date.now() > deadline) throw new Error(`not within ${ms} ms`);
+    await sleep(20);
+  }
+}
+
+/** Counts the client's reconnections (its socket lost, then joined again). */
+function watch(client: SignalingClient): { reconnects: number; last: JoinResult | null } {
+  const seen = { reconnects: 0, last: null as JoinResult | null };
+  client.on('joined', (join, reconnected) => {
+    if (reconnected) seen.reconnects++;
+    seen.last = join;
+  });
+  return seen;
+}
+
+describe('a control-api instance killed under a live event', () => {
+  it('its sockets reconnect through HAProxy and resume their media: no class picture stops, the speaker does not publish again', async () => {
+    speaker = new SyntheticSpeaker({
+      baseUrl: balancer.url,
+      eventId: ev.eventId,
+      token: ev.tokens.speaker as string,
+      clip,
+    });
+    await speaker.start();
+    const speakerSeen = watch(speaker.session.signaling);
+    for (const token of ev.tokens.classrooms.slice(0, CLASSROOMS)) {
+      const c = await RtpClassroom.join(balancer.url, ev.eventId, token);
+      classrooms.push(c);
+      await c.receive();
+    }
+    const seen = classrooms.map((c) => watch(c.client));
+    // The instance holding the speaker's socket is the one killed.
+    const speakerId = speaker.session.signaling.lastJoin?.self.participantId as string;
+    const victim = apis.findIndex((a) => a.out.includes(speakerId));
+    expect(victim).toBeGreaterThanOrEqual(0);
+    const onVictim = classrooms.filter((c) =>
+      apis[victim]?.out.includes(c.client.lastJoin?.self.participantId as string),
+    );
+    await sleep(1_000);
+    for (const c of classrooms) c.resetGap();
+    await sleep(3_000);
+    const steady = classrooms.map((c) => Math.round(c.gapNow()));
+
+    for (const c of classrooms) c.resetGap();
+    const killedAt = performance.now();
+    await apis[victim]?.crash();
+    const all = [...classrooms.map((c) => c.client), speaker.session.signaling];
+    await until(20_000, () => speakerSeen.reconnects > 0 && all.every((s) => s.status === 'open'));
+    const backMs = Math.round(performance.now() - killedAt);
+    await until(10_000, () => onVictim.every((c) => seen[classrooms.indexOf(c)]?.reconnects === 1));
+    await sleep(2_000);
+    const gaps = classrooms.map((c) => Math.round(c.gapNow()));
+    const affected = seen.filter((s) => s.reconnects > 0).length;
+    console.info(
+      `control-api killed: ${affected + 1}/${CLASSROOMS + 1} sockets on it (speaker included) resumed on the other instance within ${backMs} ms; classes' longest video silence across the kill ${gaps.join(', ')} ms (steady, no kill: ${steady.join(', ')} ms); speaker republished ${speaker.republishes}`,
+    );
+    expect(affected).toBe(onVictim.length);
+    for (const s of [...seen.filter((x) => x.reconnects > 0), speakerSeen]) {
+      expect(s.last?.resume?.media?.status).toBe('resumed');
+    }
+    for (const gap of gaps) expect(gap).toBeLessThan(MAX_GAP_MS);
+    expect(speaker.republishes).toBe(0);
+    expect(classrooms.every((c) => c.reconnects === 0)).toBe(true);
+  }, 120_000);
+});
