@@ -1,13 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import net from 'node:net';
 import { Redis as RedisClient } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BusMessage } from '../src/bus/BusMessage.ts';
 import { RedisBus } from '../src/bus/RedisBus.ts';
 import { createLogger } from '../src/logger.ts';
-import { getFreePort } from '../src/ports.ts';
 import { type ControlPlane, startControlPlane } from '../src/server.ts';
 import {
   createTestDatabase,
@@ -18,57 +15,15 @@ import {
   seedEvent,
   TestClient,
 } from './support/harness.ts';
+import { RedisProcess } from './support/RedisProcess.ts';
 
 // Two instances over a Redis of their own, which the test stops and starts
 // again on the same port (no persistence, as in the test setup: a restart
 // comes back empty). A classroom asks on A; the moderator triages on B.
 
-/** A redis-server this file can stop and start again on the same port. */
-class Redis {
-  #proc: ChildProcess | undefined;
-  constructor(readonly port: number) {}
-
-  get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
-  }
-
-  async start(): Promise<void> {
-    const proc = spawn(
-      'redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-      { stdio: 'ignore' },
-    );
-    this.#proc = proc;
-    const deadline = Date.now() + 10_000;
-    while (!(await listening(this.port))) {
-      if (Date.now() > deadline) throw new Error(`redis-server not listening on ${this.port}`);
-      await sleep(20);
-    }
-  }
-
-  /** As a crash: no shutdown, whatever was in memory is gone. */
-  async kill(): Promise<void> {
-    const proc = this.#proc;
-    if (!proc || proc.exitCode !== null) return;
-    const exited = new Promise((r) => proc.once('exit', r));
-    proc.kill('SIGKILL');
-    await exited;
-  }
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1', () => {
-      s.end();
-      resolve(true);
-    });
-    s.on('error', () => resolve(false));
-  });
-}
-
-let redis: Redis;
+let redis: RedisProcess;
 let a: ControlPlane;
 let b: ControlPlane;
 let ev: SeededEvent;
@@ -76,8 +31,7 @@ let moderator: TestClient;
 const classrooms: TestClient[] = [];
 
 beforeAll(async () => {
-  redis = new Redis(await getFreePort());
-  await redis.start();
+  redis = await RedisProcess.start();
   const databaseUrl = await createTestDatabase();
   const namespace = `t-${randomUUID()}`;
   const start = () =>

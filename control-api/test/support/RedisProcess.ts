@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import net from 'node:net';
 import { getFreePort } from '../../src/ports.ts';
+import { listening } from './listening.ts';
 
 /**
  * A redis-server of one test file's own, on a spare loopback port, that the
@@ -46,14 +46,4 @@ export class RedisProcess {
     proc.kill('SIGKILL');
     await exited;
   }
-}
-
-function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1', () => {
-      s.end();
-      resolve(true);
-    });
-    s.on('error', () => resolve(false));
-  });
 }

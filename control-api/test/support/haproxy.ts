@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureDebianPackages } from '../../../scripts/debian-packages.mjs';
 import { getFreePort } from '../../src/ports.ts';
+import { listening } from './listening.ts';
 
 const CONFIG = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
@@ -53,14 +53,4 @@ export async function startBalancer(instances: [string, string]): Promise<Balanc
       await exited;
     },
   };
-}
-
-function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1', () => {
-      s.end();
-      resolve(true);
-    });
-    s.on('error', () => resolve(false));
-  });
 }
