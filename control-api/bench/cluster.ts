@@ -568,6 +568,7 @@ async function main(): Promise<void> {
       channelSilences: {
         limitMs: 1500,
         nearMissesMs: silences.quietMs,
+        ownStallsMs: silences.stallsMs,
         droppedOthers: falseDeaths,
       },
       apiFailover: { ...apiPhase, signaling: apiBack, stuck: apiPhaseStuck },
@@ -621,7 +622,7 @@ async function main(): Promise<void> {
       "(on a drain's media.move every classroom moves make-before-break: the simulated ones switch to the new transport at its first key frame, as the viewer does)",
     );
     log(
-      `cut-off node's channels dropped for silence ${cutDrops.map((d) => `${Math.round(d.afterCutMs)} ms`).join(', ')} after the cut; other channels dropped for silence (false deaths): ${falseDeaths.length}; near misses (a healthy node silent over 1000 ms of the 1500): ${silences.quietMs.length}${silences.quietMs.length ? `, longest ${Math.max(...silences.quietMs)} ms` : ''}`,
+      `cut-off node's channels dropped for silence ${cutDrops.map((d) => `${Math.round(d.afterCutMs)} ms`).join(', ')} after the cut; other channels dropped for silence (false deaths): ${falseDeaths.length}; near misses (a healthy node silent over 1000 ms of the 1500): ${silences.quietMs.length}${silences.quietMs.length ? `, longest ${Math.max(...silences.quietMs)} ms` : ''}; stalls of a channel's own process over 500 ms, not counted as silence: ${silences.stallsMs.length}${silences.stallsMs.length ? `, longest ${Math.max(...silences.stallsMs)} ms` : ''}`,
     );
     table('Redis restarted (kill -9, empty, 3 s down)', [
       [

@@ -334,21 +334,31 @@ export class HostsRig {
    * dropped it, the node's URL and when (epoch ms). A drop of a node nobody cut is a false death.
    */
   channelSilences(): {
+    /** Stalls of an instance's (or node's) own loop that were not counted as a node's silence. */
+    stallsMs: number[];
     quietMs: number[];
     dropped: { host: string; url: string; silentMs: number; at: number }[];
   } {
     const quietMs: number[] = [];
+    const stallsMs: number[] = [];
     const dropped: { host: string; url: string; silentMs: number; at: number }[] = [];
     for (const s of this.#services) {
       for (const line of s.out.split('\n')) {
         if (!line.includes('media node')) continue;
-        let entry: { msg?: string; url?: string; silentMs?: number; time?: number };
+        let entry: {
+          msg?: string;
+          url?: string;
+          silentMs?: number;
+          stallMs?: number;
+          time?: number;
+        };
         try {
           entry = JSON.parse(line);
         } catch {
           continue;
         }
         if (entry.msg === 'media node channel was quiet') quietMs.push(entry.silentMs ?? 0);
+        if (entry.msg?.startsWith('this process stalled')) stallsMs.push(entry.stallMs ?? 0);
         if (entry.msg === 'media node silent: channel dropped')
           dropped.push({
             host: s.host.name,
@@ -358,7 +368,7 @@ export class HostsRig {
           });
       }
     }
-    return { quietMs, dropped };
+    return { stallsMs, quietMs, dropped };
   }
 
   /** Starts (or starts again) a media node on its host. */

@@ -10,6 +10,8 @@ export interface ChannelLivenessOptions {
   silent: (silentMs: number) => void;
   /** A silence of over two thirds of `silenceMs` that ended (a near miss), for the logs. */
   quiet?: (silentMs: number) => void;
+  /** This process's timer fired over a third of `silenceMs` late: that time was not counted. */
+  stalled?: (lateMs: number) => void;
 }
 
 /**
@@ -82,6 +84,7 @@ export class ChannelLiveness {
     this.#tickAt = now;
     this.#longestStallMs = Math.max(this.#longestStallMs, late);
     this.#deafMs += late;
+    if (late > this.#opts.silenceMs / 3) this.#opts.stalled?.(Math.round(late));
     this.#opts.ping();
     setImmediate(() => {
       if (this.#stopped) return;
