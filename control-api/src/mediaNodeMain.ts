@@ -50,6 +50,7 @@ const heartbeat = async () => {
       capacity,
       ...(config.MEDIA_NODE_MAX_PIPES ? { maxPipes: config.MEDIA_NODE_MAX_PIPES } : {}),
       load: server.load,
+      pipes: pipes.feeding,
       draining: false,
       at: Date.now(),
     })

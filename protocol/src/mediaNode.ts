@@ -187,6 +187,11 @@ export const MediaNodeRegistration = z.object({
   /** Participants with media on it now. */
   load: z.number().int().nonnegative(),
   /**
+   * Pipes it feeds to other nodes now: each sends an event's media once more,
+   * as much as a classroom (placement counts them as load). Unset: none.
+   */
+  pipes: z.number().int().nonnegative().optional(),
+  /**
    * Edges it feeds at most, each by a pipe (its uplink's share for pipes):
    * further edges of an event are fed by its edges, a tree. Unset: 16.
    */

@@ -18,7 +18,11 @@ import type {
   MediaParticipant,
   ProduceParams,
 } from '../MediaNode.ts';
-import { MEDIA_NODE_HEARTBEAT_MS, type MediaNodeRegistry } from './MediaNodeRegistry.ts';
+import {
+  MEDIA_NODE_HEARTBEAT_MS,
+  type MediaNodeRegistry,
+  type NodeChoice,
+} from './MediaNodeRegistry.ts';
 import { RemoteMediaNode } from './RemoteMediaNode.ts';
 
 export interface ClusterMediaNodeOptions {
@@ -54,8 +58,6 @@ const EVENTS: (keyof MediaNodeEvents)[] = [
 const EDGE_RECHECK_MS = 2_000;
 /** The registry's list of nodes is read again after this long. */
 const NODES_FRESH_MS = 250;
-/** Edges a node feeds when its registration does not say (MEDIA_NODE_MAX_PIPES). */
-const DEFAULT_MAX_PIPES = 16;
 /** Origin -> edge -> edge ...: past this, something is wrong (a cycle). */
 const MAX_TREE_DEPTH = 8;
 
@@ -67,8 +69,6 @@ interface EdgeEntry {
   at: number;
   ready: Promise<void>;
 }
-/** A reservation counts until the node's heartbeat has surely counted the participant. */
-const RESERVATION_MS = 3_000;
 
 const classroomKey = (eventId: string, classroomId: string) => `${eventId}/${classroomId}`;
 
@@ -76,8 +76,9 @@ const classroomKey = (eventId: string, classroomId: string) => `${eventId}/${cla
  * The media plane of a cluster: media nodes on other hosts, found in the
  * registry. Each event has an origin node, where speakers and moderators have
  * their media; each classroom is placed on its own on the least-loaded live
- * node that has room (load over capacity, counting the placements this
- * instance has just made, before any await), a node of its region first. A
+ * node that has room (load over capacity, the pipes it feeds and the
+ * placements just made by any instance counted: the registry chooses and
+ * reserves in one step), a node of its region first. A
  * classroom on another node than the origin is served by that node's edge
  * broadcast, fed by a pipe from the origin that the edge node sets up on
  * first need (`edgeEnsure`), and again from a new origin after the first one
@@ -101,16 +102,12 @@ export class ClusterMediaNode extends EventEmitter<MediaNodeEvents> implements M
   readonly #classrooms = new Map<string, Promise<Placement>>();
   /** Edges this instance has made sure of (`eventId/nodeId`): fed from which origin, when. */
   readonly #edges = new Map<string, EdgeEntry>();
-  /** Per event, the tree choice under way in this instance (they run one at a time). */
-  readonly #treeChoices = new Map<string, Promise<void>>();
   /** Transports, producers and consumers: the node that made each, and the transport it is on. */
   readonly #objects = new Map<string, { placed: Placement; transportId: string }>();
   /** This instance's participants with media objects, and their objects' ids. */
   readonly #participants = new Map<string, { who: MediaParticipant; objects: Set<string> }>();
   /** Producers announced through this instance: the node each is on (closed with it). */
   readonly #producers = new Map<string, { eventId: string; url: string; producer: ProducerInfo }>();
-  /** Participants placed by this instance and not yet counted in the node's heartbeat. */
-  readonly #reserved = new Map<string, number>();
   readonly #failed = new Map<string, number>();
   /** Nodes this instance places nothing new on (a drain under way). */
   readonly #excluded = new Set<string>();
@@ -398,6 +395,19 @@ export class ClusterMediaNode extends EventEmitter<MediaNodeEvents> implements M
     return { from, to: placed.nodeId };
   }
 
+  /**
+   * The event's edges this instance has fed, each with the node it fed it
+   * from (as set up last): every instance's should be the registry's tree.
+   */
+  treeOf(eventId: string): Map<string, string> {
+    const tree = new Map<string, string>();
+    for (const [key, entry] of this.#edges) {
+      if (!key.startsWith(`${eventId}/`) || !entry.parent) continue;
+      tree.set(key.slice(eventId.length + 1), entry.parent.nodeId);
+    }
+    return tree;
+  }
+
   /** Where a participant has its media: a classroom's own node, the origin for everyone else. */
   async #placementOf(who: MediaParticipant): Promise<Placement> {
     if (who.role !== 'classroom' || !who.classroomId) return this.#origin(who.eventId);
@@ -448,10 +458,8 @@ export class ClusterMediaNode extends EventEmitter<MediaNodeEvents> implements M
     const current = await registry.nodeOf(eventId);
     const there = alive.find((n) => n.nodeId === current);
     if (there) return this.#open(there);
-    const choice = this.#leastLoaded(alive);
-    if (!choice) throw new AppError('MEDIA_UNAVAILABLE', 'no media node is available');
-    this.#reserve(choice.nodeId);
-    const placed = await registry.place(eventId, choice.nodeId, current);
+    const placed = await registry.chooseOrigin(eventId, this.#choice(alive, alive), current);
+    if (placed === null) throw new AppError('MEDIA_UNAVAILABLE', 'no media node is available');
     const node = nodes.find((n) => n.nodeId === placed);
     if (!node) throw new AppError('MEDIA_UNAVAILABLE', 'the event is on a media node that is gone');
     log.info(
@@ -472,15 +480,18 @@ export class ClusterMediaNode extends EventEmitter<MediaNodeEvents> implements M
       registry.classroomNodeOf(eventId, classroomId),
       this.#regionsOf(classroomId),
     ]);
-    const alive = nodes.filter((n) => this.#usable(n) && n.nodeId !== opts.avoid);
+    const live = nodes.filter((n) => this.#usable(n));
+    const alive = live.filter((n) => n.nodeId !== opts.avoid);
     const there = opts.avoid === undefined ? alive.find((n) => n.nodeId === current) : undefined;
     if (there) return this.#open(there);
-    // From the choice to the reservation, no await: a join storm spreads.
     const local = alive.filter((n) => n.region !== null && regions.includes(norm(n.region)));
-    const choice = this.#leastLoaded(local) ?? this.#leastLoaded(alive);
-    if (!choice) throw new AppError('MEDIA_UNAVAILABLE', 'no media node has room');
-    this.#reserve(choice.nodeId);
-    const placed = await registry.placeClassroom(eventId, classroomId, choice.nodeId, current);
+    const placed = await registry.chooseClassroomNode(
+      eventId,
+      classroomId,
+      this.#choice(live, alive, local),
+      current,
+    );
+    if (placed === null) throw new AppError('MEDIA_UNAVAILABLE', 'no media node has room');
     const node = nodes.find((n) => n.nodeId === placed);
     if (!node) {
       throw new AppError('MEDIA_UNAVAILABLE', 'the classroom is on a media node that is gone');
@@ -543,52 +554,18 @@ export class ClusterMediaNode extends EventEmitter<MediaNodeEvents> implements M
 
   /**
    * The node that feeds `placed`: the one recorded if it still reaches the
-   * origin, else the nearest node to the origin with a pipe to spare.
+   * origin, else the nearest node to the origin with a pipe to spare, chosen
+   * and recorded in one step in the registry (two instances feeding two
+   * edges at once would otherwise both take the last free pipe).
    */
   async #parentFor(eventId: string, origin: Placement, placed: Placement): Promise<Placement> {
-    // One choice at a time per event here: two edges fed at once would both take the last free pipe.
-    const before = this.#treeChoices.get(eventId) ?? Promise.resolve();
-    const choosing = before.then(() => this.#chooseParent(eventId, origin, placed));
-    const settled = choosing.then(
-      () => {},
-      () => {},
-    );
-    this.#treeChoices.set(eventId, settled);
-    void settled.then(() => {
-      if (this.#treeChoices.get(eventId) === settled) this.#treeChoices.delete(eventId);
-    });
-    return choosing;
-  }
-
-  async #chooseParent(eventId: string, origin: Placement, placed: Placement): Promise<Placement> {
-    const { registry } = this.#opts;
-    const [tree, nodes] = await Promise.all([registry.treeOf(eventId), this.#nodes()]);
+    const nodes = await this.#nodes();
     const alive = new Map(nodes.filter((n) => this.#usable(n)).map((n) => [n.nodeId, n]));
-    const children = new Map<string, string[]>();
-    for (const [edge, parent] of tree)
-      children.set(parent, [...(children.get(parent) ?? []), edge]);
-    // Nodes fed from the origin through live nodes, nearest first; `placed` and what hangs from it apart.
-    const reach: string[] = [];
-    const queue = [origin.nodeId];
-    while (queue.length > 0) {
-      const n = queue.shift() as string;
-      if (n === placed.nodeId || reach.includes(n)) continue;
-      if (n !== origin.nodeId && !alive.has(n)) continue;
-      reach.push(n);
-      queue.push(...(children.get(n) ?? []));
-    }
-    const current = tree.get(placed.nodeId);
-    let parentId = current;
-    if (!current || !reach.includes(current)) {
-      const fedBy = (n: string) =>
-        (children.get(n) ?? []).filter((c) => c !== placed.nodeId && alive.has(c)).length;
-      const choice =
-        reach.find((n) => fedBy(n) < (alive.get(n)?.maxPipes ?? DEFAULT_MAX_PIPES)) ??
-        origin.nodeId;
-      parentId = await registry.addEdge(eventId, placed.nodeId, choice, current ? [current] : []);
-    }
+    const parentId = await this.#opts.registry.chooseParent(eventId, placed.nodeId, origin.nodeId, [
+      ...alive.keys(),
+    ]);
     if (parentId === origin.nodeId) return origin;
-    const parent = alive.get(parentId as string);
+    const parent = alive.get(parentId);
     if (!parent) throw new AppError('MEDIA_UNAVAILABLE', 'the edge feeding this one is gone');
     return this.#open(parent);
   }
@@ -633,22 +610,19 @@ export class ClusterMediaNode extends EventEmitter<MediaNodeEvents> implements M
     return (this.#failed.get(n.nodeId) ?? 0) < Date.now();
   }
 
-  /** Least loaded relative to its capacity, with room, this instance's fresh reservations counted. */
-  #leastLoaded(nodes: MediaNodeRegistration[]): MediaNodeRegistration | undefined {
-    const load = (n: MediaNodeRegistration) => n.load + (this.#reserved.get(n.nodeId) ?? 0);
-    const share = (n: MediaNodeRegistration) => load(n) / Math.max(1, n.capacity);
-    return nodes
-      .filter((n) => !n.draining && !this.#excluded.has(n.nodeId) && load(n) < n.capacity)
-      .sort((a, b) => share(a) - share(b) || a.nodeId.localeCompare(b.nodeId))[0];
-  }
-
-  #reserve(nodeId: string): void {
-    this.#reserved.set(nodeId, (this.#reserved.get(nodeId) ?? 0) + 1);
-    setTimeout(() => {
-      const n = (this.#reserved.get(nodeId) ?? 1) - 1;
-      if (n > 0) this.#reserved.set(nodeId, n);
-      else this.#reserved.delete(nodeId);
-    }, RESERVATION_MS).unref();
+  /**
+   * What a placement chooses among (the registry weighs their load): `live`
+   * as this instance sees them, `open` those of them it may choose, less any
+   * excluded here (a drain), `preferred` tried first.
+   */
+  #choice(
+    live: MediaNodeRegistration[],
+    open: MediaNodeRegistration[],
+    preferred: MediaNodeRegistration[] = [],
+  ): NodeChoice {
+    const ids = (list: MediaNodeRegistration[]) =>
+      list.filter((n) => !this.#excluded.has(n.nodeId)).map((n) => n.nodeId);
+    return { live: live.map((n) => n.nodeId), open: ids(open), preferred: ids(preferred) };
   }
 
   async #open(node: MediaNodeRegistration): Promise<Placement> {

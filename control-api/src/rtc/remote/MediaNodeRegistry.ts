@@ -1,9 +1,20 @@
+import { randomUUID } from 'node:crypto';
 import { MediaNodeRegistration } from '@amphi/protocol';
 import type { Redis } from 'ioredis';
 
 /** A node that has not heart-beat for this long is dead: its registration expires. */
 export const MEDIA_NODE_TTL_MS = 3_000;
 export const MEDIA_NODE_HEARTBEAT_MS = 1_000;
+/** A reservation counts until the node's heartbeat has surely counted what it reserved. */
+const RESERVATION_MS = 3_000;
+/** Edges of one event a node feeds when its registration does not say (MEDIA_NODE_MAX_PIPES). */
+export const DEFAULT_MAX_PIPES = 16;
+
+const PLACEMENT_TTL_MS = 24 * 3600 * 1000;
+
+// The scripts below run in Redis, one at a time for every control-api
+// instance: a choice and what it takes (a node's room, a parent's pipe) are
+// one step, so that two instances placing at once never both take the last.
 
 // Sets the event's node only if it is still the one the caller saw (none, or a dead one).
 const REPLACE_IF = `
@@ -14,19 +25,163 @@ if (current == false and ARGV[1] == '') or current == ARGV[1] then
 end
 return current`;
 
-const PLACEMENT_TTL_MS = 24 * 3600 * 1000;
-
-// An edge's parent: set if none, or if the one recorded is among those replaced (dead).
-const SET_PARENT = `
-local current = redis.call('hget', KEYS[1], ARGV[1])
-local replace = current == false or current == ARGV[2]
-for i = 4, #ARGV do if current == ARGV[i] then replace = true end end
-if replace then
-  redis.call('hset', KEYS[1], ARGV[1], ARGV[2])
-  redis.call('pexpire', KEYS[1], ARGV[3])
-  return ARGV[2]
+// Shared by the scripts. Milliseconds on Redis's clock: reservations expire
+// by one clock, whichever instance made them.
+const COMMON = `
+local function now()
+  local t = redis.call('time')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
-return current`;
+
+-- The live nodes, from KEYS[k]: node i's registration, then its reservations;
+-- ARGV[a + i - 1] (when a is given): its role in a placement ('0' live only,
+-- '1' may be chosen, '2' chosen first). A node's load is reckoned here, once:
+-- its participants (heartbeat), the pipes it feeds (each sends an event's
+-- media once more, as much as a classroom) and the reservations its
+-- heartbeat may not count yet.
+local function liveNodes(k, a, defaultMaxPipes, t)
+  local nodes, order, i = {}, {}, 1
+  while KEYS[k + 2 * i - 2] do
+    local raw = redis.call('get', KEYS[k + 2 * i - 2])
+    local reservations = KEYS[k + 2 * i - 1]
+    if raw then
+      local reg = cjson.decode(raw)
+      redis.call('zremrangebyscore', reservations, '-inf', t)
+      local node = {
+        id = reg.nodeId,
+        role = a and ARGV[a + i - 1] or '0',
+        reservations = reservations,
+        capacity = reg.capacity,
+        draining = reg.draining == true,
+        maxPipes = tonumber(reg.maxPipes) or defaultMaxPipes,
+        load = reg.load + (tonumber(reg.pipes) or 0) + redis.call('zcard', reservations),
+      }
+      nodes[node.id] = node
+      table.insert(order, node)
+    end
+    i = i + 1
+  end
+  return nodes, order
+end
+
+local function hasRoom(node)
+  return not node.draining and node.load < node.capacity
+end
+
+local function reserve(node, ms, id, t)
+  redis.call('zadd', node.reservations, t + tonumber(ms), id)
+  redis.call('pexpire', node.reservations, ms)
+  node.load = node.load + 1
+end
+
+-- The node feeding an edge of an event (edgesKey: edge -> parent): the one
+-- recorded if it still reaches the origin through live nodes, else the node
+-- nearest the origin that feeds fewer than its max pipes of the event, one
+-- with room first (the origin when none has a pipe to spare), recorded and
+-- reserved (a new pipe) at once.
+local function parentFor(edgesKey, edge, origin, nodes, ttl, reservationMs, reservationId, t)
+  local flat = redis.call('hgetall', edgesKey)
+  local parentOf, children = {}, {}
+  for i = 1, #flat, 2 do
+    local e, p = flat[i], flat[i + 1]
+    parentOf[e] = p
+    if nodes[e] and e ~= edge then
+      children[p] = children[p] or {}
+      table.insert(children[p], e)
+    end
+  end
+  for _, list in pairs(children) do table.sort(list) end
+  -- Nearest the origin first; the edge, and what hangs from it, apart.
+  local reach, seen, queue, head = {}, {}, { origin }, 1
+  while head <= #queue do
+    local n = queue[head]
+    head = head + 1
+    if n ~= edge and not seen[n] and (n == origin or nodes[n]) then
+      seen[n] = true
+      table.insert(reach, n)
+      for _, c in ipairs(children[n] or {}) do table.insert(queue, c) end
+    end
+  end
+  local current = parentOf[edge]
+  if current and seen[current] then return current end
+  local parent, spare
+  for _, n in ipairs(reach) do
+    local node = nodes[n]
+    if node and #(children[n] or {}) < node.maxPipes then
+      if hasRoom(node) then
+        parent = n
+        break
+      end
+      spare = spare or n
+    end
+  end
+  parent = parent or spare or origin
+  redis.call('hset', edgesKey, edge, parent)
+  redis.call('pexpire', edgesKey, ttl)
+  if nodes[parent] then reserve(nodes[parent], reservationMs, reservationId, t) end
+  return parent
+end
+`;
+
+// A placement (KEYS[1]) set only if still what the caller saw (ARGV[1]: ''
+// for none) to the least-loaded node with room of those it may choose, its
+// preferred ones (its region) first, reserved at once. A classroom's node
+// that is not the origin (KEYS[2]) is an edge: the node that will feed it
+// is chosen in the same step (KEYS[3], the event's tree), so that its pipe
+// counts before the next placement. KEYS[4...]: the live nodes (see
+// liveNodes). ARGV: replacing, placement ttl, reservation ms and id, default
+// max pipes, '1' for a classroom, then each node's role. Returns the node
+// placed now, or false when none has room.
+const CHOOSE_NODE = `${COMMON}
+local current = redis.call('get', KEYS[1])
+if current ~= false and current ~= ARGV[1] then return current end
+local t = now()
+local nodes, order = liveNodes(4, 7, tonumber(ARGV[5]), t)
+local best = {}
+for _, node in ipairs(order) do
+  if node.role ~= '0' and hasRoom(node) then
+    local share = node.load / math.max(1, node.capacity)
+    local group = node.role == '2' and 1 or 2
+    if best[group] == nil or share < best[group].share then
+      best[group] = { node = node, share = share }
+    end
+  end
+end
+local chosen = best[1] or best[2]
+if chosen == nil then return false end
+local node = chosen.node
+reserve(node, ARGV[3], ARGV[4], t)
+redis.call('set', KEYS[1], node.id, 'PX', ARGV[2])
+local origin = redis.call('get', KEYS[2])
+if ARGV[6] == '1' and origin and origin ~= node.id then
+  parentFor(KEYS[3], node.id, origin, nodes, ARGV[2], ARGV[3], ARGV[4] .. '/pipe', t)
+end
+return node.id`;
+
+// The node feeding an edge (parentFor). KEYS[1]: the event's tree; KEYS[2...]:
+// the live nodes. ARGV: the edge, the origin, the tree's ttl, reservation ms
+// and id, default max pipes.
+const CHOOSE_PARENT = `${COMMON}
+local t = now()
+local nodes = liveNodes(2, nil, tonumber(ARGV[6]), t)
+return parentFor(KEYS[1], ARGV[1], ARGV[2], nodes, ARGV[3], ARGV[4], ARGV[5], t)`;
+
+/** The scripts, as ioredis's defineCommand adds them (the first argument: how many keys). */
+interface RegistryScripts {
+  amphiReplaceIf(key: string, ...args: string[]): Promise<string | null>;
+  amphiChooseNode(keys: number, ...args: string[]): Promise<string | null>;
+  amphiChooseParent(keys: number, ...args: string[]): Promise<string>;
+}
+
+/** The nodes a choice is made among, in the caller's view. */
+export interface NodeChoice {
+  /** Alive (not failed here): a tree may feed through any of them. */
+  live: readonly string[];
+  /** Of those, the ones a placement may choose (none drained here, none avoided). */
+  open: readonly string[];
+  /** Of `open`, the ones tried first (the classroom's region). */
+  preferred?: readonly string[];
+}
 
 /**
  * Which media nodes are alive, with their capacity and load, which node holds
@@ -37,11 +192,17 @@ return current`;
  */
 export class MediaNodeRegistry {
   readonly #redis: Redis;
+  readonly #scripts: RegistryScripts;
   readonly #prefix: string;
 
   constructor(opts: { redis: Redis; namespace?: string | undefined }) {
     this.#redis = opts.redis;
     this.#prefix = `${opts.namespace ?? 'amphi'}:media`;
+    // Sent by digest (EVALSHA), the text once per connection.
+    opts.redis.defineCommand('amphiReplaceIf', { numberOfKeys: 1, lua: REPLACE_IF });
+    opts.redis.defineCommand('amphiChooseNode', { lua: CHOOSE_NODE });
+    opts.redis.defineCommand('amphiChooseParent', { lua: CHOOSE_PARENT });
+    this.#scripts = opts.redis as unknown as RegistryScripts;
   }
 
   /** A node's heartbeat: its registration, alive for MEDIA_NODE_TTL_MS more. */
@@ -75,6 +236,33 @@ export class MediaNodeRegistry {
   /** The node that holds the event's broadcast, if one was chosen. */
   async nodeOf(eventId: string): Promise<string | null> {
     return this.#redis.get(`${this.#prefix}:event:${eventId}`);
+  }
+
+  /**
+   * Puts the event's origin on the least-loaded candidate with room, unless
+   * another instance placed it first (or re-placed it after `replacing`
+   * died): returns the node it is on now, null when no candidate has room.
+   */
+  async chooseOrigin(
+    eventId: string,
+    nodes: NodeChoice,
+    replacing: string | null,
+  ): Promise<string | null> {
+    return this.#choose(eventId, `${this.#prefix}:event:${eventId}`, nodes, replacing, false);
+  }
+
+  /**
+   * As `chooseOrigin`, for one classroom of the event (its region's nodes
+   * first); on a node other than the origin, the node that will feed it is
+   * chosen in the same step (`chooseParent`), its pipe counted at once.
+   */
+  async chooseClassroomNode(
+    eventId: string,
+    classroomId: string,
+    nodes: NodeChoice,
+    replacing: string | null,
+  ): Promise<string | null> {
+    return this.#choose(eventId, this.#classroomKey(eventId, classroomId), nodes, replacing, true);
   }
 
   /**
@@ -125,27 +313,29 @@ export class MediaNodeRegistry {
   }
 
   /**
-   * The node is an edge of the event, fed by a pipe from `parentId` (the
-   * origin, or an edge of a tree), unless it is recorded already with another
-   * parent that is not in `replacing`: returns its parent now.
+   * The node feeding `edgeId`, an edge of the event: the one recorded if it
+   * still reaches the origin through `live` nodes, else the nearest to the
+   * origin with a pipe of the event to spare (its max pipes), one with room
+   * first, recorded at once: every instance feeds the edge from the same
+   * node, and none feeds more than its share.
    */
-  async addEdge(
+  async chooseParent(
     eventId: string,
-    nodeId: string,
-    parentId: string,
-    replacing: readonly string[] = [],
+    edgeId: string,
+    originId: string,
+    live: readonly string[],
   ): Promise<string> {
-    const key = `${this.#prefix}:edges:${eventId}`;
-    const result = await this.#redis.eval(
-      SET_PARENT,
-      1,
-      key,
-      nodeId,
-      parentId,
+    const keys = [`${this.#prefix}:edges:${eventId}`, ...this.#nodeKeys(live)];
+    return this.#scripts.amphiChooseParent(
+      keys.length,
+      ...keys,
+      edgeId,
+      originId,
       String(PLACEMENT_TTL_MS),
-      ...replacing,
+      String(RESERVATION_MS),
+      randomUUID(),
+      String(DEFAULT_MAX_PIPES),
     );
-    return String(result);
   }
 
   /** The event's edges (the origin apart), each with the node feeding it. */
@@ -172,10 +362,47 @@ export class MediaNodeRegistry {
     return `${this.#prefix}:classroom:${eventId}/${classroomId}`;
   }
 
+  #reservedKey(nodeId: string): string {
+    return `${this.#prefix}:reserved:${nodeId}`;
+  }
+
+  async #choose(
+    eventId: string,
+    key: string,
+    nodes: NodeChoice,
+    replacing: string | null,
+    classroom: boolean,
+  ): Promise<string | null> {
+    // In a stable order: between equal shares, the first wins on every instance.
+    const live = [...new Set([...nodes.live, ...nodes.open])].sort();
+    const open = new Set(nodes.open);
+    const preferred = new Set(nodes.preferred ?? []);
+    const keys = [
+      key,
+      `${this.#prefix}:event:${eventId}`,
+      `${this.#prefix}:edges:${eventId}`,
+      ...this.#nodeKeys(live),
+    ];
+    return this.#scripts.amphiChooseNode(
+      keys.length,
+      ...keys,
+      replacing ?? '',
+      String(PLACEMENT_TTL_MS),
+      String(RESERVATION_MS),
+      randomUUID(),
+      String(DEFAULT_MAX_PIPES),
+      classroom ? '1' : '0',
+      ...live.map((id) => (!open.has(id) ? '0' : preferred.has(id) ? '2' : '1')),
+    );
+  }
+
+  /** Each node's registration, then its reservations (as the scripts read them). */
+  #nodeKeys(nodeIds: readonly string[]): string[] {
+    return nodeIds.flatMap((id) => [`${this.#prefix}:node:${id}`, this.#reservedKey(id)]);
+  }
+
   async #replaceIf(key: string, nodeId: string, replacing: string | null): Promise<string> {
-    const result = await this.#redis.eval(
-      REPLACE_IF,
-      1,
+    const result = await this.#scripts.amphiReplaceIf(
       key,
       replacing ?? '',
       nodeId,

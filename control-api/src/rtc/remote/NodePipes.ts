@@ -145,6 +145,13 @@ export class NodePipes extends EventEmitter<NodePipesEvents> {
     return false;
   }
 
+  /** Pipes this node feeds to other nodes now (offered, still open): its heartbeat says it. */
+  get feeding(): number {
+    let n = 0;
+    for (const p of this.#pipes.values()) if (p.owner !== null && !p.pipe.closed) n++;
+    return n;
+  }
+
   /** Whether this node is an edge of the event now (fed by a pipe still open). */
   isEdge(eventId: string): boolean {
     for (const p of this.#pipes.values())
