@@ -1,7 +1,12 @@
 import { ErrorCode } from '@amphi/protocol';
 import { SignalingError } from '@amphi/sdk';
 import { describe, expect, it } from 'vitest';
-import { ERROR_MESSAGES, errorMessage, UNKNOWN_ERROR } from './errorMessages.ts';
+import {
+  ERROR_MESSAGES,
+  errorMessage,
+  SERVER_UNAVAILABLE,
+  UNKNOWN_ERROR,
+} from './errorMessages.ts';
 import { frenchTypographyProblems } from './typography.ts';
 
 describe('error messages', () => {
@@ -11,6 +16,29 @@ describe('error messages', () => {
       return !m?.fr || !m.en || m.fr === m.en;
     });
     expect(missing, 'codes without a translation').toEqual([]);
+  });
+
+  it('has both languages for the codes the sdk and the apps raise themselves too', () => {
+    const untranslated = Object.entries(ERROR_MESSAGES)
+      .filter(([, m]) => !m.fr.trim() || !m.en.trim() || m.fr === m.en)
+      .map(([code]) => code);
+    expect(untranslated).toEqual([]);
+    for (const code of ['DISCONNECTED', 'TIMEOUT', 'CLOSED', 'NETWORK', 'INVALID_RESPONSE']) {
+      expect(errorMessage({ code }, 'fr'), code).not.toBe(UNKNOWN_ERROR.fr);
+    }
+  });
+
+  it('tells a teacher whose line is down, or whose server is behind a failing proxy, what it is', () => {
+    // The portal's and the console's REST calls: no answer at all.
+    expect(errorMessage({ code: 'NETWORK' }, 'fr')).toBe(
+      'le serveur ne répond pas\u00a0; vérifiez la connexion à Internet, puis réessayez',
+    );
+    // A proxy's page instead of Amphi's error body: 502/503/504 say the server is away for now.
+    for (const code of ['HTTP_502', 'HTTP_503', 'HTTP_504']) {
+      expect(errorMessage({ code }, 'fr')).toBe(SERVER_UNAVAILABLE.fr);
+      expect(errorMessage({ code }, 'en')).toBe(SERVER_UNAVAILABLE.en);
+    }
+    expect(errorMessage({ code: 'HTTP_404' }, 'fr')).toBe(UNKNOWN_ERROR.fr);
   });
 
   it('shows the sentence of the code, never the server’s English message', () => {
@@ -44,6 +72,8 @@ describe('error messages', () => {
 
   it('writes French with no-break spaces', () => {
     const french = Object.fromEntries(Object.entries(ERROR_MESSAGES).map(([k, m]) => [k, m.fr]));
+    french.SERVER_UNAVAILABLE = SERVER_UNAVAILABLE.fr;
+    french.UNKNOWN_ERROR = UNKNOWN_ERROR.fr;
     expect(frenchTypographyProblems(french)).toEqual([]);
   });
 });

@@ -2,8 +2,20 @@ import type { ErrorCode } from '@amphi/protocol';
 import type { ClientErrorCode } from '@amphi/sdk';
 import type { Lang } from './i18n.tsx';
 
-/** Every code an error may carry: the server's, and those the sdk raises itself. */
-export type KnownErrorCode = ErrorCode | ClientErrorCode;
+/**
+ * Codes the apps' own REST calls raise (portal, console): no answer at all, or
+ * an answer they cannot read (an app older than its server).
+ */
+export type RestClientErrorCode = 'NETWORK' | 'INVALID_RESPONSE';
+
+/** Every code an error may carry: the server's, and those the sdk and the apps raise themselves. */
+export type KnownErrorCode = ErrorCode | ClientErrorCode | RestClientErrorCode;
+
+/**
+ * A refusal without Amphi's error body, named by its HTTP status (`HTTP_503`):
+ * a proxy's own page, e.g. the balancer's while no control-api instance answers.
+ */
+export type HttpStatusErrorCode = `HTTP_${number}`;
 
 /**
  * What each stable error code means to the person in front of the screen.
@@ -142,6 +154,20 @@ export const ERROR_MESSAGES: Record<KnownErrorCode, Record<Lang, string>> = {
     fr: 'la connexion à la séance est fermée ; rechargez la page',
     en: 'the connection to the session is closed; reload the page',
   },
+  NETWORK: {
+    fr: 'le serveur ne répond pas ; vérifiez la connexion à Internet, puis réessayez',
+    en: 'the server cannot be reached; check the Internet connection, then try again',
+  },
+  INVALID_RESPONSE: {
+    fr: 'la réponse du serveur n’a pas pu être lue ; rechargez la page',
+    en: 'the server’s answer could not be read; reload the page',
+  },
+};
+
+/** A proxy's 5xx page (`HTTP_502`, `HTTP_503`, `HTTP_504`): the server is there but not answering. */
+export const SERVER_UNAVAILABLE: Record<Lang, string> = {
+  fr: 'le serveur est momentanément indisponible ; réessayez dans un instant',
+  en: 'the server is unavailable for the moment; try again in a moment',
 };
 
 /** The browser's camera and microphone errors (`DOMException` names), whose own messages are English. */
@@ -182,6 +208,7 @@ export function errorMessage(err: unknown, lang: Lang): string {
     if (typeof code === 'string' && Object.hasOwn(ERROR_MESSAGES, code)) {
       return ERROR_MESSAGES[code as KnownErrorCode][lang];
     }
+    if (typeof code === 'string' && /^HTTP_5\d\d$/.test(code)) return SERVER_UNAVAILABLE[lang];
     if (typeof name === 'string' && Object.hasOwn(DEVICE_ERROR_MESSAGES, name)) {
       return DEVICE_ERROR_MESSAGES[name]?.[lang] ?? UNKNOWN_ERROR[lang];
     }

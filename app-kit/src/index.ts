@@ -2,7 +2,10 @@ export {
   DEVICE_ERROR_MESSAGES,
   ERROR_MESSAGES,
   errorMessage,
+  type HttpStatusErrorCode,
   type KnownErrorCode,
+  type RestClientErrorCode,
+  SERVER_UNAVAILABLE,
   UNKNOWN_ERROR,
 } from './errorMessages.ts';
 export {

@@ -1,3 +1,4 @@
+import type { HttpStatusErrorCode, KnownErrorCode } from '@amphi/app-kit';
 import {
   AuditEntry,
   ClassroomSearchResult,
@@ -24,14 +25,19 @@ import {
 } from '@amphi/protocol';
 import { z } from 'zod';
 
-/** A refused or failed call: the server's stable code (or NETWORK, INVALID_RESPONSE), what `errorText` reads. */
+type ApiErrorCode = KnownErrorCode | HttpStatusErrorCode;
+
+/**
+ * A refused or failed call: the server's stable code (or NETWORK, INVALID_RESPONSE, HTTP_nnn),
+ * what `errorText` reads; a code of its own without a sentence in app-kit's table does not compile.
+ */
 export class ApiError extends Error {
-  readonly code: string;
+  readonly code: ApiErrorCode;
   readonly status: number;
   readonly details: { path: string; message: string }[] | undefined;
 
   constructor(
-    code: string,
+    code: ApiErrorCode,
     message: string,
     status: number,
     details?: { path: string; message: string }[],

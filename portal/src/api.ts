@@ -1,3 +1,4 @@
+import type { HttpStatusErrorCode, KnownErrorCode } from '@amphi/app-kit';
 import {
   CatalogueEvent,
   CatalogueList,
@@ -11,12 +12,17 @@ import {
   type TeacherEnrolmentBody,
 } from '@amphi/protocol';
 
-/** A refused or failed call: the server's stable code (or NETWORK, INVALID_RESPONSE), what `errorText` reads. */
+type ApiErrorCode = KnownErrorCode | HttpStatusErrorCode;
+
+/**
+ * A refused or failed call: the server's stable code (or NETWORK, INVALID_RESPONSE, HTTP_nnn),
+ * what `errorText` reads; a code of its own without a sentence in app-kit's table does not compile.
+ */
 export class ApiError extends Error {
-  readonly code: string;
+  readonly code: ApiErrorCode;
   readonly details: { path: string; message: string }[] | undefined;
 
-  constructor(code: string, message: string, details?: { path: string; message: string }[]) {
+  constructor(code: ApiErrorCode, message: string, details?: { path: string; message: string }[]) {
     super(message);
     this.name = 'ApiError';
     this.code = code;
