@@ -41,6 +41,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
@@ -82,6 +83,13 @@ const SIMULATED = Number(args.classrooms ?? 60);
 const BROWSERS = Number(args.browsers ?? 2);
 const SECRET = 'bench-cluster-media-node-secret-0123456789';
 const log = (line: string) => process.stderr.write(`${line}\n`);
+/**
+ * This process's own stalls: the synthetic speakers and the simulated
+ * classrooms all run in it, so while it stalls every one of them sees a gap
+ * that no real classroom would (reset at each phase's start).
+ */
+const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+loopDelay.enable();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A Chromium classroom (the viewer), read through the page's own WebRTC stats. */
@@ -186,6 +194,8 @@ interface PhaseFigures {
   gapsOver500Ms: number;
   /** Longest wait between decodable frames of a classroom the incident did not touch. */
   othersLongestGapMs: number;
+  /** This process's longest stall during the phase (speakers and simulated classrooms froze with it). */
+  simulatorStallMs: number;
 }
 
 function phaseFigures(phase: string, sim: Recovery[], browsers: Recovery[]): PhaseFigures {
@@ -220,6 +230,7 @@ function phaseFigures(phase: string, sim: Recovery[], browsers: Recovery[]): Pha
     othersLongestGapMs: Math.round(
       Math.max(0, ...all.filter((r) => !r.affected).map((r) => r.longestGapMs)),
     ),
+    simulatorStallMs: Math.round(loopDelay.max / 1e6),
   };
 }
 
@@ -386,6 +397,7 @@ async function main(): Promise<void> {
     const killedAt = monoMs();
     for (const { c } of sim) c.watchFrom(killedAt);
     for (const { b } of pages) b.watchFrom(killedAt);
+    loopDelay.reset();
     await rig.crash(holder);
     const simSeen = await recoveries(
       sim.map(({ c }) => c),
@@ -417,6 +429,7 @@ async function main(): Promise<void> {
     const cutWall = Date.now();
     for (const { c } of sim) c.watchFrom(cutAt);
     for (const { b } of pages) b.watchFrom(cutAt);
+    loopDelay.reset();
     await rig.crash(cutHolder, 'cut');
     const cutSim = await recoveries(
       sim.map(({ c }) => c),
@@ -449,6 +462,7 @@ async function main(): Promise<void> {
     // 1c. Redis goes away and comes back empty, while everyone watches and asks.
     const redisAt = monoMs();
     for (const { b } of pages) b.watchFrom(redisAt);
+    loopDelay.reset();
     const redisFigures = await restartRedisUnderLoad({
       rig,
       registry,
@@ -480,6 +494,7 @@ async function main(): Promise<void> {
     const apiKilledAt = monoMs();
     for (const { c } of sim) c.watchFrom(apiKilledAt);
     for (const { b } of pages) b.watchFrom(apiKilledAt);
+    loopDelay.reset();
     await rig.crash('api-1');
     await returns.settle(apiKilledAt + 30_000);
     const { cut, back } = returns;
@@ -514,7 +529,13 @@ async function main(): Promise<void> {
     const drainWatchedAt = monoMs();
     for (const { c } of sim) c.watchFrom(drainWatchedAt);
     for (const { b } of pages) b.watchFrom(drainWatchedAt);
+    loopDelay.reset();
+    const errorsBefore = sim.map(({ c }) => c.peer.figures.mediaErrors.length);
     const drain = await drainBusiestNode(rig.balancerUrl);
+    // Simulated moves that were not make-before-break (no key frame within 5 s, an error): set up anew.
+    const moveFailures = sim.flatMap(({ c }, i) =>
+      c.peer.figures.mediaErrors.slice(errorsBefore[i] ?? 0),
+    );
     const drainPhase = drain.available
       ? phaseFigures(
           `media node ${drain.nodeId} drained`,
@@ -576,6 +597,7 @@ async function main(): Promise<void> {
         ...drain,
         ...(drainPhase ?? {}),
         freezesOver500Ms: drainPhase ? drainFreezes(sim, pages) : null,
+        simulatedMovesSetUpAnew: moveFailures,
       },
       questions: { acked: acked.size, stored },
     };
@@ -592,6 +614,7 @@ async function main(): Promise<void> {
       `${f(p.gapP95Ms)} / ${f(p.gapMaxMs)}`,
       String(p.gapsOver500Ms),
       String(p.othersLongestGapMs),
+      String(p.simulatorStallMs),
     ];
     const header = [
       'phase',
@@ -605,6 +628,7 @@ async function main(): Promise<void> {
       'longest gap p95 / max ms',
       'gap > 500 ms',
       'others longest gap ms',
+      'simulator stall ms',
     ];
     table(
       'media: incident -> first decodable frame again (affected: media set up again, or a stall over 1 s)',
@@ -614,10 +638,14 @@ async function main(): Promise<void> {
         phaseRow(cutPhase),
         phaseRow(redisPhase),
         phaseRow(apiPhase),
-        drainPhase ? phaseRow(drainPhase) : ['drain', 'n/a', '', '', '', '', '', '', '', '', ''],
+        drainPhase
+          ? phaseRow(drainPhase)
+          : ['drain', 'n/a', '', '', '', '', '', '', '', '', '', ''],
       ],
     );
-    log(`drain: ${drain.note}`);
+    log(
+      `drain: ${drain.note}; simulated moves set up anew instead (no key frame within 5 s, an error): ${moveFailures.length}${moveFailures.length ? ` (${[...new Set(moveFailures)].join('; ')})` : ''}`,
+    );
     log(
       "(on a drain's media.move every classroom moves make-before-break: the simulated ones switch to the new transport at its first key frame, as the viewer does)",
     );
