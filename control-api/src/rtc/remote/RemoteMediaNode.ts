@@ -110,6 +110,11 @@ export class RemoteMediaNode extends EventEmitter<MediaNodeEvents> implements Me
       },
       quiet: (silentMs) =>
         this.#opts.log.warn({ url: this.url, silentMs }, 'media node channel was quiet'),
+      stalled: (stallMs) =>
+        this.#opts.log.warn(
+          { url: this.url, stallMs },
+          'this process stalled: the media node’s silence meanwhile not counted',
+        ),
     });
     this.#socket.once('open', () => this.#liveness.start());
     this.#socket.on('message', (raw) => {
