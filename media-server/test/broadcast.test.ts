@@ -4,12 +4,15 @@ import * as mediasoup from 'mediasoup';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RtpSink, type SinkStream } from '../bench/sink/RtpSink.ts';
-import { Broadcast } from '../src/Broadcast.ts';
-import { FfmpegTestSource } from '../src/ingest/FfmpegTestSource.ts';
-import { RtpIngest } from '../src/ingest/RtpIngest.ts';
+import type { Broadcast } from '../src/Broadcast.ts';
+import type { FfmpegTestSource } from '../src/ingest/FfmpegTestSource.ts';
 import { KEY_FRAME_REQUEST_DELAY_MS } from '../src/mediaCodecs.ts';
 import { joinPlainReceiver } from '../src/PlainReceiver.ts';
 import { WorkerPool } from '../src/WorkerPool.ts';
+import {
+  startTestPatternBroadcast,
+  type TestPatternBroadcast,
+} from './support/testPatternSpeaker.ts';
 
 // Real mediasoup workers, real RTP from FFmpeg, SRTP to UDP sinks: what a
 // classroom gets, read off the wire.
@@ -27,8 +30,8 @@ const LAYERS = [
 type Classroom = { id: string; transportPort: number; sinkPort: number };
 
 let pool: WorkerPool;
+let speaker: TestPatternBroadcast;
 let broadcast: Broadcast;
-let ingest: RtpIngest;
 let source: FfmpegTestSource;
 let sink: RtpSink;
 const classrooms = new Map<string, Classroom>();
@@ -96,29 +99,23 @@ beforeAll(async () => {
     logger,
     restartDelayMs: 200,
   });
-  broadcast = await Broadcast.create({
+  speaker = await startTestPatternBroadcast({
     eventId: 'event-test',
     pool,
     logger,
-    transportOptions: { listenIp: IP },
-  });
-  ingest = await RtpIngest.create(broadcast, { participantId: 'speaker-ffmpeg', listenIp: IP });
-  source = await FfmpegTestSource.start({
     ip: IP,
-    videoPort: ingest.videoPort,
-    audioPort: ingest.audioPort,
     durationSec: 90,
     // Pre-encoded and replayed: the source keeps real time on a busy machine.
     layers: LAYERS,
   });
+  ({ broadcast, source } = speaker);
   const firstPort = 21000 + Math.floor(Math.random() * 20000);
   sink = await RtpSink.start({ firstPort, sockets: SINK_SOCKETS });
 }, 60_000);
 
 afterAll(async () => {
-  await source?.stop();
+  await speaker?.close();
   await sink?.close();
-  broadcast?.close();
   pool?.close();
 });
 

@@ -4,10 +4,13 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { joinSinkClassroom } from '../bench/joinSinkClassroom.ts';
 import { RtpSink } from '../bench/sink/RtpSink.ts';
-import { Broadcast } from '../src/Broadcast.ts';
-import { DEFAULT_LAYERS, FfmpegTestSource, prepareClip } from '../src/ingest/FfmpegTestSource.ts';
-import { RtpIngest } from '../src/ingest/RtpIngest.ts';
+import type { Broadcast } from '../src/Broadcast.ts';
+import { DEFAULT_LAYERS, prepareClip } from '../src/ingest/FfmpegTestSource.ts';
 import { WorkerPool } from '../src/WorkerPool.ts';
+import {
+  startTestPatternBroadcast,
+  type TestPatternBroadcast,
+} from './support/testPatternSpeaker.ts';
 
 // The fan-out bench's browser-like classrooms: a real worker sends SRTP with
 // transport-cc to the sink, and the sink's transport-wide feedback and
@@ -32,33 +35,28 @@ mediasoup.observer.on('newworker', (worker) =>
 
 let pool: WorkerPool;
 let broadcast: Broadcast;
-let source: FfmpegTestSource;
+let speaker: TestPatternBroadcast;
 let sink: RtpSink;
 
 beforeAll(async () => {
   await prepareClip(DEFAULT_LAYERS);
   pool = await WorkerPool.create({ size: 1, listenIp: IP, logger });
-  broadcast = await Broadcast.create({
+  speaker = await startTestPatternBroadcast({
     eventId: 'browser-like',
     pool,
     logger,
-    transportOptions: { listenIp: IP },
-  });
-  const ingest = await RtpIngest.create(broadcast, { participantId: 'speaker', listenIp: IP });
-  source = await FfmpegTestSource.start({
     ip: IP,
-    videoPort: ingest.videoPort,
-    audioPort: ingest.audioPort,
+    participantId: 'speaker',
     durationSec: 60,
     layers: DEFAULT_LAYERS,
   });
+  broadcast = speaker.broadcast;
   sink = await RtpSink.start({ firstPort: 22000 + Math.floor(Math.random() * 20000), sockets: 2 });
 }, 60_000);
 
 afterAll(async () => {
-  await source?.stop();
+  await speaker?.close();
   await sink?.close();
-  broadcast?.close();
   pool?.close();
 });
 

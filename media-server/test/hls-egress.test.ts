@@ -3,11 +3,14 @@ import { readdirSync, readlinkSync } from 'node:fs';
 import os from 'node:os';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Broadcast } from '../src/Broadcast.ts';
+import type { Broadcast } from '../src/Broadcast.ts';
 import { HlsHub } from '../src/hls/HlsHub.ts';
-import { FfmpegTestSource, ffmpegAvailable } from '../src/ingest/FfmpegTestSource.ts';
-import { RtpIngest } from '../src/ingest/RtpIngest.ts';
+import { ffmpegAvailable } from '../src/ingest/FfmpegTestSource.ts';
 import { WorkerPool } from '../src/WorkerPool.ts';
+import {
+  startTestPatternBroadcast,
+  type TestPatternBroadcast,
+} from './support/testPatternSpeaker.ts';
 
 const IP = '127.0.0.1';
 const logger = pino({ level: 'warn' });
@@ -18,7 +21,7 @@ const LAYERS = [
 
 let pool: WorkerPool;
 let broadcast: Broadcast;
-let source: FfmpegTestSource;
+let speaker: TestPatternBroadcast;
 let hub: HlsHub;
 
 /** What FFmpeg has open that is a file on a disk (not a pipe, socket or device). */
@@ -74,31 +77,22 @@ beforeAll(async () => {
     listenIp: IP,
     logger,
   });
-  broadcast = await Broadcast.create({
+  speaker = await startTestPatternBroadcast({
     eventId: 'event-hls',
     pool,
     logger,
-    transportOptions: { listenIp: IP },
-  });
-  const ingest = await RtpIngest.create(broadcast, {
-    participantId: 'speaker-ffmpeg',
-    listenIp: IP,
-    simulcastLayers: 2,
-  });
-  source = await FfmpegTestSource.start({
     ip: IP,
-    videoPort: ingest.videoPort,
-    audioPort: ingest.audioPort,
+    simulcastLayers: 2,
     durationSec: 60,
     layers: LAYERS,
   });
+  broadcast = speaker.broadcast;
   hub = new HlsHub({ broadcastOf: async () => broadcast, listenIp: IP, logger, idleMs: 60_000 });
 }, 60_000);
 
 afterAll(async () => {
   hub?.close();
-  await source?.stop();
-  broadcast?.close();
+  await speaker?.close();
   pool?.close();
 });
 

@@ -7,13 +7,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureDebianPackages } from '../../scripts/debian-packages.mjs';
 import { joinSinkClassroom } from '../bench/joinSinkClassroom.ts';
 import { RtpSink } from '../bench/sink/RtpSink.ts';
-import { Broadcast } from '../src/Broadcast.ts';
-import { FfmpegTestSource } from '../src/ingest/FfmpegTestSource.ts';
-import { RtpIngest } from '../src/ingest/RtpIngest.ts';
+import type { Broadcast } from '../src/Broadcast.ts';
 import { WorkerMonitor } from '../src/metrics/WorkerMonitor.ts';
 import { registerWorkerMetrics } from '../src/metrics/workerMetrics.ts';
 import { joinPlainReceiver } from '../src/PlainReceiver.ts';
 import { WorkerPool } from '../src/WorkerPool.ts';
+import {
+  startTestPatternBroadcast,
+  type TestPatternBroadcast,
+} from './support/testPatternSpeaker.ts';
 
 // The media plane's figures per worker, read off real mediasoup workers
 // carrying a real FFmpeg stream to four classrooms: consumers, bitrate in and
@@ -28,8 +30,7 @@ const CLASSROOMS = 4;
 let pool: WorkerPool;
 let monitor: WorkerMonitor;
 let broadcast: Broadcast;
-let ingest: RtpIngest;
-let source: FfmpegTestSource;
+let speaker: TestPatternBroadcast;
 let sink: dgram.Socket;
 const registry = new Registry();
 
@@ -39,23 +40,18 @@ beforeAll(async () => {
   // Attached before the first router, as the control-api does.
   monitor = new WorkerMonitor(pool, { maxAgeMs: 0 });
   registerWorkerMetrics(registry, monitor);
-  broadcast = await Broadcast.create({
+  speaker = await startTestPatternBroadcast({
     eventId: 'event-metrics',
     pool,
     logger,
-    transportOptions: { listenIp: IP },
-  });
-  ingest = await RtpIngest.create(broadcast, { participantId: 'speaker-ffmpeg', listenIp: IP });
-  source = await FfmpegTestSource.start({
     ip: IP,
-    videoPort: ingest.videoPort,
-    audioPort: ingest.audioPort,
     durationSec: 60,
     layers: [
       { width: 160, height: 90, kbps: 80 },
       { width: 320, height: 180, kbps: 150 },
     ],
   });
+  broadcast = speaker.broadcast;
   // The classrooms' media lands here and is dropped: only the sending side is measured.
   sink = dgram.createSocket('udp4');
   await new Promise<void>((resolve) => sink.bind(0, IP, resolve));
@@ -66,8 +62,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await source?.stop();
-  broadcast?.close();
+  await speaker?.close();
   monitor?.close();
   pool?.close();
   sink?.close();
