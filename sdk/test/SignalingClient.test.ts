@@ -2,6 +2,7 @@ import net, { type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { SignalingClient, type SignalingStatus } from '../src/index.ts';
+import type { SignalingClientOptions } from '../src/SignalingClient.ts';
 
 // A stand-in server speaking the protocol's envelope: welcome, join, question.list.
 const self = {
@@ -70,13 +71,15 @@ async function start(): Promise<{ base: string; sockets: WebSocket[]; joins: () 
   return { base: `http://127.0.0.1:${port}`, sockets, joins: () => joins };
 }
 
-function client(base: string): SignalingClient {
+/** A client of the test server (closed after each test), with quick retries unless told. */
+function client(base: string, options: Partial<SignalingClientOptions> = {}): SignalingClient {
   const c = new SignalingClient({
     baseUrl: base,
     eventId: self.eventId,
     token: 'tok',
     WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
     backoff: { initialMs: 50, maxMs: 200 },
+    ...options,
   });
   clients.push(c);
   return c;
@@ -138,14 +141,7 @@ describe('SignalingClient', () => {
 
   it('tells a cut line within the heartbeat timeout, though no close ever comes', async () => {
     const { base, sockets } = await start();
-    const c = new SignalingClient({
-      baseUrl: base,
-      eventId: self.eventId,
-      token: 'tok',
-      WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
-      backoff: { initialMs: 50, maxMs: 200 },
-    });
-    clients.push(c);
+    const c = client(base);
     await c.connect();
     // The server's side goes silent: no answer, no close (what a cut school line looks like).
     const socket = sockets[0] as WebSocket;
@@ -164,16 +160,11 @@ describe('SignalingClient', () => {
 
   it('counts each try while the server cannot be reached (an opening that hangs is given up)', async () => {
     const { base, sockets } = await start();
-    const c = new SignalingClient({
-      baseUrl: base,
-      eventId: self.eventId,
-      token: 'tok',
-      WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
+    const c = client(base, {
       backoff: { initialMs: 20, maxMs: 50 },
       connectTimeoutMs: 200,
       heartbeatMs: 0,
     });
-    clients.push(c);
     await c.connect();
     // A listener that accepts and never answers: each opening hangs until its timeout.
     const silent = net.createServer(() => {});
