@@ -141,6 +141,19 @@ describe('placement shared by two control-api instances', () => {
       expect(Object.fromEntries([...a.treeOf(eventId)].sort())).toEqual(tree);
       expect(Object.fromEntries([...b.treeOf(eventId)].sort())).toEqual(tree);
     }
+    // Redis forgets the trees (a restart): the instances write back the parents they feed from.
+    const redis = new Redis(inject('redisUrl'));
+    connections.push(redis);
+    await redis.del(...events.map((e) => `${ns}:media:edges:${e}`));
+    await expect
+      .poll(
+        async () =>
+          Promise.all(
+            events.map(async (e) => Object.fromEntries([...(await registry.treeOf(e))].sort())),
+          ),
+        { timeout: 3_000 },
+      )
+      .toEqual(events.map((e) => trees.get(e)));
     // As the nodes count them: one pipe per edge in all, at most one per event out of each node.
     const edges = (await Promise.all(events.map((e) => registry.edgesOf(e)))).flat().length;
     await expect

@@ -689,10 +689,26 @@ export class ClusterMediaNode extends EventEmitter<MediaNodeEvents> implements M
           const [eventId, classroomId] = key.split('/') as [string, string];
           return registry.placeClassroom(eventId, classroomId, nodeId, null);
         }),
+        this.#writeBackTree(),
       ]);
     } finally {
       this.#reassertRunning = false;
     }
+  }
+
+  /**
+   * The edges this instance fed, each from its parent, where Redis lost them:
+   * else the next parent choice would see their parents' pipes free.
+   */
+  async #writeBackTree(): Promise<void> {
+    const { registry } = this.#opts;
+    await Promise.all(
+      [...this.#edges].map(async ([key, entry]) => {
+        if (!entry.parent) return;
+        const [eventId, edgeId] = [key.slice(0, key.indexOf('/')), key.slice(key.indexOf('/') + 1)];
+        await registry.keepEdge(eventId, edgeId, entry.parent.nodeId).catch(() => {});
+      }),
+    );
   }
 
   async #writeBack(

@@ -338,6 +338,15 @@ export class MediaNodeRegistry {
     );
   }
 
+  /**
+   * Writes an edge's parent back where Redis lost it (a restart), unless one
+   * is recorded: every instance that fed it writes the same, the first stays.
+   */
+  async keepEdge(eventId: string, edgeId: string, parentId: string): Promise<void> {
+    const key = `${this.#prefix}:edges:${eventId}`;
+    await this.#redis.multi().hsetnx(key, edgeId, parentId).pexpire(key, PLACEMENT_TTL_MS).exec();
+  }
+
   /** The event's edges (the origin apart), each with the node feeding it. */
   async treeOf(eventId: string): Promise<Map<string, string>> {
     const tree = await this.#redis.hgetall(`${this.#prefix}:edges:${eventId}`);
