@@ -14,7 +14,7 @@ export const MediaNodeConfigSchema = z.object({
   MEDIA_NODE_ID: z.string().min(1).max(64).optional(),
   /** An operator's region tag (an overseas académie): classrooms prefer their region's node. */
   MEDIA_NODE_REGION: z.string().min(1).max(64).optional(),
-  /** Classrooms it may carry (default: 500 per worker). */
+  /** Classrooms it may carry, each pipe it feeds counting as one (default: 500 per worker). */
   MEDIA_NODE_CAPACITY: z.coerce.number().int().min(1).optional(),
   /**
    * Edges of one event it feeds at most (each a pipe, the event's whole media
