@@ -1,4 +1,5 @@
 import { WorkerPool } from '@amphi/media-server';
+import type { Page } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../control-api/src/logger.ts';
 import { InProcessMediaNode } from '../../control-api/src/rtc/InProcessMediaNode.ts';
@@ -14,7 +15,8 @@ import { LiveSession } from '../support/session.ts';
 // screen is measured across the drop, beside as long a time with no drop, and
 // beside the same drop on a media node that keeps nothing (grace 0: the
 // server closes the dropped socket's media, as before resume, and the viewer
-// sets its media up anew). The speaker is FFmpeg's test pattern.
+// sets its media up anew). The speaker is FFmpeg's test pattern there; then a
+// speaker in the studio drops its socket, and the class watching it is timed.
 
 const sessions: LiveSession[] = [];
 
@@ -62,14 +64,7 @@ async function dropSocket(sessionGraceMs: number): Promise<Drop> {
   const steadyTo = Date.now();
   const dropAt = Date.now();
   await page.evaluate('window.__amphi.signaling.dropConnection()');
-  // Polled from here: the viewer's CSP allows no evaluated predicate in the page.
-  for (const deadline = Date.now() + 15_000; ; await sleep(20)) {
-    const joined = await page.evaluate(
-      `window.__amphi.signaling.status === 'open' && window.__amphi.signaling.lastJoin?.resume?.media !== null`,
-    );
-    if (joined) break;
-    if (Date.now() > deadline) throw new Error('the viewer did not join again within 15 s');
-  }
+  await joinedAgain(page);
   const backMs = Date.now() - dropAt;
   await sleep(2_500);
   const after = (await page.evaluate(ids)) as { transportId: string; participantId: string };
@@ -89,6 +84,82 @@ async function dropSocket(sessionGraceMs: number): Promise<Drop> {
   await page.close();
   return drop;
 }
+
+/** Polls the page until its signaling has joined again after a drop (the viewer's CSP allows no evaluated predicate in the page). */
+async function joinedAgain(page: Page, ms = 15_000): Promise<void> {
+  for (const deadline = Date.now() + ms; ; await sleep(20)) {
+    const joined = await page.evaluate(
+      `window.__amphi.signaling.status === 'open' && window.__amphi.signaling.lastJoin?.resume?.media !== null`,
+    );
+    if (joined) return;
+    if (Date.now() > deadline) throw new Error(`not joined again within ${ms} ms`);
+  }
+}
+
+interface StudioDrop {
+  backMs: number;
+  across: number;
+  steady: number;
+  status: unknown;
+  sameTransport: boolean;
+  sameProducers: boolean;
+}
+
+/** A studio on air, a class watching it; the studio's socket drops. */
+async function dropStudio(sessionGraceMs: number): Promise<StudioDrop> {
+  const media = await mediaNode(sessionGraceMs);
+  const session = await LiveSession.start({ classrooms: 1, media });
+  sessions.push(session);
+  const { eventId } = session.ev;
+  const studio = await session.open('studio', session.ev.tokens.speaker);
+  await studio.click('[data-testid="go-live"]:not([disabled])', { timeout: 20_000 });
+  await studio.waitForSelector('[data-testid="air-state"][data-state="live"]', {
+    timeout: 20_000,
+  });
+  const viewer = await session.open('viewer', session.ev.tokens.classrooms[0] as string);
+  console.log(`the class sees the studio: ${await expectDecoding(viewer, 20)}`);
+  const sendId = 'window.__amphi.media.sendTransport?.id ?? null';
+  const producers = async () =>
+    (await media.listProducers(eventId))
+      .map((p) => p.producerId)
+      .sort()
+      .join();
+  const producersBefore = await producers();
+  const transportBefore = await studio.evaluate(sendId);
+  await watchPicture(viewer);
+  await sleep(3_000);
+  const steadyTo = Date.now();
+  const dropAt = Date.now();
+  await studio.evaluate('window.__amphi.signaling.dropConnection()');
+  await joinedAgain(studio);
+  const backMs = Date.now() - dropAt;
+  await sleep(2_500);
+  const { frames } = await readPicture(viewer);
+  const drop: StudioDrop = {
+    backMs,
+    across: longestStill(frames, dropAt, dropAt + 2_500),
+    steady: longestStill(frames, steadyTo - 2_500, steadyTo),
+    status: await studio.evaluate('window.__amphi.signaling.lastJoin.resume.media.status'),
+    sameTransport: (await studio.evaluate(sendId)) === transportBefore,
+    sameProducers: (await producers()) === producersBefore,
+  };
+  await studio.close();
+  await viewer.close();
+  return drop;
+}
+
+describe('a speaker in the studio whose signaling socket drops', () => {
+  it('keeps sending: same producers and send transport, no class picture stands still', async () => {
+    const resumed = await dropStudio(15_000);
+    const anew = await dropStudio(0);
+    console.log(
+      `studio socket dropped: resumed ${resumed.backMs} ms after, the class's longest still ${resumed.across} ms (steady ${resumed.steady} ms); with nothing kept (the studio publishes anew): ${anew.across} ms (steady ${anew.steady} ms)`,
+    );
+    expect(resumed).toMatchObject({ status: 'resumed', sameTransport: true, sameProducers: true });
+    expect(resumed.across).toBeLessThan(Math.max(400, resumed.steady + 200));
+    expect(anew).toMatchObject({ status: 'refused', sameProducers: false });
+  }, 240_000);
+});
 
 describe('a classroom whose signaling socket drops', () => {
   it('resumes its media: same receive transport, the picture never stands still', async () => {
