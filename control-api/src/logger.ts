@@ -16,6 +16,7 @@ export function createLogger(level: string, bindings: Record<string, unknown> = 
         '*.token',
         'req.headers.authorization',
         'req.query.token',
+        'req.query.resume',
         'headers.authorization',
       ],
       censor: '[redacted]',
