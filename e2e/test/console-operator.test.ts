@@ -4,7 +4,6 @@ import path from 'node:path';
 import type { Event } from '@amphi/protocol';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AccountStore } from '../../control-api/src/accounts/AccountStore.ts';
 import type { ControlPlane } from '../../control-api/src/server.ts';
 import {
   api,
@@ -14,6 +13,7 @@ import {
 } from '../../control-api/test/support/harness.ts';
 import { type Browser, launchChromium, localhost, screenshot } from '../support/browser.ts';
 import { classesCsv, schoolAndClassCounts } from '../support/classesCsv.ts';
+import { createFirstAdmin, fillNewTalk, OPERATOR } from '../support/consoleOperator.ts';
 
 // An operator, in Chromium against a real control-api and PostgreSQL: signs in
 // with their own account, imports 300 classes from a CSV whose two bad lines
@@ -24,8 +24,6 @@ import { classesCsv, schoolAndClassCounts } from '../support/classesCsv.ts';
 // numbers. A screenshot of each screen goes to e2e/artifacts/console-*.png.
 
 const NBSP = '\u00a0';
-const EMAIL = 'claire.operatrice@amphi.test';
-const PASSWORD = 'une phrase de passe assez longue';
 let plane: ControlPlane;
 let browser: Browser;
 let page: Page;
@@ -39,13 +37,7 @@ beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'amphi-console-'));
   plane = await startInstance({ databaseUrl: await createTestDatabase() });
   base = localhost(plane.url);
-  // The first admin, as `npm run operator -- create-admin` makes it.
-  await new AccountStore(plane.sql).create({
-    email: EMAIL,
-    displayName: 'Claire Opératrice',
-    role: 'admin',
-    password: PASSWORD,
-  });
+  await createFirstAdmin(plane);
   browser = await launchChromium({ cameras: 0 });
   page = await browser.context.newPage();
   page.on('pageerror', (err) => console.log(`[console page error] ${err.message}`));
@@ -64,12 +56,12 @@ describe('an operator in the console', () => {
     await page.waitForSelector('h1');
     expect(await page.textContent('h1')).toBe('Connexion à la console');
     await screenshot(page, 'console-sign-in');
-    await page.getByLabel('Adresse e-mail').fill(EMAIL);
+    await page.getByLabel('Adresse e-mail').fill(OPERATOR.email);
     await page.getByLabel('Mot de passe').fill('pas le bon mot de passe');
     await page.getByRole('button', { name: 'Se connecter' }).click();
     await page.getByText('L’adresse ou le mot de passe n’est pas le bon.').waitFor();
     // The keyboard alone: Enter in the password field signs in.
-    await page.getByLabel('Mot de passe').fill(PASSWORD);
+    await page.getByLabel('Mot de passe').fill(OPERATOR.password);
     await page.getByLabel('Mot de passe').press('Enter');
     await page.getByRole('heading', { name: 'Séances', level: 1 }).waitFor();
     expect(await page.textContent('.who')).toContain('Claire Opératrice (administration)');
@@ -128,26 +120,12 @@ describe('an operator in the console', () => {
   });
 
   it('creates an event with its speaker, then opens enrolment', async () => {
-    await page.getByRole('link', { name: 'Séances', exact: true }).click();
-    await page.getByRole('link', { name: 'Nouvelle séance' }).click();
-    await page.getByRole('heading', { name: 'Nouvelle séance' }).waitFor();
-    await page.getByLabel('Titre').fill('Journaliste en outre-mer');
-    await page.getByLabel('Semaine thématique').fill('Semaine des médias');
-    const start = new Date(Date.now() + 2 * 86400_000);
-    const pad = (n: number) => String(n).padStart(2, '0');
-    await page
-      .getByLabel('Date et heure')
-      .fill(`${start.getFullYear()}-${pad(start.getMonth() + 1)}-${pad(start.getDate())}T10:00`);
-    await page.getByLabel('4e', { exact: true }).check();
-    await page.getByLabel('3e', { exact: true }).check();
-    await page
-      .getByLabel('Résumé pour le catalogue')
-      .fill('Une journée à la rédaction de Guadeloupe la 1re.');
-    await page.getByLabel('Nom').fill('Maëlle Jean-Baptiste');
-    await page.getByLabel('Métier').fill('Journaliste reporter d’images');
-    await page.getByLabel('Organisation').fill('Guadeloupe la 1re');
-    await page.getByLabel('Courte présentation').fill('Filme et monte ses reportages.');
-    await page.getByLabel('Parcours d’études').fill('Bac ES, puis BTS audiovisuel');
+    await fillNewTalk(page, {
+      title: 'Journaliste en outre-mer',
+      summary: 'Une journée à la rédaction de Guadeloupe la 1re.',
+      organisation: 'Guadeloupe la 1re',
+      presentation: 'Filme et monte ses reportages.',
+    });
     await screenshot(page, 'console-event-new');
     await page.getByRole('button', { name: 'Créer la séance' }).click();
     await page.getByRole('heading', { name: 'Journaliste en outre-mer', level: 1 }).waitFor();
@@ -304,7 +282,7 @@ describe('an operator in the console', () => {
     await page.getByRole('heading', { name: 'Journal des actions' }).waitFor();
     await page.locator('tbody tr').first().waitFor();
     const rows = await page.locator('tbody tr').allInnerTexts();
-    const mine = rows.filter((r) => r.includes(EMAIL)).map((r) => r.split('\t')[2]);
+    const mine = rows.filter((r) => r.includes(OPERATOR.email)).map((r) => r.split('\t')[2]);
     expect(mine).toEqual(
       expect.arrayContaining([
         'sign-in',

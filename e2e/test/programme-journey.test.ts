@@ -4,7 +4,6 @@ import path from 'node:path';
 import type { JoinLink } from '@amphi/protocol';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AccountStore } from '../../control-api/src/accounts/AccountStore.ts';
 import type { ControlPlane } from '../../control-api/src/server.ts';
 import {
   api,
@@ -14,6 +13,7 @@ import {
 } from '../../control-api/test/support/harness.ts';
 import { type Browser, launchChromium, localhost, screenshot } from '../support/browser.ts';
 import { classesCsv, schoolAndClassCounts, schoolOf } from '../support/classesCsv.ts';
+import { createFirstAdmin, fillNewTalk, OPERATOR } from '../support/consoleOperator.ts';
 
 // The programme's one journey, across the screens of the people who live it, in
 // Chromium against a real control-api (PostgreSQL, mediasoup): the operator
@@ -25,8 +25,6 @@ import { classesCsv, schoolAndClassCounts, schoolOf } from '../support/classesCs
 // it. A screenshot of each step goes to e2e/artifacts/journey-*.png.
 
 const NBSP = '\u00a0';
-const EMAIL = 'claire.operatrice@amphi.test';
-const PASSWORD = 'une phrase de passe assez longue';
 const TITLE = 'Journaliste en outre-mer';
 const QUESTION = 'Quelles études faut-il pour filmer des reportages ?';
 // Class 23 of the file: « 4e D » of Collège Aimé Césaire 3, Saint-Denis (La Réunion).
@@ -49,13 +47,7 @@ beforeAll(async () => {
   const media = await startMediaNode({ workers: 1 });
   plane = await startInstance({ databaseUrl: await createTestDatabase(), media });
   base = localhost(plane.url);
-  // The first admin, as `npm run operator -- create-admin` makes it.
-  await new AccountStore(plane.sql).create({
-    email: EMAIL,
-    displayName: 'Claire Opératrice',
-    role: 'admin',
-    password: PASSWORD,
-  });
+  await createFirstAdmin(plane);
   browser = await launchChromium({ cameras: 1 });
   operator = await browser.context.newPage();
   teacher = await browser.context.newPage();
@@ -94,8 +86,8 @@ describe('a talk, from the operator’s import to the class sheet', () => {
     await show(operator);
     await operator.goto(`${base}/console/`);
     await operator.getByRole('heading', { name: 'Connexion à la console' }).waitFor();
-    await operator.getByLabel('Adresse e-mail').fill(EMAIL);
-    await operator.getByLabel('Mot de passe').fill(PASSWORD);
+    await operator.getByLabel('Adresse e-mail').fill(OPERATOR.email);
+    await operator.getByLabel('Mot de passe').fill(OPERATOR.password);
     await operator.getByRole('button', { name: 'Se connecter' }).click();
     await operator.getByRole('heading', { name: 'Séances', level: 1 }).waitFor();
     expect(await operator.textContent('.who')).toContain('Claire Opératrice (administration)');
@@ -126,24 +118,11 @@ describe('a talk, from the operator’s import to the class sheet', () => {
     await screenshot(operator, 'journey-1-import-done');
 
     // The talk, with its speaker's job and study path.
-    await operator.getByRole('link', { name: 'Séances', exact: true }).click();
-    await operator.getByRole('link', { name: 'Nouvelle séance' }).click();
-    await operator.getByLabel('Titre').fill(TITLE);
-    await operator.getByLabel('Semaine thématique').fill('Semaine des médias');
-    const start = new Date(Date.now() + 2 * 86400_000);
-    const pad = (n: number) => String(n).padStart(2, '0');
-    await operator
-      .getByLabel('Date et heure')
-      .fill(`${start.getFullYear()}-${pad(start.getMonth() + 1)}-${pad(start.getDate())}T10:00`);
-    await operator.getByLabel('4e', { exact: true }).check();
-    await operator.getByLabel('3e', { exact: true }).check();
-    await operator
-      .getByLabel('Résumé pour le catalogue')
-      .fill('Une journée de reportage avec la rédaction de La Réunion la 1re.');
-    await operator.getByLabel('Nom').fill('Maëlle Jean-Baptiste');
-    await operator.getByLabel('Métier').fill('Journaliste reporter d’images');
-    await operator.getByLabel('Organisation').fill('Réunion la 1re');
-    await operator.getByLabel('Parcours d’études').fill('Bac ES, puis BTS audiovisuel');
+    await fillNewTalk(operator, {
+      title: TITLE,
+      summary: 'Une journée de reportage avec la rédaction de La Réunion la 1re.',
+      organisation: 'Réunion la 1re',
+    });
     await operator.getByRole('button', { name: 'Créer la séance' }).click();
     await operator.getByRole('heading', { name: TITLE, level: 1 }).waitFor();
     eventId = /#\/seances\/([0-9a-f-]{36})/.exec(operator.url())?.[1] ?? '';
