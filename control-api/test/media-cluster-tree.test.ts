@@ -1,4 +1,4 @@
-import type { RtpCapabilities, RtpParameters } from '@amphi/protocol';
+import type { RtpCapabilities } from '@amphi/protocol';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ClassroomPeer } from '../../loadtest/src/ClassroomPeer.ts';
@@ -17,6 +17,7 @@ import {
   TestClient,
 } from './support/harness.ts';
 import { MediaNodeProcess } from './support/MediaNodeProcess.ts';
+import { dtlsParameters, vp8 } from './support/rtpParameters.ts';
 
 // A tree of media nodes: three `npm run media-node` processes that each feed
 // one pipe at most (MEDIA_NODE_MAX_PIPES=1), as nodes whose uplink carries the
@@ -68,22 +69,6 @@ afterAll(async () => {
   for (const n of nodes.values()) await n.stop();
   redis?.disconnect();
 });
-
-const dtlsParameters = {
-  role: 'client' as const,
-  fingerprints: [
-    { algorithm: 'sha-256' as const, value: Array.from({ length: 32 }, () => '5A').join(':') },
-  ],
-};
-function vp8(ssrc: number): RtpParameters {
-  return {
-    mid: '0',
-    codecs: [{ mimeType: 'video/VP8', payloadType: 96, clockRate: 90000, rtcpFeedback: [] }],
-    headerExtensions: [{ uri: 'urn:ietf:params:rtp-hdrext:sdes:mid', id: 1 }],
-    encodings: [{ ssrc }],
-    rtcp: { cname: `cam-${ssrc}`, reducedSize: true },
-  };
-}
 
 async function placements(ev: SeededEvent): Promise<string[]> {
   return Promise.all(

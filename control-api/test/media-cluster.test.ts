@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import type { RtpCapabilities, RtpParameters } from '@amphi/protocol';
+import type { RtpCapabilities } from '@amphi/protocol';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ClassroomPeer } from '../../loadtest/src/ClassroomPeer.ts';
@@ -21,6 +21,7 @@ import {
   TestClient,
 } from './support/harness.ts';
 import { MediaNodeProcess } from './support/MediaNodeProcess.ts';
+import { dtlsParameters, vp8 } from './support/rtpParameters.ts';
 
 // Three media nodes (`npm run media-node` processes, as on three hosts; one
 // tagged with the Guadeloupe académie) registered in Redis, one control plane
@@ -89,22 +90,6 @@ afterAll(async () => {
   await sql?.end({ timeout: 5 });
   redis?.disconnect();
 });
-
-function vp8(ssrc: number): RtpParameters {
-  return {
-    mid: '0',
-    codecs: [{ mimeType: 'video/VP8', payloadType: 96, clockRate: 90000, rtcpFeedback: [] }],
-    headerExtensions: [{ uri: 'urn:ietf:params:rtp-hdrext:sdes:mid', id: 1 }],
-    encodings: [{ ssrc }],
-    rtcp: { cname: `cam-${ssrc}`, reducedSize: true },
-  };
-}
-const dtlsParameters = {
-  role: 'client' as const,
-  fingerprints: [
-    { algorithm: 'sha-256' as const, value: Array.from({ length: 32 }, () => '5A').join(':') },
-  ],
-};
 
 async function joined(ev: SeededEvent, token: string) {
   const client = await TestClient.connect(plane.url, ev.eventId, token);
