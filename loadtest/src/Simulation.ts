@@ -7,7 +7,7 @@ import { Deployment, type TestEvent } from './Deployment.ts';
 import type { Vp8Clip } from './media/vp8Clip.ts';
 import { type ServerSample, ServerSampler } from './ServerSampler.ts';
 import { SpeakerProcess } from './SpeakerProcess.ts';
-import type { SpeakerUplink } from './SyntheticSpeaker.ts';
+import { noUplink, type SpeakerUplink } from './SyntheticSpeaker.ts';
 import { percentile } from './stats.ts';
 
 export interface SimulationOptions {
@@ -248,16 +248,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
     timeline,
     server: sampler?.samples ?? [],
     moderatorApprovals: approvals,
-    speaker: speaker
-      ? (({ at, ...u }) => u)(speaker.uplink)
-      : {
-          keyFrameRequests: 0,
-          keyFramesOnRequest: 0,
-          keyFrames: 0,
-          videoFrames: 0,
-          videoOctets: 0,
-          keyFrameOctets: 0,
-        },
+    speaker: speaker ? (({ at, ...u }) => u)(speaker.uplink) : noUplink(),
     cleanUp,
     wallS: (monoMs() - wall0) / 1000,
     t0Ms: t0,

@@ -1,7 +1,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { CaptureClock } from './StreamMeter.ts';
-import type { SpeakerUplink } from './SyntheticSpeaker.ts';
+import { noUplink, type SpeakerUplink } from './SyntheticSpeaker.ts';
 import type { FromSpeaker, ToSpeaker } from './speakerMain.ts';
 
 /**
@@ -13,15 +13,7 @@ import type { FromSpeaker, ToSpeaker } from './speakerMain.ts';
 export class SpeakerProcess {
   readonly #child: ChildProcess;
   #sr: { ntpMs: number; rtpTimestamp: number } | null = null;
-  #uplink: SpeakerUplink & { at: number } = {
-    at: 0,
-    keyFrameRequests: 0,
-    keyFramesOnRequest: 0,
-    keyFrames: 0,
-    videoFrames: 0,
-    videoOctets: 0,
-    keyFrameOctets: 0,
-  };
+  #uplink: SpeakerUplink & { at: number } = { at: 0, ...noUplink() };
 
   private constructor(child: ChildProcess) {
     this.#child = child;

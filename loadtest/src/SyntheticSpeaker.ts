@@ -32,6 +32,18 @@ export interface SpeakerUplink {
   keyFrameOctets: number;
 }
 
+/** Nothing sent yet (and what a run without a speaker reports). */
+export function noUplink(): SpeakerUplink {
+  return {
+    keyFrameRequests: 0,
+    keyFramesOnRequest: 0,
+    keyFrames: 0,
+    videoFrames: 0,
+    videoOctets: 0,
+    keyFrameOctets: 0,
+  };
+}
+
 export interface SyntheticSpeakerOptions {
   baseUrl: string;
   eventId: string;
@@ -74,14 +86,7 @@ export class SyntheticSpeaker {
   #answeredAt = Number.NEGATIVE_INFINITY;
   /** A request was answered: the next frame sent is the clip's first (a key frame). */
   #keyFramePending = false;
-  readonly #uplink: SpeakerUplink = {
-    keyFrameRequests: 0,
-    keyFramesOnRequest: 0,
-    keyFrames: 0,
-    videoFrames: 0,
-    videoOctets: 0,
-    keyFrameOctets: 0,
-  };
+  readonly #uplink: SpeakerUplink = noUplink();
   #videoSr: { ntpMs: number; rtpTimestamp: number } | null = null;
   #closed = false;
   #publishing: Promise<void> = Promise.resolve();
