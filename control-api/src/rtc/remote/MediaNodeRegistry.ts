@@ -8,7 +8,7 @@ export const MEDIA_NODE_HEARTBEAT_MS = 1_000;
 /** A reservation counts until the node's heartbeat has surely counted what it reserved. */
 const RESERVATION_MS = 3_000;
 /** Edges of one event a node feeds when its registration does not say (MEDIA_NODE_MAX_PIPES). */
-export const DEFAULT_MAX_PIPES = 16;
+const DEFAULT_MAX_PIPES = 16;
 
 const PLACEMENT_TTL_MS = 24 * 3600 * 1000;
 
@@ -128,7 +128,8 @@ end
 // preferred ones (its region) first, reserved at once. A classroom's node
 // that is not the origin (KEYS[2]) is an edge: the node that will feed it
 // is chosen in the same step (KEYS[3], the event's tree), so that its pipe
-// counts before the next placement. KEYS[4...]: the live nodes (see
+// counts before the next placement (once the origin is live: a dead one's
+// tree is chosen anew from the next origin). KEYS[4...]: the live nodes (see
 // liveNodes). ARGV: replacing, placement ttl, reservation ms and id, default
 // max pipes, '1' for a classroom, then each node's role. Returns the node
 // placed now, or false when none has room.
@@ -153,7 +154,7 @@ local node = chosen.node
 reserve(node, ARGV[3], ARGV[4], t)
 redis.call('set', KEYS[1], node.id, 'PX', ARGV[2])
 local origin = redis.call('get', KEYS[2])
-if ARGV[6] == '1' and origin and origin ~= node.id then
+if ARGV[6] == '1' and origin and origin ~= node.id and nodes[origin] then
   parentFor(KEYS[3], node.id, origin, nodes, ARGV[2], ARGV[3], ARGV[4] .. '/pipe', t)
 end
 return node.id`;
@@ -188,7 +189,9 @@ export interface NodeChoice {
  * each event's origin (where speakers publish), which node serves each
  * classroom and which nodes are edges of each event: in Redis, shared by
  * every control-api instance, so that all of them send a participant to the
- * same node.
+ * same node. Placements and a tree's parents are chosen in Redis too, each
+ * choice with its reservation (what the node's heartbeat does not count
+ * yet) in one step, so that instances placing at once count each other's.
  */
 export class MediaNodeRegistry {
   readonly #redis: Redis;
