@@ -1,0 +1,112 @@
+import { randomUUID } from 'node:crypto';
+import { WorkerPool } from '@amphi/media-server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AppError } from '../src/errors.ts';
+import { createLogger } from '../src/logger.ts';
+import { InProcessMediaNode } from '../src/rtc/InProcessMediaNode.ts';
+import type { MediaParticipant } from '../src/rtc/MediaNode.ts';
+import { MediaNodeServer } from '../src/rtc/remote/MediaNodeServer.ts';
+import { RemoteMediaNode } from '../src/rtc/remote/RemoteMediaNode.ts';
+
+// Who owns a participant's media on a media node, channel by channel (one
+// channel per control-api instance): the channel that made it until another
+// adopts it (a resumed socket). A close or detach from the channel that lost
+// it, or that channel's death, must not end the media the other one now
+// serves; a channel's death detaches what it still owned, and the node itself
+// closes it after its grace unless adopted. Real workers, real channels.
+
+const SECRET = 'test-media-node-resume-channel-0123456789';
+const GRACE_MS = 800;
+const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
+let media: InProcessMediaNode;
+let server: MediaNodeServer;
+const channels: RemoteMediaNode[] = [];
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+beforeAll(async () => {
+  const pool = await WorkerPool.create({ size: 1, listenIp: '127.0.0.1', logger: log });
+  media = new InProcessMediaNode({
+    pool,
+    log,
+    transportOptions: { listenIp: '127.0.0.1' },
+    ownsPool: true,
+    sessionGraceMs: GRACE_MS,
+  });
+  server = await MediaNodeServer.start({ media, secret: SECRET, host: '127.0.0.1', port: 0, log });
+});
+
+afterAll(async () => {
+  for (const c of channels) await c.close();
+  await server?.close();
+  await media?.close();
+});
+
+async function channel(): Promise<RemoteMediaNode> {
+  const c = new RemoteMediaNode({ url: `ws://127.0.0.1:${server.port}`, secret: SECRET, log });
+  channels.push(c);
+  await c.ready();
+  return c;
+}
+
+const codeOf = (p: Promise<unknown>) =>
+  p.then(
+    () => 'adopted',
+    (err: unknown) => (err instanceof AppError ? err.code : String(err)),
+  );
+
+describe('a participant media on a media node, as control-api instances come and go', () => {
+  it('stays with the channel that adopted it: the former owner can neither close nor detach it, nor take it with its death', async () => {
+    const eventId = randomUUID();
+    const who: MediaParticipant = {
+      eventId,
+      participantId: randomUUID(),
+      role: 'classroom',
+      classroomId: randomUUID(),
+      name: '4e B',
+    };
+    const a = await channel();
+    const b = await channel();
+    await a.getRouterRtpCapabilities(eventId);
+    const t = await a.createWebRtcTransport(who, 'recv');
+
+    const adopted = await b.adoptParticipant(who);
+    expect(adopted.transports).toEqual([{ transportId: t.transportId, direction: 'recv' }]);
+    // A second one of A's, adopted by B too, for the stale detach.
+    const other: MediaParticipant = { ...who, participantId: randomUUID() };
+    await a.createWebRtcTransport(other, 'recv');
+    await b.adoptParticipant(other);
+    const open = async (p: MediaParticipant) =>
+      (await media.broadcast(eventId)).session(p.participantId)?.closed === false;
+    // A's sockets end late, after B adopted: their close and detach are not B's.
+    await a.closeParticipant(who);
+    await a.detachParticipant(other);
+    expect(await open(who)).toBe(true);
+    await sleep(GRACE_MS + 400);
+    expect(await open(other)).toBe(true);
+    // A dies: what B owns stays, past the grace.
+    await a.close();
+    await sleep(GRACE_MS + 400);
+    expect((await b.adoptParticipant(who)).transports).toHaveLength(1);
+
+    // B dies: detached, not closed; a third instance adopts it within the grace.
+    await b.close();
+    await sleep(GRACE_MS / 4);
+    const c = await channel();
+    expect((await c.adoptParticipant(who)).transports).toHaveLength(1);
+    // Detached by its owner and not adopted: closed after the grace.
+    await c.detachParticipant(who);
+    await sleep(GRACE_MS + 400);
+    expect(await codeOf(c.adoptParticipant(who))).toBe('RESUME_EXPIRED');
+    expect(await codeOf(c.adoptParticipant({ ...who, participantId: randomUUID() }))).toBe(
+      'RESUME_UNKNOWN',
+    );
+    // A classroom's session is not another role's to adopt.
+    const d = await channel();
+    const mine: MediaParticipant = { ...who, participantId: randomUUID() };
+    await d.createWebRtcTransport(mine, 'recv');
+    expect(await codeOf(c.adoptParticipant({ ...mine, role: 'speaker', classroomId: null }))).toBe(
+      'RESUME_INVALID',
+    );
+  }, 30_000);
+});
