@@ -151,7 +151,7 @@ describe('media session resume on one host', () => {
     expect(classrooms.every((c) => c.reconnects === 0)).toBe(true);
   }, 60_000);
 
-  it('a resume is refused with a precise code (forged, another link, left, expired) and the socket gets a fresh participant', async () => {
+  it('a resume is refused with a precise code (forged, another link, left, expired); a token that does not verify gets a fresh participant', async () => {
     const [tokenA, tokenB, tokenC] = ev.tokens.classrooms.slice(CLASSROOMS, CLASSROOMS + 3) as [
       string,
       string,
@@ -199,4 +199,20 @@ describe('media session resume on one host', () => {
     };
     expect(t.transportId).toBeTruthy();
   }, 30_000);
+
+  it('a resume while the older socket is still open here: the older one steps aside (4012), the media stays with the newer', async () => {
+    const token = ev.tokens.classrooms[CLASSROOMS + 3] as string;
+    const older = await rawJoin(token);
+    await older.request('media.createTransport', { direction: 'recv' });
+    const closed = new Promise<number>((r) => older.socket.once('close', (code) => r(code)));
+    const newer = await rawJoin(token, older.join.resume?.token);
+    expect(newer.join.resume?.media).toMatchObject({ status: 'resumed' });
+    expect(newer.join.self.participantId).toBe(older.join.self.participantId);
+    expect(await closed).toBe(4012);
+    // The older socket's end took nothing: the media is still there past the grace.
+    await sleep(GRACE_MS + 500);
+    const session = (await media.broadcast(ev.eventId)).session(newer.join.self.participantId);
+    expect(session?.closed).toBe(false);
+    expect(session?.transportCount).toBe(1);
+  }, 20_000);
 });
