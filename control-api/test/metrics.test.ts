@@ -149,42 +149,37 @@ describe('GET /metrics', () => {
   });
 });
 
+/** GET the event's live board with `token` (the operator credential unless told). */
+const askBoard = (token: string | null = OPERATOR_TOKEN, eventId = env.ev.eventId) =>
+  api<{ error?: { code: string } }>(
+    env.plane.url,
+    'GET',
+    `/api/v1/events/${eventId}/board`,
+    undefined,
+    token,
+  );
+
 /** The operators' live board of the event, as the console reads it. */
 async function readBoard(): Promise<EventBoard> {
-  return EventBoard.parse(
-    (await api<unknown>(env.plane.url, 'GET', `/api/v1/events/${env.ev.eventId}/board`)).body,
-  );
+  return EventBoard.parse((await askBoard()).body);
 }
 
 describe('GET /api/v1/events/:eventId/board', () => {
   it('is for operators only', async () => {
-    const r = await api(
-      env.plane.url,
-      'GET',
-      `/api/v1/events/${env.ev.eventId}/board`,
-      undefined,
-      null,
-    );
-    expect(r.status).toBe(401);
-    const metricsCredential = await api(
-      env.plane.url,
-      'GET',
-      `/api/v1/events/${env.ev.eventId}/board`,
-      undefined,
-      METRICS_TOKEN,
-    );
-    expect(metricsCredential.status).toBe(401);
-    const unknown = await api<{ error: { code: string } }>(
-      env.plane.url,
-      'GET',
-      '/api/v1/events/00000000-0000-4000-8000-000000000000/board',
-    );
-    expect(unknown.status).toBe(404);
-    expect(unknown.body.error.code).toBe('NOT_FOUND');
+    const anonymous = await askBoard(null);
+    expect([anonymous.status, anonymous.body.error?.code]).toEqual([401, 'UNAUTHORIZED']);
+    // The scrape credential reads counts, never the board (class names, the queue).
+    const metricsCredential = await askBoard(METRICS_TOKEN);
+    expect([metricsCredential.status, metricsCredential.body.error?.code]).toEqual([
+      401,
+      'UNAUTHORIZED',
+    ]);
+    const unknown = await askBoard(OPERATOR_TOKEN, '00000000-0000-4000-8000-000000000000');
+    expect([unknown.status, unknown.body.error?.code]).toEqual([404, 'NOT_FOUND']);
   });
 
   it('shows the event live: the class by region, path and quality, the queue, the workers', async () => {
-    const r = await api<unknown>(env.plane.url, 'GET', `/api/v1/events/${env.ev.eventId}/board`);
+    const r = await askBoard();
     expect(r.status).toBe(200);
     const board = EventBoard.parse(r.body);
     expect(board.title).toBe(title);
