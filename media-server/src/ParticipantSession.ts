@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
+import { HeldPictureProbe } from './HeldPictureProbe.ts';
 import { MediaError } from './MediaError.ts';
 import type { PoolWorker } from './WorkerPool.ts';
 
@@ -109,6 +110,8 @@ export class ParticipantSession extends EventEmitter<ParticipantSessionEvents> {
       appData: { participantId: this.participantId },
     });
     this.#track(transport);
+    // A picture held back by a thin line comes back as soon as the line allows.
+    HeldPictureProbe.attach(transport);
     return {
       id: transport.id,
       iceParameters: transport.iceParameters,
