@@ -14,6 +14,7 @@ import {
   startInstance,
 } from './support/harness.ts';
 import { RtpClassroom } from './support/RtpClassroom.ts';
+import { vp8 } from './support/rtpParameters.ts';
 
 // Media session resume on one host (the in-process media node): a speaker
 // publishing over real WebRTC, classrooms receiving over real WebRTC
@@ -49,7 +50,7 @@ beforeAll(async () => {
     sessionGraceMs: GRACE_MS,
   });
   plane = await startInstance({ databaseUrl: await createTestDatabase(), media });
-  ev = await seedEvent(plane.url, { classrooms: CLASSROOMS + 4, status: 'live' });
+  ev = await seedEvent(plane.url, { classrooms: CLASSROOMS + 5, status: 'live' });
   clip = await loadVp8Clip();
 }, 60_000);
 
@@ -214,5 +215,48 @@ describe('media session resume on one host', () => {
     const session = (await media.broadcast(ev.eventId)).session(newer.join.self.participantId);
     expect(session?.closed).toBe(false);
     expect(session?.transportCount).toBe(1);
+  }, 20_000);
+
+  it("a class on stage whose socket drops: its camera is closed at once (minors' media), the rest of its media is kept, and it sends again once resumed", async () => {
+    const token = ev.tokens.classrooms[CLASSROOMS + 4] as string;
+    const classroomId = ev.classroomIds[CLASSROOMS + 4] as string;
+    const moderator = await rawJoin(ev.tokens.moderator);
+    const cls = await rawJoin(token);
+    await moderator.request('stage.invite', { classroomId });
+    await cls.request('stage.respond', { accept: true });
+    const send = (await cls.request('media.createTransport', { direction: 'send' })) as {
+      transportId: string;
+    };
+    await cls.request('media.createTransport', { direction: 'recv' });
+    const produce = (n: number, on: typeof cls) =>
+      on.request('media.produce', {
+        transportId: send.transportId,
+        kind: 'video',
+        rtpParameters: vp8(70_000 + n, `s${n}`),
+        source: 'stage',
+      }) as Promise<{ producerId: string }>;
+    const { producerId } = await produce(1, cls);
+    const stageProducers = async () =>
+      (await media.listProducers(ev.eventId))
+        .filter((p) => p.source === 'stage')
+        .map((p) => p.producerId);
+    expect(await stageProducers()).toEqual([producerId]);
+    // A cut line: no close frame.
+    cls.socket.terminate();
+    const deadline = Date.now() + 2_000;
+    while ((await stageProducers()).length > 0) {
+      if (Date.now() > deadline) throw new Error('the class camera outlived its socket');
+      await sleep(20);
+    }
+    const back = await rawJoin(token, cls.join.resume?.token);
+    expect(back.join.resume?.media).toMatchObject({
+      status: 'resumed',
+      media: { producerIds: [] },
+    });
+    const resumed = back.join.resume?.media;
+    expect(resumed?.status === 'resumed' && resumed.media.transports.length).toBe(2);
+    // Back within the stage's own grace: still on stage, it sends again on the same transport.
+    const again = await produce(2, back);
+    expect(await stageProducers()).toEqual([again.producerId]);
   }, 20_000);
 });
