@@ -9,7 +9,13 @@ import { describe, expect, it } from 'vitest';
 import { AccountStore } from '../src/accounts/AccountStore.ts';
 import { OperatorAccess } from '../src/accounts/OperatorAccess.ts';
 import { SessionStore } from '../src/accounts/SessionStore.ts';
-import { api, createTestDatabase, OPERATOR_TOKEN, useControlPlane } from './support/harness.ts';
+import {
+  api,
+  createTestDatabase,
+  OPERATOR_TOKEN,
+  startInstance,
+  useControlPlane,
+} from './support/harness.ts';
 
 const env = useControlPlane();
 type Err = { error: { code: string; message: string; details?: { path: string }[] } };
@@ -18,6 +24,9 @@ type Err = { error: { code: string; message: string; details?: { path: string }[
 class Browser {
   cookie: string | null = null;
   csrf: string | null = null;
+
+  /** `base`: another control plane than the file's. */
+  constructor(readonly base?: string) {}
 
   async call<T = unknown>(
     method: string,
@@ -30,7 +39,7 @@ class Browser {
     const csrf = opts.csrf === undefined ? this.csrf : opts.csrf;
     if (csrf) headers[CSRF_HEADER] = csrf;
     if (body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(`${env.plane.url}${path}`, {
+    const res = await fetch(`${this.base ?? env.plane.url}${path}`, {
       method,
       headers,
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
@@ -266,49 +275,37 @@ describe('operator accounts and console sessions', () => {
   it('creates the first admin from the command line (npm run operator -- create-admin)', async () => {
     const databaseUrl = await createTestDatabase();
     const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-    const run = promisify(execFile);
-    const env = {
-      ...process.env,
-      DATABASE_URL: databaseUrl,
-      OPERATOR_PASSWORD: 'the very first admin',
-    };
-    const { stdout } = await run(
-      'node',
-      [
-        '--import',
-        'tsx',
-        'control-api/src/accounts/cli.ts',
-        'create-admin',
-        '--email',
-        'First@Amphi.test',
-        '--name',
-        'Première Admin',
-      ],
-      { cwd: root, env },
-    );
+    const password = 'the very first admin';
+    /** `npm run operator -- <args>` with the password in the environment, as an operator runs it. */
+    const operatorCli = (args: string[], OPERATOR_PASSWORD = password) =>
+      promisify(execFile)('node', ['--import', 'tsx', 'control-api/src/accounts/cli.ts', ...args], {
+        cwd: root,
+        env: { ...process.env, DATABASE_URL: databaseUrl, OPERATOR_PASSWORD },
+      });
+    const { stdout } = await operatorCli([
+      'create-admin',
+      '--email',
+      'First@Amphi.test',
+      '--name',
+      'Première Admin',
+    ]);
     expect(stdout).toContain('Created admin first@amphi.test');
-    const short = await run(
-      'node',
-      [
-        '--import',
-        'tsx',
-        'control-api/src/accounts/cli.ts',
-        'create-admin',
-        '--email',
-        'x@amphi.test',
-      ],
-      { cwd: root, env: { ...env, OPERATOR_PASSWORD: 'short' } },
-    ).catch((err: { code: number; stderr: string }) => err);
+    const short = await operatorCli(['create-admin', '--email', 'x@amphi.test'], 'short').catch(
+      (err: { code: number; stderr: string }) => err,
+    );
     expect(short).toMatchObject({ code: 2 });
     expect((short as { stderr: string }).stderr).toContain('password');
-    const listed = await run(
-      'node',
-      ['--import', 'tsx', 'control-api/src/accounts/cli.ts', 'list'],
-      {
-        cwd: root,
-        env,
-      },
-    );
+    const listed = await operatorCli(['list']);
     expect(listed.stdout).toMatch(/^admin\s+enabled\s+first@amphi\.test \(Première Admin\)$/m);
+    // The refused one was not made.
+    expect(listed.stdout).not.toContain('x@amphi.test');
+    // And the admin it made signs in to the console with that password.
+    const plane = await startInstance({ databaseUrl });
+    try {
+      const signedIn = await new Browser(plane.url).signIn('first@amphi.test', password);
+      expect([signedIn.status, signedIn.body.account?.role]).toEqual([200, 'admin']);
+    } finally {
+      await plane.close();
+    }
   }, 60_000);
 });
