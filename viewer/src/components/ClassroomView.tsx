@@ -4,6 +4,7 @@ import { type ReactNode, type RefObject, useCallback, useEffect, useRef, useStat
 import { useI18n } from '../i18n.tsx';
 import { remembered, useClassroom } from '../useClassroom.ts';
 import { useHlsFallback } from '../useHlsFallback.ts';
+import { useLayerGuard } from '../useLayerGuard.ts';
 import { useOwnQuestions } from '../useOwnQuestions.ts';
 import { usePictureHeld } from '../usePictureHeld.ts';
 import { AfterSession } from './AfterSession.tsx';
@@ -47,10 +48,11 @@ export function ClassroomView({ params }: { params: JoinParams }) {
   const hls = useHlsFallback(session);
   const { state } = c;
   // Said in the banner when the line cannot carry the picture (the server holds it back).
-  const pictureHeld = usePictureHeld(
-    session?.media ?? null,
-    !state.audioOnly && !hls && state.remotes.some((r) => r.producer.kind === 'video'),
-  );
+  const watchingPicture =
+    !state.audioOnly && !hls && state.remotes.some((r) => r.producer.kind === 'video');
+  const pictureHeld = usePictureHeld(session?.media ?? null, watchingPicture);
+  // A line that chokes steps the picture down at once, before the server's estimate falls.
+  const layerGuard = useLayerGuard(session?.media ?? null, watchingPicture);
   const askInput = useRef<HTMLTextAreaElement>(null);
   const screen = useRef<HTMLDivElement>(null);
   // Tiles whose sound the browser holds back until a gesture: one button for all.
@@ -244,7 +246,11 @@ export function ClassroomView({ params }: { params: JoinParams }) {
               />
             ) : (
               // A panel's speakers side by side, the one talking enlarged.
-              <div className={`speakers ${speakers.length > 1 ? 'speakers--panel' : ''}`}>
+              <div
+                className={`speakers ${speakers.length > 1 ? 'speakers--panel' : ''}`}
+                data-layer-cap={layerGuard.cap ?? 'none'}
+                data-layer-reason={layerGuard.reason ?? 'none'}
+              >
                 {speakers.map((group) => {
                   const id = group[0]?.producer.producerId ?? '';
                   return (
