@@ -192,6 +192,93 @@ function stillSpans(frames: number[], from: number, to: number, ms: number): [nu
   return out;
 }
 
+/**
+ * What the class's line does to the picture, for the logs: how late each
+ * presented frame's last packet arrived after the speaker captured it
+ * (requestVideoFrameCallback's receiveTime against the frame's RTP timestamp:
+ * a queue filling, or the speaker's busy encoder, which looks the same), and
+ * the receive transport's frame assembly times every 250 ms (how busy the line
+ * was, see lineBusyPerSecond: what the class's layer guard reads).
+ */
+async function watchArrivals(page: Page): Promise<void> {
+  await page.evaluate(`(() => {
+    const out = (window.__arrivals = []);
+    let el = null;
+    const follow = (v) => {
+      const on = (_now, m) => {
+        if (v !== el) return;
+        if (m.receiveTime !== undefined && m.rtpTimestamp !== undefined)
+          out.push([Date.now() - (performance.now() - m.receiveTime), m.rtpTimestamp, m.width]);
+        v.requestVideoFrameCallback(on);
+      };
+      v.requestVideoFrameCallback(on);
+    };
+    const busy = (window.__lineBusy = []);
+    setInterval(async () => {
+      const v = document.querySelector('[data-testid="speaker-video"]');
+      if (v && v !== el) { el = v; follow(v); }
+      const t = window.__amphi?.media?.recvTransport;
+      if (!t || t.closed) return;
+      const s = { at: Date.now(), assembly: 0, assembled: 0, frames: 0 };
+      (await t.getStats()).forEach((r) => {
+        if (r.type !== 'inbound-rtp' || r.kind !== 'video') return;
+        s.assembly += r.totalAssemblyTime ?? 0;
+        s.assembled += r.framesAssembledFromMultiplePackets ?? 0;
+        s.frames += r.framesReceived ?? 0;
+      });
+      busy.push(s);
+    }, 250);
+  })()`);
+}
+
+/**
+ * Each second from `from`: how busy the line was delivering the picture (each
+ * frame's time from its first packet to its last, times the frames a second:
+ * near 1 when packets queue behind one another all the time).
+ */
+async function lineBusyPerSecond(page: Page, from: number, to: number): Promise<string> {
+  const busy = (await page.evaluate('window.__lineBusy')) as {
+    at: number;
+    assembly: number;
+    assembled: number;
+    frames: number;
+  }[];
+  const out: string[] = [];
+  for (let s = from; s < to; s += 1000) {
+    const a = busy.find((x) => x.at >= s);
+    const b = [...busy].reverse().find((x) => x.at < s + 1000);
+    if (!a || !b || b.at <= a.at || b.frames <= a.frames) {
+      out.push('-');
+      continue;
+    }
+    const fps = ((b.frames - a.frames) * 1000) / (b.at - a.at);
+    const perFrame = (b.assembly - a.assembly) / Math.max(1, b.assembled - a.assembled);
+    out.push(String(Math.round(perFrame * fps * 100) / 100));
+  }
+  return out.join(' ');
+}
+
+/** Each second from `from`: the most any frame was queued (ms over the quietest frame of the 3 s before). */
+async function queuePerSecond(page: Page, from: number, to: number): Promise<string> {
+  const arrivals = (await page.evaluate('window.__arrivals')) as [number, number, number][];
+  let capture = 0;
+  let last = -1;
+  const delays = arrivals.map(([at, rtp]) => {
+    if (last >= 0) capture += (((rtp - last) << 0) | 0) / 90;
+    last = rtp;
+    return { at, d: at - capture };
+  });
+  const out: string[] = [];
+  for (let s = from; s < to; s += 1000) {
+    const base = Math.min(...delays.filter((x) => x.at >= s - 3000 && x.at < s).map((x) => x.d));
+    const here = delays.filter((x) => x.at >= s && x.at < s + 1000).map((x) => x.d - base);
+    out.push(
+      here.length > 0 && Number.isFinite(base) ? String(Math.round(Math.max(...here))) : '-',
+    );
+  }
+  return out.join(' ');
+}
+
 /** The fewest frames decoded in any one second of the samples (taken every 250 ms). */
 function slowestSecond(samples: PictureSample[]): number {
   let slowest = Number.POSITIVE_INFINITY;
@@ -250,6 +337,8 @@ describe('a classroom on a poor school line', () => {
       audio_concealed_pct: round1(d.concealedPct),
       longest_audio_gap_ms: longestSilence(window),
       dropped_by_the_line: lost,
+      // The class's own step down (its layer guard): none expected on a line that is not full.
+      layer_cap: `${await page.getAttribute('[data-layer-cap]', 'data-layer-cap')}:${await page.getAttribute('[data-layer-cap]', 'data-layer-reason')}`,
     };
     console.log(`5 % loss, 30 s: ${JSON.stringify(line)}`);
     console.log(
@@ -290,14 +379,22 @@ describe('a classroom on a poor school line', () => {
       () => null,
     );
     await watchPicture(page);
-    await sleep(1000);
+    await watchArrivals(page);
+    // The same picture on the open line first: this machine's own hitches.
+    const open = Date.now();
+    await sleep(4000);
     await school.limitDownlink(500);
     const from = Date.now();
     const levels = new Set<string>();
     let offered = false;
     /** When the banner said the line holds the picture back. */
     const toldAt: number[] = [];
+    /** The class's own step downs (its layer guard's cap), when each began (s after from). */
+    const caps: string[] = [];
     while (Date.now() - from < 30_000) {
+      const cap = `${await page.getAttribute('[data-layer-cap]', 'data-layer-cap')}:${await page.getAttribute('[data-layer-cap]', 'data-layer-reason')}`;
+      if (cap !== caps.at(-1)?.split('@')[0])
+        caps.push(`${cap}@${round1((Date.now() - from) / 1000)}s`);
       levels.add((await page.getAttribute('[data-testid="net-banner"]', 'data-level')) ?? '');
       offered ||= await page.getByTestId('suggest-audio-only').isVisible();
       const held = await page.getAttribute('[data-testid="net-banner"]', 'data-picture-held');
@@ -313,7 +410,9 @@ describe('a classroom on a poor school line', () => {
     const settled = between(lastTen[0] as PictureSample, lastTen.at(-1) as PictureSample);
     const shaped = await school.downlinkStats();
     const still = longestStill(watch.frames, from, to);
+    const steady = longestStill(watch.frames, open, from);
     const line = {
+      open_line_longest_still_ms: steady,
       width_before: before?.video.frameWidth ?? null,
       lowest_width: lowest,
       width_at_end: widths.at(-1),
@@ -327,6 +426,9 @@ describe('a classroom on a poor school line', () => {
       audio_only_offered: offered,
       shaped_dropped: shaped.dropped,
       picture_held_said_s: toldAt.map((t) => round1((t - from) / 1000)),
+      layer_caps: caps,
+      queue_ms_per_second: await queuePerSecond(page, from, to),
+      line_busy_per_second: await lineBusyPerSecond(page, open, to),
     };
     console.log(`500 kbit/s, 30 s: ${JSON.stringify(line)}`);
     console.log(
@@ -337,8 +439,12 @@ describe('a classroom on a poor school line', () => {
     figures.kbit500_fps = line.fps_last_10s;
     await screenshot(page, 'reach-500kbit');
     expect(lowest).toBeLessThanOrEqual(640);
-    // The step down costs a short still at most (the estimate falls over a second
-    // or two while the line drops the top layer's packets); then a moving picture,
+    // The step down costs a short still at most: the class asks for a lower layer
+    // as soon as its line drops packets (its layer guard), before the server's
+    // estimate falls (which took 0.8-1.6 s of still picture before), and stays
+    // there rather than trying the top layer again. The goal is 500 ms on a
+    // quiet machine; judged here beside this machine's own hitches on the open
+    // line (the speaker's browser shares its cores). Then a moving picture,
     // at 10 frames a second or more when the estimate keeps one temporal layer
     // of the speaker's 20 fewer.
     // On a loaded machine the estimate may fall far below the line (delay noise):
@@ -351,6 +457,7 @@ describe('a classroom on a poor school line', () => {
         `still ${start - from}..${end - from} ms unexplained`,
       ).toBe(true);
     }
+    if (toldAt.length === 0) expect(still).toBeLessThan(Math.max(1000, steady + 500));
     expect(settled.fps).toBeGreaterThan(6);
     expect(line.longest_audio_gap_ms).toBeLessThan(2000);
     expect(levels.has('offline')).toBe(false);
@@ -368,14 +475,20 @@ describe('a classroom on a poor school line', () => {
     const said = ((await banner.getByRole('status').textContent()) ?? '').trim();
     const offeredWhenHeld = await page.getByTestId('suggest-audio-only').isVisible();
     const heldAt = await waitForStats(page, () => true);
+    const heldFrom = Date.now();
     await sleep(3000);
     const heldLater = await waitForStats(page, () => true);
+    // The voice on the thin line while the picture is held (the server probes the line meanwhile).
+    const heldWatch = (await readPicture(page)).samples.filter((x) => x.at >= heldFrom);
+    const heldVoice = between(heldWatch[0] as PictureSample, heldWatch.at(-1) as PictureSample);
     const thin = {
       told_after_ms: heldAfter,
       says: said,
       audio_packets_in_3s: heldLater.audio.packetsReceived - heldAt.audio.packetsReceived,
       frames_in_3s: heldLater.video.framesDecoded - heldAt.video.framesDecoded,
       audio_only_offered: offeredWhenHeld,
+      audio_concealed_pct: round1(heldVoice.concealedPct),
+      longest_audio_gap_ms: longestSilence(heldWatch),
     };
     console.log(`${THIN_KBIT} kbit/s: ${JSON.stringify(thin)}`);
     await screenshot(page, 'reach-thin-line');
