@@ -6,10 +6,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from '../src/db/embeddedPostgres.ts';
-import { createLogger } from '../src/logger.ts';
 import { getFreePort } from '../src/ports.ts';
-import { type ControlPlane, startControlPlane } from '../src/server.ts';
-import { JOIN_SECRET, OPERATOR_TOKEN } from './support/harness.ts';
+import type { ControlPlane } from '../src/server.ts';
+import { startInstance } from './support/harness.ts';
 
 // /healthz is what a load balancer asks before sending people to an instance:
 // it must say so when the database or the bus is gone. This file owns its
@@ -82,14 +81,10 @@ beforeAll(async () => {
   pg = await startEmbeddedPostgres({ dir: path.join(tmp, 'pg'), ephemeral: true });
   redisPort = await getFreePort();
   redis = await startRedis();
-  plane = await startControlPlane({
+  plane = await startInstance({
     databaseUrl: pg.url,
-    redisUrl: `redis://127.0.0.1:${redisPort}`,
-    redisNamespace: `t-${randomUUID()}`,
-    joinTokenSecret: JOIN_SECRET,
-    operatorToken: OPERATOR_TOKEN,
-    databasePoolSize: 3,
-    log: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
+    redis: { namespace: `t-${randomUUID()}`, url: `redis://127.0.0.1:${redisPort}` },
+    more: { databasePoolSize: 3 },
   });
 }, 60_000);
 

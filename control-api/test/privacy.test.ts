@@ -9,14 +9,8 @@ import { createLogger, type Logger } from '../src/logger.ts';
 import { PrivacyStore, PURGE_LOCK_KEY } from '../src/privacy/PrivacyStore.ts';
 import { RetentionJob } from '../src/privacy/RetentionJob.ts';
 import { QuestionStore } from '../src/questions/QuestionStore.ts';
-import { type ControlPlane, startControlPlane } from '../src/server.ts';
-import {
-  api,
-  createTestDatabase,
-  JOIN_SECRET,
-  OPERATOR_TOKEN,
-  TestClient,
-} from './support/harness.ts';
+import type { ControlPlane, ControlPlaneOptions } from '../src/server.ts';
+import { api, createTestDatabase, startInstance, TestClient } from './support/harness.ts';
 
 const DAY = 86_400_000;
 const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
@@ -26,17 +20,8 @@ let databaseUrl: string;
 let db: postgres.Sql;
 const planes: ControlPlane[] = [];
 
-function start(
-  extra: Partial<Parameters<typeof startControlPlane>[0]> = {},
-): Promise<ControlPlane> {
-  return startControlPlane({
-    databaseUrl,
-    joinTokenSecret: JOIN_SECRET,
-    operatorToken: OPERATOR_TOKEN,
-    databasePoolSize: 4,
-    log,
-    ...extra,
-  }).then((p) => {
+function start(more: Partial<ControlPlaneOptions> = {}): Promise<ControlPlane> {
+  return startInstance({ databaseUrl, log, more: { databasePoolSize: 4, ...more } }).then((p) => {
     planes.push(p);
     return p;
   });
@@ -222,7 +207,7 @@ describe('retention', () => {
       retention: { RETENTION_DAYS: 90, BUS_STREAM_RETENTION_MINUTES: 60 },
       redisUrl: inject('redisUrl'),
       redisNamespace: namespace,
-    } as Partial<Parameters<typeof startControlPlane>[0]>);
+    });
     await until('the purge at start', async () => {
       const [row] = await db`select count(*)::int as n from questions
                              where event_id = ${old.eventId} and text = ''`;

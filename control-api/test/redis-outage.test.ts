@@ -4,15 +4,13 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BusMessage } from '../src/bus/BusMessage.ts';
 import { RedisBus } from '../src/bus/RedisBus.ts';
-import { createLogger } from '../src/logger.ts';
-import { type ControlPlane, startControlPlane } from '../src/server.ts';
+import type { ControlPlane } from '../src/server.ts';
 import {
   createTestDatabase,
-  JOIN_SECRET,
   key,
-  OPERATOR_TOKEN,
   type SeededEvent,
   seedEvent,
+  startInstance,
   TestClient,
 } from './support/harness.ts';
 import { RedisProcess } from './support/RedisProcess.ts';
@@ -35,16 +33,11 @@ beforeAll(async () => {
   const databaseUrl = await createTestDatabase();
   const namespace = `t-${randomUUID()}`;
   const start = () =>
-    startControlPlane({
+    startInstance({
       databaseUrl,
-      redisUrl: redis.url,
-      redisNamespace: namespace,
-      joinTokenSecret: JOIN_SECRET,
-      operatorToken: OPERATOR_TOKEN,
-      databasePoolSize: 5,
+      redis: { namespace, url: redis.url },
       // Many questions per classroom in a few seconds: the limiter is not what is tested.
       limits: { QUESTION_RATE_PER_MINUTE: 600, QUESTION_BURST: 100 },
-      log: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
     });
   [a, b] = await Promise.all([start(), start()]);
   ev = await seedEvent(a.url, { classrooms: 4, status: 'live' });

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../src/logger.ts';
-import { type ControlPlane, startControlPlane } from '../src/server.ts';
+import type { ControlPlane } from '../src/server.ts';
 import {
   api,
   createTestDatabase,
@@ -112,14 +111,14 @@ describe('key rotation', () => {
   beforeAll(async () => {
     const databaseUrl = await createTestDatabase();
     before = await startInstance({ databaseUrl });
-    rotated = await startControlPlane({
+    rotated = await startInstance({
       databaseUrl,
-      joinTokenSecret: NEW_SECRET,
-      joinTokenPreviousSecrets: [JOIN_SECRET],
-      operatorToken: NEW_OPERATOR,
-      operatorPreviousTokens: [OPERATOR_TOKEN],
-      databasePoolSize: 5,
-      log: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
+      more: {
+        joinTokenSecret: NEW_SECRET,
+        joinTokenPreviousSecrets: [JOIN_SECRET],
+        operatorToken: NEW_OPERATOR,
+        operatorPreviousTokens: [OPERATOR_TOKEN],
+      },
     });
     ev = await seedEvent(before.url, { classrooms: 1 });
   });

@@ -22,7 +22,11 @@ import type { MediaNode } from '../../src/rtc/MediaNode.ts';
 import { MediaNodeServer } from '../../src/rtc/remote/MediaNodeServer.ts';
 import { RemoteMediaNode } from '../../src/rtc/remote/RemoteMediaNode.ts';
 import type { TurnSettings } from '../../src/rtc/turnCredentials.ts';
-import { type ControlPlane, startControlPlane } from '../../src/server.ts';
+import {
+  type ControlPlane,
+  type ControlPlaneOptions,
+  startControlPlane,
+} from '../../src/server.ts';
 
 export const OPERATOR_TOKEN = 'test-operator-token-0123456789';
 export const JOIN_SECRET = 'test-join-token-secret-0123456789abcdef';
@@ -104,7 +108,8 @@ export async function startTestMediaNode(
 
 export interface InstanceOptions {
   databaseUrl: string;
-  redis?: { namespace: string };
+  /** A Redis bus: the run's shared Redis, or one of the test's own (`url`). */
+  redis?: { namespace: string; url?: string };
   media?: MediaNode;
   limits?: Partial<Limits>;
   /** The instance's logger (default: silent, or TEST_LOG_LEVEL), e.g. to count what it logs. */
@@ -115,12 +120,14 @@ export interface InstanceOptions {
   turn?: TurnSettings;
   /** The scrape credential of GET /metrics (default none: /metrics is not served). */
   metricsToken?: string;
+  /** Any other option of the control plane (its own secrets, retention, pool size...), given last. */
+  more?: Partial<ControlPlaneOptions>;
 }
 
 export async function startInstance(opts: InstanceOptions): Promise<ControlPlane> {
   return startControlPlane({
     databaseUrl: opts.databaseUrl,
-    redisUrl: opts.redis ? inject('redisUrl') : undefined,
+    redisUrl: opts.redis ? (opts.redis.url ?? inject('redisUrl')) : undefined,
     ...(opts.redis ? { redisNamespace: opts.redis.namespace } : {}),
     joinTokenSecret: JOIN_SECRET,
     operatorToken: OPERATOR_TOKEN,
@@ -131,6 +138,7 @@ export async function startInstance(opts: InstanceOptions): Promise<ControlPlane
     ...(opts.turn ? { turn: opts.turn } : {}),
     ...(opts.metricsToken ? { metricsToken: opts.metricsToken } : {}),
     log: opts.log ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
+    ...opts.more,
   });
 }
 
