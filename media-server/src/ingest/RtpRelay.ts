@@ -174,7 +174,7 @@ function vp8PictureIdOffset(rtp: Buffer): number | null {
 }
 
 /** PLI (PSFB, FMT 1) and FIR (PSFB, FMT 4) packets in an RTCP compound packet. */
-function countKeyFrameRequests(rtcp: Buffer): number {
+export function countKeyFrameRequests(rtcp: Buffer): number {
   let count = 0;
   for (let offset = 0; offset + 4 <= rtcp.length; ) {
     const first = rtcp[offset] as number;

@@ -1,5 +1,6 @@
 import dgram from 'node:dgram';
 import { INGEST_RTP } from '../../src/ingest/RtpIngest.ts';
+import { countKeyFrameRequests } from '../../src/ingest/RtpRelay.ts';
 
 // A speaker and a classroom in plain RTP, small enough to read: the sender
 // sends a VP8 key frame only when the server asks for one (PLI or FIR), so a
@@ -201,16 +202,4 @@ function isVp8KeyFrame(rtp: Buffer): boolean {
     if (x & 0x30) offset++;
   }
   return offset < rtp.length && ((rtp[offset] as number) & 0x01) === 0;
-}
-
-/** PLI (PSFB, FMT 1) and FIR (PSFB, FMT 4) packets in an RTCP compound packet. */
-function countKeyFrameRequests(rtcp: Buffer): number {
-  let count = 0;
-  for (let offset = 0; offset + 4 <= rtcp.length; ) {
-    const first = rtcp[offset] as number;
-    const type = rtcp[offset + 1] as number;
-    if (type === 206 && ((first & 0x1f) === 1 || (first & 0x1f) === 4)) count++;
-    offset += (rtcp.readUInt16BE(offset + 2) + 1) * 4;
-  }
-  return count;
 }
