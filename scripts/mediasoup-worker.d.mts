@@ -1,5 +1,7 @@
 export type WorkerProfile =
   | 'tuned'
+  | 'tuned-history'
+  | 'tuned-reap'
   | 'tuned-no-reap'
   | 'tuned-tcc'
   | 'tuned-unpatched'

@@ -15,12 +15,15 @@
 // keyed by mediasoup version, profile, the sources' sha256 and the build
 // recipe, so a re-install is instant; build.json beside it says what went in.
 //
-// Usage: node scripts/mediasoup-worker.mjs [--profile tuned|tuned-no-reap|tuned-tcc|tuned-unpatched|stock|debian-srtp] [--print-path] [--no-link]
+// Usage: node scripts/mediasoup-worker.mjs [--profile tuned|tuned-history|tuned-reap|tuned-no-reap|tuned-tcc|tuned-unpatched|stock|debian-srtp] [--print-path] [--no-link]
 //   tuned (default): -O3, LTO, io_uring, the transport-cc patches, no io_uring
-//     zero copy, io_uring completions reaped after each submission; what Amphi runs.
-//   tuned-no-reap: tuned without the last patch; tuned-tcc: without the
-//     zero-copy one either; tuned-unpatched: without any (the bench shows what
-//     each bought).
+//     zero copy, io_uring completions reaped after each submission, the
+//     transport-cc send history in a ring, one clock read per fanned-out
+//     packet; what Amphi runs.
+//   tuned-history: tuned without the last patch; tuned-reap: without the send
+//     history ring either; tuned-no-reap: without the completions reaped;
+//     tuned-tcc: without the zero-copy one either; tuned-unpatched: without
+//     any (the bench shows what each bought).
 //   stock: mediasoup's default build options (release); the benchmark baseline.
 //   debian-srtp: stock, linked against Debian's libsrtp2 (NSS crypto).
 
@@ -193,6 +196,175 @@ const REAP_AFTER_SUBMIT = [
   },
 ];
 
+/** A file of scripts/worker-patches/, read when the script loads (its text goes into the cache key). */
+function patchFile(name) {
+  return fs.readFileSync(path.join(root, 'scripts', 'worker-patches', name), 'utf8');
+}
+
+/**
+ * transport-cc's send history (libwebrtc's SendTimeHistory) kept every packet
+ * sent with a transport-wide sequence number in a std::map until its feedback
+ * came: a heap node, a tree insertion and a rebalancing erase per packet, and
+ * three tree searches (sent, feedback, bytes in flight). A ring of slots
+ * indexed by the sequence number does the same with no allocation; packets
+ * left unacknowledged longer than the ring spans move to a map as before
+ * (scripts/worker-patches/send_time_history.*, same interface; a differential
+ * test against the original gave identical answers). Each transport-wide
+ * feedback also copied its vector of results and grew three others one
+ * element at a time.
+ */
+const SEND_HISTORY = [
+  {
+    file: 'deps/libwebrtc/libwebrtc/modules/congestion_controller/rtp/send_time_history.h',
+    sha256: '1ffb70bb2cf3e8982bf54b7bf5418a91438ff7b0822733ec87e444ac467140d2',
+    content: patchFile('send_time_history.h'),
+  },
+  {
+    file: 'deps/libwebrtc/libwebrtc/modules/congestion_controller/rtp/send_time_history.cc',
+    sha256: '02bfaf73699bc559bacff9f9118cfb78566996b02b330bc2e458c2afb01af10b',
+    content: patchFile('send_time_history.cc'),
+  },
+  {
+    file: 'deps/libwebrtc/libwebrtc/modules/congestion_controller/rtp/transport_feedback_adapter.cc',
+    find:
+      '  std::vector<PacketFeedback> feedback_vector = last_packet_feedback_vector_;\n' +
+      '  if (feedback_vector.empty())\n' +
+      '    return absl::nullopt;\n' +
+      '\n' +
+      '  TransportPacketsFeedback msg;\n',
+    replace:
+      '  const std::vector<PacketFeedback>& feedback_vector = last_packet_feedback_vector_;\n' +
+      '  if (feedback_vector.empty())\n' +
+      '    return absl::nullopt;\n' +
+      '\n' +
+      '  TransportPacketsFeedback msg;\n' +
+      '  msg.packet_feedbacks.reserve(feedback_vector.size());\n',
+    count: 1,
+  },
+  {
+    file: 'deps/libwebrtc/libwebrtc/mediasoup_helpers.h',
+    find: '\t\t\tstd::vector<webrtc::rtcp::ReceivedPacket> receivedPackets;\n',
+    replace:
+      '\t\t\tstd::vector<webrtc::rtcp::ReceivedPacket> receivedPackets;\n' +
+      '\t\t\treceivedPackets.reserve(packet->GetPacketStatusCount());\n',
+    count: 1,
+  },
+  {
+    file: 'src/RTC/RTCP/FeedbackRtpTransport.cpp',
+    find: '\t\t\tauto chunksIt = this->chunks.begin();\n',
+    replace:
+      '\t\t\tthis->deltas.reserve(receivedPacketStatusCount);\n\n' +
+      '\t\t\tauto chunksIt = this->chunks.begin();\n',
+    count: 1,
+  },
+  {
+    file: 'src/RTC/RTCP/FeedbackRtpTransport.cpp',
+    find: '\t\t\tstd::vector<struct PacketResult> packetResults;\n',
+    replace:
+      '\t\t\tstd::vector<struct PacketResult> packetResults;\n' +
+      '\t\t\tpacketResults.reserve(this->packetStatusCount);\n',
+    count: 1,
+  },
+];
+
+/**
+ * Each packet forwarded to a classroom read the clock (clock_gettime) five
+ * times: abs-send-time, the send history's creation time, the sent time, and
+ * two rate counters. All of one packet's sends are handed to the kernel
+ * together after the fan-out (io_uring submission), so the time at which the
+ * router starts fanning a packet out is as true for each of them: the router
+ * holds it while it fans out, and GetTimeMs() returns it meanwhile. The
+ * weak_ptr each send still built for a callback it no longer has (two atomic
+ * operations) is only built where that callback exists.
+ */
+const FANOUT_CLOCK = [
+  {
+    file: 'include/DepLibUV.hpp',
+    find: [
+      '\tstatic uint64_t GetTimeMs()\n',
+      '\t{\n',
+      '\t\treturn static_cast<uint64_t>(uv_hrtime() / 1000000u);\n',
+      '\t}\n',
+    ].join(''),
+    replace: [
+      '\tstatic uint64_t GetTimeMs()\n',
+      '\t{\n',
+      '\t\tif (DepLibUV::heldTimeMs != 0u)\n',
+      '\t\t{\n',
+      '\t\t\treturn DepLibUV::heldTimeMs;\n',
+      '\t\t}\n',
+      '\n',
+      '\t\treturn static_cast<uint64_t>(uv_hrtime() / 1000000u);\n',
+      '\t}\n',
+      '\t// While one lives, GetTimeMs() returns the time it was created at: a\n',
+      '\t// packet fanned out to many consumers reads the clock once.\n',
+      '\tclass HoldTimeMs\n',
+      '\t{\n',
+      '\tpublic:\n',
+      '\t\tHoldTimeMs() : previous(DepLibUV::heldTimeMs)\n',
+      '\t\t{\n',
+      '\t\t\tDepLibUV::heldTimeMs = DepLibUV::GetTimeMs();\n',
+      '\t\t}\n',
+      '\t\t~HoldTimeMs()\n',
+      '\t\t{\n',
+      '\t\t\tDepLibUV::heldTimeMs = this->previous;\n',
+      '\t\t}\n',
+      '\t\tHoldTimeMs(const HoldTimeMs&)            = delete;\n',
+      '\t\tHoldTimeMs& operator=(const HoldTimeMs&) = delete;\n',
+      '\n',
+      '\tprivate:\n',
+      '\t\tuint64_t previous;\n',
+      '\t};\n',
+    ].join(''),
+    count: 1,
+  },
+  {
+    file: 'include/DepLibUV.hpp',
+    find: '\tthread_local static uv_loop_t* loop;\n',
+    replace: '\tthread_local static uv_loop_t* loop;\n\tthread_local static uint64_t heldTimeMs;\n',
+    count: 1,
+  },
+  {
+    file: 'src/DepLibUV.cpp',
+    find: 'thread_local uv_loop_t* DepLibUV::loop{ nullptr };\n',
+    replace:
+      'thread_local uv_loop_t* DepLibUV::loop{ nullptr };\n' +
+      'thread_local uint64_t DepLibUV::heldTimeMs{ 0u };\n',
+    count: 1,
+  },
+  {
+    file: 'src/RTC/Router.cpp',
+    find: [
+      '\t\t\t// Clone only happens if needed.\n',
+      '\t\t\tstd::shared_ptr<RTC::RtpPacket> sharedPacket;\n',
+    ].join(''),
+    replace: [
+      '\t\t\t// Clone only happens if needed.\n',
+      '\t\t\tstd::shared_ptr<RTC::RtpPacket> sharedPacket;\n',
+      '\t\t\t// All its sends leave together (io_uring submission): one time for all.\n',
+      '\t\t\tconst DepLibUV::HoldTimeMs holdTimeMs;\n',
+    ].join(''),
+    count: 1,
+  },
+  {
+    file: 'src/RTC/Router.cpp',
+    find: '#include "DepLibUring.hpp"\n',
+    replace: '#include "DepLibUV.hpp"\n#include "DepLibUring.hpp"\n',
+    count: 1,
+  },
+  {
+    file: 'src/RTC/Transport.cpp',
+    find:
+      '\t\t\tconst std::weak_ptr<RTC::TransportCongestionControlClient> tccClientWeakPtr(this->tccClient);\n' +
+      '\n' +
+      '#ifdef ENABLE_RTC_SENDER_BANDWIDTH_ESTIMATOR\n',
+    replace:
+      '#ifdef ENABLE_RTC_SENDER_BANDWIDTH_ESTIMATOR\n' +
+      '\t\t\tconst std::weak_ptr<RTC::TransportCongestionControlClient> tccClientWeakPtr(this->tccClient);\n',
+    count: 3,
+  },
+];
+
 /** Build profiles: meson options, which libsrtp the worker links, source patches. */
 const TUNED_OPTIONS = [...STOCK_OPTIONS, '-Doptimization=3', '-Db_lto=true'];
 
@@ -200,10 +372,29 @@ const PROFILES = {
   tuned: {
     meson: TUNED_OPTIONS,
     srtp: 'openssl',
-    patches: [...TCC_PATCHES, ZERO_COPY_OFF, ...REAP_AFTER_SUBMIT],
+    patches: [
+      ...TCC_PATCHES,
+      ZERO_COPY_OFF,
+      ...REAP_AFTER_SUBMIT,
+      ...SEND_HISTORY,
+      ...FANOUT_CLOCK,
+    ],
   },
   // What tuned was before each patch (each binary keeps its cache entry): the
-  // bench shows each step's gain. unpatched -> tcc -> no-reap (+ zero copy off) -> tuned.
+  // bench shows each step's gain. unpatched -> tcc -> no-reap (+ zero copy off)
+  // -> reap (+ completions reaped) -> history (+ send history ring) -> tuned (+ fan-out clock).
+  'tuned-history': {
+    meson: TUNED_OPTIONS,
+    srtp: 'openssl',
+    patches: [...TCC_PATCHES, ZERO_COPY_OFF, ...REAP_AFTER_SUBMIT, ...SEND_HISTORY],
+    cacheName: 'tuned',
+  },
+  'tuned-reap': {
+    meson: TUNED_OPTIONS,
+    srtp: 'openssl',
+    patches: [...TCC_PATCHES, ZERO_COPY_OFF, ...REAP_AFTER_SUBMIT],
+    cacheName: 'tuned',
+  },
   'tuned-unpatched': { meson: TUNED_OPTIONS, srtp: 'openssl', cacheName: 'tuned' },
   'tuned-tcc': { meson: TUNED_OPTIONS, srtp: 'openssl', patches: TCC_PATCHES },
   'tuned-no-reap': {
@@ -429,9 +620,20 @@ static inline void io_uring_prep_sendto(struct io_uring_sqe* sqe, int sockfd, co
 
 /** Applies a profile's source patches to the copied worker/ sources. */
 function applyPatches(srcDir, patches) {
-  for (const { file, find, replace, count } of patches) {
+  for (const { file, find, replace, count, sha256, content } of patches) {
     const target = path.join(srcDir, file);
     const text = fs.readFileSync(target, 'utf8');
+    if (content !== undefined) {
+      // A whole file replaced: only the upstream file it was written against.
+      const found = createHash('sha256').update(text).digest('hex');
+      if (found !== sha256) {
+        throw new Error(
+          `patch for ${file} replaces a file whose sha256 is ${sha256}, found ${found}: mediasoup changed?`,
+        );
+      }
+      fs.writeFileSync(target, content);
+      continue;
+    }
     const found = text.split(find).length - 1;
     if (found !== count) {
       throw new Error(

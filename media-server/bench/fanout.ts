@@ -86,8 +86,10 @@ const TUNED: Setup = {
  * the worker's source patches (scripts/mediasoup-worker.mjs) one at a time:
  * tuned-unpatched (none), tuned-unpatched-pacer-25ms (the pacer's wake-up
  * alone, through libwebrtc's field trial), tuned-tcc (the transport-cc
- * patches), tuned-no-reap (those + io_uring zero copy off), tuned (those +
- * io_uring completions reaped after each submission).
+ * patches), tuned-no-reap (those + io_uring zero copy off), tuned-reap
+ * (those + io_uring completions reaped after each submission), tuned-history
+ * (those + the transport-cc send history in a ring, fewer allocations per
+ * feedback), tuned (those + one clock read per fanned-out packet).
  */
 const PROFILES = {
   tuned: TUNED,
@@ -107,6 +109,8 @@ const PROFILES = {
   },
   'tuned-tcc': { ...TUNED, build: 'tuned-tcc' },
   'tuned-no-reap': { ...TUNED, build: 'tuned-no-reap' },
+  'tuned-reap': { ...TUNED, build: 'tuned-reap' },
+  'tuned-history': { ...TUNED, build: 'tuned-history' },
 } satisfies Record<string, Setup>;
 
 type Profile = keyof typeof PROFILES;
