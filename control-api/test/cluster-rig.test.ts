@@ -253,7 +253,8 @@ describe.skipIf(unavailable !== null)(
       expect(cut.size).toBeGreaterThan(0);
       expect(back.size).toBe(cut.size);
       expect(everyone.every((s) => s.status === 'open')).toBe(true);
-      // Media comes back too (their media went with the instance's control channels).
+      // Media flows on: the media nodes kept it detached and the sockets' resume on the
+      // other instance adopted it; a class whose resume was refused sets it up again.
       const mediaDeadline = Date.now() + 10_000;
       while (classrooms.some(({ c }) => !c.decoding()) && Date.now() < mediaDeadline) {
         await new Promise((r) => setTimeout(r, 100));
