@@ -13,7 +13,14 @@ import {
 } from '../../control-api/test/support/harness.ts';
 import { type Browser, launchChromium, localhost, screenshot } from '../support/browser.ts';
 import { classesCsv, schoolAndClassCounts } from '../support/classesCsv.ts';
-import { createFirstAdmin, fillNewTalk, OPERATOR } from '../support/consoleOperator.ts';
+import {
+  createFirstAdmin,
+  createTalk,
+  endTalk,
+  fillNewTalk,
+  OPERATOR,
+  openEnrolment,
+} from '../support/consoleOperator.ts';
 
 // An operator, in Chromium against a real control-api and PostgreSQL: signs in
 // with their own account, imports 300 classes from a CSV whose two bad lines
@@ -127,15 +134,8 @@ describe('an operator in the console', () => {
       presentation: 'Filme et monte ses reportages.',
     });
     await screenshot(page, 'console-event-new');
-    await page.getByRole('button', { name: 'Créer la séance' }).click();
-    await page.getByRole('heading', { name: 'Journaliste en outre-mer', level: 1 }).waitFor();
-    eventId = /#\/seances\/([0-9a-f-]{36})/.exec(page.url())?.[1] ?? '';
-    expect(eventId).not.toBe('');
-    expect(await page.textContent('.facts')).toContain('Inscriptions fermées');
-
-    await page.getByRole('button', { name: 'Ouvrir les inscriptions' }).click();
-    await page.getByRole('button', { name: 'Fermer les inscriptions' }).waitFor();
-    expect(await page.textContent('.facts')).toContain('Inscriptions ouvertes');
+    eventId = await createTalk(page, 'Journaliste en outre-mer');
+    await openEnrolment(page);
     const event = await api<Event>(plane.url, 'GET', `/api/v1/events/${eventId}`);
     expect(event.body).toMatchObject({
       title: 'Journaliste en outre-mer',
@@ -247,15 +247,7 @@ describe('an operator in the console', () => {
   });
 
   it('ends the event; the summary shows attendance and questions as numbers', async () => {
-    // The attendance of the class is written every 2 s from presence.
-    await expect
-      .poll(async () => (await plane.sql`select 1 from classroom_attendance`).length, {
-        timeout: 10_000,
-      })
-      .toBe(1);
-    page.once('dialog', (d) => void d.accept());
-    await page.getByRole('button', { name: 'Terminer la séance' }).click();
-    await page.locator('.facts .badge', { hasText: 'Terminée' }).waitFor();
+    await endTalk(page, plane, 1);
     await page.getByRole('link', { name: 'Bilan' }).click();
     const attended = page.getByTestId('summary-attended');
     await attended.waitFor();

@@ -13,7 +13,14 @@ import {
 } from '../../control-api/test/support/harness.ts';
 import { type Browser, launchChromium, localhost, screenshot } from '../support/browser.ts';
 import { classesCsv, schoolAndClassCounts, schoolOf } from '../support/classesCsv.ts';
-import { createFirstAdmin, fillNewTalk, OPERATOR } from '../support/consoleOperator.ts';
+import {
+  createFirstAdmin,
+  createTalk,
+  endTalk,
+  fillNewTalk,
+  OPERATOR,
+  openEnrolment,
+} from '../support/consoleOperator.ts';
 
 // The programme's one journey, across the screens of the people who live it, in
 // Chromium against a real control-api (PostgreSQL, mediasoup): the operator
@@ -123,14 +130,8 @@ describe('a talk, from the operator’s import to the class sheet', () => {
       summary: 'Une journée de reportage avec la rédaction de La Réunion la 1re.',
       organisation: 'Réunion la 1re',
     });
-    await operator.getByRole('button', { name: 'Créer la séance' }).click();
-    await operator.getByRole('heading', { name: TITLE, level: 1 }).waitFor();
-    eventId = /#\/seances\/([0-9a-f-]{36})/.exec(operator.url())?.[1] ?? '';
-    expect(eventId).not.toBe('');
-    expect(await operator.textContent('.facts')).toContain('Inscriptions fermées');
-    await operator.getByRole('button', { name: 'Ouvrir les inscriptions' }).click();
-    await operator.getByRole('button', { name: 'Fermer les inscriptions' }).waitFor();
-    expect(await operator.textContent('.facts')).toContain('Inscriptions ouvertes');
+    eventId = await createTalk(operator, TITLE);
+    await openEnrolment(operator);
     await screenshot(operator, 'journey-1-event-open');
   });
 
@@ -267,16 +268,8 @@ describe('a talk, from the operator’s import to the class sheet', () => {
   });
 
   it('5. the operator ends the talk; the class sheet shows the question and the summary counts the class and its question', async () => {
-    // The attendance of the class is written every 2 s from presence.
-    await expect
-      .poll(async () => (await plane.sql`select 1 from classroom_attendance`).length, {
-        timeout: 10_000,
-      })
-      .toBe(1);
     await openEventInConsole();
-    operator.once('dialog', (d) => void d.accept());
-    await operator.getByRole('button', { name: 'Terminer la séance' }).click();
-    await operator.locator('.facts .badge', { hasText: 'Terminée' }).waitFor();
+    await endTalk(operator, plane, 1);
     await show(classroom as Page);
     await classroom?.waitForSelector('[data-testid="after-session"]', { timeout: 20_000 });
     await screenshot(classroom as Page, 'journey-5-viewer-after');
