@@ -15,7 +15,17 @@ export interface SignalingObserver {
   rejected(code: ErrorCode): void;
   /** A WebSocket upgrade was refused (token, rate limit, closed event...): its code. */
   refused(code: ErrorCode): void;
+  /** A socket asked to resume its media (its first join): how that went. */
+  resumed(outcome: ResumeOutcome): void;
 }
+
+/**
+ * What became of a resume: media adopted; or refused, the token not valid for
+ * this join link (`invalid`), the media closed after its grace (`expired`),
+ * none held (`unknown`: left on purpose, lost with its node), or the media
+ * plane failing (`failed`).
+ */
+export type ResumeOutcome = 'resumed' | 'invalid' | 'expired' | 'unknown' | 'failed';
 
 /** What the question queue tells the metrics (QuestionQueue's observer). */
 export interface QuestionEvents {
@@ -63,6 +73,7 @@ export class ControlMetrics implements SignalingObserver {
   readonly #joins: Histogram<'role'>;
   readonly #rejected: Counter<'code'>;
   readonly #refused: Counter<'code'>;
+  readonly #resumes: Counter<'outcome'>;
   readonly #stops: (() => void)[] = [];
 
   constructor(deps: ControlMetricsDeps) {
@@ -112,6 +123,13 @@ export class ControlMetrics implements SignalingObserver {
       name: 'amphi_joins_refused_total',
       help: 'WebSocket upgrades refused before any join, by error code (TOKEN_INVALID, TOKEN_REVOKED, RATE_LIMITED, EVENT_CLOSED...).',
       labelNames: ['code'],
+      registers: [registry],
+    });
+
+    this.#resumes = new Counter({
+      name: 'amphi_media_resumes_total',
+      help: 'Sockets that asked to resume their media session, by outcome: resumed, invalid (token not valid for the join link), expired (closed after its grace), unknown (none held), failed.',
+      labelNames: ['outcome'],
       registers: [registry],
     });
 
@@ -190,6 +208,10 @@ export class ControlMetrics implements SignalingObserver {
 
   refused(code: ErrorCode): void {
     this.#refused.inc({ code });
+  }
+
+  resumed(outcome: ResumeOutcome): void {
+    this.#resumes.inc({ outcome });
   }
 
   /** The exposition text and its content type. */

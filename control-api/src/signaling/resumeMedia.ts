@@ -1,5 +1,6 @@
 import type { MediaResume } from '@amphi/protocol';
 import { AppError } from '../errors.ts';
+import type { ResumeOutcome } from '../metrics/ControlMetrics.ts';
 import type { HandlerContext } from './context.ts';
 
 /**
@@ -13,6 +14,30 @@ export async function resumeMedia(ctx: HandlerContext): Promise<MediaResume | nu
   const claim = ctx.self.resume;
   if (!claim) return null;
   ctx.self.resume = null;
+  const answer = await adopt(ctx, claim);
+  ctx.services.metrics?.resumed(outcomeOf(answer));
+  return answer;
+}
+
+/** Operators count resumes by what became of them (`amphi_media_resumes_total`). */
+function outcomeOf(answer: MediaResume): ResumeOutcome {
+  if (answer.status === 'resumed') return 'resumed';
+  switch (answer.error.code) {
+    case 'RESUME_INVALID':
+      return 'invalid';
+    case 'RESUME_EXPIRED':
+      return 'expired';
+    case 'RESUME_UNKNOWN':
+      return 'unknown';
+    default:
+      return 'failed';
+  }
+}
+
+async function adopt(
+  ctx: HandlerContext,
+  claim: NonNullable<HandlerContext['self']['resume']>,
+): Promise<MediaResume> {
   const { services, log } = ctx;
   if (claim.status === 'invalid') {
     log.info('resume refused: the token does not verify for this join link');
