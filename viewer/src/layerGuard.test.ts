@@ -58,19 +58,19 @@ describe("the class's layer guard", () => {
     const g = new LayerGuard({ layers: 3 });
     let t = 0;
     const frames = { frames: 0, assembled: 0, assemblySeconds: 0 };
-    /** 200 ms of a 20 frames a second picture, each frame `ms` from its first packet to its last. */
+    /** 200 ms of a 20 frames a second picture: its 4 frames took `ms` in all from first packet to last. */
     const read = (ms: number) => {
       t += 200;
       frames.frames += 4;
       frames.assembled += 4;
-      frames.assemblySeconds += (4 * ms) / 1000;
+      frames.assemblySeconds += ms / 1000;
       return g.read({ at: t, received: 0, lost: 0, width: 1280, ...frames });
     };
-    // An open line (a few ms a frame), and frames held for a repair now and then.
-    for (let i = 0; i < 100; i++) expect(read(i % 10 === 0 ? 120 : 4)).toBeUndefined();
+    // An open line (a few ms a frame), and a frame held 150 ms for a repair now and then.
+    for (let i = 0; i < 100; i++) expect(read(i % 3 === 1 ? 150 + 12 : 16)).toBeUndefined();
     // 800 kbit/s through 500: each 5 kB frame takes 80 ms to come (1.6 of the line's time).
-    expect(read(80)).toBeUndefined();
-    expect(read(80)).toBe(0);
+    expect(read(4 * 80)).toBeUndefined();
+    expect(read(4 * 80)).toBe(0);
     expect(g.lastReason).toBe('busy');
   });
 

@@ -55,13 +55,18 @@ const WINDOW_MS = 600;
 /**
  * ...or its packets coming one behind the other all the time: each frame's
  * time from its first packet to its last, times the frames a second. A line
- * wider than the picture hands each frame on in a burst (0-0.1 measured, even
- * on a busy machine); a line the picture overflows spreads each frame at the
- * line's rate (0.6 then 2.5 in the first two seconds at 500 kbit/s), before
- * its queue overflows and drops packets.
+ * wider than the picture hands each frame on in a burst (0 to 0.1, measured
+ * each second, on a busy machine too); a line the picture overflows spreads
+ * each frame at the line's rate before its queue overflows and drops packets
+ * (0.4-0.6, then 2.5-5.4, over the first two seconds at 500 kbit/s).
  */
-const BUSY = 0.9;
-const BUSY_MIN_FRAMES = 3;
+const BUSY = 1;
+const BUSY_MIN_FRAMES = 2;
+/**
+ * Read over a shorter time than losses: a frame counts once complete, and the
+ * few frames between the line's filling and its first drops are what tells.
+ */
+const BUSY_WINDOW_MS = 400;
 /** After a change, the server switches on the next key frame and the queue drains: wait. */
 const SETTLE_MS = 2000;
 /** A choke this soon after a try up means the line cannot carry that layer yet. */
@@ -110,7 +115,8 @@ export class LayerGuard {
     const lost = r.lost - first.lost;
     const expected = lost + (r.received - first.received);
     const lossy = lost >= LOSS_PACKETS && lost / expected >= LOSS_SHARE;
-    const busy = this.#busy(first, r) >= BUSY;
+    const recent = this.#readings.find((x) => x.at >= r.at - BUSY_WINDOW_MS) ?? first;
+    const busy = this.#busy(recent, r) >= BUSY;
     if (lossy || busy) {
       // Straight to the lowest layer: its key frame (a few kilobytes) gets through
       // a full line's short queue, where the middle layer's (tens of kilobytes,
