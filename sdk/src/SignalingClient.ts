@@ -121,6 +121,14 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
   #resumeToken: string | null = null;
   #firstJoin: { resolve: (j: JoinResult) => void; reject: (e: SignalingError) => void } | null =
     null;
+  /**
+   * Events that came after a join's answer, held until the code awaiting the
+   * answer has run (a timer's turn). Several messages read at once are handed
+   * over in one go (ws in Node does): an event right behind the answer would
+   * otherwise reach the listeners before they have the state it applies to
+   * (the live view, a media client started from the answer), and be lost.
+   */
+  #afterJoin: { event: EventName; data: unknown }[] | null = null;
 
   constructor(options: SignalingClientOptions) {
     super();
@@ -359,7 +367,8 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
         void this.#join();
         return;
       }
-      this.emit('event', event as EventName, parsed.data);
+      if (this.#afterJoin) this.#afterJoin.push({ event: event as EventName, data: parsed.data });
+      else this.emit('event', event as EventName, parsed.data);
       return;
     }
     const { id, ok } = msg as { id: unknown; ok: unknown };
@@ -370,14 +379,27 @@ export class SignalingClient extends Emitter<SignalingClientEvents> {
     clearTimeout(pending.timer);
     if (ok === true) {
       const parsed = Requests[pending.type].result.safeParse((msg as { result: unknown }).result);
-      if (parsed.success) pending.resolve(parsed.data);
-      else pending.reject(new SignalingError('INVALID_MESSAGE', parsed.error.message));
+      if (parsed.success) {
+        pending.resolve(parsed.data);
+        if (pending.type === 'join') this.#holdAfterJoin();
+      } else pending.reject(new SignalingError('INVALID_MESSAGE', parsed.error.message));
     } else {
       const body = (msg as { error?: ErrorBody }).error;
       pending.reject(
         body ? errorFrom(body) : new SignalingError('INTERNAL', 'request failed without a reason'),
       );
     }
+  }
+
+  /** The events after a join's answer wait for a timer's turn (see #afterJoin). */
+  #holdAfterJoin(): void {
+    if (this.#afterJoin) return;
+    this.#afterJoin = [];
+    setTimeout(() => {
+      const held = this.#afterJoin ?? [];
+      this.#afterJoin = null;
+      for (const { event, data } of held) this.emit('event', event, data);
+    }, 0);
   }
 
   async #join(): Promise<void> {
