@@ -1,7 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import type { RtpCapabilities } from '@amphi/protocol';
+import { LiveSession } from '@amphi/sdk';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import WebSocket from 'ws';
 import { ClassroomPeer } from '../../loadtest/src/ClassroomPeer.ts';
 import { loadVp8Clip, type Vp8Clip } from '../../loadtest/src/media/vp8Clip.ts';
 import { SyntheticSpeaker } from '../../loadtest/src/SyntheticSpeaker.ts';
@@ -129,6 +131,18 @@ async function placements(ev: SeededEvent): Promise<string[]> {
   );
 }
 
+/**
+ * The producers a participant was told of, once per telling: those its join
+ * state listed, then those announced to it; sorted, so that a producer told
+ * twice shows twice.
+ */
+function toldOf(
+  join: { state: { producers: { producerId: string }[] } } | null,
+  announced: string[],
+): string[] {
+  return [...(join?.state.producers.map((p) => p.producerId) ?? []), ...announced].sort();
+}
+
 function closePeers(list: ClassroomPeer[]): void {
   for (const p of list) p.close();
 }
@@ -154,8 +168,9 @@ describe('media nodes on three hosts, classrooms placed one by one', () => {
     const list = ev.tokens.classrooms.map((_t, i) => classroom(ev, i, null));
     const announced = list.map(() => [] as string[]);
     for (const [i, p] of list.entries()) {
+      // Told by announcement once its join is answered: before, the sdk has no view to tell.
       p.session.signaling.onEvent('media.producerAdded', (a) => {
-        announced[i]?.push(a.producerId);
+        if (p.session.signaling.lastJoin) announced[i]?.push(a.producerId);
       });
     }
     // All at once: each placed before the others' transports exist.
@@ -180,6 +195,11 @@ describe('media nodes on three hosts, classrooms placed one by one', () => {
     expect(await registry.edgesOf(ev.eventId)).toEqual(
       expect.arrayContaining([...new Set(placed.filter((n) => n !== origin))]),
     );
+    const spoken = (await plane.services.media.listProducers(ev.eventId))
+      .filter((p) => p.role === 'speaker')
+      .map((p) => p.producerId)
+      .sort();
+    expect(spoken).toHaveLength(2);
     for (const [i, p] of list.entries()) {
       const f = p.meter.figures;
       console.info(
@@ -188,8 +208,9 @@ describe('media nodes on three hosts, classrooms placed one by one', () => {
       expect(f.packets).toBeGreaterThan(30);
       expect(f.frames).toBeGreaterThanOrEqual(30);
       expect(p.figures.audioPackets).toBeGreaterThan(0);
-      // The speaker's audio and video, once each, whichever node the class is on.
-      expect(announced[i]?.length).toBe(2);
+      // The speaker's audio and video, told once each, whichever node the class is on: in
+      // the join state if its join was answered after they opened, else announced.
+      expect(toldOf(p.session.signaling.lastJoin, announced[i] ?? [])).toEqual(spoken);
     }
     closePeers(list);
     speaker.close();
@@ -201,6 +222,76 @@ describe('media nodes on three hosts, classrooms placed one by one', () => {
     await expect.poll(() => registry.nodeOf(ev.eventId), { timeout: 5_000 }).toBeNull();
     expect(await registry.edgesOf(ev.eventId)).toEqual([]);
     expect(await placements(ev)).toEqual(ev.classroomIds.map(() => '?'));
+  });
+
+  it("a camera opened while a classroom's join is being answered: the classroom is told of it once, after its join state", async () => {
+    const ev = await seedEvent(plane.url, { classrooms: 1, status: 'live' });
+    const moderator = await joined(ev, ev.tokens.moderator);
+    const speaker = await joined(ev, ev.tokens.speaker);
+    const send = await speaker.client.request('media.createTransport', { direction: 'send' });
+    await speaker.client.request('media.connectTransport', {
+      transportId: send.transportId,
+      dtlsParameters,
+    });
+    // The classroom's join reads the producers, then waits on the questions table.
+    let unlock = () => {};
+    const locked = new Promise<void>((resolve) => {
+      void sql.begin(async (tx) => {
+        await tx`lock table questions in access exclusive mode`;
+        resolve();
+        await new Promise<void>((r) => {
+          unlock = r;
+        });
+      });
+    });
+    await locked;
+    const late = new LiveSession({
+      baseUrl: plane.url,
+      eventId: ev.eventId,
+      token: ev.tokens.classrooms[0] as string,
+      media: false,
+      signaling: { WebSocket: WebSocket as unknown as typeof globalThis.WebSocket },
+    });
+    const announced: string[] = [];
+    late.signaling.onEvent('media.producerAdded', (p) => {
+      if (late.signaling.lastJoin) announced.push(p.producerId);
+    });
+    try {
+      const joining = late.connect();
+      await expect
+        .poll(
+          async () =>
+            (
+              await sql`select count(*)::int as n from pg_locks l join pg_class c on c.oid = l.relation
+                where c.relname = 'questions' and not l.granted`
+            )[0]?.n,
+          { timeout: 5_000 },
+        )
+        .toBeGreaterThan(0);
+      // The producers were listed alongside (one request to the origin node).
+      await new Promise((r) => setTimeout(r, 500));
+      const { producerId } = await speaker.client.request('media.produce', {
+        transportId: send.transportId,
+        kind: 'video',
+        rtpParameters: vp8(8201),
+        source: 'camera',
+      });
+      // Announced to the room, the waiting classroom's socket included.
+      await moderator.client.waitForEvent(
+        'media.producerAdded',
+        (p) => p.producerId === producerId,
+      );
+      unlock();
+      await joining;
+      await expect.poll(() => late.view?.producers.map((p) => p.producerId)).toEqual([producerId]);
+      // Told once: in its join state, or announced after it.
+      await new Promise((r) => setTimeout(r, 300));
+      expect(toldOf(late.signaling.lastJoin, announced)).toEqual([producerId]);
+    } finally {
+      unlock();
+      late.close();
+      for (const c of [moderator.client, speaker.client]) await c.close();
+    }
   });
 
   it('a classroom on stage on an edge: its camera goes up to the origin, announced once, and the speaker consumes it there', async () => {

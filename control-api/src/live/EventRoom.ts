@@ -31,8 +31,12 @@ export interface RoomMember {
   /** Bytes its socket holds that the network has not taken yet. */
   readonly bufferedAmount: number;
   push<E extends EventName>(event: E, data: EventData<E>): void;
-  /** Sends a pushed event already serialized (the same bytes for every member that sees it so). */
-  sendFrame(frame: Buffer): void;
+  /**
+   * Sends a pushed event already serialized (the same bytes for every member
+   * that sees it so); `push` is what the bytes say, for a member that orders
+   * some pushes against its answers (a socket's producer announcements).
+   */
+  sendFrame(frame: Buffer, push: ServerEvent): void;
   /** Closes the socket (removed by a moderator, event closed...). */
   close(code: number, reason: string): void;
   /** The classroom left the stage: stop sending its camera. */
@@ -68,7 +72,14 @@ export interface EventRoomOptions {
 /** Bus messages that are pushed to members as they come (in order, after the answer). */
 type Pushed = Exclude<
   BusMessage,
-  { kind: 'presence.snapshot' | 'participant.remove' | 'link.revoked' | 'question.upvoted' }
+  {
+    kind:
+      | 'presence.snapshot'
+      | 'participant.remove'
+      | 'participant.resumed'
+      | 'link.revoked'
+      | 'question.upvoted';
+  }
 >;
 
 /** One change on its way to the members, a slice at a time. */
@@ -250,6 +261,9 @@ export class EventRoom extends EventEmitter<EventRoomEvents> {
           if (m.classroomId === msg.classroomId) m.close(4003, 'removed by a moderator');
         }
         return;
+      case 'participant.resumed':
+        // The signaling's sessions hand the older socket over (SignalingSessions).
+        return;
       case 'link.revoked':
         for (const m of [...this.#members.values()]) {
           if (m.tokenId === msg.tokenId)
@@ -343,7 +357,7 @@ export class EventRoom extends EventEmitter<EventRoomEvents> {
       view = { push, frame: Buffer.from(JSON.stringify(push)) };
       fanOut.frames.push(view);
     }
-    m.sendFrame(view.frame);
+    m.sendFrame(view.frame, view.push);
   }
 
   // --- gathered changes: upvote counts and presence

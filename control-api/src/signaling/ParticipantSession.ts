@@ -10,8 +10,10 @@ import {
   type ProducerInfo,
   RequestEnvelope,
   type RequestId,
+  type RequestResult,
   Requests,
   type RequestType,
+  type ServerEvent,
 } from '@amphi/protocol';
 import type { WebSocket } from 'ws';
 import { AppError, validationError } from '../errors.ts';
@@ -22,6 +24,7 @@ import type { MediaParticipant } from '../rtc/MediaNode.ts';
 import type { Handler, HandlerContext, Identity, Services } from './context.ts';
 import { handlers } from './handlers/index.ts';
 import { closeOwnProducer } from './handlers/media.ts';
+import { isProducerPush, ProducerAnnouncements } from './ProducerAnnouncements.ts';
 
 /** A socket whose outgoing buffer grows past this is too slow to follow the event. */
 const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
@@ -62,6 +65,8 @@ export class ParticipantSession
   #closing: { dropped: number; cut: ReturnType<typeof setTimeout>; code: number } | null = null;
   /** A newer socket of this participant resumed: the media is its now, and the presence. */
   #handedOver = false;
+  /** Producers' openings and closings, told once each against the join state. */
+  readonly #announcements = new ProducerAnnouncements((frame) => this.#send(frame));
 
   constructor(deps: {
     socket: WebSocket;
@@ -155,8 +160,9 @@ export class ParticipantSession
   }
 
   /** A push serialized once by the room for every member that sees it so. */
-  sendFrame(frame: Buffer): void {
-    this.#send(frame);
+  sendFrame(frame: Buffer, push: ServerEvent): void {
+    if (isProducerPush(push)) this.#announcements.offer(push, frame);
+    else this.#send(frame);
   }
 
   get bufferedAmount(): number {
@@ -335,9 +341,13 @@ export class ParticipantSession
       return;
     }
     const started = performance.now();
+    if (type === 'join') this.#announcements.joining();
     try {
       const result = await handler.handle(this.#ctx, parsed.data as never);
       this.#reply(id, result);
+      if (type === 'join') {
+        this.#announcements.joined((result as RequestResult<'join'>).state.producers);
+      }
       if (type === 'join' && !this.#joined) {
         this.#joined = true;
         this.#services.metrics?.joined(
@@ -347,6 +357,7 @@ export class ParticipantSession
       }
       this.#log.debug({ type, ms: Math.round(performance.now() - started) }, 'request done');
     } catch (err) {
+      if (type === 'join') this.#announcements.failed();
       if (err instanceof AppError) {
         this.#fail(id, err.toBody());
         if (err.code === 'RATE_LIMITED') this.#strike();
