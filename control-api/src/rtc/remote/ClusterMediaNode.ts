@@ -254,7 +254,11 @@ export class ClusterMediaNode extends EventEmitter<MediaNodeEvents> implements M
       merged.producerIds.push(...adopted.producerIds);
       merged.consumerIds.push(...adopted.consumerIds);
     }
-    if (answers.some((a) => 'adopted' in a)) return merged;
+    const held = answers.flatMap((a) => ('adopted' in a ? [a.placed] : []));
+    if (held.length > 0) {
+      await this.#keepPlacement(who, held);
+      return merged;
+    }
     // The most telling refusal: another's session, then an expired one, then none.
     const codes = answers.map((a) => ('err' in a && a.err instanceof AppError ? a.err.code : null));
     for (const code of ['RESUME_INVALID', 'RESUME_EXPIRED', 'RESUME_UNKNOWN'] as const) {
@@ -262,6 +266,36 @@ export class ClusterMediaNode extends EventEmitter<MediaNodeEvents> implements M
       if (i >= 0) throw (answers[i] as { err: AppError }).err;
     }
     throw new AppError('MEDIA_UNAVAILABLE', 'no media node could be asked for this session');
+  }
+
+  /**
+   * A resumed class's node becomes this instance's placement of it, written to
+   * Redis now rather than at its next media call (which may be long in coming):
+   * else, with Redis restarted meanwhile, no instance writes it back and a
+   * join of the class elsewhere would put it on another node. Its node is the
+   * one Redis names when its media is on several (a move under way).
+   */
+  async #keepPlacement(who: MediaParticipant, held: Placement[]): Promise<void> {
+    const { eventId, classroomId } = who;
+    if (who.role !== 'classroom' || !classroomId) return;
+    const { registry, log } = this.#opts;
+    const named =
+      held.length > 1
+        ? await registry.classroomNodeOf(eventId, classroomId).catch(() => null)
+        : null;
+    const placed = held.find((p) => p.nodeId === named) ?? (held[0] as Placement);
+    const now = await registry
+      .placeClassroom(eventId, classroomId, placed.nodeId, null)
+      .catch(() => placed.nodeId);
+    if (now !== placed.nodeId) {
+      log.warn(
+        { eventId, classroomId, nodeId: placed.nodeId, now },
+        'resumed classroom placed elsewhere meanwhile',
+      );
+      return;
+    }
+    const key = classroomKey(eventId, classroomId);
+    if (!this.#classrooms.has(key)) this.#classrooms.set(key, Promise.resolve(placed));
   }
 
   /** Forgets the participant's media here; the nodes where it has some. */
