@@ -51,6 +51,18 @@ export const BusMessage = z.discriminatedUnion('kind', [
     participants: z.array(ConnectedParticipant),
   }),
   z.object({ kind: z.literal('participant.remove'), eventId: z.uuid(), classroomId: z.uuid() }),
+  /**
+   * A socket of this participant resumed on `instanceId` at `at` (ms since the
+   * epoch): an older socket of it on another instance, half dead and not yet
+   * noticed, steps aside (signaling/SignalingSessions.ts).
+   */
+  z.object({
+    kind: z.literal('participant.resumed'),
+    eventId: z.uuid(),
+    participantId: z.string().min(1).max(100),
+    instanceId: z.string(),
+    at: z.number(),
+  }),
   /** An operator revoked a join link: its sockets are closed (auth/Revocations.ts). */
   z.object({ kind: z.literal('link.revoked'), eventId: z.uuid(), tokenId: z.uuid() }),
   z.object({

@@ -11,6 +11,7 @@ import type { Logger } from '../logger.ts';
 import type { Identity, Services } from './context.ts';
 import { ParticipantSession } from './ParticipantSession.ts';
 import { ResumeTokens } from './ResumeTokens.ts';
+import { SignalingSessions } from './SignalingSessions.ts';
 import { watchSilence } from './SocketHeartbeat.ts';
 
 export interface SignalingPluginOptions {
@@ -59,7 +60,7 @@ export const signalingPlugin: FastifyPluginAsync<SignalingPluginOptions> = async
   const identities = new WeakMap<FastifyRequest, Identity>();
   /** When each upgrade request arrived: a join's latency counts from there (metrics). */
   const arrivals = new WeakMap<FastifyRequest, number>();
-  const sessions = new Set<ParticipantSession>();
+  const sessions = new SignalingSessions({ bus: services.bus, log: opts.log });
   const resumeTokens = services.resumeTokens ?? new ResumeTokens();
 
   await app.register(websocket, {
@@ -161,12 +162,6 @@ export const signalingPlugin: FastifyPluginAsync<SignalingPluginOptions> = async
         socket.close(CloseCode.POLICY_VIOLATION, 'not authenticated');
         return;
       }
-      // A resumed participant whose older socket this instance has not seen end yet:
-      // that one steps aside first, leaving the media to this one.
-      for (const older of sessions) {
-        if (older.self.participantId === self.participantId && older.self.eventId === self.eventId)
-          older.handOver();
-      }
       const session = new ParticipantSession({
         socket,
         self,
@@ -175,6 +170,8 @@ export const signalingPlugin: FastifyPluginAsync<SignalingPluginOptions> = async
         log: opts.log,
         acceptedAt: arrivals.get(req),
       });
+      // Resumed: its older socket, here or on another instance, steps aside (4012),
+      // leaving the media and the place in presence to this one.
       sessions.add(session);
       // A cut line is silent: ended after the timeout, it leaves presence like a closed one.
       const stopWatching = watchSilence(socket, limits.SOCKET_SILENCE_TIMEOUT_MS, (silentMs) => {
@@ -201,6 +198,7 @@ export const signalingPlugin: FastifyPluginAsync<SignalingPluginOptions> = async
   });
 
   app.addHook('onClose', async () => {
-    for (const s of [...sessions]) s.close(CloseCode.GOING_AWAY, 'server shutting down');
+    sessions.close();
+    for (const s of [...sessions.values()]) s.close(CloseCode.GOING_AWAY, 'server shutting down');
   });
 };
