@@ -183,8 +183,11 @@ describe('the Node runner, end to end', () => {
     expect(r.stdout).toContain("✓ iterations{scenario:arrivals} 'count==20' count=20");
     expect(r.stdout).toContain("✓ iterations{scenario:shared} 'count==7' count=7");
     expect(r.stdout).toContain("✓ timers_fired{scenario:pervu} 'count==6' count=6");
+    // constant-vus: iterations back to back until the end, each waiting for its timer.
+    expect(r.stdout).toMatch(/✓ timer_at\{scenario:constant\} 'max>=450' max=/);
+    expect(r.stdout).toMatch(/✓ iteration_duration\{scenario:constant\} 'min>=45' min=/);
     expect(r.stdout.trim().split('\n').at(-1)).toBe(
-      'k6-node script=executors.js thresholds_passed=9/9 exit=0',
+      'k6-node script=executors.js thresholds_passed=10/10 exit=0',
     );
     expect(r.status).toBe(0);
   }, 30_000);
