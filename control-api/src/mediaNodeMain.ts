@@ -28,6 +28,7 @@ const pipes = new NodePipes({
 const server = await MediaNodeServer.start({
   media,
   pipes,
+  sessionGraceMs: media.sessionGraceMs,
   secret: config.MEDIA_NODE_SECRET,
   host: config.MEDIA_NODE_HOST,
   port: config.MEDIA_NODE_PORT,

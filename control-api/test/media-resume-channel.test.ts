@@ -33,7 +33,14 @@ beforeAll(async () => {
     ownsPool: true,
     sessionGraceMs: GRACE_MS,
   });
-  server = await MediaNodeServer.start({ media, secret: SECRET, host: '127.0.0.1', port: 0, log });
+  server = await MediaNodeServer.start({
+    media,
+    secret: SECRET,
+    host: '127.0.0.1',
+    port: 0,
+    log,
+    sessionGraceMs: GRACE_MS,
+  });
 });
 
 afterAll(async () => {
@@ -109,4 +116,33 @@ describe('a participant media on a media node, as control-api instances come and
       'RESUME_INVALID',
     );
   }, 30_000);
+
+  it("counts in the node's load while detached within its grace (what placement reads), no longer after", async () => {
+    const eventId = randomUUID();
+    const who: MediaParticipant = {
+      eventId,
+      participantId: randomUUID(),
+      role: 'classroom',
+      classroomId: randomUUID(),
+      name: '3e A',
+    };
+    const before = server.load;
+    const a = await channel();
+    await a.getRouterRtpCapabilities(eventId);
+    await a.createWebRtcTransport(who, 'recv');
+    expect(server.load).toBe(before + 1);
+    // Its instance dies: the media flows on, for a resume to land here.
+    await a.close();
+    await sleep(100);
+    expect(server.load).toBe(before + 1);
+    // Adopted by another instance: counted once.
+    const b = await channel();
+    await b.adoptParticipant(who);
+    expect(server.load).toBe(before + 1);
+    await b.detachParticipant(who);
+    expect(server.load).toBe(before + 1);
+    // Not resumed within the grace: closed, and no longer counted.
+    await sleep(GRACE_MS + 200);
+    expect(server.load).toBe(before);
+  });
 });

@@ -14,6 +14,7 @@ import { type WebSocket, WebSocketServer } from 'ws';
 import { z } from 'zod';
 import { AppError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
+import { DEFAULT_SESSION_GRACE_MS } from '../InProcessMediaNode.ts';
 import type { MediaNode, MediaParticipant } from '../MediaNode.ts';
 import type { NodePipes } from './NodePipes.ts';
 
@@ -28,6 +29,12 @@ export interface MediaNodeServerOptions {
   log: Logger;
   /** Its pipes to other nodes' broadcasts (without: the node serves whole events only). */
   pipes?: NodePipes;
+  /**
+   * How long the media plane keeps a detached participant's media (its
+   * MEDIA_SESSION_GRACE_MS; DEFAULT_SESSION_GRACE_MS when unset): counted in
+   * the node's load meanwhile.
+   */
+  sessionGraceMs?: number;
 }
 
 /** Longer than any MEDIA_SESSION_GRACE_MS (its maximum is 120 s). */
@@ -68,6 +75,8 @@ export class MediaNodeServer {
   readonly #piped = new Set<string>();
   /** Participants no channel owns (detached, within their grace), by participant id. */
   readonly #detached = new Map<string, MediaParticipant>();
+  /** When each was last detached (ms since the epoch): within its grace it counts in the load. */
+  readonly #detachedAt = new Map<string, number>();
   #closed = false;
 
   private constructor(opts: MediaNodeServerOptions) {
@@ -147,10 +156,20 @@ export class MediaNodeServer {
     return (this.#http.address() as AddressInfo).port;
   }
 
-  /** Participants with media on this node, over every channel. */
+  /**
+   * Participants with media on this node: over every channel, and those
+   * detached within their grace (their media flows on, and their resume lands
+   * here: placement must not fill the node meanwhile). What the heartbeat
+   * registers as `load`, which the registry's placement rule reads.
+   */
   get load(): number {
     let n = 0;
     for (const c of this.#channels) n += c.participants.size;
+    const graceMs = this.#opts.sessionGraceMs ?? DEFAULT_SESSION_GRACE_MS;
+    const now = Date.now();
+    for (const id of this.#detached.keys()) {
+      if (now - (this.#detachedAt.get(id) ?? 0) < graceMs) n++;
+    }
     return n;
   }
 
@@ -374,9 +393,13 @@ export class MediaNodeServer {
   /** Its media kept for the grace, owned by no channel; the media plane closes it after. */
   #keepDetached(who: MediaParticipant): void {
     this.#detached.set(who.participantId, who);
+    const at = Date.now();
+    this.#detachedAt.set(who.participantId, at);
     // Past the longest grace the media plane has closed it: forgotten here too.
     setTimeout(() => {
       if (this.#detached.get(who.participantId) === who) this.#detached.delete(who.participantId);
+      if (this.#detachedAt.get(who.participantId) === at)
+        this.#detachedAt.delete(who.participantId);
     }, DETACHED_MEMORY_MS).unref();
     this.#opts.media
       .detachParticipant(who)
