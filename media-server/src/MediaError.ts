@@ -6,7 +6,9 @@ export type MediaErrorCode =
   | 'NOT_ALLOWED'
   | 'NOT_JOINED'
   | 'SESSION_CLOSED'
-  | 'BROADCAST_CLOSED';
+  | 'BROADCAST_CLOSED'
+  /** An HLS egress stopped before it started (FFmpeg failed, or it was stopped). */
+  | 'EGRESS_STOPPED';
 
 /** An error a client can act on: a stable code for programs, a message for people. */
 export class MediaError extends Error {

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { readdirSync, readlinkSync } from 'node:fs';
+import dgram from 'node:dgram';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import os from 'node:os';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -35,6 +36,44 @@ function openFiles(pid: number): string[] {
       }
     })
     .filter((target) => target.startsWith('/') && !target.startsWith('/dev/'));
+}
+
+/** A UDP socket bound on every address (as FFmpeg binds), at `port` or one the OS picks. */
+async function udpSocket(port = 0): Promise<dgram.Socket> {
+  const s = dgram.createSocket('udp4');
+  await new Promise<void>((resolve, reject) => {
+    s.once('error', reject);
+    s.bind(port, '0.0.0.0', () => resolve());
+  });
+  return s;
+}
+
+/** A free port whose next one is free too (FFmpeg binds both: RTP, RTCP). */
+async function freePortPair(): Promise<number> {
+  for (;;) {
+    const rtp = await udpSocket();
+    const port = rtp.address().port;
+    const rtcp = await udpSocket(port + 1).catch(() => undefined);
+    rtp.close();
+    rtcp?.close();
+    if (rtcp) return port;
+  }
+}
+
+/** The egress FFmpegs this process runs (they read RTP described by an SDP on stdin). */
+function egressFfmpegs(): number[] {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((pid) => {
+      try {
+        const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+        const ppid = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ')[1];
+        return cmd.includes('ffmpeg') && cmd.includes('sdp') && ppid === String(process.pid);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
 }
 
 function running(pid: number): boolean {
@@ -108,8 +147,8 @@ describe.runIf(await ffmpegAvailable())('LL-HLS egress', () => {
       const egress = await idle.egress('event-hls');
       const pid = egress.pid;
       if (!pid) throw new Error('no FFmpeg');
-      // Asked again within the idle time (counted from each ask, its start on
-      // a loaded machine included): it keeps running.
+      // Asked again within the idle time (counted from each ask, and from its
+      // start for the class that waited on it): it keeps running.
       for (let i = 0; i < 3; i++) {
         expect(await idle.egress('event-hls')).toBe(egress);
         await new Promise((r) => setTimeout(r, 1000));
@@ -125,6 +164,57 @@ describe.runIf(await ffmpegAvailable())('LL-HLS egress', () => {
     } finally {
       idle.close();
     }
+  }, 30_000);
+
+  it('starts FFmpeg again on other ports when another program took one of its ports before it bound them', async () => {
+    // What a busy host does now and then: a port found free is bound by
+    // another program (a test beside, a worker) before FFmpeg binds it.
+    const taken = await udpSocket(0);
+    const takenPort = taken.address().port;
+    const asked: number[][] = [];
+    const hub2 = new HlsHub({
+      broadcastOf: async () => broadcast,
+      listenIp: IP,
+      logger,
+      ffmpegPorts: async () => {
+        // First its RTCP port (video's + 1), as FFmpeg binds it: then free ones.
+        const ports: [number, number] =
+          asked.length === 0
+            ? [takenPort - 1, await freePortPair()]
+            : [await freePortPair(), await freePortPair()];
+        asked.push(ports);
+        return ports;
+      },
+    });
+    try {
+      const egress = await hub2.egress('event-hls');
+      expect(asked).toHaveLength(2);
+      expect(egress.closed).toBe(false);
+      expect(await egress.ready(20_000)).toBe(true);
+      expect(taken.address().port).toBe(takenPort);
+    } finally {
+      hub2.close();
+      taken.close();
+    }
+  }, 60_000);
+
+  it('stopped while it starts (the server closes): its asker is told EGRESS_STOPPED, and no FFmpeg or media session is left', async () => {
+    const { participants } = await broadcast.stats();
+    const hub2: HlsHub = new HlsHub({
+      broadcastOf: async () => broadcast,
+      listenIp: IP,
+      logger,
+      ffmpegPorts: async () => {
+        // Stopped once FFmpeg is on its way.
+        setTimeout(() => hub2.close(), 20);
+        return [await freePortPair(), await freePortPair()];
+      },
+    });
+    await expect(hub2.egress('event-hls')).rejects.toMatchObject({ code: 'EGRESS_STOPPED' });
+    await expect.poll(() => egressFfmpegs(), { timeout: 5000 }).toEqual([]);
+    expect((await broadcast.stats()).participants).toBe(participants);
+    expect(hub2.running).toBe(0);
+    await expect(hub2.egress('event-hls')).rejects.toMatchObject({ code: 'EGRESS_STOPPED' });
   }, 30_000);
 
   it('one FFmpeg for the broadcast however many classes ask, writing LL-HLS parts that decode, and no file', async () => {

@@ -47,6 +47,7 @@ const ERROR_CODES: Record<MediaErrorCode, ErrorCode> = {
   CANNOT_CONSUME: 'MEDIA_ERROR',
   SESSION_CLOSED: 'MEDIA_ERROR',
   BROADCAST_CLOSED: 'MEDIA_ERROR',
+  EGRESS_STOPPED: 'MEDIA_UNAVAILABLE',
 };
 
 export function toAppError(err: unknown): unknown {

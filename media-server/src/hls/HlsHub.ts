@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Broadcast } from '../Broadcast.ts';
+import { MediaError } from '../MediaError.ts';
 import { HlsEgress, type HlsEgressOptions } from './HlsEgress.ts';
 
 export type HlsHubOptions = Omit<HlsEgressOptions, 'logger'> & {
@@ -10,17 +11,28 @@ export type HlsHubOptions = Omit<HlsEgressOptions, 'logger'> & {
   idleMs?: number;
 };
 
+type Entry = {
+  egress: Promise<HlsEgress>;
+  /** Stops the egress, even while it starts. */
+  stop: AbortController;
+  /** Still starting: a class waits on it, so it is not idle. */
+  starting: boolean;
+};
+
 /**
  * One LL-HLS egress per broadcast, whatever the number of classes on it:
  * started by the first class that asks, stopped when no class has asked for a
- * playlist for `idleMs`, or with its broadcast.
+ * playlist for `idleMs` (counted from its start for the classes that waited
+ * on it), or with its broadcast. close() stops every egress, those still
+ * starting too (their askers get EGRESS_STOPPED).
  */
 export class HlsHub {
   readonly #options: HlsHubOptions;
-  readonly #egresses = new Map<string, Promise<HlsEgress>>();
+  readonly #egresses = new Map<string, Entry>();
   readonly #lastAsked = new Map<string, number>();
   readonly #idleMs: number;
   readonly #sweep: NodeJS.Timeout;
+  #closed = false;
 
   constructor(options: HlsHubOptions) {
     this.#options = options;
@@ -31,28 +43,35 @@ export class HlsHub {
 
   /** The event's egress, started if needed; counts as a class asking. */
   egress(eventId: string): Promise<HlsEgress> {
-    this.#lastAsked.set(eventId, Date.now());
-    let egress = this.#egresses.get(eventId);
-    if (!egress) {
-      const { broadcastOf, idleMs: _idle, ...egressOptions } = this.#options;
-      egress = broadcastOf(eventId).then((b) => HlsEgress.start(b, egressOptions));
-      this.#egresses.set(eventId, egress);
-      egress.then(
-        (e) =>
-          e.once('close', () => {
-            if (this.#egresses.get(eventId) === egress) this.#egresses.delete(eventId);
-          }),
-        () => {
-          if (this.#egresses.get(eventId) === egress) this.#egresses.delete(eventId);
-        },
-      );
+    if (this.#closed) {
+      return Promise.reject(new MediaError('EGRESS_STOPPED', 'the HLS hub is closed'));
     }
+    this.#lastAsked.set(eventId, Date.now());
+    const known = this.#egresses.get(eventId);
+    if (known) return known.egress;
+    const { broadcastOf, idleMs: _idle, ...egressOptions } = this.#options;
+    const stop = new AbortController();
+    const egress = broadcastOf(eventId).then((b) =>
+      HlsEgress.start(b, { ...egressOptions, signal: stop.signal }),
+    );
+    const entry: Entry = { egress, stop, starting: true };
+    this.#egresses.set(eventId, entry);
+    const forget = () => {
+      if (this.#egresses.get(eventId) === entry) this.#egresses.delete(eventId);
+    };
+    egress.then((e) => {
+      entry.starting = false;
+      // The classes that waited got their answer now: idle from here.
+      this.#lastAsked.set(eventId, Date.now());
+      if (e.closed) forget();
+      else e.once('close', forget);
+    }, forget);
     return egress;
   }
 
   /** The running egress whose media path is `key` (parts are asked for by it, without a token). */
   async byKey(eventId: string, key: string): Promise<HlsEgress | undefined> {
-    const egress = await this.#egresses.get(eventId)?.catch(() => undefined);
+    const egress = await this.#egresses.get(eventId)?.egress.catch(() => undefined);
     return egress && egress.key === key && !egress.closed ? egress : undefined;
   }
 
@@ -62,25 +81,28 @@ export class HlsHub {
   }
 
   close(): void {
+    this.#closed = true;
     clearInterval(this.#sweep);
-    for (const egress of this.#egresses.values())
-      void egress.then(
-        (e) => e.close(),
-        () => {},
-      );
+    for (const entry of this.#egresses.values()) HlsHub.#stop(entry);
     this.#egresses.clear();
+  }
+
+  static #stop(entry: Entry): void {
+    entry.stop.abort();
+    void entry.egress.then(
+      (e) => e.close(),
+      () => {},
+    );
   }
 
   #closeIdle(): void {
     const now = Date.now();
-    for (const [eventId, egress] of this.#egresses) {
+    for (const [eventId, entry] of this.#egresses) {
+      if (entry.starting) continue;
       if (now - (this.#lastAsked.get(eventId) ?? 0) < this.#idleMs) continue;
       this.#egresses.delete(eventId);
       this.#lastAsked.delete(eventId);
-      void egress.then(
-        (e) => e.close(),
-        () => {},
-      );
+      HlsHub.#stop(entry);
     }
   }
 }

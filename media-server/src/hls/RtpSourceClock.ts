@@ -1,51 +1,23 @@
-import dgram from 'node:dgram';
-
 /**
- * A UDP relay between the egress's video consumer and FFmpeg that reads the
- * source's clock on the way: each RTP packet's timestamp against the wall
- * time it arrived. Its anchor is the wall time of the stream's first RTP
- * timestamp (media time 0 for FFmpeg, which starts each stream's clock at its
- * first packet), taken from the packet that came soonest: what the
- * speaker's frames were sent at, as the media server forwarded them. The
- * playlist's EXT-X-PROGRAM-DATE-TIME is dated from it (FFmpeg keeps the
- * input's timestamps, `-copyts`), so a player's delay counts FFmpeg's own
- * (decode, encode, fragment), which dating from FFmpeg's output would hide.
+ * Reads the source's clock from the video RTP on its way to FFmpeg (through
+ * the egress's UdpRelay): each packet's timestamp against the wall time it
+ * arrived. Its anchor is the wall time of the stream's first RTP timestamp
+ * (media time 0 for FFmpeg, which starts each stream's clock at its first
+ * packet), taken from the packet that came soonest: what the speaker's frames
+ * were sent at, as the media server forwarded them. The playlist's
+ * EXT-X-PROGRAM-DATE-TIME is dated from it (FFmpeg keeps the input's
+ * timestamps, `-copyts`), so a player's delay counts FFmpeg's own (decode,
+ * encode, fragment), which dating from FFmpeg's output would hide.
  */
 export class RtpSourceClock {
-  readonly #socket: dgram.Socket;
   readonly #clockRate: number;
   #first: number | undefined;
   #last = 0;
   #unwrapped = 0;
   #anchor = Number.POSITIVE_INFINITY;
-  #closed = false;
 
-  private constructor(socket: dgram.Socket, clockRate: number) {
-    this.#socket = socket;
+  constructor(clockRate: number) {
     this.#clockRate = clockRate;
-  }
-
-  /** Listens on `ip` (a port the OS picks) and forwards to `ip:to`. */
-  static async start(ip: string, to: number, clockRate: number): Promise<RtpSourceClock> {
-    const socket = dgram.createSocket('udp4');
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind(0, ip, () => {
-        socket.off('error', reject);
-        resolve();
-      });
-    });
-    const relay = new RtpSourceClock(socket, clockRate);
-    socket.on('error', () => {});
-    socket.on('message', (msg) => {
-      if (relay.#read(msg, Date.now())) socket.send(msg, to, ip);
-    });
-    return relay;
-  }
-
-  /** The port the media server sends to. */
-  get port(): number {
-    return this.#socket.address().port;
   }
 
   /** Wall-clock ms of the stream's media time 0; undefined before its first packet. */
@@ -53,8 +25,8 @@ export class RtpSourceClock {
     return Number.isFinite(this.#anchor) ? this.#anchor : undefined;
   }
 
-  /** Reads one packet; false for what FFmpeg must not get. */
-  #read(msg: Buffer, at: number): boolean {
+  /** Reads one packet that arrived at `at` (ms); false for what FFmpeg must not get. */
+  read(msg: Buffer, at: number): boolean {
     if (msg.length < 12 || msg[0] === undefined || msg[0] >> 6 !== 2) return true;
     const pt = (msg[1] ?? 0) & 0x7f;
     // RTCP (rtcp-mux): kept from FFmpeg, whose RTP reader would otherwise
@@ -71,11 +43,5 @@ export class RtpSourceClock {
     this.#last = ts;
     this.#anchor = Math.min(this.#anchor, at - (this.#unwrapped / this.#clockRate) * 1000);
     return true;
-  }
-
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#socket.close();
   }
 }
