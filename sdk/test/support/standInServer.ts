@@ -9,10 +9,14 @@ export const CLASSROOM_ID = '7f0b8a52-7b1c-4b55-9a57-0d5d7f0c0a21';
  * A stand-in control-api for one classroom, speaking the protocol's envelope:
  * welcome, join, ping, question.submit (stored once per idempotency key, as
  * the real store does), hand.raise/lower. Its line can be cut (`cut()`: the
- * socket goes and new ones are refused until `restore()`).
+ * socket goes and new ones are refused until `restore()`). With
+ * `resumeTokens`, each join gives a resume token and a socket that presented
+ * one is told its media was resumed (protocol/resume.ts).
  */
 export class StandInServer {
   readonly sockets: WebSocket[] = [];
+  /** Each socket's request URL, in order (its join token, a resume token). */
+  readonly urls: string[] = [];
   /** Every question.submit received, in order (retries included). */
   readonly submits: { idempotencyKey: string; text: string }[] = [];
   /** Questions stored, by idempotency key. */
@@ -22,13 +26,15 @@ export class StandInServer {
   answerPings = true;
   /** Receive the next submit, store it, and lose the answer with the line. */
   loseNextSubmitAnswer = false;
+  /** Give a resume token with each join: `resumeTokenOf(n)` for the nth socket (from 1). */
+  resumeTokens = false;
   #down = false;
   #server: WebSocketServer;
   #n = 0;
 
   private constructor(server: WebSocketServer) {
     this.#server = server;
-    server.on('connection', (socket) => this.#onConnection(socket));
+    server.on('connection', (socket, req) => this.#onConnection(socket, req.url ?? ''));
   }
 
   static async start(): Promise<StandInServer> {
@@ -75,6 +81,10 @@ export class StandInServer {
     };
   }
 
+  resumeTokenOf(n: number): string {
+    return `${this.self.participantId}.${String(n).padStart(43, 'A')}`;
+  }
+
   /** The line is cut: the open socket goes silently, new ones are dropped at once. */
   cut(): void {
     this.#down = true;
@@ -96,12 +106,15 @@ export class StandInServer {
     this.#server.close();
   }
 
-  #onConnection(socket: WebSocket): void {
+  #onConnection(socket: WebSocket, url: string): void {
     if (this.#down) {
       socket.terminate();
       return;
     }
     this.sockets.push(socket);
+    this.urls.push(url);
+    const n = this.urls.length;
+    const presented = new URL(url, 'http://x').searchParams.get('resume');
     socket.send(
       JSON.stringify({ event: 'welcome', data: { protocolVersion: 1, self: this.self } }),
     );
@@ -117,7 +130,19 @@ export class StandInServer {
       switch (type) {
         case 'join':
           this.joins++;
-          return ok(this.joinResult());
+          if (!this.resumeTokens) return ok(this.joinResult());
+          return ok({
+            ...this.joinResult(),
+            resume: {
+              token: this.resumeTokenOf(n),
+              media: presented
+                ? {
+                    status: 'resumed',
+                    media: { transports: [], producerIds: [], consumerIds: [] },
+                  }
+                : null,
+            },
+          });
         case 'ping':
           if (this.answerPings) ok({ now: Date.now() });
           return;
