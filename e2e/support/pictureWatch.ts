@@ -17,7 +17,7 @@ export interface PictureSample {
     nackCount: number;
     packetsLost: number;
     retransmitted: number;
-    /** Key frames asked for (the decoder could not go on) and decoded. */
+    /** Key frames asked for the speaker's picture (the decoder could not go on) and decoded. */
     pliCount: number;
     keyFramesDecoded: number;
   };
@@ -58,7 +58,11 @@ export async function watchPicture(page: Page): Promise<void> {
         try {
           (await t.getStats()).forEach((r) => {
             if (r.type !== 'inbound-rtp') return;
-            if (r.kind === 'video') {
+            // mediasoup-client's probator (mid 'probator', SSRC 1234) is no
+            // picture: it only carries the server's bandwidth probes, so
+            // Chromium, never getting a frame on it, asks it for a key frame
+            // every 200 ms (5 PLIs a second the server drops). Not the speaker's.
+            if (r.kind === 'video' && r.mid !== 'probator') {
               s.video.framesDecoded += r.framesDecoded ?? 0;
               s.video.frameWidth = Math.max(s.video.frameWidth, r.frameWidth ?? 0);
               s.video.freezeCount += r.freezeCount ?? 0;
