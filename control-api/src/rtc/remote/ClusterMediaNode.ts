@@ -208,8 +208,23 @@ export class ClusterMediaNode extends EventEmitter<MediaNodeEvents> implements M
     const node = await this.#nodeOfObject(who, transportId);
     await node.closeTransport(who, transportId);
     const owned = this.#participants.get(who.participantId);
+    const onNode = (id: string) => {
+      const o = this.#objects.get(id);
+      return o !== undefined && this.#channels.get(o.placed.url) === node;
+    };
+    // Producers and consumers close with their transport. Those adopted from a
+    // resumed session are not known by transport (''): with no transport of the
+    // participant left on the node, none of them is left there either. Kept,
+    // they held the participant on the node: a drain saw its class still there
+    // after it had moved, and set it up anew 10 s later (a frozen picture).
+    const transportLeft = [...(owned?.objects ?? [])].some(
+      (id) => id !== transportId && this.#objects.get(id)?.transportId === id && onNode(id),
+    );
     for (const id of [...(owned?.objects ?? [])]) {
-      if (this.#objects.get(id)?.transportId !== transportId) continue;
+      const o = this.#objects.get(id);
+      const gone =
+        o?.transportId === transportId || (o?.transportId === '' && !transportLeft && onNode(id));
+      if (!gone) continue;
       this.#objects.delete(id);
       owned?.objects.delete(id);
     }
