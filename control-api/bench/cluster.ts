@@ -254,6 +254,36 @@ function drainFreezes(
   };
 }
 
+/**
+ * The drainer's warnings in the instances' logs (warn level, the rig's
+ * default) since `since` (epoch ms), by message: moves refused (no node with
+ * room) and classes set up anew because they had not left the node in time.
+ */
+function drainerWarnings(
+  rig: HostsRig,
+  since: number,
+): { counts: Record<string, number>; participants: string[] } {
+  const counts: Record<string, number> = {};
+  const participants: string[] = [];
+  for (const api of rig.apis.values()) {
+    for (const line of api.out.split('\n')) {
+      if (!line.includes('"component":"drain"')) continue;
+      try {
+        const entry = JSON.parse(line) as {
+          time?: number;
+          level?: number;
+          msg?: string;
+          participantId?: string;
+        };
+        if ((entry.time ?? 0) < since || (entry.level ?? 0) < 40 || !entry.msg) continue;
+        counts[entry.msg] = (counts[entry.msg] ?? 0) + 1;
+        if (entry.participantId) participants.push(entry.participantId);
+      } catch {}
+    }
+  }
+  return { counts, participants };
+}
+
 /** Simulated classrooms an incident left without a picture: what their client went through. */
 function stuck(sim: { c: RigClassroom }[]) {
   return sim
@@ -531,7 +561,23 @@ async function main(): Promise<void> {
     for (const { b } of pages) b.watchFrom(drainWatchedAt);
     loopDelay.reset();
     const errorsBefore = sim.map(({ c }) => c.peer.figures.mediaErrors.length);
+    const drainWall = Date.now();
     const drain = await drainBusiestNode(rig.balancerUrl);
+    const drainWarned = drainerWarnings(rig, drainWall);
+    const drainWarnings = drainWarned.counts;
+    // Who the drainer warned about: resumed after api-1's death (media adopted) or not.
+    const warnedClassrooms = sim.flatMap(({ c }, i) => {
+      const id = c.signaling.lastJoin?.self.participantId;
+      if (!id || !drainWarned.participants.includes(id)) return [];
+      return [
+        {
+          index: c.peer.figures.index,
+          resumed: returns.cut.has(i + speakers.length),
+          mediaSetups: c.peer.figures.mediaSetups,
+          mediaErrors: c.peer.figures.mediaErrors.slice(-2),
+        },
+      ];
+    });
     // Simulated moves that were not make-before-break (no key frame within 5 s, an error): set up anew.
     const moveFailures = sim.flatMap(({ c }, i) =>
       c.peer.figures.mediaErrors.slice(errorsBefore[i] ?? 0),
@@ -598,6 +644,8 @@ async function main(): Promise<void> {
         ...(drainPhase ?? {}),
         freezesOver500Ms: drainPhase ? drainFreezes(sim, pages) : null,
         simulatedMovesSetUpAnew: moveFailures,
+        drainerWarnings: drainWarnings,
+        drainerWarnedClassrooms: warnedClassrooms,
       },
       questions: { acked: acked.size, stored },
     };
@@ -645,6 +693,9 @@ async function main(): Promise<void> {
     );
     log(
       `drain: ${drain.note}; simulated moves set up anew instead (no key frame within 5 s, an error): ${moveFailures.length}${moveFailures.length ? ` (${[...new Set(moveFailures)].join('; ')})` : ''}`,
+    );
+    log(
+      `drain: the drainer's warnings (moves refused, classes set up anew after 10 s): ${JSON.stringify(drainWarnings)}; of those simulated, resumed after api-1's death: ${warnedClassrooms.filter((w) => w.resumed).length}/${warnedClassrooms.length}`,
     );
     log(
       "(on a drain's media.move every classroom moves make-before-break: the simulated ones switch to the new transport at its first key frame, as the viewer does)",
