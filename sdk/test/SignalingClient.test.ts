@@ -3,34 +3,11 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { SignalingClient, type SignalingStatus } from '../src/index.ts';
 import type { SignalingClientOptions } from '../src/SignalingClient.ts';
+import { classroomSelf, joinResultFor } from './support/joinFixtures.ts';
 
 // A stand-in server speaking the protocol's envelope: welcome, join, question.list.
-const self = {
-  participantId: 'p1',
-  role: 'classroom' as const,
-  name: '4e B',
-  eventId: '7f0b8a52-7b1c-4b55-9a57-0d5d7f0c0a11',
-  classroomId: null,
-  speakerId: null,
-};
-const joinResult = {
-  self,
-  state: {
-    event: {
-      id: self.eventId,
-      title: 'Démo',
-      status: 'live',
-      startsAt: new Date().toISOString(),
-      durationMinutes: 45,
-    },
-    questions: [],
-    stage: null,
-    hands: [],
-    presence: null,
-    producers: [],
-  },
-  routerRtpCapabilities: null,
-};
+const self = classroomSelf(null);
+const joinResult = joinResultFor(self);
 
 let server: WebSocketServer | null = null;
 const clients: SignalingClient[] = [];

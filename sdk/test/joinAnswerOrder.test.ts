@@ -2,19 +2,14 @@ import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { LiveSession } from '../src/index.ts';
+import { classroomSelf, joinResultFor } from './support/joinFixtures.ts';
 
 // A stand-in server that writes its join answer and an announcement in one
 // write, as a control-api does when it lets announcements go right after the
 // answer: the client reads both at once.
 
-const self = {
-  participantId: 'p1',
-  role: 'classroom' as const,
-  name: '4e B',
-  eventId: '7f0b8a52-7b1c-4b55-9a57-0d5d7f0c0a11',
-  classroomId: null,
-  speakerId: null,
-};
+const self = classroomSelf(null);
+const answer = joinResultFor(self);
 const camera = {
   producerId: '1b4e28ba-2fa1-41d2-883f-0016d3cca427',
   participantId: 'speaker-1',
@@ -23,24 +18,6 @@ const camera = {
   source: 'camera' as const,
   classroomId: null,
   name: 'Mme Martin',
-};
-const answer = {
-  self,
-  state: {
-    event: {
-      id: self.eventId,
-      title: 'Démo',
-      status: 'live',
-      startsAt: new Date().toISOString(),
-      durationMinutes: 45,
-    },
-    questions: [],
-    stage: null,
-    hands: [],
-    presence: null,
-    producers: [],
-  },
-  routerRtpCapabilities: null,
 };
 
 let server: WebSocketServer | null = null;

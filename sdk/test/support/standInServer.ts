@@ -2,8 +2,9 @@ import type { AddressInfo } from 'node:net';
 import type { JoinResult, Question, Self } from '@amphi/protocol';
 import WebSocket, { WebSocketServer } from 'ws';
 
-export const EVENT_ID = '7f0b8a52-7b1c-4b55-9a57-0d5d7f0c0a11';
-export const CLASSROOM_ID = '7f0b8a52-7b1c-4b55-9a57-0d5d7f0c0a21';
+import { CLASSROOM_ID, classroomSelf, EVENT_ID, joinResultFor } from './joinFixtures.ts';
+
+export { CLASSROOM_ID, EVENT_ID } from './joinFixtures.ts';
 
 /**
  * A stand-in control-api for one classroom, speaking the protocol's envelope:
@@ -47,38 +48,10 @@ export class StandInServer {
     return `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
   }
 
-  readonly self: Self = {
-    participantId: 'p1',
-    role: 'classroom',
-    name: '4e B',
-    eventId: EVENT_ID,
-    classroomId: CLASSROOM_ID,
-    speakerId: null,
-  };
+  readonly self: Self = classroomSelf();
 
   joinResult(): JoinResult {
-    return {
-      self: this.self,
-      state: {
-        event: {
-          id: EVENT_ID,
-          title: 'Démo',
-          status: 'live',
-          startsAt: new Date().toISOString(),
-          durationMinutes: 45,
-          startedAt: null,
-          endedAt: null,
-          speakers: [],
-        },
-        questions: [...this.stored.values()],
-        stage: null,
-        hands: [],
-        presence: null,
-        producers: [],
-      },
-      routerRtpCapabilities: null,
-      iceServers: [],
-    };
+    return joinResultFor(this.self, [...this.stored.values()]);
   }
 
   resumeTokenOf(n: number): string {
