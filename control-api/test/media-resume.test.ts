@@ -189,7 +189,9 @@ describe('media session resume on one host', () => {
 
     // A cut line (no close frame): kept for the grace, then closed.
     const c = await rawJoin(tokenC);
-    await c.request('media.createTransport', { direction: 'recv' });
+    const expired = (await c.request('media.createTransport', { direction: 'recv' })) as {
+      transportId: string;
+    };
     c.socket.terminate();
     await sleep(GRACE_MS + 700);
     const late = await rawJoin(tokenC, c.join.resume?.token);
@@ -198,7 +200,9 @@ describe('media session resume on one host', () => {
     const t = (await late.request('media.createTransport', { direction: 'recv' })) as {
       transportId: string;
     };
-    expect(t.transportId).toBeTruthy();
+    expect(t.transportId).toEqual(expect.any(String));
+    expect(t.transportId).not.toBe(expired.transportId);
+    expect(late.join.self.participantId).toBe(c.join.self.participantId);
   }, 30_000);
 
   it('a resume while the older socket is still open here: the older one steps aside (4012), the media stays with the newer', async () => {
