@@ -1,21 +1,11 @@
 import type { JoinResult } from '@amphi/protocol';
 import type { SignalingClient } from '@amphi/sdk';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadVp8Clip, type Vp8Clip } from '../../loadtest/src/media/vp8Clip.ts';
 import { SyntheticSpeaker } from '../../loadtest/src/SyntheticSpeaker.ts';
-import { MediaNodeRegistry } from '../src/rtc/remote/MediaNodeRegistry.ts';
-import { ControlApiProcess } from './support/ControlApiProcess.ts';
 import { type Balancer, startBalancer } from './support/haproxy.ts';
-import {
-  createTestDatabase,
-  JOIN_SECRET,
-  OPERATOR_TOKEN,
-  type SeededEvent,
-  seedEvent,
-} from './support/harness.ts';
-import { MediaNodeProcess } from './support/MediaNodeProcess.ts';
-import { RedisProcess } from './support/RedisProcess.ts';
+import { type SeededEvent, seedEvent } from './support/harness.ts';
+import { type ProcessCluster, startProcessCluster } from './support/processCluster.ts';
 import { RtpClassroom } from './support/RtpClassroom.ts';
 
 // A control-api instance killed (kill -9) under a live event, as deployed:
@@ -33,11 +23,9 @@ const CLASSROOMS = 6;
 /** Longest silence tolerated across the kill (before resume: 1.3-2 s to decode again). */
 const MAX_GAP_MS = 400;
 
-let redis: RedisProcess;
-const nodes: MediaNodeProcess[] = [];
-let apis: [ControlApiProcess, ControlApiProcess];
+let cluster: ProcessCluster;
+let apis: ProcessCluster['apis'];
 let balancer: Balancer;
-let registryRedis: Redis;
 let clip: Vp8Clip;
 let ev: SeededEvent;
 let speaker: SyntheticSpeaker | undefined;
@@ -47,38 +35,14 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const hostPort = (url: string) => new URL(url).host;
 
 beforeAll(async () => {
-  redis = await RedisProcess.start();
-  for (const id of ['node-a', 'node-b']) {
-    nodes.push(
-      await MediaNodeProcess.start({
-        MEDIA_NODE_SECRET: SECRET,
-        REDIS_URL: redis.url,
-        MEDIA_NODE_ID: id,
-      }),
-    );
-  }
-  const env = {
-    DATABASE_URL: await createTestDatabase(),
-    REDIS_URL: redis.url,
-    JOIN_TOKEN_SECRET: JOIN_SECRET,
-    OPERATOR_TOKEN,
-    SEED_DEMO: 'false',
-    TRUST_PROXY: '127.0.0.1',
-    MEDIA_PLANE: 'remote',
-    MEDIA_NODE_SECRET: SECRET,
+  cluster = await startProcessCluster({
+    secret: SECRET,
     // Its 'participant connected' lines say which instance holds which socket.
-    LOG_LEVEL: 'info',
-  };
-  apis = [
-    await ControlApiProcess.start({ ...env, INSTANCE_ID: 'api1' }),
-    await ControlApiProcess.start({ ...env, INSTANCE_ID: 'api2' }),
-  ];
-  await Promise.all(apis.map((a) => a.healthyWithin(60_000)));
+    apiEnv: { TRUST_PROXY: '127.0.0.1', LOG_LEVEL: 'info' },
+  });
+  apis = cluster.apis;
   balancer = await startBalancer([hostPort(apis[0].url), hostPort(apis[1].url)]);
-  registryRedis = new Redis(redis.url, { maxRetriesPerRequest: 1 });
-  registryRedis.on('error', () => {});
-  const registry = new MediaNodeRegistry({ redis: registryRedis });
-  for (const deadline = Date.now() + 10_000; (await registry.nodes()).length < 2; ) {
+  for (const deadline = Date.now() + 10_000; (await cluster.registry.nodes()).length < 2; ) {
     if (Date.now() > deadline) throw new Error('the media nodes did not register');
     await sleep(100);
   }
@@ -93,11 +57,7 @@ afterAll(async () => {
   for (const c of classrooms) c.close();
   speaker?.close();
   await balancer?.close();
-  for (const a of apis ?? []) await a?.stop().catch(() => {});
-  for (const a of apis ?? []) a?.killGroup();
-  for (const n of nodes) await n.stop();
-  registryRedis?.disconnect();
-  await redis?.kill();
+  await cluster?.close();
 });
 
 async function until(ms: number, test: () => boolean): Promise<void> {

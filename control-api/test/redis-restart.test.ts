@@ -1,22 +1,12 @@
 import type { JoinResult, RtpCapabilities, RtpParameters } from '@amphi/protocol';
 import { SignalingClient } from '@amphi/sdk';
-import { Redis } from 'ioredis';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { MediaNodeRegistry } from '../src/rtc/remote/MediaNodeRegistry.ts';
-import { ControlApiProcess } from './support/ControlApiProcess.ts';
-import {
-  askWhile,
-  createTestDatabase,
-  JOIN_SECRET,
-  key,
-  OPERATOR_TOKEN,
-  type SeededEvent,
-  seedEvent,
-} from './support/harness.ts';
-import { MediaNodeProcess } from './support/MediaNodeProcess.ts';
-import { RedisProcess } from './support/RedisProcess.ts';
+import type { MediaNodeRegistry } from '../src/rtc/remote/MediaNodeRegistry.ts';
+import { askWhile, key, type SeededEvent, seedEvent } from './support/harness.ts';
+import { type ProcessCluster, startProcessCluster } from './support/processCluster.ts';
+import type { RedisProcess } from './support/RedisProcess.ts';
 
 // The cluster as deployed, over a Redis of this file's own: two control-api
 // processes and two media nodes (`npm run media-node`). Classrooms on both
@@ -31,11 +21,9 @@ const SECRET = 'test-media-node-redis-restart-0123456789';
 const CLASSROOMS = 8;
 const OUTAGE_MS = 3_000;
 
+let cluster: ProcessCluster;
 let redis: RedisProcess;
-let databaseUrl: string;
-const nodes: MediaNodeProcess[] = [];
-let apis: [ControlApiProcess, ControlApiProcess];
-let registryRedis: Redis;
+let apis: ProcessCluster['apis'];
 let registry: MediaNodeRegistry;
 let ev: SeededEvent;
 const clients: SignalingClient[] = [];
@@ -43,48 +31,19 @@ const clients: SignalingClient[] = [];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 beforeAll(async () => {
-  redis = await RedisProcess.start();
-  databaseUrl = await createTestDatabase();
-  for (const id of ['node-a', 'node-b']) {
-    nodes.push(
-      await MediaNodeProcess.start({
-        MEDIA_NODE_SECRET: SECRET,
-        REDIS_URL: redis.url,
-        MEDIA_NODE_ID: id,
-      }),
-    );
-  }
-  const env = {
-    DATABASE_URL: databaseUrl,
-    REDIS_URL: redis.url,
-    JOIN_TOKEN_SECRET: JOIN_SECRET,
-    OPERATOR_TOKEN,
-    SEED_DEMO: 'false',
-    MEDIA_PLANE: 'remote',
-    MEDIA_NODE_SECRET: SECRET,
+  cluster = await startProcessCluster({
+    secret: SECRET,
     // Every classroom asks several questions a second: the quota is not under test.
-    QUESTION_RATE_PER_MINUTE: '60000',
-    QUESTION_BURST: '1000',
-  };
-  apis = [
-    await ControlApiProcess.start({ ...env, INSTANCE_ID: 'api1' }),
-    await ControlApiProcess.start({ ...env, INSTANCE_ID: 'api2' }),
-  ];
-  await Promise.all(apis.map((a) => a.healthyWithin(60_000)));
-  registryRedis = new Redis(redis.url, { maxRetriesPerRequest: 1 });
-  registryRedis.on('error', () => {});
-  registry = new MediaNodeRegistry({ redis: registryRedis });
+    apiEnv: { QUESTION_RATE_PER_MINUTE: '60000', QUESTION_BURST: '1000' },
+  });
+  ({ redis, apis, registry } = cluster);
   // One classroom more than ask: it arrives after the restart.
   ev = await seedEvent(apis[0].url, { classrooms: CLASSROOMS + 1, status: 'live' });
 }, 120_000);
 
 afterAll(async () => {
   for (const c of clients) c.close();
-  for (const a of apis ?? []) await a?.stop().catch(() => {});
-  for (const a of apis ?? []) a?.killGroup();
-  for (const n of nodes) await n.stop();
-  registryRedis?.disconnect();
-  await redis?.kill();
+  await cluster?.close();
 });
 
 /** A participant on one instance, with the sdk's reconnection; its joins counted. */
@@ -258,7 +217,7 @@ describe('Redis restarts (kill -9, empty) under load, two control-api instances,
     expect(['node-a', 'node-b']).toContain(await registry.nodeOf(next.eventId));
 
     // Every acknowledged question is in PostgreSQL, once.
-    const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+    const sql = postgres(cluster.databaseUrl, { max: 1, onnotice: () => {} });
     let rows: { id: string; idempotency_key: string }[];
     try {
       rows = await sql<{ id: string; idempotency_key: string }[]>`
