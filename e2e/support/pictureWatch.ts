@@ -1,4 +1,5 @@
 import type { Page } from 'playwright-core';
+import { inboundKind } from '../../sdk/src/inboundStreams.ts';
 
 /**
  * What the class sees, watched inside the page: every frame the speaker's
@@ -34,6 +35,7 @@ export interface PictureWatch {
 /** Starts watching (again: the previous watch is dropped). */
 export async function watchPicture(page: Page): Promise<void> {
   await page.evaluate(`(() => {
+    const inboundKind = ${inboundKind.toString()};
     const w = { frames: [], samples: [], stop: false };
     window.__pictureWatch?.stop?.();
     window.__pictureWatch = { data: w, stop: () => { w.stop = true; } };
@@ -57,12 +59,12 @@ export async function watchPicture(page: Page): Promise<void> {
       if (t && !t.closed) {
         try {
           (await t.getStats()).forEach((r) => {
-            if (r.type !== 'inbound-rtp') return;
-            // mediasoup-client's probator (mid 'probator', SSRC 1234) is no
-            // picture: it only carries the server's bandwidth probes, so
-            // Chromium, never getting a frame on it, asks it for a key frame
-            // every 200 ms (5 PLIs a second the server drops). Not the speaker's.
-            if (r.kind === 'video' && r.mid !== 'probator') {
+            // The speaker's picture and voice, as the sdk counts them: not
+            // mediasoup-client's probator, on which Chromium, never getting a
+            // frame, asks for a key frame every 200 ms (5 PLIs a second the
+            // server drops).
+            const kind = inboundKind(r);
+            if (kind === 'video') {
               s.video.framesDecoded += r.framesDecoded ?? 0;
               s.video.frameWidth = Math.max(s.video.frameWidth, r.frameWidth ?? 0);
               s.video.freezeCount += r.freezeCount ?? 0;
@@ -72,7 +74,7 @@ export async function watchPicture(page: Page): Promise<void> {
               s.video.retransmitted += r.retransmittedPacketsReceived ?? 0;
               s.video.pliCount += r.pliCount ?? 0;
               s.video.keyFramesDecoded += r.keyFramesDecoded ?? 0;
-            } else if (r.kind === 'audio') {
+            } else if (kind === 'audio') {
               s.audio.packetsReceived += r.packetsReceived ?? 0;
               s.audio.concealedSamples += r.concealedSamples ?? 0;
               s.audio.totalSamplesReceived += r.totalSamplesReceived ?? 0;

@@ -11,6 +11,7 @@ import {
 import { Device, type types } from 'mediasoup-client';
 import { Emitter } from './Emitter.ts';
 import { SignalingError } from './errors.ts';
+import { inboundKind } from './inboundStreams.ts';
 import {
   classifyQuality,
   lossBetween,
@@ -353,8 +354,7 @@ export class MediaClient extends Emitter<MediaClientEvents> {
     if (!this.#recv || this.#recv.closed) return out;
     const report = await this.#recv.getStats();
     report.forEach((r: Record<string, unknown>) => {
-      if (r.type !== 'inbound-rtp') return;
-      const kind = r.kind ?? r.mediaType;
+      const kind = inboundKind(r);
       if (kind === 'video') {
         out.video.framesDecoded += Number(r.framesDecoded ?? 0);
         out.video.frameWidth = Math.max(out.video.frameWidth, Number(r.frameWidth ?? 0));
@@ -997,7 +997,7 @@ async function statsOf(transport: types.Transport): Promise<Record<string, unkno
 async function framesDecoded(transport: types.Transport): Promise<number> {
   let frames = 0;
   (await transport.getStats()).forEach((r: Record<string, unknown>) => {
-    if (r.type === 'inbound-rtp' && (r.kind ?? r.mediaType) === 'video') {
+    if (inboundKind(r) === 'video') {
       frames += Number(r.framesDecoded ?? 0);
     }
   });

@@ -1,6 +1,7 @@
 export * from './admission.ts';
 export * from './Emitter.ts';
 export * from './errors.ts';
+export * from './inboundStreams.ts';
 export * from './joinLink.ts';
 export * from './LiveSession.ts';
 export * from './LiveSessionState.ts';

@@ -1,3 +1,4 @@
+import { inboundKind } from './inboundStreams.ts';
 import type { SignalingStatus } from './SignalingClient.ts';
 
 /** What a classroom should be told about its connection. */
@@ -76,7 +77,7 @@ export function worstTransportState(states: TransportState[]): TransportState | 
   return worst;
 }
 
-/** Counters read from one `getStats()` report, summed over its RTP streams. */
+/** Counters read from one `getStats()` report, summed over the talk's RTP streams. */
 export interface StatsCounters {
   packetsReceived: number;
   packetsLost: number;
@@ -103,6 +104,8 @@ export function readCounters(
   for (const r of reports) {
     const num = (k: string) => (typeof r[k] === 'number' ? (r[k] as number) : null);
     if (r.type === 'inbound-rtp') {
+      // The picture's and the voice's packets only: not the bandwidth probes.
+      if (inboundKind(r) === null) continue;
       out.packetsReceived += num('packetsReceived') ?? 0;
       out.packetsLost += Math.max(0, num('packetsLost') ?? 0);
     } else if (r.type === 'remote-inbound-rtp') {

@@ -95,4 +95,28 @@ describe('network quality', () => {
       availableKbps: 300,
     });
   });
+
+  it("counts only the picture's and the voice's packets, not the bandwidth probes mediasoup-client receives beside them", () => {
+    // The probator: the server's probes on a thin line, a third of them lost.
+    const read = (probes: number, video: number, audio: number) =>
+      readCounters(
+        [
+          { type: 'inbound-rtp', kind: 'video', mid: '0', packetsReceived: video, packetsLost: 0 },
+          { type: 'inbound-rtp', kind: 'audio', mid: '1', packetsReceived: audio, packetsLost: 0 },
+          {
+            type: 'inbound-rtp',
+            kind: 'video',
+            mid: 'probator',
+            packetsReceived: probes * 2,
+            packetsLost: probes,
+          },
+        ],
+        { uplink: false },
+      );
+    const first = read(30, 1000, 500);
+    const next = read(90, 1100, 550);
+    expect(first).toMatchObject({ packetsReceived: 1500, packetsLost: 0 });
+    expect(lossBetween(first, next)).toBe(0);
+    expect(classifyQuality({ ...fine, lossRate: lossBetween(first, next) })).toBe('good');
+  });
 });

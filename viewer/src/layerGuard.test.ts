@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LayerGuard, type LineReading } from './layerGuard.ts';
+import { LayerGuard, type LineReading, readLine } from './layerGuard.ts';
 
 /**
  * A line read every 200 ms from `from` (ms) for `ms`: `perSecond` video
@@ -117,5 +117,39 @@ describe("the class's layer guard", () => {
     const g2 = new LayerGuard({ layers: 3 });
     line(g2, at, 2000, { perSecond: 80, lossShare: 0, width: 1280 });
     expect(line(g2, at, 3000, { perSecond: 20, lossShare: 0.5, width: 320 })).toEqual([]);
+  });
+
+  it('reads the picture alone: bandwidth probes lost on a thin line do not step an open picture down', () => {
+    const g = new LayerGuard({ layers: 3 });
+    const asked: (number | null)[] = [];
+    for (let i = 1; i <= 50; i++) {
+      // 10 s of an open picture (80 packets a second, none lost) and its sound,
+      // with mediasoup-client's probator beside it: probes, a third of them lost.
+      const report = [
+        {
+          type: 'inbound-rtp',
+          kind: 'video',
+          mid: '0',
+          packetsReceived: 16 * i,
+          packetsLost: 0,
+          frameWidth: 1280,
+        },
+        { type: 'inbound-rtp', kind: 'audio', mid: '1', packetsReceived: 10 * i, packetsLost: 0 },
+        {
+          type: 'inbound-rtp',
+          kind: 'video',
+          mid: 'probator',
+          packetsReceived: 20 * i,
+          packetsLost: 10 * i,
+          frameWidth: 0,
+        },
+        { type: 'candidate-pair', nominated: true, state: 'succeeded' },
+      ];
+      const reading = readLine(report, i * 200);
+      expect(reading).toMatchObject({ received: 16 * i, lost: 0, width: 1280 });
+      const cap = g.read(reading);
+      if (cap !== undefined) asked.push(cap);
+    }
+    expect(asked).toEqual([]);
   });
 });

@@ -1,3 +1,5 @@
+import { inboundKind } from '@amphi/sdk';
+
 /**
  * The class's own watch over its line, which steps the picture down a
  * simulcast layer as soon as the line chokes, before the server's bandwidth
@@ -37,6 +39,33 @@ export interface LineReading {
   frames?: number;
   assembled?: number;
   assemblySeconds?: number;
+}
+
+/**
+ * A reading of the receive transport's `getStats()` entries at `at`: its
+ * pictures' streams only (inboundKind), not the bandwidth probes beside them,
+ * whose losses on a thin line are no picture choking.
+ */
+export function readLine(entries: Iterable<Record<string, unknown>>, at: number): LineReading {
+  const reading = {
+    at,
+    received: 0,
+    lost: 0,
+    width: 0,
+    frames: 0,
+    assembled: 0,
+    assemblySeconds: 0,
+  } satisfies LineReading;
+  for (const r of entries) {
+    if (inboundKind(r) !== 'video') continue;
+    reading.received += Number(r.packetsReceived ?? 0);
+    reading.lost += Number(r.packetsLost ?? 0);
+    reading.width = Math.max(reading.width, Number(r.frameWidth ?? 0));
+    reading.frames += Number(r.framesReceived ?? 0);
+    reading.assembled += Number(r.framesAssembledFromMultiplePackets ?? 0);
+    reading.assemblySeconds += Number(r.totalAssemblyTime ?? 0);
+  }
+  return reading;
 }
 
 export interface LayerGuardOptions {

@@ -1,6 +1,6 @@
 import { CAMERA_SIMULCAST_ENCODINGS, type MediaClient } from '@amphi/sdk';
 import { useEffect, useState } from 'react';
-import { type GuardReason, LayerGuard, type LineReading } from './layerGuard.ts';
+import { type GuardReason, LayerGuard, readLine } from './layerGuard.ts';
 
 /** Often enough to see a burst of losses within a few hundred milliseconds. */
 const EVERY_MS = 200;
@@ -28,25 +28,7 @@ export function useLayerGuard(
       if (!t || t.closed) return;
       const report = await t.getStats().catch(() => null);
       if (stopped || !report) return;
-      const reading = {
-        at: performance.now(),
-        received: 0,
-        lost: 0,
-        width: 0,
-        frames: 0,
-        assembled: 0,
-        assemblySeconds: 0,
-      } satisfies LineReading;
-      report.forEach((r: Record<string, unknown>) => {
-        if (r.type !== 'inbound-rtp' || r.kind !== 'video') return;
-        reading.received += Number(r.packetsReceived ?? 0);
-        reading.lost += Number(r.packetsLost ?? 0);
-        reading.width = Math.max(reading.width, Number(r.frameWidth ?? 0));
-        reading.frames += Number(r.framesReceived ?? 0);
-        reading.assembled += Number(r.framesAssembledFromMultiplePackets ?? 0);
-        reading.assemblySeconds += Number(r.totalAssemblyTime ?? 0);
-      });
-      const cap = guard.read(reading);
+      const cap = guard.read(readLine(report.values(), performance.now()));
       if (cap === undefined) return;
       setState({ cap, reason: guard.lastReason });
       await media.setPreferredLayers(cap).catch(() => {});
