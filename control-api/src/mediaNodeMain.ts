@@ -42,23 +42,38 @@ redis.on('error', (err) => log.warn({ err: err.message }, 'registry unreachable'
 const registry = new MediaNodeRegistry({ redis, namespace: config.REDIS_NAMESPACE });
 const capacity = config.MEDIA_NODE_CAPACITY ?? mediaConfig.MEDIA_WORKERS * 500;
 
+// One heartbeat at a time: an older one written after a newer one would
+// un-count participants whose reservations the newer one ended.
+let beating: Promise<void> | undefined;
 const heartbeat = async () => {
-  await registry
-    .announce({
-      nodeId,
-      url,
-      region: config.MEDIA_NODE_REGION ?? null,
-      capacity,
-      ...(config.MEDIA_NODE_MAX_PIPES ? { maxPipes: config.MEDIA_NODE_MAX_PIPES } : {}),
-      load: server.load,
-      pipes: pipes.feeding,
-      draining: false,
-      at: Date.now(),
+  if (beating) return beating;
+  const { load, arrived } = server.beat();
+  beating = registry
+    .announce(
+      {
+        nodeId,
+        url,
+        region: config.MEDIA_NODE_REGION ?? null,
+        capacity,
+        ...(config.MEDIA_NODE_MAX_PIPES ? { maxPipes: config.MEDIA_NODE_MAX_PIPES } : {}),
+        load,
+        pipes: pipes.feeding,
+        draining: false,
+        at: Date.now(),
+      },
+      arrived,
+    )
+    .catch((err: unknown) => {
+      server.unsaid(arrived);
+      log.warn({ err }, 'heartbeat failed');
     })
-    .catch((err: unknown) => log.warn({ err }, 'heartbeat failed'));
+    .finally(() => {
+      beating = undefined;
+    });
+  return beating;
 };
 await heartbeat();
-const beating = setInterval(heartbeat, MEDIA_NODE_HEARTBEAT_MS);
+const beats = setInterval(heartbeat, MEDIA_NODE_HEARTBEAT_MS);
 
 process.stdout.write(
   `Amphi media node ${nodeId} on ${url}: ${media.pool.workers.length} mediasoup worker(s), media on ${mediaConfig.MEDIA_ANNOUNCED_ADDRESS ?? mediaConfig.MEDIA_LISTEN_IP}, capacity ${capacity} classrooms\n`,
@@ -69,7 +84,7 @@ async function stop(signal: string) {
   if (stopping) return;
   stopping = true;
   log.info({ signal }, 'stopping');
-  clearInterval(beating);
+  clearInterval(beats);
   await registry.withdraw(nodeId).catch(() => {});
   await server.close();
   pipes.close();

@@ -242,4 +242,48 @@ describe('placement shared by two control-api instances', () => {
     expect(Object.keys(per).sort()).toEqual(ids);
     await a.closeEvent(eventId);
   }, 60_000);
+
+  it('a node of capacity N takes exactly N classrooms of a storm in waves through two instances: a class its heartbeat counts no longer counts as reserved', async () => {
+    const ns = 'placement-waves';
+    const CAPACITY = 6;
+    await startNodes(ns, ['waves'], { MEDIA_NODE_CAPACITY: String(CAPACITY) });
+    const registry = registryOf(ns);
+    await expect.poll(async () => (await registry.nodes()).length, { timeout: 10_000 }).toBe(1);
+    const [a, b] = [instance(ns), instance(ns)] as [ClusterMediaNode, ClusterMediaNode];
+    const eventId = randomUUID();
+    // The origin's reservation (no speaker ever comes) lapses first.
+    await a.getRouterRtpCapabilities(eventId);
+    await new Promise((r) => setTimeout(r, 3_200));
+    const joined: string[] = [];
+    const refusals: string[] = [];
+    const wave = async (size: number) => {
+      const classes = Array.from({ length: size }, () => randomUUID());
+      const settled = await Promise.allSettled(
+        classes.map((id, i) =>
+          (i % 2 === 0 ? a : b).createWebRtcTransport(classroom(eventId, id, id), 'recv'),
+        ),
+      );
+      settled.forEach((s, i) => {
+        if (s.status === 'fulfilled') joined.push(classes[i] as string);
+        else refusals.push(String((s.reason as { code?: string }).code));
+      });
+    };
+    const reportedLoad = async () => (await registry.nodes())[0]?.load ?? -1;
+    // Half the node's places, then, as soon as its heartbeat counts them (well
+    // within the 3 s a reservation lasts), more classes than places are left.
+    const started = Date.now();
+    await wave(CAPACITY / 2);
+    await expect.poll(reportedLoad, { timeout: 2_500, interval: 50 }).toBe(CAPACITY / 2);
+    const countedAfter = Date.now() - started;
+    await wave(CAPACITY);
+    const secondWaveAt = Date.now() - started;
+    await expect.poll(reportedLoad, { timeout: 3_000, interval: 50 }).toBe(joined.length);
+    console.info(
+      `capacity ${CAPACITY}, waves of ${CAPACITY / 2} then ${CAPACITY} through two instances (the first counted by the node's heartbeat after ${countedAfter} ms, the second sent at ${secondWaveAt} ms): ${joined.length} placed, refused ${refusals.length} (${[...new Set(refusals)].join(', ')}), node reports load ${await reportedLoad()}`,
+    );
+    expect(joined.length).toBe(CAPACITY);
+    expect(refusals).toEqual(Array(CAPACITY / 2).fill('MEDIA_UNAVAILABLE'));
+    expect(await reportedLoad()).toBe(CAPACITY);
+    await a.closeEvent(eventId);
+  }, 60_000);
 });

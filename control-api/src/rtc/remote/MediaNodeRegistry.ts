@@ -5,12 +5,29 @@ import type { Redis } from 'ioredis';
 /** A node that has not heart-beat for this long is dead: its registration expires. */
 export const MEDIA_NODE_TTL_MS = 3_000;
 export const MEDIA_NODE_HEARTBEAT_MS = 1_000;
-/** A reservation counts until the node's heartbeat has surely counted what it reserved. */
+/**
+ * A reservation ends with the heartbeat that first counts what it reserved
+ * (`reservationOf`); one whose participant never reached the node (a failed
+ * join, a pipe) lapses after this long.
+ */
 const RESERVATION_MS = 3_000;
 /** Edges of one event a node feeds when its registration does not say (MEDIA_NODE_MAX_PIPES). */
 const DEFAULT_MAX_PIPES = 16;
 
 const PLACEMENT_TTL_MS = 24 * 3600 * 1000;
+
+/**
+ * What a placement reserves on a node, named as the node names what it counts:
+ * a classroom (`eventId/classroomId`), else the event's origin (`eventId`, its
+ * speakers and moderators). A node's heartbeat ends the reservations of the
+ * participants it counts from then on (`announce`), in the same step as it
+ * writes the load that counts them: a participant is counted once, by its
+ * reservation until its node counts it, never by both (a join storm was
+ * refused near capacity, every joined class counted twice for 3 s).
+ */
+export function reservationOf(who: { eventId: string; classroomId: string | null }): string {
+  return who.classroomId ? `${who.eventId}/${who.classroomId}` : who.eventId;
+}
 
 // The scripts below run in Redis, one at a time for every control-api
 // instance: a choice and what it takes (a node's room, a parent's pipe) are
@@ -38,7 +55,7 @@ end
 -- '1' may be chosen, '2' chosen first). A node's load is reckoned here, once:
 -- its participants (heartbeat), the pipes it feeds (each sends an event's
 -- media once more, as much as a classroom) and the reservations its
--- heartbeat may not count yet.
+-- heartbeat does not count yet (it ends them as it counts them).
 local function liveNodes(k, a, defaultMaxPipes, t)
   local nodes, order, i = {}, {}, 1
   while KEYS[k + 2 * i - 2] do
@@ -130,8 +147,9 @@ end
 // is chosen in the same step (KEYS[3], the event's tree), so that its pipe
 // counts before the next placement (once the origin is live: a dead one's
 // tree is chosen anew from the next origin). KEYS[4...]: the live nodes (see
-// liveNodes). ARGV: replacing, placement ttl, reservation ms and id, default
-// max pipes, '1' for a classroom, then each node's role. Returns the node
+// liveNodes). ARGV: replacing, placement ttl, reservation ms and what it
+// reserves (reservationOf), default max pipes, '1' for a classroom, then each
+// node's role. Returns the node
 // placed now, or false when none has room.
 const CHOOSE_NODE = `${COMMON}
 local current = redis.call('get', KEYS[1])
@@ -208,14 +226,20 @@ export class MediaNodeRegistry {
     this.#scripts = opts.redis as unknown as RegistryScripts;
   }
 
-  /** A node's heartbeat: its registration, alive for MEDIA_NODE_TTL_MS more. */
-  async announce(node: MediaNodeRegistration): Promise<void> {
-    await this.#redis.set(
-      `${this.#prefix}:node:${node.nodeId}`,
-      JSON.stringify(node),
-      'PX',
-      MEDIA_NODE_TTL_MS,
-    );
+  /**
+   * A node's heartbeat: its registration, alive for MEDIA_NODE_TTL_MS more,
+   * and the end of the reservations of what its load now counts (`counted`:
+   * `reservationOf` each participant that came since its last heartbeat), in
+   * one step: placement never sees them counted twice, nor not at all.
+   */
+  async announce(node: MediaNodeRegistration, counted: readonly string[] = []): Promise<void> {
+    const step = this.#redis
+      .multi()
+      .set(`${this.#prefix}:node:${node.nodeId}`, JSON.stringify(node), 'PX', MEDIA_NODE_TTL_MS);
+    if (counted.length > 0) step.zrem(this.#reservedKey(node.nodeId), ...counted);
+    const results = await step.exec();
+    const failed = results?.find(([err]) => err !== null)?.[0];
+    if (failed) throw failed;
   }
 
   async withdraw(nodeId: string): Promise<void> {
@@ -251,7 +275,7 @@ export class MediaNodeRegistry {
     nodes: NodeChoice,
     replacing: string | null,
   ): Promise<string | null> {
-    return this.#choose(eventId, `${this.#prefix}:event:${eventId}`, nodes, replacing, false);
+    return this.#choose(eventId, `${this.#prefix}:event:${eventId}`, nodes, replacing, null);
   }
 
   /**
@@ -265,7 +289,10 @@ export class MediaNodeRegistry {
     nodes: NodeChoice,
     replacing: string | null,
   ): Promise<string | null> {
-    return this.#choose(eventId, this.#classroomKey(eventId, classroomId), nodes, replacing, true);
+    return this.#choose(eventId, this.#classroomKey(eventId, classroomId), nodes, replacing, {
+      eventId,
+      classroomId,
+    });
   }
 
   /**
@@ -383,7 +410,7 @@ export class MediaNodeRegistry {
     key: string,
     nodes: NodeChoice,
     replacing: string | null,
-    classroom: boolean,
+    classroom: { eventId: string; classroomId: string } | null,
   ): Promise<string | null> {
     // In a stable order: between equal shares, the first wins on every instance.
     const live = [...new Set([...nodes.live, ...nodes.open])].sort();
@@ -401,7 +428,7 @@ export class MediaNodeRegistry {
       replacing ?? '',
       String(PLACEMENT_TTL_MS),
       String(RESERVATION_MS),
-      randomUUID(),
+      reservationOf(classroom ?? { eventId, classroomId: null }),
       String(DEFAULT_MAX_PIPES),
       classroom ? '1' : '0',
       ...live.map((id) => (!open.has(id) ? '0' : preferred.has(id) ? '2' : '1')),

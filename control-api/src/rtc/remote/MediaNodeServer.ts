@@ -16,6 +16,7 @@ import { AppError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import { DEFAULT_SESSION_GRACE_MS } from '../InProcessMediaNode.ts';
 import type { MediaNode, MediaParticipant } from '../MediaNode.ts';
+import { reservationOf } from './MediaNodeRegistry.ts';
 import type { NodePipes } from './NodePipes.ts';
 
 export interface MediaNodeServerOptions {
@@ -77,6 +78,12 @@ export class MediaNodeServer {
   readonly #detached = new Map<string, MediaParticipant>();
   /** When each was last detached (ms since the epoch): within its grace it counts in the load. */
   readonly #detachedAt = new Map<string, number>();
+  /**
+   * What the load has counted since the last heartbeat that reached the
+   * registry (`reservationOf` each participant come on a channel): that
+   * heartbeat ends their reservations.
+   */
+  readonly #arrived = new Set<string>();
   #closed = false;
 
   private constructor(opts: MediaNodeServerOptions) {
@@ -173,6 +180,22 @@ export class MediaNodeServer {
     return n;
   }
 
+  /**
+   * The heartbeat's figures, read at one instant: the load, and what it counts
+   * that no heartbeat has said yet (its reservations end with this one). A
+   * heartbeat that did not reach the registry gives `arrived` back (`unsaid`).
+   */
+  beat(): { load: number; arrived: string[] } {
+    const arrived = [...this.#arrived];
+    this.#arrived.clear();
+    return { load: this.load, arrived };
+  }
+
+  /** A heartbeat that failed: the next one says what it counted. */
+  unsaid(arrived: readonly string[]): void {
+    for (const key of arrived) this.#arrived.add(key);
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -241,8 +264,13 @@ export class MediaNodeServer {
     if (typeof parsed === 'object' && parsed !== null && 'who' in parsed) {
       const { who } = parsed as { who: MediaParticipant };
       // Only an adoption moves a participant another channel owns.
-      if (!this.#ownedElsewhere(channel, who.participantId) && method !== 'adoptParticipant') {
+      if (
+        !this.#ownedElsewhere(channel, who.participantId) &&
+        method !== 'adoptParticipant' &&
+        !channel.participants.has(who.participantId)
+      ) {
         channel.participants.set(who.participantId, who);
+        this.#arrived.add(reservationOf(who));
       }
       channel.events.add(who.eventId);
     }
