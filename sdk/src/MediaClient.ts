@@ -37,7 +37,7 @@ import {
   rungFor,
   rungOrder,
   storedReachMemory,
-  transportSettings,
+  transportOn,
 } from './reach.ts';
 import type { SignalingClient } from './SignalingClient.ts';
 
@@ -473,15 +473,7 @@ export class MediaClient extends Emitter<MediaClientEvents> {
     const opts: TransportOptions = await this.#signaling.request('media.createTransport', {
       direction,
     });
-    const ice = transportSettings(rung, opts.iceCandidates, this.#iceServers);
-    const params = {
-      id: opts.transportId,
-      iceParameters: opts.iceParameters as types.IceParameters,
-      iceCandidates: ice.iceCandidates as types.IceCandidate[],
-      dtlsParameters: opts.dtlsParameters as types.DtlsParameters,
-      iceServers: ice.iceServers,
-      iceTransportPolicy: ice.iceTransportPolicy,
-    };
+    const params = transportOn(rung, opts, this.#iceServers);
     const transport =
       direction === 'recv'
         ? device.createRecvTransport(params)

@@ -14,7 +14,7 @@ import {
 import Bowser from 'bowser';
 import { Device, detectDevice, type types } from 'mediasoup-client';
 import { SignalingError } from './errors.ts';
-import { pathOf, type ReachRung, transportSettings } from './reach.ts';
+import { pathOf, type ReachRung, transportOn } from './reach.ts';
 
 // The network check a teacher runs from the class's link before a talk: each
 // way in alone (a receive transport per way, consuming the server's test
@@ -136,6 +136,7 @@ export async function runNetworkCheck(opts: NetworkCheckOptions): Promise<Networ
   tell('starting');
   const session = NetworkCheckSession.parse(await rest('POST', '/api/v1/network-check/sessions'));
   const sessionPath = `/api/v1/network-check/sessions/${session.checkId}`;
+  const post: Post = (path, body) => rest('POST', `${sessionPath}${path}`, body);
   const tried = new Map<WebRtcProbe, Tried>();
   try {
     tell('probing');
@@ -157,19 +158,11 @@ export async function runNetworkCheck(opts: NetworkCheckOptions): Promise<Networ
         return { result: failed('not-offered'), transport: null, path: null };
       }
       const started = performance.now();
-      const opts = TransportOptions.parse(await rest('POST', `${sessionPath}/transports`));
+      const opts = TransportOptions.parse(await post('/transports'));
       const rung: ReachRung = relay ? 'relay' : (probe as 'udp' | 'tcp');
-      const ice = transportSettings(rung, opts.iceCandidates, servers);
-      const transport = device.createRecvTransport({
-        id: opts.transportId,
-        iceParameters: opts.iceParameters as types.IceParameters,
-        iceCandidates: ice.iceCandidates as types.IceCandidate[],
-        dtlsParameters: opts.dtlsParameters as types.DtlsParameters,
-        iceServers: ice.iceServers,
-        iceTransportPolicy: ice.iceTransportPolicy,
-      });
+      const transport = device.createRecvTransport(transportOn(rung, opts, servers));
       transport.on('connect', ({ dtlsParameters }, callback, errback) => {
-        rest('POST', `${sessionPath}/transports/${opts.transportId}/connect`, { dtlsParameters })
+        post(`/transports/${opts.transportId}/connect`, { dtlsParameters })
           .then(() => callback())
           .catch(errback);
       });
@@ -182,22 +175,10 @@ export async function runNetworkCheck(opts: NetworkCheckOptions): Promise<Networ
           }
         });
       });
-      const c = ConsumerOptions.parse(
-        await rest('POST', `${sessionPath}/consumers`, {
-          transportId: transport.id,
-          producerId: audio,
-          rtpCapabilities: device.rtpCapabilities,
-        }),
-      );
       // Consuming is what starts ICE (mediasoup-client connects on the first consume).
       // The consumer stays paused: ICE and DTLS need no media, and on a thin school
       // line four ways in each carrying sound would crowd out each other's handshakes.
-      await transport.consume({
-        id: c.consumerId,
-        producerId: c.producerId,
-        kind: c.kind,
-        rtpParameters: c.rtpParameters as types.RtpParameters,
-      });
+      const audioConsumerId = await consumePattern(transport, device, audio, post);
       const end = await outcome;
       if (end !== 'connected') {
         transport.close();
@@ -212,7 +193,7 @@ export async function runNetworkCheck(opts: NetworkCheckOptions): Promise<Networ
         result: { ok: true, ms, failure: null },
         transport,
         path: pathOf(reports),
-        audioConsumerId: c.consumerId,
+        audioConsumerId,
       };
     };
 
@@ -269,7 +250,7 @@ export async function runNetworkCheck(opts: NetworkCheckOptions): Promise<Networ
         device,
         { audio: best.audioConsumerId ?? null, video: session.producers.video },
         opts.downlinkMs ?? DOWNLINK_MEASURE_MS,
-        (path, body) => rest('POST', `${sessionPath}${path}`, body),
+        post,
       );
       downlinkKbps = measured.kbps;
       framesDecoded = measured.framesDecoded;
@@ -307,6 +288,36 @@ export async function runNetworkCheck(opts: NetworkCheckOptions): Promise<Networ
   }
 }
 
+/** A POST to the check's session (`path` below it); its JSON answer, unparsed. */
+type Post = (path: string, body?: unknown) => Promise<unknown>;
+
+/**
+ * One of the test pattern's producers consumed on a way in's transport,
+ * paused as the server creates it (resumed by POST /consumers/:id/resume).
+ * Returns the consumer's id.
+ */
+async function consumePattern(
+  transport: types.Transport,
+  device: Device,
+  producerId: string,
+  post: Post,
+): Promise<string> {
+  const c = ConsumerOptions.parse(
+    await post('/consumers', {
+      transportId: transport.id,
+      producerId,
+      rtpCapabilities: device.rtpCapabilities,
+    }),
+  );
+  await transport.consume({
+    id: c.consumerId,
+    producerId: c.producerId,
+    kind: c.kind,
+    rtpParameters: c.rtpParameters as types.RtpParameters,
+  });
+  return c.consumerId;
+}
+
 /**
  * The downlink over a connected transport: its sound consumer resumed, the
  * test pattern's video consumed beside it, the best rate of bytes received (inbound RTP, both kinds)
@@ -318,24 +329,12 @@ async function measureDownlink(
   device: Device,
   { audio, video }: { audio: string | null; video: string | null },
   ms: number,
-  post: (path: string, body?: unknown) => Promise<unknown>,
+  post: Post,
 ): Promise<{ kbps: number; framesDecoded: number }> {
   if (audio) await post(`/consumers/${audio}/resume`);
   if (video) {
-    const c = ConsumerOptions.parse(
-      await post('/consumers', {
-        transportId: transport.id,
-        producerId: video,
-        rtpCapabilities: device.rtpCapabilities,
-      }),
-    );
-    await transport.consume({
-      id: c.consumerId,
-      producerId: c.producerId,
-      kind: c.kind,
-      rtpParameters: c.rtpParameters as types.RtpParameters,
-    });
-    await post(`/consumers/${c.consumerId}/resume`);
+    const consumerId = await consumePattern(transport, device, video, post);
+    await post(`/consumers/${consumerId}/resume`);
   }
   const sample = async () => {
     let bytes = 0;

@@ -1,4 +1,5 @@
-import type { IceCandidate, IceServer, MediaPath } from '@amphi/protocol';
+import type { IceCandidate, IceServer, MediaPath, TransportOptions } from '@amphi/protocol';
+import type { types } from 'mediasoup-client';
 
 // The reach ladder: how a client gets its media through a school's firewall.
 // Each rung is one way of building the WebRTC transports; the client starts on
@@ -76,6 +77,23 @@ export function transportSettings(
     iceCandidates: candidates.filter((c) => only === null || c.protocol === only),
     iceServers: [],
     iceTransportPolicy: 'all',
+  };
+}
+
+/** mediasoup-client's options for a transport the server created, built on one rung. */
+export function transportOn(
+  rung: ReachRung,
+  opts: TransportOptions,
+  iceServers: readonly IceServer[],
+): types.TransportOptions {
+  const ice = transportSettings(rung, opts.iceCandidates, iceServers);
+  return {
+    id: opts.transportId,
+    iceParameters: opts.iceParameters as types.IceParameters,
+    iceCandidates: ice.iceCandidates as types.IceCandidate[],
+    dtlsParameters: opts.dtlsParameters as types.DtlsParameters,
+    iceServers: ice.iceServers,
+    iceTransportPolicy: ice.iceTransportPolicy,
   };
 }
 

@@ -1,4 +1,4 @@
-import type { IceCandidate, IceServer } from '@amphi/protocol';
+import type { IceCandidate, IceServer, TransportOptions } from '@amphi/protocol';
 import { describe, expect, it } from 'vitest';
 import {
   availableRungs,
@@ -9,6 +9,7 @@ import {
   rungFor,
   rungOrder,
   storedReachMemory,
+  transportOn,
   transportSettings,
 } from '../src/reach.ts';
 
@@ -85,6 +86,29 @@ describe('the rungs of the ladder', () => {
       iceCandidates: [udp, tcp],
       iceServers: [relay],
       iceTransportPolicy: 'all',
+    });
+  });
+
+  it('build the server’s transport on the rung: its id and keys as given, the rung’s candidates and relay', () => {
+    const server: TransportOptions = {
+      transportId: 'b3a0a4d2-5b7e-4c1e-9d0a-2f6f0c1d9e11',
+      direction: 'recv',
+      iceParameters: { usernameFragment: 'frag', password: 'secret', iceLite: true },
+      iceCandidates: [udp, tcp],
+      dtlsParameters: { role: 'auto', fingerprints: [] },
+    };
+    expect(transportOn('tcp', server, [relay])).toEqual({
+      id: server.transportId,
+      iceParameters: server.iceParameters,
+      iceCandidates: [tcp],
+      dtlsParameters: server.dtlsParameters,
+      iceServers: [],
+      iceTransportPolicy: 'all',
+    });
+    expect(transportOn('relay', server, [relay])).toMatchObject({
+      iceCandidates: [udp, tcp],
+      iceServers: [relay],
+      iceTransportPolicy: 'relay',
     });
   });
 
