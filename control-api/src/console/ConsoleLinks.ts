@@ -5,7 +5,8 @@ import { classroomDisplayName } from '../catalog/CatalogStore.ts';
 import type { Sql } from '../db/Database.ts';
 import { AppError } from '../errors.ts';
 
-interface LinkRow {
+/** A link as `issue` stores it (console_join_links). */
+interface IssuedRow {
   tokenId: string;
   eventId: string;
   classroomId: string;
@@ -13,6 +14,10 @@ interface LinkRow {
   issuedAt: Date;
   expiresAt: Date;
   issuedBy: string;
+}
+
+/** A stored link with its class and school, as `list` reads it. */
+interface LinkRow extends IssuedRow {
   revokedAt: Date | null;
   classroomLabel: string;
   level: string;
@@ -80,15 +85,7 @@ export class ConsoleLinks {
     }
     const eventEnd = event.startsAt.getTime() + event.durationMinutes * 60_000;
     const ttlSeconds = Math.max(3600, Math.ceil((eventEnd + 2 * 3600_000 - Date.now()) / 1000));
-    const rows: {
-      tokenId: string;
-      eventId: string;
-      classroomId: string;
-      name: string;
-      issuedAt: Date;
-      expiresAt: Date;
-      issuedBy: string;
-    }[] = [];
+    const rows: IssuedRow[] = [];
     for (const t of targets) {
       const { claims } = await tokens.issue(
         {
