@@ -30,6 +30,7 @@ import type { MediaNode, MediaParticipant } from './rtc/MediaNode.ts';
 import type { TurnSettings } from './rtc/turnCredentials.ts';
 import { UnavailableMediaNode } from './rtc/UnavailableMediaNode.ts';
 import type { Services } from './signaling/context.ts';
+import { LocalResumeGenerations, RedisResumeGenerations } from './signaling/ResumeGenerations.ts';
 import { ResumeTokens } from './signaling/ResumeTokens.ts';
 
 export interface ControlPlaneOptions {
@@ -64,6 +65,11 @@ export interface ControlPlaneOptions {
   appsRoot?: string;
   /** The TURN relay offered with each join (docs/turn.md); none when absent. */
   turn?: TurnSettings | null;
+  /**
+   * This instance's wall clock, ms since the epoch (default `Date.now`): tests
+   * skew one instance's to show that nothing between hosts hangs on it.
+   */
+  clock?: () => number;
   log: Logger;
 }
 
@@ -102,7 +108,8 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
         })
       : new LocalBus(opts.instanceId);
     closers.push(() => bus.close());
-    // The rate limits' counters (REST, questions, joins, connections), shared by instances.
+    // The rate limits' counters (REST, questions, joins, connections) and the resumes'
+    // generations (signaling/ResumeGenerations.ts), shared by instances.
     // Its own connection, failing fast (no offline queue): while Redis is away requests are
     // served, not held.
     let rateLimitRedis: Redis | undefined;
@@ -175,6 +182,10 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       turn: opts.turn ?? null,
       metrics,
       resumeTokens: new ResumeTokens(opts.joinTokenSecret),
+      clock: opts.clock ?? Date.now,
+      resumeGenerations: rateLimitRedis
+        ? new RedisResumeGenerations({ redis: rateLimitRedis, namespace: opts.redisNamespace })
+        : new LocalResumeGenerations(),
       joinLimits: {
         perParticipant: limiter('joins', limits.JOIN_RATE_PER_MINUTE / 60, limits.JOIN_BURST),
         perAddress: limiter(

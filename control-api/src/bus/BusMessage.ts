@@ -52,16 +52,17 @@ export const BusMessage = z.discriminatedUnion('kind', [
   }),
   z.object({ kind: z.literal('participant.remove'), eventId: z.uuid(), classroomId: z.uuid() }),
   /**
-   * A socket of this participant resumed on `instanceId` at `at` (ms since the
-   * epoch): an older socket of it on another instance, half dead and not yet
-   * noticed, steps aside (signaling/SignalingSessions.ts).
+   * A socket of this participant resumed on `instanceId`, of `generation`
+   * (drawn in Redis by each resume, greater than every one before it: no
+   * host's clock): a socket of it of an older generation on another instance,
+   * half dead and not yet noticed, steps aside (signaling/SignalingSessions.ts).
    */
   z.object({
     kind: z.literal('participant.resumed'),
     eventId: z.uuid(),
     participantId: z.string().min(1).max(100),
     instanceId: z.string(),
-    at: z.number(),
+    generation: z.number().int().nonnegative(),
   }),
   /** An operator revoked a join link: its sockets are closed (auth/Revocations.ts). */
   z.object({ kind: z.literal('link.revoked'), eventId: z.uuid(), tokenId: z.uuid() }),

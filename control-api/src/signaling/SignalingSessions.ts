@@ -1,7 +1,7 @@
 import type { Bus } from '../bus/Bus.ts';
 import type { Logger } from '../logger.ts';
-import type { Identity } from './context.ts';
 import type { ParticipantSession } from './ParticipantSession.ts';
+import type { ResumeGenerations } from './ResumeGenerations.ts';
 
 /**
  * This instance's signaling sessions, and who steps aside when a participant
@@ -12,21 +12,36 @@ import type { ParticipantSession } from './ParticipantSession.ts';
  * over, a socket leaves presence and closes with RESUMED_ELSEWHERE, touching
  * neither the media nor the stage, which are the newer socket's now: the class
  * is never listed twice for longer than the bus takes.
+ *
+ * Older is told by generation (ResumeGenerations: drawn in Redis by each
+ * resume, a first socket 0), not by when each instance accepted its socket:
+ * two hosts' clocks 30 s apart kept the stale socket open. A resumed socket
+ * is handed over too when a newer generation was heard before its own was
+ * drawn.
  */
 export class SignalingSessions {
   readonly #bus: Bus;
   readonly #log: Logger;
-  /** Each open session, and when it was accepted (ms since the epoch). */
-  readonly #sessions = new Map<ParticipantSession, number>();
+  readonly #generations: ResumeGenerations;
+  readonly #sessions = new Set<ParticipantSession>();
+  /**
+   * Each participant with a session here (`eventId/participantId`): its
+   * sessions with their generation (null while a resumed one's is drawn), and
+   * the newest generation heard of it.
+   */
+  readonly #participants = new Map<
+    string,
+    { sessions: Map<ParticipantSession, number | null>; newest: number }
+  >();
   readonly #unsubscribe: () => void;
 
-  constructor(deps: { bus: Bus; log: Logger }) {
+  constructor(deps: { bus: Bus; log: Logger; generations: ResumeGenerations }) {
     this.#bus = deps.bus;
     this.#log = deps.log;
+    this.#generations = deps.generations;
     this.#unsubscribe = this.#bus.subscribe((msg) => {
       if (msg.kind !== 'participant.resumed' || msg.instanceId === this.#bus.instanceId) return;
-      // Only sockets older than the resume: a still newer one here is the client's latest.
-      this.#handOver(msg.eventId, msg.participantId, msg.at);
+      this.#heard(keyOf(msg), msg.generation);
     });
   }
 
@@ -35,22 +50,33 @@ export class SignalingSessions {
   }
 
   values(): IterableIterator<ParticipantSession> {
-    return this.#sessions.keys();
+    return this.#sessions.values();
   }
 
   /**
    * A new session; when it resumed its participant, the older sockets of it
-   * step aside: here at once, elsewhere when the bus tells their instance.
+   * step aside once its generation is drawn: here at once, elsewhere when
+   * the bus tells their instance.
    */
   add(session: ParticipantSession): void {
-    const { self } = session;
-    const at = Date.now();
-    if (self.resume?.status === 'verified') this.#resumed(self, at);
-    this.#sessions.set(session, at);
+    const resumed = session.self.resume?.status === 'verified';
+    const key = keyOf(session.self);
+    let participant = this.#participants.get(key);
+    if (!participant) {
+      participant = { sessions: new Map(), newest: 0 };
+      this.#participants.set(key, participant);
+    }
+    participant.sessions.set(session, resumed ? null : 0);
+    this.#sessions.add(session);
+    if (resumed) void this.#resumed(session);
   }
 
   delete(session: ParticipantSession): void {
     this.#sessions.delete(session);
+    const key = keyOf(session.self);
+    const participant = this.#participants.get(key);
+    participant?.sessions.delete(session);
+    if (participant?.sessions.size === 0) this.#participants.delete(key);
   }
 
   /** Stops hearing of resumes elsewhere; the sessions are closed by their owner. */
@@ -58,30 +84,55 @@ export class SignalingSessions {
     this.#unsubscribe();
   }
 
-  #resumed(self: Identity, at: number): void {
-    this.#handOver(self.eventId, self.participantId, at);
+  async #resumed(session: ParticipantSession): Promise<void> {
+    const { eventId, participantId } = session.self;
+    const key = keyOf(session.self);
+    let generation: number;
+    try {
+      generation = await this.#generations.next(eventId, participantId);
+    } catch (err) {
+      // Without Redis the order across instances is unknown; here, the sockets
+      // that came before this one are older (one host, one order).
+      this.#log.warn(
+        { err, eventId, participantId },
+        'resume generation not drawn: older sockets elsewhere end at their silence timeout',
+      );
+      const participant = this.#participants.get(key);
+      if (!participant?.sessions.has(session)) return;
+      for (const [older, g] of participant.sessions)
+        if (older !== session && g !== null) older.handOver();
+      participant.sessions.set(session, participant.newest);
+      return;
+    }
+    const participant = this.#participants.get(key);
+    if (!participant?.sessions.has(session)) return;
+    participant.sessions.set(session, generation);
+    this.#heard(key, generation);
     this.#bus
       .publish({
         kind: 'participant.resumed',
-        eventId: self.eventId,
-        participantId: self.participantId,
+        eventId,
+        participantId,
         instanceId: this.#bus.instanceId,
-        at,
+        generation,
       })
       .catch((err: unknown) =>
         this.#log.warn(
-          { err, eventId: self.eventId, participantId: self.participantId },
+          { err, eventId, participantId },
           'resume publish failed: an older socket elsewhere ends at its silence timeout',
         ),
       );
   }
 
-  #handOver(eventId: string, participantId: string, before: number): void {
-    for (const [older, at] of this.#sessions) {
-      if (at > before) continue;
-      if (older.self.participantId === participantId && older.self.eventId === eventId) {
-        older.handOver();
-      }
-    }
+  /** A socket of the participant is of `generation`: its sockets here of an older one step aside. */
+  #heard(key: string, generation: number): void {
+    const participant = this.#participants.get(key);
+    if (!participant) return;
+    participant.newest = Math.max(participant.newest, generation);
+    for (const [session, g] of participant.sessions)
+      if (g !== null && g < participant.newest) session.handOver();
   }
 }
+
+const keyOf = (who: { eventId: string; participantId: string }) =>
+  `${who.eventId}/${who.participantId}`;

@@ -12,6 +12,7 @@ import type { SignalingObserver } from '../metrics/ControlMetrics.ts';
 import type { QuestionQueue } from '../questions/QuestionQueue.ts';
 import type { MediaNode, MediaParticipant } from '../rtc/MediaNode.ts';
 import type { TurnSettings } from '../rtc/turnCredentials.ts';
+import type { ResumeGenerations } from './ResumeGenerations.ts';
 import type { ResumeTokens } from './ResumeTokens.ts';
 
 /** What signaling handlers work with; no sockets, no HTTP. */
@@ -34,6 +35,10 @@ export interface Services {
    * every instance verifies them. Without: a key of this process only.
    */
   resumeTokens?: ResumeTokens | undefined;
+  /** This instance's wall clock (default `Date.now`); never compared with another host's. */
+  clock?: (() => number) | undefined;
+  /** Orders a participant's resumed sockets across instances; without: this process's own count. */
+  resumeGenerations?: ResumeGenerations | undefined;
 }
 
 /**

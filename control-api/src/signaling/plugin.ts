@@ -10,6 +10,7 @@ import { AppError, validationError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Identity, Services } from './context.ts';
 import { ParticipantSession } from './ParticipantSession.ts';
+import { LocalResumeGenerations } from './ResumeGenerations.ts';
 import { ResumeTokens } from './ResumeTokens.ts';
 import { SignalingSessions } from './SignalingSessions.ts';
 import { watchSilence } from './SocketHeartbeat.ts';
@@ -60,7 +61,11 @@ export const signalingPlugin: FastifyPluginAsync<SignalingPluginOptions> = async
   const identities = new WeakMap<FastifyRequest, Identity>();
   /** When each upgrade request arrived: a join's latency counts from there (metrics). */
   const arrivals = new WeakMap<FastifyRequest, number>();
-  const sessions = new SignalingSessions({ bus: services.bus, log: opts.log });
+  const sessions = new SignalingSessions({
+    bus: services.bus,
+    log: opts.log,
+    generations: services.resumeGenerations ?? new LocalResumeGenerations(),
+  });
   const resumeTokens = services.resumeTokens ?? new ResumeTokens();
 
   await app.register(websocket, {

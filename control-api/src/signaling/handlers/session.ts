@@ -96,8 +96,8 @@ export const sessionHandlers: Pick<
   },
   ping: {
     roles: ALL_ROLES,
-    async handle() {
-      return { now: Date.now() };
+    async handle(ctx) {
+      return { now: (ctx.services.clock ?? Date.now)() };
     },
   },
   'presence.get': {
