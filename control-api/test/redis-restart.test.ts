@@ -1,4 +1,4 @@
-import type { JoinResult, RtpCapabilities, RtpParameters } from '@amphi/protocol';
+import type { JoinResult, RtpCapabilities } from '@amphi/protocol';
 import { SignalingClient } from '@amphi/sdk';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +7,8 @@ import type { MediaNodeRegistry } from '../src/rtc/remote/MediaNodeRegistry.ts';
 import { askWhile, key, type SeededEvent, seedEvent } from './support/harness.ts';
 import { type ProcessCluster, startProcessCluster } from './support/processCluster.ts';
 import type { RedisProcess } from './support/RedisProcess.ts';
+import { dtlsParameters, vp8 } from './support/rtpParameters.ts';
+import { within } from './support/within.ts';
 
 // The cluster as deployed, over a Redis of this file's own: two control-api
 // processes and two media nodes (`npm run media-node`). Classrooms on both
@@ -62,22 +64,6 @@ async function participant(base: string, eventId: string, token: string) {
 }
 type Participant = Awaited<ReturnType<typeof participant>>;
 
-function vp8(ssrc: number): RtpParameters {
-  return {
-    mid: '0',
-    codecs: [{ mimeType: 'video/VP8', payloadType: 96, clockRate: 90000, rtcpFeedback: [] }],
-    headerExtensions: [{ uri: 'urn:ietf:params:rtp-hdrext:sdes:mid', id: 1 }],
-    encodings: [{ ssrc }],
-    rtcp: { cname: `cam-${ssrc}`, reducedSize: true },
-  };
-}
-const dtlsParameters = {
-  role: 'client' as const,
-  fingerprints: [
-    { algorithm: 'sha-256' as const, value: Array.from({ length: 32 }, () => '5A').join(':') },
-  ],
-};
-
 /** A transport on the participant's media node (signaling places it there first). */
 async function transport(p: Participant, direction: 'send' | 'recv'): Promise<string> {
   const t = await p.client.request('media.createTransport', { direction });
@@ -93,16 +79,6 @@ async function consume(p: Participant, producerId: string): Promise<string> {
   });
   await p.client.request('media.resumeConsumer', { consumerId: c.consumerId });
   return c.consumerId;
-}
-
-async function within<T>(ms: number, probe: () => Promise<T | null>): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const got = await probe().catch(() => null);
-    if (got !== null) return got;
-    if (Date.now() > deadline) throw new Error(`not within ${ms} ms`);
-    await sleep(100);
-  }
 }
 
 describe('Redis restarts (kill -9, empty) under load, two control-api instances, two media nodes', () => {
