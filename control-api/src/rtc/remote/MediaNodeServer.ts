@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import {
   type ErrorCode,
   type MediaNodeArgs,
@@ -76,7 +77,11 @@ export class MediaNodeServer {
   readonly #piped = new Set<string>();
   /** Participants no channel owns (detached, within their grace), by participant id. */
   readonly #detached = new Map<string, MediaParticipant>();
-  /** When each was last detached (ms since the epoch): within its grace it counts in the load. */
+  /**
+   * When each was last detached (this process's monotonic ms, as the media
+   * plane's grace timer runs: a wall clock stepped by NTP would shift it):
+   * within its grace it counts in the load.
+   */
   readonly #detachedAt = new Map<string, number>();
   /**
    * What the load has counted since the last heartbeat that reached the
@@ -173,7 +178,7 @@ export class MediaNodeServer {
     let n = 0;
     for (const c of this.#channels) n += c.participants.size;
     const graceMs = this.#opts.sessionGraceMs ?? DEFAULT_SESSION_GRACE_MS;
-    const now = Date.now();
+    const now = performance.now();
     for (const id of this.#detached.keys()) {
       if (now - (this.#detachedAt.get(id) ?? 0) < graceMs) n++;
     }
@@ -421,7 +426,7 @@ export class MediaNodeServer {
   /** Its media kept for the grace, owned by no channel; the media plane closes it after. */
   #keepDetached(who: MediaParticipant): void {
     this.#detached.set(who.participantId, who);
-    const at = Date.now();
+    const at = performance.now();
     this.#detachedAt.set(who.participantId, at);
     // Past the longest grace the media plane has closed it: forgotten here too.
     setTimeout(() => {
