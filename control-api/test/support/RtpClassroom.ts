@@ -45,12 +45,17 @@ export class RtpClassroom {
     this.client = client;
   }
 
-  /** `ignoreMove`: a client that does not know `media.move` (an older viewer). */
+  /**
+   * `ignoreMove`: a client that does not know `media.move` (an older viewer).
+   * `keepOnReconnect`: on `media.reconnect` it sets its media up anew without
+   * asking the server to close what it had (`media.close`), as the viewer's
+   * sdk did: what it had stays on the server unless the server closes it.
+   */
   static async join(
     baseUrl: string,
     eventId: string,
     token: string,
-    opts: { ignoreMove?: boolean } = {},
+    opts: { ignoreMove?: boolean; keepOnReconnect?: boolean } = {},
   ): Promise<RtpClassroom> {
     const client = new SignalingClient({
       baseUrl,
@@ -70,7 +75,7 @@ export class RtpClassroom {
     });
     client.onEvent('media.reconnect', () => {
       c.reconnects++;
-      c.#chain = c.#chain.then(() => c.#anew()).catch(() => {});
+      c.#chain = c.#chain.then(() => c.#anew(!opts.keepOnReconnect)).catch(() => {});
     });
     await client.connect();
     return c;
@@ -107,9 +112,32 @@ export class RtpClassroom {
     this.client.close();
   }
 
+  /**
+   * The speakers' producers; with no speaker video yet (its origin was lost:
+   * the speaker publishes again on a new one), once it is announced, up to 10 s.
+   */
   async #producers(): Promise<ProducerInfo[]> {
-    const join = (await this.client.request('join', {})) as JoinResult;
-    return join.state.producers.filter((p) => p.role === 'speaker');
+    let announced: () => void = () => {};
+    const video = new Promise<void>((resolve) => {
+      announced = resolve;
+    });
+    const off = this.client.onEvent('media.producerAdded', (p) => {
+      if (p.role === 'speaker' && p.kind === 'video') announced();
+    });
+    try {
+      const speakers = async () =>
+        ((await this.client.request('join', {})) as JoinResult).state.producers.filter(
+          (p) => p.role === 'speaker',
+        );
+      const now = await speakers();
+      if (now.some((p) => p.kind === 'video')) return now;
+      const timer = setTimeout(announced, 10_000);
+      await video;
+      clearTimeout(timer);
+      return speakers();
+    } finally {
+      off();
+    }
   }
 
   async #open(): Promise<Receiver> {
@@ -194,11 +222,11 @@ export class RtpClassroom {
   }
 
   /** Break before make, as after a lost node. */
-  async #anew(): Promise<void> {
+  async #anew(close: boolean): Promise<void> {
     if (this.#closed) return;
     this.#active?.pc.close();
     this.#active = null;
-    await this.client.request('media.close', {}).catch(() => {});
+    if (close) await this.client.request('media.close', {}).catch(() => {});
     this.#use(await this.#open());
   }
 }

@@ -3,6 +3,7 @@ import { AppError } from '../../errors.ts';
 import type { RoomMember } from '../../live/EventRoom.ts';
 import type { Logger } from '../../logger.ts';
 import type { MediaParticipant } from '../MediaNode.ts';
+import type { HeldObject } from '../remote/ClusterMediaNode.ts';
 import type { NodeDrains } from './NodeDrains.ts';
 
 /** What the drain needs of the cluster's media plane (`ClusterMediaNode`). */
@@ -16,6 +17,8 @@ export interface DrainableMedia {
   moveClassroom(eventId: string, classroomId: string): Promise<{ from: string | null; to: string }>;
   /** Closes the participant's media on that node only. */
   releaseOn(who: MediaParticipant, nodeId: string): Promise<void>;
+  /** What keeps the participant counted on the node (said in the warning of a move not made). */
+  heldOn?(participantId: string, nodeId: string): HeldObject[];
 }
 
 /** What the drain reads of the registry (`MediaNodeRegistry`). */
@@ -230,7 +233,11 @@ export class NodeDrainer {
   async #setUpAnew(move: Move): Promise<void> {
     const { media, log } = this.#opts;
     log.warn(
-      { ...ids(move.who), nodeId: move.nodeId },
+      {
+        ...ids(move.who),
+        nodeId: move.nodeId,
+        held: media.heldOn?.(move.who.participantId, move.nodeId) ?? [],
+      },
       'classroom did not move in time: set up anew',
     );
     await media.releaseOn(move.who, move.nodeId).catch(() => {});

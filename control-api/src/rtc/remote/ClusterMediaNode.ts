@@ -41,6 +41,15 @@ export interface ClusterMediaNodeOptions {
   release?: () => Promise<void>;
 }
 
+/** One media object of a participant on a node, as recorded here (`heldOn`). */
+export interface HeldObject {
+  id: string;
+  transport: boolean;
+  transportId: string;
+  /** Made through a channel since lost: the node's process that held it is gone. */
+  lostRun: boolean;
+}
+
 export interface Placement {
   nodeId: string;
   url: string;
@@ -102,8 +111,15 @@ export class ClusterMediaNode extends EventEmitter<MediaNodeEvents> implements M
   readonly #classrooms = new Map<string, Promise<Placement>>();
   /** Edges this instance has made sure of (`eventId/nodeId`): fed from which origin, when. */
   readonly #edges = new Map<string, EdgeEntry>();
-  /** Transports, producers and consumers: the node that made each, and the transport it is on. */
-  readonly #objects = new Map<string, { placed: Placement; transportId: string }>();
+  /**
+   * Transports, producers and consumers: the node that made each, the
+   * transport it is on, and the channel it was made through (a node restarted
+   * since has a new one: the object went with the old process).
+   */
+  readonly #objects = new Map<
+    string,
+    { placed: Placement; transportId: string; channel: RemoteMediaNode | undefined }
+  >();
   /** This instance's participants with media objects, and their objects' ids. */
   readonly #participants = new Map<string, { who: MediaParticipant; objects: Set<string> }>();
   /** Producers announced through this instance: the node each is on (closed with it). */
@@ -313,6 +329,25 @@ export class ClusterMediaNode extends EventEmitter<MediaNodeEvents> implements M
     if (!this.#classrooms.has(key)) this.#classrooms.set(key, Promise.resolve(placed));
   }
 
+  /**
+   * A node's channel is lost: what its participants had there went with it
+   * (a node that lives on detaches them and closes them after their grace,
+   * unless a resumed socket adopts them: recorded again then). Kept, these
+   * records counted them on the node's next run under the same id, where
+   * they have nothing: a drain of it asked them to move, waited 10 s for them
+   * to leave, then set them up anew (a frozen picture). A viewer sets up anew
+   * without closing its old media, so nothing else removed them.
+   */
+  #forgetObjectsOn(url: string): void {
+    for (const owned of this.#participants.values()) {
+      for (const id of [...owned.objects]) {
+        if (this.#objects.get(id)?.placed.url !== url) continue;
+        this.#objects.delete(id);
+        owned.objects.delete(id);
+      }
+    }
+  }
+
   /** Forgets the participant's media here; the nodes where it has some. */
   #forget(who: MediaParticipant): RemoteMediaNode[] {
     const nodes = this.#openNodesOf(who);
@@ -337,6 +372,28 @@ export class ClusterMediaNode extends EventEmitter<MediaNodeEvents> implements M
     return [...this.#participants.values()]
       .filter((p) => [...p.objects].some((id) => this.#objects.get(id)?.placed.nodeId === nodeId))
       .map((p) => p.who);
+  }
+
+  /**
+   * What this instance records of the participant on the node (what keeps it
+   * counted there, for a drain's warning): each object, whether it is a
+   * transport, the transport it is on ('' when adopted), and whether it was
+   * made on an earlier run of the node (its channel lost since).
+   */
+  heldOn(participantId: string, nodeId: string): HeldObject[] {
+    const held: HeldObject[] = [];
+    for (const id of this.#participants.get(participantId)?.objects ?? []) {
+      const o = this.#objects.get(id);
+      if (o?.placed.nodeId !== nodeId) continue;
+      const current = this.#channels.get(o.placed.url);
+      held.push({
+        id,
+        transport: o.transportId === id,
+        transportId: o.transportId,
+        lostRun: o.channel === undefined || o.channel !== current || o.channel.closed,
+      });
+    }
+    return held;
   }
 
   /** Closes the participant's media on that node only (a move the client did not make). */
@@ -705,7 +762,7 @@ export class ClusterMediaNode extends EventEmitter<MediaNodeEvents> implements M
   }
 
   #own(who: MediaParticipant, id: string, placed: Placement, transportId: string): void {
-    this.#objects.set(id, { placed, transportId });
+    this.#objects.set(id, { placed, transportId, channel: this.#channels.get(placed.url) });
     let owned = this.#participants.get(who.participantId);
     if (!owned) {
       owned = { who, objects: new Set() };
@@ -808,6 +865,7 @@ export class ClusterMediaNode extends EventEmitter<MediaNodeEvents> implements M
   #nodeLost(nodeId: string, url: string): void {
     this.#failed.set(nodeId, Date.now() + (this.#opts.avoidFailedMs ?? 10_000));
     this.#channels.delete(url);
+    this.#forgetObjectsOn(url);
     for (const [id, p] of [...this.#producers]) {
       if (p.url !== url) continue;
       this.#producers.delete(id);

@@ -1,0 +1,198 @@
+import type { MediaNodeList, MediaNodeSummary } from '@amphi/protocol';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadVp8Clip, type Vp8Clip } from '../../loadtest/src/media/vp8Clip.ts';
+import { SyntheticSpeaker } from '../../loadtest/src/SyntheticSpeaker.ts';
+import { MediaNodeRegistry } from '../src/rtc/remote/MediaNodeRegistry.ts';
+import { ControlApiProcess } from './support/ControlApiProcess.ts';
+import {
+  api,
+  createTestDatabase,
+  JOIN_SECRET,
+  OPERATOR_TOKEN,
+  type SeededEvent,
+  seedEvent,
+} from './support/harness.ts';
+import { MediaNodeProcess } from './support/MediaNodeProcess.ts';
+import { RedisProcess } from './support/RedisProcess.ts';
+import { RtpClassroom } from './support/RtpClassroom.ts';
+
+// A drain after an incident, as in bench:cluster (a node killed, started
+// again, then drained): the classes were told to set their media up anew
+// (`media.reconnect`) and did so as the viewer does, without asking the
+// server to close what they had. Nothing of that old media may keep a class
+// counted on a node: the drainer would ask it to move, wait its 10 s for it
+// to leave, then set it up anew (a frozen picture) though it had moved.
+// Two real media node processes, one control-api process, a Redis of the
+// file's own, a speaker and classes over real WebRTC.
+
+const SECRET = 'test-media-node-leftovers-secret-0123456';
+const FIRST = 6;
+/** The drainer's wait for a class to leave the node, and a margin. */
+const DRAIN_WAIT_MS = 12_500;
+
+let redis: RedisProcess;
+const nodes = new Map<string, MediaNodeProcess>();
+let apiProcess: ControlApiProcess;
+let registryRedis: Redis;
+let registry: MediaNodeRegistry;
+let clip: Vp8Clip;
+let ev: SeededEvent;
+let speaker: SyntheticSpeaker;
+const classrooms: RtpClassroom[] = [];
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const startNode = async (id: string) =>
+  nodes.set(
+    id,
+    await MediaNodeProcess.start({
+      MEDIA_NODE_SECRET: SECRET,
+      REDIS_URL: redis.url,
+      MEDIA_NODE_ID: id,
+      ...(process.env.TEST_NODE_OUTPUT ? { LOG_LEVEL: 'info' } : {}),
+    }),
+  );
+
+beforeAll(async () => {
+  redis = await RedisProcess.start();
+  for (const id of ['node-a', 'node-b']) await startNode(id);
+  apiProcess = await ControlApiProcess.start({
+    DATABASE_URL: await createTestDatabase(),
+    REDIS_URL: redis.url,
+    JOIN_TOKEN_SECRET: JOIN_SECRET,
+    OPERATOR_TOKEN,
+    SEED_DEMO: 'false',
+    MEDIA_PLANE: 'remote',
+    MEDIA_NODE_SECRET: SECRET,
+    INSTANCE_ID: 'api1',
+    ...(process.env.TEST_NODE_OUTPUT ? { LOG_LEVEL: 'info' } : {}),
+  });
+  await apiProcess.healthyWithin(60_000);
+  registryRedis = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+  registryRedis.on('error', () => {});
+  registry = new MediaNodeRegistry({ redis: registryRedis });
+  await registered(['node-a', 'node-b']);
+  clip = await loadVp8Clip();
+  ev = await seedEvent(apiProcess.url, { classrooms: FIRST, status: 'live' });
+}, 120_000);
+
+afterAll(async () => {
+  if (process.env.TEST_NODE_OUTPUT) {
+    for (const [id, n] of nodes) console.info(`--- ${id}\n${n.out.slice(-20_000)}`);
+    console.info(`--- api\n${apiProcess?.out.slice(-40_000)}`);
+  }
+  for (const c of classrooms) c.close();
+  speaker?.close();
+  await apiProcess?.stop().catch(() => {});
+  apiProcess?.killGroup();
+  for (const n of nodes.values()) await n.stop();
+  registryRedis?.disconnect();
+  await redis?.kill();
+});
+
+async function registered(ids: string[]): Promise<void> {
+  for (const deadline = Date.now() + 15_000; ; ) {
+    const seen = (await registry.nodes()).map((n) => n.nodeId);
+    if (ids.every((id) => seen.includes(id))) return;
+    if (Date.now() > deadline) throw new Error(`the media nodes ${ids} did not register`);
+    await sleep(100);
+  }
+}
+
+async function within(ms: number, probe: () => Promise<boolean> | boolean): Promise<void> {
+  for (const deadline = Date.now() + ms; !(await probe()); ) {
+    if (Date.now() > deadline) throw new Error(`not within ${ms} ms`);
+    await sleep(100);
+  }
+}
+
+async function operator(method: 'GET' | 'POST', path: string) {
+  const res = await api<MediaNodeSummary | MediaNodeList>(apiProcess.url, method, path);
+  expect(res.status).toBe(200);
+  return res.body;
+}
+
+const nodeOf = (i: number) =>
+  registry.classroomNodeOf(ev.eventId, ev.classroomIds[i] as string).then((n) => n ?? '?');
+
+/** Joins classes `from`..`to` (exclusive) as the viewer behaves on `media.reconnect`. */
+async function join(from: number, to: number): Promise<RtpClassroom[]> {
+  const joined: RtpClassroom[] = [];
+  for (let i = from; i < to; i++) {
+    const c = await RtpClassroom.join(
+      apiProcess.url,
+      ev.eventId,
+      ev.tokens.classrooms[i] as string,
+      {
+        keepOnReconnect: true,
+      },
+    );
+    classrooms.push(c);
+    joined.push(c);
+    await c.receive();
+  }
+  return joined;
+}
+
+/** Drains `nodeId` and watches the classes for the drainer's whole wait; undrains it. */
+async function drainAndWatch(nodeId: string) {
+  for (const c of classrooms) c.resetGap();
+  const before = classrooms.map((c) => ({
+    asked: c.movesAsked,
+    moves: c.moves,
+    reconnects: c.reconnects,
+  }));
+  try {
+    await operator('POST', `/api/v1/media-nodes/${nodeId}/drain`);
+    await sleep(DRAIN_WAIT_MS);
+    for (const c of classrooms) await c.settled();
+  } finally {
+    await operator('POST', `/api/v1/media-nodes/${nodeId}/undrain`);
+  }
+  return {
+    asked: classrooms.map((c, i) => c.movesAsked - (before[i]?.asked ?? 0)),
+    moves: classrooms.map((c, i) => c.moves - (before[i]?.moves ?? 0)),
+    setUpAnew: classrooms.map((c, i) => c.reconnects - (before[i]?.reconnects ?? 0)),
+    gaps: classrooms.map((c) => Math.round(c.gapNow())),
+  };
+}
+
+describe('a drain after an incident: nothing a class set up anew keeps it on a node', () => {
+  it('a node killed and started again under the same id: the classes it held hold nothing on its new run, so its drain asks none of them to move', async () => {
+    speaker = new SyntheticSpeaker({
+      baseUrl: apiProcess.url,
+      eventId: ev.eventId,
+      token: ev.tokens.speaker,
+      clip,
+    });
+    await speaker.start();
+    const origin = (await registry.nodeOf(ev.eventId)) as string;
+    const edge = origin === 'node-a' ? 'node-b' : 'node-a';
+    const first = await join(0, FIRST);
+    const onEdge = (await Promise.all(first.map((_, i) => nodeOf(i)))).flatMap((n, i) =>
+      n === edge ? [i] : [],
+    );
+    expect(onEdge.length).toBeGreaterThan(0);
+
+    // The edge node dies: its classes are told to set their media up anew, and do, on the origin.
+    await nodes.get(edge)?.crash();
+    await within(20_000, async () => onEdge.every((i) => (classrooms[i]?.reconnects ?? 0) > 0));
+    for (const c of classrooms) await c.settled();
+    await within(10_000, async () =>
+      (await Promise.all(first.map((_, i) => nodeOf(i)))).every((n) => n === origin),
+    );
+    // Started again on its host under the same id; then drained for maintenance.
+    await startNode(edge);
+    await registered([edge]);
+    await sleep(1_000);
+    const seen = await drainAndWatch(edge);
+    console.info(
+      `a node killed (${onEdge.length} of ${FIRST} classes on it, set up anew on ${origin}), started again, drained: asked to move ${seen.asked.join(', ')}; set up anew by the drainer ${seen.setUpAnew.join(', ')}; largest RTP gap (ms) ${seen.gaps.join(', ')}`,
+    );
+    // Nobody has media on the new run of the node: nobody is moved, nobody set up anew.
+    expect(seen.asked).toEqual(classrooms.map(() => 0));
+    expect(seen.setUpAnew).toEqual(classrooms.map(() => 0));
+    expect(Math.max(...seen.gaps)).toBeLessThan(500);
+  }, 120_000);
+});
