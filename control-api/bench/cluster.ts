@@ -262,9 +262,10 @@ function drainFreezes(
 function drainerWarnings(
   rig: HostsRig,
   since: number,
-): { counts: Record<string, number>; participants: string[] } {
+): { counts: Record<string, number>; participants: string[]; entries: DrainerWarning[] } {
   const counts: Record<string, number> = {};
   const participants: string[] = [];
+  const entries: DrainerWarning[] = [];
   for (const api of rig.apis.values()) {
     for (const line of api.out.split('\n')) {
       if (!line.includes('"component":"drain"')) continue;
@@ -274,14 +275,30 @@ function drainerWarnings(
           level?: number;
           msg?: string;
           participantId?: string;
+          classroomId?: string;
+          held?: DrainerWarning['held'];
         };
         if ((entry.time ?? 0) < since || (entry.level ?? 0) < 40 || !entry.msg) continue;
         counts[entry.msg] = (counts[entry.msg] ?? 0) + 1;
         if (entry.participantId) participants.push(entry.participantId);
+        entries.push({
+          msg: entry.msg,
+          participantId: entry.participantId ?? null,
+          classroomId: entry.classroomId ?? null,
+          held: entry.held ?? [],
+        });
       } catch {}
     }
   }
-  return { counts, participants };
+  return { counts, participants, entries };
+}
+
+/** One warning of the drainer, with what kept the class counted on the node (its media objects there). */
+interface DrainerWarning {
+  msg: string;
+  participantId: string | null;
+  classroomId: string | null;
+  held: { id: string; transport: boolean; transportId: string; lostRun: boolean }[];
 }
 
 /** Simulated classrooms an incident left without a picture: what their client went through. */
@@ -646,6 +663,12 @@ async function main(): Promise<void> {
         simulatedMovesSetUpAnew: moveFailures,
         drainerWarnings: drainWarnings,
         drainerWarnedClassrooms: warnedClassrooms,
+        drainerWarned: drainWarned.entries.map((w) => ({
+          ...w,
+          simulated: sim.findIndex(
+            ({ c }) => c.signaling.lastJoin?.self.participantId === w.participantId,
+          ),
+        })),
       },
       questions: { acked: acked.size, stored },
     };
@@ -697,6 +720,18 @@ async function main(): Promise<void> {
     log(
       `drain: the drainer's warnings (moves refused, classes set up anew after 10 s): ${JSON.stringify(drainWarnings)}; of those simulated, resumed after api-1's death: ${warnedClassrooms.filter((w) => w.resumed).length}/${warnedClassrooms.length}`,
     );
+    for (const w of drainWarned.entries) {
+      const simulated = sim.some(
+        ({ c }) => c.signaling.lastJoin?.self.participantId === w.participantId,
+      );
+      const what = w.held.map(
+        (h) =>
+          `${h.transport ? 'transport' : h.transportId ? 'on a transport' : 'adopted'}${h.lostRun ? ' (a lost run of the node)' : ''}`,
+      );
+      log(
+        `drain: warned of ${simulated ? 'a simulated' : 'a Chromium'} classroom ${w.classroomId?.slice(0, 8)}: ${w.msg}; held by ${what.join(', ') || 'nothing'}`,
+      );
+    }
     log(
       "(on a drain's media.move every classroom moves make-before-break: the simulated ones switch to the new transport at its first key frame, as the viewer does)",
     );

@@ -243,18 +243,27 @@ export class ClassroomPeer {
     const wanted = producers;
     const t: TransportOptions = await s.request('media.createTransport', { direction: 'recv' });
     const sections: (MediaSection & { consumerId: string })[] = [];
-    for (const p of wanted) {
-      const c = await s.request('media.consume', {
-        transportId: t.transportId,
-        producerId: p.producerId,
-        rtpCapabilities: CLASSROOM_RTP_CAPABILITIES,
-      });
-      sections.push({
-        mid: c.rtpParameters.mid ?? String(sections.length),
-        kind: c.kind,
-        rtpParameters: c.rtpParameters,
-        consumerId: c.consumerId,
-      });
+    try {
+      for (const p of wanted) {
+        const c = await s.request('media.consume', {
+          transportId: t.transportId,
+          producerId: p.producerId,
+          rtpCapabilities: CLASSROOM_RTP_CAPABILITIES,
+        });
+        sections.push({
+          mid: c.rtpParameters.mid ?? String(sections.length),
+          kind: c.kind,
+          rtpParameters: c.rtpParameters,
+          consumerId: c.consumerId,
+        });
+      }
+    } catch (err) {
+      // A consume refused (the speaker published again meanwhile): this transport is
+      // nobody's yet, so it is closed on the server here. Left there, it would keep the
+      // class counted on its node (the next set-up closes only what it knows of): a
+      // drain of that node would wait 10 s for the class to leave, then set it up anew.
+      void s.request('media.closeTransport', { transportId: t.transportId }).catch(() => {});
+      throw err;
     }
     const pc = newPeerConnection(`classroom${this.options.index}`);
     if (as === 'active') {
