@@ -7,7 +7,7 @@ import * as mediasoup from 'mediasoup';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Broadcast, type ProducerDescription } from '../src/Broadcast.ts';
-import { INGEST_RTP, RtpIngest } from '../src/ingest/RtpIngest.ts';
+import { INGEST_RTP, INGEST_VP8, RtpIngest } from '../src/ingest/RtpIngest.ts';
 import type { ParticipantRole } from '../src/ParticipantSession.ts';
 import type { BroadcastPipe } from '../src/pipe/BroadcastPipe.ts';
 import type { PipeOptions } from '../src/pipe/PipeLink.ts';
@@ -397,14 +397,7 @@ describe('a broadcast across media nodes', () => {
         kind: 'video',
         source: 'stage',
         rtpParameters: {
-          codecs: [
-            {
-              mimeType: 'video/VP8',
-              payloadType: INGEST_RTP.videoPayloadType,
-              clockRate: 90000,
-              rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }],
-            },
-          ],
+          codecs: [INGEST_VP8],
           encodings: [{ ssrc: STAGE_SSRC }],
         },
       });

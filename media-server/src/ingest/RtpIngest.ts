@@ -10,6 +10,14 @@ export const INGEST_RTP = {
   audioSsrc: 0x1a1a00a0,
 } as const;
 
+/** The VP8 an ingest receives (and a test's plain RTP camera sends): NACK and PLI answered. */
+export const INGEST_VP8: types.RtpCodecParameters = {
+  mimeType: 'video/VP8',
+  payloadType: INGEST_RTP.videoPayloadType,
+  clockRate: 90000,
+  rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }],
+};
+
 /**
  * Plain RTP into a broadcast's origin, standing in for a speaker: FFmpeg (or
  * any RTP source) sends to videoPort / audioPort and classrooms receive it
@@ -55,14 +63,7 @@ export class RtpIngest {
           kind: 'video',
           keyFrameRequestDelay: KEY_FRAME_REQUEST_DELAY_MS,
           rtpParameters: {
-            codecs: [
-              {
-                mimeType: 'video/VP8',
-                payloadType: INGEST_RTP.videoPayloadType,
-                clockRate: 90000,
-                rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }],
-              },
-            ],
+            codecs: [INGEST_VP8],
             encodings: layers.map((ssrc) => ({ ssrc })),
           },
         }),
