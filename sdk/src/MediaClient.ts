@@ -277,8 +277,11 @@ export class MediaClient extends Emitter<MediaClientEvents> {
       // Our media node is drained: move make-before-break, or else set up anew.
       s.onEvent('media.move', () => {
         void this.#enqueue(async () => {
-          if (!(await this.#move().catch(() => false)))
-            await this.#setup(await s.request('join', {}));
+          if (await this.#move().catch(() => false)) return;
+          // What we had stays on the draining node unless closed there: the drain would
+          // wait 10 s for us to leave it, then have us set up anew a second time.
+          await s.request('media.close', {}).catch(() => {});
+          await this.#setup(await s.request('join', {}));
         });
       }),
       s.on('joined', (fresh, reconnected) => {

@@ -18,6 +18,8 @@ export class StandInServer {
   readonly sockets: WebSocket[] = [];
   /** Each socket's request URL, in order (its join token, a resume token). */
   readonly urls: string[] = [];
+  /** Every request's type, in order, across sockets. */
+  readonly requests: string[] = [];
   /** Every question.submit received, in order (retries included). */
   readonly submits: { idempotencyKey: string; text: string }[] = [];
   /** Questions stored, by idempotency key. */
@@ -97,6 +99,7 @@ export class StandInServer {
         type: string;
         data: Record<string, unknown>;
       };
+      this.requests.push(type);
       const ok = (result: unknown) => socket.send(JSON.stringify({ id, ok: true, result }));
       const fail = (code: string, message: string) =>
         socket.send(JSON.stringify({ id, ok: false, error: { code, message } }));
