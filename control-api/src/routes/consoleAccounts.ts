@@ -23,6 +23,7 @@ import type { SessionStore } from '../accounts/SessionStore.ts';
 import type { SignInLimiter } from '../accounts/SignInLimiter.ts';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import { errors, security, tags } from './consoleSchema.ts';
 
 export interface ConsoleAccountRoutesOptions {
   accounts: AccountStore;
@@ -32,11 +33,6 @@ export interface ConsoleAccountRoutesOptions {
   limiter: SignInLimiter;
   log: Logger;
 }
-
-const errors = { 400: RestError, 401: RestError, 403: RestError, 404: RestError, 409: RestError };
-const tags = ['console'];
-/** The automation credential or a console session (cookie + CSRF header on writes). */
-const security = [{ operator: [] }];
 
 /** The signed-in person (a console session), else UNAUTHORIZED; an admin where asked. */
 function person(

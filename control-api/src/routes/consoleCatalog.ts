@@ -26,6 +26,7 @@ import { linkSheetHtml, linksCsv, SHEET_CSS } from '../console/linkSheets.ts';
 import type { Sql } from '../db/Database.ts';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import { errors, security, tags } from './consoleSchema.ts';
 
 export interface ConsoleCatalogRoutesOptions {
   sql: Sql;
@@ -35,10 +36,6 @@ export interface ConsoleCatalogRoutesOptions {
   log: Logger;
 }
 
-const errors = { 400: RestError, 401: RestError, 403: RestError, 404: RestError, 409: RestError };
-const tags = ['console'];
-/** The automation credential or a console session (cookie + CSRF header on writes). */
-const security = [{ operator: [] }];
 /** A CSV of a few thousand classes. */
 const IMPORT_BODY_LIMIT = 4 * 1024 * 1024;
 
