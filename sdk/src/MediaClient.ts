@@ -30,6 +30,8 @@ import {
   DEFAULT_RUNG_TIMEOUT_MS,
   DEFAULT_SILENCE_MS,
   heardBack,
+  LOST_PATH_POLL_MS,
+  LOST_PATH_SILENCE_MS,
   pathOf,
   type ReachMemory,
   type ReachRung,
@@ -40,6 +42,7 @@ import {
   transportOn,
 } from './reach.ts';
 import type { SignalingClient } from './SignalingClient.ts';
+import { SilenceWatch } from './SilenceWatch.ts';
 
 /** A producer of someone else that this client receives. */
 export interface RemoteMedia {
@@ -91,6 +94,12 @@ export interface MediaClientOptions {
    * then twice as long each time up to 5 min (default 15 s; 0: never).
    */
   climbBackMs?: number;
+  /**
+   * A receive transport with no packets this long (its path cut mid-talk) is
+   * rerouted through the relay, make before break (default 1.5 s; 0: only
+   * when ICE calls it lost, by the ladder).
+   */
+  lostPathSilenceMs?: number;
 }
 
 /** A receive transport made beside the one in use, with its consumers (climb back up, move). */
@@ -220,6 +229,10 @@ export class MediaClient extends Emitter<MediaClientEvents> {
   /** The next try of the worker's own ports while on the relay, and how many were tried. */
   #climbTimer: ReturnType<typeof setTimeout> | null = null;
   #climbAttempts = 0;
+  /** Counts the receive transport's packets: a silence is a path lost (see #lostPath). */
+  #pathWatch: SilenceWatch | null = null;
+  /** The receive transport a reroute through the relay was tried for (once each). */
+  #reroutedFrom: types.Transport | null = null;
   readonly #memory: ReachMemory | null;
   readonly #unsubscribe: (() => void)[] = [];
 
@@ -297,6 +310,15 @@ export class MediaClient extends Emitter<MediaClientEvents> {
     );
     const interval = this.#options.qualityIntervalMs ?? 2000;
     this.#qualityTimer = setInterval(() => void this.#measure(), interval);
+    const silenceMs = this.#options.lostPathSilenceMs ?? LOST_PATH_SILENCE_MS;
+    if (silenceMs > 0) {
+      this.#pathWatch = new SilenceWatch({
+        read: () => this.#packetsInUse(),
+        silenceMs,
+        intervalMs: LOST_PATH_POLL_MS,
+        onSilent: () => this.#lostPath(),
+      });
+    }
     if (join) await this.#enqueue(() => this.#setup(join));
   }
 
@@ -375,6 +397,7 @@ export class MediaClient extends Emitter<MediaClientEvents> {
     this.#closed = true;
     for (const u of this.#unsubscribe.splice(0)) u();
     if (this.#qualityTimer) clearInterval(this.#qualityTimer);
+    this.#pathWatch?.close();
     this.#disarm();
     this.#teardown();
     this.removeAllListeners();
@@ -511,7 +534,10 @@ export class MediaClient extends Emitter<MediaClientEvents> {
       if (generation === this.#generation && inUse) {
         if (state === 'connected') this.#connected();
         else if (state === 'failed') this.#climbDown();
-        else if (state === 'disconnected') this.#armLost(transport);
+        else if (state === 'disconnected') {
+          this.#lostPath();
+          this.#armLost(transport);
+        }
       }
       void this.#measure();
     });
@@ -709,6 +735,10 @@ export class MediaClient extends Emitter<MediaClientEvents> {
     this.#rungTimer = setTimeout(() => {
       this.#rungTimer = null;
       if (generation !== this.#generation || this.#closed) return;
+      // Replaced meanwhile (a reroute through the relay, a move): nothing lost any more.
+      if (transport !== this.#recv && transport !== this.#send) return;
+      // A reroute through the relay is under way: it climbs down itself if it fails.
+      if (this.#reach.rerouting) return;
       if (transport.connectionState !== 'connected') this.#climbDown();
     }, this.#options.rungTimeoutMs ?? DEFAULT_RUNG_TIMEOUT_MS);
   }
@@ -819,24 +849,117 @@ export class MediaClient extends Emitter<MediaClientEvents> {
       return false;
     }
     this.#swapRecv(fresh, () => this.#closeOnServer(old.id));
-    const oldSend = this.#send;
-    if (oldSend) {
-      this.#send = null;
-      for (const local of this.#locals) {
-        const previous = local.producer;
-        if (previous) {
-          previous.close();
-          await this.#signaling
-            .request('media.closeProducer', { producerId: previous.id })
-            .catch(() => {});
-        }
-        await this.#produce(local);
-      }
-      oldSend.close();
-      this.#closeOnServer(oldSend.id);
-    }
+    await this.#sendAgain();
     void this.#measure();
     return true;
+  }
+
+  /**
+   * A class on stage sends from a new send transport (on the rung in use,
+   * wherever the server places it now): its producers made again there, the
+   * old transport closed here and on the server. Its camera blinks for the
+   * speakers: one stage producer of each kind at a time.
+   */
+  async #sendAgain(): Promise<void> {
+    const oldSend = this.#send;
+    if (!oldSend) return;
+    this.#send = null;
+    for (const local of this.#locals) {
+      const previous = local.producer;
+      if (previous) {
+        previous.close();
+        await this.#signaling
+          .request('media.closeProducer', { producerId: previous.id })
+          .catch(() => {});
+      }
+      await this.#produce(local);
+    }
+    oldSend.close();
+    this.#closeOnServer(oldSend.id);
+  }
+
+  /**
+   * The receive transport in use, while it should be carrying media: the
+   * talk's packets so far (voice and picture), else null (nothing to watch).
+   */
+  async #packetsInUse(): Promise<number | null> {
+    const recv = this.#recv;
+    if (!recv || recv.closed || this.#consumers.size === 0) return null;
+    if (this.#signaling.status !== 'open' || this.#reach.status !== 'connected') return null;
+    const reports = await statsOf(recv);
+    if (!reports || recv !== this.#recv) return null;
+    let packets = 0;
+    for (const r of reports) if (inboundKind(r)) packets += Number(r.packetsReceived ?? 0);
+    return packets;
+  }
+
+  /**
+   * The path in use is lost mid-talk (no packets for LOST_PATH_SILENCE_MS, or
+   * ICE calls it disconnected): through the relay at once, make before break,
+   * when the path was not the relay already and the server offers one. Once
+   * per receive transport; otherwise the ladder's own timer (#armLost) climbs
+   * down.
+   */
+  #lostPath(): void {
+    const recv = this.#recv;
+    if (!recv || this.#closed || this.#reach.status !== 'connected' || this.#reach.rerouting) {
+      return;
+    }
+    const path = this.#reach.path;
+    if (!path || path.startsWith('turn-') || !this.#rungs.includes('relay')) return;
+    if (this.#reroutedFrom === recv || this.#signaling.status !== 'open') return;
+    this.#reroutedFrom = recv;
+    this.#setReach({ rerouting: true });
+    void this.#enqueue(async () => {
+      try {
+        await this.#reroute(recv);
+      } finally {
+        if (this.#reach.rerouting) this.#setReach({ rerouting: false });
+      }
+    });
+  }
+
+  /**
+   * Make before break through the relay alone, as a move: a second receive
+   * transport (`iceTransportPolicy: 'relay'`) consumes everything beside the
+   * silent one; once its picture decodes the app gets its tracks and the old
+   * transport is closed, here and on the server. Unless the old path came
+   * back meanwhile (a burst of loss, not a closed firewall): the class stays
+   * where it was, the relay's transport is closed. A class on stage sends
+   * through the relay too. When the relay gives nothing either, the ladder
+   * climbs down (a new join) as it would have.
+   */
+  async #reroute(old: types.Transport): Promise<void> {
+    if (old !== this.#recv || this.#closed || !this.#device) return;
+    const generation = this.#generation;
+    const since = Date.now();
+    const fresh = await this.#receiveAgain('relay', false).catch(() => null);
+    const stale = generation !== this.#generation || this.#recv !== old || this.#closed;
+    const back = (this.#pathWatch?.heardAt ?? 0) > since;
+    if (!fresh || stale || back) {
+      if (fresh) this.#giveUp(fresh);
+      if (!fresh && !stale && old.connectionState !== 'connected') this.#climbDown();
+      return;
+    }
+    const reports = await statsOf(fresh.transport);
+    this.#swapRecv(fresh, () => this.#closeOnServer(old.id));
+    this.#rungs = rungOrder(
+      availableRungs(this.#options.ladder ?? DEFAULT_LADDER, this.#iceServers),
+      'relay',
+    );
+    this.#rungIndex = 0;
+    this.#memory?.save('relay');
+    this.#setReach({
+      rung: 'relay',
+      status: 'connected',
+      path: (reports && pathOf(reports)) ?? null,
+      failed: [],
+      exhausted: false,
+      rerouting: false,
+    });
+    await this.#sendAgain();
+    void this.#measure();
+    this.#planClimb();
   }
 
   #closeOnServer(transportId: string): void {

@@ -37,6 +37,21 @@ export const DEFAULT_RUNG_TIMEOUT_MS = 5000;
  */
 export const DEFAULT_SILENCE_MS = 2000;
 
+/**
+ * A receive transport in use that got no RTP at all this long, its
+ * signaling socket open, has lost its path mid-talk (a school's firewall
+ * closing on UDP): the relay is tried beside it at once (make before break),
+ * without waiting for the browser's ICE to call it disconnected (6 s in the
+ * school rig). Even a silent microphone sends a packet every 400 ms, and a
+ * line losing 5 % of its packets at random never goes this long without one:
+ * only a cut does. A burst that ends before the relay's picture decodes
+ * leaves the class where it was.
+ */
+export const LOST_PATH_SILENCE_MS = 1500;
+
+/** How often the receive transport's packets are counted for that (its `getStats()`). */
+export const LOST_PATH_POLL_MS = 250;
+
 /** Where the client is on the ladder, for the app to show. */
 export interface ReachState {
   rung: ReachRung;
@@ -52,6 +67,11 @@ export interface ReachState {
    * back to what WebRTC cannot give (LL-HLS) while the client keeps trying.
    */
   exhausted?: boolean;
+  /**
+   * The path in use went silent mid-talk (`LOST_PATH_SILENCE_MS`): the relay
+   * is being set up beside it; the picture on screen is the last frame.
+   */
+  rerouting?: boolean;
 }
 
 /** What a rung gives the browser: the server's candidates to try, and the relay or not. */

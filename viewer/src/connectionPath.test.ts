@@ -28,4 +28,11 @@ describe('the connection path, as the class reads it', () => {
     expect(said('fr', trying)).toBe('Recherche de la meilleure connexion…');
     expect(reachLabel(connected(null)).status).toBe('trying');
   });
+
+  it('says the line was cut and the relay is coming while the path in use is rerouted', () => {
+    const cut: ReachState = { ...connected('udp'), rerouting: true };
+    expect(reachLabel(cut).status).toBe('trying');
+    expect(said('fr', cut)).toBe('Connexion coupée\u00a0: passage par le relais…');
+    expect(said('en', cut)).toBe('Connection cut: switching to the relay…');
+  });
 });

@@ -34,6 +34,7 @@ const fr = {
   'reach.udp': 'Connexion directe',
   'reach.tcp': 'Connexion directe (TCP)',
   'reach.relay': 'Connexion via relais',
+  'reach.rerouting': 'Connexion coupée : passage par le relais…',
   'reach.hls': 'Mode secours : image en léger différé',
 
   'video.waiting': 'En attente de l’intervenant ou de l’intervenante…',
@@ -162,6 +163,7 @@ const en: Record<MessageKey, string> = {
   'reach.udp': 'Direct connection',
   'reach.tcp': 'Direct connection (TCP)',
   'reach.relay': 'Connection via relay',
+  'reach.rerouting': 'Connection cut: switching to the relay…',
   'reach.hls': 'Fallback mode: picture slightly delayed',
 
   'video.waiting': 'Waiting for the speaker…',

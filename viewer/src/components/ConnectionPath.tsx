@@ -13,11 +13,16 @@ const PATH_KEY: Record<MediaPath, 'reach.udp' | 'reach.tcp' | 'reach.relay' | 'r
   hls: 'reach.hls',
 };
 
-/** What the label says: looking for a way in, or the way the picture comes. */
+/**
+ * What the label says: looking for a way in, the way the picture comes, or
+ * that the way in use was cut and the relay is being set up (the picture on
+ * screen stands still meanwhile: the class knows why, and that it is coming).
+ */
 export function reachLabel(reach: ReachState): {
   status: 'trying' | 'connected';
-  key: 'reach.trying' | 'reach.udp' | 'reach.tcp' | 'reach.relay' | 'reach.hls';
+  key: 'reach.trying' | 'reach.rerouting' | 'reach.udp' | 'reach.tcp' | 'reach.relay' | 'reach.hls';
 } {
+  if (reach.rerouting) return { status: 'trying', key: 'reach.rerouting' };
   // Connected but not yet measured: still "looking", never a guess that changes a moment later.
   if (reach.status !== 'connected' || !reach.path) return { status: 'trying', key: 'reach.trying' };
   return { status: 'connected', key: PATH_KEY[reach.path] };
