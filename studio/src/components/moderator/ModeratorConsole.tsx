@@ -19,6 +19,7 @@ import { ClassroomsPanel } from './ClassroomsPanel.tsx';
 import { HandledList } from './HandledList.tsx';
 import { HandsPanel } from './HandsPanel.tsx';
 import { actionsFor, QuestionRow, type RowAction, type RowMode } from './QuestionRow.tsx';
+import { QueuePanel } from './QueuePanel.tsx';
 import { RemovedClassrooms } from './RemovedClassrooms.tsx';
 import { ShortcutHelp } from './ShortcutHelp.tsx';
 import { TriageToolbar } from './TriageToolbar.tsx';
@@ -360,35 +361,20 @@ export function ModeratorConsole({ session }: { session: StudioSession }) {
             total={allPending.length + allApproved.length}
             searchRef={searchRef}
           />
-          <section className="panel" aria-labelledby="pending-title">
-            <h2 id="pending-title">{t('mod.pending', { n: pending.length })}</h2>
-            {pending.length === 0 ? (
-              <p className="empty">
-                {t(filtered && allPending.length > 0 ? 'mod.noMatch' : 'mod.noPending')}
-              </p>
-            ) : (
-              <ul
-                className="mq-list"
-                data-testid="pending-questions"
-                aria-live="polite"
-                aria-keyshortcuts="J K"
-              >
-                {pending.map(row('pending'))}
-              </ul>
-            )}
-          </section>
-          <section className="panel" aria-labelledby="approved-title">
-            <h2 id="approved-title">{t('mod.approved', { n: approved.length })}</h2>
-            {approved.length === 0 ? (
-              <p className="empty">
-                {t(filtered && allApproved.length > 0 ? 'mod.noMatch' : 'mod.noApproved')}
-              </p>
-            ) : (
-              <ol className="mq-list" data-testid="approved-questions" aria-keyshortcuts="J K">
-                {approved.map(row('approved'))}
-              </ol>
-            )}
-          </section>
+          <QueuePanel
+            list="pending"
+            title={t('mod.pending', { n: pending.length })}
+            empty={t(filtered && allPending.length > 0 ? 'mod.noMatch' : 'mod.noPending')}
+            questions={pending}
+            row={row('pending')}
+          />
+          <QueuePanel
+            list="approved"
+            title={t('mod.approved', { n: approved.length })}
+            empty={t(filtered && allApproved.length > 0 ? 'mod.noMatch' : 'mod.noApproved')}
+            questions={approved}
+            row={row('approved')}
+          />
           <HandledList questions={done} onBack={backToTriage} />
         </div>
         <aside className="moderator-grid__side">
