@@ -314,9 +314,19 @@ function stuck(sim: { c: RigClassroom }[]) {
       mediaSetups: c.peer.figures.mediaSetups,
       mediaErrors: c.peer.figures.mediaErrors.slice(-3),
       error: c.peer.figures.error,
+      // Where its media stands (retrying, waiting for signaling...), set-ups failed in a row.
+      media: c.peer.figures.media,
       // Its socket's last status changes, against the incident (ms after it).
       statusLog: c.statusLog.map((e) => ({ ...e, at: e.at - (c.watchedSince ?? 0) })),
+      // Its media's last steps (what told it to set up again, each answer, the transport's states).
+      steps: c.peer.figures.steps.map((e) => ({ ...e, at: e.at - (c.watchedSince ?? 0) })),
     }));
+}
+
+/** Said at once (a later phase may not finish): what each classroom left without a picture went through. */
+function logStuck(phase: string, records: ReturnType<typeof stuck>): void {
+  for (const r of records)
+    log(`${phase}: classroom ${r.index} without a picture: ${JSON.stringify(r)}`);
 }
 
 async function main(): Promise<void> {
@@ -462,6 +472,7 @@ async function main(): Promise<void> {
       pages.map(({ b }) => b.recovery()),
     );
     const mediaPhaseStuck = stuck(sim);
+    logStuck('media node killed', mediaPhaseStuck);
     log(
       `media node ${holder} killed: ${mediaPhase.recovered}/${mediaPhase.affected} affected classrooms decoding again`,
     );
@@ -494,6 +505,7 @@ async function main(): Promise<void> {
       pages.map(({ b }) => b.recovery()),
     );
     const cutPhaseStuck = stuck(sim);
+    logStuck('media node cut off', cutPhaseStuck);
     log(
       `media node ${cutHolder} cut off: ${cutPhase.recovered}/${cutPhase.affected} affected classrooms decoding again`,
     );
@@ -561,6 +573,7 @@ async function main(): Promise<void> {
       pages.map(({ b }) => b.recovery()),
     );
     const apiPhaseStuck = stuck(sim);
+    logStuck('control-api killed', apiPhaseStuck);
     const backMs = [...back.values()].map((t) => Math.round(t - apiKilledAt));
     const apiBack = {
       clients: everyone.length,

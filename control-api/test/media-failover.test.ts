@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { monoMs } from '../../loadtest/src/clock.ts';
 import { seedEvent, useControlPlane } from './support/harness.ts';
+import { RigClassroom, startRigSpeaker } from './support/hostsRigAudience.ts';
 import { vp8 } from './support/rtpParameters.ts';
 
 // The origin's worker (where the speaker publishes) is killed under a live
@@ -52,6 +54,68 @@ describe('the origin worker dies', () => {
       await setUp(3);
     } finally {
       for (const p of everyone) await p.client.close();
+    }
+  }, 60_000);
+
+  it('a classroom whose socket drops while it sets its media up again decodes again (its resumed media was half made)', async () => {
+    // The bench's stuck classrooms (hosts rig, load 24): told media.reconnect, each
+    // made its new transport, then its socket was cut while it consumed; its next
+    // socket resumed the media the server kept, that half-made transport, and the
+    // client took "resumed" for "still playing": no picture, with nothing left to retry.
+    const ev = await seedEvent(env.plane.url, { classrooms: 1, status: 'live' });
+    const speaker = await startRigSpeaker({
+      baseUrl: env.plane.url,
+      eventId: ev.eventId,
+      token: ev.tokens.speaker,
+    });
+    /** The speaker's producers before the worker died; the drop waits for its new ones. */
+    let before: Set<string> | null = null;
+    let dropped = false;
+    const classroom: RigClassroom = new RigClassroom({
+      index: 0,
+      baseUrl: env.plane.url,
+      eventId: ev.eventId,
+      token: ev.tokens.classrooms[0] as string,
+      onStep: (step) => {
+        if (!before || dropped || !/^transport \S+ \(active\)$/.test(step)) return;
+        const speakers = (classroom.peer.session.view?.producers ?? []).filter(
+          (p) => p.role === 'speaker',
+        );
+        if (speakers.length < 2 || speakers.some((p) => before?.has(p.producerId))) return;
+        dropped = true;
+        // Right after its first consume went out: the request dies with the socket.
+        queueMicrotask(() => classroom.signaling.dropConnection());
+      },
+    });
+    try {
+      await classroom.join();
+      const decoding = async (ms: number) => {
+        const deadline = monoMs() + ms;
+        while (!classroom.decoding() && monoMs() < deadline)
+          await new Promise((r) => setTimeout(r, 50));
+        return classroom.decoding();
+      };
+      expect(await decoding(10_000)).toBe(true);
+      before = new Set((classroom.peer.session.view?.producers ?? []).map((p) => p.producerId));
+      const killedAt = monoMs();
+      classroom.watchFrom(killedAt);
+      const broadcast = await env.media.broadcast(ev.eventId);
+      const origin = env.media.pool.worker((await broadcast.stats()).originWorker);
+      process.kill(origin?.worker.pid as number, 'SIGKILL');
+      const deadline = killedAt + 15_000;
+      while (monoMs() < deadline && classroom.recovery().recoveredMs === null)
+        await new Promise((r) => setTimeout(r, 50));
+      const r = classroom.recovery();
+      console.log(
+        `worker killed, the classroom's socket dropped while it set up again: decoding again after ${r.recoveredMs === null ? 'never' : `${Math.round(r.recoveredMs)} ms`}; its steps ${JSON.stringify(classroom.peer.figures.steps.filter((s) => s.at >= killedAt).map((s) => s.step))}`,
+      );
+      expect(dropped).toBe(true);
+      expect(r.affected).toBe(true);
+      expect(r.recoveredMs).not.toBeNull();
+      expect(r.recoveredMs as number).toBeLessThan(5_000);
+    } finally {
+      classroom.close();
+      speaker.close();
     }
   }, 60_000);
 });

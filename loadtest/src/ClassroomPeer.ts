@@ -1,4 +1,10 @@
-import type { ProducerInfo, TransportOptions } from '@amphi/protocol';
+import {
+  type AdoptedMedia,
+  type BackoffOptions,
+  backoffDelay,
+  type ProducerInfo,
+  type TransportOptions,
+} from '@amphi/protocol';
 import { LiveSession } from '@amphi/sdk';
 import type { PeerConnection, Track } from 'node-datachannel';
 import WebSocket from 'ws';
@@ -12,6 +18,23 @@ import { withTimeout } from './SyntheticSpeaker.ts';
 
 /** A move's new transport must bring a key frame within this long, or media is set up anew. */
 const MOVE_MS = 5_000;
+/** A receive transport must connect within this long (ICE, DTLS), or the set-up failed. */
+const CONNECT_MS = 10_000;
+/** Its own SDP answer (libdatachannel, local) within this long. */
+const ANSWER_MS = 5_000;
+/** A failed set-up is tried again after this long, twice as long each time it fails again. */
+const RETRY: BackoffOptions = { initialMs: 500, maxMs: 5_000 };
+
+/** Where its media stands: a classroom never stays black without saying why. */
+export type ClassroomMediaStatus =
+  | 'setting up'
+  | 'playing'
+  /** A set-up failed: tried again after a wait (`attempt`, `error`). */
+  | 'retrying'
+  /** No speaker publishing yet: its producerAdded sets media up. */
+  | 'waiting for a speaker'
+  /** The socket is down: its next join sets media up (or keeps what the server resumed). */
+  | 'waiting for signaling';
 
 export interface ClassroomPeerOptions {
   index: number;
@@ -21,6 +44,8 @@ export interface ClassroomPeerOptions {
   capture: CaptureClock;
   /** Whether the server's sender reports are on this machine's clock (a local server). */
   serverSharesClock: boolean;
+  /** Told each step of its media's set-up as it is noted (figures.steps), to watch without interfering. */
+  onStep?: (step: string) => void;
 }
 
 export interface ClassroomFigures {
@@ -39,6 +64,14 @@ export interface ClassroomFigures {
   /** Media set up again (reconnection, speaker back) and what failed on the way. */
   mediaSetups: number;
   mediaErrors: string[];
+  /** Its media now; `attempt`: set-ups failed in a row, `error`: the last one's. */
+  media: { status: ClassroomMediaStatus; attempt: number; error: string | null };
+  /**
+   * Its media's last steps (simulator's clock, ms): what told it to set up
+   * again, each request and answer on the way, the transport's states. A
+   * classroom left without a picture shows here which step never came.
+   */
+  steps: { at: number; step: string }[];
   questions: number;
   upvotes: number;
   hands: number;
@@ -63,9 +96,18 @@ export class ClassroomPeer {
   #incoming: {
     pc: PeerConnection | null;
     transportId: string | null;
+    /** Producer id -> consumer id on it. */
+    consumers: Map<string, string>;
     keyFrame: () => void;
   } | null = null;
   #videoTrack: Track | null = null;
+  /**
+   * The receive transport in use once complete (connected, its consumers
+   * resumed) and each producer's consumer on it: what a resumed socket may keep.
+   */
+  #complete: { transportId: string; consumers: Map<string, string> } | null = null;
+  /** Set-ups and moves chained and not finished yet. */
+  #busy = 0;
   #generation = 0;
   #setups: Promise<void> = Promise.resolve();
   #setupTimer: NodeJS.Timeout | null = null;
@@ -93,6 +135,8 @@ export class ClassroomPeer {
       error: null,
       mediaSetups: 0,
       mediaErrors: [],
+      media: { status: 'setting up', attempt: 0, error: null },
+      steps: [],
       questions: 0,
       upvotes: 0,
       hands: 0,
@@ -120,15 +164,37 @@ export class ClassroomPeer {
       f.joinedMs = monoMs() - f.startedAt;
       const s = this.session.signaling;
       this.#unsubscribe.push(
-        // A resumed socket kept our media flowing (resume): nothing to set up again.
         s.on('joined', (join, reconnected) => {
-          if (reconnected && join.resume?.media?.status !== 'resumed') this.#setUpAgain();
+          if (!reconnected) return;
+          const media = join.resume?.media;
+          this.#step(`joined again (media ${media?.status ?? 'not resumed'})`);
+          // A resumed socket kept our media flowing: nothing to set up again, if
+          // what the server kept is what plays here. It also keeps a set-up cut
+          // half-way (a transport never connected, consumers not all made).
+          if (media?.status === 'resumed' && this.#keeps(media.media, join.state.producers)) return;
+          // A set-up under way goes on over the new socket, or fails and is tried again.
+          if (this.#busy > 0) return;
+          if (media?.status === 'resumed') this.#step('resumed media incomplete: set up again');
+          this.#setUpAgain();
         }),
-        s.onEvent('media.reconnect', () => this.#setUpAgain()),
+        s.on('status', (info) => {
+          if (info.status === 'open') return;
+          this.#step(`signaling ${info.status} #${info.attempt}`);
+          if (this.figures.media.status !== 'playing') this.#setStatus('waiting for signaling');
+        }),
+        s.onEvent('media.reconnect', () => {
+          this.#step('media.reconnect');
+          this.#setUpAgain();
+        }),
         // Its media node is drained: move make-before-break, as the sdk does.
-        s.onEvent('media.move', () => this.#move()),
+        s.onEvent('media.move', () => {
+          this.#step('media.move');
+          this.#move();
+        }),
         s.onEvent('media.producerAdded', (p) => {
-          if (p.role === 'speaker') this.#setUpAgain();
+          if (p.role !== 'speaker') return;
+          this.#step('producerAdded');
+          this.#setUpAgain();
         }),
       );
       this.#setUpAgain(0);
@@ -139,18 +205,69 @@ export class ClassroomPeer {
     }
   }
 
+  /** Notes one step of its media's set-up (the last 24 are kept). */
+  #step(step: string): void {
+    const steps = this.figures.steps;
+    steps.push({ at: Math.round(monoMs()), step });
+    if (steps.length > 24) steps.shift();
+    this.options.onStep?.(step);
+  }
+
+  #setStatus(status: ClassroomMediaStatus, error: string | null = null): void {
+    const attempt = status === 'playing' ? 0 : this.figures.media.attempt;
+    this.figures.media = { status, attempt, error };
+  }
+
+  /**
+   * Whether a resumed socket's media is what plays here: the transport in use,
+   * complete, and a consumer on it for each speaker producer open now.
+   */
+  #keeps(adopted: AdoptedMedia, producers: ProducerInfo[]): boolean {
+    const c = this.#complete;
+    if (!c || this.#incoming) return false;
+    if (!adopted.transports.some((t) => t.transportId === c.transportId)) return false;
+    const consumers = new Set(adopted.consumerIds);
+    return producers
+      .filter((p) => p.role === 'speaker')
+      .every((p) => consumers.has(c.consumers.get(p.producerId) ?? ''));
+  }
+
   /** Sets media up (again) after `delayMs`, once: a speaker's audio and video come as two events. */
   #setUpAgain(delayMs = 300): void {
     if (this.#closed) return;
     if (this.#setupTimer) clearTimeout(this.#setupTimer);
     this.#setupTimer = setTimeout(() => {
       this.#setupTimer = null;
-      this.#setups = this.#setups
-        .then(() => this.#setUp())
-        .catch((err: unknown) => {
-          this.figures.mediaErrors.push(err instanceof Error ? err.message : String(err));
-        });
+      this.#chain(() => this.#setUp());
     }, delayMs);
+  }
+
+  /** One set-up or move after the others; one that fails is tried again. */
+  #chain(job: () => Promise<void>): void {
+    this.#busy++;
+    this.#setups = this.#setups
+      .then(job)
+      .catch((err: unknown) => this.#failed(err))
+      .finally(() => {
+        this.#busy--;
+      });
+  }
+
+  /**
+   * A set-up failed (a request refused or unanswered, the socket lost, the
+   * transport not connecting): tried again after a wait that doubles, up to
+   * RETRY.maxMs, until media plays. While the socket is down, the try waits
+   * for its next join (which keeps only complete media).
+   */
+  #failed(err: unknown): void {
+    const message = err instanceof Error ? err.message : String(err);
+    this.figures.mediaErrors.push(message);
+    if (this.#closed) return;
+    const attempt = this.figures.media.attempt + 1;
+    const delay = backoffDelay(attempt - 1, RETRY);
+    this.figures.media = { status: 'retrying', attempt, error: message };
+    this.#step(`set-up failed: ${message}; try ${attempt + 1} in ${delay} ms`);
+    this.#setUpAgain(delay);
   }
 
   /**
@@ -162,12 +279,17 @@ export class ClassroomPeer {
    */
   #move(): void {
     if (this.#closed) return;
-    this.#setups = this.#setups
-      .then(() => this.#moveNow())
-      .catch((err: unknown) => {
-        this.figures.mediaErrors.push(err instanceof Error ? err.message : String(err));
-        this.#setUpAgain(0);
-      });
+    this.#chain(async () => {
+      try {
+        await this.#moveNow();
+      } catch (err) {
+        // Not make-before-break after all: set up anew at once.
+        const message = err instanceof Error ? err.message : String(err);
+        this.figures.mediaErrors.push(message);
+        this.#step(`move failed: ${message}`);
+        await this.#setUp();
+      }
+    });
   }
 
   async #moveNow(): Promise<void> {
@@ -175,7 +297,7 @@ export class ClassroomPeer {
     const producers = (this.session.view?.producers ?? []).filter((p) => p.role === 'speaker');
     if (!this.#pc || producers.length === 0) return this.#setUp();
     const keyFrame = new Promise<void>((resolve) => {
-      this.#incoming = { pc: null, transportId: null, keyFrame: resolve };
+      this.#incoming = { pc: null, transportId: null, consumers: new Map(), keyFrame: resolve };
     });
     try {
       await this.#receive(producers, 'incoming');
@@ -195,6 +317,11 @@ export class ClassroomPeer {
     const oldTransport = this.#transportId;
     this.#pc = incoming.pc;
     this.#transportId = incoming.transportId;
+    // Its first key frame came: connected, its consumers resumed.
+    this.#complete = incoming.transportId
+      ? { transportId: incoming.transportId, consumers: incoming.consumers }
+      : null;
+    this.#setStatus('playing');
     this.figures.mediaSetups++;
     this.meter.newStream();
     oldPc?.close();
@@ -219,11 +346,24 @@ export class ClassroomPeer {
   }
 
   async #setUp(): Promise<void> {
-    if (this.#closed || this.session.signaling.status !== 'open') return;
+    if (this.#closed) return;
+    if (this.session.signaling.status !== 'open') {
+      // Its next join sets media up, or keeps what the server resumed.
+      this.#step(`set-up skipped: signaling ${this.session.signaling.status}`);
+      if (this.figures.media.status !== 'playing') this.#setStatus('waiting for signaling');
+      return;
+    }
     const producers = (this.session.view?.producers ?? []).filter((p) => p.role === 'speaker');
     // No speaker yet (or gone): its producerAdded sets media up.
-    if (producers.length === 0) return;
+    if (producers.length === 0) {
+      this.#step('set-up skipped: no speaker');
+      this.#setStatus('waiting for a speaker');
+      return;
+    }
+    this.#step('set-up');
+    this.#setStatus('setting up', this.figures.media.error);
     this.#dropIncoming();
+    this.#complete = null;
     if (this.#pc) {
       this.#generation++;
       this.#pc.close();
@@ -242,7 +382,9 @@ export class ClassroomPeer {
     const s = this.session.signaling;
     const wanted = producers;
     const t: TransportOptions = await s.request('media.createTransport', { direction: 'recv' });
+    this.#step(`transport ${t.transportId.slice(0, 8)} (${as})`);
     const sections: (MediaSection & { consumerId: string })[] = [];
+    const consumers = new Map<string, string>();
     try {
       for (const p of wanted) {
         const c = await s.request('media.consume', {
@@ -256,6 +398,7 @@ export class ClassroomPeer {
           rtpParameters: c.rtpParameters,
           consumerId: c.consumerId,
         });
+        consumers.set(p.producerId, c.consumerId);
       }
     } catch (err) {
       // A consume refused (the speaker published again meanwhile): this transport is
@@ -265,6 +408,7 @@ export class ClassroomPeer {
       void s.request('media.closeTransport', { transportId: t.transportId }).catch(() => {});
       throw err;
     }
+    this.#step(`${sections.length} consumers`);
     const pc = newPeerConnection(`classroom${this.options.index}`);
     if (as === 'active') {
       this.#pc = pc;
@@ -272,16 +416,29 @@ export class ClassroomPeer {
     } else if (this.#incoming) {
       this.#incoming.pc = pc;
       this.#incoming.transportId = t.transportId;
+      this.#incoming.consumers = consumers;
     } else {
       // Set up anew meanwhile: this move is over.
       pc.close();
       return;
     }
     const generation = this.#generation;
+    let wasConnected = false;
     const connected = new Promise<void>((resolve, reject) => {
       pc.onStateChange((state) => {
-        if (state === 'connected') resolve();
-        else if (state === 'failed') reject(new Error('the peer connection failed'));
+        this.#step(`transport ${t.transportId.slice(0, 8)} ${state}`);
+        if (state === 'connected') {
+          wasConnected = true;
+          resolve();
+        } else if (state === 'failed') {
+          reject(new Error('the peer connection failed'));
+          // The transport in use failed after it played (its node silent and no
+          // media.reconnect heard): set up anew, as the viewer does.
+          if (wasConnected && pc === this.#pc && this.#complete) {
+            this.#complete = null;
+            this.#failed(new Error('the transport in use failed'));
+          }
+        }
       });
     });
     // It may fail while signaling is still under way, before it is awaited below:
@@ -291,8 +448,13 @@ export class ClassroomPeer {
     pc.onTrack((track) => {
       if (generation === this.#generation) this.#onTrack(track, sections, pc);
     });
-    await acceptReceiveOffer(pc, s, t, sections);
-    await connected;
+    await acceptReceiveOffer(pc, s, t, sections, ANSWER_MS);
+    this.#step('consumers resumed');
+    await withTimeout(connected, CONNECT_MS, 'the transport did not connect');
+    if (as === 'active' && pc === this.#pc) {
+      this.#complete = { transportId: t.transportId, consumers };
+      this.#setStatus('playing');
+    }
     this.#connected();
   }
 
@@ -308,6 +470,7 @@ export class ClassroomPeer {
       return;
     }
     if (pc === this.#pc) this.#videoTrack = track;
+    let heard: 'nothing' | 'packets' | 'key frame' = 'nothing';
     track.onMessage((msg) => {
       const at = monoMs();
       // A move's transport: the picture switches to it at its first key frame.
@@ -328,6 +491,11 @@ export class ClassroomPeer {
       }
       const h = readRtpHeader(msg);
       if (!h) return;
+      if (heard !== 'key frame') {
+        const key = readVp8(msg, h).keyFrame;
+        if (key || heard === 'nothing') this.#step(key ? 'first key frame' : 'first video packet');
+        heard = key ? 'key frame' : 'packets';
+      }
       const lostBefore = this.meter.figures.lost;
       this.meter.onPacket(msg, h, at);
       const v = this.meter.figures;
@@ -342,6 +510,7 @@ export class ClassroomPeer {
       ) {
         if (v.lost > lostBefore || at - f.startedAt > 3000) {
           this.#lastKeyFrameRequest = at;
+          this.#step('key frame asked');
           this.#videoTrack?.requestKeyframe();
         }
       }

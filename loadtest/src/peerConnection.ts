@@ -22,8 +22,12 @@ export async function acceptReceiveOffer(
   signaling: SignalingClient,
   t: TransportOptions,
   sections: (MediaSection & { consumerId: string })[],
+  answerMs = 5_000,
 ): Promise<void> {
-  const answer = await new Promise<string>((resolve) => {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const answer = await new Promise<string>((resolve, reject) => {
+    // A set-up waiting on it forever would leave its classroom black, never tried again.
+    timer = setTimeout(() => reject(new Error('no local answer to the offer')), answerMs);
     pc.onLocalDescription((sdp, type) => {
       if (type === 'answer') resolve(sdp);
     });
@@ -38,7 +42,7 @@ export async function acceptReceiveOffer(
       ),
       'offer',
     );
-  });
+  }).finally(() => clearTimeout(timer));
   await signaling.request('media.connectTransport', {
     transportId: t.transportId,
     dtlsParameters: localDtls(answer),

@@ -71,7 +71,13 @@ export class RigClassroom {
     longestGapEnd: number | null;
   } | null = null;
 
-  constructor(opts: { index: number; baseUrl: string; eventId: string; token: string }) {
+  constructor(opts: {
+    index: number;
+    baseUrl: string;
+    eventId: string;
+    token: string;
+    onStep?: (step: string) => void;
+  }) {
     this.peer = new ClassroomPeer({ ...opts, capture: () => null, serverSharesClock: false });
     // Every video packet, after the meter: a new stream decodes from its first key frame on.
     const meter = this.peer.meter;
