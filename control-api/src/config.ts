@@ -133,6 +133,13 @@ export const ConfigSchema = z.object({
   MEDIA_PLANE: z.enum(['in-process', 'remote']).default('in-process'),
   /** The cluster's shared secret: control-api instances present it to media nodes. */
   MEDIA_NODE_SECRET: z.string().min(32).optional(),
+  /**
+   * A drained media node's classrooms are asked to move this many at a time per
+   * instance, every MEDIA_DRAIN_INTERVAL_MS (each move sets up a transport on
+   * another node and asks the speakers' picture for a key frame).
+   */
+  MEDIA_DRAIN_BATCH: int(5, 1),
+  MEDIA_DRAIN_INTERVAL_MS: int(500, 50),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 

@@ -119,6 +119,10 @@ async function main(): Promise<void> {
     databasePoolSize: config.DATABASE_POOL_SIZE,
     trustProxy: config.TRUST_PROXY,
     ...(config.INSTANCE_ID ? { instanceId: config.INSTANCE_ID } : {}),
+    drainPacing: {
+      batchSize: config.MEDIA_DRAIN_BATCH,
+      intervalMs: config.MEDIA_DRAIN_INTERVAL_MS,
+    },
     turn,
     log,
   });

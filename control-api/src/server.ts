@@ -37,6 +37,8 @@ export interface ControlPlaneOptions {
   databaseUrl: string;
   /** Redis URL for the bus; in-process bus when absent. */
   redisUrl?: string | undefined;
+  /** How fast a drained media node's classrooms are moved off it (MEDIA_DRAIN_BATCH, MEDIA_DRAIN_INTERVAL_MS). */
+  drainPacing?: { batchSize: number; intervalMs: number };
   /** Redis key/channel prefix (several deployments or test files on one Redis). */
   redisNamespace?: string;
   joinTokenSecret: string;
@@ -203,7 +205,13 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       media.off('participantlost', onMediaLost);
     });
     // The drain of media nodes for maintenance (a cluster only): GET/POST /api/v1/media-nodes.
-    const drain = startNodeDrainer({ media, redisUrl: opts.redisUrl, hub, log });
+    const drain = startNodeDrainer({
+      media,
+      redisUrl: opts.redisUrl,
+      hub,
+      log,
+      ...(opts.drainPacing ? { pacing: opts.drainPacing } : {}),
+    });
     if (drain) closers.push(drain.close);
     // Producers are announced from one place: what the media node reports, on the bus.
     const unannounce = announceProducers(media, bus, log);

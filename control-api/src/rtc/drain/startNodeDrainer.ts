@@ -16,6 +16,8 @@ export function startNodeDrainer(opts: {
   redisUrl: string | undefined;
   hub: LiveHub;
   log: Logger;
+  /** Classrooms asked to move per tick, and the tick (NodeDrainer's defaults: 5 every 500 ms). */
+  pacing?: { batchSize: number; intervalMs: number };
 }): { drainer: NodeDrainer; close: () => Promise<void> } | null {
   const { media, redisUrl, hub } = opts;
   if (!(media instanceof ClusterMediaNode) || !redisUrl) return null;
@@ -27,6 +29,7 @@ export function startNodeDrainer(opts: {
     registry: media.registry,
     member: (eventId, participantId) => hub.member(eventId, participantId),
     log: opts.log.child({ component: 'drain' }),
+    ...opts.pacing,
   });
   drainer.start();
   return {
