@@ -1,21 +1,14 @@
 import type { RtpCapabilities } from '@amphi/protocol';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ClassroomPeer } from '../../loadtest/src/ClassroomPeer.ts';
-import { loadVp8Clip, type Vp8Clip } from '../../loadtest/src/media/vp8Clip.ts';
-import { SyntheticSpeaker } from '../../loadtest/src/SyntheticSpeaker.ts';
+import { loadVp8Clip } from '../../loadtest/src/media/vp8Clip.ts';
 import { createLogger } from '../src/logger.ts';
 import { ClusterMediaNode } from '../src/rtc/remote/ClusterMediaNode.ts';
 import { MediaNodeRegistry } from '../src/rtc/remote/MediaNodeRegistry.ts';
 import type { ControlPlane } from '../src/server.ts';
 import { framesAgain, receiving } from './support/classroomFrames.ts';
-import {
-  createTestDatabase,
-  type SeededEvent,
-  seedEvent,
-  startInstance,
-  TestClient,
-} from './support/harness.ts';
+import { ClusterTalk } from './support/clusterTalk.ts';
+import { createTestDatabase, seedEvent, startInstance, TestClient } from './support/harness.ts';
 import { MediaNodeProcess } from './support/MediaNodeProcess.ts';
 import { dtlsParameters, vp8 } from './support/rtpParameters.ts';
 
@@ -34,9 +27,7 @@ const nodes = new Map<string, MediaNodeProcess>();
 let redis: Redis;
 let registry: MediaNodeRegistry;
 let plane: ControlPlane;
-let clip: Vp8Clip;
-const speakers: SyntheticSpeaker[] = [];
-const peers: ClassroomPeer[] = [];
+let talk: ClusterTalk;
 
 beforeAll(async () => {
   redis = new Redis(inject('redisUrl'));
@@ -59,22 +50,15 @@ beforeAll(async () => {
     databaseUrl,
     media: new ClusterMediaNode({ registry, secret: SECRET, log }),
   });
-  clip = await loadVp8Clip();
+  talk = new ClusterTalk(plane.url, registry, await loadVp8Clip());
 }, 90_000);
 
 afterAll(async () => {
-  for (const p of peers.splice(0)) p.close();
-  for (const s of speakers.splice(0)) s.close();
+  talk?.close();
   await plane?.close();
   for (const n of nodes.values()) await n.stop();
   redis?.disconnect();
 });
-
-async function placements(ev: SeededEvent): Promise<string[]> {
-  return Promise.all(
-    ev.classroomIds.map(async (id) => (await registry.classroomNodeOf(ev.eventId, id)) ?? '?'),
-  );
-}
 
 /** origin -> first edge -> second edge, as the registry records it (live nodes). */
 async function chain(eventId: string): Promise<string[]> {
@@ -94,26 +78,8 @@ async function chain(eventId: string): Promise<string[]> {
 describe('a tree of media nodes, one pipe each', () => {
   it('the origin feeds one edge, which feeds the next: every classroom receives the speaker, a stage camera on the last edge reaches the speaker', async () => {
     const ev = await seedEvent(plane.url, { classrooms: 6, status: 'live' });
-    const speaker = new SyntheticSpeaker({
-      baseUrl: plane.url,
-      eventId: ev.eventId,
-      token: ev.tokens.speaker,
-      clip,
-    });
-    speakers.push(speaker);
-    await speaker.start();
-    const list = ev.tokens.classrooms.map((token, i) => {
-      const peer = new ClassroomPeer({
-        index: i,
-        baseUrl: plane.url,
-        eventId: ev.eventId,
-        token,
-        capture: speaker.captureClock,
-        serverSharesClock: true,
-      });
-      peers.push(peer);
-      return peer;
-    });
+    const speaker = await talk.speak(ev);
+    const list = ev.tokens.classrooms.map((_t, i) => talk.classroom(ev, i, speaker));
     const announced = list.map(() => 0);
     for (const [i, p] of list.entries()) {
       p.session.signaling.onEvent('media.producerAdded', () => {
@@ -122,7 +88,7 @@ describe('a tree of media nodes, one pipe each', () => {
     }
     await Promise.all(list.map((p) => p.join()));
     await receiving(list);
-    const placed = await placements(ev);
+    const placed = await talk.placements(ev);
     const path = await chain(ev.eventId);
     console.info(`media node tree: ${path.join(' -> ')}; classrooms on ${placed.join(', ')}`);
     expect(path).toHaveLength(3);
@@ -177,7 +143,7 @@ describe('a tree of media nodes, one pipe each', () => {
     await nodes.get(middle)?.crash();
     nodes.delete(middle);
     const ms = await Promise.all(recovering);
-    const after = await placements(ev);
+    const after = await talk.placements(ev);
     console.info(
       `middle node ${middle} killed: ${affected.length} classroom(s) (on ${middle} and ${last}) receive frames again after ${ms.join(', ')} ms; classrooms now on ${after.join(', ')}`,
     );

@@ -4,9 +4,9 @@ import { LiveSession } from '@amphi/sdk';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import WebSocket from 'ws';
-import { ClassroomPeer } from '../../loadtest/src/ClassroomPeer.ts';
-import { loadVp8Clip, type Vp8Clip } from '../../loadtest/src/media/vp8Clip.ts';
-import { SyntheticSpeaker } from '../../loadtest/src/SyntheticSpeaker.ts';
+import type { ClassroomPeer } from '../../loadtest/src/ClassroomPeer.ts';
+import { loadVp8Clip } from '../../loadtest/src/media/vp8Clip.ts';
+import type { SyntheticSpeaker } from '../../loadtest/src/SyntheticSpeaker.ts';
 import { connectDatabase, type Sql } from '../src/db/Database.ts';
 import { createLogger } from '../src/logger.ts';
 import { ClusterMediaNode } from '../src/rtc/remote/ClusterMediaNode.ts';
@@ -14,6 +14,7 @@ import { classroomRegions } from '../src/rtc/remote/classroomRegions.ts';
 import { MediaNodeRegistry } from '../src/rtc/remote/MediaNodeRegistry.ts';
 import type { ControlPlane } from '../src/server.ts';
 import { framesAgain, receiving } from './support/classroomFrames.ts';
+import { ClusterTalk } from './support/clusterTalk.ts';
 import {
   api,
   createTestDatabase,
@@ -45,9 +46,7 @@ let redis: Redis;
 let registry: MediaNodeRegistry;
 let sql: Sql;
 let plane: ControlPlane;
-let clip: Vp8Clip;
-const speakers: SyntheticSpeaker[] = [];
-const peers: ClassroomPeer[] = [];
+let talk: ClusterTalk;
 
 async function startNode(nodeId: string, env: Record<string, string> = {}): Promise<void> {
   nodes.set(
@@ -79,14 +78,13 @@ beforeAll(async () => {
     regionsOf: classroomRegions(sql),
   });
   plane = await startInstance({ databaseUrl, media });
-  clip = await loadVp8Clip();
+  talk = new ClusterTalk(plane.url, registry, await loadVp8Clip());
 }, 90_000);
 
 afterAll(async () => {
   if (process.env.TEST_NODE_OUTPUT)
     for (const [id, n] of nodes) console.info(`--- ${id}\n${n.out.slice(-20_000)}`);
-  for (const p of peers.splice(0)) p.close();
-  for (const s of speakers.splice(0)) s.close();
+  talk?.close();
   await plane?.close();
   for (const n of nodes.values()) await n.stop();
   await sql?.end({ timeout: 5 });
@@ -99,36 +97,33 @@ async function joined(ev: SeededEvent, token: string) {
   return { client, join, caps: join.routerRtpCapabilities as RtpCapabilities };
 }
 
-async function speak(ev: SeededEvent): Promise<SyntheticSpeaker> {
-  const speaker = new SyntheticSpeaker({
-    baseUrl: plane.url,
-    eventId: ev.eventId,
-    token: ev.tokens.speaker,
-    clip,
-  });
-  speakers.push(speaker);
-  await speaker.start();
-  return speaker;
+/**
+ * A live talk on the nodes: the speaker publishing, every classroom joined
+ * and receiving; where the origin is and each classroom was placed.
+ */
+async function liveTalk(classrooms: number) {
+  const ev = await seedEvent(plane.url, { classrooms, status: 'live' });
+  const speaker = await talk.speak(ev);
+  const list = ev.tokens.classrooms.map((_t, i) => talk.classroom(ev, i, speaker));
+  await Promise.all(list.map((p) => p.join()));
+  await receiving(list);
+  const origin = (await registry.nodeOf(ev.eventId)) as string;
+  return { ev, speaker, list, origin, placed: await talk.placements(ev) };
 }
 
-function classroom(ev: SeededEvent, i: number, speaker: SyntheticSpeaker | null): ClassroomPeer {
-  const peer = new ClassroomPeer({
-    index: i,
-    baseUrl: plane.url,
-    eventId: ev.eventId,
-    token: ev.tokens.classrooms[i] as string,
-    capture: speaker ? speaker.captureClock : () => null,
-    serverSharesClock: true,
+/**
+ * What the studio does on `media.reconnect`: publish again (a new socket
+ * here). `speaker` is the one publishing now; `republished` settles once it does.
+ */
+function republishing(ev: SeededEvent, first: SyntheticSpeaker) {
+  const now = { speaker: first, republished: Promise.resolve() };
+  first.session.signaling.onEvent('media.reconnect', () => {
+    first.close();
+    now.republished = talk.speak(ev).then((next) => {
+      now.speaker = next;
+    });
   });
-  peers.push(peer);
-  return peer;
-}
-
-/** Each classroom's node, as every control-api instance reads it. */
-async function placements(ev: SeededEvent): Promise<string[]> {
-  return Promise.all(
-    ev.classroomIds.map(async (id) => (await registry.classroomNodeOf(ev.eventId, id)) ?? '?'),
-  );
+  return now;
 }
 
 /**
@@ -165,7 +160,7 @@ describe('media nodes on three hosts, classrooms placed one by one', () => {
   it("a join storm spreads the classrooms over the nodes, Guadeloupe's on its node; each receives the speaker's RTP, announced once", async () => {
     const ev = await seedEvent(plane.url, { classrooms: 6, status: 'live' });
     // Classrooms first, then the speaker: each hears of its producers exactly once.
-    const list = ev.tokens.classrooms.map((_t, i) => classroom(ev, i, null));
+    const list = ev.tokens.classrooms.map((_t, i) => talk.classroom(ev, i, null));
     const announced = list.map(() => [] as string[]);
     for (const [i, p] of list.entries()) {
       // Told by announcement once its join is answered: before, the sdk has no view to tell.
@@ -175,12 +170,12 @@ describe('media nodes on three hosts, classrooms placed one by one', () => {
     }
     // All at once: each placed before the others' transports exist.
     const joining = Promise.all(list.map((p) => p.join()));
-    const speaker = await speak(ev);
+    const speaker = await talk.speak(ev);
     await joining;
     await receiving(list);
 
     const origin = (await registry.nodeOf(ev.eventId)) as string;
-    const placed = await placements(ev);
+    const placed = await talk.placements(ev);
     const perNode = new Map<string, number>();
     for (const n of placed) perNode.set(n, (perNode.get(n) ?? 0) + 1);
     console.info(
@@ -221,7 +216,7 @@ describe('media nodes on three hosts, classrooms placed one by one', () => {
     expect(ended.status).toBe(200);
     await expect.poll(() => registry.nodeOf(ev.eventId), { timeout: 5_000 }).toBeNull();
     expect(await registry.edgesOf(ev.eventId)).toEqual([]);
-    expect(await placements(ev)).toEqual(ev.classroomIds.map(() => '?'));
+    expect(await talk.placements(ev)).toEqual(ev.classroomIds.map(() => '?'));
   });
 
   it("a camera opened while a classroom's join is being answered: the classroom is told of it once, after its join state", async () => {
@@ -305,7 +300,7 @@ describe('media nodes on three hosts, classrooms placed one by one', () => {
       await c.client.request('media.createTransport', { direction: 'recv' });
       classes.push(c);
     }
-    const placed = await placements(ev);
+    const placed = await talk.placements(ev);
     const i = placed.findIndex((n) => n !== origin);
     expect(i).toBeGreaterThanOrEqual(0);
     const onStage = classes[i] as (typeof classes)[number];
@@ -364,7 +359,7 @@ describe('media nodes on three hosts, classrooms placed one by one', () => {
       classes.push(c);
     }
     const origin = await registry.nodeOf(ev.eventId);
-    const placed = await placements(ev);
+    const placed = await talk.placements(ev);
     expect(origin).not.toBeNull();
     const keys = [
       ...(await redis.keys(`${NAMESPACE}:media:event:*`)),
@@ -372,7 +367,7 @@ describe('media nodes on three hosts, classrooms placed one by one', () => {
     ];
     await redis.del(...keys);
     await expect.poll(() => registry.nodeOf(ev.eventId), { timeout: 3_000 }).toBe(origin);
-    await expect.poll(() => placements(ev), { timeout: 3_000 }).toEqual(placed);
+    await expect.poll(() => talk.placements(ev), { timeout: 3_000 }).toEqual(placed);
     const other = new ClusterMediaNode({ registry, secret: SECRET, log });
     try {
       await other.getRouterRtpCapabilities(ev.eventId);
@@ -394,21 +389,9 @@ describe('media nodes on three hosts, classrooms placed one by one', () => {
   });
 
   it("the origin node's mediasoup worker dies: the origin is rebuilt there, the edges pipe from it again, every classroom receives frames again within 5 s", async () => {
-    const ev = await seedEvent(plane.url, { classrooms: 4, status: 'live' });
-    let speaker = await speak(ev);
-    const list = ev.tokens.classrooms.map((_t, i) => classroom(ev, i, speaker));
-    await Promise.all(list.map((p) => p.join()));
-    await receiving(list);
-    const origin = (await registry.nodeOf(ev.eventId)) as string;
-    const placed = await placements(ev);
+    const { ev, speaker, list, origin, placed } = await liveTalk(4);
     expect(placed.some((n) => n !== origin)).toBe(true);
-    let republished: Promise<void> = Promise.resolve();
-    speaker.session.signaling.onEvent('media.reconnect', () => {
-      speaker.close();
-      republished = speak(ev).then((next) => {
-        speaker = next;
-      });
-    });
+    const publishing = republishing(ev, speaker);
     const pid = nodes.get(origin)?.child.pid as number;
     const worker = Number(
       execFileSync('pgrep', ['-P', String(pid), '-f', 'mediasoup-worker']).toString(),
@@ -419,26 +402,20 @@ describe('media nodes on three hosts, classrooms placed one by one', () => {
     const recovering = list.map((p) => framesAgain(p, killedAt));
     process.kill(worker, 'SIGKILL');
     const ms = await Promise.all(recovering);
-    await republished;
+    await publishing.republished;
     console.info(
       `origin ${origin}'s worker killed: classrooms on ${placed.join(', ')} receive frames again after ${ms.join(', ')} ms`,
     );
     expect(await registry.nodeOf(ev.eventId)).toBe(origin);
-    expect(await placements(ev)).toEqual(placed);
+    expect(await talk.placements(ev)).toEqual(placed);
     expect(Math.max(...ms)).toBeLessThanOrEqual(5_000);
     await receiving(list, 15);
     closePeers(list);
-    speaker.close();
+    publishing.speaker.close();
   });
 
   it('kill -9 of an edge node: its classrooms are placed elsewhere and receive frames again within 5 s, the others never stop', async () => {
-    const ev = await seedEvent(plane.url, { classrooms: 6, status: 'live' });
-    const speaker = await speak(ev);
-    const list = ev.tokens.classrooms.map((_t, i) => classroom(ev, i, speaker));
-    await Promise.all(list.map((p) => p.join()));
-    await receiving(list);
-    const origin = (await registry.nodeOf(ev.eventId)) as string;
-    const placed = await placements(ev);
+    const { ev, speaker, list, origin, placed } = await liveTalk(6);
     // An edge with a classroom of the region node (it then goes to another node).
     const edge = (
       placed.includes(REGION_NODE) && origin !== REGION_NODE
@@ -456,7 +433,7 @@ describe('media nodes on three hosts, classrooms placed one by one', () => {
     await nodes.get(edge)?.crash();
     nodes.delete(edge);
     const ms = await Promise.all(recovering);
-    const after = await placements(ev);
+    const after = await talk.placements(ev);
     console.info(
       `edge ${edge} killed (origin ${origin}): ${affected.length} classroom(s) receive frames again after ${ms.join(', ')} ms, now on ${affected.map((p) => after[p.options.index]).join(', ')}`,
     );
@@ -473,34 +450,18 @@ describe('media nodes on three hosts, classrooms placed one by one', () => {
   it('kill -9 of the origin node: a new origin, the speaker publishes there, edges pipe from it; every classroom receives frames again within 5 s', async () => {
     if (nodes.size < 3) await startNode('node-d');
     await expect.poll(async () => (await registry.nodes()).length, { timeout: 5_000 }).toBe(3);
-    const ev = await seedEvent(plane.url, { classrooms: 6, status: 'live' });
-    let speaker = await speak(ev);
-    const list = ev.tokens.classrooms.map((_t, i) => classroom(ev, i, speaker));
-    await Promise.all(list.map((p) => p.join()));
-    await receiving(list);
-    const origin = (await registry.nodeOf(ev.eventId)) as string;
-    const placed = await placements(ev);
+    const { ev, speaker, list, origin, placed } = await liveTalk(6);
     expect(placed.some((n) => n !== origin)).toBe(true);
-
-    // What the studio does on `media.reconnect`: publish again (a new socket here).
-    let republished: Promise<void> = Promise.resolve();
-    const onReconnect = (s: SyntheticSpeaker) =>
-      s.session.signaling.onEvent('media.reconnect', () => {
-        s.close();
-        republished = speak(ev).then((next) => {
-          speaker = next;
-        });
-      });
-    onReconnect(speaker);
+    const publishing = republishing(ev, speaker);
 
     const killedAt = Date.now();
     const recovering = list.map((p) => framesAgain(p, killedAt));
     await nodes.get(origin)?.crash();
     nodes.delete(origin);
     const ms = await Promise.all(recovering);
-    await republished;
+    await publishing.republished;
     const newOrigin = (await registry.nodeOf(ev.eventId)) as string;
-    const after = await placements(ev);
+    const after = await talk.placements(ev);
     console.info(
       `origin ${origin} killed: new origin ${newOrigin}; classrooms on ${after.join(', ')} receive frames again after ${ms.join(', ')} ms`,
     );
@@ -510,6 +471,6 @@ describe('media nodes on three hosts, classrooms placed one by one', () => {
     expect(Math.max(...ms)).toBeLessThanOrEqual(5_000);
     await receiving(list, 15);
     closePeers(list);
-    speaker.close();
+    publishing.speaker.close();
   });
 });
