@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { NEXT_STAMP_LUA } from '../redisStamp.ts';
 
 /**
  * The order of a participant's resumed sockets, whichever instance took each:
@@ -25,13 +26,10 @@ export class LocalResumeGenerations implements ResumeGenerations {
 /** A day: longer than any event; a participant's next resume after it starts again from Redis's time. */
 const GENERATION_TTL_MS = 24 * 3600 * 1000;
 
-// INCR, floored by Redis's own clock (ms): after a Redis restart (the count
-// lost) a resume still draws more than any drawn before it, as long as that
-// one clock does not go back. One clock, Redis's: no two hosts' are compared.
-const NEXT_GENERATION = `
-local t = redis.call('time')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local g = math.max((tonumber(redis.call('get', KEYS[1])) or 0) + 1, now)
+// The participant's last generation plus one, floored by Redis's clock
+// (next_stamp): a Redis restart that lost the count never draws less.
+const NEXT_GENERATION = `${NEXT_STAMP_LUA}
+local g = next_stamp(redis.call('get', KEYS[1]))
 redis.call('set', KEYS[1], string.format('%d', g), 'PX', ARGV[1])
 return g`;
 

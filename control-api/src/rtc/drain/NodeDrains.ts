@@ -1,10 +1,14 @@
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
+import { NEXT_STAMP_LUA } from '../../redisStamp.ts';
 
 /** An operator's word on a node: draining or not, and when it was said. */
 export const DrainRecord = z.object({
   draining: z.boolean(),
-  /** ms since the epoch: the newest word wins. */
+  /**
+   * Stamped by Redis when the word is said (ms on Redis's clock, after the
+   * record's last stamp): the newest word wins, whichever instance took it.
+   */
   at: z.number().int(),
 });
 export type DrainRecord = z.infer<typeof DrainRecord>;
@@ -12,7 +16,21 @@ export type DrainRecord = z.infer<typeof DrainRecord>;
 /** Kept this long after the last word (a node gone for good leaves nothing behind). */
 const RECORD_TTL_MS = 7 * 24 * 3600 * 1000;
 
-// Writes the record unless the one there is newer: an undrain read late is not undone by a
+// An operator's word, stamped in Redis after the record in force (next_stamp): the
+// instance's own clock is never read. With its Date.now(), an undrain through an
+// instance 30 s behind the one that took the drain was refused for 30 s.
+const SAY = `${NEXT_STAMP_LUA}
+local last = nil
+local current = redis.call('get', KEYS[1])
+if current then
+  local ok, parsed = pcall(cjson.decode, current)
+  if ok and type(parsed) == 'table' then last = tonumber(parsed.at) end
+end
+local record = string.format('{"draining":%s,"at":%d}', ARGV[1], next_stamp(last))
+redis.call('set', KEYS[1], record, 'PX', ARGV[2])
+return record`;
+
+// A write-back (reassert): the record unless the one there is newer: an undrain read late is not undone by a
 // stale drain written back, and the other way round.
 const SET_IF_NEWER = `
 local current = redis.call('get', KEYS[1])
@@ -41,9 +59,19 @@ export class NodeDrains {
     this.#prefix = `${opts.namespace ?? 'amphi'}:media:drain:`;
   }
 
-  /** Records the operator's word; resolves with the record in force (a newer one may be). */
+  /** Records the operator's word, stamped by Redis after the record there: it is in force. */
   async set(nodeId: string, draining: boolean): Promise<DrainRecord> {
-    return this.#write(nodeId, { draining, at: Date.now() });
+    const said = await this.#redis.eval(
+      SAY,
+      1,
+      this.#prefix + nodeId,
+      draining ? 'true' : 'false',
+      String(RECORD_TTL_MS),
+    );
+    const record = parse(String(said));
+    if (!record) throw new Error(`drain record for ${nodeId} unreadable: ${String(said)}`);
+    this.#remember(nodeId, record);
+    return record;
   }
 
   /** Every node's record, as Redis has them, merged with what this instance remembers. */
