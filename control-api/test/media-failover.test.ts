@@ -118,4 +118,63 @@ describe('the origin worker dies', () => {
       speaker.close();
     }
   }, 60_000);
+
+  it('a speaker whose socket drops while it publishes again is seen again (its resumed publication was half made)', async () => {
+    // The same cut as above on the speaker's side: after the worker's death it
+    // publishes again, its socket drops right after its first media.produce went
+    // out, and its next socket resumes what the server kept (a transport never
+    // connected, one producer at most). Taken as "still live", every classroom of
+    // the talk stayed black.
+    const ev = await seedEvent(env.plane.url, { classrooms: 1, status: 'live' });
+    const speaker = await startRigSpeaker({
+      baseUrl: env.plane.url,
+      eventId: ev.eventId,
+      token: ev.tokens.speaker,
+    });
+    const classroom = new RigClassroom({
+      index: 0,
+      baseUrl: env.plane.url,
+      eventId: ev.eventId,
+      token: ev.tokens.classrooms[0] as string,
+    });
+    const signaling = speaker.session.signaling;
+    const request = signaling.request.bind(signaling);
+    let armed = false;
+    let dropped = false;
+    // Watches the speaker's requests: right after its first produce of the republication, the drop.
+    signaling.request = ((type, data) => {
+      const answer = request(type, data);
+      if (armed && !dropped && type === 'media.produce') {
+        dropped = true;
+        queueMicrotask(() => signaling.dropConnection());
+      }
+      return answer;
+    }) as typeof signaling.request;
+    try {
+      await classroom.join();
+      const deadline0 = monoMs() + 10_000;
+      while (!classroom.decoding() && monoMs() < deadline0)
+        await new Promise((r) => setTimeout(r, 50));
+      expect(classroom.decoding()).toBe(true);
+      armed = true;
+      const killedAt = monoMs();
+      classroom.watchFrom(killedAt);
+      const broadcast = await env.media.broadcast(ev.eventId);
+      const origin = env.media.pool.worker((await broadcast.stats()).originWorker);
+      process.kill(origin?.worker.pid as number, 'SIGKILL');
+      const deadline = killedAt + 15_000;
+      while (monoMs() < deadline && classroom.recovery().recoveredMs === null)
+        await new Promise((r) => setTimeout(r, 50));
+      const r = classroom.recovery();
+      console.log(
+        `worker killed, the speaker's socket dropped while it published again: the classroom decodes again after ${r.recoveredMs === null ? 'never' : `${Math.round(r.recoveredMs)} ms`}; the speaker's failures ${JSON.stringify(speaker.failures)}, classroom steps ${JSON.stringify(classroom.peer.figures.steps.filter((s) => s.at >= killedAt).map((s) => s.step))}`,
+      );
+      expect(dropped).toBe(true);
+      expect(r.recoveredMs).not.toBeNull();
+      expect(r.recoveredMs as number).toBeLessThan(5_000);
+    } finally {
+      classroom.close();
+      speaker.close();
+    }
+  }, 60_000);
 });

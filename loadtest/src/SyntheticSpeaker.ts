@@ -1,4 +1,9 @@
-import type { TransportOptions } from '@amphi/protocol';
+import {
+  type AdoptedMedia,
+  type BackoffOptions,
+  backoffDelay,
+  type TransportOptions,
+} from '@amphi/protocol';
 import { LiveSession } from '@amphi/sdk';
 import { Audio, type PeerConnection, type Track, Video } from 'node-datachannel';
 import WebSocket from 'ws';
@@ -18,6 +23,8 @@ const AUDIO_PT = 111;
  * = 300), so a browser speaker answers at most one request per 300 ms.
  */
 export const KEY_FRAME_MIN_INTERVAL_MS = 300;
+/** A failed publication is tried again after this long, twice as long each time it fails again. */
+const RETRY: BackoffOptions = { initialMs: 500, maxMs: 5_000 };
 
 /** What the speaker sent so far (cumulative over the run, republishing included). */
 export interface SpeakerUplink {
@@ -90,7 +97,16 @@ export class SyntheticSpeaker {
   #videoSr: { ntpMs: number; rtpTimestamp: number } | null = null;
   #closed = false;
   #publishing: Promise<void> = Promise.resolve();
+  /** Publications chained and not finished yet. */
+  #busy = 0;
+  #retryTimer: NodeJS.Timeout | null = null;
+  /** The last publication once complete (both producers made, connected): what a resume may keep. */
+  #published: { transportId: string; producerIds: string[] } | null = null;
+  /** The send transport of the last publication begun, complete or not. */
+  #transportId: string | null = null;
   #republishes = 0;
+  /** Publications failed in a row, and the last one's error (tried again until one succeeds). */
+  #failures: { attempt: number; error: string | null } = { attempt: 0, error: null };
   /** Kept across republishing: one capture clock for the whole run. */
   readonly #offsets = { video: randomSsrc(), audio: randomSsrc() };
 
@@ -127,9 +143,14 @@ export class SyntheticSpeaker {
     await this.session.connect();
     const s = this.session.signaling;
     s.on('joined', (join, reconnected) => {
-      // A resumed socket kept our producers flowing: nothing to publish again.
-      if (reconnected && join.resume?.media?.status !== 'resumed')
-        this.#publishAgain(async () => {});
+      if (!reconnected) return;
+      // A resumed socket kept our producers flowing: nothing to publish again, if
+      // the server kept a complete publication (not one cut half-way by the drop).
+      const media = join.resume?.media;
+      if (media?.status === 'resumed' && this.#keeps(media.media)) return;
+      // A publication under way goes on over the new socket, or fails and is tried again.
+      if (this.#busy > 0) return;
+      this.#publishAgain(async () => {});
     });
     // As the sdk's MediaClient: join again for the new node's router, then publish.
     s.onEvent('media.reconnect', () => this.#publishAgain(() => s.request('join', {})));
@@ -144,15 +165,54 @@ export class SyntheticSpeaker {
     this.#sendReports();
   }
 
+  /** Where its publication stands: set-ups failed in a row and the last one's error. */
+  get failures(): { attempt: number; error: string | null } {
+    return { ...this.#failures };
+  }
+
+  #keeps(adopted: AdoptedMedia): boolean {
+    const p = this.#published;
+    if (!p || !adopted.transports.some((t) => t.transportId === p.transportId)) return false;
+    return p.producerIds.every((id) => adopted.producerIds.includes(id));
+  }
+
   #publishAgain(before: () => Promise<unknown>): void {
     if (this.#closed) return;
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
+    this.#retryTimer = null;
     this.#republishes++;
+    this.#busy++;
     this.#publishing = this.#publishing
       .then(before)
       .then(() => this.#publish())
-      .catch(() => {
-        // The next reconnection or media.reconnect tries again.
+      .then(
+        () => {
+          this.#failures = { attempt: 0, error: null };
+        },
+        (err: unknown) => this.#failed(err),
+      )
+      .finally(() => {
+        this.#busy--;
       });
+  }
+
+  /**
+   * A publication failed (a request refused or unanswered, the socket lost):
+   * tried again after a wait that doubles, up to RETRY.maxMs; every classroom
+   * of the talk is black until it succeeds. While the socket is down, the
+   * requests wait for it (or the next join publishes again).
+   */
+  #failed(err: unknown): void {
+    if (this.#closed) return;
+    const attempt = this.#failures.attempt + 1;
+    this.#failures = { attempt, error: err instanceof Error ? err.message : String(err) };
+    this.#retryTimer = setTimeout(
+      () => {
+        this.#retryTimer = null;
+        this.#publishAgain(async () => {});
+      },
+      backoffDelay(attempt - 1, RETRY),
+    );
   }
 
   get republishes(): number {
@@ -163,8 +223,14 @@ export class SyntheticSpeaker {
     const s = this.session.signaling;
     this.#video = null;
     this.#audio = null;
+    this.#published = null;
     this.#pc?.close();
+    // One begun before (cut half-way, or on a node since lost) goes, its producers with it:
+    // left open, a producer that never sends is in every classroom's view.
+    const before = this.#transportId;
+    if (before) void s.request('media.closeTransport', { transportId: before }).catch(() => {});
     const t: TransportOptions = await s.request('media.createTransport', { direction: 'send' });
+    this.#transportId = t.transportId;
     const pc = newPeerConnection('speaker');
     this.#pc = pc;
     const videoSsrc = randomSsrc();
@@ -177,12 +243,16 @@ export class SyntheticSpeaker {
     audio.addSSRC(audioSsrc, 'amphi-speaker');
     const videoTrack = pc.addTrack(video);
     const audioTrack = pc.addTrack(audio);
-    const offer = await new Promise<string>((resolve) => {
-      pc.onLocalDescription((sdp, type) => {
-        if (type === 'offer') resolve(sdp);
-      });
-      pc.setLocalDescription();
-    });
+    const offer = await withTimeout(
+      new Promise<string>((resolve) => {
+        pc.onLocalDescription((sdp, type) => {
+          if (type === 'offer') resolve(sdp);
+        });
+        pc.setLocalDescription();
+      }),
+      5_000,
+      'no local offer',
+    );
     await s.request('media.connectTransport', {
       transportId: t.transportId,
       dtlsParameters: localDtls(offer),
@@ -221,13 +291,15 @@ export class SyntheticSpeaker {
         },
       },
     ];
+    const producerIds: string[] = [];
     for (const m of sections) {
-      await s.request('media.produce', {
+      const { producerId } = await s.request('media.produce', {
         transportId: t.transportId,
         kind: m.kind,
         rtpParameters: m.rtpParameters,
         source: 'camera',
       });
+      producerIds.push(producerId);
     }
     const opened = Promise.all(
       [videoTrack, audioTrack].map(
@@ -251,6 +323,7 @@ export class SyntheticSpeaker {
       }
     });
     await withTimeout(opened, 10_000, 'the speaker media did not connect');
+    if (this.#pc === pc) this.#published = { transportId: t.transportId, producerIds };
     this.#video = outgoing(videoTrack, videoSsrc, 90_000, this.#offsets.video);
     this.#audio = outgoing(audioTrack, audioSsrc, 48_000, this.#offsets.audio);
     // A new stream starts on a key frame.
@@ -260,6 +333,7 @@ export class SyntheticSpeaker {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
     for (const t of this.#timers) clearInterval(t);
     this.#pc?.close();
     this.session.close();
