@@ -329,6 +329,20 @@ function logStuck(phase: string, records: ReturnType<typeof stuck>): void {
     log(`${phase}: classroom ${r.index} without a picture: ${JSON.stringify(r)}`);
 }
 
+/**
+ * HAProxy taking a control-api instance out (every socket it held cut) or
+ * back during a phase, said at once: in a phase that killed no instance, a
+ * cut is a false death (an instance too slow for its checks).
+ */
+function balancerChanges(rig: HostsRig, phase: string, since: number) {
+  const changes = rig
+    .balancerChanges(since)
+    .map((c) => ({ server: c.server, state: c.state, afterMs: c.at - since, line: c.line }));
+  for (const c of changes)
+    log(`${phase}: HAProxy marked ${c.server} ${c.state} ${c.afterMs} ms after it: ${c.line}`);
+  return changes;
+}
+
 async function main(): Promise<void> {
   const unavailable = await HostsRig.probe();
   if (unavailable) throw new Error(`bench:cluster: ${unavailable}`);
@@ -452,6 +466,7 @@ async function main(): Promise<void> {
     const holder = ((await registry.nodeOf(talks[0]?.eventId as string)) ??
       'media-1') as RigHostName;
     const killedAt = monoMs();
+    const killedWall = Date.now();
     for (const { c } of sim) c.watchFrom(killedAt);
     for (const { b } of pages) b.watchFrom(killedAt);
     loopDelay.reset();
@@ -473,6 +488,7 @@ async function main(): Promise<void> {
     );
     const mediaPhaseStuck = stuck(sim);
     logStuck('media node killed', mediaPhaseStuck);
+    const mediaPhaseBalancer = balancerChanges(rig, 'media node killed', killedWall);
     log(
       `media node ${holder} killed: ${mediaPhase.recovered}/${mediaPhase.affected} affected classrooms decoding again`,
     );
@@ -506,6 +522,7 @@ async function main(): Promise<void> {
     );
     const cutPhaseStuck = stuck(sim);
     logStuck('media node cut off', cutPhaseStuck);
+    const cutPhaseBalancer = balancerChanges(rig, 'media node cut off', cutWall);
     log(
       `media node ${cutHolder} cut off: ${cutPhase.recovered}/${cutPhase.affected} affected classrooms decoding again`,
     );
@@ -520,6 +537,7 @@ async function main(): Promise<void> {
 
     // 1c. Redis goes away and comes back empty, while everyone watches and asks.
     const redisAt = monoMs();
+    const redisWall = Date.now();
     for (const { b } of pages) b.watchFrom(redisAt);
     loopDelay.reset();
     const redisFigures = await restartRedisUnderLoad({
@@ -542,6 +560,7 @@ async function main(): Promise<void> {
       pages.map(({ b }) => b.recovery()),
     );
     log(describeRedisRestart(redisFigures));
+    const redisPhaseBalancer = balancerChanges(rig, 'Redis restarted', redisWall);
     await sleep(2_000);
 
     // 2. One control-api instance dies; its clients come back through HAProxy.
@@ -551,6 +570,7 @@ async function main(): Promise<void> {
     ];
     const returns = new SocketReturns(everyone);
     const apiKilledAt = monoMs();
+    const apiKilledWall = Date.now();
     for (const { c } of sim) c.watchFrom(apiKilledAt);
     for (const { b } of pages) b.watchFrom(apiKilledAt);
     loopDelay.reset();
@@ -574,6 +594,7 @@ async function main(): Promise<void> {
     );
     const apiPhaseStuck = stuck(sim);
     logStuck('control-api killed', apiPhaseStuck);
+    const apiPhaseBalancer = balancerChanges(rig, 'control-api killed', apiKilledWall);
     const backMs = [...back.values()].map((t) => Math.round(t - apiKilledAt));
     const apiBack = {
       clients: everyone.length,
@@ -647,15 +668,18 @@ async function main(): Promise<void> {
         measures:
           'kill -9 of every process of the media host -> first decodable frame on media set up again',
         stuck: mediaPhaseStuck,
+        balancer: mediaPhaseBalancer,
       },
       mediaNodeCutOff: {
         ...cutPhase,
         measures:
           'link down, then kill -9 of every process of the media host -> first decodable frame on media set up again',
         stuck: cutPhaseStuck,
+        balancer: cutPhaseBalancer,
         channelsDropped: cutDrops,
       },
       redisRestart: {
+        balancer: redisPhaseBalancer,
         ...redisPhase,
         ...redisFigures,
         media: undefined,
@@ -668,7 +692,12 @@ async function main(): Promise<void> {
         ownStallsMs: silences.stallsMs,
         droppedOthers: falseDeaths,
       },
-      apiFailover: { ...apiPhase, signaling: apiBack, stuck: apiPhaseStuck },
+      apiFailover: {
+        ...apiPhase,
+        signaling: apiBack,
+        stuck: apiPhaseStuck,
+        balancer: apiPhaseBalancer,
+      },
       drain: {
         ...drain,
         ...(drainPhase ?? {}),

@@ -101,6 +101,8 @@ export class RigHost {
  */
 export class RigProcess {
   out = '';
+  /** Output lines matching `notable`, with when they came (epoch ms): HAProxy's says nothing of it. */
+  readonly notable: { at: number; line: string }[] = [];
   readonly exited: Promise<void>;
   readonly #child: ChildProcess;
 
@@ -109,6 +111,7 @@ export class RigProcess {
     command: string,
     args: string[],
     env: Record<string, string>,
+    notable?: RegExp,
   ) {
     this.#child = spawn('ip', ['netns', 'exec', host.netns, command, ...args], {
       cwd: ROOT,
@@ -116,7 +119,11 @@ export class RigProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const keep = (chunk: Buffer) => {
-      this.out = (this.out + chunk.toString()).slice(-64_000);
+      const text = chunk.toString();
+      this.out = (this.out + text).slice(-64_000);
+      if (!notable) return;
+      for (const line of text.split('\n'))
+        if (notable.test(line)) this.notable.push({ at: Date.now(), line: line.trim() });
     };
     this.#child.stdout?.on('data', keep);
     this.#child.stderr?.on('data', keep);
@@ -224,6 +231,7 @@ export class HostsRig {
   readonly redisUrl = `redis://${RIG_NET}.${HOSTS.redis}:${RIG_PORTS.redis}`;
   readonly balancerUrl = `http://${RIG_NET}.${HOSTS.balancer}:${RIG_PORTS.balancer}`;
   readonly #services: RigProcess[] = [];
+  #balancer: RigProcess | null = null;
   readonly #options: HostsRigOptions;
   #dir = '';
   #closed = false;
@@ -291,11 +299,18 @@ export class HostsRig {
       await api.until(id, () => answers200(`${this.apiUrl(id)}/healthz`), 90_000);
     }
 
-    const balancer = this.#service(h.balancer, 'haproxy', ['-db', '-f', HAPROXY_CONFIG], {
-      AMPHI_LISTEN: `${h.balancer.ip}:${RIG_PORTS.balancer}`,
-      AMPHI_API_1: `${h['api-1'].ip}:${RIG_PORTS.api}`,
-      AMPHI_API_2: `${h['api-2'].ip}:${RIG_PORTS.api}`,
-    });
+    const balancer = this.#service(
+      h.balancer,
+      'haproxy',
+      ['-db', '-f', HAPROXY_CONFIG],
+      {
+        AMPHI_LISTEN: `${h.balancer.ip}:${RIG_PORTS.balancer}`,
+        AMPHI_API_1: `${h['api-1'].ip}:${RIG_PORTS.api}`,
+        AMPHI_API_2: `${h['api-2'].ip}:${RIG_PORTS.api}`,
+      },
+      / is (DOWN|UP)\b/,
+    );
+    this.#balancer = balancer;
     await balancer.until('HAProxy', () => answers200(`${this.balancerUrl}/healthz`));
   }
 
@@ -436,8 +451,9 @@ export class HostsRig {
     command: string,
     args: string[],
     env: Record<string, string>,
+    notable?: RegExp,
   ): RigProcess {
-    const p = new RigProcess(host, command, args, env);
+    const p = new RigProcess(host, command, args, env, notable);
     this.#services.push(p);
     return p;
   }
@@ -474,6 +490,25 @@ export class HostsRig {
     );
     await chmod(file, 0o755);
     return file;
+  }
+
+  /**
+   * HAProxy taking an instance out (its checks failed: `on-marked-down
+   * shutdown-sessions` cuts every socket it held) or back, since `since`
+   * (epoch ms): an instance taken out that nobody killed is a false death.
+   */
+  balancerChanges(since = 0): { at: number; server: string; state: 'DOWN' | 'UP'; line: string }[] {
+    return (this.#balancer?.notable ?? [])
+      .filter((n) => n.at >= since)
+      .map((n) => {
+        const m = /Server \S+\/(\S+) is (DOWN|UP)/.exec(n.line);
+        return {
+          at: n.at,
+          server: m?.[1] ?? '?',
+          state: (m?.[2] ?? 'DOWN') as 'DOWN' | 'UP',
+          line: n.line.slice(0, 240),
+        };
+      });
   }
 
   /** The services' outputs, for a failing test's message. */
