@@ -938,7 +938,9 @@ export class MediaClient extends Emitter<MediaClientEvents> {
     const back = (this.#pathWatch?.heardAt ?? 0) > since;
     if (!fresh || stale || back) {
       if (fresh) this.#giveUp(fresh);
-      if (!fresh && !stale && old.connectionState !== 'connected') this.#climbDown();
+      // The whole line cut (the socket too): its reconnection resumes the media, no climb.
+      const lost = old.connectionState !== 'connected' && this.#signaling.status === 'open';
+      if (!fresh && !stale && lost) this.#climbDown();
       return;
     }
     const reports = await statsOf(fresh.transport);
