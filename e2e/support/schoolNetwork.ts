@@ -145,7 +145,8 @@ export class SchoolNetwork {
 
   /**
    * Random loss on the school's downlink: this share of the packets from the
-   * server dropped as they come in (nftables' numgen; this kernel has no netem).
+   * server dropped as they come in (nftables' numgen; this kernel has no netem);
+   * 100: all of them (a burst of loss, while it lasts).
    */
   async setDownlinkLoss(percent: number): Promise<void> {
     this.#lossPct = percent;
@@ -189,9 +190,9 @@ export class SchoolNetwork {
     const out = ['oifname "lo" accept'];
     const into = ['iifname "lo" accept'];
     if (this.#lossPct > 0) {
-      into.push(
-        `ip saddr ${this.serverIp} numgen random mod 100 < ${this.#lossPct} counter drop comment "loss"`,
-      );
+      // 100 %: a burst of total loss (numgen's bound stops at 99).
+      const share = this.#lossPct >= 100 ? '' : ` numgen random mod 100 < ${this.#lossPct}`;
+      into.push(`ip saddr ${this.serverIp}${share} counter drop comment "loss"`);
     }
     if (fw.kind === 'no-udp') {
       out.push('meta l4proto udp counter drop');

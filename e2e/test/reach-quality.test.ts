@@ -119,6 +119,11 @@ async function timeline(page: Page): Promise<string> {
   return `navigation ${nav}; ${log}`;
 }
 
+/** How many peer connections the page has made so far (the timeline's). */
+function peerConnectionsMade(page: Page): Promise<number> {
+  return page.evaluate('window.__timeline.filter((e) => e[1] === "pc").length') as Promise<number>;
+}
+
 function shownPath(page: Page): Promise<string | null> {
   return page.getByTestId('reach-path').getAttribute('data-path');
 }
@@ -303,10 +308,13 @@ describe('a classroom on a poor school line', () => {
     // cost (the speaker's browser, the class's and the worker share its cores).
     const clean = Date.now();
     await sleep(15_000);
+    const madeBefore = await peerConnectionsMade(page);
     await school.setDownlinkLoss(5);
     const from = Date.now();
     await sleep(30_000);
     const to = Date.now();
+    // A lossy line is no cut one: no reroute through the relay was even tried.
+    expect(await peerConnectionsMade(page)).toBe(madeBefore);
     const watch = await readPicture(page);
     const lost = await school.lost();
     await school.setDownlinkLoss(0);
