@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { InboundStats } from '../../sdk/src/MediaClient.ts';
 
 export const ARTIFACTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../artifacts');
 
@@ -69,12 +70,7 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   return file;
 }
 
-export interface InboundStats {
-  video: { framesDecoded: number; frameWidth: number; frameHeight: number; fps: number | null };
-  audio: { packetsReceived: number };
-}
-
-/** What the classroom's receive transport reports (RTCPeerConnection.getStats()). */
+/** What the classroom's receive transport reports (the sdk's MediaClient.inboundStats()). */
 export function inboundStats(page: Page): Promise<InboundStats> {
   return page.evaluate('window.__amphi.media.inboundStats()') as Promise<InboundStats>;
 }
