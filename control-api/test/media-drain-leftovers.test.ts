@@ -16,6 +16,7 @@ import {
 import { MediaNodeProcess } from './support/MediaNodeProcess.ts';
 import { RedisProcess } from './support/RedisProcess.ts';
 import { RtpClassroom } from './support/RtpClassroom.ts';
+import { within } from './support/within.ts';
 
 // A drain after an incident, as in bench:cluster (a node killed, started
 // again, then drained): the classes were told to set their media up anew
@@ -100,13 +101,6 @@ async function registered(ids: string[]): Promise<void> {
   }
 }
 
-async function within(ms: number, probe: () => Promise<boolean> | boolean): Promise<void> {
-  for (const deadline = Date.now() + ms; !(await probe()); ) {
-    if (Date.now() > deadline) throw new Error(`not within ${ms} ms`);
-    await sleep(100);
-  }
-}
-
 async function operator(method: 'GET' | 'POST', path: string) {
   const res = await api<MediaNodeSummary | MediaNodeList>(apiProcess.url, method, path);
   expect(res.status).toBe(200);
@@ -177,10 +171,12 @@ describe('a drain after an incident: nothing a class set up anew keeps it on a n
 
     // The edge node dies: its classes are told to set their media up anew, and do, on the origin.
     await nodes.get(edge)?.crash();
-    await within(20_000, async () => onEdge.every((i) => (classrooms[i]?.reconnects ?? 0) > 0));
+    await within(20_000, async () =>
+      onEdge.every((i) => (classrooms[i]?.reconnects ?? 0) > 0) ? true : null,
+    );
     for (const c of classrooms) await c.settled();
     await within(10_000, async () =>
-      (await Promise.all(first.map((_, i) => nodeOf(i)))).every((n) => n === origin),
+      (await Promise.all(first.map((_, i) => nodeOf(i)))).every((n) => n === origin) ? true : null,
     );
     // Started again on its host under the same id; then drained for maintenance.
     await startNode(edge);

@@ -17,6 +17,7 @@ import {
 import { MediaNodeProcess } from './support/MediaNodeProcess.ts';
 import { RedisProcess } from './support/RedisProcess.ts';
 import { RtpClassroom } from './support/RtpClassroom.ts';
+import { within } from './support/within.ts';
 
 // A media node drained for maintenance under a live event, as deployed: two
 // media nodes, two control-api processes over one Redis of this file's own
@@ -103,16 +104,6 @@ async function nodeState(base: string, nodeId: string): Promise<MediaNodeSummary
   const res = await operator<MediaNodeList>(base, 'GET', '/api/v1/media-nodes');
   expect(res.status).toBe(200);
   return (res.body as MediaNodeList).nodes.find((n) => n.nodeId === nodeId);
-}
-
-async function within<T>(ms: number, probe: () => Promise<T | null>): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const got = await probe().catch(() => null);
-    if (got !== null) return got;
-    if (Date.now() > deadline) throw new Error(`not within ${ms} ms`);
-    await sleep(100);
-  }
 }
 
 const placements = () =>
