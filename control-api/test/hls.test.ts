@@ -1,8 +1,11 @@
-import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { ffmpegAvailable } from '@amphi/media-server';
 import type { EventReach } from '@amphi/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  egressFfmpegs,
+  ffprobe,
+  openFiles,
+} from '../../media-server/test/support/egressProcesses.ts';
 import { createLogger } from '../src/logger.ts';
 import { DemoTestPattern } from '../src/rtc/DemoTestPattern.ts';
 import { api, useControlPlane } from './support/harness.ts';
@@ -25,58 +28,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await pattern?.close();
 });
-
-/** The egress FFmpegs this process runs (they read RTP described by an SDP on stdin). */
-function egressFfmpegs(): number[] {
-  return readdirSync('/proc')
-    .filter((d) => /^\d+$/.test(d))
-    .filter((pid) => {
-      try {
-        const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-        const ppid = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ')[1];
-        return cmd[0]?.endsWith('ffmpeg') && cmd.includes('sdp') && ppid === String(process.pid);
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
-
-/** Regular files a process holds open (not pipes, sockets or devices). */
-function openFiles(pid: number): string[] {
-  return readdirSync(`/proc/${pid}/fd`)
-    .map((fd) => {
-      try {
-        return readlinkSync(`/proc/${pid}/fd/${fd}`);
-      } catch {
-        return '';
-      }
-    })
-    .filter((t) => t.startsWith('/') && !t.startsWith('/dev/'));
-}
-
-function ffprobe(
-  bytes: Buffer,
-): Promise<{ streams: { codec_name: string; nb_read_frames?: string }[] }> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(
-      'ffprobe',
-      [
-        '-v',
-        'error',
-        '-count_frames',
-        '-show_entries',
-        'stream=codec_name,nb_read_frames',
-        '-of',
-        'json',
-        '-i',
-        'pipe:0',
-      ],
-      (err, stdout) => (err ? reject(err) : resolve(JSON.parse(stdout))),
-    );
-    child.stdin?.end(bytes);
-  });
-}
 
 const playlistUrl = (token: string, query = '') =>
   `${env.plane.url}/hls/${env.ev.eventId}/playlist.m3u8?token=${encodeURIComponent(token)}${query}`;

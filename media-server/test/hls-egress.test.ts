@@ -1,6 +1,4 @@
-import { execFile } from 'node:child_process';
 import dgram from 'node:dgram';
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import os from 'node:os';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +6,7 @@ import type { Broadcast } from '../src/Broadcast.ts';
 import { HlsHub } from '../src/hls/HlsHub.ts';
 import { ffmpegAvailable } from '../src/ingest/FfmpegTestSource.ts';
 import { WorkerPool } from '../src/WorkerPool.ts';
+import { egressFfmpegs, ffprobe, openFiles } from './support/egressProcesses.ts';
 import {
   startTestPatternBroadcast,
   type TestPatternBroadcast,
@@ -24,19 +23,6 @@ let pool: WorkerPool;
 let broadcast: Broadcast;
 let speaker: TestPatternBroadcast;
 let hub: HlsHub;
-
-/** What FFmpeg has open that is a file on a disk (not a pipe, socket or device). */
-function openFiles(pid: number): string[] {
-  return readdirSync(`/proc/${pid}/fd`)
-    .map((fd) => {
-      try {
-        return readlinkSync(`/proc/${pid}/fd/${fd}`);
-      } catch {
-        return '';
-      }
-    })
-    .filter((target) => target.startsWith('/') && !target.startsWith('/dev/'));
-}
 
 /** A UDP socket bound on every address (as FFmpeg binds), at `port` or one the OS picks. */
 async function udpSocket(port = 0): Promise<dgram.Socket> {
@@ -60,22 +46,6 @@ async function freePortPair(): Promise<number> {
   }
 }
 
-/** The egress FFmpegs this process runs (they read RTP described by an SDP on stdin). */
-function egressFfmpegs(): number[] {
-  return readdirSync('/proc')
-    .filter((d) => /^\d+$/.test(d))
-    .filter((pid) => {
-      try {
-        const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-        const ppid = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ')[1];
-        return cmd.includes('ffmpeg') && cmd.includes('sdp') && ppid === String(process.pid);
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
-
 function running(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -83,31 +53,6 @@ function running(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-/** ffprobe's view of an fMP4 (init + parts) fed on stdin: its streams and decoded frames. */
-function ffprobe(
-  bytes: Buffer,
-): Promise<{ streams: { codec_name: string; nb_read_frames?: string }[] }> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(
-      'ffprobe',
-      [
-        '-v',
-        'error',
-        '-count_frames',
-        '-show_entries',
-        'stream=codec_name,nb_read_frames',
-        '-of',
-        'json',
-        '-i',
-        'pipe:0',
-      ],
-      { encoding: 'utf8' },
-      (err, stdout) => (err ? reject(err) : resolve(JSON.parse(stdout))),
-    );
-    child.stdin?.end(bytes);
-  });
 }
 
 beforeAll(async () => {
