@@ -138,6 +138,10 @@ export const ERROR_MESSAGES: Record<KnownErrorCode, Record<Lang, string>> = {
     fr: 'la connexion vidéo précédente n’existe plus ; elle est rétablie',
     en: 'the previous video connection no longer exists; it is being set up again',
   },
+  RESUME_SUPERSEDED: {
+    fr: 'une connexion plus récente a repris cette session vidéo ; celle-ci s’arrête',
+    en: 'a newer connection took this video session over; this one stops',
+  },
   INTERNAL: {
     fr: 'le serveur a rencontré une erreur inattendue ; réessayez dans un instant',
     en: 'the server hit an unexpected error; try again in a moment',

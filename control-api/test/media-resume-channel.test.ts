@@ -77,12 +77,12 @@ describe('a participant media on a media node, as control-api instances come and
     await a.getRouterRtpCapabilities(eventId);
     const t = await a.createWebRtcTransport(who, 'recv');
 
-    const adopted = await b.adoptParticipant(who);
+    const adopted = await b.adoptParticipant(who, null);
     expect(adopted.transports).toEqual([{ transportId: t.transportId, direction: 'recv' }]);
     // A second one of A's, adopted by B too, for the stale detach.
     const other: MediaParticipant = { ...who, participantId: randomUUID() };
     await a.createWebRtcTransport(other, 'recv');
-    await b.adoptParticipant(other);
+    await b.adoptParticipant(other, null);
     const open = async (p: MediaParticipant) =>
       (await media.broadcast(eventId)).session(p.participantId)?.closed === false;
     // A's sockets end late, after B adopted: their close and detach are not B's.
@@ -94,27 +94,27 @@ describe('a participant media on a media node, as control-api instances come and
     // A dies: what B owns stays, past the grace.
     await a.close();
     await sleep(GRACE_MS + 400);
-    expect((await b.adoptParticipant(who)).transports).toHaveLength(1);
+    expect((await b.adoptParticipant(who, null)).transports).toHaveLength(1);
 
     // B dies: detached, not closed; a third instance adopts it within the grace.
     await b.close();
     await sleep(GRACE_MS / 4);
     const c = await channel();
-    expect((await c.adoptParticipant(who)).transports).toHaveLength(1);
+    expect((await c.adoptParticipant(who, null)).transports).toHaveLength(1);
     // Detached by its owner and not adopted: closed after the grace.
     await c.detachParticipant(who);
     await sleep(GRACE_MS + 400);
-    expect(await codeOf(c.adoptParticipant(who))).toBe('RESUME_EXPIRED');
-    expect(await codeOf(c.adoptParticipant({ ...who, participantId: randomUUID() }))).toBe(
+    expect(await codeOf(c.adoptParticipant(who, null))).toBe('RESUME_EXPIRED');
+    expect(await codeOf(c.adoptParticipant({ ...who, participantId: randomUUID() }, null))).toBe(
       'RESUME_UNKNOWN',
     );
     // A classroom's session is not another role's to adopt.
     const d = await channel();
     const mine: MediaParticipant = { ...who, participantId: randomUUID() };
     await d.createWebRtcTransport(mine, 'recv');
-    expect(await codeOf(c.adoptParticipant({ ...mine, role: 'speaker', classroomId: null }))).toBe(
-      'RESUME_INVALID',
-    );
+    expect(
+      await codeOf(c.adoptParticipant({ ...mine, role: 'speaker', classroomId: null }, null)),
+    ).toBe('RESUME_INVALID');
   }, 30_000);
 
   it("counts in the node's load while detached within its grace (what placement reads), no longer after", async () => {
@@ -137,7 +137,7 @@ describe('a participant media on a media node, as control-api instances come and
     expect(server.load).toBe(before + 1);
     // Adopted by another instance: counted once.
     const b = await channel();
-    await b.adoptParticipant(who);
+    await b.adoptParticipant(who, null);
     expect(server.load).toBe(before + 1);
     await b.detachParticipant(who);
     expect(server.load).toBe(before + 1);

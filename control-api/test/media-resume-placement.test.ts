@@ -75,7 +75,7 @@ describe('a class resumed on another instance', () => {
     const redis = connections[0] as Redis;
     const key = `${NS}:media:classroom:${eventId}/${classroomId}`;
     expect(await redis.del(key)).toBe(1);
-    const adopted = await b.adoptParticipant(who);
+    const adopted = await b.adoptParticipant(who, null);
     expect(adopted.transports).toHaveLength(1);
     // Written at the adoption, before any media call of the class on b.
     expect(await reg.classroomNodeOf(eventId, classroomId)).toBe(placed);

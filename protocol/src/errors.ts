@@ -44,6 +44,8 @@ export const ErrorCode = z.enum([
   'RESUME_EXPIRED',
   /** No media session held under that participant (closed on leaving, lost with its node). */
   'RESUME_UNKNOWN',
+  /** A newer socket of the same participant took its media over first: this one gives way. */
+  'RESUME_SUPERSEDED',
   // Server
   'INTERNAL',
 ]);

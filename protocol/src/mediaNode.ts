@@ -104,9 +104,15 @@ export const MediaNodeCalls = {
   /**
    * A resumed socket takes the participant's media over (from a detached
    * session, or one another channel still holds): this channel owns it now.
-   * RESUME_UNKNOWN / RESUME_EXPIRED when the node holds none.
+   * RESUME_UNKNOWN / RESUME_EXPIRED when the node holds none; RESUME_SUPERSEDED
+   * when a newer generation of the participant's sockets holds it
+   * (`adoptionRefusal`). `generation`: the resumed socket's (null or absent:
+   * not drawn, not ordered).
    */
-  adoptParticipant: { args: z.object(Who), result: AdoptedMedia },
+  adoptParticipant: {
+    args: z.object({ ...Who, generation: z.number().int().nonnegative().nullish() }),
+    result: AdoptedMedia,
+  },
   listProducers: {
     args: z.object({ eventId: EventKey }),
     result: z.object({ producers: z.array(ProducerInfo) }),

@@ -26,7 +26,12 @@ export const ResumeToken = z
 export type ResumeToken = z.infer<typeof ResumeToken>;
 
 /** The codes a refused resume carries (the client then sets its media up in full). */
-export const RESUME_REFUSALS = ['RESUME_INVALID', 'RESUME_EXPIRED', 'RESUME_UNKNOWN'] as const;
+export const RESUME_REFUSALS = [
+  'RESUME_INVALID',
+  'RESUME_EXPIRED',
+  'RESUME_UNKNOWN',
+  'RESUME_SUPERSEDED',
+] as const;
 
 const ObjectId = z.string().min(1).max(128);
 
@@ -42,7 +47,10 @@ export type AdoptedMedia = z.infer<typeof AdoptedMedia>;
 export const MediaResume = z.discriminatedUnion('status', [
   /** Kept as it was: the client keeps its transports; producers not listed are gone. */
   z.object({ status: z.literal('resumed'), media: AdoptedMedia }),
-  /** Not resumed (RESUME_INVALID, RESUME_EXPIRED, RESUME_UNKNOWN, MEDIA_UNAVAILABLE): set up anew. */
+  /**
+   * Not resumed (RESUME_INVALID, RESUME_EXPIRED, RESUME_UNKNOWN, MEDIA_UNAVAILABLE): set up anew.
+   * RESUME_SUPERSEDED: a newer socket holds the media; this one is handed over (4012).
+   */
   z.object({ status: z.literal('refused'), error: ErrorBody }),
 ]);
 export type MediaResume = z.infer<typeof MediaResume>;

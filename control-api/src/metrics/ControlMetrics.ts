@@ -22,10 +22,11 @@ export interface SignalingObserver {
 /**
  * What became of a resume: media adopted; or refused, the token not valid for
  * this join link (`invalid`), the media closed after its grace (`expired`),
- * none held (`unknown`: left on purpose, lost with its node), or the media
- * plane failing (`failed`).
+ * none held (`unknown`: left on purpose, lost with its node), a newer socket
+ * of the participant holding it (`superseded`: two resumes raced), or the
+ * media plane failing (`failed`).
  */
-export type ResumeOutcome = 'resumed' | 'invalid' | 'expired' | 'unknown' | 'failed';
+export type ResumeOutcome = 'resumed' | 'invalid' | 'expired' | 'unknown' | 'superseded' | 'failed';
 
 /** What the question queue tells the metrics (QuestionQueue's observer). */
 export interface QuestionEvents {
@@ -128,7 +129,7 @@ export class ControlMetrics implements SignalingObserver {
 
     this.#resumes = new Counter({
       name: 'amphi_media_resumes_total',
-      help: 'Sockets that asked to resume their media session, by outcome: resumed, invalid (token not valid for the join link), expired (closed after its grace), unknown (none held), failed.',
+      help: 'Sockets that asked to resume their media session, by outcome: resumed, invalid (token not valid for the join link), expired (closed after its grace), unknown (none held), superseded (a newer socket holds it), failed.',
       labelNames: ['outcome'],
       registers: [registry],
     });

@@ -11,6 +11,7 @@ import {
 } from '@amphi/media-server';
 import {
   type AdoptedMedia,
+  adoptionRefusal,
   type ConsumerOptions,
   type DtlsParameters,
   type ErrorCode,
@@ -70,6 +71,8 @@ type Participant = {
   directions: Map<string, TransportDirection>;
   /** Its socket dropped: the media is closed when this fires, unless adopted first. */
   detached: ReturnType<typeof setTimeout> | null;
+  /** The generation of the socket that holds it (0: its first socket's; then the last adoption's). */
+  generation: number;
 };
 
 /** A media session closed after its grace is remembered this long (RESUME_EXPIRED, not UNKNOWN). */
@@ -314,7 +317,7 @@ export class InProcessMediaNode extends EventEmitter<MediaNodeEvents> implements
     participant.detached.unref();
   }
 
-  async adoptParticipant(who: MediaParticipant): Promise<AdoptedMedia> {
+  async adoptParticipant(who: MediaParticipant, generation: number | null): Promise<AdoptedMedia> {
     const media = await this.#existing(who.eventId);
     const participant = media?.participants.get(who.participantId);
     const session = participant && (await participant.session.catch(() => undefined));
@@ -331,11 +334,15 @@ export class InProcessMediaNode extends EventEmitter<MediaNodeEvents> implements
     if (participant.who.role !== who.role || participant.who.classroomId !== who.classroomId) {
       throw new AppError('RESUME_INVALID', 'this media session belongs to another participant');
     }
+    // After the awaits: the check and the taking are one step for this participant.
+    const refusal = adoptionRefusal(participant.generation, generation);
+    if (refusal) throw new AppError(refusal.code, refusal.message);
+    if (generation !== null) participant.generation = generation;
     if (participant.detached) clearTimeout(participant.detached);
     participant.detached = null;
     participant.who = who;
     this.#log.info(
-      { eventId: who.eventId, participantId: who.participantId },
+      { eventId: who.eventId, participantId: who.participantId, generation },
       'participant media adopted by a resumed socket',
     );
     return {
@@ -467,6 +474,7 @@ export class InProcessMediaNode extends EventEmitter<MediaNodeEvents> implements
       session: mapped(() => media.broadcast.join(who.participantId, who.role)),
       directions: new Map(),
       detached: null,
+      generation: 0,
     };
     media.participants.set(who.participantId, participant);
     this.emit('participantjoined', who);

@@ -142,9 +142,12 @@ export interface MediaNode {
    * A resumed socket takes the participant's media over: its transports,
    * producers and consumers as they are, whether detached or still held for
    * an older socket. RESUME_UNKNOWN when none is held (never made, closed on
-   * leaving, lost with a node or worker), RESUME_EXPIRED when its grace ran out.
+   * leaving, lost with a node or worker), RESUME_EXPIRED when its grace ran out,
+   * RESUME_SUPERSEDED when a newer socket of the participant holds it
+   * (`generation`, the resumed socket's: `adoptionRefusal`; null when it was
+   * not drawn, Redis away: not ordered).
    */
-  adoptParticipant(who: MediaParticipant): Promise<AdoptedMedia>;
+  adoptParticipant(who: MediaParticipant, generation: number | null): Promise<AdoptedMedia>;
 
   /** Producers of the event that are open now. */
   listProducers(eventId: string): Promise<ProducerInfo[]>;

@@ -105,6 +105,7 @@ export class ParticipantSession
       log: this.#log,
       media,
       producers: new Map<string, ProducerInfo>(),
+      handOver: () => this.handOver(),
     };
     this.#socket.on('message', (raw, isBinary) => this.#onMessage(raw, isBinary));
     this.#socket.on('close', (code, reason) => this.#onClosed(code, reason.toString()));

@@ -17,7 +17,9 @@ import type { ResumeGenerations } from './ResumeGenerations.ts';
  * resume, a first socket 0), not by when each instance accepted its socket:
  * two hosts' clocks 30 s apart kept the stale socket open. A resumed socket
  * is handed over too when a newer generation was heard before its own was
- * drawn.
+ * drawn. The generation goes with the socket's adoption of the media
+ * (`ResumeClaim.generation`): the media node refuses an older one's
+ * (RESUME_SUPERSEDED), so two resumes racing leave the media with the newest.
  */
 export class SignalingSessions {
   readonly #bus: Bus;
@@ -56,10 +58,12 @@ export class SignalingSessions {
   /**
    * A new session; when it resumed its participant, the older sockets of it
    * step aside once its generation is drawn: here at once, elsewhere when
-   * the bus tells their instance.
+   * the bus tells their instance. The drawn generation is the claim's, for
+   * its adoption of the media (null: not drawn).
    */
   add(session: ParticipantSession): void {
-    const resumed = session.self.resume?.status === 'verified';
+    const claim = session.self.resume;
+    const resumed = claim?.status === 'verified';
     const key = keyOf(session.self);
     let participant = this.#participants.get(key);
     if (!participant) {
@@ -68,7 +72,7 @@ export class SignalingSessions {
     }
     participant.sessions.set(session, resumed ? null : 0);
     this.#sessions.add(session);
-    if (resumed) void this.#resumed(session);
+    if (resumed) claim.generation = this.#resumed(session);
   }
 
   delete(session: ParticipantSession): void {
@@ -84,7 +88,7 @@ export class SignalingSessions {
     this.#unsubscribe();
   }
 
-  async #resumed(session: ParticipantSession): Promise<void> {
+  async #resumed(session: ParticipantSession): Promise<number | null> {
     const { eventId, participantId } = session.self;
     const key = keyOf(session.self);
     let generation: number;
@@ -98,14 +102,14 @@ export class SignalingSessions {
         'resume generation not drawn: older sockets elsewhere end at their silence timeout',
       );
       const participant = this.#participants.get(key);
-      if (!participant?.sessions.has(session)) return;
+      if (!participant?.sessions.has(session)) return null;
       for (const [older, g] of participant.sessions)
         if (older !== session && g !== null) older.handOver();
       participant.sessions.set(session, participant.newest);
-      return;
+      return null;
     }
     const participant = this.#participants.get(key);
-    if (!participant?.sessions.has(session)) return;
+    if (!participant?.sessions.has(session)) return generation;
     participant.sessions.set(session, generation);
     this.#heard(key, generation);
     this.#bus
@@ -122,6 +126,7 @@ export class SignalingSessions {
           'resume publish failed: an older socket elsewhere ends at its silence timeout',
         ),
       );
+    return generation;
   }
 
   /** A socket of the participant is of `generation`: its sockets here of an older one step aside. */

@@ -43,11 +43,14 @@ export interface Services {
 
 /**
  * A socket opened with a resume token (URL `resume=`): `verified` gave it the
- * participant id the token names, and its first join adopts that media;
- * `invalid` is answered RESUME_INVALID at that join (the socket lives on, with
- * a new participant id). Cleared once answered.
+ * participant id the token names, and its first join adopts that media, with
+ * the socket's generation (SignalingSessions draws it as the socket opens;
+ * null when Redis could not); `invalid` is answered RESUME_INVALID at that
+ * join (the socket lives on, with a new participant id). Cleared once answered.
  */
-export type ResumeClaim = { status: 'verified' } | { status: 'invalid' };
+export type ResumeClaim =
+  | { status: 'verified'; generation?: Promise<number | null> }
+  | { status: 'invalid' };
 
 /** Who is on the other end of a socket, established from the join token at connect. */
 export interface Identity {
@@ -79,6 +82,12 @@ export interface HandlerContext {
   media: MediaParticipant;
   /** Producers this participant opened and has not closed yet. */
   producers: Map<string, ProducerInfo>;
+  /**
+   * A newer socket of this participant holds its media (its adoption was
+   * refused RESUME_SUPERSEDED): this one steps aside (4012), as when the bus
+   * tells of the newer one.
+   */
+  handOver(): void;
 }
 
 export interface Handler<T extends RequestType> {

@@ -29,6 +29,8 @@ function outcomeOf(answer: MediaResume): ResumeOutcome {
       return 'expired';
     case 'RESUME_UNKNOWN':
       return 'unknown';
+    case 'RESUME_SUPERSEDED':
+      return 'superseded';
     default:
       return 'failed';
   }
@@ -44,7 +46,8 @@ async function adopt(
     return refused('RESUME_INVALID', 'this resume token is not valid for this join link');
   }
   try {
-    const media = await services.media.adoptParticipant(ctx.media);
+    const generation = (await claim.generation) ?? null;
+    const media = await services.media.adoptParticipant(ctx.media, generation);
     if (media.producerIds.length > 0) {
       const open = await services.media.listProducers(ctx.self.eventId);
       for (const p of open) {
@@ -63,6 +66,8 @@ async function adopt(
   } catch (err) {
     if (err instanceof AppError) {
       log.info({ code: err.code }, 'resume refused');
+      // Its media is a newer socket's: this one gives way, as told by the bus.
+      if (err.code === 'RESUME_SUPERSEDED') ctx.handOver();
       return { status: 'refused', error: err.toBody() };
     }
     log.warn({ err }, 'resume failed');

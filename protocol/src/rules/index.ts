@@ -6,3 +6,4 @@ export * from './media.ts';
 export * from './networkCheck.ts';
 export * from './questionTransitions.ts';
 export * from './queueOrder.ts';
+export * from './resume.ts';

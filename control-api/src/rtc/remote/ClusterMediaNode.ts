@@ -260,20 +260,38 @@ export class ClusterMediaNode extends EventEmitter<MediaNodeEvents> implements M
    * A resumed socket's media, wherever it is: a classroom's node, the origin,
    * both during a move. Every live node is asked; what they hand over is
    * recorded as this instance's, so that later calls and the close reach it.
+   * A node that a newer socket's adoption reached first refuses this one
+   * (RESUME_SUPERSEDED): then nothing is kept here.
    */
-  async adoptParticipant(who: MediaParticipant): Promise<AdoptedMedia> {
+  async adoptParticipant(who: MediaParticipant, generation: number | null): Promise<AdoptedMedia> {
     const nodes = (await this.#nodes()).filter((n) => this.#usable(n));
     type Answer = { placed: Placement; adopted: AdoptedMedia } | { err: unknown };
     const answers = await Promise.all(
       nodes.map(async (n): Promise<Answer> => {
         try {
           const placed = await this.#open(n);
-          return { placed, adopted: await this.#channelOf(placed).adoptParticipant(who) };
+          return {
+            placed,
+            adopted: await this.#channelOf(placed).adoptParticipant(who, generation),
+          };
         } catch (err) {
           return { err };
         }
       }),
     );
+    const superseded = answers.find(
+      (a) => 'err' in a && a.err instanceof AppError && a.err.code === 'RESUME_SUPERSEDED',
+    );
+    if (superseded && 'err' in superseded) {
+      // What another node handed over meanwhile (the newer socket's adoption still on
+      // its way there) is left detached for it, not kept by a socket that gives way.
+      await Promise.allSettled(
+        answers.map(async (a) => {
+          if ('adopted' in a) await this.#channelOf(a.placed).detachParticipant(who);
+        }),
+      );
+      throw superseded.err;
+    }
     const merged: AdoptedMedia = { transports: [], producerIds: [], consumerIds: [] };
     for (const a of answers) {
       if (!('adopted' in a)) continue;

@@ -344,8 +344,10 @@ export class MediaNodeServer {
         return {};
       }
       case 'adoptParticipant': {
-        const { who } = args(method);
-        const adopted = await media.adoptParticipant(who);
+        const { who, generation } = args(method);
+        // Refused (an older generation than the one holding it: RESUME_SUPERSEDED),
+        // the media stays with the channel that holds it.
+        const adopted = await media.adoptParticipant(who, generation ?? null);
         for (const c of this.#channels) if (c !== channel) c.participants.delete(who.participantId);
         this.#detached.delete(who.participantId);
         channel.participants.set(who.participantId, who);

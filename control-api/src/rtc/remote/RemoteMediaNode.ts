@@ -205,8 +205,8 @@ export class RemoteMediaNode extends EventEmitter<MediaNodeEvents> implements Me
   }
 
   /** A resumed socket's media, taken over on the node: this instance owns it from now. */
-  async adoptParticipant(who: MediaParticipant): Promise<AdoptedMedia> {
-    const adopted = await this.#call('adoptParticipant', { who });
+  async adoptParticipant(who: MediaParticipant, generation: number | null): Promise<AdoptedMedia> {
+    const adopted = await this.#call('adoptParticipant', { who, generation });
     this.#participants.set(who.participantId, who);
     return adopted;
   }

@@ -1,0 +1,172 @@
+import { randomUUID } from 'node:crypto';
+import type { Socket } from 'node:net';
+import { CloseCode, type JoinResult } from '@amphi/protocol';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createLogger } from '../src/logger.ts';
+import type { MediaParticipant } from '../src/rtc/MediaNode.ts';
+import { ClusterMediaNode } from '../src/rtc/remote/ClusterMediaNode.ts';
+import { MediaNodeRegistry } from '../src/rtc/remote/MediaNodeRegistry.ts';
+import type { ControlPlane } from '../src/server.ts';
+import {
+  createTestDatabase,
+  type SeededEvent,
+  seedEvent,
+  startInstance,
+  TestClient,
+} from './support/harness.ts';
+import { MediaNodeProcess } from './support/MediaNodeProcess.ts';
+
+// Two resumes of one class racing to take its media over: its line blinks, its
+// client resumes on instance A, blinks again and resumes on instance B. A's
+// adoption of the media reaches the media node late (A loaded: its call held
+// 1.5 s here), after B's. The media must stay with B's socket, the newest: A's
+// socket, handed over (4012) as soon as the bus tells A of B's resume, must not
+// take it, or the node keeps it under A's channel for a socket already gone,
+// and ignores B's close when the class leaves (the media then stays on the node,
+// counted in its load, until the event ends). A real media node process, real
+// Redis, two control-api instances.
+
+const SECRET = 'test-media-node-resume-race-secret-0123';
+const NS = `resume-race-${randomUUID()}`;
+const NODE_ID = 'race-node';
+const METRICS_TOKEN = 'test-metrics-token-resume-race-01234567';
+/** How late A's adoption reaches the media node. */
+const ADOPT_DELAY_MS = 1_500;
+const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** An instance's media plane whose adoptions are held a while before they go to the node. */
+class LateAdoptions extends ClusterMediaNode {
+  override async adoptParticipant(who: MediaParticipant, generation: number | null) {
+    await sleep(ADOPT_DELAY_MS);
+    return super.adoptParticipant(who, generation);
+  }
+}
+
+let node: MediaNodeProcess;
+let a: ControlPlane;
+let b: ControlPlane;
+let ev: SeededEvent;
+let registry: MediaNodeRegistry;
+const clients: TestClient[] = [];
+const connections: Redis[] = [];
+
+function redis(): Redis {
+  const r = new Redis(inject('redisUrl'));
+  connections.push(r);
+  return r;
+}
+
+beforeAll(async () => {
+  node = await MediaNodeProcess.start({
+    MEDIA_NODE_SECRET: SECRET,
+    REDIS_URL: inject('redisUrl'),
+    REDIS_NAMESPACE: NS,
+    MEDIA_NODE_ID: NODE_ID,
+  });
+  registry = new MediaNodeRegistry({ redis: redis(), namespace: NS });
+  const media = (late: boolean) => {
+    const opts = {
+      registry: new MediaNodeRegistry({ redis: redis(), namespace: NS }),
+      secret: SECRET,
+      log,
+    };
+    return late ? new LateAdoptions(opts) : new ClusterMediaNode(opts);
+  };
+  const databaseUrl = await createTestDatabase();
+  [a, b] = await Promise.all([
+    startInstance({
+      databaseUrl,
+      redis: { namespace: NS },
+      media: media(true),
+      metricsToken: METRICS_TOKEN,
+    }),
+    startInstance({ databaseUrl, redis: { namespace: NS }, media: media(false) }),
+  ]);
+  ev = await seedEvent(a.url, { classrooms: 1, status: 'live' });
+}, 60_000);
+
+afterAll(async () => {
+  for (const c of clients) c.socket.terminate();
+  await Promise.all([a?.close(), b?.close()]);
+  await node?.stop();
+  for (const r of connections) r.disconnect();
+});
+
+async function open(on: ControlPlane, resume?: string): Promise<TestClient> {
+  const url = TestClient.url(on.url, ev.eventId, ev.tokens.classrooms[0] as string);
+  const client = await TestClient.connectUrl(
+    resume ? `${url}&resume=${encodeURIComponent(resume)}` : url,
+  );
+  clients.push(client);
+  return client;
+}
+
+/** Its line goes silent: it reads nothing and answers nothing, and no close comes. */
+function blink(client: TestClient): () => void {
+  const tcp = (client.socket as unknown as { _socket: Socket })._socket;
+  tcp.pause();
+  return () => tcp.resume();
+}
+
+/** The media node's load as its heartbeat registered it. */
+async function nodeLoad(): Promise<number | undefined> {
+  return (await registry.nodes()).find((n) => n.nodeId === NODE_ID)?.load;
+}
+
+async function resumesOnA(): Promise<Record<string, number>> {
+  const res = await fetch(`${a.url}/metrics`, {
+    headers: { authorization: `Bearer ${METRICS_TOKEN}` },
+  });
+  const out: Record<string, number> = {};
+  for (const line of (await res.text()).split('\n')) {
+    const m = /^amphi_media_resumes_total\{outcome="(\w+)"\} (\d+)$/.exec(line);
+    if (m) out[m[1] as string] = Number(m[2]);
+  }
+  return out;
+}
+
+describe('two resumes racing for a class’s media', () => {
+  it('leaves the media with the newest socket when the older one’s adoption arrives last', async () => {
+    const first = await open(b);
+    const firstJoin = (await first.request('join', {})) as JoinResult;
+    await first.request('media.createTransport', { direction: 'recv' });
+    const resumeToken = firstJoin.resume?.token as string;
+
+    // The line blinks: the class resumes on A, whose adoption is slow.
+    blink(first);
+    const older = await open(a, resumeToken);
+    // Its generation drawn (as the socket opened), before the newer one's.
+    await sleep(200);
+    // Its answer never comes: the socket is handed over meanwhile.
+    void older.request('join', {}).catch(() => null);
+    // It blinks again before A answered: the class resumes on B, at once.
+    const olderBack = blink(older);
+    const newer = await open(b, resumeToken);
+    const newerJoin = (await newer.request('join', {})) as JoinResult;
+    expect(newerJoin.resume?.media?.status).toBe('resumed');
+    // Its line back, the older socket reads how it ended.
+    olderBack();
+    const olderEnd = await Promise.race([
+      older.closed.then((c) => c.code),
+      sleep(3_000).then(() => 'open'),
+    ]);
+    // A's adoption has reached the node by now.
+    await sleep(ADOPT_DELAY_MS);
+
+    // The class leaves (its newest socket, on purpose): nothing of it stays on the node.
+    const loadBefore = await nodeLoad();
+    await newer.close();
+    await sleep(2_500);
+    const loadAfter = await nodeLoad();
+    const outcomes = await resumesOnA();
+    console.info(
+      `older socket (A, adoption ${ADOPT_DELAY_MS} ms late): closed ${olderEnd}; A's resume outcomes ${JSON.stringify(outcomes)}; node load with the class: ${loadBefore}, 2.5 s after it left: ${loadAfter}`,
+    );
+    expect(olderEnd).toBe(CloseCode.RESUMED_ELSEWHERE);
+    expect(loadBefore).toBe(1);
+    expect(loadAfter).toBe(0);
+    expect(outcomes).toEqual({ superseded: 1 });
+  }, 30_000);
+});
