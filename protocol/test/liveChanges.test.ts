@@ -9,6 +9,7 @@ import {
   type Viewer,
   viewOfChange,
 } from '../src/index.ts';
+import { questionMaker } from './support/questionMaker.ts';
 
 // The gathered pushes (upvote counts, presence changes): who is told what, and
 // how a client applies them to its join snapshot.
@@ -17,26 +18,9 @@ const C1 = '11111111-1111-4111-8111-111111111111';
 const C2 = '22222222-2222-4222-8222-222222222222';
 const EVENT = '33333333-3333-4333-8333-333333333333';
 
-let n = 0;
-function question(status: QuestionStatus, classroomId: string, upvotes = 0): Question {
-  n += 1;
-  return {
-    id: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
-    eventId: EVENT,
-    classroomId,
-    classroomName: '4e A',
-    text: `question ${n}`,
-    category: 'other',
-    status,
-    mergedIntoId: null,
-    pinned: false,
-    rank: null,
-    upvotes,
-    askedBeforeEvent: false,
-    createdAt: '2026-01-01T09:00:00.000Z',
-    updatedAt: '2026-01-01T09:00:00.000Z',
-  };
-}
+const make = questionMaker({ eventId: EVENT, classroomName: '4e A' });
+const question = (status: QuestionStatus, classroomId: string, upvotes = 0): Question =>
+  make({ status, classroomId, upvotes });
 
 const moderator: Viewer = { role: 'moderator', classroomId: null };
 const speaker: Viewer = { role: 'speaker', classroomId: null };

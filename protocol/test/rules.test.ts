@@ -27,6 +27,7 @@ import {
   viewOfChange,
   viewOfState,
 } from '../src/index.ts';
+import { questionMaker } from './support/questionMaker.ts';
 
 const STATUSES = QuestionStatus.options;
 const ROLES = Role.options;
@@ -216,26 +217,14 @@ const C2 = '22222222-2222-4222-8222-222222222222';
 const EVENT = '33333333-3333-4333-8333-333333333333';
 
 let n = 0;
+const make = questionMaker({ eventId: EVENT });
 function question(status: QuestionStatus, classroomId: string, extra: Partial<Question> = {}) {
-  n += 1;
-  const id = `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
-  return {
-    id,
-    eventId: EVENT,
+  return make({
+    status,
     classroomId,
     classroomName: classroomId === C1 ? '4e A' : '4e B',
-    text: `question ${n}`,
-    category: 'other',
-    status,
-    mergedIntoId: null,
-    pinned: false,
-    rank: null,
-    upvotes: 0,
-    askedBeforeEvent: false,
-    createdAt: new Date(Date.UTC(2026, 0, 1, 9, 0, n)).toISOString(),
-    updatedAt: new Date(Date.UTC(2026, 0, 1, 9, 0, n)).toISOString(),
     ...extra,
-  } satisfies Question;
+  });
 }
 
 function producer(role: 'speaker' | 'classroom', classroomId: string | null): ProducerInfo {

@@ -3,7 +3,6 @@ import {
   applyUpvotes,
   type LiveChange,
   type LiveState,
-  type Question,
   queueOf,
   type Self,
   type ServerEvent,
@@ -12,6 +11,7 @@ import {
   viewOfState,
 } from '@amphi/protocol';
 import { describe, expect, it } from 'vitest';
+import { questionMaker } from '../../protocol/test/support/questionMaker.ts';
 import {
   applyRanks,
   handsInOrder,
@@ -26,28 +26,7 @@ const EVENT = '00000000-0000-4000-8000-000000000000';
 const CLASS_A = '00000000-0000-4000-8000-0000000000aa';
 const CLASS_B = '00000000-0000-4000-8000-0000000000bb';
 
-let n = 0;
-function q(over: Partial<Question> = {}): Question {
-  n += 1;
-  const at = `2026-01-01T10:00:${String(n % 60).padStart(2, '0')}.000Z`;
-  return {
-    id: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
-    eventId: EVENT,
-    classroomId: CLASS_A,
-    classroomName: '4e B',
-    text: `question ${n}`,
-    category: 'other',
-    status: 'approved',
-    mergedIntoId: null,
-    pinned: false,
-    rank: null,
-    upvotes: 0,
-    askedBeforeEvent: false,
-    createdAt: at,
-    updatedAt: at,
-    ...over,
-  };
-}
+const q = questionMaker({ eventId: EVENT, classroomId: CLASS_A });
 
 function self(role: Self['role'], classroomId: string | null = null): Self {
   return {

@@ -7,6 +7,7 @@ import type {
   ServerEvent,
 } from '@amphi/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
+import { questionMaker } from '../../../protocol/test/support/questionMaker.ts';
 import { LocalBus } from '../bus/LocalBus.ts';
 import { createLogger } from '../logger.ts';
 import { EventRoom, type RoomMember } from './EventRoom.ts';
@@ -52,26 +53,9 @@ class FakeMember implements RoomMember {
   }
 }
 
-let n = 0;
-function question(status: QuestionStatus, classroomId: string, upvotes = 0): Question {
-  n += 1;
-  return {
-    id: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
-    eventId: EVENT,
-    classroomId,
-    classroomName: '4e A',
-    text: `question ${n}`,
-    category: 'other',
-    status,
-    mergedIntoId: null,
-    pinned: false,
-    rank: null,
-    upvotes,
-    askedBeforeEvent: false,
-    createdAt: '2026-01-01T09:00:00.000Z',
-    updatedAt: '2026-01-01T09:00:00.000Z',
-  };
-}
+const make = questionMaker({ eventId: EVENT, classroomName: '4e A' });
+const question = (status: QuestionStatus, classroomId: string, upvotes = 0): Question =>
+  make({ status, classroomId, upvotes });
 
 const classroomId = (i: number) => `11111111-1111-4111-8111-${String(i).padStart(12, '0')}`;
 const settle = (ms = FLUSH_MS * 3) => new Promise((r) => setTimeout(r, ms));
