@@ -342,6 +342,37 @@ describe('a classroom behind its school’s firewall', () => {
     expect(await page.getByTestId('reach-path').getAttribute('data-path')).toBe('udp');
   });
 
+  it('a 3 s outage (the relay shut too): the relay is tried, the class stays on UDP, which came back first', async (ctx) => {
+    const page = pages.get('udp');
+    if (unavailable || !page) {
+      console.log(`skipped: ${unavailable ?? 'the open school’s class is not watching'}`);
+      ctx.skip();
+      return;
+    }
+    const t = talk as SchoolTalk;
+    const school = t.school('school-udp');
+    const transportId = await page.evaluate('window.__amphi.media.recvTransport.id');
+    await watchLabel(page);
+    const from = Date.now();
+    // Only the web server gets out: the class's silence starts a reroute, whose
+    // relay cannot be reached until the firewall opens again, after UDP is back.
+    await school.setFirewall({ kind: 'tcp-only', ports: [Number(new URL(t.plane.url).port)] });
+    await sleep(3000);
+    await school.setFirewall({ kind: 'open' });
+    await sleep(7000);
+    const log = (await page.evaluate('window.__pcLog')) as [number, number, string, string][];
+    const made = log.filter((e) => e[0] >= from).map((e) => [e[0] - from, ...e.slice(1)]);
+    const said = (await page.evaluate('window.__labels')) as [number, string][];
+    console.log(
+      `3 s outage: peer connections since: ${JSON.stringify(made)}; the label said: ${said.map(([at, text]) => `${at - from} ms « ${text} »`).join(', ')}; ${await decoding(page)}`,
+    );
+    expect(made.filter((e) => e[2] === 'created').map((e) => e[3])).toEqual(['relay']);
+    expect(await page.evaluate('window.__amphi.media.recvTransport.id')).toBe(transportId);
+    expect(await page.getByTestId('reach-path').getAttribute('data-path')).toBe('udp');
+    // The try's transport is closed on the server too.
+    await expect.poll(() => serverTransports(page), { timeout: 10_000, interval: 200 }).toBe(1);
+  });
+
   it('a school that closes its firewall during the talk: the class moves to the relay by itself, its picture back within 5 s', async (ctx) => {
     const page = pages.get('udp');
     if (unavailable || !page) {

@@ -231,7 +231,7 @@ export class MediaClient extends Emitter<MediaClientEvents> {
   #climbAttempts = 0;
   /** Counts the receive transport's packets: a silence is a path lost (see #lostPath). */
   #pathWatch: SilenceWatch | null = null;
-  /** The receive transport a reroute through the relay was tried for (once each). */
+  /** The receive transport a reroute through the relay failed for (not tried again). */
   #reroutedFrom: types.Transport | null = null;
   readonly #memory: ReachMemory | null;
   readonly #unsubscribe: (() => void)[] = [];
@@ -535,7 +535,7 @@ export class MediaClient extends Emitter<MediaClientEvents> {
         if (state === 'connected') this.#connected();
         else if (state === 'failed') this.#climbDown();
         else if (state === 'disconnected') {
-          this.#lostPath();
+          if (transport === this.#recv) this.#lostPath();
           this.#armLost(transport);
         }
       }
@@ -886,25 +886,24 @@ export class MediaClient extends Emitter<MediaClientEvents> {
     const recv = this.#recv;
     if (!recv || recv.closed || this.#consumers.size === 0) return null;
     if (this.#signaling.status !== 'open' || this.#reach.status !== 'connected') return null;
-    const reports = await statsOf(recv);
-    if (!reports || recv !== this.#recv) return null;
-    let packets = 0;
-    for (const r of reports) if (inboundKind(r)) packets += Number(r.packetsReceived ?? 0);
-    return packets;
+    const packets = await packetsReceived(recv);
+    return recv === this.#recv ? packets : null;
   }
 
   /**
    * The path in use is lost mid-talk (no packets for LOST_PATH_SILENCE_MS, or
    * ICE calls it disconnected): through the relay at once, make before break,
-   * when the path was not the relay already and the server offers one. Once
-   * per receive transport; otherwise the ladder's own timer (#armLost) climbs
-   * down.
+   * when the path was not the relay already and the server offers one. Not
+   * again for a transport whose reroute failed: the ladder's own timer
+   * (#armLost) climbs down then.
    */
   #lostPath(): void {
     const recv = this.#recv;
     if (!recv || this.#closed || this.#reach.status !== 'connected' || this.#reach.rerouting) {
       return;
     }
+    // Nothing received to take elsewhere (a speaker alone on stage): the ladder's.
+    if (this.#consumers.size === 0) return;
     const path = this.#reach.path;
     if (!path || path.startsWith('turn-') || !this.#rungs.includes('relay')) return;
     if (this.#reroutedFrom === recv || this.#signaling.status !== 'open') return;
@@ -932,12 +931,15 @@ export class MediaClient extends Emitter<MediaClientEvents> {
   async #reroute(old: types.Transport): Promise<void> {
     if (old !== this.#recv || this.#closed || !this.#device) return;
     const generation = this.#generation;
-    const since = Date.now();
+    const silent = await packetsReceived(old);
     const fresh = await this.#receiveAgain('relay', false).catch(() => null);
     const stale = generation !== this.#generation || this.#recv !== old || this.#closed;
-    const back = (this.#pathWatch?.heardAt ?? 0) > since;
+    // Anything since on the old path: it came back.
+    const back = silent !== null && (await packetsReceived(old)) !== silent;
     if (!fresh || stale || back) {
       if (fresh) this.#giveUp(fresh);
+      // Back by itself: a later cut of the same path is rerouted again.
+      if (back) this.#reroutedFrom = null;
       // The whole line cut (the socket too): its reconnection resumes the media, no climb.
       const lost = old.connectionState !== 'connected' && this.#signaling.status === 'open';
       if (!fresh && !stale && lost) this.#climbDown();
@@ -1111,6 +1113,15 @@ async function statsOf(transport: types.Transport): Promise<Record<string, unkno
   } catch {
     return null;
   }
+}
+
+/** The talk's packets a transport has received (voice and picture); null when it closed under us. */
+async function packetsReceived(transport: types.Transport): Promise<number | null> {
+  const reports = await statsOf(transport);
+  if (!reports) return null;
+  let packets = 0;
+  for (const r of reports) if (inboundKind(r)) packets += Number(r.packetsReceived ?? 0);
+  return packets;
 }
 
 /** Video frames a transport has decoded (its `getStats()`). */

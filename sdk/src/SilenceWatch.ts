@@ -26,7 +26,6 @@ export class SilenceWatch {
   #last: number | null = null;
   /** Since when nothing has moved (or since when there is something to watch). */
   #quietFrom = 0;
-  #heardAt = 0;
   #said = false;
   #closed = false;
 
@@ -34,11 +33,6 @@ export class SilenceWatch {
     this.#options = options;
     this.#now = options.now ?? Date.now;
     this.#schedule();
-  }
-
-  /** When the counter last moved (0: never seen moving). */
-  get heardAt(): number {
-    return this.#heardAt;
   }
 
   get closed(): boolean {
@@ -75,7 +69,6 @@ export class SilenceWatch {
       // Moved (a new transport's counter starts again from zero: that moves too).
       this.#last = value;
       this.#quietFrom = now;
-      this.#heardAt = now;
       this.#said = false;
     } else if (!this.#said && now - this.#quietFrom >= this.#options.silenceMs) {
       this.#said = true;

@@ -40,7 +40,7 @@ describe('SilenceWatch', () => {
     // Moving again, then cut again: said again.
     flowing = true;
     await vi.advanceTimersByTimeAsync(1000);
-    expect(watch?.heardAt).toBeGreaterThan(cut);
+    expect(said).toHaveLength(1);
     flowing = false;
     await vi.advanceTimersByTimeAsync(2000);
     expect(said).toHaveLength(2);
@@ -73,7 +73,6 @@ describe('SilenceWatch', () => {
     watching = true;
     await vi.advanceTimersByTimeAsync(2000);
     expect(said).toHaveLength(2);
-    expect(watch?.heardAt).toBe(0);
   });
 
   it('stops reading once closed', async () => {
