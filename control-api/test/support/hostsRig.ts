@@ -158,11 +158,15 @@ export class RigProcess {
 
 /** kill -9 of every process of the host's namespace (a service's children too: mediasoup workers, PostgreSQL). */
 async function killHost(host: RigHost): Promise<number[]> {
+  return signalHost(host, 'SIGKILL');
+}
+
+async function signalHost(host: RigHost, signal: NodeJS.Signals): Promise<number[]> {
   const { stdout } = await run('ip', ['netns', 'pids', host.netns]).catch(() => ({ stdout: '' }));
   const pids = stdout.split(/\s+/).filter(Boolean).map(Number);
   for (const pid of pids) {
     try {
-      process.kill(pid, 'SIGKILL');
+      process.kill(pid, signal);
     } catch {}
   }
   return pids;
@@ -472,6 +476,21 @@ export class HostsRig {
     return pids;
   }
 
+  /**
+   * Every process of the host stops for `ms` (SIGSTOP, then SIGCONT), its
+   * sockets kept: a host that stalls (a long GC pause, a starved machine), alive
+   * all along. Its kernel still accepts connections; nothing answers meanwhile.
+   */
+  async stall(name: RigHostName, ms: number): Promise<void> {
+    const host = this.hosts[name];
+    await signalHost(host, 'SIGSTOP');
+    try {
+      await new Promise((r) => setTimeout(r, ms));
+    } finally {
+      await signalHost(host, 'SIGCONT');
+    }
+  }
+
   /** Puts a cut host's link back up (its processes stay dead). */
   async reconnect(name: RigHostName): Promise<void> {
     await run('ip', ['link', 'set', this.hosts[name].link, 'up']);
@@ -498,8 +517,9 @@ export class HostsRig {
    * (epoch ms): an instance taken out that nobody killed is a false death.
    */
   balancerChanges(since = 0): { at: number; server: string; state: 'DOWN' | 'UP'; line: string }[] {
+    // Each change comes twice: as a warning on stderr ('[WARNING] (pid) : …') and as a log line.
     return (this.#balancer?.notable ?? [])
-      .filter((n) => n.at >= since)
+      .filter((n) => n.at >= since && !n.line.startsWith('['))
       .map((n) => {
         const m = /Server \S+\/(\S+) is (DOWN|UP)/.exec(n.line);
         return {
