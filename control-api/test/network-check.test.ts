@@ -5,11 +5,11 @@ import type {
   NetworkCheckReport,
   NetworkCheckResult,
   NetworkCheckSession,
-  ProbeResult,
   RestError,
   TransportOptions,
 } from '@amphi/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkReport, everything, ok } from '../../protocol/test/support/networkCheckReport.ts';
 import { MAX_CHECKS_PER_CLASSROOM } from '../src/reach/NetworkCheckSessions.ts';
 import { HLS_PROBE_BYTES } from '../src/routes/networkChecks.ts';
 import type { ControlPlane } from '../src/server.ts';
@@ -56,25 +56,13 @@ const classroom = (i: number) => ev.tokens.classrooms[i] as string;
 const call = <T>(method: string, path: string, token: string | null, body?: unknown) =>
   api<T>(plane.url, method, path, body, token);
 
-const ok = (ms = 120): ProbeResult => ({ ok: true, ms, failure: null });
-const blocked: ProbeResult = { ok: false, ms: null, failure: 'timeout' };
-function report(checkId: string | null, open: Partial<NetworkCheckReport['probes']>) {
-  return {
+const report = (checkId: string | null, open: Partial<NetworkCheckReport['probes']>) =>
+  checkReport(open, {
     checkId,
-    probes: {
-      udp: blocked,
-      tcp: blocked,
-      'turn-udp': blocked,
-      'turn-tls': blocked,
-      hls: blocked,
-      ...open,
-    },
     downlinkKbps: 850,
-    downlinkPath: null,
     framesDecoded: 30,
     browser: { name: 'Chromium', version: '131.0.0.0', os: 'Linux', supported: true },
-  } satisfies NetworkCheckReport;
-}
+  });
 
 describe('a classroom checks its network before the event', () => {
   let check: NetworkCheckSession;
@@ -278,10 +266,6 @@ describe('a classroom checks its network before the event', () => {
     expect(count?.n).toBe(1);
   });
 });
-
-function everything(): Partial<NetworkCheckReport['probes']> {
-  return { udp: ok(), tcp: ok(), 'turn-udp': ok(), 'turn-tls': ok(), hls: ok() };
-}
 
 describe('where a teacher finds the check', () => {
   it('an operator’s classroom link comes with its check page, on the same token; other roles’ do not', async () => {

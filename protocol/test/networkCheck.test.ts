@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import {
-  type NetworkCheckReport,
   type NetworkEndpoints,
   NetworkVerdict,
   networkVerdict,
@@ -8,9 +7,8 @@ import {
   type ProbeResult,
   SLOW_DOWNLINK_KBPS,
 } from '../src/index.ts';
+import { checkReport, everything, ok } from './support/networkCheckReport.ts';
 
-const ok = (ms = 100): ProbeResult => ({ ok: true, ms, failure: null });
-const blocked: ProbeResult = { ok: false, ms: null, failure: 'timeout' };
 const notOffered: ProbeResult = { ok: false, ms: null, failure: 'not-offered' };
 
 const endpoints: NetworkEndpoints = {
@@ -25,47 +23,16 @@ const endpoints: NetworkEndpoints = {
   web: [{ protocol: 'tcp', host: 'amphi.example', port: 443, purpose: 'web' }],
 };
 
-/** A check where only `open` got through. */
-function report(
-  open: Partial<NetworkCheckReport['probes']>,
-  extra: Partial<NetworkCheckReport> = {},
-): NetworkCheckReport {
-  return {
-    checkId: null,
-    probes: {
-      udp: blocked,
-      tcp: blocked,
-      'turn-udp': blocked,
-      'turn-tls': blocked,
-      hls: blocked,
-      ...open,
-    },
-    downlinkKbps: 900,
-    downlinkPath: null,
-    framesDecoded: 40,
-    browser: { name: 'Chromium', version: '131.0', os: 'Linux', supported: true },
-    ...extra,
-  };
-}
-
-const everything = {
-  udp: ok(),
-  tcp: ok(),
-  'turn-udp': ok(),
-  'turn-tls': ok(),
-  hls: ok(),
-};
-
 describe('the network check verdict', () => {
   it('open network: direct over UDP, nothing to ask', () => {
-    const v = networkVerdict(report(everything), endpoints);
+    const v = networkVerdict(checkReport(everything()), endpoints);
     expect(v).toEqual({ level: 'ready', path: 'udp', notes: [], openings: [] });
     expect(NetworkVerdict.parse(v)).toEqual(v);
   });
 
   it('UDP blocked: still direct, over ICE-TCP; UDP to the media server would be smoother', () => {
     const v = networkVerdict(
-      report({ tcp: ok(), 'turn-tls': ok(), hls: ok() }, { downlinkKbps: 800 }),
+      checkReport({ tcp: ok(), 'turn-tls': ok(), hls: ok() }, { downlinkKbps: 800 }),
       endpoints,
     );
     expect(v.level).toBe('ready');
@@ -75,7 +42,7 @@ describe('the network check verdict', () => {
   });
 
   it('only TCP 443 to the relay: through the relay over TLS; asks UDP 3478 first', () => {
-    const v = networkVerdict(report({ 'turn-tls': ok(), hls: ok() }), endpoints);
+    const v = networkVerdict(checkReport({ 'turn-tls': ok(), hls: ok() }), endpoints);
     expect(v.level).toBe('relay');
     expect(v.path).toBe('turn-tls');
     expect(v.notes).toEqual(['relay-tls-only']);
@@ -86,14 +53,14 @@ describe('the network check verdict', () => {
   });
 
   it('the relay over UDP beats TLS', () => {
-    const v = networkVerdict(report({ 'turn-udp': ok(), 'turn-tls': ok() }), endpoints);
+    const v = networkVerdict(checkReport({ 'turn-udp': ok(), 'turn-tls': ok() }), endpoints);
     expect(v.path).toBe('turn-udp');
     expect(v.notes).toEqual([]);
     expect(v.openings.every((o) => o.purpose === 'direct')).toBe(true);
   });
 
   it('only the web server: the fallback; asks « UDP 3478 et TCP 443 » to the relay first', () => {
-    const v = networkVerdict(report({ hls: ok() }, { downlinkKbps: 2000 }), endpoints);
+    const v = networkVerdict(checkReport({ hls: ok() }, { downlinkKbps: 2000 }), endpoints);
     expect(v.level).toBe('fallback');
     expect(v.path).toBe('hls');
     expect(openingsByHost(v.openings)[0]).toEqual({
@@ -108,14 +75,17 @@ describe('the network check verdict', () => {
   });
 
   it('nothing gets through: impossible, and the web server is asked too', () => {
-    const v = networkVerdict(report({}, { downlinkKbps: null, framesDecoded: null }), endpoints);
+    const v = networkVerdict(
+      checkReport({}, { downlinkKbps: null, framesDecoded: null }),
+      endpoints,
+    );
     expect(v).toMatchObject({ level: 'impossible', path: null, notes: [] });
     expect(v.openings.map((o) => o.purpose)).toEqual(['relay', 'relay', 'direct', 'direct', 'web']);
   });
 
   it('no relay offered by the server: a blocked school is asked for the media ports', () => {
     const v = networkVerdict(
-      report({ 'turn-udp': notOffered, 'turn-tls': notOffered, hls: ok() }),
+      checkReport({ 'turn-udp': notOffered, 'turn-tls': notOffered, hls: ok() }),
       { ...endpoints, relay: [] },
     );
     expect(v.level).toBe('fallback');
@@ -124,7 +94,7 @@ describe('the network check verdict', () => {
 
   it('a browser without WebRTC cannot use what connected: the fallback, and says why', () => {
     const v = networkVerdict(
-      report(everything, {
+      checkReport(everything(), {
         browser: { name: 'Old', version: '1', os: 'Windows', supported: false },
       }),
       endpoints,
@@ -135,13 +105,13 @@ describe('the network check verdict', () => {
 
   it('a slow line or no picture is said beside the level, without changing it', () => {
     const slow = networkVerdict(
-      report(everything, { downlinkKbps: SLOW_DOWNLINK_KBPS - 1 }),
+      checkReport(everything(), { downlinkKbps: SLOW_DOWNLINK_KBPS - 1 }),
       endpoints,
     );
     expect(slow).toMatchObject({ level: 'ready', notes: ['slow-downlink'] });
-    const dark = networkVerdict(report(everything, { framesDecoded: 0 }), endpoints);
+    const dark = networkVerdict(checkReport(everything(), { framesDecoded: 0 }), endpoints);
     expect(dark.notes).toEqual(['no-picture']);
-    const unmeasured = networkVerdict(report(everything, { downlinkKbps: null }), endpoints);
+    const unmeasured = networkVerdict(checkReport(everything(), { downlinkKbps: null }), endpoints);
     expect(unmeasured.notes).toEqual([]);
   });
 });
