@@ -177,4 +177,61 @@ describe('the origin worker dies', () => {
       speaker.close();
     }
   }, 60_000);
+
+  it('a classroom whose set-up is refused after a worker death tries again and decodes', async () => {
+    // In the bench, set-ups after a node's death were refused ('no such producer in
+    // this event': the speaker published again between the class's view and its
+    // consume) and never tried again: the class waited for an event that had come.
+    // Here the first consume after the death is refused, once, as the server would.
+    const ev = await seedEvent(env.plane.url, { classrooms: 1, status: 'live' });
+    const speaker = await startRigSpeaker({
+      baseUrl: env.plane.url,
+      eventId: ev.eventId,
+      token: ev.tokens.speaker,
+    });
+    const classroom = new RigClassroom({
+      index: 0,
+      baseUrl: env.plane.url,
+      eventId: ev.eventId,
+      token: ev.tokens.classrooms[0] as string,
+    });
+    const signaling = classroom.signaling;
+    const request = signaling.request.bind(signaling);
+    let armed = false;
+    let refused = false;
+    signaling.request = ((type, data) => {
+      if (armed && !refused && type === 'media.consume') {
+        refused = true;
+        return Promise.reject(new Error('no such producer in this event'));
+      }
+      return request(type, data);
+    }) as typeof signaling.request;
+    try {
+      await classroom.join();
+      const deadline0 = monoMs() + 10_000;
+      while (!classroom.decoding() && monoMs() < deadline0)
+        await new Promise((r) => setTimeout(r, 50));
+      expect(classroom.decoding()).toBe(true);
+      armed = true;
+      const killedAt = monoMs();
+      classroom.watchFrom(killedAt);
+      const broadcast = await env.media.broadcast(ev.eventId);
+      const origin = env.media.pool.worker((await broadcast.stats()).originWorker);
+      process.kill(origin?.worker.pid as number, 'SIGKILL');
+      const deadline = killedAt + 15_000;
+      while (monoMs() < deadline && classroom.recovery().recoveredMs === null)
+        await new Promise((r) => setTimeout(r, 50));
+      const r = classroom.recovery();
+      console.log(
+        `worker killed, the classroom's first consume refused: decoding again after ${r.recoveredMs === null ? 'never' : `${Math.round(r.recoveredMs)} ms`}; media ${JSON.stringify(classroom.peer.figures.media)}, steps ${JSON.stringify(classroom.peer.figures.steps.filter((s) => s.at >= killedAt).map((s) => s.step))}`,
+      );
+      expect(refused).toBe(true);
+      expect(r.recoveredMs).not.toBeNull();
+      expect(r.recoveredMs as number).toBeLessThan(5_000);
+      expect(classroom.peer.figures.media.status).toBe('playing');
+    } finally {
+      classroom.close();
+      speaker.close();
+    }
+  }, 60_000);
 });
