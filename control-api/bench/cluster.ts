@@ -527,10 +527,11 @@ async function main(): Promise<void> {
       `media node ${cutHolder} cut off: ${cutPhase.recovered}/${cutPhase.affected} affected classrooms decoding again`,
     );
     const cutIp = rig.hosts[cutHolder].ip;
-    const cutDrops = rig.channelSilences().dropped.map((d) => ({
-      ...d,
-      afterCutMs: d.at - cutWall,
-    }));
+    // The cut node's channels dropped after the cut; a drop before it was a false death.
+    const cutDrops = rig
+      .channelSilences()
+      .dropped.filter((d) => d.at >= cutWall)
+      .map((d) => ({ ...d, afterCutMs: d.at - cutWall }));
     await rig.reconnect(cutHolder);
     await rig.startMediaNode(cutHolder as 'media-1' | 'media-2');
     await sleep(3_000);
@@ -650,7 +651,10 @@ async function main(): Promise<void> {
     const classrooms = sim.length + pages.length;
     // Channels dropped for silence: those to the node cut off, and any other (a false death).
     const silences = rig.channelSilences();
-    const falseDeaths = silences.dropped.filter((d) => !d.url.includes(`//${cutIp}:`));
+    // A drop of a node nobody cut, or of the cut one before its cut (in an earlier phase, starved).
+    const falseDeaths = silences.dropped.filter(
+      (d) => !d.url.includes(`//${cutIp}:`) || d.at < cutWall,
+    );
 
     const result = {
       at: new Date().toISOString(),
