@@ -401,10 +401,12 @@ export class ClassroomPeer {
         consumers.set(p.producerId, c.consumerId);
       }
     } catch (err) {
-      // A consume refused (the speaker published again meanwhile): this transport is
-      // nobody's yet, so it is closed on the server here. Left there, it would keep the
-      // class counted on its node (the next set-up closes only what it knows of): a
-      // drain of that node would wait 10 s for the class to leave, then set it up anew.
+      // A consume refused (the speaker published again meanwhile) or cut with the
+      // socket (the request is sent once it is back, after the next socket resumed
+      // this half-made transport): it is nobody's, so it is closed on the server.
+      // Left there, it kept the class counted on its node (the next set-up closes only
+      // what it knows of): a drain of that node waited 10 s for the class to leave,
+      // then set it up anew (media-drain-leftovers.test.ts).
       void s.request('media.closeTransport', { transportId: t.transportId }).catch(() => {});
       throw err;
     }
