@@ -476,6 +476,7 @@ describe('a classroom on a poor school line', () => {
     // holds the picture back, the class is told so (and offered the voice alone),
     // and the sound goes on.
     const banner = page.locator('[data-testid="net-banner"]');
+    const madeBeforeThin = await peerConnectionsMade(page);
     await school.limitDownlink(THIN_KBIT);
     const thinFrom = Date.now();
     await expect
@@ -523,7 +524,7 @@ describe('a classroom on a poor school line', () => {
       .poll(() => banner.getAttribute('data-picture-held'), { timeout: 5_000 })
       .toBe('false');
     console.log(
-      `back to 500 kbit/s: the picture moves again ${figures.thin_line_picture_back_ms} ms later`,
+      `back to 500 kbit/s: the picture moves again ${figures.thin_line_picture_back_ms} ms later; peer connections made since the line fell to ${THIN_KBIT} kbit/s: ${(await peerConnectionsMade(page)) - madeBeforeThin}; ${await timeline(page)}`,
     );
     // The class may also choose the voice alone (« Son seul », its A key): no picture at all then.
     await page.keyboard.press('a');

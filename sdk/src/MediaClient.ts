@@ -534,10 +534,7 @@ export class MediaClient extends Emitter<MediaClientEvents> {
       if (generation === this.#generation && inUse) {
         if (state === 'connected') this.#connected();
         else if (state === 'failed') this.#climbDown();
-        else if (state === 'disconnected') {
-          if (transport === this.#recv) this.#lostPath();
-          this.#armLost(transport);
-        }
+        else if (state === 'disconnected') this.#armLost(transport);
       }
       void this.#measure();
     });
@@ -879,34 +876,45 @@ export class MediaClient extends Emitter<MediaClientEvents> {
   }
 
   /**
-   * The receive transport in use, while it should be carrying media: the
-   * talk's packets so far (voice and picture), else null (nothing to watch).
+   * The receive transport that could be rerouted through the relay if its
+   * path were lost: in use, carrying something, on a path that is not the
+   * relay already, with a relay offered and the signaling socket open (to set
+   * the relay's transport up); not one whose reroute failed. Null otherwise.
+   */
+  #reroutable(): types.Transport | null {
+    const recv = this.#recv;
+    if (!recv || recv.closed || this.#closed || this.#consumers.size === 0) return null;
+    if (this.#reach.status !== 'connected' || this.#reach.rerouting) return null;
+    const path = this.#reach.path;
+    if (!path || path.startsWith('turn-') || !this.#rungs.includes('relay')) return null;
+    if (this.#reroutedFrom === recv || this.#signaling.status !== 'open') return null;
+    return recv;
+  }
+
+  /**
+   * What the silence watch counts: the talk's packets so far (voice and
+   * picture) on a receive transport that could be rerouted, else null
+   * (nothing to watch: no `getStats()` every 250 ms for a class already on
+   * the relay, or without one).
    */
   async #packetsInUse(): Promise<number | null> {
-    const recv = this.#recv;
-    if (!recv || recv.closed || this.#consumers.size === 0) return null;
-    if (this.#signaling.status !== 'open' || this.#reach.status !== 'connected') return null;
+    const recv = this.#reroutable();
+    if (!recv) return null;
     const packets = await packetsReceived(recv);
     return recv === this.#recv ? packets : null;
   }
 
   /**
-   * The path in use is lost mid-talk (no packets for LOST_PATH_SILENCE_MS, or
-   * ICE calls it disconnected): through the relay at once, make before break,
-   * when the path was not the relay already and the server offers one. Not
-   * again for a transport whose reroute failed: the ladder's own timer
-   * (#armLost) climbs down then.
+   * The path in use is lost mid-talk (no packets for LOST_PATH_SILENCE_MS):
+   * through the relay at once, make before break (see #reroutable for when).
+   * Not on ICE's 'disconnected' alone: a thin line that drops the checks'
+   * answers still carries the talk, and a try beside it doubles what it must
+   * carry. Not again for a transport whose reroute failed: the ladder's own
+   * timer (#armLost) climbs down then.
    */
   #lostPath(): void {
-    const recv = this.#recv;
-    if (!recv || this.#closed || this.#reach.status !== 'connected' || this.#reach.rerouting) {
-      return;
-    }
-    // Nothing received to take elsewhere (a speaker alone on stage): the ladder's.
-    if (this.#consumers.size === 0) return;
-    const path = this.#reach.path;
-    if (!path || path.startsWith('turn-') || !this.#rungs.includes('relay')) return;
-    if (this.#reroutedFrom === recv || this.#signaling.status !== 'open') return;
+    const recv = this.#reroutable();
+    if (!recv) return;
     this.#reroutedFrom = recv;
     this.#setReach({ rerouting: true });
     void this.#enqueue(async () => {
@@ -914,6 +922,8 @@ export class MediaClient extends Emitter<MediaClientEvents> {
         await this.#reroute(recv);
       } finally {
         if (this.#reach.rerouting) this.#setReach({ rerouting: false });
+        // Still in use and ICE calls it lost: the ladder's timer, which let the try run, again.
+        if (this.#recv === recv && recv.connectionState === 'disconnected') this.#armLost(recv);
       }
     });
   }
