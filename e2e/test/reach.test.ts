@@ -365,6 +365,13 @@ describe('a classroom behind its school’s firewall', () => {
         interval: 50,
       })
       .toBe('Connexion coupée\u00a0: passage par le relais…');
+    // The banner says the line is lost meanwhile (not « Connexion bonne » beside it).
+    await expect
+      .poll(() => page.getByTestId('net-banner').getAttribute('data-level'), {
+        timeout: 2_000,
+        interval: 50,
+      })
+      .toBe('offline');
     await docScreenshot(page, 'reach-rerouting');
     await sleep(Math.max(0, from + 3000 - Date.now()));
     await school.setFirewall({ kind: 'open' });

@@ -626,7 +626,8 @@ export class MediaClient extends Emitter<MediaClientEvents> {
       rttMs: counters.rttMs,
       lossRate: lossBetween(this.#lastCounters, counters),
       availableKbps: counters.availableKbps,
-      stalled: this.#stalled(received),
+      // A path being rerouted went silent 1.5 s ago already: the picture is frozen.
+      stalled: this.#stalled(received) || this.#reach.rerouting === true,
     };
     this.#lastCounters = counters;
     this.#quality = { quality: classifyQuality(sample), sample };
@@ -917,11 +918,16 @@ export class MediaClient extends Emitter<MediaClientEvents> {
     if (!recv) return;
     this.#reroutedFrom = recv;
     this.#setReach({ rerouting: true });
+    // Told at once (the banner's « Connexion perdue », the moderators' 'bad'), not at the next reading.
+    void this.#measure();
     void this.#enqueue(async () => {
       try {
         await this.#reroute(recv);
       } finally {
-        if (this.#reach.rerouting) this.#setReach({ rerouting: false });
+        if (this.#reach.rerouting) {
+          this.#setReach({ rerouting: false });
+          void this.#measure();
+        }
         // Still in use and ICE calls it lost: the ladder's timer, which let the try run, again.
         if (this.#recv === recv && recv.connectionState === 'disconnected') this.#armLost(recv);
       }
