@@ -1,11 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import type { RtpCapabilities } from '@amphi/protocol';
-import { LiveSession } from '@amphi/sdk';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import WebSocket from 'ws';
 import type { ClassroomPeer } from '../../loadtest/src/ClassroomPeer.ts';
 import { loadVp8Clip } from '../../loadtest/src/media/vp8Clip.ts';
+import { nodeLiveSession } from '../../loadtest/src/nodeSession.ts';
 import type { SyntheticSpeaker } from '../../loadtest/src/SyntheticSpeaker.ts';
 import { connectDatabase, type Sql } from '../src/db/Database.ts';
 import { createLogger } from '../src/logger.ts';
@@ -240,12 +239,10 @@ describe('media nodes on three hosts, classrooms placed one by one', () => {
       });
     });
     await locked;
-    const late = new LiveSession({
+    const late = nodeLiveSession({
       baseUrl: plane.url,
       eventId: ev.eventId,
       token: ev.tokens.classrooms[0] as string,
-      media: false,
-      signaling: { WebSocket: WebSocket as unknown as typeof globalThis.WebSocket },
     });
     const announced: string[] = [];
     late.signaling.onEvent('media.producerAdded', (p) => {

@@ -5,13 +5,13 @@ import {
   type ProducerInfo,
   type TransportOptions,
 } from '@amphi/protocol';
-import { LiveSession } from '@amphi/sdk';
+import type { LiveSession } from '@amphi/sdk';
 import type { PeerConnection, Track } from 'node-datachannel';
-import WebSocket from 'ws';
 import { monoMs } from './clock.ts';
 import { CLASSROOM_RTP_CAPABILITIES } from './media/capabilities.ts';
 import { isRtcp, readRtcp, readRtpHeader, readVp8 } from './media/rtp.ts';
 import type { MediaSection } from './media/sdp.ts';
+import { nodeLiveSession } from './nodeSession.ts';
 import { acceptReceiveOffer, newPeerConnection } from './peerConnection.ts';
 import { type CaptureClock, type StreamFigures, StreamMeter } from './StreamMeter.ts';
 import { withTimeout } from './SyntheticSpeaker.ts';
@@ -141,13 +141,7 @@ export class ClassroomPeer {
       upvotes: 0,
       hands: 0,
     };
-    this.session = new LiveSession({
-      baseUrl: options.baseUrl,
-      eventId: options.eventId,
-      token: options.token,
-      media: false,
-      signaling: { WebSocket: WebSocket as unknown as typeof globalThis.WebSocket },
-    });
+    this.session = nodeLiveSession(options);
   }
 
   /**

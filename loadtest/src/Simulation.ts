@@ -1,10 +1,10 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { LiveSession } from '@amphi/sdk';
-import WebSocket from 'ws';
+import type { LiveSession } from '@amphi/sdk';
 import { type ClassroomFigures, ClassroomPeer } from './ClassroomPeer.ts';
 import { monoMs } from './clock.ts';
 import { Deployment, type TestEvent } from './Deployment.ts';
 import type { Vp8Clip } from './media/vp8Clip.ts';
+import { nodeLiveSession } from './nodeSession.ts';
 import { type ServerSample, ServerSampler } from './ServerSampler.ts';
 import { SpeakerProcess } from './SpeakerProcess.ts';
 import { noUplink, type SpeakerUplink } from './SyntheticSpeaker.ts';
@@ -103,12 +103,10 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
       token: ev.speakerToken,
     });
     o.log('speaker publishing');
-    moderator = new LiveSession({
+    moderator = nodeLiveSession({
       baseUrl: o.baseUrl,
       eventId: ev.eventId,
       token: ev.moderatorToken,
-      media: false,
-      signaling: { WebSocket: WebSocket as unknown as typeof globalThis.WebSocket },
     });
     await moderator.connect();
     const mod = moderator;

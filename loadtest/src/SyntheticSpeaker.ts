@@ -4,14 +4,14 @@ import {
   backoffDelay,
   type TransportOptions,
 } from '@amphi/protocol';
-import { LiveSession } from '@amphi/sdk';
+import type { LiveSession } from '@amphi/sdk';
 import { Audio, type PeerConnection, type Track, Video } from 'node-datachannel';
-import WebSocket from 'ws';
 import { monoMs } from './clock.ts';
 import { OPUS_SILENCE } from './media/capabilities.ts';
 import { packetizeVp8, readRtcp, writeRtp, writeSenderReport } from './media/rtp.ts';
 import { localDtls, type MediaSection, sendAnswer } from './media/sdp.ts';
 import type { Vp8Clip } from './media/vp8Clip.ts';
+import { nodeLiveSession } from './nodeSession.ts';
 import { newPeerConnection } from './peerConnection.ts';
 import type { CaptureClock } from './StreamMeter.ts';
 
@@ -113,13 +113,7 @@ export class SyntheticSpeaker {
   constructor(options: SyntheticSpeakerOptions) {
     this.#clip = options.clip;
     this.#onSenderReport = options.onSenderReport;
-    this.session = new LiveSession({
-      baseUrl: options.baseUrl,
-      eventId: options.eventId,
-      token: options.token,
-      media: false,
-      signaling: { WebSocket: WebSocket as unknown as typeof globalThis.WebSocket },
-    });
+    this.session = nodeLiveSession(options);
   }
 
   get uplink(): SpeakerUplink {
