@@ -578,7 +578,7 @@ export class ClusterMediaNode extends EventEmitter<MediaNodeEvents> implements M
   async #placeOrigin(eventId: string): Promise<Placement> {
     const { registry, log } = this.#opts;
     const nodes = await this.#nodes();
-    const alive = nodes.filter((n) => this.#usable(n));
+    const alive = this.#placeable(nodes);
     const current = await registry.nodeOf(eventId);
     const there = alive.find((n) => n.nodeId === current);
     if (there) return this.#open(there);
@@ -604,7 +604,7 @@ export class ClusterMediaNode extends EventEmitter<MediaNodeEvents> implements M
       registry.classroomNodeOf(eventId, classroomId),
       this.#regionsOf(classroomId),
     ]);
-    const live = nodes.filter((n) => this.#usable(n));
+    const live = this.#placeable(nodes);
     const alive = live.filter((n) => n.nodeId !== opts.avoid);
     const there = opts.avoid === undefined ? alive.find((n) => n.nodeId === current) : undefined;
     if (there) return this.#open(there);
@@ -735,6 +735,19 @@ export class ClusterMediaNode extends EventEmitter<MediaNodeEvents> implements M
   }
 
   /**
+   * What a placement may choose: the registered nodes this instance has not
+   * lost lately or, when it lost every one, all of them. A channel dropped for
+   * silence may have been a live node starved a moment (it heart-beats on):
+   * with the other node dead, avoiding it for 10 s refused every class told
+   * to set media up again ('no media node has room', bench:cluster at load
+   * 22-25). Its channel is opened anew (#open); one really gone fails there.
+   */
+  #placeable(nodes: MediaNodeRegistration[]): MediaNodeRegistration[] {
+    const usable = nodes.filter((n) => this.#usable(n));
+    return usable.length > 0 ? usable : nodes;
+  }
+
+  /**
    * What a placement chooses among (the registry weighs their load): `live`
    * as this instance sees them, `open` those of them it may choose, less any
    * excluded here (a drain), `preferred` tried first.
@@ -757,6 +770,8 @@ export class ClusterMediaNode extends EventEmitter<MediaNodeEvents> implements M
       this.#failed.set(node.nodeId, Date.now() + (this.#opts.avoidFailedMs ?? 10_000));
       throw err;
     }
+    // Its channel open again: alive, whatever dropped it before.
+    this.#failed.delete(node.nodeId);
     return { nodeId: node.nodeId, url: node.url };
   }
 
