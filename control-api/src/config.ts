@@ -139,7 +139,7 @@ export const ConfigSchema = z.object({
    * another node and asks the speakers' picture for a key frame).
    */
   MEDIA_DRAIN_BATCH: int(5, 1),
-  MEDIA_DRAIN_INTERVAL_MS: int(500, 50),
+  MEDIA_DRAIN_INTERVAL_MS: int(250, 50),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 
