@@ -31,3 +31,17 @@ export function backoffDelay(
   const jitter = Math.min(1, Math.max(0, o.jitter));
   return Math.round(base * (1 - jitter) + base * jitter * random());
 }
+
+/**
+ * A classroom's media set up anew (its media node died: `media.reconnect`)
+ * that failed — a request unanswered, or no node to place it on while the
+ * cluster re-places — is tried again this soon, twice as long each time, up
+ * to `maxMs`, `attempts` times: classes must decode again within seconds, not
+ * wait for the next incident. The sdk's MediaClient and the load test's
+ * simulated classrooms follow the same rule.
+ */
+export const MEDIA_SETUP_RETRY = {
+  initialMs: 500,
+  maxMs: 5_000,
+  attempts: 10,
+} as const satisfies BackoffOptions & { attempts: number };

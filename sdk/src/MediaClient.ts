@@ -3,6 +3,7 @@ import {
   backoffDelay,
   type IceServer,
   type JoinResult,
+  MEDIA_SETUP_RETRY,
   type MediaPath,
   type ProducerInfo,
   type ProducerSource,
@@ -100,6 +101,12 @@ export interface MediaClientOptions {
    * when ICE calls it lost, by the ladder).
    */
   lostPathSilenceMs?: number;
+  /**
+   * A set-up anew that failed (after `media.reconnect`, a move not made, a
+   * reconnection not resumed) is tried again after this backoff, `attempts`
+   * times, then the reach is `exhausted` (default MEDIA_SETUP_RETRY).
+   */
+  setupRetry?: { initialMs: number; maxMs: number; attempts: number; jitter?: number };
 }
 
 /** A receive transport made beside the one in use, with its consumers (climb back up, move). */
@@ -233,6 +240,9 @@ export class MediaClient extends Emitter<MediaClientEvents> {
   #pathWatch: SilenceWatch | null = null;
   /** The receive transport a reroute through the relay failed for (not tried again). */
   #reroutedFrom: types.Transport | null = null;
+  /** The next try of a set-up anew that failed, and how many failed in a row. */
+  #retryTimer: ReturnType<typeof setTimeout> | null = null;
+  #setupFailures = 0;
   readonly #memory: ReachMemory | null;
   readonly #unsubscribe: (() => void)[] = [];
 
@@ -281,15 +291,13 @@ export class MediaClient extends Emitter<MediaClientEvents> {
         void this.#enqueue(() => this.#consume(p, this.#generation));
       }),
       s.onEvent('media.producerClosed', ({ producerId }) => this.#dropConsumer(producerId)),
-      s.onEvent('media.reconnect', () => {
-        void this.#enqueue(async () => {
-          const fresh = await s.request('join', {});
-          await this.#setup(fresh);
-        });
-      }),
+      // Our media node died: set up anew wherever the server places us now, and again until it works.
+      s.onEvent('media.reconnect', () =>
+        this.#setUpAnew(async () => this.#setup(await s.request('join', {}))),
+      ),
       // Our media node is drained: move make-before-break, or else set up anew.
       s.onEvent('media.move', () => {
-        void this.#enqueue(async () => {
+        this.#setUpAnew(async () => {
           if (await this.#move().catch(() => false)) return;
           // What we had stays on the draining node unless closed there: the drain would
           // wait 10 s for us to leave it, then have us set up anew a second time.
@@ -303,8 +311,8 @@ export class MediaClient extends Emitter<MediaClientEvents> {
         // The server kept our media through the socket's drop: it flowed on, keep it.
         const resumed = fresh.resume?.media;
         if (resumed?.status === 'resumed') {
-          void this.#enqueue(() => this.#resume(fresh, resumed.media));
-        } else void this.#enqueue(() => this.#setup(fresh));
+          this.#setUpAnew(() => this.#resume(fresh, resumed.media));
+        } else this.#setUpAnew(() => this.#setup(fresh));
       }),
       s.on('status', () => void this.#measure()),
     );
@@ -397,6 +405,7 @@ export class MediaClient extends Emitter<MediaClientEvents> {
     this.#closed = true;
     for (const u of this.#unsubscribe.splice(0)) u();
     if (this.#qualityTimer) clearInterval(this.#qualityTimer);
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
     this.#pathWatch?.close();
     this.#disarm();
     this.#teardown();
@@ -411,6 +420,56 @@ export class MediaClient extends Emitter<MediaClientEvents> {
       }
     });
     return run;
+  }
+
+  /**
+   * Sets media up anew (`job`, in turn with the rest); if that fails for anything but the socket's
+   * loss (its reconnection sets up itself), the next try is planned at once,
+   * after MEDIA_SETUP_RETRY's backoff: a class whose node died must not stay
+   * black because its first set-up anew was refused (no node free yet while
+   * the cluster re-places, a request unanswered under load). Meanwhile the
+   * reach says `trying` with the try to come (`retrying`), and the quality
+   * says the picture is lost. After the last try the reach is `exhausted`
+   * (the app's fallback); the next `media.reconnect` or reconnection starts
+   * again.
+   */
+  #setUpAnew(job: () => Promise<void>): void {
+    void this.#enqueue(async () => {
+      try {
+        await job();
+      } catch (err) {
+        this.#planSetupRetry(err);
+        throw err;
+      }
+    }).catch(() => {});
+  }
+
+  #planSetupRetry(err: unknown): void {
+    if (this.#closed || (err instanceof SignalingError && err.code === 'DISCONNECTED')) return;
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
+    this.#retryTimer = null;
+    const retry = this.#options.setupRetry ?? MEDIA_SETUP_RETRY;
+    const attempt = ++this.#setupFailures;
+    if (attempt > retry.attempts) {
+      this.#setReach({ status: 'trying', retrying: undefined, exhausted: true });
+      return;
+    }
+    const delay = backoffDelay(attempt - 1, retry);
+    this.#setReach({ status: 'trying', retrying: { attempt, nextRetryAt: Date.now() + delay } });
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = null;
+      // The socket is down: its reconnection's join sets media up (and plans again if it fails).
+      if (this.#closed || this.#signaling.status !== 'open') return;
+      this.#setUpAnew(async () => this.#setup(await this.#signaling.request('join', {})));
+    }, delay);
+  }
+
+  /** Media plays again: no try left to make, the count starts afresh. */
+  #setUpDone(): void {
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
+    this.#retryTimer = null;
+    this.#setupFailures = 0;
+    if (this.#reach.retrying) this.#setReach({ retrying: undefined });
   }
 
   #teardown(): void {
@@ -449,6 +508,7 @@ export class MediaClient extends Emitter<MediaClientEvents> {
     if (this.#audioOnly) await this.#signaling.request('media.setAudioOnly', { audioOnly: true });
     for (const p of join.state.producers) await this.#consume(p, generation);
     for (const local of this.#locals) await this.#produce(local);
+    this.#setUpDone();
     this.emit('ready');
     void this.#measure();
   }
@@ -485,6 +545,7 @@ export class MediaClient extends Emitter<MediaClientEvents> {
       local._attach(null);
       await this.#produce(local);
     }
+    this.#setUpDone();
     this.emit('ready');
     void this.#measure();
   }
@@ -627,7 +688,11 @@ export class MediaClient extends Emitter<MediaClientEvents> {
       lossRate: lossBetween(this.#lastCounters, counters),
       availableKbps: counters.availableKbps,
       // A path being rerouted went silent 1.5 s ago already: the picture is frozen.
-      stalled: this.#stalled(received) || this.#reach.rerouting === true,
+      // So is one whose set-up anew failed and waits for its next try.
+      stalled:
+        this.#stalled(received) ||
+        this.#reach.rerouting === true ||
+        this.#reach.retrying !== undefined,
     };
     this.#lastCounters = counters;
     this.#quality = { quality: classifyQuality(sample), sample };

@@ -72,6 +72,12 @@ export interface ReachState {
    * is being set up beside it; the picture on screen is the last frame.
    */
   rerouting?: boolean;
+  /**
+   * A set-up anew (the media node died) failed: it is tried again at
+   * `nextRetryAt` (epoch ms), the `attempt`th failure in a row
+   * (MEDIA_SETUP_RETRY). No picture meanwhile.
+   */
+  retrying?: { attempt: number; nextRetryAt: number } | undefined;
 }
 
 /** What a rung gives the browser: the server's candidates to try, and the relay or not. */

@@ -31,6 +31,8 @@ export class StandInServer {
   loseNextSubmitAnswer = false;
   /** Give a resume token with each join: `resumeTokenOf(n)` for the nth socket (from 1). */
   resumeTokens = false;
+  /** The next joins are refused with these errors, in order (a cluster re-placing, a timeout). */
+  readonly refuseJoins: { code: string; message: string }[] = [];
   #down = false;
   #server: WebSocketServer;
   #n = 0;
@@ -106,6 +108,10 @@ export class StandInServer {
       switch (type) {
         case 'join':
           this.joins++;
+          {
+            const refusal = this.refuseJoins.shift();
+            if (refusal) return fail(refusal.code, refusal.message);
+          }
           if (!this.resumeTokens) return ok(this.joinResult());
           return ok({
             ...this.joinResult(),
