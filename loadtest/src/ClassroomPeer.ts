@@ -1,7 +1,7 @@
 import {
   type AdoptedMedia,
-  type BackoffOptions,
   backoffDelay,
+  MEDIA_SETUP_RETRY,
   type ProducerInfo,
   type TransportOptions,
 } from '@amphi/protocol';
@@ -22,8 +22,12 @@ const MOVE_MS = 5_000;
 const CONNECT_MS = 10_000;
 /** Its own SDP answer (libdatachannel, local) within this long. */
 const ANSWER_MS = 5_000;
-/** A failed set-up is tried again after this long, twice as long each time it fails again. */
-const RETRY: BackoffOptions = { initialMs: 500, maxMs: 5_000 };
+/**
+ * A failed set-up is tried again after this long, twice as long each time it
+ * fails again: the sdk's rule. Past its `attempts` the sdk leaves the class to
+ * the app's fallback (LL-HLS); a simulated class has none and keeps trying.
+ */
+const RETRY = MEDIA_SETUP_RETRY;
 
 /** Where its media stands: a classroom never stays black without saying why. */
 export type ClassroomMediaStatus =
