@@ -1,4 +1,15 @@
 /**
+ * A Lua function for any script that reads Redis's own clock: `now()` is
+ * milliseconds on it. Reservations, drain words and resumes are reckoned on
+ * this one clock, whichever instance ran the script.
+ */
+export const REDIS_NOW_LUA = `
+local function now()
+  local t = redis.call('time')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end`;
+
+/**
  * A Lua function for the scripts that order words said through several
  * control-api instances (a participant's resumes, an operator's drain and
  * undrain): `next_stamp(last)` is more than `last` (a number, or nil when
@@ -8,9 +19,7 @@
  * a Redis restart (`last` lost with it) still comes after every one drawn
  * before, as long as Redis's clock does not go back.
  */
-export const NEXT_STAMP_LUA = `
+export const NEXT_STAMP_LUA = `${REDIS_NOW_LUA}
 local function next_stamp(last)
-  local t = redis.call('time')
-  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-  return math.max((tonumber(last) or 0) + 1, now)
+  return math.max((tonumber(last) or 0) + 1, now())
 end`;

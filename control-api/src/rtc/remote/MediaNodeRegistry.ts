@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { MediaNodeRegistration } from '@amphi/protocol';
 import type { Redis } from 'ioredis';
+import { REDIS_NOW_LUA } from '../../redisStamp.ts';
 
 /** A node that has not heart-beat for this long is dead: its registration expires. */
 export const MEDIA_NODE_TTL_MS = 3_000;
@@ -44,11 +45,7 @@ return current`;
 
 // Shared by the scripts. Milliseconds on Redis's clock: reservations expire
 // by one clock, whichever instance made them.
-const COMMON = `
-local function now()
-  local t = redis.call('time')
-  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
+const COMMON = `${REDIS_NOW_LUA}
 
 -- The live nodes, from KEYS[k]: node i's registration, then its reservations;
 -- ARGV[a + i - 1] (when a is given): its role in a placement ('0' live only,
