@@ -23,6 +23,7 @@ import {
   type MediaNodeRegistry,
   type NodeChoice,
 } from './MediaNodeRegistry.ts';
+import { placementRefusal } from './placementRefusal.ts';
 import { RemoteMediaNode } from './RemoteMediaNode.ts';
 
 export interface ClusterMediaNodeOptions {
@@ -582,8 +583,9 @@ export class ClusterMediaNode extends EventEmitter<MediaNodeEvents> implements M
     const current = await registry.nodeOf(eventId);
     const there = alive.find((n) => n.nodeId === current);
     if (there) return this.#open(there);
-    const placed = await registry.chooseOrigin(eventId, this.#choice(alive, alive), current);
-    if (placed === null) throw new AppError('MEDIA_UNAVAILABLE', 'no media node is available');
+    const choice = this.#choice(alive, alive);
+    const placed = await registry.chooseOrigin(eventId, choice, current);
+    if (placed === null) throw this.#refused(nodes, choice, { eventId });
     const node = nodes.find((n) => n.nodeId === placed);
     if (!node) throw new AppError('MEDIA_UNAVAILABLE', 'the event is on a media node that is gone');
     log.info(
@@ -609,13 +611,9 @@ export class ClusterMediaNode extends EventEmitter<MediaNodeEvents> implements M
     const there = opts.avoid === undefined ? alive.find((n) => n.nodeId === current) : undefined;
     if (there) return this.#open(there);
     const local = alive.filter((n) => n.region !== null && regions.includes(norm(n.region)));
-    const placed = await registry.chooseClassroomNode(
-      eventId,
-      classroomId,
-      this.#choice(live, alive, local),
-      current,
-    );
-    if (placed === null) throw new AppError('MEDIA_UNAVAILABLE', 'no media node has room');
+    const choice = this.#choice(live, alive, local);
+    const placed = await registry.chooseClassroomNode(eventId, classroomId, choice, current);
+    if (placed === null) throw this.#refused(nodes, choice, { eventId, classroomId });
     const node = nodes.find((n) => n.nodeId === placed);
     if (!node) {
       throw new AppError('MEDIA_UNAVAILABLE', 'the classroom is on a media node that is gone');
@@ -760,6 +758,20 @@ export class ClusterMediaNode extends EventEmitter<MediaNodeEvents> implements M
     const ids = (list: MediaNodeRegistration[]) =>
       list.filter((n) => !this.#excluded.has(n.nodeId)).map((n) => n.nodeId);
     return { live: live.map((n) => n.nodeId), open: ids(open), preferred: ids(preferred) };
+  }
+
+  /** A placement that found no node: why, said once in the log, and the refusal to answer. */
+  #refused(
+    nodes: MediaNodeRegistration[],
+    choice: NodeChoice,
+    ids: { eventId: string; classroomId?: string },
+  ): AppError {
+    const { shortfall, error } = placementRefusal(nodes, choice);
+    this.#opts.log.warn(
+      { ...ids, shortfall, registered: nodes.length, open: choice.open.length },
+      `placement refused: ${error.message}`,
+    );
+    return error;
   }
 
   async #open(node: MediaNodeRegistration): Promise<Placement> {
