@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DRAIN_PACING } from './rtc/drain/NodeDrainer.ts';
 import { type TurnSettings, turnUrls } from './rtc/turnCredentials.ts';
 
 const bool = z
@@ -138,8 +139,8 @@ export const ConfigSchema = z.object({
    * instance, every MEDIA_DRAIN_INTERVAL_MS (each move sets up a transport on
    * another node and asks the speakers' picture for a key frame).
    */
-  MEDIA_DRAIN_BATCH: int(5, 1),
-  MEDIA_DRAIN_INTERVAL_MS: int(250, 50),
+  MEDIA_DRAIN_BATCH: int(DRAIN_PACING.batchSize, 1),
+  MEDIA_DRAIN_INTERVAL_MS: int(DRAIN_PACING.intervalMs, 50),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 

@@ -30,6 +30,13 @@ export interface DrainRegistry {
   originsOn(nodeId: string): Promise<string[]>;
 }
 
+/**
+ * The drain's default pace, per instance (MEDIA_DRAIN_BATCH, MEDIA_DRAIN_INTERVAL_MS):
+ * 5 classrooms every 250 ms. 103 classes on one instance moved in 5.0 s, longest
+ * gap under 300 ms as at 500 ms, which took 10 s; 10 per 500 ms had gaps up to 447 ms.
+ */
+export const DRAIN_PACING = { batchSize: 5, intervalMs: 250 } as const;
+
 export interface NodeDrainerOptions {
   drains: NodeDrains;
   media: DrainableMedia;
@@ -37,11 +44,7 @@ export interface NodeDrainerOptions {
   /** This instance's socket of a participant (the live hub's). */
   member: (eventId: string, participantId: string) => RoomMember | undefined;
   log: Logger;
-  /**
-   * Classrooms asked to move per tick (default 5), ticks every `intervalMs`
-   * (default 250: 103 classes on one instance moved in 5.0 s, longest gap under
-   * 300 ms as at 500 ms, which took 10 s; 10 per 500 ms had gaps up to 447 ms).
-   */
+  /** Classrooms asked to move per tick, ticks every `intervalMs` (default: DRAIN_PACING). */
   batchSize?: number;
   intervalMs?: number;
   /** A classroom still on the node this long after it was asked to move is set up anew (default 10 s). */
@@ -83,7 +86,10 @@ export class NodeDrainer {
 
   start(): void {
     if (this.#timer || this.#closed) return;
-    this.#timer = setInterval(() => void this.tick(), this.#opts.intervalMs ?? 250);
+    this.#timer = setInterval(
+      () => void this.tick(),
+      this.#opts.intervalMs ?? DRAIN_PACING.intervalMs,
+    );
     this.#timer.unref();
   }
 
@@ -186,7 +192,7 @@ export class NodeDrainer {
         void this.#setUpAnew(move);
       }
     }
-    let budget = this.#opts.batchSize ?? 5;
+    let budget = this.#opts.batchSize ?? DRAIN_PACING.batchSize;
     const inFlightCap = 4 * budget;
     for (const nodeId of draining) {
       const left = media.participantsOn(nodeId);

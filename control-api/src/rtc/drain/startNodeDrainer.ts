@@ -16,7 +16,7 @@ export function startNodeDrainer(opts: {
   redisUrl: string | undefined;
   hub: LiveHub;
   log: Logger;
-  /** Classrooms asked to move per tick, and the tick (NodeDrainer's defaults: 5 every 500 ms). */
+  /** Classrooms asked to move per tick, and the tick (default: NodeDrainer's DRAIN_PACING). */
   pacing?: { batchSize: number; intervalMs: number };
 }): { drainer: NodeDrainer; close: () => Promise<void> } | null {
   const { media, redisUrl, hub } = opts;
