@@ -25,14 +25,6 @@ export const ResumeToken = z
   .regex(/^[A-Za-z0-9-]{1,100}\.[A-Za-z0-9_-]{43}$/, 'a resume token');
 export type ResumeToken = z.infer<typeof ResumeToken>;
 
-/** The codes a refused resume carries (the client then sets its media up in full). */
-export const RESUME_REFUSALS = [
-  'RESUME_INVALID',
-  'RESUME_EXPIRED',
-  'RESUME_UNKNOWN',
-  'RESUME_SUPERSEDED',
-] as const;
-
 const ObjectId = z.string().min(1).max(128);
 
 /** What a media node hands over to the socket that resumed: the participant's media objects. */
