@@ -1,5 +1,6 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inboundKind } from '../../sdk/src/inboundStreams.ts';
 import { type Browser, screenshot, waitForStats } from '../support/browser.ts';
 import {
   longestStill,
@@ -207,6 +208,7 @@ function stillSpans(frames: number[], from: number, to: number, ms: number): [nu
  */
 async function watchArrivals(page: Page): Promise<void> {
   await page.evaluate(`(() => {
+    const inboundKind = ${inboundKind.toString()};
     const out = (window.__arrivals = []);
     let el = null;
     const follow = (v) => {
@@ -226,7 +228,7 @@ async function watchArrivals(page: Page): Promise<void> {
       if (!t || t.closed) return;
       const s = { at: Date.now(), assembly: 0, assembled: 0, frames: 0 };
       (await t.getStats()).forEach((r) => {
-        if (r.type !== 'inbound-rtp' || r.kind !== 'video') return;
+        if (inboundKind(r) !== 'video') return;
         s.assembly += r.totalAssemblyTime ?? 0;
         s.assembled += r.framesAssembledFromMultiplePackets ?? 0;
         s.frames += r.framesReceived ?? 0;
