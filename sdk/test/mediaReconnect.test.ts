@@ -1,13 +1,6 @@
 import { MEDIA_SETUP_RETRY } from '@amphi/protocol';
 import { afterEach, expect, it } from 'vitest';
-import WebSocket from 'ws';
-import {
-  MediaClient,
-  type MediaClientOptions,
-  type ReachState,
-  SignalingClient,
-} from '../src/index.ts';
-import { EVENT_ID, StandInServer } from './support/standInServer.ts';
+import { type StandInClassroom, standInClassroom, until } from './support/standInClassroom.ts';
 
 // A class told `media.reconnect` (its media node died) whose set-up anew is
 // refused — no node free yet while the cluster re-places, or a request left
@@ -16,43 +9,15 @@ import { EVENT_ID, StandInServer } from './support/standInServer.ts';
 // next incident. The stand-in server offers no media at all: a join answered
 // still fails its set-up (MEDIA_UNAVAILABLE), which is tried again as well.
 
-let server: StandInServer | null = null;
-const closers: (() => void)[] = [];
+const opened: StandInClassroom[] = [];
 afterEach(() => {
-  for (const close of closers.splice(0)) close();
-  server?.close();
-  server = null;
+  for (const c of opened.splice(0)) c.close();
 });
 
-async function classroom(setupRetry?: MediaClientOptions['setupRetry']) {
-  server = await StandInServer.start();
-  const signaling = new SignalingClient({
-    baseUrl: server.baseUrl,
-    eventId: EVENT_ID,
-    token: 'tok',
-    WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
-  });
-  closers.push(() => signaling.close());
-  await signaling.connect();
-  const media = new MediaClient(signaling, {
-    reachMemory: null,
-    reportQuality: false,
-    ...(setupRetry ? { setupRetry } : {}),
-  });
-  closers.push(() => media.close());
-  const errors: string[] = [];
-  media.on('error', (err) => errors.push((err as { code?: string }).code ?? err.message));
-  const reaches: ReachState[] = [];
-  media.on('reach', (r) => reaches.push(r));
-  await media.start(null);
-  return { server, media, errors, reaches };
-}
-
-async function until(test: () => boolean, ms: number, what: () => string): Promise<void> {
-  for (const deadline = Date.now() + ms; !test(); ) {
-    if (Date.now() > deadline) throw new Error(`not within ${ms} ms: ${what()}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+async function classroom(options?: Parameters<typeof standInClassroom>[0]) {
+  const c = await standInClassroom(options);
+  opened.push(c);
+  return c;
 }
 
 it('a set-up anew refused after media.reconnect is tried again within a second', async () => {
@@ -76,10 +41,7 @@ it('a set-up anew refused after media.reconnect is tried again within a second',
 
 it('tries a bounded number of times, twice as long each time, then says every way failed', async () => {
   const { server, media, errors, reaches } = await classroom({
-    initialMs: 40,
-    maxMs: 160,
-    attempts: 4,
-    jitter: 0,
+    setupRetry: { initialMs: 40, maxMs: 160, attempts: 4, jitter: 0 },
   });
   server.refuseJoins.push(
     { code: 'MEDIA_UNAVAILABLE', message: 'no live media node' },
