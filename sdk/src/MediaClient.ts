@@ -107,6 +107,12 @@ export interface MediaClientOptions {
    * times, then the reach is `exhausted` (default MEDIA_SETUP_RETRY).
    */
   setupRetry?: { initialMs: number; maxMs: number; attempts: number; jitter?: number };
+  /**
+   * mediasoup-client's handler (default: the browser's own, detected). Node
+   * has no WebRTC: its tests pass mediasoup-client's FakeHandler, which makes
+   * transports and consumers that carry nothing and never connect by themselves.
+   */
+  handlerFactory?: types.HandlerFactory;
 }
 
 /** A receive transport made beside the one in use, with its consumers (climb back up, move). */
@@ -423,8 +429,11 @@ export class MediaClient extends Emitter<MediaClientEvents> {
   }
 
   /**
-   * Sets media up anew (`job`, in turn with the rest); if that fails for anything but the socket's
-   * loss (its reconnection sets up itself), the next try is planned at once,
+   * Sets media up anew (`job`, in turn with the rest): every set-up after the
+   * first (`media.reconnect`, a move not made, a reconnection, the ladder's
+   * climb down, a try planned here) goes this way, and replaces a try still
+   * planned. If it fails for anything but the socket's loss (its
+   * reconnection sets up itself), the next try is planned at once,
    * after MEDIA_SETUP_RETRY's backoff: a class whose node died must not stay
    * black because its first set-up anew was refused (no node free yet while
    * the cluster re-places, a request unanswered under load). Meanwhile the
@@ -434,6 +443,8 @@ export class MediaClient extends Emitter<MediaClientEvents> {
    * again.
    */
   #setUpAnew(job: () => Promise<void>): void {
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
+    this.#retryTimer = null;
     void this.#enqueue(async () => {
       try {
         await job();
@@ -499,7 +510,8 @@ export class MediaClient extends Emitter<MediaClientEvents> {
     if (!join.routerRtpCapabilities) {
       throw new SignalingError('MEDIA_UNAVAILABLE', 'media is not available on this server');
     }
-    const device = new Device();
+    const handlerFactory = this.#options.handlerFactory;
+    const device = new Device(handlerFactory ? { handlerFactory } : {});
     await device.load({
       routerRtpCapabilities: join.routerRtpCapabilities as types.RtpCapabilities,
     });
@@ -1160,7 +1172,9 @@ export class MediaClient extends Emitter<MediaClientEvents> {
     this.#teardown();
     this.emit('remotes', this.remotes);
     const s = this.#signaling;
-    void this.#enqueue(async () => {
+    // Refused (a join unanswered, no media node free yet): tried again on this
+    // rung, then `exhausted` (the app's fallback) — not left with nothing.
+    this.#setUpAnew(async () => {
       await s.request('media.close', {}).catch(() => {});
       // #setup keeps the rung chosen here (first of the order from now on).
       await this.#setup(await s.request('join', {}));

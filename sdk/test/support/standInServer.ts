@@ -1,5 +1,12 @@
 import type { AddressInfo } from 'node:net';
-import type { JoinResult, Question, Self } from '@amphi/protocol';
+import {
+  type JoinResult,
+  type ProducerInfo,
+  type Question,
+  RtpCapabilities,
+  type Self,
+} from '@amphi/protocol';
+import { testFakeParameters } from 'mediasoup-client';
 import WebSocket, { WebSocketServer } from 'ws';
 
 import { CLASSROOM_ID, classroomSelf, EVENT_ID, joinResultFor } from './joinFixtures.ts';
@@ -12,7 +19,9 @@ export { CLASSROOM_ID, EVENT_ID } from './joinFixtures.ts';
  * the real store does), hand.raise/lower. Its line can be cut (`cut()`: the
  * socket goes and new ones are refused until `restore()`). With
  * `resumeTokens`, each join gives a resume token and a socket that presented
- * one is told its media was resumed (protocol/resume.ts).
+ * one is told its media was resumed (protocol/resume.ts). With `media`, it
+ * offers a media plane as mediasoup-client's FakeHandler takes it (a relay,
+ * a speaker's voice to receive; transports that never connect by themselves).
  */
 export class StandInServer {
   readonly sockets: WebSocket[] = [];
@@ -33,6 +42,8 @@ export class StandInServer {
   resumeTokens = false;
   /** The next joins are refused with these errors, in order (a cluster re-placing, a timeout). */
   readonly refuseJoins: { code: string; message: string }[] = [];
+  /** Offer media: router capabilities, a relay and the speaker's voice (see FakeHandler). */
+  media = false;
   #down = false;
   #server: WebSocketServer;
   #n = 0;
@@ -55,7 +66,19 @@ export class StandInServer {
   readonly self: Self = classroomSelf();
 
   joinResult(): JoinResult {
-    return joinResultFor(this.self, [...this.stored.values()]);
+    const join = joinResultFor(this.self, [...this.stored.values()]);
+    if (!this.media) return join;
+    return {
+      ...join,
+      state: { ...join.state, producers: [SPEAKER_VOICE] },
+      // As the protocol carries them (what the client is given).
+      routerRtpCapabilities: RtpCapabilities.parse(
+        testFakeParameters.generateRouterRtpCapabilities(),
+      ),
+      iceServers: [
+        { urls: ['turns:turn.example.org:443?transport=tcp'], username: 'u', credential: 'c' },
+      ],
+    };
   }
 
   resumeTokenOf(n: number): string {
@@ -128,6 +151,37 @@ export class StandInServer {
         case 'ping':
           if (this.answerPings) ok({ now: Date.now() });
           return;
+        case 'media.createTransport': {
+          if (!this.media) return fail('UNKNOWN_TYPE', type);
+          const { id, iceParameters, iceCandidates, dtlsParameters } =
+            testFakeParameters.generateTransportRemoteParameters();
+          return ok({
+            transportId: id,
+            direction: data.direction,
+            iceParameters,
+            iceCandidates,
+            dtlsParameters,
+          });
+        }
+        case 'media.consume': {
+          if (!this.media) return fail('UNKNOWN_TYPE', type);
+          const { id, kind, rtpParameters } = testFakeParameters.generateConsumerRemoteParameters({
+            codecMimeType: 'audio/opus',
+          });
+          return ok({
+            consumerId: id,
+            producerId: data.producerId,
+            kind,
+            rtpParameters,
+            paused: true,
+          });
+        }
+        case 'media.connectTransport':
+        case 'media.resumeConsumer':
+        case 'media.setAudioOnly':
+        case 'media.closeTransport':
+        case 'media.close':
+          return this.media ? ok({}) : fail('UNKNOWN_TYPE', type);
         case 'question.submit': {
           const { idempotencyKey, text, category } = data as {
             idempotencyKey: string;
@@ -185,3 +239,14 @@ export class StandInServer {
     };
   }
 }
+
+/** The speaker's voice a media stand-in offers to receive. */
+const SPEAKER_VOICE: ProducerInfo = {
+  producerId: 'speaker-voice',
+  participantId: 'speaker',
+  role: 'speaker',
+  kind: 'audio',
+  source: 'camera',
+  classroomId: null,
+  name: 'Intervenante',
+};

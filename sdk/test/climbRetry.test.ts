@@ -1,0 +1,113 @@
+import { MEDIA_SETUP_RETRY } from '@amphi/protocol';
+import { FakeHandler, testFakeParameters } from 'mediasoup-client';
+import { afterEach, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import {
+  MediaClient,
+  type MediaClientOptions,
+  type ReachState,
+  SignalingClient,
+} from '../src/index.ts';
+import { EVENT_ID, StandInServer } from './support/standInServer.ts';
+
+// The reach ladder's climb down (a rung that did not connect in time: the
+// next one, a new join) whose set-up is refused once — a join unanswered
+// under load, no media node free yet — is tried again as a set-up anew after
+// `media.reconnect` is: it used to leave the class with no media and nothing
+// planned until another incident. The stand-in server offers media as
+// mediasoup-client's FakeHandler takes it: its transports never connect, so
+// the direct rung's timer climbs down to the relay.
+
+let server: StandInServer | null = null;
+const closers: (() => void)[] = [];
+afterEach(() => {
+  for (const close of closers.splice(0)) close();
+  server?.close();
+  server = null;
+});
+
+const RUNG_TIMEOUT_MS = 300;
+
+async function classroom(options: MediaClientOptions = {}) {
+  server = await StandInServer.start();
+  server.media = true;
+  const signaling = new SignalingClient({
+    baseUrl: server.baseUrl,
+    eventId: EVENT_ID,
+    token: 'tok',
+    WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
+  });
+  closers.push(() => signaling.close());
+  await signaling.connect();
+  const media = new MediaClient(signaling, {
+    // The direct rung worked for this school before: tried first, alone (no race of every way).
+    reachMemory: { load: () => 'direct', save: () => {} },
+    reportQuality: false,
+    climbBackMs: 0,
+    rungTimeoutMs: RUNG_TIMEOUT_MS,
+    rungSilenceMs: RUNG_TIMEOUT_MS,
+    handlerFactory: FakeHandler.createFactory(testFakeParameters),
+    ...options,
+  });
+  closers.push(() => media.close());
+  const errors: string[] = [];
+  media.on('error', (err) => errors.push((err as { code?: string }).code ?? err.message));
+  const reaches: ReachState[] = [];
+  media.on('reach', (r) => reaches.push(r));
+  await media.start();
+  return { server, media, errors, reaches };
+}
+
+async function until(test: () => boolean, ms: number, what: () => string): Promise<void> {
+  for (const deadline = Date.now() + ms; !test(); ) {
+    if (Date.now() > deadline) throw new Error(`not within ${ms} ms: ${what()}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+it('a climb down whose join is refused once is tried again and receives on the relay', async () => {
+  const { server, media, errors, reaches } = await classroom();
+  expect(media.reach.rung).toBe('direct');
+  expect(media.remotes).toHaveLength(1);
+  // The direct rung's timer climbs down to the relay; that join is refused.
+  server.refuseJoins.push({ code: 'TIMEOUT', message: 'no answer in time' });
+  const armed = Date.now();
+  await until(
+    () => server.joins >= 3 && media.remotes.length === 1,
+    RUNG_TIMEOUT_MS + 1_500,
+    () => `joins ${server.joins}, requests ${server.requests.join(', ')}`,
+  );
+  // The climb's set-up tried again within the backoff's first step (0.25–0.5 s).
+  expect(Date.now() - armed).toBeLessThan(RUNG_TIMEOUT_MS + MEDIA_SETUP_RETRY.initialMs + 400);
+  expect(errors).toEqual(['TIMEOUT']);
+  const climbed = server.requests.slice(server.requests.indexOf('media.close'));
+  expect(climbed.slice(0, 4)).toEqual(['media.close', 'join', 'join', 'media.createTransport']);
+  expect(reaches.find((r) => r.retrying)).toMatchObject({ rung: 'relay', status: 'trying' });
+  // The relay's transport connects (FakeHandler's by hand): the class plays on the relay.
+  const relay = media.recvTransport;
+  if (!relay) throw new Error('no receive transport on the relay');
+  expect(relay.closed).toBe(false);
+  (relay.handler as FakeHandler).setConnectionState('connected');
+  expect(media.reach).toMatchObject({ rung: 'relay', status: 'connected', retrying: undefined });
+  expect(media.remotes.map((r) => r.producer.producerId)).toEqual(['speaker-voice']);
+});
+
+it('a climb down refused every time gives up after its tries: every way failed', async () => {
+  const { server, media } = await classroom({
+    setupRetry: { initialMs: 40, maxMs: 80, attempts: 2, jitter: 0 },
+  });
+  server.refuseJoins.push(
+    ...Array.from({ length: 5 }, () => ({ code: 'MEDIA_UNAVAILABLE', message: 'no live node' })),
+  );
+  await until(
+    () => media.reach.exhausted === true,
+    RUNG_TIMEOUT_MS + 1_500,
+    () => `joins ${server.joins}, reach ${JSON.stringify(media.reach)}`,
+  );
+  // The first join, the climb's, then its 2 tries; none after.
+  expect(server.joins).toBe(4);
+  expect(media.reach).toMatchObject({ rung: 'relay', status: 'trying', retrying: undefined });
+  expect(media.remotes).toHaveLength(0);
+  await new Promise((r) => setTimeout(r, 400));
+  expect(server.joins).toBe(4);
+});
