@@ -298,7 +298,7 @@ interface DrainerWarning {
   msg: string;
   participantId: string | null;
   classroomId: string | null;
-  held: { id: string; transport: boolean; transportId: string; lostRun: boolean }[];
+  held: { id: string; transport: boolean; transportId: string }[];
 }
 
 /** Simulated classrooms an incident left without a picture: what their client went through. */
@@ -770,9 +770,8 @@ async function main(): Promise<void> {
       const simulated = sim.some(
         ({ c }) => c.signaling.lastJoin?.self.participantId === w.participantId,
       );
-      const what = w.held.map(
-        (h) =>
-          `${h.transport ? 'transport' : h.transportId ? 'on a transport' : 'adopted'}${h.lostRun ? ' (a lost run of the node)' : ''}`,
+      const what = w.held.map((h) =>
+        h.transport ? 'transport' : h.transportId ? 'on a transport' : 'adopted',
       );
       log(
         `drain: warned of ${simulated ? 'a simulated' : 'a Chromium'} classroom ${w.classroomId?.slice(0, 8)}: ${w.msg}; held by ${what.join(', ') || 'nothing'}`,

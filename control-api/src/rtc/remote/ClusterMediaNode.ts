@@ -47,8 +47,6 @@ export interface HeldObject {
   id: string;
   transport: boolean;
   transportId: string;
-  /** Made through a channel since lost: the node's process that held it is gone. */
-  lostRun: boolean;
 }
 
 export interface Placement {
@@ -113,14 +111,12 @@ export class ClusterMediaNode extends EventEmitter<MediaNodeEvents> implements M
   /** Edges this instance has made sure of (`eventId/nodeId`): fed from which origin, when. */
   readonly #edges = new Map<string, EdgeEntry>();
   /**
-   * Transports, producers and consumers: the node that made each, the
-   * transport it is on, and the channel it was made through (a node restarted
-   * since has a new one: the object went with the old process).
+   * Transports, producers and consumers: the node that made each and the
+   * transport it is on. Each is recorded through the node's channel of now,
+   * and forgotten when that channel is lost (#forgetObjectsOn): a record is
+   * never of a node's earlier run.
    */
-  readonly #objects = new Map<
-    string,
-    { placed: Placement; transportId: string; channel: RemoteMediaNode | undefined }
-  >();
+  readonly #objects = new Map<string, { placed: Placement; transportId: string }>();
   /** This instance's participants with media objects, and their objects' ids. */
   readonly #participants = new Map<string, { who: MediaParticipant; objects: Set<string> }>();
   /** Producers announced through this instance: the node each is on (closed with it). */
@@ -262,19 +258,23 @@ export class ClusterMediaNode extends EventEmitter<MediaNodeEvents> implements M
    * both during a move. Every live node is asked; what they hand over is
    * recorded as this instance's, so that later calls and the close reach it.
    * A node that a newer socket's adoption reached first refuses this one
-   * (RESUME_SUPERSEDED): then nothing is kept here.
+   * (RESUME_SUPERSEDED): then nothing is kept here. What a node handed over
+   * through a channel lost before every node answered is neither recorded nor
+   * handed to the client: it went with that channel (its records were
+   * forgotten then), and recorded after, it kept the class counted on the
+   * node's next run (a drain of it waited 10 s, then set the class up anew).
    */
   async adoptParticipant(who: MediaParticipant, generation: number | null): Promise<AdoptedMedia> {
     const nodes = (await this.#nodes()).filter((n) => this.#usable(n));
-    type Answer = { placed: Placement; adopted: AdoptedMedia } | { err: unknown };
+    type Answer =
+      | { placed: Placement; channel: RemoteMediaNode; adopted: AdoptedMedia }
+      | { err: unknown };
     const answers = await Promise.all(
       nodes.map(async (n): Promise<Answer> => {
         try {
           const placed = await this.#open(n);
-          return {
-            placed,
-            adopted: await this.#channelOf(placed).adoptParticipant(who, generation),
-          };
+          const channel = this.#channelOf(placed);
+          return { placed, channel, adopted: await channel.adoptParticipant(who, generation) };
         } catch (err) {
           return { err };
         }
@@ -288,15 +288,17 @@ export class ClusterMediaNode extends EventEmitter<MediaNodeEvents> implements M
       // its way there) is left detached for it, not kept by a socket that gives way.
       await Promise.allSettled(
         answers.map(async (a) => {
-          if ('adopted' in a) await this.#channelOf(a.placed).detachParticipant(who);
+          if ('adopted' in a && !a.channel.closed) await a.channel.detachParticipant(who);
         }),
       );
       throw superseded.err;
     }
     const merged: AdoptedMedia = { transports: [], producerIds: [], consumerIds: [] };
+    const held: Placement[] = [];
     for (const a of answers) {
-      if (!('adopted' in a)) continue;
+      if (!('adopted' in a) || !this.#isCurrent(a.placed, a.channel)) continue;
       const { placed, adopted } = a;
+      held.push(placed);
       for (const t of adopted.transports) this.#own(who, t.transportId, placed, t.transportId);
       for (const id of [...adopted.producerIds, ...adopted.consumerIds])
         this.#own(who, id, placed, '');
@@ -304,7 +306,6 @@ export class ClusterMediaNode extends EventEmitter<MediaNodeEvents> implements M
       merged.producerIds.push(...adopted.producerIds);
       merged.consumerIds.push(...adopted.consumerIds);
     }
-    const held = answers.flatMap((a) => ('adopted' in a ? [a.placed] : []));
     if (held.length > 0) {
       await this.#keepPlacement(who, held);
       return merged;
@@ -396,21 +397,14 @@ export class ClusterMediaNode extends EventEmitter<MediaNodeEvents> implements M
   /**
    * What this instance records of the participant on the node (what keeps it
    * counted there, for a drain's warning): each object, whether it is a
-   * transport, the transport it is on ('' when adopted), and whether it was
-   * made on an earlier run of the node (its channel lost since).
+   * transport, and the transport it is on ('' when adopted).
    */
   heldOn(participantId: string, nodeId: string): HeldObject[] {
     const held: HeldObject[] = [];
     for (const id of this.#participants.get(participantId)?.objects ?? []) {
       const o = this.#objects.get(id);
       if (o?.placed.nodeId !== nodeId) continue;
-      const current = this.#channels.get(o.placed.url);
-      held.push({
-        id,
-        transport: o.transportId === id,
-        transportId: o.transportId,
-        lostRun: o.channel === undefined || o.channel !== current || o.channel.closed,
-      });
+      held.push({ id, transport: o.transportId === id, transportId: o.transportId });
     }
     return held;
   }
@@ -787,6 +781,11 @@ export class ClusterMediaNode extends EventEmitter<MediaNodeEvents> implements M
     return { nodeId: node.nodeId, url: node.url };
   }
 
+  /** The channel is still the node's, open: what came through it is on the node's current run. */
+  #isCurrent(placed: Placement, channel: RemoteMediaNode): boolean {
+    return this.#channels.get(placed.url) === channel && !channel.closed;
+  }
+
   #isOpen(placed: Placement): boolean {
     const channel = this.#channels.get(placed.url);
     return channel !== undefined && !channel.closed;
@@ -807,7 +806,7 @@ export class ClusterMediaNode extends EventEmitter<MediaNodeEvents> implements M
   }
 
   #own(who: MediaParticipant, id: string, placed: Placement, transportId: string): void {
-    this.#objects.set(id, { placed, transportId, channel: this.#channels.get(placed.url) });
+    this.#objects.set(id, { placed, transportId });
     let owned = this.#participants.get(who.participantId);
     if (!owned) {
       owned = { who, objects: new Set() };
