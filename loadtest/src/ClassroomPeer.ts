@@ -8,11 +8,15 @@ import {
 import type { LiveSession } from '@amphi/sdk';
 import type { PeerConnection, Track } from 'node-datachannel';
 import { monoMs } from './clock.ts';
-import { CLASSROOM_RTP_CAPABILITIES } from './media/capabilities.ts';
 import { isRtcp, readRtcp, readRtpHeader, readVp8 } from './media/rtp.ts';
 import type { MediaSection } from './media/sdp.ts';
 import { nodeLiveSession } from './nodeSession.ts';
-import { acceptReceiveOffer, newPeerConnection } from './peerConnection.ts';
+import {
+  acceptReceiveOffer,
+  type ConsumedSection,
+  consumeSections,
+  newPeerConnection,
+} from './peerConnection.ts';
 import { type CaptureClock, type StreamFigures, StreamMeter } from './StreamMeter.ts';
 import { withTimeout } from './SyntheticSpeaker.ts';
 
@@ -381,23 +385,9 @@ export class ClassroomPeer {
     const wanted = producers;
     const t: TransportOptions = await s.request('media.createTransport', { direction: 'recv' });
     this.#step(`transport ${t.transportId.slice(0, 8)} (${as})`);
-    const sections: (MediaSection & { consumerId: string })[] = [];
-    const consumers = new Map<string, string>();
+    let sections: ConsumedSection[];
     try {
-      for (const p of wanted) {
-        const c = await s.request('media.consume', {
-          transportId: t.transportId,
-          producerId: p.producerId,
-          rtpCapabilities: CLASSROOM_RTP_CAPABILITIES,
-        });
-        sections.push({
-          mid: c.rtpParameters.mid ?? String(sections.length),
-          kind: c.kind,
-          rtpParameters: c.rtpParameters,
-          consumerId: c.consumerId,
-        });
-        consumers.set(p.producerId, c.consumerId);
-      }
+      sections = await consumeSections(s, t.transportId, wanted);
     } catch (err) {
       // A consume refused (the speaker published again meanwhile) or cut with the
       // socket (the request is sent once it is back, after the next socket resumed
@@ -408,6 +398,7 @@ export class ClassroomPeer {
       void s.request('media.closeTransport', { transportId: t.transportId }).catch(() => {});
       throw err;
     }
+    const consumers = new Map(sections.map((c) => [c.producerId, c.consumerId]));
     this.#step(`${sections.length} consumers`);
     const pc = newPeerConnection(`classroom${this.options.index}`);
     if (as === 'active') {

@@ -1,6 +1,7 @@
-import type { TransportOptions } from '@amphi/protocol';
+import type { ProducerInfo, TransportOptions } from '@amphi/protocol';
 import type { SignalingClient } from '@amphi/sdk';
 import { PeerConnection } from 'node-datachannel';
+import { CLASSROOM_RTP_CAPABILITIES } from './media/capabilities.ts';
 import { localDtls, type MediaSection, recvOffer } from './media/sdp.ts';
 
 /**
@@ -10,6 +11,38 @@ import { localDtls, type MediaSection, recvOffer } from './media/sdp.ts';
  */
 export function newPeerConnection(name: string): PeerConnection {
   return new PeerConnection(name, { iceServers: [] });
+}
+
+/** A consumer made on a receive transport: its SDP media section in the offer. */
+export type ConsumedSection = MediaSection & { consumerId: string; producerId: string };
+
+/**
+ * Consumes each of `producers` on receive transport `transportId`, in order,
+ * with a classroom's capabilities: one section each (the consumer's mid, else
+ * its place), as acceptReceiveOffer takes them. A refused consume throws; the
+ * consumers made before it stay on the transport.
+ */
+export async function consumeSections(
+  signaling: SignalingClient,
+  transportId: string,
+  producers: readonly ProducerInfo[],
+): Promise<ConsumedSection[]> {
+  const sections: ConsumedSection[] = [];
+  for (const p of producers) {
+    const c = await signaling.request('media.consume', {
+      transportId,
+      producerId: p.producerId,
+      rtpCapabilities: CLASSROOM_RTP_CAPABILITIES,
+    });
+    sections.push({
+      mid: c.rtpParameters.mid ?? String(sections.length),
+      kind: c.kind,
+      rtpParameters: c.rtpParameters,
+      consumerId: c.consumerId,
+      producerId: p.producerId,
+    });
+  }
+  return sections;
 }
 
 /**

@@ -2,10 +2,12 @@ import type { JoinResult, ProducerInfo, TransportOptions } from '@amphi/protocol
 import { SignalingClient } from '@amphi/sdk';
 import type { PeerConnection, Track } from 'node-datachannel';
 import WebSocket from 'ws';
-import { CLASSROOM_RTP_CAPABILITIES } from '../../../loadtest/src/media/capabilities.ts';
 import { isRtcp, readRtpHeader, readVp8 } from '../../../loadtest/src/media/rtp.ts';
-import type { MediaSection } from '../../../loadtest/src/media/sdp.ts';
-import { acceptReceiveOffer, newPeerConnection } from '../../../loadtest/src/peerConnection.ts';
+import {
+  acceptReceiveOffer,
+  consumeSections,
+  newPeerConnection,
+} from '../../../loadtest/src/peerConnection.ts';
 
 /** One receive transport of the classroom: a libdatachannel peer connection over it. */
 interface Receiver {
@@ -81,6 +83,23 @@ export class RtpClassroom {
     return c;
   }
 
+  /** Joined (as `join`) and receiving (as `receive`); closed if either fails. */
+  static async receiving(
+    baseUrl: string,
+    eventId: string,
+    token: string,
+    opts: { ignoreMove?: boolean; keepOnReconnect?: boolean } = {},
+  ): Promise<RtpClassroom> {
+    const c = await RtpClassroom.join(baseUrl, eventId, token, opts);
+    try {
+      await c.receive();
+    } catch (err) {
+      c.close();
+      throw err;
+    }
+    return c;
+  }
+
   get transportId(): string | null {
     return this.#active?.transportId ?? null;
   }
@@ -144,20 +163,7 @@ export class RtpClassroom {
     const s = this.client;
     const producers = await this.#producers();
     const t: TransportOptions = await s.request('media.createTransport', { direction: 'recv' });
-    const sections: (MediaSection & { consumerId: string })[] = [];
-    for (const p of producers) {
-      const c = await s.request('media.consume', {
-        transportId: t.transportId,
-        producerId: p.producerId,
-        rtpCapabilities: CLASSROOM_RTP_CAPABILITIES,
-      });
-      sections.push({
-        mid: c.rtpParameters.mid ?? String(sections.length),
-        kind: c.kind,
-        rtpParameters: c.rtpParameters,
-        consumerId: c.consumerId,
-      });
-    }
+    const sections = await consumeSections(s, t.transportId, producers);
     const pc = newPeerConnection('drain-classroom');
     const r: Receiver = {
       transportId: t.transportId,
