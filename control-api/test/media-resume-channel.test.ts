@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { WorkerPool } from '@amphi/media-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../src/errors.ts';
 import { createLogger } from '../src/logger.ts';
-import { InProcessMediaNode } from '../src/rtc/InProcessMediaNode.ts';
+import type { InProcessMediaNode } from '../src/rtc/InProcessMediaNode.ts';
 import type { MediaParticipant } from '../src/rtc/MediaNode.ts';
 import { MediaNodeServer } from '../src/rtc/remote/MediaNodeServer.ts';
 import { RemoteMediaNode } from '../src/rtc/remote/RemoteMediaNode.ts';
+import { startMediaNode } from './support/harness.ts';
 
 // Who owns a participant's media on a media node, channel by channel (one
 // channel per control-api instance): the channel that made it until another
@@ -25,14 +25,7 @@ const channels: RemoteMediaNode[] = [];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 beforeAll(async () => {
-  const pool = await WorkerPool.create({ size: 1, listenIp: '127.0.0.1', logger: log });
-  media = new InProcessMediaNode({
-    pool,
-    log,
-    transportOptions: { listenIp: '127.0.0.1' },
-    ownsPool: true,
-    sessionGraceMs: GRACE_MS,
-  });
+  media = await startMediaNode({ workers: 1, sessionGraceMs: GRACE_MS });
   server = await MediaNodeServer.start({
     media,
     secret: SECRET,
@@ -56,6 +49,15 @@ async function channel(): Promise<RemoteMediaNode> {
   return c;
 }
 
+/** A classroom's participant of `eventId`, as signaling hands it to a media node. */
+const classroomOf = (eventId: string, name: string): MediaParticipant => ({
+  eventId,
+  participantId: randomUUID(),
+  role: 'classroom',
+  classroomId: randomUUID(),
+  name,
+});
+
 const codeOf = (p: Promise<unknown>) =>
   p.then(
     () => 'adopted',
@@ -65,13 +67,7 @@ const codeOf = (p: Promise<unknown>) =>
 describe('a participant media on a media node, as control-api instances come and go', () => {
   it('stays with the channel that adopted it: the former owner can neither close nor detach it, nor take it with its death', async () => {
     const eventId = randomUUID();
-    const who: MediaParticipant = {
-      eventId,
-      participantId: randomUUID(),
-      role: 'classroom',
-      classroomId: randomUUID(),
-      name: '4e B',
-    };
+    const who = classroomOf(eventId, '4e B');
     const a = await channel();
     const b = await channel();
     await a.getRouterRtpCapabilities(eventId);
@@ -119,13 +115,7 @@ describe('a participant media on a media node, as control-api instances come and
 
   it("counts in the node's load while detached within its grace (what placement reads), no longer after", async () => {
     const eventId = randomUUID();
-    const who: MediaParticipant = {
-      eventId,
-      participantId: randomUUID(),
-      role: 'classroom',
-      classroomId: randomUUID(),
-      name: '3e A',
-    };
+    const who = classroomOf(eventId, '3e A');
     const before = server.load;
     const a = await channel();
     await a.getRouterRtpCapabilities(eventId);

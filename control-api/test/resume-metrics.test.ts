@@ -1,13 +1,11 @@
-import { WorkerPool } from '@amphi/media-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../src/logger.ts';
-import { InProcessMediaNode } from '../src/rtc/InProcessMediaNode.ts';
 import type { ControlPlane } from '../src/server.ts';
 import {
   createTestDatabase,
   type SeededEvent,
   seedEvent,
   startInstance,
+  startMediaNode,
   TestClient,
 } from './support/harness.ts';
 
@@ -23,15 +21,7 @@ const clients: TestClient[] = [];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 beforeAll(async () => {
-  const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
-  const pool = await WorkerPool.create({ size: 1, listenIp: '127.0.0.1', logger: log });
-  const media = new InProcessMediaNode({
-    pool,
-    log,
-    transportOptions: { listenIp: '127.0.0.1' },
-    ownsPool: true,
-    sessionGraceMs: GRACE_MS,
-  });
+  const media = await startMediaNode({ workers: 1, sessionGraceMs: GRACE_MS });
   plane = await startInstance({
     databaseUrl: await createTestDatabase(),
     media,

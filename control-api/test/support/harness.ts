@@ -47,7 +47,12 @@ export async function createTestDatabase(): Promise<string> {
  * back quickly so tests can kill one. `listenIp`: loopback by default.
  */
 export async function startMediaNode(
-  opts: { workers?: number; listenIp?: string } = {},
+  opts: {
+    workers?: number;
+    listenIp?: string;
+    /** How long a participant's media outlives its socket, for a resume to adopt it. */
+    sessionGraceMs?: number;
+  } = {},
 ): Promise<InProcessMediaNode> {
   const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
   const listenIp = opts.listenIp ?? '127.0.0.1';
@@ -62,6 +67,7 @@ export async function startMediaNode(
     log,
     transportOptions: { listenIp },
     ownsPool: true,
+    ...(opts.sessionGraceMs === undefined ? {} : { sessionGraceMs: opts.sessionGraceMs }),
   });
 }
 
