@@ -289,6 +289,8 @@ export class MediaClient extends Emitter<MediaClientEvents> {
   /**
    * Starts media from a `join` result (default: the signaling client's last)
    * and follows the event: producers added and closed, reconnections.
+   * Rejects when the first set-up fails, whose next try is planned all the
+   * same (see #setUpAnew).
    */
   async start(join: JoinResult | null = this.#signaling.lastJoin): Promise<void> {
     const s = this.#signaling;
@@ -333,7 +335,7 @@ export class MediaClient extends Emitter<MediaClientEvents> {
         onSilent: () => this.#lostPath(),
       });
     }
-    if (join) await this.#enqueue(() => this.#setup(join));
+    if (join) await this.#setUp(() => this.#setup(join));
   }
 
   /** Weak network: receive only the speakers' voices (or video again). */
@@ -429,9 +431,9 @@ export class MediaClient extends Emitter<MediaClientEvents> {
   }
 
   /**
-   * Sets media up anew (`job`, in turn with the rest): every set-up after the
-   * first (`media.reconnect`, a move not made, a reconnection, the ladder's
-   * climb down, a try planned here) goes this way, and replaces a try still
+   * Sets media up anew (`job`, in turn with the rest): every set-up goes
+   * this way (the first, `media.reconnect`, a move not made, a reconnection,
+   * the ladder's climb down, a try planned here), and replaces a try still
    * planned. If it fails for anything but the socket's loss (its
    * reconnection sets up itself), the next try is planned at once,
    * after MEDIA_SETUP_RETRY's backoff: a class whose node died must not stay
@@ -443,16 +445,21 @@ export class MediaClient extends Emitter<MediaClientEvents> {
    * again.
    */
   #setUpAnew(job: () => Promise<void>): void {
+    void this.#setUp(job).catch(() => {});
+  }
+
+  /** #setUpAnew's, for a caller that awaits the first try's outcome (start). */
+  #setUp(job: () => Promise<void>): Promise<void> {
     if (this.#retryTimer) clearTimeout(this.#retryTimer);
     this.#retryTimer = null;
-    void this.#enqueue(async () => {
+    return this.#enqueue(async () => {
       try {
         await job();
       } catch (err) {
         this.#planSetupRetry(err);
         throw err;
       }
-    }).catch(() => {});
+    });
   }
 
   #planSetupRetry(err: unknown): void {

@@ -111,3 +111,40 @@ it('a climb down refused every time gives up after its tries: every way failed',
   await new Promise((r) => setTimeout(r, 400));
   expect(server.joins).toBe(4);
 });
+
+it('a first set-up refused (its receive transport unanswered) is tried again as well', async () => {
+  server = await StandInServer.start();
+  server.media = true;
+  server.refuseTransports.push({ code: 'TIMEOUT', message: 'no answer in time' });
+  const stand = server;
+  const signaling = new SignalingClient({
+    baseUrl: stand.baseUrl,
+    eventId: EVENT_ID,
+    token: 'tok',
+    WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
+  });
+  closers.push(() => signaling.close());
+  await signaling.connect();
+  const media = new MediaClient(signaling, {
+    reachMemory: null,
+    reportQuality: false,
+    handlerFactory: FakeHandler.createFactory(testFakeParameters),
+  });
+  closers.push(() => media.close());
+  media.on('error', () => {});
+  // The caller is told (LiveSession: the media's error), and the try is planned all the same.
+  await expect(media.start()).rejects.toMatchObject({ code: 'TIMEOUT' });
+  expect(media.reach.retrying?.attempt).toBe(1);
+  await until(
+    () => media.remotes.length === 1,
+    1_500,
+    () => `requests ${stand.requests.join(', ')}`,
+  );
+  expect(stand.requests.slice(0, 4)).toEqual([
+    'join',
+    'media.createTransport',
+    'join',
+    'media.createTransport',
+  ]);
+  expect(media.reach.retrying).toBeUndefined();
+});

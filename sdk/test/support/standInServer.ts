@@ -44,6 +44,8 @@ export class StandInServer {
   readonly refuseJoins: { code: string; message: string }[] = [];
   /** Offer media: router capabilities, a relay and the speaker's voice (see FakeHandler). */
   media = false;
+  /** The next media.createTransport are refused with these errors, in order (a media node under load). */
+  readonly refuseTransports: { code: string; message: string }[] = [];
   #down = false;
   #server: WebSocketServer;
   #n = 0;
@@ -153,6 +155,8 @@ export class StandInServer {
           return;
         case 'media.createTransport': {
           if (!this.media) return fail('UNKNOWN_TYPE', type);
+          const refusal = this.refuseTransports.shift();
+          if (refusal) return fail(refusal.code, refusal.message);
           const { id, iceParameters, iceCandidates, dtlsParameters } =
             testFakeParameters.generateTransportRemoteParameters();
           return ok({
