@@ -24,8 +24,10 @@ import { MediaNodeProcess } from './support/MediaNodeProcess.ts';
 // socket, handed over (4012) as soon as the bus tells A of B's resume, must not
 // take it, or the node keeps it under A's channel for a socket already gone,
 // and ignores B's close when the class leaves (the media then stays on the node,
-// counted in its load, until the event ends). A real media node process, real
-// Redis, two control-api instances.
+// counted in its load, until the event ends). The same when the newer socket's
+// resume was refused (its media expired) and it set its media up anew: that
+// media is the newer socket's generation, not the first socket's. A real media
+// node process, real Redis, two control-api instances.
 
 const SECRET = 'test-media-node-resume-race-secret-0123';
 const NS = `resume-race-${randomUUID()}`;
@@ -33,6 +35,8 @@ const NODE_ID = 'race-node';
 const METRICS_TOKEN = 'test-metrics-token-resume-race-01234567';
 /** How late A's adoption reaches the media node. */
 const ADOPT_DELAY_MS = 1_500;
+/** The media node keeps a dropped socket's media this long. */
+const GRACE_MS = 1_000;
 const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -64,6 +68,7 @@ beforeAll(async () => {
     REDIS_URL: inject('redisUrl'),
     REDIS_NAMESPACE: NS,
     MEDIA_NODE_ID: NODE_ID,
+    MEDIA_SESSION_GRACE_MS: String(GRACE_MS),
   });
   registry = new MediaNodeRegistry({ redis: redis(), namespace: NS });
   const media = (late: boolean) => {
@@ -168,5 +173,52 @@ describe('two resumes racing for a class’s media', () => {
     expect(loadBefore).toBe(1);
     expect(loadAfter).toBe(0);
     expect(outcomes).toEqual({ superseded: 1 });
+  }, 30_000);
+
+  it('leaves the media a refused resume set up anew with its socket when an older adoption arrives last', async () => {
+    const before = await resumesOnA();
+    const first = await open(b);
+    const firstJoin = (await first.request('join', {})) as JoinResult;
+    await first.request('media.createTransport', { direction: 'recv' });
+    const resumeToken = firstJoin.resume?.token as string;
+    // Its socket drops and stays away past the node's grace: its media expires.
+    first.socket.terminate();
+    await sleep(GRACE_MS + 800);
+
+    // It comes back on A, whose adoption is slow, and blinks before A answered.
+    const older = await open(a, resumeToken);
+    await sleep(200);
+    void older.request('join', {}).catch(() => null);
+    const olderBack = blink(older);
+    // On B at once: refused (expired), it sets its media up anew before A's adoption lands.
+    const newer = await open(b, resumeToken);
+    const newerJoin = (await newer.request('join', {})) as JoinResult;
+    const newerResume = newerJoin.resume?.media;
+    await newer.request('media.createTransport', { direction: 'recv' });
+    olderBack();
+    const olderEnd = await Promise.race([
+      older.closed.then((c) => c.code),
+      sleep(3_000).then(() => 'open'),
+    ]);
+    await sleep(ADOPT_DELAY_MS);
+
+    const loadBefore = await nodeLoad();
+    await newer.close();
+    await sleep(2_500);
+    const loadAfter = await nodeLoad();
+    const after = await resumesOnA();
+    const outcomes = Object.fromEntries(
+      Object.entries(after)
+        .map(([k, v]) => [k, v - (before[k] ?? 0)] as const)
+        .filter(([, v]) => v > 0),
+    );
+    console.info(
+      `newer socket's resume ${newerResume?.status === 'refused' ? newerResume.error.code : newerResume?.status}, set up anew; older socket (A, adoption ${ADOPT_DELAY_MS} ms late): closed ${olderEnd}; A's resume outcomes ${JSON.stringify(outcomes)}; node load with the class: ${loadBefore}, 2.5 s after it left: ${loadAfter}`,
+    );
+    expect(newerResume?.status === 'refused' && newerResume.error.code).toBe('RESUME_EXPIRED');
+    expect(olderEnd).toBe(CloseCode.RESUMED_ELSEWHERE);
+    expect(outcomes).toEqual({ superseded: 1 });
+    expect(loadBefore).toBe(1);
+    expect(loadAfter).toBe(0);
   }, 30_000);
 });

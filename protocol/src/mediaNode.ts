@@ -33,6 +33,8 @@ export const MediaNodeParticipant = z.object({
   role: Role,
   classroomId: z.uuid().nullable(),
   name: z.string().max(200),
+  /** Its socket's generation: media made through this call holds it (`madeGeneration`). */
+  generation: z.number().int().nonnegative().nullish(),
 });
 export type MediaNodeParticipant = z.infer<typeof MediaNodeParticipant>;
 

@@ -15,6 +15,7 @@ import {
   type ConsumerOptions,
   type DtlsParameters,
   type ErrorCode,
+  madeGeneration,
   type ProducerInfo,
   producerRoleOf,
   type RtpCapabilities,
@@ -71,7 +72,7 @@ type Participant = {
   directions: Map<string, TransportDirection>;
   /** Its socket dropped: the media is closed when this fires, unless adopted first. */
   detached: ReturnType<typeof setTimeout> | null;
-  /** The generation of the socket that holds it (0: its first socket's; then the last adoption's). */
+  /** The generation of the socket that holds it: the one that made it (`madeGeneration`), then the last adoption's. */
   generation: number;
 };
 
@@ -474,7 +475,7 @@ export class InProcessMediaNode extends EventEmitter<MediaNodeEvents> implements
       session: mapped(() => media.broadcast.join(who.participantId, who.role)),
       directions: new Map(),
       detached: null,
-      generation: 0,
+      generation: madeGeneration(who.generation),
     };
     media.participants.set(who.participantId, participant);
     this.emit('participantjoined', who);

@@ -22,6 +22,13 @@ export interface MediaParticipant {
   classroomId: string | null;
   /** Shown on the tiles of its producers. */
   name: string;
+  /**
+   * The generation of the socket speaking for it (ResumeGenerations: drawn as
+   * a resumed socket opens; absent for a first socket, null when not drawn):
+   * media it makes holds it (`madeGeneration`), so that an older socket's late
+   * adoption does not take it.
+   */
+  generation?: number | null | undefined;
 }
 
 export interface ProduceParams {

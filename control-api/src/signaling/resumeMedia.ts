@@ -47,6 +47,8 @@ async function adopt(
   }
   try {
     const generation = (await claim.generation) ?? null;
+    // Media this socket makes from now holds its generation (set up anew after a refusal).
+    ctx.media.generation = generation;
     const media = await services.media.adoptParticipant(ctx.media, generation);
     if (media.producerIds.length > 0) {
       const open = await services.media.listProducers(ctx.self.eventId);
