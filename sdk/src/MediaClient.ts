@@ -469,6 +469,8 @@ export class MediaClient extends Emitter<MediaClientEvents> {
     const retry = this.#options.setupRetry ?? MEDIA_SETUP_RETRY;
     const attempt = ++this.#setupFailures;
     if (attempt > retry.attempts) {
+      // Nothing planned now; the next cause (a media.reconnect, a reconnection) tries afresh.
+      this.#setupFailures = 0;
       this.#setReach({ status: 'trying', retrying: undefined, exhausted: true });
       return;
     }

@@ -148,3 +148,26 @@ it('a first set-up refused (its receive transport unanswered) is tried again as 
   ]);
   expect(media.reach.retrying).toBeUndefined();
 });
+
+it('after its tries ran out, the next media.reconnect tries afresh, not once', async () => {
+  const { server, media } = await classroom({
+    setupRetry: { initialMs: 40, maxMs: 80, attempts: 2, jitter: 0 },
+  });
+  server.refuseJoins.push(
+    ...Array.from({ length: 3 }, () => ({ code: 'MEDIA_UNAVAILABLE', message: 'no live node' })),
+  );
+  await until(
+    () => media.reach.exhausted === true,
+    RUNG_TIMEOUT_MS + 1_500,
+    () => `joins ${server.joins}, reach ${JSON.stringify(media.reach)}`,
+  );
+  // Later the server has a node again and says so; its first join is still refused once.
+  server.refuseJoins.push({ code: 'TIMEOUT', message: 'no answer in time' });
+  server.push('media.reconnect', { reason: 'media_ready', message: 'media is available again' });
+  await until(
+    () => media.remotes.length === 1,
+    1_000,
+    () => `joins ${server.joins}, reach ${JSON.stringify(media.reach)}`,
+  );
+  expect(server.joins).toBe(6);
+});
