@@ -2,10 +2,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { MediaNodeSummary } from '@amphi/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ControlApiProcess } from './support/ControlApiProcess.ts';
-import { createTestDatabase, JOIN_SECRET, OPERATOR_TOKEN } from './support/harness.ts';
-import { MediaNodeProcess } from './support/MediaNodeProcess.ts';
-import { RedisProcess } from './support/RedisProcess.ts';
+import type { ControlApiProcess } from './support/ControlApiProcess.ts';
+import { OPERATOR_TOKEN } from './support/harness.ts';
+import { type ProcessCluster, startProcessCluster } from './support/processCluster.ts';
 
 // Two control-api processes as deployed, the second on a host whose wall clock
 // is 30 s behind the first's (Date.now() shifted in that process alone), and
@@ -22,44 +21,26 @@ const SKEWED_CLOCK = path.join(
   'skewedClock.mjs',
 );
 
-let redis: RedisProcess;
-let node: MediaNodeProcess;
+let cluster: ProcessCluster;
 let api1: ControlApiProcess;
 let api2: ControlApiProcess;
 
 beforeAll(async () => {
-  redis = await RedisProcess.start();
-  node = await MediaNodeProcess.start({
-    MEDIA_NODE_SECRET: SECRET,
-    REDIS_URL: redis.url,
-    MEDIA_NODE_ID: NODE_ID,
+  cluster = await startProcessCluster({
+    secret: SECRET,
+    nodeIds: [NODE_ID],
+    instanceEnv: {
+      api2: {
+        NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${SKEWED_CLOCK}`.trim(),
+        AMPHI_TEST_CLOCK_SKEW_MS: String(SKEW_MS),
+      },
+    },
   });
-  const env = {
-    DATABASE_URL: await createTestDatabase(),
-    REDIS_URL: redis.url,
-    JOIN_TOKEN_SECRET: JOIN_SECRET,
-    OPERATOR_TOKEN,
-    SEED_DEMO: 'false',
-    MEDIA_PLANE: 'remote',
-    MEDIA_NODE_SECRET: SECRET,
-  };
-  api1 = await ControlApiProcess.start({ ...env, INSTANCE_ID: 'api1' });
-  api2 = await ControlApiProcess.start({
-    ...env,
-    INSTANCE_ID: 'api2',
-    NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${SKEWED_CLOCK}`.trim(),
-    AMPHI_TEST_CLOCK_SKEW_MS: String(SKEW_MS),
-  });
-  await Promise.all([api1.healthyWithin(60_000), api2.healthyWithin(60_000)]);
+  [api1, api2] = cluster.apis;
 }, 120_000);
 
 afterAll(async () => {
-  for (const a of [api1, api2]) {
-    await a?.stop().catch(() => {});
-    a?.killGroup();
-  }
-  await node?.stop();
-  await redis?.kill();
+  await cluster?.close();
 });
 
 /** The operator's word through one instance: the node's summary it answers with. */

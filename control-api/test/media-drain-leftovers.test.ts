@@ -1,22 +1,14 @@
 import type { MediaNodeList, MediaNodeSummary } from '@amphi/protocol';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { monoMs } from '../../loadtest/src/clock.ts';
 import { loadVp8Clip, type Vp8Clip } from '../../loadtest/src/media/vp8Clip.ts';
-import { SyntheticSpeaker } from '../../loadtest/src/SyntheticSpeaker.ts';
-import { MediaNodeRegistry } from '../src/rtc/remote/MediaNodeRegistry.ts';
-import { ControlApiProcess } from './support/ControlApiProcess.ts';
-import {
-  api,
-  createTestDatabase,
-  JOIN_SECRET,
-  OPERATOR_TOKEN,
-  type SeededEvent,
-  seedEvent,
-} from './support/harness.ts';
+import type { SyntheticSpeaker } from '../../loadtest/src/SyntheticSpeaker.ts';
+import type { MediaNodeRegistry } from '../src/rtc/remote/MediaNodeRegistry.ts';
+import type { ControlApiProcess } from './support/ControlApiProcess.ts';
+import { startSpeaker } from './support/clusterTalk.ts';
+import { api, type SeededEvent, seedEvent } from './support/harness.ts';
 import { RigClassroom } from './support/hostsRigAudience.ts';
-import { MediaNodeProcess } from './support/MediaNodeProcess.ts';
-import { RedisProcess } from './support/RedisProcess.ts';
+import { type ProcessCluster, startProcessCluster } from './support/processCluster.ts';
 import { RtpClassroom } from './support/RtpClassroom.ts';
 import { within } from './support/within.ts';
 
@@ -34,10 +26,8 @@ const FIRST = 6;
 /** The drainer's wait for a class to leave the node, and a margin. */
 const DRAIN_WAIT_MS = 12_500;
 
-let redis: RedisProcess;
-const nodes = new Map<string, MediaNodeProcess>();
+let cluster: ProcessCluster<1>;
 let apiProcess: ControlApiProcess;
-let registryRedis: Redis;
 let registry: MediaNodeRegistry;
 let clip: Vp8Clip;
 let ev: SeededEvent;
@@ -47,70 +37,21 @@ let simulated: RigClassroom | null = null;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-const startNode = async (id: string) =>
-  nodes.set(
-    id,
-    await MediaNodeProcess.start({
-      MEDIA_NODE_SECRET: SECRET,
-      REDIS_URL: redis.url,
-      MEDIA_NODE_ID: id,
-      ...(process.env.TEST_NODE_OUTPUT ? { LOG_LEVEL: 'info' } : {}),
-    }),
-  );
-
 beforeAll(async () => {
-  redis = await RedisProcess.start();
-  for (const id of ['node-a', 'node-b']) await startNode(id);
-  apiProcess = await ControlApiProcess.start({
-    DATABASE_URL: await createTestDatabase(),
-    REDIS_URL: redis.url,
-    JOIN_TOKEN_SECRET: JOIN_SECRET,
-    OPERATOR_TOKEN,
-    SEED_DEMO: 'false',
-    MEDIA_PLANE: 'remote',
-    MEDIA_NODE_SECRET: SECRET,
-    INSTANCE_ID: 'api1',
-    ...(process.env.TEST_NODE_OUTPUT ? { LOG_LEVEL: 'info' } : {}),
-  });
-  await apiProcess.healthyWithin(60_000);
-  registryRedis = new Redis(redis.url, { maxRetriesPerRequest: 1 });
-  registryRedis.on('error', () => {});
-  registry = new MediaNodeRegistry({ redis: registryRedis });
-  await registered(['node-a', 'node-b']);
+  cluster = await startProcessCluster({ secret: SECRET, instances: 1 });
+  [apiProcess] = cluster.apis;
+  registry = cluster.registry;
   clip = await loadVp8Clip();
   ev = await seedEvent(apiProcess.url, { classrooms: FIRST + 1, status: 'live' });
-  speaker = new SyntheticSpeaker({
-    baseUrl: apiProcess.url,
-    eventId: ev.eventId,
-    token: ev.tokens.speaker,
-    clip,
-  });
-  await speaker.start();
+  speaker = await startSpeaker(apiProcess.url, ev, clip);
 }, 120_000);
 
 afterAll(async () => {
-  if (process.env.TEST_NODE_OUTPUT) {
-    for (const [id, n] of nodes) console.info(`--- ${id}\n${n.out.slice(-20_000)}`);
-    console.info(`--- api\n${apiProcess?.out.slice(-40_000)}`);
-  }
   for (const c of classrooms) c.close();
   simulated?.close();
   speaker?.close();
-  await apiProcess?.stop().catch(() => {});
-  apiProcess?.killGroup();
-  for (const n of nodes.values()) await n.stop();
-  registryRedis?.disconnect();
-  await redis?.kill();
+  await cluster?.close();
 });
-
-async function registered(ids: string[]): Promise<void> {
-  for (const deadline = Date.now() + 15_000; ; ) {
-    const seen = (await registry.nodes()).map((n) => n.nodeId);
-    if (ids.every((id) => seen.includes(id))) return;
-    if (Date.now() > deadline) throw new Error(`the media nodes ${ids} did not register`);
-    await sleep(100);
-  }
-}
 
 async function operator(method: 'GET' | 'POST', path: string) {
   const res = await api<MediaNodeSummary | MediaNodeList>(apiProcess.url, method, path);
@@ -125,17 +66,14 @@ const nodeOf = (i: number) =>
 async function join(from: number, to: number): Promise<RtpClassroom[]> {
   const joined: RtpClassroom[] = [];
   for (let i = from; i < to; i++) {
-    const c = await RtpClassroom.join(
+    const c = await RtpClassroom.receiving(
       apiProcess.url,
       ev.eventId,
       ev.tokens.classrooms[i] as string,
-      {
-        keepOnReconnect: true,
-      },
+      { keepOnReconnect: true },
     );
     classrooms.push(c);
     joined.push(c);
-    await c.receive();
   }
   return joined;
 }
@@ -174,7 +112,7 @@ describe('a drain after an incident: nothing a class set up anew keeps it on a n
     expect(onEdge.length).toBeGreaterThan(0);
 
     // The edge node dies: its classes are told to set their media up anew, and do, on the origin.
-    await nodes.get(edge)?.crash();
+    await cluster.nodes.get(edge)?.crash();
     await within(20_000, async () =>
       onEdge.every((i) => (classrooms[i]?.reconnects ?? 0) > 0) ? true : null,
     );
@@ -183,8 +121,8 @@ describe('a drain after an incident: nothing a class set up anew keeps it on a n
       (await Promise.all(first.map((_, i) => nodeOf(i)))).every((n) => n === origin) ? true : null,
     );
     // Started again on its host under the same id; then drained for maintenance.
-    await startNode(edge);
-    await registered([edge]);
+    await cluster.startNode(edge);
+    await cluster.registered([edge]);
     await sleep(1_000);
     const seen = await drainAndWatch(edge);
     console.info(

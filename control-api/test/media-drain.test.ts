@@ -1,21 +1,12 @@
 import type { MediaNodeList, MediaNodeSummary } from '@amphi/protocol';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadVp8Clip, type Vp8Clip } from '../../loadtest/src/media/vp8Clip.ts';
-import { SyntheticSpeaker } from '../../loadtest/src/SyntheticSpeaker.ts';
+import type { SyntheticSpeaker } from '../../loadtest/src/SyntheticSpeaker.ts';
 import { NodeDrains } from '../src/rtc/drain/NodeDrains.ts';
-import { MediaNodeRegistry } from '../src/rtc/remote/MediaNodeRegistry.ts';
-import { ControlApiProcess } from './support/ControlApiProcess.ts';
-import {
-  api,
-  createTestDatabase,
-  JOIN_SECRET,
-  OPERATOR_TOKEN,
-  type SeededEvent,
-  seedEvent,
-} from './support/harness.ts';
-import { MediaNodeProcess } from './support/MediaNodeProcess.ts';
-import { RedisProcess } from './support/RedisProcess.ts';
+import type { MediaNodeRegistry } from '../src/rtc/remote/MediaNodeRegistry.ts';
+import { startSpeaker } from './support/clusterTalk.ts';
+import { api, type SeededEvent, seedEvent } from './support/harness.ts';
+import { type ProcessCluster, startProcessCluster } from './support/processCluster.ts';
 import { RtpClassroom } from './support/RtpClassroom.ts';
 import { within } from './support/within.ts';
 
@@ -30,10 +21,8 @@ import { within } from './support/within.ts';
 const SECRET = 'test-media-node-drain-secret-0123456789ab';
 const CLASSROOMS = 10;
 
-let redis: RedisProcess;
-const nodes = new Map<string, MediaNodeProcess>();
-let apis: [ControlApiProcess, ControlApiProcess];
-let registryRedis: Redis;
+let cluster: ProcessCluster;
+let apis: ProcessCluster['apis'];
 let registry: MediaNodeRegistry;
 let clip: Vp8Clip;
 let ev: SeededEvent;
@@ -43,56 +32,16 @@ const classrooms: RtpClassroom[] = [];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 beforeAll(async () => {
-  redis = await RedisProcess.start();
-  for (const id of ['node-a', 'node-b']) {
-    nodes.set(
-      id,
-      await MediaNodeProcess.start({
-        MEDIA_NODE_SECRET: SECRET,
-        REDIS_URL: redis.url,
-        MEDIA_NODE_ID: id,
-        ...(process.env.TEST_NODE_OUTPUT ? { LOG_LEVEL: 'info' } : {}),
-      }),
-    );
-  }
-  const env = {
-    DATABASE_URL: await createTestDatabase(),
-    REDIS_URL: redis.url,
-    JOIN_TOKEN_SECRET: JOIN_SECRET,
-    OPERATOR_TOKEN,
-    SEED_DEMO: 'false',
-    MEDIA_PLANE: 'remote',
-    MEDIA_NODE_SECRET: SECRET,
-    ...(process.env.TEST_NODE_OUTPUT ? { LOG_LEVEL: 'info' } : {}),
-  };
-  apis = [
-    await ControlApiProcess.start({ ...env, INSTANCE_ID: 'api1' }),
-    await ControlApiProcess.start({ ...env, INSTANCE_ID: 'api2' }),
-  ];
-  await Promise.all(apis.map((a) => a.healthyWithin(60_000)));
-  registryRedis = new Redis(redis.url, { maxRetriesPerRequest: 1 });
-  registryRedis.on('error', () => {});
-  registry = new MediaNodeRegistry({ redis: registryRedis });
-  for (const deadline = Date.now() + 10_000; (await registry.nodes()).length < 2; ) {
-    if (Date.now() > deadline) throw new Error('the media nodes did not register');
-    await sleep(100);
-  }
+  cluster = await startProcessCluster({ secret: SECRET });
+  ({ apis, registry } = cluster);
   clip = await loadVp8Clip();
   ev = await seedEvent(apis[0].url, { classrooms: CLASSROOMS + 2, status: 'live' });
 }, 120_000);
 
 afterAll(async () => {
-  if (process.env.TEST_NODE_OUTPUT) {
-    for (const [id, n] of nodes) console.info(`--- ${id}\n${n.out.slice(-20_000)}`);
-    for (const a of apis ?? []) console.info(`--- ${a?.url}\n${a?.out.slice(-20_000)}`);
-  }
   for (const c of classrooms) c.close();
   speaker?.close();
-  for (const a of apis ?? []) await a?.stop().catch(() => {});
-  for (const a of apis ?? []) a?.killGroup();
-  for (const n of nodes.values()) await n.stop();
-  registryRedis?.disconnect();
-  await redis?.kill();
+  await cluster?.close();
 });
 
 async function operator<T>(base: string, method: 'GET' | 'POST', path: string) {
@@ -116,19 +65,11 @@ const placements = () =>
 describe('draining a media node under a live event', () => {
   it('every classroom on it moves to the other node, none frozen 500 ms, and the node reports drained', async () => {
     const [api1, api2] = apis;
-    speaker = new SyntheticSpeaker({
-      baseUrl: api1.url,
-      eventId: ev.eventId,
-      token: ev.tokens.speaker,
-      clip,
-    });
-    await speaker.start();
+    speaker = await startSpeaker(api1.url, ev, clip);
     const origin = (await registry.nodeOf(ev.eventId)) as string;
     expect(['node-a', 'node-b']).toContain(origin);
     for (const [i, token] of ev.tokens.classrooms.slice(0, CLASSROOMS).entries()) {
-      const c = await RtpClassroom.join((i % 2 ? api2 : api1).url, ev.eventId, token);
-      classrooms.push(c);
-      await c.receive();
+      classrooms.push(await RtpClassroom.receiving((i % 2 ? api2 : api1).url, ev.eventId, token));
     }
     // The classrooms spread over both nodes: those off the origin watch its edge.
     const before = await placements();
@@ -178,13 +119,13 @@ describe('draining a media node under a live event', () => {
     expect(Math.max(...gaps)).toBeLessThan(500);
 
     // A classroom arriving now is not placed on the draining node.
-    const late = await RtpClassroom.join(
-      api2.url,
-      ev.eventId,
-      ev.tokens.classrooms[CLASSROOMS] as string,
+    classrooms.push(
+      await RtpClassroom.receiving(
+        api2.url,
+        ev.eventId,
+        ev.tokens.classrooms[CLASSROOMS] as string,
+      ),
     );
-    classrooms.push(late);
-    await late.receive();
     expect(await registry.classroomNodeOf(ev.eventId, ev.classroomIds[CLASSROOMS] as string)).toBe(
       origin,
     );
@@ -301,14 +242,13 @@ describe('draining a media node under a live event', () => {
 
   it('a class that does not move when asked is set up anew on another node after 10 s', async () => {
     const [api1] = apis;
-    const stubborn = await RtpClassroom.join(
+    const stubborn = await RtpClassroom.receiving(
       api1.url,
       ev.eventId,
       ev.tokens.classrooms[CLASSROOMS + 1] as string,
       { ignoreMove: true },
     );
     classrooms.push(stubborn);
-    await stubborn.receive();
     const classroomId = ev.classroomIds[CLASSROOMS + 1] as string;
     const from = (await registry.classroomNodeOf(ev.eventId, classroomId)) as string;
     const other = from === 'node-a' ? 'node-b' : 'node-a';
@@ -343,13 +283,13 @@ describe('draining a media node under a live event', () => {
       `/api/v1/media-nodes/${origin}/drain`,
     );
     expect(drain.status).toBe(200);
-    await redis.kill();
+    await cluster.redis.kill();
     await sleep(1_000);
-    await redis.start();
+    await cluster.redis.start();
     const restartedAt = Date.now();
     let backMs = -1;
     // Read from Redis itself (a reader with no memory of its own, as an instance started now).
-    const fresh = new NodeDrains({ redis: registryRedis });
+    const fresh = new NodeDrains({ redis: cluster.registryRedis });
     while (Date.now() - restartedAt < 10_000) {
       const record = (await fresh.read().catch(() => null))?.get(origin);
       if (record?.draining) {

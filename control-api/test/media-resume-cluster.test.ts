@@ -2,7 +2,8 @@ import type { JoinResult } from '@amphi/protocol';
 import type { SignalingClient } from '@amphi/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadVp8Clip, type Vp8Clip } from '../../loadtest/src/media/vp8Clip.ts';
-import { SyntheticSpeaker } from '../../loadtest/src/SyntheticSpeaker.ts';
+import type { SyntheticSpeaker } from '../../loadtest/src/SyntheticSpeaker.ts';
+import { startSpeaker } from './support/clusterTalk.ts';
 import { type Balancer, startBalancer } from './support/haproxy.ts';
 import { type SeededEvent, seedEvent } from './support/harness.ts';
 import { type ProcessCluster, startProcessCluster } from './support/processCluster.ts';
@@ -42,18 +43,11 @@ beforeAll(async () => {
   });
   apis = cluster.apis;
   balancer = await startBalancer([hostPort(apis[0].url), hostPort(apis[1].url)]);
-  for (const deadline = Date.now() + 10_000; (await cluster.registry.nodes()).length < 2; ) {
-    if (Date.now() > deadline) throw new Error('the media nodes did not register');
-    await sleep(100);
-  }
   clip = await loadVp8Clip();
   ev = await seedEvent(balancer.url, { classrooms: CLASSROOMS, status: 'live' });
 }, 120_000);
 
 afterAll(async () => {
-  if (process.env.TEST_NODE_OUTPUT) {
-    for (const a of apis ?? []) console.info(`--- ${a?.url}\n${a?.out.slice(-20_000)}`);
-  }
   for (const c of classrooms) c.close();
   speaker?.close();
   await balancer?.close();
@@ -97,17 +91,9 @@ function holderOf(participantId: string): number {
 
 describe('a control-api instance killed under a live event', () => {
   it('every socket dropped while both instances live: each resumes where HAProxy sends it, on either instance', async () => {
-    speaker = new SyntheticSpeaker({
-      baseUrl: balancer.url,
-      eventId: ev.eventId,
-      token: ev.tokens.speaker as string,
-      clip,
-    });
-    await speaker.start();
+    speaker = await startSpeaker(balancer.url, ev, clip);
     for (const token of ev.tokens.classrooms.slice(0, CLASSROOMS)) {
-      const c = await RtpClassroom.join(balancer.url, ev.eventId, token);
-      classrooms.push(c);
-      await c.receive();
+      classrooms.push(await RtpClassroom.receiving(balancer.url, ev.eventId, token));
     }
     const clients = [...classrooms.map((c) => c.client), speaker.session.signaling];
     const seen = clients.map(watch);

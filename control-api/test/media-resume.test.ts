@@ -1,17 +1,17 @@
-import { WorkerPool } from '@amphi/media-server';
 import { type JoinResult, JoinResult as JoinResultSchema } from '@amphi/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { loadVp8Clip, type Vp8Clip } from '../../loadtest/src/media/vp8Clip.ts';
-import { SyntheticSpeaker } from '../../loadtest/src/SyntheticSpeaker.ts';
-import { createLogger } from '../src/logger.ts';
-import { InProcessMediaNode } from '../src/rtc/InProcessMediaNode.ts';
+import type { SyntheticSpeaker } from '../../loadtest/src/SyntheticSpeaker.ts';
+import type { InProcessMediaNode } from '../src/rtc/InProcessMediaNode.ts';
 import type { ControlPlane } from '../src/server.ts';
+import { startSpeaker } from './support/clusterTalk.ts';
 import {
   createTestDatabase,
   type SeededEvent,
   seedEvent,
   startInstance,
+  startMediaNode,
 } from './support/harness.ts';
 import { RtpClassroom } from './support/RtpClassroom.ts';
 import { vp8 } from './support/rtpParameters.ts';
@@ -40,15 +40,7 @@ const sockets: WebSocket[] = [];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 beforeAll(async () => {
-  const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
-  const pool = await WorkerPool.create({ size: 2, listenIp: '127.0.0.1', logger: log });
-  media = new InProcessMediaNode({
-    pool,
-    log,
-    transportOptions: { listenIp: '127.0.0.1' },
-    ownsPool: true,
-    sessionGraceMs: GRACE_MS,
-  });
+  media = await startMediaNode({ workers: 2, sessionGraceMs: GRACE_MS });
   plane = await startInstance({ databaseUrl: await createTestDatabase(), media });
   ev = await seedEvent(plane.url, { classrooms: CLASSROOMS + 5, status: 'live' });
   clip = await loadVp8Clip();
@@ -107,19 +99,11 @@ async function rawJoin(
 
 describe('media session resume on one host', () => {
   it('a dropped socket resumes its media: no class picture stops, the speaker does not publish again', async () => {
-    speaker = new SyntheticSpeaker({
-      baseUrl: plane.url,
-      eventId: ev.eventId,
-      token: ev.tokens.speaker as string,
-      clip,
-    });
-    await speaker.start();
+    speaker = await startSpeaker(plane.url, ev, clip);
     const producersBefore = (await media.listProducers(ev.eventId)).map((p) => p.producerId);
     expect(producersBefore.length).toBe(2);
     for (const token of ev.tokens.classrooms.slice(0, CLASSROOMS)) {
-      const c = await RtpClassroom.join(plane.url, ev.eventId, token);
-      classrooms.push(c);
-      await c.receive();
+      classrooms.push(await RtpClassroom.receiving(plane.url, ev.eventId, token));
     }
     const ids = classrooms.map((c) => c.client.lastJoin?.self.participantId);
     await sleep(1_000);

@@ -25,14 +25,8 @@ export class ClusterTalk {
 
   /** The event's speaker, publishing (camera and microphone) once this resolves. */
   async speak(ev: SeededEvent): Promise<SyntheticSpeaker> {
-    const speaker = new SyntheticSpeaker({
-      baseUrl: this.#baseUrl,
-      eventId: ev.eventId,
-      token: ev.tokens.speaker,
-      clip: this.#clip,
-    });
+    const speaker = await startSpeaker(this.#baseUrl, ev, this.#clip);
     this.#speakers.push(speaker);
-    await speaker.start();
     return speaker;
   }
 
@@ -63,4 +57,25 @@ export class ClusterTalk {
     for (const p of this.#peers.splice(0)) p.close();
     for (const s of this.#speakers.splice(0)) s.close();
   }
+}
+
+/** The event's speaker publishing `clip` (camera and microphone); closed if its start fails. */
+export async function startSpeaker(
+  baseUrl: string,
+  ev: SeededEvent,
+  clip: Vp8Clip,
+): Promise<SyntheticSpeaker> {
+  const speaker = new SyntheticSpeaker({
+    baseUrl,
+    eventId: ev.eventId,
+    token: ev.tokens.speaker,
+    clip,
+  });
+  try {
+    await speaker.start();
+  } catch (err) {
+    speaker.close();
+    throw err;
+  }
+  return speaker;
 }
