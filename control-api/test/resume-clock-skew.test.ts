@@ -1,11 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { CloseCode, type JoinResult } from '@amphi/protocol';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createLogger } from '../src/logger.ts';
-import { ClusterMediaNode } from '../src/rtc/remote/ClusterMediaNode.ts';
-import { MediaNodeRegistry } from '../src/rtc/remote/MediaNodeRegistry.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ControlPlane } from '../src/server.ts';
 import {
   createTestDatabase,
@@ -14,7 +9,7 @@ import {
   startInstance,
   TestClient,
 } from './support/harness.ts';
-import { MediaNodeProcess } from './support/MediaNodeProcess.ts';
+import { NamespacedMediaNode } from './support/NamespacedMediaNode.ts';
 
 // Two control-api instances on hosts whose clocks disagree: instance B's wall
 // clock is 30 s ahead of A's, then 30 s behind (its `clock` option; nothing
@@ -27,48 +22,34 @@ import { MediaNodeProcess } from './support/MediaNodeProcess.ts';
 // it refused RESUME_EXPIRED.
 
 const SECRET = 'test-media-node-resume-skew-secret-0123';
-const NS = `resume-skew-${randomUUID()}`;
 const GRACE_MS = 2_000;
 /** Well under the old socket's silence timeout (5 s): the bus told its instance. */
 const HANDOVER_BOUND_MS = 1_500;
-const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
 
-let node: MediaNodeProcess;
+let node: NamespacedMediaNode;
 let a: ControlPlane;
 let b: ControlPlane;
 let ev: SeededEvent;
 /** B's clock: A's plus this. */
 let skewMs = 0;
 const clients: TestClient[] = [];
-const connections: Redis[] = [];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function media(): ClusterMediaNode {
-  const redis = new Redis(inject('redisUrl'));
-  connections.push(redis);
-  return new ClusterMediaNode({
-    registry: new MediaNodeRegistry({ redis, namespace: NS }),
-    secret: SECRET,
-    log,
-  });
-}
-
 beforeAll(async () => {
-  node = await MediaNodeProcess.start({
-    MEDIA_NODE_SECRET: SECRET,
-    REDIS_URL: inject('redisUrl'),
-    REDIS_NAMESPACE: NS,
-    MEDIA_NODE_ID: 'skew-node',
-    MEDIA_SESSION_GRACE_MS: String(GRACE_MS),
+  node = await NamespacedMediaNode.start({
+    prefix: 'resume-skew',
+    secret: SECRET,
+    nodeId: 'skew-node',
+    graceMs: GRACE_MS,
   });
   const databaseUrl = await createTestDatabase();
-  const redis = { namespace: NS };
+  const redis = { namespace: node.namespace };
   [a, b] = await Promise.all([
-    startInstance({ databaseUrl, redis, media: media() }),
+    startInstance({ databaseUrl, redis, media: node.plane() }),
     startInstance({
       databaseUrl,
       redis,
-      media: media(),
+      media: node.plane(),
       more: { clock: () => Date.now() + skewMs },
     }),
   ]);
@@ -78,8 +59,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const c of clients) await c.close();
   await Promise.all([a?.close(), b?.close()]);
-  await node?.stop();
-  for (const r of connections) r.disconnect();
+  await node?.close();
 });
 
 /** The raw TCP socket under a test client's WebSocket. */
