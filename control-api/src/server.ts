@@ -26,7 +26,7 @@ import { announceActiveSpeaker } from './rtc/announceActiveSpeaker.ts';
 import { announceProducers } from './rtc/announceProducers.ts';
 import { startNodeDrainer } from './rtc/drain/startNodeDrainer.ts';
 import { InProcessMediaNode } from './rtc/InProcessMediaNode.ts';
-import type { MediaNode, MediaParticipant } from './rtc/MediaNode.ts';
+import type { MediaLoss, MediaNode, MediaParticipant } from './rtc/MediaNode.ts';
 import type { TurnSettings } from './rtc/turnCredentials.ts';
 import { UnavailableMediaNode } from './rtc/UnavailableMediaNode.ts';
 import type { Services } from './signaling/context.ts';
@@ -197,9 +197,9 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
         ),
       },
     };
-    // A worker died under a participant: its client sets its media up again.
-    const onMediaLost = (who: MediaParticipant) =>
-      hub.member(who.eventId, who.participantId)?.mediaLost();
+    // A worker died under a participant (or its node went silent): its client sets its media up again.
+    const onMediaLost = (who: MediaParticipant, loss?: MediaLoss) =>
+      hub.member(who.eventId, who.participantId)?.mediaLost(loss);
     media.on('participantlost', onMediaLost);
     closers.push(async () => {
       media.off('participantlost', onMediaLost);

@@ -251,8 +251,10 @@ export const Events = {
    * on another node), consume the producers there, and once its picture
    * decodes swap the tracks and close the old transport (`media.closeTransport`).
    * A client that has not moved within 10 s gets `media.reconnect`.
+   * `node_silent`: the node went silent (its process stalled, its workers
+   * may forward on): the same move, its old picture kept meanwhile.
    */
-  'media.move': z.object({ reason: z.enum(['drain']), message: z.string() }),
+  'media.move': z.object({ reason: z.enum(['drain', 'node_silent']), message: z.string() }),
   /** A problem not tied to a request (the request was unreadable, the socket is about to close). */
   error: ErrorBody,
 } as const satisfies Record<string, z.ZodType>;

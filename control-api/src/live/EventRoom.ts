@@ -18,6 +18,7 @@ import {
 import type { Bus } from '../bus/Bus.ts';
 import type { BusMessage } from '../bus/BusMessage.ts';
 import type { Logger } from '../logger.ts';
+import type { MediaLoss } from '../rtc/MediaNode.ts';
 
 /** A connected participant, as a room sees it. */
 export interface RoomMember {
@@ -41,8 +42,8 @@ export interface RoomMember {
   close(code: number, reason: string): void;
   /** The classroom left the stage: stop sending its camera. */
   stageEnded(): void;
-  /** Its media went with a dead media worker: the client must set it up again. */
-  mediaLost(): void;
+  /** Its media went with a dead media worker, or its node went silent (MediaLoss). */
+  mediaLost(loss?: MediaLoss): void;
 }
 
 export type EventRoomEvents = { empty: []; close: [] };

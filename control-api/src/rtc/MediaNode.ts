@@ -44,6 +44,15 @@ export interface ConsumeParams {
   rtpCapabilities: RtpCapabilities;
 }
 
+/**
+ * How a participant's media was lost: `gone` (the default) its worker died or
+ * its node's channel closed: nothing of it plays any more. `silent`: its
+ * node's channel was dropped for silence alone (ChannelLiveness): the node may
+ * be alive, its process stalled while its workers forward on, so what the
+ * client has may still play (see ParticipantSession.mediaLost).
+ */
+export type MediaLoss = 'gone' | 'silent';
+
 /** What a media node reports without being asked. */
 export type MediaNodeEvents = {
   /**
@@ -58,7 +67,7 @@ export type MediaNodeEvents = {
    * The participant's media went with a dead worker: its transports, producers
    * and consumers are gone, and its client must create them again.
    */
-  participantlost: [MediaParticipant];
+  participantlost: [MediaParticipant, MediaLoss?];
   /**
    * The loudest speaker changed (the origin's active-speaker observer): its
    * participant id, the one on its producers. Published by `announceActiveSpeaker`.

@@ -79,6 +79,8 @@ export class RemoteMediaNode extends EventEmitter<MediaNodeEvents> implements Me
   readonly #opened: Promise<void>;
   #nextId = 1;
   #closed = false;
+  /** Dropped for silence (the node may be alive), not closed: see MediaLoss. */
+  #silent = false;
   readonly #liveness: ChannelLiveness;
 
   constructor(opts: RemoteMediaNodeOptions) {
@@ -106,6 +108,7 @@ export class RemoteMediaNode extends EventEmitter<MediaNodeEvents> implements Me
       silent: (silentMs) => {
         if (this.#closed) return;
         this.#opts.log.warn({ url: this.url, silentMs }, 'media node silent: channel dropped');
+        this.#silent = true;
         this.#socket.terminate();
       },
       quiet: (silentMs) =>
@@ -314,6 +317,7 @@ export class RemoteMediaNode extends EventEmitter<MediaNodeEvents> implements Me
     this.#participants.clear();
     if (lost.length)
       this.#opts.log.warn({ url: this.url, participants: lost.length }, 'media node lost');
-    for (const who of lost) this.emit('participantlost', who);
+    const loss = this.#silent ? 'silent' : 'gone';
+    for (const who of lost) this.emit('participantlost', who, loss);
   }
 }
