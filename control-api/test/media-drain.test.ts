@@ -55,6 +55,15 @@ async function nodeState(base: string, nodeId: string): Promise<MediaNodeSummary
   return (res.body as MediaNodeList).nodes.find((n) => n.nodeId === nodeId);
 }
 
+/** Ms from `since` until `base` lists `nodeId` drained (asked every 200 ms); -1 if not within 30 s. */
+async function drainedAfter(base: string, nodeId: string, since: number): Promise<number> {
+  while (Date.now() - since < 30_000) {
+    if ((await nodeState(base, nodeId))?.state === 'drained') return Date.now() - since;
+    await sleep(200);
+  }
+  return -1;
+}
+
 const placements = () =>
   Promise.all(
     ev.classroomIds
@@ -93,15 +102,7 @@ describe('draining a media node under a live event', () => {
     expect((await nodeState(api1.url, edge))?.state).not.toBe('active');
 
     // Until it is drained: nobody has media on it any more.
-    let drainedMs = -1;
-    const deadline = Date.now() + 30_000;
-    while (Date.now() < deadline) {
-      if ((await nodeState(api1.url, edge))?.state === 'drained') {
-        drainedMs = Date.now() - startedAt;
-        break;
-      }
-      await sleep(200);
-    }
+    const drainedMs = await drainedAfter(api1.url, edge, startedAt);
     for (const c of classrooms) await c.settled();
     // The pictures keep coming after the move.
     await sleep(1_000);
@@ -210,13 +211,7 @@ describe('draining a media node under a live event', () => {
     try {
       const drain = await operator(api1.url, 'POST', `/api/v1/media-nodes/${edge}/drain`);
       expect(drain.status).toBe(200);
-      while (Date.now() - startedAt < 30_000) {
-        if ((await nodeState(api1.url, edge))?.state === 'drained') {
-          drainedMs = Date.now() - startedAt;
-          break;
-        }
-        await sleep(200);
-      }
+      drainedMs = await drainedAfter(api1.url, edge, startedAt);
       for (const c of classrooms) await c.settled();
       await sleep(1_000);
     } finally {
