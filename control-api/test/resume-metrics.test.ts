@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ControlPlane } from '../src/server.ts';
 import {
   createTestDatabase,
+  resumeOutcomes,
   type SeededEvent,
   seedEvent,
   startInstance,
@@ -58,18 +59,7 @@ async function resumeWith(token: string, resume: string): Promise<string> {
   return media?.status === 'resumed' ? 'resumed' : (media?.error.code ?? 'none');
 }
 
-async function resumes(): Promise<Record<string, number>> {
-  const res = await fetch(`${plane.url}/metrics`, {
-    headers: { authorization: `Bearer ${METRICS_TOKEN}` },
-  });
-  expect(res.status).toBe(200);
-  const out: Record<string, number> = {};
-  for (const line of (await res.text()).split('\n')) {
-    const m = /^amphi_media_resumes_total\{outcome="(\w+)"\} (\d+)$/.exec(line);
-    if (m) out[m[1] as string] = Number(m[2]);
-  }
-  return out;
-}
+const resumes = () => resumeOutcomes(plane.url, METRICS_TOKEN);
 
 describe('amphi_media_resumes_total', () => {
   it('counts resumes by outcome: resumed, invalid, unknown, expired', async () => {

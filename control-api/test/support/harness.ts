@@ -604,6 +604,23 @@ export async function refusal(p: Promise<TestClient>): Promise<RefusedError> {
 
 export const key = () => randomUUID().replace(/-/g, '');
 
+/** An instance's resumes counted on GET /metrics (amphi_media_resumes_total), by outcome. */
+export async function resumeOutcomes(
+  base: string,
+  metricsToken: string,
+): Promise<Record<string, number>> {
+  const res = await fetch(`${base}/metrics`, {
+    headers: { authorization: `Bearer ${metricsToken}` },
+  });
+  if (res.status !== 200) throw new Error(`GET /metrics answered ${res.status}`);
+  const out: Record<string, number> = {};
+  for (const line of (await res.text()).split('\n')) {
+    const m = /^amphi_media_resumes_total\{outcome="(\w+)"\} (\d+)$/.exec(line);
+    if (m) out[m[1] as string] = Number(m[2]);
+  }
+  return out;
+}
+
 /**
  * A classroom asking a question every `everyMs` while `running()`, each one
  * retried under the same idempotency key until acknowledged, as the viewer's
