@@ -78,7 +78,7 @@ it('a climb down whose join is refused once is tried again and receives on the r
     () => `joins ${server.joins}, requests ${server.requests.join(', ')}`,
   );
   // The climb's set-up tried again within the backoff's first step (0.25–0.5 s).
-  expect(Date.now() - armed).toBeLessThan(RUNG_TIMEOUT_MS + MEDIA_SETUP_RETRY.initialMs + 400);
+  expect(Date.now() - armed).toBeLessThan(RUNG_TIMEOUT_MS + MEDIA_SETUP_RETRY.initialMs + 700);
   expect(errors).toEqual(['TIMEOUT']);
   const climbed = server.requests.slice(server.requests.indexOf('media.close'));
   expect(climbed.slice(0, 4)).toEqual(['media.close', 'join', 'join', 'media.createTransport']);
