@@ -8,6 +8,7 @@ import { type Balancer, startBalancer } from './support/haproxy.ts';
 import { type SeededEvent, seedEvent } from './support/harness.ts';
 import { type ProcessCluster, startProcessCluster } from './support/processCluster.ts';
 import { RtpClassroom } from './support/RtpClassroom.ts';
+import { until } from './support/within.ts';
 
 // A control-api instance killed (kill -9) under a live event, as deployed:
 // two media nodes on their own processes, two control-api processes behind
@@ -53,14 +54,6 @@ afterAll(async () => {
   await balancer?.close();
   await cluster?.close();
 });
-
-async function until(ms: number, test: () => boolean): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!test()) {
-    if (Date.now() > deadline) throw new Error(`not within ${ms} ms`);
-    await sleep(20);
-  }
-}
 
 /** Counts the client's reconnections (its socket lost, then joined again). */
 function watch(client: SignalingClient): { reconnects: number; last: JoinResult | null } {

@@ -15,6 +15,7 @@ import {
 } from './support/harness.ts';
 import { RtpClassroom } from './support/RtpClassroom.ts';
 import { vp8 } from './support/rtpParameters.ts';
+import { until } from './support/within.ts';
 
 // Media session resume on one host (the in-process media node): a speaker
 // publishing over real WebRTC, classrooms receiving over real WebRTC
@@ -52,14 +53,6 @@ afterAll(async () => {
   speaker?.close();
   await plane?.close();
 });
-
-async function until(ms: number, test: () => boolean): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!test()) {
-    if (Date.now() > deadline) throw new Error(`not within ${ms} ms`);
-    await sleep(20);
-  }
-}
 
 /** A bare signaling socket (its close code chosen by the test), joined. */
 async function rawJoin(
