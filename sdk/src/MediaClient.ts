@@ -104,7 +104,9 @@ export interface MediaClientOptions {
   /**
    * A set-up anew that failed (after `media.reconnect`, a move not made, a
    * reconnection not resumed) is tried again after this backoff, `attempts`
-   * times, then the reach is `exhausted` (default MEDIA_SETUP_RETRY).
+   * times, then the reach is `exhausted` (default MEDIA_SETUP_RETRY). A
+   * consume of a producer announced since that failed is tried again the
+   * same, then media is set up anew.
    */
   setupRetry?: { initialMs: number; maxMs: number; attempts: number; jitter?: number };
   /**
@@ -249,6 +251,10 @@ export class MediaClient extends Emitter<MediaClientEvents> {
   /** The next try of a set-up anew that failed, and how many failed in a row. */
   #retryTimer: ReturnType<typeof setTimeout> | null = null;
   #setupFailures = 0;
+  /** Producers announced by `media.producerAdded` and not closed since (a failed consume of one is tried again). */
+  readonly #announced = new Set<string>();
+  /** The next try of a consume that failed, by producer. */
+  readonly #consumeRetries = new Map<string, ReturnType<typeof setTimeout>>();
   readonly #memory: ReachMemory | null;
   readonly #unsubscribe: (() => void)[] = [];
 
@@ -296,13 +302,16 @@ export class MediaClient extends Emitter<MediaClientEvents> {
     const s = this.#signaling;
     this.#unsubscribe.push(
       s.onEvent('media.producerAdded', (p) => {
-        void this.#enqueue(() => this.#consume(p, this.#generation));
+        this.#announced.add(p.producerId);
+        this.#consumeAnnounced(p, this.#generation, 0);
       }),
-      s.onEvent('media.producerClosed', ({ producerId }) => this.#dropConsumer(producerId)),
+      s.onEvent('media.producerClosed', ({ producerId }) => {
+        this.#announced.delete(producerId);
+        this.#cancelConsumeRetry(producerId);
+        this.#dropConsumer(producerId);
+      }),
       // Our media node died: set up anew wherever the server places us now, and again until it works.
-      s.onEvent('media.reconnect', () =>
-        this.#setUpAnew(async () => this.#setup(await s.request('join', {}))),
-      ),
+      s.onEvent('media.reconnect', () => this.#setUpAnew(() => this.#rejoin())),
       // Our media node is drained: move make-before-break, or else set up anew.
       s.onEvent('media.move', () => {
         this.#setUpAnew(async () => {
@@ -466,22 +475,74 @@ export class MediaClient extends Emitter<MediaClientEvents> {
     if (this.#closed || (err instanceof SignalingError && err.code === 'DISCONNECTED')) return;
     if (this.#retryTimer) clearTimeout(this.#retryTimer);
     this.#retryTimer = null;
-    const retry = this.#options.setupRetry ?? MEDIA_SETUP_RETRY;
     const attempt = ++this.#setupFailures;
-    if (attempt > retry.attempts) {
+    const delay = this.#retryDelay(attempt);
+    if (delay === null) {
       // Nothing planned now; the next cause (a media.reconnect, a reconnection) tries afresh.
       this.#setupFailures = 0;
       this.#setReach({ status: 'trying', retrying: undefined, exhausted: true });
       return;
     }
-    const delay = backoffDelay(attempt - 1, retry);
     this.#setReach({ status: 'trying', retrying: { attempt, nextRetryAt: Date.now() + delay } });
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = null;
       // The socket is down: its reconnection's join sets media up (and plans again if it fails).
       if (this.#closed || this.#signaling.status !== 'open') return;
-      this.#setUpAnew(async () => this.#setup(await this.#signaling.request('join', {})));
+      this.#setUpAnew(() => this.#rejoin());
     }, delay);
+  }
+
+  /**
+   * The one retry rule (MEDIA_SETUP_RETRY, or the options' `setupRetry`):
+   * the wait before try `attempt` (from 1) after as many failures, or null
+   * when none is left.
+   */
+  #retryDelay(attempt: number): number | null {
+    const retry = this.#options.setupRetry ?? MEDIA_SETUP_RETRY;
+    return attempt > retry.attempts ? null : backoffDelay(attempt - 1, retry);
+  }
+
+  /** A set-up anew wherever the server places us now (its join). */
+  async #rejoin(): Promise<void> {
+    await this.#setup(await this.#signaling.request('join', {}));
+  }
+
+  /**
+   * Receives a producer announced once media is up (the usual case: classes
+   * join before the speaker publishes). Such a consume that fails (unanswered
+   * under load, the producer not yet known to our node, its resume refused)
+   * left the class black with nothing planned: its transport never carried
+   * anything, so no rung timer watches it. It is tried again by the set-up's
+   * rule (#retryDelay) while the producer is still announced; when the tries
+   * run out, media is set up anew (#setUpAnew: its own tries, then
+   * `exhausted`, the app's fallback). A set-up meanwhile consumes what its
+   * join announces, so the tries of an older one stop.
+   */
+  #consumeAnnounced(p: ProducerInfo, generation: number, failures: number): void {
+    this.#enqueue(() => this.#consume(p, generation)).catch((err: unknown) => {
+      const stale = this.#closed || generation !== this.#generation;
+      if (stale || !this.#announced.has(p.producerId)) return;
+      // The socket is down: its reconnection sets media up, this producer with it.
+      if (err instanceof SignalingError && err.code === 'DISCONNECTED') return;
+      const delay = this.#retryDelay(failures + 1);
+      if (delay === null) {
+        this.#setUpAnew(() => this.#rejoin());
+        return;
+      }
+      this.#cancelConsumeRetry(p.producerId);
+      const timer = setTimeout(() => {
+        this.#consumeRetries.delete(p.producerId);
+        if (this.#closed || this.#signaling.status !== 'open') return;
+        this.#consumeAnnounced(p, generation, failures + 1);
+      }, delay);
+      this.#consumeRetries.set(p.producerId, timer);
+    });
+  }
+
+  #cancelConsumeRetry(producerId: string): void {
+    const timer = this.#consumeRetries.get(producerId);
+    if (timer) clearTimeout(timer);
+    this.#consumeRetries.delete(producerId);
   }
 
   /** Media plays again: no try left to make, the count starts afresh. */
@@ -495,6 +556,8 @@ export class MediaClient extends Emitter<MediaClientEvents> {
   #teardown(): void {
     this.#generation++;
     this.#disarm();
+    for (const timer of this.#consumeRetries.values()) clearTimeout(timer);
+    this.#consumeRetries.clear();
     for (const { consumer } of this.#consumers.values()) consumer.close();
     this.#consumers.clear();
     for (const l of this.#locals) {
@@ -642,13 +705,22 @@ export class MediaClient extends Emitter<MediaClientEvents> {
     });
     this.#consumers.set(p.producerId, { consumer, producer: p });
     this.#arm(recv);
-    if (opts.kind === 'video' && this.#layers) {
-      await this.#signaling.request('media.setPreferredLayers', {
-        consumerId: consumer.id,
-        ...this.#layers,
-      });
+    try {
+      if (opts.kind === 'video' && this.#layers) {
+        await this.#signaling.request('media.setPreferredLayers', {
+          consumerId: consumer.id,
+          ...this.#layers,
+        });
+      }
+      await this.#signaling.request('media.resumeConsumer', { consumerId: consumer.id });
+    } catch (err) {
+      // Left paused, it would never play and a next try would skip it as received.
+      if (this.#consumers.get(p.producerId)?.consumer === consumer) {
+        consumer.close();
+        this.#consumers.delete(p.producerId);
+      }
+      throw err;
     }
-    await this.#signaling.request('media.resumeConsumer', { consumerId: consumer.id });
     this.emit('remotes', this.remotes);
   }
 

@@ -46,6 +46,12 @@ export class StandInServer {
   media = false;
   /** The next media.createTransport are refused with these errors, in order (a media node under load). */
   readonly refuseTransports: { code: string; message: string }[] = [];
+  /** The producers a join announces with media (empty: the speaker has not published yet). */
+  readonly producers: ProducerInfo[] = [SPEAKER_VOICE];
+  /** The next media.consume are refused with these errors, in order (unanswered, a producer not yet known). */
+  readonly refuseConsumes: { code: string; message: string }[] = [];
+  /** The next media.resumeConsumer are refused with these errors, in order. */
+  readonly refuseResumes: { code: string; message: string }[] = [];
   #down = false;
   #server: WebSocketServer;
   #n = 0;
@@ -72,7 +78,7 @@ export class StandInServer {
     if (!this.media) return join;
     return {
       ...join,
-      state: { ...join.state, producers: [SPEAKER_VOICE] },
+      state: { ...join.state, producers: [...this.producers] },
       // As the protocol carries them (what the client is given).
       routerRtpCapabilities: RtpCapabilities.parse(
         testFakeParameters.generateRouterRtpCapabilities(),
@@ -169,6 +175,8 @@ export class StandInServer {
         }
         case 'media.consume': {
           if (!this.media) return fail('UNKNOWN_TYPE', type);
+          const refusal = this.refuseConsumes.shift();
+          if (refusal) return fail(refusal.code, refusal.message);
           const { id, kind, rtpParameters } = testFakeParameters.generateConsumerRemoteParameters({
             codecMimeType: 'audio/opus',
           });
@@ -180,8 +188,12 @@ export class StandInServer {
             paused: true,
           });
         }
+        case 'media.resumeConsumer': {
+          const refusal = this.media ? this.refuseResumes.shift() : undefined;
+          if (refusal) return fail(refusal.code, refusal.message);
+          return this.media ? ok({}) : fail('UNKNOWN_TYPE', type);
+        }
         case 'media.connectTransport':
-        case 'media.resumeConsumer':
         case 'media.setAudioOnly':
         case 'media.closeTransport':
         case 'media.close':
@@ -245,7 +257,7 @@ export class StandInServer {
 }
 
 /** The speaker's voice a media stand-in offers to receive. */
-const SPEAKER_VOICE: ProducerInfo = {
+export const SPEAKER_VOICE: ProducerInfo = {
   producerId: 'speaker-voice',
   participantId: 'speaker',
   role: 'speaker',
