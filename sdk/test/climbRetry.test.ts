@@ -77,7 +77,8 @@ it('a climb down whose join is refused once is tried again and receives on the r
   server.refuseJoins.push({ code: 'TIMEOUT', message: 'no answer in time' });
   const armed = Date.now();
   await until(
-    () => server.joins >= 3 && media.remotes.length === 1,
+    // Listed, and its set-up ended (a consume is listed before its resume is answered).
+    () => server.joins >= 3 && media.remotes.length === 1 && media.reach.retrying === undefined,
     SILENCE_MS + 1_500,
     () => `joins ${server.joins}, requests ${server.requests.join(', ')}`,
   );
