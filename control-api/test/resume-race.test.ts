@@ -1,21 +1,19 @@
-import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { CloseCode, type JoinResult } from '@amphi/protocol';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createLogger } from '../src/logger.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MediaParticipant } from '../src/rtc/MediaNode.ts';
 import { ClusterMediaNode } from '../src/rtc/remote/ClusterMediaNode.ts';
-import { MediaNodeRegistry } from '../src/rtc/remote/MediaNodeRegistry.ts';
+import type { MediaNodeRegistry } from '../src/rtc/remote/MediaNodeRegistry.ts';
 import type { ControlPlane } from '../src/server.ts';
 import {
   createTestDatabase,
+  resumeOutcomes,
   type SeededEvent,
   seedEvent,
   startInstance,
   TestClient,
 } from './support/harness.ts';
-import { MediaNodeProcess } from './support/MediaNodeProcess.ts';
+import { NamespacedMediaNode } from './support/NamespacedMediaNode.ts';
 
 // Two resumes of one class racing to take its media over: its line blinks, its
 // client resumes on instance A, blinks again and resumes on instance B. A's
@@ -30,14 +28,12 @@ import { MediaNodeProcess } from './support/MediaNodeProcess.ts';
 // node process, real Redis, two control-api instances.
 
 const SECRET = 'test-media-node-resume-race-secret-0123';
-const NS = `resume-race-${randomUUID()}`;
 const NODE_ID = 'race-node';
 const METRICS_TOKEN = 'test-metrics-token-resume-race-01234567';
 /** How late A's adoption reaches the media node. */
 const ADOPT_DELAY_MS = 1_500;
 /** The media node keeps a dropped socket's media this long. */
 const GRACE_MS = 1_000;
-const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** An instance's media plane whose adoptions are held a while before they go to the node. */
@@ -48,46 +44,31 @@ class LateAdoptions extends ClusterMediaNode {
   }
 }
 
-let node: MediaNodeProcess;
+let node: NamespacedMediaNode;
 let a: ControlPlane;
 let b: ControlPlane;
 let ev: SeededEvent;
 let registry: MediaNodeRegistry;
 const clients: TestClient[] = [];
-const connections: Redis[] = [];
-
-function redis(): Redis {
-  const r = new Redis(inject('redisUrl'));
-  connections.push(r);
-  return r;
-}
 
 beforeAll(async () => {
-  node = await MediaNodeProcess.start({
-    MEDIA_NODE_SECRET: SECRET,
-    REDIS_URL: inject('redisUrl'),
-    REDIS_NAMESPACE: NS,
-    MEDIA_NODE_ID: NODE_ID,
-    MEDIA_SESSION_GRACE_MS: String(GRACE_MS),
+  node = await NamespacedMediaNode.start({
+    prefix: 'resume-race',
+    secret: SECRET,
+    nodeId: NODE_ID,
+    graceMs: GRACE_MS,
   });
-  registry = new MediaNodeRegistry({ redis: redis(), namespace: NS });
-  const media = (late: boolean) => {
-    const opts = {
-      registry: new MediaNodeRegistry({ redis: redis(), namespace: NS }),
-      secret: SECRET,
-      log,
-    };
-    return late ? new LateAdoptions(opts) : new ClusterMediaNode(opts);
-  };
+  registry = node.registry();
   const databaseUrl = await createTestDatabase();
+  const redis = { namespace: node.namespace };
   [a, b] = await Promise.all([
     startInstance({
       databaseUrl,
-      redis: { namespace: NS },
-      media: media(true),
+      redis,
+      media: node.plane((o) => new LateAdoptions(o)),
       metricsToken: METRICS_TOKEN,
     }),
-    startInstance({ databaseUrl, redis: { namespace: NS }, media: media(false) }),
+    startInstance({ databaseUrl, redis, media: node.plane() }),
   ]);
   ev = await seedEvent(a.url, { classrooms: 1, status: 'live' });
 }, 60_000);
@@ -95,8 +76,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const c of clients) c.socket.terminate();
   await Promise.all([a?.close(), b?.close()]);
-  await node?.stop();
-  for (const r of connections) r.disconnect();
+  await node?.close();
 });
 
 async function open(on: ControlPlane, resume?: string): Promise<TestClient> {
@@ -120,16 +100,24 @@ async function nodeLoad(): Promise<number | undefined> {
   return (await registry.nodes()).find((n) => n.nodeId === NODE_ID)?.load;
 }
 
-async function resumesOnA(): Promise<Record<string, number>> {
-  const res = await fetch(`${a.url}/metrics`, {
-    headers: { authorization: `Bearer ${METRICS_TOKEN}` },
-  });
-  const out: Record<string, number> = {};
-  for (const line of (await res.text()).split('\n')) {
-    const m = /^amphi_media_resumes_total\{outcome="(\w+)"\} (\d+)$/.exec(line);
-    if (m) out[m[1] as string] = Number(m[2]);
-  }
-  return out;
+const resumesOnA = () => resumeOutcomes(a.url, METRICS_TOKEN);
+
+/**
+ * The race's end: the older socket's line back, how it ended (within 3 s);
+ * then, A's late adoption landed, the class leaves by its newest socket (on
+ * purpose): the node's load with the class, and 2.5 s after it left.
+ */
+async function raceEnd(older: TestClient, olderBack: () => void, newer: TestClient) {
+  olderBack();
+  const olderEnd = await Promise.race([
+    older.closed.then((c) => c.code),
+    sleep(3_000).then(() => 'open'),
+  ]);
+  await sleep(ADOPT_DELAY_MS);
+  const loadBefore = await nodeLoad();
+  await newer.close();
+  await sleep(2_500);
+  return { olderEnd, loadBefore, loadAfter: await nodeLoad() };
 }
 
 describe('two resumes racing for a class’s media', () => {
@@ -151,20 +139,9 @@ describe('two resumes racing for a class’s media', () => {
     const newer = await open(b, resumeToken);
     const newerJoin = (await newer.request('join', {})) as JoinResult;
     expect(newerJoin.resume?.media?.status).toBe('resumed');
-    // Its line back, the older socket reads how it ended.
-    olderBack();
-    const olderEnd = await Promise.race([
-      older.closed.then((c) => c.code),
-      sleep(3_000).then(() => 'open'),
-    ]);
-    // A's adoption has reached the node by now.
-    await sleep(ADOPT_DELAY_MS);
-
-    // The class leaves (its newest socket, on purpose): nothing of it stays on the node.
-    const loadBefore = await nodeLoad();
-    await newer.close();
-    await sleep(2_500);
-    const loadAfter = await nodeLoad();
+    // Its line back, the older socket reads how it ended; then the class
+    // leaves (its newest socket, on purpose): nothing of it stays on the node.
+    const { olderEnd, loadBefore, loadAfter } = await raceEnd(older, olderBack, newer);
     const outcomes = await resumesOnA();
     console.info(
       `older socket (A, adoption ${ADOPT_DELAY_MS} ms late): closed ${olderEnd}; A's resume outcomes ${JSON.stringify(outcomes)}; node load with the class: ${loadBefore}, 2.5 s after it left: ${loadAfter}`,
@@ -195,17 +172,7 @@ describe('two resumes racing for a class’s media', () => {
     const newerJoin = (await newer.request('join', {})) as JoinResult;
     const newerResume = newerJoin.resume?.media;
     await newer.request('media.createTransport', { direction: 'recv' });
-    olderBack();
-    const olderEnd = await Promise.race([
-      older.closed.then((c) => c.code),
-      sleep(3_000).then(() => 'open'),
-    ]);
-    await sleep(ADOPT_DELAY_MS);
-
-    const loadBefore = await nodeLoad();
-    await newer.close();
-    await sleep(2_500);
-    const loadAfter = await nodeLoad();
+    const { olderEnd, loadBefore, loadAfter } = await raceEnd(older, olderBack, newer);
     const after = await resumesOnA();
     const outcomes = Object.fromEntries(
       Object.entries(after)
