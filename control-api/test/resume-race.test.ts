@@ -102,6 +102,29 @@ async function nodeLoad(): Promise<number | undefined> {
 
 const resumesOnA = () => resumeOutcomes(a.url, METRICS_TOKEN);
 
+/** The class on B with media (a receive transport): its socket and resume token. */
+async function withMediaOnB(): Promise<{ first: TestClient; resumeToken: string }> {
+  const first = await open(b);
+  const join = (await first.request('join', {})) as JoinResult;
+  await first.request('media.createTransport', { direction: 'recv' });
+  return { first, resumeToken: join.resume?.token as string };
+}
+
+/**
+ * The class resumes on A, whose adoption is slow: its socket's generation
+ * drawn (as it opened, before the newer one's), its join's answer never
+ * comes (the socket is handed over meanwhile), and its line blinks before A
+ * answered. The older socket, and what brings its line back.
+ */
+async function slowResumeOnA(
+  resumeToken: string,
+): Promise<{ older: TestClient; olderBack: () => void }> {
+  const older = await open(a, resumeToken);
+  await sleep(200);
+  void older.request('join', {}).catch(() => null);
+  return { older, olderBack: blink(older) };
+}
+
 /**
  * The race's end: the older socket's line back, how it ended (within 3 s);
  * then, A's late adoption landed, the class leaves by its newest socket (on
@@ -122,20 +145,12 @@ async function raceEnd(older: TestClient, olderBack: () => void, newer: TestClie
 
 describe('two resumes racing for a class’s media', () => {
   it('leaves the media with the newest socket when the older one’s adoption arrives last', async () => {
-    const first = await open(b);
-    const firstJoin = (await first.request('join', {})) as JoinResult;
-    await first.request('media.createTransport', { direction: 'recv' });
-    const resumeToken = firstJoin.resume?.token as string;
+    const { first, resumeToken } = await withMediaOnB();
 
-    // The line blinks: the class resumes on A, whose adoption is slow.
+    // The line blinks: the class resumes on A, whose adoption is slow, and
+    // blinks again before A answered: the class resumes on B, at once.
     blink(first);
-    const older = await open(a, resumeToken);
-    // Its generation drawn (as the socket opened), before the newer one's.
-    await sleep(200);
-    // Its answer never comes: the socket is handed over meanwhile.
-    void older.request('join', {}).catch(() => null);
-    // It blinks again before A answered: the class resumes on B, at once.
-    const olderBack = blink(older);
+    const { older, olderBack } = await slowResumeOnA(resumeToken);
     const newer = await open(b, resumeToken);
     const newerJoin = (await newer.request('join', {})) as JoinResult;
     expect(newerJoin.resume?.media?.status).toBe('resumed');
@@ -154,19 +169,13 @@ describe('two resumes racing for a class’s media', () => {
 
   it('leaves the media a refused resume set up anew with its socket when an older adoption arrives last', async () => {
     const before = await resumesOnA();
-    const first = await open(b);
-    const firstJoin = (await first.request('join', {})) as JoinResult;
-    await first.request('media.createTransport', { direction: 'recv' });
-    const resumeToken = firstJoin.resume?.token as string;
+    const { first, resumeToken } = await withMediaOnB();
     // Its socket drops and stays away past the node's grace: its media expires.
     first.socket.terminate();
     await sleep(GRACE_MS + 800);
 
     // It comes back on A, whose adoption is slow, and blinks before A answered.
-    const older = await open(a, resumeToken);
-    await sleep(200);
-    void older.request('join', {}).catch(() => null);
-    const olderBack = blink(older);
+    const { older, olderBack } = await slowResumeOnA(resumeToken);
     // On B at once: refused (expired), it sets its media up anew before A's adoption lands.
     const newer = await open(b, resumeToken);
     const newerJoin = (await newer.request('join', {})) as JoinResult;
