@@ -198,3 +198,22 @@ describe('EventRoom fan-out', () => {
     expect(late.of('presence.changed')).toEqual([]);
   });
 });
+
+describe('EventRoom presence across a resume', () => {
+  it('keeps a classroom whose newer socket joined before its older one left (a resume), until the newer one leaves', () => {
+    setUp(0);
+    const older = new FakeMember('classroom', classroomId(1), 'c1');
+    const newer = new FakeMember('classroom', classroomId(1), 'c1');
+    const listed = () =>
+      room.presence().participants.filter((p) => p.participantId === 'c1').length;
+    room.add(older);
+    room.add(newer);
+    // The older socket is handed over, or its close is noticed, after the newer one joined.
+    room.remove(older);
+    expect(listed()).toBe(1);
+    expect(room.hasClassroom(classroomId(1))).toBe(true);
+    room.remove(newer);
+    expect(listed()).toBe(0);
+    expect(room.hasClassroom(classroomId(1))).toBe(false);
+  });
+});

@@ -176,8 +176,10 @@ export class EventRoom extends EventEmitter<EventRoomEvents> {
 
   add(member: RoomMember): void {
     if (this.#closed) throw new Error('room closed');
+    // A resumed socket takes its participant's place: the same classroom, counted once.
+    const replaced = this.#members.has(member.participantId);
     this.#members.set(member.participantId, member);
-    if (member.classroomId) {
+    if (member.classroomId && !replaced) {
       this.#classrooms.set(member.classroomId, (this.#classrooms.get(member.classroomId) ?? 0) + 1);
     }
     this.observer.emit('memberadded', member);
@@ -185,7 +187,13 @@ export class EventRoom extends EventEmitter<EventRoomEvents> {
   }
 
   remove(member: RoomMember): void {
-    if (!this.#members.delete(member.participantId)) return;
+    // An older socket of a participant whose newer one has taken its place
+    // leaves only itself: the participant stays in the room.
+    if (this.#members.get(member.participantId) !== member) {
+      this.#behind.delete(member);
+      return;
+    }
+    this.#members.delete(member.participantId);
     if (member.classroomId) {
       const n = (this.#classrooms.get(member.classroomId) ?? 1) - 1;
       if (n > 0) this.#classrooms.set(member.classroomId, n);
