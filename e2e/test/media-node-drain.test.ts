@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NodeDrainer } from '../../control-api/src/rtc/drain/NodeDrainer.ts';
 import { NodeDrains } from '../../control-api/src/rtc/drain/NodeDrains.ts';
 import { expectDecoding, screenshot } from '../support/browser.ts';
+import { goLiveOnCluster, recvTransportOf } from '../support/clusterTalk.ts';
 import { MediaCluster } from '../support/mediaCluster.ts';
 import { longestStill, readPicture, watchPicture } from '../support/pictureWatch.ts';
 import { LiveSession } from '../support/session.ts';
@@ -42,28 +43,15 @@ afterAll(async () => {
   await cluster?.close();
 });
 
-const transportOf = (page: Page) =>
-  page.evaluate('(() => window.__amphi?.media?.recvTransport?.id ?? null)()') as Promise<
-    string | null
-  >;
-
 describe('a media node drained under a live talk', () => {
   it('the classroom on it moves to the other node with no frozen picture (500 ms)', async () => {
     const { ev } = session;
-    const speaker = await session.open('studio', ev.tokens.speaker);
-    await speaker.click('[data-testid="go-live"]:not([disabled])');
-    const classes: Page[] = [];
-    for (const token of ev.tokens.classrooms) classes.push(await session.open('viewer', token));
-    for (const page of classes) await expectDecoding(page, 10);
-    const placed = await Promise.all(
-      ev.classroomIds.map((id) => cluster.registry.classroomNodeOf(ev.eventId, id)),
-    );
-    const origin = (await cluster.registry.nodeOf(ev.eventId)) as string;
+    const { classes, placed, origin } = await goLiveOnCluster(session, cluster);
     // The node to drain: one under a classroom, an edge if there is one.
     const drained = placed.find((n) => n !== origin) ?? origin;
     const moving = classes.filter((_, i) => placed[i] === drained);
     const other = [...cluster.nodes.keys()].find((n) => n !== drained) as string;
-    const before = await Promise.all(moving.map(transportOf));
+    const before = await Promise.all(moving.map(recvTransportOf));
     // A page in the background gets its frame callbacks throttled (about one a
     // second): the picture is timed on the page in front, a class that moves.
     const watched = moving[0] as Page;
@@ -78,7 +66,7 @@ describe('a media node drained under a live talk', () => {
       const now = await Promise.all(
         ev.classroomIds.map((id) => cluster.registry.classroomNodeOf(ev.eventId, id)),
       );
-      const swapped = await Promise.all(moving.map(transportOf));
+      const swapped = await Promise.all(moving.map(recvTransportOf));
       if (now.every((n) => n !== drained) && swapped.every((t, i) => t !== before[i])) break;
       if (Date.now() > deadline) throw new Error(`not moved within 20 s: ${now.join(', ')}`);
       await new Promise((r) => setTimeout(r, 200));
@@ -97,7 +85,7 @@ describe('a media node drained under a live talk', () => {
     );
     expect(moving.length).toBeGreaterThan(0);
     // The class in front swapped transports once, and still plays the one it swapped to.
-    expect(swap?.transportId).toBe(await transportOf(watched));
+    expect(swap?.transportId).toBe(await recvTransportOf(watched));
     expect(still).toBeLessThan(500);
     await screenshot(watched, 'viewer-after-media-node-drain');
   });

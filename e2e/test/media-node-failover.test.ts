@@ -1,6 +1,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectDecoding, inboundStats, screenshot } from '../support/browser.ts';
+import { goLiveOnCluster } from '../support/clusterTalk.ts';
 import { MediaCluster } from '../support/mediaCluster.ts';
 import { LiveSession } from '../support/session.ts';
 
@@ -44,12 +45,7 @@ async function decodingAgain(page: Page, since: number): Promise<number> {
 describe('a media node dies under a live talk', () => {
   it('kill -9: the studio publishes again and every classroom decodes again on the other node within 5 s', async () => {
     const { ev } = session;
-    const speaker = await session.open('studio', ev.tokens.speaker);
-    await speaker.click('[data-testid="go-live"]:not([disabled])');
-    const classes: Page[] = [];
-    for (const token of ev.tokens.classrooms) classes.push(await session.open('viewer', token));
-    for (const page of classes) await expectDecoding(page, 10);
-    const holder = (await cluster.registry.nodeOf(ev.eventId)) as string;
+    const { classes, origin: holder } = await goLiveOnCluster(session, cluster);
     expect([...cluster.nodes.keys()]).toContain(holder);
 
     const killedAt = Date.now();
