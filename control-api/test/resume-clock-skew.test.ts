@@ -130,7 +130,8 @@ describe.each([
     expect(firstEnd).toBe(CloseCode.RESUMED_ELSEWHERE);
     expect(secondEnd).toBe(CloseCode.RESUMED_ELSEWHERE);
     expect(thirdEnd).toBe('open');
-    expect(t.transportId).toBeTruthy();
+    // A transport made by the media node for the newest socket (mediasoup's ids are UUIDs).
+    expect(t.transportId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     // An older resume's news arriving late (a bus held through a Redis outage)
     // leaves the newest socket be.
     const { participantId } = thirdJoin.self;
