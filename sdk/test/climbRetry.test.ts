@@ -1,14 +1,9 @@
 import { MEDIA_SETUP_RETRY } from '@amphi/protocol';
 import { FakeHandler, testFakeParameters } from 'mediasoup-client';
 import { afterEach, expect, it } from 'vitest';
-import WebSocket from 'ws';
-import {
-  MediaClient,
-  type MediaClientOptions,
-  type ReachState,
-  SignalingClient,
-} from '../src/index.ts';
-import { EVENT_ID, StandInServer } from './support/standInServer.ts';
+import type { MediaClientOptions } from '../src/index.ts';
+import { standInClients, until } from './support/standInClassroom.ts';
+import type { StandInServer } from './support/standInServer.ts';
 
 // The reach ladder's climb down (a rung that did not connect in time: the
 // next one, a new join) whose set-up is refused once — a join unanswered
@@ -18,12 +13,9 @@ import { EVENT_ID, StandInServer } from './support/standInServer.ts';
 // mediasoup-client's FakeHandler takes it: its transports never connect, so
 // the direct rung's silence climbs down to the relay.
 
-let server: StandInServer | null = null;
 const closers: (() => void)[] = [];
 afterEach(() => {
   for (const close of closers.splice(0)) close();
-  server?.close();
-  server = null;
 });
 
 // The direct rung unanswered this long climbs down (its checks' silence);
@@ -32,41 +24,27 @@ afterEach(() => {
 const SILENCE_MS = 300;
 const RUNG_TIMEOUT_MS = 5_000;
 
-async function classroom(options: MediaClientOptions = {}) {
-  server = await StandInServer.start();
+/** mediasoup-client's FakeHandler: the stand-in's media taken without WebRTC. */
+const fakeMedia = (server: StandInServer) => {
   server.media = true;
-  const signaling = new SignalingClient({
-    baseUrl: server.baseUrl,
-    eventId: EVENT_ID,
-    token: 'tok',
-    WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
-  });
-  closers.push(() => signaling.close());
-  await signaling.connect();
-  const media = new MediaClient(signaling, {
-    // The direct rung worked for this school before: tried first, alone (no race of every way).
-    reachMemory: { load: () => 'direct', save: () => {} },
-    reportQuality: false,
-    climbBackMs: 0,
-    rungTimeoutMs: RUNG_TIMEOUT_MS,
-    rungSilenceMs: SILENCE_MS,
-    handlerFactory: FakeHandler.createFactory(testFakeParameters),
-    ...options,
-  });
-  closers.push(() => media.close());
-  const errors: string[] = [];
-  media.on('error', (err) => errors.push((err as { code?: string }).code ?? err.message));
-  const reaches: ReachState[] = [];
-  media.on('reach', (r) => reaches.push(r));
-  await media.start();
-  return { server, media, errors, reaches };
-}
+};
 
-async function until(test: () => boolean, ms: number, what: () => string): Promise<void> {
-  for (const deadline = Date.now() + ms; !test(); ) {
-    if (Date.now() > deadline) throw new Error(`not within ${ms} ms: ${what()}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+async function classroom(options: MediaClientOptions = {}) {
+  const c = await standInClients(
+    {
+      // The direct rung worked for this school before: tried first, alone (no race of every way).
+      reachMemory: { load: () => 'direct', save: () => {} },
+      climbBackMs: 0,
+      rungTimeoutMs: RUNG_TIMEOUT_MS,
+      rungSilenceMs: SILENCE_MS,
+      handlerFactory: FakeHandler.createFactory(testFakeParameters),
+      ...options,
+    },
+    fakeMedia,
+  );
+  closers.push(c.close);
+  await c.media.start();
+  return c;
 }
 
 it('a climb down whose join is refused once is tried again and receives on the relay', async () => {
@@ -118,25 +96,18 @@ it('a climb down refused every time gives up after its tries: every way failed',
 });
 
 it('a first set-up refused (its receive transport unanswered) is tried again as well', async () => {
-  server = await StandInServer.start();
-  server.media = true;
-  server.refuseTransports.push({ code: 'TIMEOUT', message: 'no answer in time' });
-  const stand = server;
-  const signaling = new SignalingClient({
-    baseUrl: stand.baseUrl,
-    eventId: EVENT_ID,
-    token: 'tok',
-    WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
-  });
-  closers.push(() => signaling.close());
-  await signaling.connect();
-  const media = new MediaClient(signaling, {
-    reachMemory: null,
-    reportQuality: false,
-    handlerFactory: FakeHandler.createFactory(testFakeParameters),
-  });
-  closers.push(() => media.close());
-  media.on('error', () => {});
+  const {
+    server: stand,
+    media,
+    close,
+  } = await standInClients(
+    { handlerFactory: FakeHandler.createFactory(testFakeParameters) },
+    (server) => {
+      fakeMedia(server);
+      server.refuseTransports.push({ code: 'TIMEOUT', message: 'no answer in time' });
+    },
+  );
+  closers.push(close);
   // The caller is told (LiveSession: the media's error), and the try is planned all the same.
   await expect(media.start()).rejects.toMatchObject({ code: 'TIMEOUT' });
   expect(media.reach.retrying?.attempt).toBe(1);

@@ -21,10 +21,17 @@ export interface StandInClassroom {
   close(): void;
 }
 
-export async function standInClassroom(
+/**
+ * The classroom's clients on a fresh stand-in server, connected but with
+ * media not started (a test starts it, or sees its start refused);
+ * `prepare` sets the stand-in up before the classroom connects.
+ */
+export async function standInClients(
   options: Partial<MediaClientOptions> = {},
+  prepare?: (server: StandInServer) => void,
 ): Promise<StandInClassroom> {
   const server = await StandInServer.start();
+  prepare?.(server);
   const signaling = new SignalingClient({
     baseUrl: server.baseUrl,
     eventId: EVENT_ID,
@@ -43,12 +50,24 @@ export async function standInClassroom(
   media.on('reach', (r) => reaches.push(r));
   try {
     await signaling.connect();
-    await media.start(null);
   } catch (err) {
     close();
     throw err;
   }
   return { server, media, errors, reaches, close };
+}
+
+export async function standInClassroom(
+  options: Partial<MediaClientOptions> = {},
+): Promise<StandInClassroom> {
+  const classroom = await standInClients(options);
+  try {
+    await classroom.media.start(null);
+  } catch (err) {
+    classroom.close();
+    throw err;
+  }
+  return classroom;
 }
 
 /** Waits until `test` holds, up to `ms`; else throws with `what` (the state to show). */
