@@ -1,8 +1,8 @@
 import { FakeHandler, testFakeParameters } from 'mediasoup-client';
 import { afterEach, expect, it } from 'vitest';
-import WebSocket from 'ws';
-import { MediaClient, type MediaClientOptions, SignalingClient } from '../src/index.ts';
-import { EVENT_ID, SPEAKER_VOICE, StandInServer } from './support/standInServer.ts';
+import type { MediaClientOptions } from '../src/index.ts';
+import { standInClients, until } from './support/standInClassroom.ts';
+import { SPEAKER_VOICE, type StandInServer } from './support/standInServer.ts';
 
 // Classes join before the speaker publishes: the speaker's voice comes by
 // `media.producerAdded`. Its consume refused (unanswered under load, the
@@ -11,56 +11,37 @@ import { EVENT_ID, SPEAKER_VOICE, StandInServer } from './support/standInServer.
 // anything, so no rung timer watched it, and the class stayed black until
 // another producer or reconnection. It is tried again by the set-up's rule.
 
-let server: StandInServer | null = null;
 const closers: (() => void)[] = [];
 afterEach(() => {
   for (const close of closers.splice(0)) close();
-  server?.close();
-  server = null;
 });
 
 const RETRY = { initialMs: 40, maxMs: 80, attempts: 2, jitter: 0 };
 
 /** A class joined with media before the speaker published. */
 async function classroom(options: MediaClientOptions = {}) {
-  server = await StandInServer.start();
-  server.media = true;
-  server.producers.length = 0;
-  const signaling = new SignalingClient({
-    baseUrl: server.baseUrl,
-    eventId: EVENT_ID,
-    token: 'tok',
-    WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
-  });
-  closers.push(() => signaling.close());
-  await signaling.connect();
-  const media = new MediaClient(signaling, {
-    reachMemory: null,
-    reportQuality: false,
-    climbBackMs: 0,
-    setupRetry: RETRY,
-    handlerFactory: FakeHandler.createFactory(testFakeParameters),
-    ...options,
-  });
-  closers.push(() => media.close());
-  const errors: string[] = [];
-  media.on('error', (err) => errors.push((err as { code?: string }).code ?? err.message));
-  await media.start();
-  expect(media.remotes).toHaveLength(0);
-  return { server, media, errors };
+  const c = await standInClients(
+    {
+      climbBackMs: 0,
+      setupRetry: RETRY,
+      handlerFactory: FakeHandler.createFactory(testFakeParameters),
+      ...options,
+    },
+    (server) => {
+      server.media = true;
+      server.producers.length = 0;
+    },
+  );
+  closers.push(c.close);
+  await c.media.start();
+  expect(c.media.remotes).toHaveLength(0);
+  return c;
 }
 
 /** The speaker publishes: the server announces the voice to the classes. */
 function publish(stand: StandInServer): void {
   stand.producers.push(SPEAKER_VOICE);
   stand.push('media.producerAdded', SPEAKER_VOICE);
-}
-
-async function until(test: () => boolean, ms: number, what: () => string): Promise<void> {
-  for (const deadline = Date.now() + ms; !test(); ) {
-    if (Date.now() > deadline) throw new Error(`not within ${ms} ms: ${what()}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 const consumes = (stand: StandInServer) => stand.requests.filter((r) => r === 'media.consume');
