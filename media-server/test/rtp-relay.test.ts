@@ -47,7 +47,10 @@ async function relayed(kind: 'video' | 'audio') {
   const ingest = await socket();
   const rtp: Seen[] = [];
   const reports: number[] = [];
+  /** What reached the ingest, in order: 'rtp' or 'sr'. */
+  const order: string[] = [];
   ingest.on('message', (m, from) => {
+    order.push(m[1] === 200 ? 'sr' : 'rtp');
     if (m[1] === 200) reports.push(m.readUInt32BE(16));
     else
       rtp.push({
@@ -63,22 +66,24 @@ async function relayed(kind: 'video' | 'audio') {
     await new Promise<void>((r) => s.send(msg, relay.port, IP, () => r()));
     await new Promise((r) => setTimeout(r, 5));
   };
-  return { relay, rtp, reports, send };
+  return { relay, rtp, reports, order, send };
 }
 
 describe('RtpRelay', () => {
   it('a source started again continues the same stream: one address, seq, timestamps and picture ids follow on', async () => {
-    const { relay, rtp, reports, send } = await relayed('video');
+    const { relay, rtp, reports, order, send } = await relayed('video');
     const ssrc = 0x1a1a0003;
     relay.beginRun();
     const firstRun = await socket();
+    // FFmpeg sends a report just before its first packet: no stream to map it to yet.
+    await send(firstRun, senderReport(ssrc, 900));
     for (let i = 0; i < 3; i++)
       await send(firstRun, vp8(ssrc, (65534 + i) & 0xffff, 1000 + i * 3000, i));
     await send(firstRun, senderReport(ssrc, 7000));
     // FFmpeg again: other sockets, numbers that start anywhere.
     relay.beginRun();
     const secondRun = await socket();
-    await send(secondRun, senderReport(ssrc, 500)); // before its first RTP: no mapping yet
+    await send(secondRun, senderReport(ssrc, 500)); // before its first RTP: not mapped yet
     for (let i = 0; i < 3; i++)
       await send(secondRun, vp8(ssrc, 100 + i, 4_000_000 + i * 3000, 9 + i));
     await send(secondRun, senderReport(ssrc, 4_000_000 + 6000));
@@ -99,8 +104,11 @@ describe('RtpRelay', () => {
     expect([b.timestamp - a.timestamp, c.timestamp - b.timestamp]).toEqual([3000, 3000]);
     // From one address throughout, as an ingest learns only one (comedia).
     expect(new Set(rtp.map((p) => p.from)).size).toBe(1);
-    // Sender reports move with their RTP; the one of no known mapping is held back.
-    expect(reports).toEqual([7000, c.timestamp]);
+    // Sender reports move with their RTP. One sent before its stream's first packet
+    // (which the server would ignore, and then switch no class to another layer
+    // until the next, 5 s later) is held back and follows that first packet.
+    expect(reports).toEqual([900, 7000, (500 + a.timestamp - 4_000_000) >>> 0, c.timestamp]);
+    expect(order).toEqual(['rtp', 'sr', 'rtp', 'rtp', 'sr', 'rtp', 'sr', 'rtp', 'rtp', 'sr']);
     expect(relay.rtpPackets.get(ssrc)).toBe(6);
   });
 

@@ -35,6 +35,8 @@ export class RtpRelay {
   readonly #clockRate: number;
   readonly #vp8: boolean;
   readonly #streams = new Map<number, StreamState>();
+  /** Per SSRC, the last sender report that came before the stream's first RTP packet of this run. */
+  readonly #heldReports = new Map<number, Buffer>();
   #run = 0;
   #closed = false;
   /** RTP packets forwarded, per SSRC: what the source really sent. */
@@ -50,8 +52,7 @@ export class RtpRelay {
     );
     relay.#in.on('message', (msg) => {
       if (relay.#closed) return;
-      const out = relay.#rewrite(msg);
-      if (out) relay.#out.send(out, to, ip);
+      for (const out of relay.#forward(msg)) relay.#out.send(out, to, ip);
     });
     relay.#out.on('message', (msg) => {
       relay.keyFrameRequests += countKeyFrameRequests(msg);
@@ -85,13 +86,29 @@ export class RtpRelay {
     this.#out.close();
   }
 
-  #rewrite(msg: Buffer): Buffer | null {
-    if (msg.length < 8) return null;
+  /** What to send on for one datagram received, in order. */
+  #forward(msg: Buffer): Buffer[] {
+    if (msg.length < 8) return [];
     // RTCP packet types are 192-223 in the second byte (RFC 5761).
     const type = msg[1] as number;
-    if (type >= 192 && type <= 223) return this.#rewriteRtcp(msg);
-    if (msg.length < 12) return null;
+    if (type >= 192 && type <= 223) {
+      const out = this.#rewriteRtcp(msg);
+      return out ? [out] : [];
+    }
+    if (msg.length < 12) return [];
     const ssrc = msg.readUInt32BE(8);
+    const out = [this.#rewriteRtp(msg, ssrc)];
+    // Its report held back (see #rewriteRtcp) follows the stream's first packet.
+    const held = this.#heldReports.get(ssrc);
+    if (held) {
+      this.#heldReports.delete(ssrc);
+      const report = this.#rewriteRtcp(held);
+      if (report) out.push(report);
+    }
+    return out;
+  }
+
+  #rewriteRtp(msg: Buffer, ssrc: number): Buffer {
     this.rtpPackets.set(ssrc, (this.rtpPackets.get(ssrc) ?? 0) + 1);
     const seq = msg.readUInt16BE(2);
     const timestamp = msg.readUInt32BE(4);
@@ -137,20 +154,27 @@ export class RtpRelay {
 
   /**
    * Sender reports map RTP timestamps to wall-clock time (simulcast layer
-   * switches and lip sync rely on it): theirs move with the RTP. A report of a
-   * new run that comes before its first RTP packet is dropped.
+   * switches and lip sync rely on it): theirs move with the RTP. A report that
+   * comes before its stream's first RTP packet of the run (FFmpeg sends one
+   * just before its first packet, then one every 5 s) is held back and sent
+   * right after that packet: the media server ignores a report of a stream it
+   * has not seen yet, and without one it cannot switch a class to another
+   * layer, so a class that joined within 5 s of the start had no picture at
+   * all once the estimate fell under the top layer.
    */
   #rewriteRtcp(msg: Buffer): Buffer | null {
     const out = Buffer.from(msg);
     for (let offset = 0; offset + 4 <= out.length; ) {
       const length = (out.readUInt16BE(offset + 2) + 1) * 4;
       if (out[offset + 1] === RTCP_SR && offset + 20 <= out.length) {
-        const state = this.#streams.get(out.readUInt32BE(offset + 4));
-        if (state && state.run !== this.#run) return null;
-        if (state) {
-          const ts = out.readUInt32BE(offset + 16);
-          out.writeUInt32BE((ts + state.timestampDelta) >>> 0, offset + 16);
+        const ssrc = out.readUInt32BE(offset + 4);
+        const state = this.#streams.get(ssrc);
+        if (!state || state.run !== this.#run) {
+          this.#heldReports.set(ssrc, msg);
+          return null;
         }
+        const ts = out.readUInt32BE(offset + 16);
+        out.writeUInt32BE((ts + state.timestampDelta) >>> 0, offset + 16);
       }
       offset += length;
     }
