@@ -153,7 +153,7 @@ const STALL_MS = 2_000;
  * 20 images/s camera, 15 from a 30 one), and every other frame is still one
  * no other depends on, which a lossy line may lose alone.
  */
-export const CAMERA_SIMULCAST_ENCODINGS: RTCRtpEncodingParameters[] = [
+export const CAMERA_SIMULCAST_ENCODINGS: types.RtpEncodingParameters[] = [
   { scaleResolutionDownBy: 4, maxBitrate: 150_000, scalabilityMode: 'L1T2' },
   { scaleResolutionDownBy: 2, maxBitrate: 500_000, scalabilityMode: 'L1T2' },
   { scaleResolutionDownBy: 1, maxBitrate: 1_500_000, scalabilityMode: 'L1T2' },
