@@ -714,13 +714,7 @@ export class MediaClient extends Emitter<MediaClientEvents> {
     this.#consumers.set(p.producerId, { consumer, producer: p });
     this.#arm(recv);
     try {
-      if (opts.kind === 'video' && this.#layers) {
-        await this.#signaling.request('media.setPreferredLayers', {
-          consumerId: consumer.id,
-          ...this.#layers,
-        });
-      }
-      await this.#signaling.request('media.resumeConsumer', { consumerId: consumer.id });
+      await this.#startConsumer(consumer);
     } catch (err) {
       // Left paused, it would never play and a next try would skip it as received.
       if (this.#consumers.get(p.producerId)?.consumer === consumer) {
@@ -730,6 +724,17 @@ export class MediaClient extends Emitter<MediaClientEvents> {
       throw err;
     }
     this.emit('remotes', this.remotes);
+  }
+
+  /** Has the server send a consumer made paused: at the class's chosen layers (a picture), then resumed. */
+  async #startConsumer(consumer: types.Consumer): Promise<void> {
+    if (consumer.kind === 'video' && this.#layers) {
+      await this.#signaling.request('media.setPreferredLayers', {
+        consumerId: consumer.id,
+        ...this.#layers,
+      });
+    }
+    await this.#signaling.request('media.resumeConsumer', { consumerId: consumer.id });
   }
 
   #dropConsumer(producerId: string): void {
@@ -1189,15 +1194,7 @@ export class MediaClient extends Emitter<MediaClientEvents> {
         }
       }
       for (const p of producers) if (!fresh.consumers.has(p.producerId)) await consume(p);
-      for (const { consumer } of fresh.consumers.values()) {
-        if (consumer.kind === 'video' && this.#layers) {
-          await this.#signaling.request('media.setPreferredLayers', {
-            consumerId: consumer.id,
-            ...this.#layers,
-          });
-        }
-        await this.#signaling.request('media.resumeConsumer', { consumerId: consumer.id });
-      }
+      for (const { consumer } of fresh.consumers.values()) await this.#startConsumer(consumer);
       const video = [...fresh.consumers.values()].some((c) => c.consumer.kind === 'video');
       const decoding = async () =>
         !video || this.#audioOnly || (await framesDecoded(transport)) > 0;
