@@ -1,18 +1,9 @@
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadVp8Clip } from '../../loadtest/src/media/vp8Clip.ts';
 import { SyntheticSpeaker } from '../../loadtest/src/SyntheticSpeaker.ts';
-import { MediaNodeRegistry } from '../src/rtc/remote/MediaNodeRegistry.ts';
-import { ControlApiProcess } from './support/ControlApiProcess.ts';
-import {
-  createTestDatabase,
-  JOIN_SECRET,
-  OPERATOR_TOKEN,
-  type SeededEvent,
-  seedEvent,
-} from './support/harness.ts';
-import { MediaNodeProcess } from './support/MediaNodeProcess.ts';
-import { RedisProcess } from './support/RedisProcess.ts';
+import { type SeededEvent, seedEvent } from './support/harness.ts';
+import type { MediaNodeProcess } from './support/MediaNodeProcess.ts';
+import { type ProcessCluster, startProcessCluster } from './support/processCluster.ts';
 import { RtpClassroom } from './support/RtpClassroom.ts';
 
 // A media node whose Node.js process stalls 2 s (SIGSTOP) is alive: its
@@ -31,11 +22,7 @@ const SECRET = 'test-media-node-false-death-secret-0123456789';
 const CLASSROOMS = 6;
 const STALL_MS = 2_000;
 
-let redis: RedisProcess;
-const nodes = new Map<string, MediaNodeProcess>();
-let controlApi: ControlApiProcess;
-let registryRedis: Redis;
-let registry: MediaNodeRegistry;
+let cluster: ProcessCluster<1>;
 let ev: SeededEvent;
 let speaker: SyntheticSpeaker;
 const classrooms: RtpClassroom[] = [];
@@ -43,55 +30,21 @@ const classrooms: RtpClassroom[] = [];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 beforeAll(async () => {
-  redis = await RedisProcess.start();
-  for (const id of ['node-a', 'node-b']) {
-    nodes.set(
-      id,
-      await MediaNodeProcess.start({
-        MEDIA_NODE_SECRET: SECRET,
-        REDIS_URL: redis.url,
-        MEDIA_NODE_ID: id,
-      }),
-    );
-  }
-  controlApi = await ControlApiProcess.start({
-    DATABASE_URL: await createTestDatabase(),
-    REDIS_URL: redis.url,
-    JOIN_TOKEN_SECRET: JOIN_SECRET,
-    OPERATOR_TOKEN,
-    SEED_DEMO: 'false',
-    MEDIA_PLANE: 'remote',
-    MEDIA_NODE_SECRET: SECRET,
-    INSTANCE_ID: 'api1',
-    ...(process.env.TEST_NODE_OUTPUT ? { LOG_LEVEL: 'info' } : {}),
-  });
-  await controlApi.healthyWithin(60_000);
-  registryRedis = new Redis(redis.url, { maxRetriesPerRequest: 1 });
-  registryRedis.on('error', () => {});
-  registry = new MediaNodeRegistry({ redis: registryRedis });
-  for (const deadline = Date.now() + 10_000; (await registry.nodes()).length < 2; ) {
-    if (Date.now() > deadline) throw new Error('the media nodes did not register');
-    await sleep(100);
-  }
-  ev = await seedEvent(controlApi.url, { classrooms: CLASSROOMS, status: 'live' });
+  cluster = await startProcessCluster({ secret: SECRET, instances: 1 });
+  ev = await seedEvent(cluster.apis[0].url, { classrooms: CLASSROOMS, status: 'live' });
 }, 120_000);
 
 afterAll(async () => {
-  if (process.env.TEST_NODE_OUTPUT) console.info(controlApi?.out.slice(-20_000));
   for (const c of classrooms) c.close();
   speaker?.close();
-  await controlApi?.stop().catch(() => {});
-  controlApi?.killGroup();
-  for (const n of nodes.values()) {
-    n.child.kill('SIGCONT');
-    await n.stop();
-  }
-  registryRedis?.disconnect();
-  await redis?.kill();
+  for (const n of cluster?.nodes.values() ?? []) n.child.kill('SIGCONT');
+  await cluster?.close();
 });
 
 describe('a media node whose process stalls 2 s (its workers forwarding on)', () => {
   it('its classrooms go to the other node without a frozen picture (no gap over 300 ms)', async () => {
+    const { registry, nodes } = cluster;
+    const controlApi = cluster.apis[0];
     speaker = new SyntheticSpeaker({
       baseUrl: controlApi.url,
       eventId: ev.eventId,
@@ -102,11 +55,9 @@ describe('a media node whose process stalls 2 s (its workers forwarding on)', ()
     const origin = (await registry.nodeOf(ev.eventId)) as string;
     for (const token of ev.tokens.classrooms) {
       // As the viewer's sdk on `media.reconnect`: no `media.close` first (keepOnReconnect).
-      const c = await RtpClassroom.join(controlApi.url, ev.eventId, token, {
-        keepOnReconnect: true,
-      });
-      classrooms.push(c);
-      await c.receive();
+      classrooms.push(
+        await RtpClassroom.receiving(controlApi.url, ev.eventId, token, { keepOnReconnect: true }),
+      );
     }
     const edge = origin === 'node-a' ? 'node-b' : 'node-a';
     const before = await Promise.all(

@@ -1,6 +1,7 @@
 import type { Page } from 'playwright-core';
 import { expectDecoding } from './browser.ts';
 import type { MediaCluster } from './mediaCluster.ts';
+import { longestStill, readPicture } from './pictureWatch.ts';
 import type { LiveSession } from './session.ts';
 
 /** A talk on a media cluster: the speaker live, every class decoding, and which node holds what. */
@@ -35,3 +36,34 @@ export const recvTransportOf = (page: Page) =>
   page.evaluate('(() => window.__amphi?.media?.recvTransport?.id ?? null)()') as Promise<
     string | null
   >;
+
+/** What the class in front showed across its move (see `pictureAcrossMove`). */
+export interface PictureAcrossMove {
+  end: number;
+  /** Frames presented from the incident to `end`. */
+  frames: number;
+  /** The longest time the picture stood still meanwhile. */
+  still: number;
+  /** The first reading on another receive transport than `oldTransportId` (undefined: none). */
+  swap: { at: number; transportId: string | null } | undefined;
+}
+
+/**
+ * Lets the watched page's picture (watchPicture) go on 2 s on its new node,
+ * then reads what it showed since the incident at `from`.
+ */
+export async function pictureAcrossMove(
+  watched: Page,
+  from: number,
+  oldTransportId: string | null,
+): Promise<PictureAcrossMove> {
+  await new Promise((r) => setTimeout(r, 2_000));
+  const end = Date.now();
+  const watch = await readPicture(watched);
+  return {
+    end,
+    frames: watch.frames.filter((t) => t >= from && t <= end).length,
+    still: longestStill(watch.frames, from, end),
+    swap: watch.samples.find((x) => x.at >= from && x.transportId !== oldTransportId),
+  };
+}

@@ -3,9 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NodeDrainer } from '../../control-api/src/rtc/drain/NodeDrainer.ts';
 import { NodeDrains } from '../../control-api/src/rtc/drain/NodeDrains.ts';
 import { expectDecoding, screenshot } from '../support/browser.ts';
-import { goLiveOnCluster, recvTransportOf } from '../support/clusterTalk.ts';
+import { goLiveOnCluster, pictureAcrossMove, recvTransportOf } from '../support/clusterTalk.ts';
 import { MediaCluster } from '../support/mediaCluster.ts';
-import { longestStill, readPicture, watchPicture } from '../support/pictureWatch.ts';
+import { watchPicture } from '../support/pictureWatch.ts';
 import { LiveSession } from '../support/session.ts';
 
 // Two media nodes (`npm run media-node` processes), the control-api driving
@@ -72,13 +72,11 @@ describe('a media node drained under a live talk', () => {
       await new Promise((r) => setTimeout(r, 200));
     }
     const movedMs = Date.now() - startedAt;
-    // The new node's picture goes on a while.
-    await new Promise((r) => setTimeout(r, 2_000));
-    const end = Date.now();
-    const watch = await readPicture(watched);
-    const still = longestStill(watch.frames, startedAt, end);
-    const swap = watch.samples.find((x) => x.at >= startedAt && x.transportId !== before[0]);
-    const frames = watch.frames.filter((t) => t >= startedAt && t <= end).length;
+    const { end, frames, still, swap } = await pictureAcrossMove(
+      watched,
+      startedAt,
+      before[0] ?? null,
+    );
     for (const page of classes) await expectDecoding(page);
     console.log(
       `media node ${drained} drained (origin ${origin}): ${moving.length} Chromium classroom(s) moved to ${other} in ${movedMs} ms; the class in front presented ${frames} frames in ${end - startedAt} ms, swapped transports by +${(swap?.at ?? 0) - startedAt} ms, longest still picture ${still} ms`,

@@ -1,9 +1,9 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectDecoding } from '../support/browser.ts';
-import { goLiveOnCluster, recvTransportOf } from '../support/clusterTalk.ts';
+import { goLiveOnCluster, pictureAcrossMove, recvTransportOf } from '../support/clusterTalk.ts';
 import { MediaCluster } from '../support/mediaCluster.ts';
-import { longestStill, readPicture, watchPicture } from '../support/pictureWatch.ts';
+import { watchPicture } from '../support/pictureWatch.ts';
 import { LiveSession } from '../support/session.ts';
 
 // Two media nodes (`npm run media-node` processes), the control-api driving
@@ -58,12 +58,11 @@ describe('a media node whose process stalls 2 s under a live talk', () => {
       await new Promise((r) => setTimeout(r, 200));
     }
     const swappedMs = Date.now() - startedAt;
-    await new Promise((r) => setTimeout(r, 2_000));
-    const end = Date.now();
-    const watch = await readPicture(watched);
-    const still = longestStill(watch.frames, startedAt, end);
-    const swap = watch.samples.find((x) => x.at >= startedAt && x.transportId !== before[0]);
-    const frames = watch.frames.filter((t) => t >= startedAt && t <= end).length;
+    const { end, frames, still, swap } = await pictureAcrossMove(
+      watched,
+      startedAt,
+      before[0] ?? null,
+    );
     const after = await Promise.all(
       ev.classroomIds.map((id) => cluster.registry.classroomNodeOf(ev.eventId, id)),
     );

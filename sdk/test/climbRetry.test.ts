@@ -47,6 +47,27 @@ async function classroom(options: MediaClientOptions = {}) {
   return c;
 }
 
+/**
+ * A class whose set-ups are refused `refusals` times (MEDIA_UNAVAILABLE) from
+ * the direct rung's climb down on, with two tries a climb: once every way
+ * failed.
+ */
+async function exhausted(refusals: number) {
+  const c = await classroom({ setupRetry: { initialMs: 40, maxMs: 80, attempts: 2, jitter: 0 } });
+  c.server.refuseJoins.push(
+    ...Array.from({ length: refusals }, () => ({
+      code: 'MEDIA_UNAVAILABLE',
+      message: 'no live node',
+    })),
+  );
+  await until(
+    () => c.media.reach.exhausted === true,
+    SILENCE_MS + 1_500,
+    () => `joins ${c.server.joins}, reach ${JSON.stringify(c.media.reach)}`,
+  );
+  return c;
+}
+
 it('a climb down whose join is refused once is tried again and receives on the relay', async () => {
   const { server, media, errors, reaches } = await classroom();
   expect(media.reach.rung).toBe('direct');
@@ -76,17 +97,7 @@ it('a climb down whose join is refused once is tried again and receives on the r
 });
 
 it('a climb down refused every time gives up after its tries: every way failed', async () => {
-  const { server, media } = await classroom({
-    setupRetry: { initialMs: 40, maxMs: 80, attempts: 2, jitter: 0 },
-  });
-  server.refuseJoins.push(
-    ...Array.from({ length: 5 }, () => ({ code: 'MEDIA_UNAVAILABLE', message: 'no live node' })),
-  );
-  await until(
-    () => media.reach.exhausted === true,
-    SILENCE_MS + 1_500,
-    () => `joins ${server.joins}, reach ${JSON.stringify(media.reach)}`,
-  );
+  const { server, media } = await exhausted(5);
   // The first join, the climb's, then its 2 tries; none after.
   expect(server.joins).toBe(4);
   expect(media.reach).toMatchObject({ rung: 'relay', status: 'trying', retrying: undefined });
@@ -126,17 +137,7 @@ it('a first set-up refused (its receive transport unanswered) is tried again as 
 });
 
 it('after its tries ran out, the next media.reconnect tries afresh, not once', async () => {
-  const { server, media } = await classroom({
-    setupRetry: { initialMs: 40, maxMs: 80, attempts: 2, jitter: 0 },
-  });
-  server.refuseJoins.push(
-    ...Array.from({ length: 3 }, () => ({ code: 'MEDIA_UNAVAILABLE', message: 'no live node' })),
-  );
-  await until(
-    () => media.reach.exhausted === true,
-    SILENCE_MS + 1_500,
-    () => `joins ${server.joins}, reach ${JSON.stringify(media.reach)}`,
-  );
+  const { server, media } = await exhausted(3);
   // Later the server has a node again and says so; its first join is still refused once.
   server.refuseJoins.push({ code: 'TIMEOUT', message: 'no answer in time' });
   server.push('media.reconnect', { reason: 'media_ready', message: 'media is available again' });
